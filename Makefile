@@ -1,0 +1,32 @@
+# The two commands of the README:  make run  (set up + launch)  and  make test  (set up + test).
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test setup lint bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/laptrace
+
+lint: $(STAMP)
+	$(PY) -m mypy
+	$(VENV)/bin/lint-imports
+
+test: $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+	$(MAKE) --no-print-directory lint
+
+bench: $(STAMP)
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache build dist

@@ -1,0 +1,1 @@
+"""The command-line sub-commands; each module has ``register(subparsers)``."""

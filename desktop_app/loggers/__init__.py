@@ -1,0 +1,46 @@
+"""Qt-free logger file readers: a file on disk -> :class:`Recording`.
+
+Each format is one module here with a ``read(path: Path) -> Recording`` function;
+:func:`read_recording` sniffs the content and dispatches.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+from .detect import sniff
+from .recording import Channel, Gate, LoggerFileError, Recording, UnsupportedFormatError
+
+__all__ = [
+    "Channel",
+    "Gate",
+    "LoggerFileError",
+    "Recording",
+    "UnsupportedFormatError",
+    "read_recording",
+    "sniff",
+]
+
+#: format name -> module in this package
+READERS = {
+    "vbo": "vbo",
+    "racechrono": "racechrono",
+    "aim": "aim",
+    "motec": "motec",
+    "bosch": "bosch",
+    "mdf": "mdf",
+}
+
+
+def read_recording(path: str | Path) -> Recording:
+    """Read any supported logger file.
+
+    Raises :class:`UnsupportedFormatError` for files we do not read (with what to export
+    instead) and :class:`LoggerFileError` for malformed files (naming file, line, what).
+    """
+    p = Path(path)
+    fmt = sniff(p)
+    module = importlib.import_module(f"{__name__}.{READERS[fmt]}")
+    recording: Recording = module.read(p)
+    return recording

@@ -1,0 +1,259 @@
+"""Source channel names -> standard channels, and unit conversion to canonical units.
+
+Readers report channels as the file names them, with the file's units; :func:`build_channels`
+maps them (one table per format, case-insensitive, first candidate present wins), converts
+standard channels to the canonical units of :mod:`storage.types` once, and keeps everything
+else as an auxiliary channel under its source name (made unique when names repeat).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from storage.types import CANONICAL_UNITS, FloatArray
+
+from .recording import Channel
+
+G = 9.80665
+
+#: Candidates per standard channel and format, best first. ``time`` is the readers' own
+#: business (every reader returns its time base separately) and is not listed.
+CHANNEL_NAMES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
+    "vbo": {
+        "lat": ("lat",),
+        "long": ("long", "lng"),
+        "speed": ("velocity",),
+        "rpm": ("engine_speed", "rpm-canbus", "obdii_revs", "rpm"),
+        "throttle": ("throttle_pedal", "throttle_pos_1-canbus", "obdii_throttle", "throttle"),
+        "brake": ("brake_pressure_front", "brakepress", "brake_pressure-canbus"),
+        "gear": ("gear",),
+        "steering": ("steering_angle", "steeringwh", "steering_angle_1-canbus"),
+        "glat": ("latacc", "accel_lat", "lat_acc"),
+        "glong": ("longacc", "accel_lon", "long_acc"),
+        "distance": ("distance",),
+    },
+    "racechrono": {
+        "distance": ("distance_traveled", "distance"),
+        "lat": ("latitude",),
+        "long": ("longitude",),
+        "speed": ("speed",),
+        "rpm": ("rpm", "engine_rpm"),
+        "throttle": ("throttle_pos", "accelerator_pos"),
+        "brake": ("brake_pos", "brake_pressure"),
+        "steering": ("steering_angle",),
+        "gear": ("gear",),
+        "glat": ("lateral_acc",),
+        "glong": ("longitudinal_acc",),
+    },
+    "aim": {
+        "distance": ("distance on gps speed", "distance"),
+        "lat": ("gps latitude",),
+        "long": ("gps longitude",),
+        "speed": ("gps speed", "speed"),
+        "rpm": ("rpm", "engine rpm"),
+        "throttle": ("throttle-pct", "tps", "throttle"),
+        "brake": ("brk", "brake", "brake press"),
+        "steering": ("steering", "steering angle"),
+        "gear": ("gear",),
+        "glat": ("gps latacc", "lateralacc", "accelerometerx"),
+        "glong": ("gps lonacc", "inlineacc", "accelerometery"),
+    },
+    "motec": {
+        "distance": ("distance",),
+        "lat": ("gps latitude",),
+        "long": ("gps longitude",),
+        "speed": ("vehicle speed", "ground speed", "gps speed", "speed"),
+        "rpm": ("engine rpm", "rpm"),
+        "throttle": ("throttle pos", "throttle position", "throttle"),
+        "brake": ("brake press", "brake pressure", "brake press front"),
+        "gear": ("gear",),
+        "steering": ("steered angle", "steering angle"),
+        "glat": ("g force lat",),
+        "glong": ("g force long",),
+    },
+    "bosch": {
+        "distance": ("xdist", "lapdist_total", "rawdist"),
+        "lat": ("gps_lat",),
+        "long": ("gps_long",),
+        "speed": ("vfzg", "vfz_w", "speed", "vcar"),
+        "rpm": ("nmot", "enginespeed", "nmot_w"),
+        "throttle": ("ath", "aps", "tps", "pedal"),
+        "brake": ("pbrake_f", "p_brake_f", "pbrake", "pbrake_r"),
+        "gear": ("gear", "gang"),
+        "steering": ("lws", "steering", "steer"),
+        "glat": ("ay", "accy", "acc_y"),
+        "glong": ("ax", "accx", "acc_x"),
+    },
+    "mdf": {
+        "lat": ("latitude", "gps_lat", "gps latitude"),
+        "long": ("longitude", "gps_long", "gps longitude"),
+        "speed": ("speed", "vfzg", "vehicle speed", "gps speed"),
+        "rpm": ("nmot", "engine_speed", "enginespeed", "rpm", "engine rpm"),
+        "throttle": ("ath", "throttle", "throttle_pos"),
+        "brake": ("pbrake_f", "brake_pressure", "brakepress"),
+        "gear": ("gear",),
+        "steering": ("lws", "steering_angle"),
+        "glat": ("ay", "latacc", "accel_lat"),
+        "glong": ("ax", "longacc", "accel_lon"),
+        "distance": ("distance", "distancetrip", "xdist"),
+    },
+}
+
+_NO_UNIT = {"", "(null)", "null", "-", "none"}
+
+
+def normalise_unit(unit: str | None) -> str:
+    """Trim a unit and map the spellings that mean "no unit" to ``""``."""
+    if unit is None:
+        return ""
+    u = unit.strip().strip("[]()").strip()
+    return "" if u.lower() in _NO_UNIT else u
+
+
+def _speed_factor(unit: str) -> float | None:
+    u = unit.lower().replace(" ", "")
+    if u in ("km/h", "kmh", "kph", "kmph", "km/hr"):
+        return 1.0
+    if u in ("m/s", "mps", "ms"):
+        return 3.6
+    if u in ("mph", "mi/h"):
+        return 1.609344
+    if u in ("knots", "knot", "kn", "kt", "kts"):
+        return 1.852
+    return None
+
+
+def _accel_factor(unit: str) -> float | None:
+    u = unit.lower().replace(" ", "")
+    if u in ("g", "gs"):
+        return 1.0
+    if u in ("m/s2", "m/s^2", "m/s²", "ms-2", "m/s/s"):
+        return 1.0 / G
+    return None
+
+
+def _distance_factor(unit: str) -> float | None:
+    u = unit.lower()
+    return {"m": 1.0, "km": 1000.0, "mi": 1609.344, "miles": 1609.344, "ft": 0.3048}.get(u)
+
+
+class UnitError(ValueError):
+    """A standard channel whose unit cannot be converted to the canonical unit."""
+
+
+def to_canonical(standard: str, values: FloatArray, unit: str) -> tuple[FloatArray, str]:
+    """Convert a standard channel's values from ``unit`` to its canonical unit.
+
+    An empty unit is taken to be canonical already (files often leave units out). A unit
+    that is known to be wrong for the channel raises :class:`UnitError`.
+    """
+    unit = normalise_unit(unit)
+    canonical = CANONICAL_UNITS[standard]
+    if canonical is None:  # brake: as logged
+        return values, unit
+    if unit == "" or unit.lower() == canonical.lower():
+        return values, canonical
+    factor: float | None
+    if standard == "speed":
+        factor = _speed_factor(unit)
+    elif standard in ("glat", "glong"):
+        factor = _accel_factor(unit)
+    elif standard == "distance":
+        factor = _distance_factor(unit)
+    elif standard == "rpm":
+        factor = 1.0 if unit.lower() in ("rpm", "revo", "1/min", "u/min", "r/min") else None
+    elif standard in ("lat", "long", "steering"):
+        factor = 1.0 if unit.lower() in ("deg", "°", "degrees", "degree") else None
+    elif standard == "throttle":
+        factor = 1.0 if unit.lower() in ("%", "pct", "percent") else None
+    elif standard == "gear":
+        factor = 1.0 if unit.lower() in ("gear", "#", "no", "-") else None
+    else:
+        factor = None
+    if factor is None:
+        raise UnitError(f"{standard}: cannot convert unit {unit!r} to {canonical!r}")
+    if factor == 1.0:
+        return values, canonical
+    return values * factor, canonical
+
+
+@dataclass
+class SourceChannel:
+    """A channel as a reader found it: source name, unit as written, values (float64)."""
+
+    source_name: str
+    unit: str
+    values: FloatArray
+
+
+def unique_name(name: str, taken: set[str]) -> str:
+    """``name``, or ``name_2``, ``name_3``... whichever is free in ``taken`` (case-insensitive)."""
+    lowered = {t.lower() for t in taken}
+    if name.lower() not in lowered:
+        return name
+    i = 2
+    while f"{name}_{i}".lower() in lowered:
+        i += 1
+    return f"{name}_{i}"
+
+
+def build_channels(
+    fmt: str,
+    sources: Sequence[SourceChannel],
+    warnings: list[str] | None = None,
+    overrides: Mapping[str, str] | None = None,
+) -> dict[str, Channel]:
+    """Map a reader's channels to standard and auxiliary channels.
+
+    ``overrides`` maps a standard channel to the source name the user picked for it.
+    Candidates whose unit cannot be converted stay auxiliary (with a warning) and the next
+    candidate is tried. Returns channels keyed by their final name: standard channels
+    first, in ``STANDARD_CHANNELS`` order, then auxiliary ones in file order.
+    """
+    table = CHANNEL_NAMES.get(fmt, {})
+    by_lower: dict[str, list[int]] = {}
+    for i, src in enumerate(sources):
+        by_lower.setdefault(src.source_name.strip().lower(), []).append(i)
+
+    chosen: dict[str, tuple[int, FloatArray, str]] = {}
+    used: set[int] = set()
+    for standard in CANONICAL_UNITS:
+        if standard == "time":
+            continue
+        candidates: tuple[str, ...] = table.get(standard, ())
+        if overrides and standard in overrides:
+            candidates = (overrides[standard].lower(),)
+        for cand in candidates:
+            for idx in by_lower.get(cand, []):
+                if idx in used:
+                    continue
+                src = sources[idx]
+                try:
+                    values, unit = to_canonical(standard, src.values, src.unit)
+                except UnitError as exc:
+                    if warnings is not None:
+                        warnings.append(f"channel {src.source_name!r} kept auxiliary: {exc}")
+                    continue
+                chosen[standard] = (idx, values, unit)
+                used.add(idx)
+                break
+            if standard in chosen:
+                break
+
+    out: dict[str, Channel] = {}
+    for standard, (idx, values, unit) in chosen.items():
+        src = sources[idx]
+        out[standard] = Channel(standard, src.source_name, unit, True, np.asarray(values, np.float64))
+    taken = set(CANONICAL_UNITS)
+    for i, src in enumerate(sources):
+        if i in used:
+            continue
+        name = unique_name(src.source_name.strip() or f"channel_{i + 1}", taken)
+        taken.add(name)
+        out[name] = Channel(
+            name, src.source_name, normalise_unit(src.unit), False, np.asarray(src.values, np.float64)
+        )
+    return out

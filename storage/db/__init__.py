@@ -1,0 +1,1 @@
+"""The catalogue: SQLAlchemy 2.0 models, engine setup and Alembic migrations."""
