@@ -1,0 +1,1 @@
+"""Benchmarks: each module here has ``main(argv) -> int`` and prints a table. Never a test."""
