@@ -21,9 +21,10 @@ lint: $(STAMP)
 	$(PY) -m mypy
 	$(VENV)/bin/lint-imports
 
+# lint first, so the test runner's summary is the last thing printed
 test: $(STAMP)
-	$(PY) -m pytest $(PYTEST_ARGS)
 	$(MAKE) --no-print-directory lint
+	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(PY) -m bench
