@@ -1,0 +1,290 @@
+"""Vectorised parsing of the numeric data block of a text logger file.
+
+Every text format (VBO, WinDarab, RaceChrono, AiM, MoTeC) ends in a big block of
+delimited numbers. :func:`parse_block` hands that block to ``pyarrow.csv`` (C++,
+multi-threaded) instead of splitting lines in Python, and returns one float64 numpy
+array per column.
+
+Decisions (FORMATS.md 1.2):
+
+- Empty cells are NaN.
+- A column whose cells are ``true``/``false`` (any case) becomes 1.0/0.0.
+- A column with no numeric cell at all (``b'3D-fix'``, free text) is a *text column*:
+  its values are ``None`` in :attr:`Block.values`, its first non-empty cell is kept in
+  :attr:`Block.text` for metadata, and a warning says it was skipped.
+- A numeric column with a few non-numeric cells keeps its numbers; the odd cells are
+  NaN and one warning names the first such line and how many there were.
+- A row with the wrong number of values is an error (:class:`LoggerFileError` naming the
+  file and line), except a short *last* row, which loggers write on power loss: it is
+  dropped with a warning when ``allow_short_last_row`` is true.
+
+Whitespace: pyarrow does not trim numbers, so padding is removed on the bytes first
+(fast ``bytes.replace``; a regular expression only when the delimiter is a space and
+the block has runs of spaces). Line numbers survive: newlines are never removed.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pcsv
+
+from storage.types import FloatArray
+
+from .recording import LoggerFileError
+
+_TRUE = {"true"}
+_FALSE = {"false"}
+#: what pyarrow's float parser accepts, after trimming (used for mixed columns)
+_NUMBER = r"^[+-]?(\d+\.?\d*([eE][+-]?\d+)?|\.\d+([eE][+-]?\d+)?|nan|NaN|inf|-inf|Inf)$"
+_COLUMN_ERROR = re.compile(r"In CSV column #(\d+)")
+_SPACE_EDGES = re.compile(rb"(?m)^ +| +$")
+_SPACE_RUNS = re.compile(rb" {2,}")
+#: pyarrow.compute untyped: pyarrow-stubs' overloads reject valid chains of ChunkedArray results
+_pc: Any = pc
+
+
+@dataclass
+class Block:
+    """A parsed data block: one entry per column, in file order."""
+
+    #: float64 values per column (NaN where empty); None for a text column
+    values: list[FloatArray | None]
+    #: text columns: column index -> first non-empty cell
+    text: dict[int, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    #: file line number (1-based) of each parsed row, computed on demand via :meth:`line_of`
+    first_line: int = 1
+    dropped_last_row: bool = False
+    _line_starts: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def row_count(self) -> int:
+        for v in self.values:
+            if v is not None:
+                return int(v.shape[0])
+        return self._rows_if_all_text
+
+    _rows_if_all_text: int = 0
+
+    def line_of(self, row: int) -> int:
+        """The file line number of parsed row ``row`` (blank lines are skipped by the parser)."""
+        if self._line_starts is None:
+            return self.first_line + row
+        return self.first_line + int(self._line_starts[row])
+
+
+def _normalise(data: bytes, delimiter: bytes, decimal_comma: bool) -> bytes:
+    """Remove padding and transcode decimal commas, keeping every newline."""
+    if b"\r" in data:
+        data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    if decimal_comma and delimiter != b",":
+        # with any delimiter but a comma, a comma can only be a decimal mark
+        data = data.replace(b",", b".")
+    if delimiter == b" ":
+        if data.startswith(b" ") or b"\n " in data or b" \n" in data or data.endswith(b" "):
+            data = _SPACE_EDGES.sub(b"", data)
+        if b"  " in data:
+            data = _SPACE_RUNS.sub(b" ", data)
+    elif b" " in data and b'"' not in data:
+        # fixed-width padding around tabs/semicolons; unquoted text cells lose their spaces,
+        # which only matters for text columns (metadata)
+        data = data.replace(b" ", b"")
+    return data
+
+
+def _nonblank_line_index(data: bytes) -> np.ndarray:
+    """Line offsets (0-based, within the block) of the lines pyarrow turns into rows."""
+    arr = np.frombuffer(data, dtype=np.uint8)
+    nl = np.flatnonzero(arr == 10)
+    starts = np.concatenate(([0], nl + 1))
+    ends = np.concatenate((nl, [arr.shape[0]]))
+    return np.flatnonzero(ends > starts)
+
+
+def _line_of_text(data: bytes, text: str) -> int:
+    """0-based line offset within the (normalised) block of the first line equal to ``text``."""
+    needle = text.encode("utf-8", errors="replace")
+    for i, line in enumerate(data.split(b"\n")):
+        if line == needle:
+            return i
+    return 0
+
+
+def _count_fields(line: bytes, delimiter: bytes) -> int:
+    if delimiter == b" " or b'"' not in line:
+        return line.count(delimiter) + 1
+    row = next(csv.reader([line.decode("utf-8", errors="replace")], delimiter=delimiter.decode()))
+    return len(row)
+
+
+def _convert_text_column(
+    col: pa.ChunkedArray[Any], idx: int, name: str, block: Block, path: Path
+) -> FloatArray | None:
+    """Booleans -> 1/0; numbers with odd text cells -> numbers and NaN; pure text -> None."""
+    strings = _pc.utf8_trim_whitespace(col.cast(pa.string()))
+    lowered = _pc.utf8_lower(strings)
+    non_empty = _pc.fill_null(_pc.not_equal(strings, ""), False)
+    is_true = _pc.fill_null(_pc.is_in(lowered, value_set=pa.array(sorted(_TRUE))), False)
+    is_false = _pc.fill_null(_pc.is_in(lowered, value_set=pa.array(sorted(_FALSE))), False)
+    is_num = _pc.fill_null(_pc.match_substring_regex(strings, _NUMBER), False)
+    n_non_empty = _pc.sum(non_empty).as_py() or 0
+    n_bool = (_pc.sum(is_true).as_py() or 0) + (_pc.sum(is_false).as_py() or 0)
+    n_num = _pc.sum(is_num).as_py() or 0
+    if n_non_empty == 0:
+        return np.full(len(col), np.nan)
+    if n_num == 0 and n_bool == 0:
+        first = _pc.filter(strings, non_empty)[0].as_py()
+        block.text[idx] = str(first)
+        block.warnings.append(
+            f"column {name!r} holds text ({first!r}), not numbers: kept as metadata, not a channel"
+        )
+        return None
+    nums = _pc.cast(_pc.if_else(is_num, strings, pa.scalar(None, pa.string())), pa.float64())
+    out = np.array(_pc.fill_null(nums, np.nan).to_numpy(zero_copy_only=False), dtype=np.float64)
+    if n_bool:
+        out[np.asarray(is_true.to_numpy(zero_copy_only=False), dtype=bool)] = 1.0
+        out[np.asarray(is_false.to_numpy(zero_copy_only=False), dtype=bool)] = 0.0
+    bad = _pc.and_(non_empty, _pc.invert(_pc.or_(is_num, _pc.or_(is_true, is_false))))
+    n_bad = _pc.sum(bad).as_py() or 0
+    if n_bad:
+        row = int(np.flatnonzero(np.asarray(bad.to_numpy(zero_copy_only=False), dtype=bool))[0])
+        cell = strings[row].as_py()
+        block.warnings.append(
+            f"{path}, line {block.line_of(row)}: column {name!r} has {n_bad} non-numeric "
+            f"cell(s) (first {cell!r}): read as missing values"
+        )
+    return out
+
+
+def parse_block(
+    data: bytes | str,
+    *,
+    path: str | Path,
+    first_line: int,
+    ncols: int,
+    delimiter: str = ",",
+    decimal_comma: bool = False,
+    names: list[str] | None = None,
+    allow_short_last_row: bool = True,
+) -> Block:
+    """Parse a delimited numeric block into float64 columns.
+
+    ``data`` is the block exactly as in the file (bytes, or already decoded text);
+    ``first_line`` is the 1-based file line number of its first line, used in messages;
+    ``ncols`` the number of columns the header promises; ``names`` (optional) the column
+    names used in warnings. Rows may end in a trailing delimiter (the extra, empty field
+    is ignored). Quoted fields are understood when the delimiter is not a space.
+
+    Raises :class:`LoggerFileError` (file, line, what) for rows with the wrong number of
+    values or data pyarrow cannot tokenise.
+    """
+    p = Path(path)
+    raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    delim = delimiter.encode("ascii")
+    if ncols < 1:
+        raise LoggerFileError(p, "the data block has no columns", line=first_line)
+    col_names = names if names is not None and len(names) == ncols else [f"c{i + 1}" for i in range(ncols)]
+    text = _normalise(raw, delim, decimal_comma)
+    block = Block(values=[], first_line=first_line)
+    rows_where = _nonblank_line_index(text)
+    block._line_starts = rows_where
+    if rows_where.shape[0] == 0:
+        block.values = [np.empty(0, np.float64) for _ in range(ncols)]
+        return block
+
+    # a trailing delimiter (or spreadsheet padding) gives extra empty fields on every row
+    first_row = text.split(b"\n", 1)[0] if rows_where[0] == 0 else text.split(b"\n")[int(rows_where[0])]
+    nfields = max(ncols, _count_fields(first_row, delim))
+    internal = [f"f{i}" for i in range(nfields)]
+
+    bad_rows: list[pcsv.InvalidRow] = []
+
+    def on_invalid(row: pcsv.InvalidRow) -> Literal["skip", "error"]:
+        bad_rows.append(row)
+        return "error" if len(bad_rows) > 1 else "skip"
+
+    types: dict[str, pa.DataType] = {n: pa.float64() for n in internal}
+    convert = pcsv.ConvertOptions(
+        column_types=types,
+        decimal_point="," if (decimal_comma and delim == b",") else ".",
+        strings_can_be_null=True,
+        quoted_strings_can_be_null=True,
+    )
+    parse = pcsv.ParseOptions(
+        delimiter=delimiter,
+        quote_char='"' if delim != b" " else False,
+        invalid_row_handler=on_invalid,
+    )
+    read = pcsv.ReadOptions(column_names=internal, block_size=1 << 22)
+    table: pa.Table | None = None
+    for _attempt in range(nfields + 1):
+        bad_rows.clear()
+        try:
+            table = pcsv.read_csv(
+                io.BytesIO(text), read_options=read, parse_options=parse, convert_options=convert
+            )
+            break
+        except pa.ArrowInvalid as exc:
+            m = _COLUMN_ERROR.search(str(exc))
+            if bad_rows and (len(bad_rows) > 1 or m is None):
+                _raise_bad_row(p, text, first_line, bad_rows[0], ncols)
+            if m is None or int(m.group(1)) >= nfields:
+                raise LoggerFileError(p, f"unreadable data block: {exc}", line=first_line) from None
+            types[internal[int(m.group(1))]] = pa.string()
+            convert.column_types = types
+    if table is None:  # pragma: no cover - the loop breaks or raises
+        raise LoggerFileError(p, "unreadable data block", line=first_line)
+
+    if bad_rows:
+        bad = bad_rows[0]
+        offset = _line_of_text(text, bad.text)
+        is_last = offset >= int(rows_where[-1])
+        if not (allow_short_last_row and is_last and bad.actual_columns < bad.expected_columns):
+            _raise_bad_row(p, text, first_line, bad, ncols)
+        block.dropped_last_row = True
+        block.warnings.append(
+            f"{p}, line {first_line + offset}: last row has {bad.actual_columns} of "
+            f"{ncols} values (logging stopped mid-row?): dropped"
+        )
+
+    nrows = table.num_rows
+    columns = table.columns
+    del table
+    for i in range(nfields):
+        col = columns[i]
+        if i >= ncols:
+            if col.null_count != len(col):
+                row = int(np.flatnonzero(np.asarray(col.is_valid().to_numpy(zero_copy_only=False)))[0])
+                raise LoggerFileError(
+                    p,
+                    f"row has {nfields} values but the header names {ncols} columns",
+                    line=block.line_of(row),
+                )
+            continue
+        if col.type == pa.float64():
+            if col.null_count:
+                col = _pc.fill_null(col, np.nan)
+            block.values.append(np.asarray(col.to_numpy(), dtype=np.float64))
+        else:
+            block.values.append(_convert_text_column(col, i, col_names[i], block, p))
+        columns[i] = pa.chunked_array([], pa.float64())  # free the Arrow buffers early
+    block._rows_if_all_text = nrows
+    return block
+
+
+def _raise_bad_row(p: Path, text: bytes, first_line: int, bad: pcsv.InvalidRow, ncols: int) -> None:
+    offset = _line_of_text(text, bad.text)
+    raise LoggerFileError(
+        p,
+        f"row has {bad.actual_columns} values, expected {ncols}: {bad.text[:80]!r}",
+        line=first_line + offset,
+    )

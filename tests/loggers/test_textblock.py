@@ -1,0 +1,69 @@
+"""The shared vectorised data-block parser (desktop_app/loggers/textblock.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from desktop_app.loggers import LoggerFileError
+from desktop_app.loggers.textblock import parse_block
+
+
+def test_space_delimited_crlf_trailing_space_decimal_comma_and_short_last_row() -> None:
+    data = b"011 035634,90 +3305,14 TRUE \r\n000 035635,00 -4380,10 false \r\n\r\n5 1 2 true \r\n7 1"
+    block = parse_block(data, path="f.vbo", first_line=10, ncols=4, delimiter=" ", decimal_comma=True)
+    assert block.row_count == 3
+    assert block.values[1] is not None
+    np.testing.assert_array_equal(block.values[1], [35634.90, 35635.00, 1.0])
+    np.testing.assert_array_equal(block.values[3], [1.0, 0.0, 1.0])
+    assert block.dropped_last_row
+    assert any("line 14" in w and "dropped" in w for w in block.warnings)
+    assert block.line_of(2) == 13  # the blank line 12 is not a row
+
+
+def test_padded_tab_fields_without_final_newline() -> None:
+    block = parse_block(
+        "          0.000\t      10073.340\r\n          0.010\t          ",
+        path="f.txt",
+        first_line=7,
+        ncols=2,
+        delimiter="\t",
+    )
+    assert block.values[0] is not None and block.values[1] is not None
+    np.testing.assert_array_equal(block.values[0], [0.0, 0.01])
+    assert block.values[1][0] == 10073.34 and np.isnan(block.values[1][1])
+
+
+def test_quoted_comma_decimals_and_spreadsheet_padding() -> None:
+    block = parse_block('"1,5","2",,\n"3","x",,\n', path="f.csv", first_line=3, ncols=2, delimiter=",", decimal_comma=True)
+    assert block.values[0] is not None and block.values[1] is not None
+    np.testing.assert_array_equal(block.values[0], [1.5, 3.0])
+    assert block.values[1][0] == 2.0 and np.isnan(block.values[1][1])
+    assert any("line 4" in w and "'x'" in w for w in block.warnings)
+
+
+def test_text_column_is_metadata_not_a_channel() -> None:
+    block = parse_block(b"1,b'3D-fix'\n2,b'3D-fix'\n", path="f.csv", first_line=1, ncols=2, delimiter=",")
+    assert block.values[1] is None
+    assert block.text == {1: "b'3D-fix'"}
+    assert block.row_count == 2
+
+
+@pytest.mark.parametrize(
+    ("data", "line", "what"),
+    [
+        ("1 2 3\n1 2\n1 2 3\n", 21, "2 values, expected 3"),
+        ("1 2 3\n1 2 3\n1 2 3 4\n", 22, "4 values, expected 3"),
+    ],
+)
+def test_wrong_value_count_names_file_and_line(data: str, line: int, what: str) -> None:
+    with pytest.raises(LoggerFileError) as info:
+        parse_block(data, path="bad.vbo", first_line=20, ncols=3, delimiter=" ")
+    assert info.value.line == line
+    assert "bad.vbo" in str(info.value) and what in str(info.value)
+
+
+def test_short_last_row_is_an_error_when_not_allowed() -> None:
+    with pytest.raises(LoggerFileError) as info:
+        parse_block("1 2\n3", path="f", first_line=5, ncols=2, delimiter=" ", allow_short_last_row=False)
+    assert info.value.line == 6
