@@ -64,6 +64,7 @@ class Block:
     #: file line number (1-based) of each parsed row, computed on demand via :meth:`line_of`
     first_line: int = 1
     dropped_last_row: bool = False
+    _text: bytes = field(default=b"", repr=False)
     _line_starts: np.ndarray | None = field(default=None, repr=False)
 
     @property
@@ -78,23 +79,34 @@ class Block:
     def line_of(self, row: int) -> int:
         """The file line number of parsed row ``row`` (blank lines are skipped by the parser)."""
         if self._line_starts is None:
+            self._line_starts = _nonblank_line_index(self._text)
+        if not 0 <= row < self._line_starts.shape[0]:
             return self.first_line + row
         return self.first_line + int(self._line_starts[row])
 
 
-def _normalise(data: bytes, delimiter: bytes, decimal_comma: bool) -> bytes:
-    """Remove padding and transcode decimal commas, keeping every newline."""
-    if b"\r" in data:
-        data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+def _transcode_commas(data: bytes, delimiter: bytes, decimal_comma: bool) -> bytes:
     if decimal_comma and delimiter != b",":
         # with any delimiter but a comma, a comma can only be a decimal mark
-        data = data.replace(b",", b".")
+        return data.replace(b",", b".")
+    return data
+
+
+def _looks_padded(row: bytes, delimiter: bytes) -> bool:
+    row = row.rstrip(b"\r")
     if delimiter == b" ":
-        if data.startswith(b" ") or b"\n " in data or b" \n" in data or data.endswith(b" "):
-            data = _SPACE_EDGES.sub(b"", data)
-        if b"  " in data:
-            data = _SPACE_RUNS.sub(b" ", data)
-    elif b" " in data and b'"' not in data:
+        return row.startswith(b" ") or b"  " in row
+    return b" " in row and b'"' not in row
+
+
+def _normalise(data: bytes, delimiter: bytes) -> bytes:
+    """Remove padding around values, keeping every newline (so line numbers survive)."""
+    if delimiter == b" ":
+        if b"\r" in data:
+            data = data.replace(b"\r\n", b"\n")
+        data = _SPACE_EDGES.sub(b"", data)
+        data = _SPACE_RUNS.sub(b" ", data)
+    elif b'"' not in data:
         # fixed-width padding around tabs/semicolons; unquoted text cells lose their spaces,
         # which only matters for text columns (metadata)
         data = data.replace(b" ", b"")
@@ -107,14 +119,16 @@ def _nonblank_line_index(data: bytes) -> np.ndarray:
     nl = np.flatnonzero(arr == 10)
     starts = np.concatenate(([0], nl + 1))
     ends = np.concatenate((nl, [arr.shape[0]]))
-    return np.flatnonzero(ends > starts)
+    # a line of only "\r" is the blank line of a CRLF file
+    cr_only = (ends - starts == 1) & (arr[np.minimum(starts, max(arr.shape[0] - 1, 0))] == 13)
+    return np.flatnonzero((ends > starts) & ~cr_only)
 
 
 def _line_of_text(data: bytes, text: str) -> int:
     """0-based line offset within the (normalised) block of the first line equal to ``text``."""
     needle = text.encode("utf-8", errors="replace")
     for i, line in enumerate(data.split(b"\n")):
-        if line == needle:
+        if line.rstrip(b"\r") == needle:
             return i
     return 0
 
@@ -193,18 +207,17 @@ def parse_block(
     if ncols < 1:
         raise LoggerFileError(p, "the data block has no columns", line=first_line)
     col_names = names if names is not None and len(names) == ncols else [f"c{i + 1}" for i in range(ncols)]
-    text = _normalise(raw, delim, decimal_comma)
-    block = Block(values=[], first_line=first_line)
-    rows_where = _nonblank_line_index(text)
-    block._line_starts = rows_where
-    if rows_where.shape[0] == 0:
-        block.values = [np.empty(0, np.float64) for _ in range(ncols)]
+    text = _transcode_commas(raw, delim, decimal_comma)
+    stripped = text.lstrip(b"\r\n")
+    if not stripped.strip():
+        block = Block(values=[np.empty(0, np.float64) for _ in range(ncols)], first_line=first_line)
         return block
-
-    # a trailing delimiter (or spreadsheet padding) gives extra empty fields on every row
-    first_row = text.split(b"\n", 1)[0] if rows_where[0] == 0 else text.split(b"\n")[int(rows_where[0])]
-    nfields = max(ncols, _count_fields(first_row, delim))
-    internal = [f"f{i}" for i in range(nfields)]
+    first_row = stripped.split(b"\n", 1)[0]
+    # fast path: hand the bytes to pyarrow untouched; normalise padding only when needed
+    normalised = _looks_padded(first_row, delim)
+    if normalised:
+        text = _normalise(text, delim)
+    block = Block(values=[], first_line=first_line, _text=text)
 
     bad_rows: list[pcsv.InvalidRow] = []
 
@@ -212,42 +225,62 @@ def parse_block(
         bad_rows.append(row)
         return "error" if len(bad_rows) > 1 else "skip"
 
-    types: dict[str, pa.DataType] = {n: pa.float64() for n in internal}
-    convert = pcsv.ConvertOptions(
-        column_types=types,
-        decimal_point="," if (decimal_comma and delim == b",") else ".",
-        strings_can_be_null=True,
-        quoted_strings_can_be_null=True,
-    )
     parse = pcsv.ParseOptions(
         delimiter=delimiter,
         quote_char='"' if delim != b" " else False,
         invalid_row_handler=on_invalid,
     )
-    read = pcsv.ReadOptions(column_names=internal, block_size=1 << 22)
+
+    def start(text: bytes) -> tuple[int, list[str], dict[str, pa.DataType]]:
+        # a trailing delimiter (or spreadsheet padding) gives extra empty fields on every row
+        row = text.lstrip(b"\r\n").split(b"\n", 1)[0].rstrip(b"\r")
+        n = max(ncols, _count_fields(row, delim))
+        names = [f"f{i}" for i in range(n)]
+        return n, names, {k: pa.float64() for k in names}
+
+    nfields, internal, types = start(text)
     table: pa.Table | None = None
-    for _attempt in range(nfields + 1):
+    for _attempt in range(2 * nfields + 4):
         bad_rows.clear()
+        convert = pcsv.ConvertOptions(
+            column_types=types,
+            decimal_point="," if (decimal_comma and delim == b",") else ".",
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=True,
+        )
+        read = pcsv.ReadOptions(column_names=internal, block_size=1 << 22)
         try:
             table = pcsv.read_csv(
                 io.BytesIO(text), read_options=read, parse_options=parse, convert_options=convert
             )
-            break
         except pa.ArrowInvalid as exc:
             m = _COLUMN_ERROR.search(str(exc))
+            if not normalised:
+                normalised = True
+                text = block._text = _normalise(text, delim)
+                nfields, internal, types = start(text)
+                continue
             if bad_rows and (len(bad_rows) > 1 or m is None):
                 _raise_bad_row(p, text, first_line, bad_rows[0], ncols)
-            if m is None or int(m.group(1)) >= nfields:
+            if m is None or int(m.group(1)) >= nfields or types[internal[int(m.group(1))]] == pa.string():
                 raise LoggerFileError(p, f"unreadable data block: {exc}", line=first_line) from None
             types[internal[int(m.group(1))]] = pa.string()
-            convert.column_types = types
-    if table is None:  # pragma: no cover - the loop breaks or raises
+            continue
+        if bad_rows and not normalised:
+            normalised = True
+            text = block._text = _normalise(text, delim)
+            nfields, internal, types = start(text)
+            table = None
+            continue
+        break
+    if table is None:
         raise LoggerFileError(p, "unreadable data block", line=first_line)
 
     if bad_rows:
         bad = bad_rows[0]
         offset = _line_of_text(text, bad.text)
-        is_last = offset >= int(rows_where[-1])
+        rows_where = _nonblank_line_index(text)
+        is_last = rows_where.shape[0] > 0 and offset >= int(rows_where[-1])
         if not (allow_short_last_row and is_last and bad.actual_columns < bad.expected_columns):
             _raise_bad_row(p, text, first_line, bad, ncols)
         block.dropped_last_row = True
@@ -273,7 +306,7 @@ def parse_block(
         if col.type == pa.float64():
             if col.null_count:
                 col = _pc.fill_null(col, np.nan)
-            block.values.append(np.asarray(col.to_numpy(), dtype=np.float64))
+            block.values.append(np.asarray(col.combine_chunks().to_numpy(), dtype=np.float64))
         else:
             block.values.append(_convert_text_column(col, i, col_names[i], block, p))
         columns[i] = pa.chunked_array([], pa.float64())  # free the Arrow buffers early
