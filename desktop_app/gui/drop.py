@@ -1,0 +1,99 @@
+"""Drag and drop of files and folders: the handler only collects paths.
+
+The event filter accepts ``text/uri-list`` drags, turns the URLs into local paths and hands
+them on with ``QTimer.singleShot(0, ...)`` so the drop returns at once; it opens nothing.
+Folders are expanded later, on a worker, by :func:`expand_paths` (Qt-free).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QMimeData, QObject, QTimer, Signal
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
+
+from desktop_app.loggers import LoggerFileError, UnsupportedFormatError, sniff
+
+#: Files in a dropped folder that are never logger files (skipped without a row).
+_NOT_LOGGER_SUFFIXES = {".md", ".dbc", ".pdf", ".png", ".jpg", ".jpeg", ".json", ".html"}
+
+
+def local_paths(mime: QMimeData) -> list[Path]:
+    """The local files and folders a drag carries (remote URLs are ignored)."""
+    if not mime.hasUrls():
+        return []
+    return [Path(url.toLocalFile()) for url in mime.urls() if url.isLocalFile()]
+
+
+def expand_paths(paths: Iterable[Path]) -> tuple[list[Path], int]:
+    """Files to import from dropped paths, and how many folder entries were skipped.
+
+    A file named directly is always kept (a bad one gets its error row). Inside a folder
+    (searched recursively, hidden entries skipped) only files that look like logger files
+    are kept: those the sniffer recognises, or recognises as a format we do not read (so the
+    user learns what to export instead). Runs on a worker: it reads file heads.
+    """
+    files: list[Path] = []
+    skipped = 0
+    seen: set[Path] = set()
+    for path in paths:
+        if path.is_dir():
+            for entry in sorted(path.rglob("*")):
+                rel = entry.relative_to(path)
+                if any(part.startswith(".") for part in rel.parts) or not entry.is_file():
+                    continue
+                if entry.suffix.lower() in _NOT_LOGGER_SUFFIXES or not _looks_like_logger(entry):
+                    skipped += 1
+                    continue
+                if entry not in seen:
+                    seen.add(entry)
+                    files.append(entry)
+        elif path not in seen:
+            seen.add(path)
+            files.append(path)
+    return files, skipped
+
+
+def _looks_like_logger(path: Path) -> bool:
+    try:
+        sniff(path)
+    except UnsupportedFormatError as exc:
+        # Recognised as a logger format we do not read: keep it, its row says what to do.
+        return not exc.message.startswith("is not a logger format")
+    except LoggerFileError:
+        return False
+    return True
+
+
+class FileDropFilter(QObject):
+    """Event filter that makes a widget accept dropped files and folders.
+
+    ``pathsDropped(list)`` (of :class:`~pathlib.Path`) is emitted on the next event-loop
+    turn after the drop.
+    """
+
+    pathsDropped = Signal(list)
+
+    def install(self, widget: QObject) -> None:
+        widget.setAcceptDrops(True)  # type: ignore[attr-defined]
+        widget.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
+        kind = event.type()
+        if kind in (QEvent.Type.DragEnter, QEvent.Type.DragMove):
+            assert isinstance(event, (QDragEnterEvent, QDragMoveEvent))
+            if local_paths(event.mimeData()):
+                event.acceptProposedAction()
+                return True
+            return False
+        if kind == QEvent.Type.Drop:
+            assert isinstance(event, QDropEvent)
+            paths = local_paths(event.mimeData())
+            if not paths:
+                return False
+            event.acceptProposedAction()
+            # Defer: the drop returns to the drag source at once; the work starts later.
+            QTimer.singleShot(0, lambda: self.pathsDropped.emit(paths))
+            return True
+        return super().eventFilter(watched, event)

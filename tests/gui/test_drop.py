@@ -1,0 +1,67 @@
+"""Drops only collect paths; folders are expanded (off the GUI thread) to logger files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication, QWidget
+from pytestqt.qtbot import QtBot
+
+from desktop_app.gui.drop import FileDropFilter, expand_paths
+from realfiles import LOGGERS, all_logger_files, logger_file
+
+
+def _mime(paths: list[Path]) -> QMimeData:
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    return mime
+
+
+def test_drop_emits_paths_after_the_event_returns(qtbot: QtBot) -> None:
+    widget = QWidget()
+    qtbot.addWidget(widget)
+    drop = FileDropFilter(widget)
+    drop.install(widget)
+    got: list[list[Path]] = []
+    drop.pathsDropped.connect(got.append)
+    files = [logger_file("vbo/Example_File.VBO"), LOGGERS / "motec_csv"]
+    mime = _mime(files)
+    enter = QDragEnterEvent(QPoint(5, 5), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget, enter)
+    assert enter.isAccepted()
+    drop_event = QDropEvent(QPointF(5, 5), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget, drop_event)
+    assert drop_event.isAccepted()
+    assert got == [], "the drop handler must defer its work"
+    qtbot.waitUntil(lambda: bool(got), timeout=2000)
+    assert got == [files]
+
+
+def test_drag_without_files_is_refused(qtbot: QtBot) -> None:
+    widget = QWidget()
+    qtbot.addWidget(widget)
+    FileDropFilter(widget).install(widget)
+    mime = QMimeData()
+    mime.setText("not a file")
+    enter = QDragEnterEvent(QPoint(5, 5), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    enter.ignore()
+    QApplication.sendEvent(widget, enter)
+    assert not enter.isAccepted()
+
+
+def test_folder_expands_to_its_logger_files_only() -> None:
+    files, skipped = expand_paths([LOGGERS])
+    expected = [p for p in all_logger_files() if not p.name.startswith(".")]
+    assert sorted(files) == sorted(expected)
+    # SOURCES.md and the DBC beside the MF4 are not logger files
+    assert skipped >= 2
+    assert all(p.suffix.lower() not in (".md", ".dbc") for p in files)
+
+
+def test_named_file_is_kept_even_if_bad(tmp_path: Path) -> None:
+    bad = tmp_path / "notes.md"
+    bad.write_text("hello")
+    files, skipped = expand_paths([bad, bad])
+    assert files == [bad] and skipped == 0
