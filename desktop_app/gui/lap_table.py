@@ -1,0 +1,375 @@
+"""The lap table: one row per lap, its timing, and the user's validity decision.
+
+``LapTableModel`` is a thin view of a list of :class:`storage.types.LapRecord`; the only
+thing it changes in them is ``user_valid`` (the user's decision, kept apart from the
+proposal). ``LapTableWidget`` wraps it in a sortable view and reports the selected laps.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QItemSelection,
+    QItemSelectionModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QBrush, QColor, QFont, QGuiApplication, QPalette
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QVBoxLayout, QWidget
+
+from storage.types import LapRecord
+
+from .formatting import (
+    MISSING,
+    SpeedUnit,
+    check_speed_unit,
+    format_delta,
+    format_distance,
+    format_lap_time,
+    format_sector_time,
+    format_speed,
+)
+
+#: Role holding a column's value as a number (or text for "kind") for sorting.
+SORT_ROLE = int(Qt.ItemDataRole.UserRole) + 1
+#: Kinds shown greyed out: not a full timed lap.
+DIMMED_KINDS = frozenset({"out", "in", "partial", "pit"})
+
+_Index = QModelIndex | QPersistentModelIndex
+
+
+def _num(value: float | None) -> float:
+    """Sort key: missing values sort after every real number."""
+    return math.inf if value is None or not math.isfinite(value) else float(value)
+
+
+class LapTableModel(QAbstractTableModel):
+    """Laps as table rows: number, kind, time, delta to best, sectors, distance, max speed,
+    validity. The validity column shows the proposal (its reason as tooltip) and a checkbox
+    holding the user's decision."""
+
+    #: (lap_number, user_valid: bool | None) after the user changed a lap's validity
+    userValidityChanged = Signal(int, object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._laps: list[LapRecord] = []
+        self._sectors = 0
+        self._speed_unit: SpeedUnit = "km/h"
+        self._best: LapRecord | None = None
+
+    # --- public API -------------------------------------------------------------------
+    def set_laps(self, laps: Sequence[LapRecord]) -> None:
+        """Show these laps (the model keeps the objects and writes ``user_valid`` into them)."""
+        self.beginResetModel()
+        self._laps = list(laps)
+        self._sectors = max((len(lap.sectors_s) for lap in self._laps), default=0)
+        self._best = self._find_best()
+        self.endResetModel()
+
+    def laps(self) -> list[LapRecord]:
+        """The laps in model (row) order."""
+        return list(self._laps)
+
+    def lap_at(self, row: int) -> LapRecord:
+        """The lap shown in source-model row ``row``."""
+        return self._laps[row]
+
+    def row_of(self, lap_number: int) -> int:
+        """The row of a lap number, or -1."""
+        for row, lap in enumerate(self._laps):
+            if lap.lap_number == lap_number:
+                return row
+        return -1
+
+    def best_valid_lap(self) -> LapRecord | None:
+        """The fastest complete, timed lap that is valid (the user's decision first)."""
+        return self._best
+
+    def set_speed_unit(self, unit: str) -> None:
+        """Show max speed in ``"km/h"`` or ``"mph"`` (the laps keep km/h)."""
+        self._speed_unit = check_speed_unit(unit)
+        col = self.column("max_speed")
+        self.headerDataChanged.emit(Qt.Orientation.Horizontal, col, col)
+        if self._laps:
+            self.dataChanged.emit(self.index(0, col), self.index(len(self._laps) - 1, col))
+
+    def speed_unit(self) -> SpeedUnit:
+        return self._speed_unit
+
+    def set_user_valid(self, lap_number: int, valid: bool | None) -> None:
+        """Record the user's decision for a lap (None: back to the proposal)."""
+        row = self.row_of(lap_number)
+        if row < 0:
+            raise KeyError(f"no lap {lap_number} in the table")
+        lap = self._laps[row]
+        if lap.user_valid is valid:
+            return
+        lap.user_valid = valid
+        best = self._find_best()
+        if best is not self._best:
+            # best lap moved: every delta and the highlight change
+            self._best = best
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self._laps) - 1, self.columnCount() - 1))
+        else:
+            self.dataChanged.emit(self.index(row, 0), self.index(row, self.columnCount() - 1))
+        self.userValidityChanged.emit(lap_number, valid)
+
+    def columns(self) -> list[str]:
+        """Column keys: lap, kind, time, delta, s1..sN, distance, max_speed, valid."""
+        sectors = [f"s{i + 1}" for i in range(self._sectors)]
+        return ["lap", "kind", "time", "delta", *sectors, "distance", "max_speed", "valid"]
+
+    def column(self, key: str) -> int:
+        """The column index of a key of :meth:`columns` (ValueError if absent)."""
+        return self.columns().index(key)
+
+    # --- Qt model API -----------------------------------------------------------------
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 (Qt signature)
+        return 0 if parent.isValid() else len(self._laps)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else 7 + self._sectors
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < self.columnCount():
+            return None
+        key = self.columns()[section]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._title(key)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return _HEADER_TIPS.get(key, f"sector {key[1:]} time")
+        return None
+
+    def _title(self, key: str) -> str:
+        titles = {
+            "lap": "Lap",
+            "kind": "Kind",
+            "time": "Lap time",
+            "delta": "Δ best",
+            "distance": "Distance [m]",
+            "max_speed": f"Max speed [{self._speed_unit}]",
+            "valid": "Valid",
+        }
+        return titles.get(key, key.upper())
+
+    def flags(self, index: _Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        if index.column() == self.columnCount() - 1:
+            flags |= Qt.ItemFlag.ItemIsUserCheckable
+        return flags
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._laps):
+            return None
+        lap = self._laps[index.row()]
+        key = self.columns()[index.column()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(lap, key)
+        if role == SORT_ROLE:
+            return self._sort_value(lap, key)
+        if role == Qt.ItemDataRole.CheckStateRole and key == "valid":
+            return Qt.CheckState.Checked if lap.valid else Qt.CheckState.Unchecked
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(lap, key)
+        if role == Qt.ItemDataRole.TextAlignmentRole and key not in ("kind", "valid"):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.FontRole and lap is self._best:
+            font = QFont()
+            font.setBold(True)
+            return font
+        if role == Qt.ItemDataRole.BackgroundRole and lap is self._best:
+            highlight = QColor(QGuiApplication.palette().color(QPalette.ColorRole.Highlight))
+            highlight.setAlpha(70)  # a tint that reads on light and dark bases
+            return QBrush(highlight)
+        if role == Qt.ItemDataRole.ForegroundRole and lap.kind in DIMMED_KINDS:
+            grey = QGuiApplication.palette().color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text)
+            return QBrush(grey)
+        return None
+
+    def setData(self, index: _Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
+        if (
+            not index.isValid()
+            or role != Qt.ItemDataRole.CheckStateRole
+            or index.column() != self.columnCount() - 1
+            or not 0 <= index.row() < len(self._laps)
+        ):
+            return False
+        state = value if isinstance(value, Qt.CheckState) else Qt.CheckState(int(value))
+        self.set_user_valid(self._laps[index.row()].lap_number, state == Qt.CheckState.Checked)
+        return True
+
+    # --- helpers ----------------------------------------------------------------------
+    def _find_best(self) -> LapRecord | None:
+        timed = [
+            lap
+            for lap in self._laps
+            if lap.valid and lap.complete and lap.lap_time_s is not None and math.isfinite(lap.lap_time_s)
+        ]
+        return min(timed, key=lambda lap: (lap.lap_time_s, lap.lap_number), default=None)
+
+    def _delta(self, lap: LapRecord) -> float | None:
+        if self._best is None or self._best.lap_time_s is None or lap.lap_time_s is None:
+            return None
+        return lap.lap_time_s - self._best.lap_time_s
+
+    def _sector(self, lap: LapRecord, key: str) -> float | None:
+        i = int(key[1:]) - 1
+        return lap.sectors_s[i] if i < len(lap.sectors_s) else None
+
+    def _display(self, lap: LapRecord, key: str) -> str:
+        if key == "lap":
+            return str(lap.lap_number)
+        if key == "kind":
+            return lap.kind if lap.complete or lap.kind == "partial" else f"{lap.kind} (partial)"
+        if key == "time":
+            return format_lap_time(lap.lap_time_s)
+        if key == "delta":
+            return "best" if lap is self._best else format_delta(self._delta(lap))
+        if key == "distance":
+            return format_distance(lap.distance_m)
+        if key == "max_speed":
+            return format_speed(lap.max_speed_kmh, self._speed_unit)
+        if key == "valid":
+            proposal = "valid" if lap.proposed_valid else "invalid"
+            return proposal if lap.user_valid is None or lap.user_valid == lap.proposed_valid else f"{proposal} (overridden)"
+        value = self._sector(lap, key)
+        return format_sector_time(value) if value is not None else MISSING
+
+    def _sort_value(self, lap: LapRecord, key: str) -> float | str:
+        if key == "lap":
+            return float(lap.lap_number)
+        if key == "kind":
+            return lap.kind
+        if key == "time":
+            return _num(lap.lap_time_s)
+        if key == "delta":
+            return _num(self._delta(lap))
+        if key == "distance":
+            return _num(lap.distance_m)
+        if key == "max_speed":
+            return _num(lap.max_speed_kmh)
+        if key == "valid":
+            return 1.0 if lap.valid else 0.0
+        return _num(self._sector(lap, key))
+
+    def _tooltip(self, lap: LapRecord, key: str) -> str | None:
+        if key == "valid":
+            proposal = "valid" if lap.proposed_valid else "invalid"
+            text = f"Proposed {proposal}: {lap.reason or 'no reason given'}"
+            if lap.user_valid is not None:
+                text += f"\nYour decision: {'valid' if lap.user_valid else 'invalid'}"
+            return text
+        if key == "kind" and not lap.complete:
+            return "This lap is incomplete (the recording starts or ends inside it)."
+        return None
+
+
+_HEADER_TIPS = {
+    "lap": "Lap number (0 is the out-lap before the first line crossing)",
+    "kind": "out, flying, in, partial or pit",
+    "time": "Lap time (m:ss.sss)",
+    "delta": "Difference to the best valid lap",
+    "distance": "Lap distance in metres",
+    "max_speed": "Highest speed in the lap",
+    "valid": "Proposed validity (reason in the tooltip); tick to decide yourself",
+}
+
+
+class LapTableWidget(QWidget):
+    """A sortable table of laps; selecting rows reports their lap numbers in click order."""
+
+    #: lap numbers of the selected laps, in the order the user selected them
+    selectedLapsChanged = Signal(list)
+
+    def __init__(self, model: LapTableModel | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._model = model if model is not None else LapTableModel(self)
+        self._proxy = QSortFilterProxyModel(self)
+        self._proxy.setSourceModel(self._model)
+        self._proxy.setSortRole(SORT_ROLE)
+        self._order: list[int] = []
+
+        self._view = QTableView(self)
+        self._view.setModel(self._proxy)
+        self._view.setSortingEnabled(True)
+        self._view.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+        self._view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self._view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self._view.setAlternatingRowColors(True)
+        self._view.verticalHeader().setVisible(False)
+        self._view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self._view.horizontalHeader().setStretchLastSection(True)
+        self._view.selectionModel().selectionChanged.connect(self._on_selection_changed)
+        self._model.modelReset.connect(self._on_reset)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self._view)
+
+    def model(self) -> LapTableModel:
+        """The source model (the view shows it through a sort proxy)."""
+        return self._model
+
+    def view(self) -> QTableView:
+        return self._view
+
+    def proxy(self) -> QSortFilterProxyModel:
+        return self._proxy
+
+    def selected_laps(self) -> list[int]:
+        """Selected lap numbers in selection order."""
+        return list(self._order)
+
+    def select_laps(self, lap_numbers: Sequence[int]) -> None:
+        """Select exactly these laps (unknown numbers are ignored); emits once."""
+        wanted = [n for n in dict.fromkeys(lap_numbers) if self._model.row_of(n) >= 0]
+        selection = QItemSelection()
+        last = self._model.columnCount() - 1
+        for number in wanted:
+            row = self._model.row_of(number)
+            top = self._proxy.mapFromSource(self._model.index(row, 0))
+            bottom = self._proxy.mapFromSource(self._model.index(row, last))
+            selection.select(top, bottom)
+        model = self._view.selectionModel()
+        model.blockSignals(True)
+        try:
+            model.select(selection, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+        finally:
+            model.blockSignals(False)
+        self._view.viewport().update()
+        self._set_order(wanted)
+
+    def _rows_to_laps(self, selection: QItemSelection) -> list[int]:
+        numbers: list[int] = []
+        for index in selection.indexes():
+            if index.column() != 0:
+                continue
+            source = self._proxy.mapToSource(index)
+            numbers.append(self._model.lap_at(source.row()).lap_number)
+        return sorted(set(numbers), key=numbers.index)
+
+    def _on_selection_changed(self, selected: QItemSelection, deselected: QItemSelection) -> None:
+        gone = set(self._rows_to_laps(deselected))
+        order = [n for n in self._order if n not in gone]
+        order += [n for n in self._rows_to_laps(selected) if n not in order]
+        # keep only what is really selected (Qt may merge ranges)
+        current = set(self._rows_to_laps(self._view.selectionModel().selection()))
+        self._set_order([n for n in order if n in current] + sorted(current - set(order)))
+
+    def _on_reset(self) -> None:
+        self._set_order([])
+
+    def _set_order(self, order: list[int]) -> None:
+        if order != self._order:
+            self._order = order
+            self.selectedLapsChanged.emit(list(order))

@@ -1,0 +1,184 @@
+"""The lap table model and widget, on laps built from real logger files."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QItemSelectionModel, Qt
+from PySide6.QtGui import QFont
+
+from desktop_app.gui.lap_table import SORT_ROLE, LapTableModel, LapTableWidget
+from reallaps import RealSession, aim_session, racechrono_session
+
+
+
+@pytest.fixture(scope="module")
+def aim() -> RealSession:
+    return aim_session()
+
+
+@pytest.fixture
+def model(aim: RealSession) -> LapTableModel:
+    m = LapTableModel()
+    m.set_laps(aim.records)
+    return m
+
+
+def _reset(session: RealSession) -> None:
+    for rec in session.records:
+        rec.user_valid = None
+
+
+def test_qtmodeltester_real_empty_and_after_changes(qtmodeltester, aim: RealSession) -> None:
+    _reset(aim)
+    model = LapTableModel()
+    qtmodeltester.check(model)  # empty
+    model.set_laps(aim.records)
+    qtmodeltester.check(model)
+    model.set_laps(racechrono_session().records)  # fewer laps, same sector count
+    qtmodeltester.check(model)
+    model.set_laps([r for r in aim.records if not r.sectors_s])  # no sectors: fewer columns
+    qtmodeltester.check(model)
+    model.set_laps([])
+    qtmodeltester.check(model)
+
+
+def test_rows_columns_and_values(model: LapTableModel, aim: RealSession) -> None:
+    _reset(aim)
+    assert model.rowCount() == 16  # out-lap, 14 timed laps, final partial lap
+    assert model.columns() == ["lap", "kind", "time", "delta", "s1", "s2", "s3", "distance", "max_speed", "valid"]
+    assert model.columnCount() == 10
+
+    def cell(row: int, key: str) -> str:
+        return str(model.data(model.index(row, model.column(key))))
+
+    # lap 3 of the file: beacon markers 149.128 -> 211.432 and 211.432 -> 270.088
+    row = model.row_of(3)
+    assert cell(row, "lap") == "3"
+    assert cell(row, "kind") == "flying"
+    assert cell(row, "time") == "0:58.656"
+    # best valid lap is 12 (58.510 in the file's Segment Times)
+    assert model.best_valid_lap() is aim.records[12]
+    assert cell(row, "delta") == "+0.146"
+    assert cell(model.row_of(12), "delta") == "best"
+    assert cell(row, "distance") == f"{aim.records[3].distance_m:.0f}"
+    assert cell(row, "max_speed") == f"{aim.records[3].max_speed_kmh:.1f}"
+    assert cell(model.row_of(0), "time") == "–"  # the out-lap is not timed
+    assert cell(model.row_of(1), "time") == "1:11.928"
+    assert cell(model.row_of(0), "kind") == "out"
+    sectors = [float(cell(row, f"s{i}")) for i in (1, 2, 3)]
+    assert sum(sectors) == pytest.approx(58.656, abs=0.002)
+    # the slow lap 7 is proposed invalid with its reason as tooltip
+    valid_col = model.column("valid")
+    idx7 = model.index(model.row_of(7), valid_col)
+    assert model.data(idx7) == "invalid"
+    assert model.data(idx7, Qt.ItemDataRole.CheckStateRole) == Qt.CheckState.Unchecked
+    assert "107%" in model.data(idx7, Qt.ItemDataRole.ToolTipRole)
+    assert model.flags(idx7) & Qt.ItemFlag.ItemIsUserCheckable
+
+
+def test_speed_unit_converts_for_display_only(model: LapTableModel, aim: RealSession) -> None:
+    col = model.column("max_speed")
+    kmh = aim.records[3].max_speed_kmh
+    assert kmh is not None
+    model.set_speed_unit("mph")
+    assert model.data(model.index(3, col)) == f"{kmh / 1.609344:.1f}"
+    assert "mph" in model.headerData(col, Qt.Orientation.Horizontal)
+    assert aim.records[3].max_speed_kmh == kmh
+    with pytest.raises(ValueError, match="knots"):
+        model.set_speed_unit("knots")
+
+
+def test_sorting_is_numeric(qtbot, aim: RealSession) -> None:
+    _reset(aim)
+    widget = LapTableWidget()
+    qtbot.addWidget(widget)
+    widget.model().set_laps(aim.records)
+    proxy = widget.proxy()
+    model = widget.model()
+
+    def sorted_by(key: str) -> list[float | None]:
+        widget.view().sortByColumn(model.column(key), Qt.SortOrder.AscendingOrder)
+        rows = [proxy.mapToSource(proxy.index(r, 0)).row() for r in range(proxy.rowCount())]
+        recs = [model.lap_at(r) for r in rows]
+        return [getattr(rec, {"time": "lap_time_s", "distance": "distance_m", "max_speed": "max_speed_kmh"}[key]) for rec in recs]
+
+    for key in ("time", "distance", "max_speed"):
+        values = sorted_by(key)
+        present = [v for v in values if v is not None]
+        assert present == sorted(present), key
+        # untimed laps go last, not first
+        assert values[len(present):] == [None] * (len(values) - len(present))
+    # distance strings do not sort like numbers here ("97" > "1102" as text): the proxy must
+    distances = sorted_by("distance")
+    assert distances[0] == pytest.approx(aim.records[15].distance_m)
+    assert str(distances[0]) > str(distances[-1])
+    assert isinstance(model.data(model.index(0, model.column("time")), SORT_ROLE), float)
+
+
+def test_checkbox_sets_user_valid_and_emits(qtbot, model: LapTableModel, aim: RealSession) -> None:
+    _reset(aim)
+    row = model.row_of(12)
+    idx = model.index(row, model.column("valid"))
+    assert model.data(idx, Qt.ItemDataRole.CheckStateRole) == Qt.CheckState.Checked
+    with qtbot.waitSignal(model.userValidityChanged, timeout=1000) as blocker:
+        assert model.setData(idx, Qt.CheckState.Unchecked.value, Qt.ItemDataRole.CheckStateRole)
+    assert blocker.args == [12, False]
+    assert aim.records[12].user_valid is False
+    assert aim.records[12].proposed_valid is True  # the proposal is untouched
+    assert model.data(idx, Qt.ItemDataRole.CheckStateRole) == Qt.CheckState.Unchecked
+    assert model.data(idx) == "valid (overridden)"
+    # the best valid lap moves to the next fastest valid one, lap 11 (58.622)
+    assert model.best_valid_lap() is aim.records[11]
+    assert model.data(model.index(row, model.column("delta"))) == f"{58.510 - 58.622:+.3f}"
+    # ticking the proposed-invalid lap 7 makes it valid by the user's decision
+    with qtbot.waitSignal(model.userValidityChanged, timeout=1000) as blocker:
+        model.setData(model.index(model.row_of(7), model.column("valid")), Qt.CheckState.Checked, Qt.ItemDataRole.CheckStateRole)
+    assert blocker.args == [7, True]
+    assert aim.records[7].user_valid is True and aim.records[7].proposed_valid is False
+    # other columns are not editable through setData
+    assert not model.setData(model.index(row, model.column("time")), 1.0, Qt.ItemDataRole.EditRole)
+
+
+def test_best_lap_highlighted_and_partial_laps_dimmed(model: LapTableModel, aim: RealSession) -> None:
+    _reset(aim)
+    model.set_laps(aim.records)
+    best_row = model.row_of(12)
+    font = model.data(model.index(best_row, 2), Qt.ItemDataRole.FontRole)
+    assert isinstance(font, QFont) and font.bold()
+    assert model.data(model.index(best_row, 2), Qt.ItemDataRole.BackgroundRole) is not None
+    other = model.row_of(3)
+    assert model.data(model.index(other, 2), Qt.ItemDataRole.FontRole) is None
+    assert model.data(model.index(other, 2), Qt.ItemDataRole.BackgroundRole) is None
+    # out-lap and partial last lap are greyed; timed laps use the normal text colour
+    assert model.data(model.index(model.row_of(0), 0), Qt.ItemDataRole.ForegroundRole) is not None
+    assert model.data(model.index(model.row_of(15), 0), Qt.ItemDataRole.ForegroundRole) is not None
+    assert model.data(model.index(other, 0), Qt.ItemDataRole.ForegroundRole) is None
+
+
+def test_selecting_laps_emits_lap_numbers_in_order(qtbot, aim: RealSession) -> None:
+    _reset(aim)
+    widget = LapTableWidget()
+    qtbot.addWidget(widget)
+    widget.model().set_laps(aim.records)
+    view = widget.view()
+    view.sortByColumn(widget.model().column("time"), Qt.SortOrder.AscendingOrder)
+    sel = view.selectionModel()
+    flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
+    with qtbot.waitSignal(widget.selectedLapsChanged, timeout=1000) as blocker:
+        sel.select(widget.proxy().index(0, 0), flags)  # fastest: lap 12
+    assert blocker.args == [[12]]
+    with qtbot.waitSignal(widget.selectedLapsChanged, timeout=1000) as blocker:
+        sel.select(widget.proxy().index(1, 0), flags)  # next: lap 11
+    assert blocker.args == [[12, 11]]
+    with qtbot.waitSignal(widget.selectedLapsChanged, timeout=1000) as blocker:
+        sel.select(widget.proxy().index(0, 0), QItemSelectionModel.SelectionFlag.Deselect | QItemSelectionModel.SelectionFlag.Rows)
+    assert blocker.args == [[11]]
+    with qtbot.waitSignal(widget.selectedLapsChanged, timeout=1000) as blocker:
+        widget.select_laps([5, 3, 99])
+    assert blocker.args == [[5, 3]]
+    assert widget.selected_laps() == [5, 3]
+    rows = {widget.proxy().mapToSource(i).row() for i in sel.selectedRows()}
+    assert rows == {widget.model().row_of(5), widget.model().row_of(3)}
+    with qtbot.waitSignal(widget.selectedLapsChanged, timeout=1000) as blocker:
+        widget.model().set_laps(racechrono_session().records)
+    assert blocker.args == [[]]
