@@ -1,0 +1,176 @@
+"""Time-base repairs shared by the readers (FORMATS.md 1.3 and 2.5).
+
+Only provable repairs are made, and each one is reported as a warning:
+
+- **Midnight rollover** of a time-of-day clock: a drop of more than 12 h from the
+  previous row adds 86,400 s to that row and every later one.
+- **Repeated timestamps** (compared as integer microseconds): identical rows -> the
+  repeat is dropped; complementary rows (each cell present in at most one of them, or
+  equal) -> merged into one; conflicting rows -> the first is kept, and the count of
+  such rows is reported.
+- **Backward steps** that are not a rollover are never sorted away. A step back of up
+  to :data:`JITTER_S` is clock jitter: the samples stay in file order and a warning
+  counts them (so ``time`` is then not strictly monotonic there). A larger step back
+  means the file holds two time bases (concatenated sessions, a corrupt clock) that
+  cannot be put on one axis without guessing: :class:`LoggerFileError` with the line.
+- **Multi-rate sources** go on the sorted union of every real timestamp; a channel is
+  NaN where it has no sample of its own. Nothing is resampled or forward-filled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from storage.types import FloatArray
+
+from .recording import LoggerFileError
+
+DAY_S = 86_400.0
+#: a drop larger than this from one row to the next is a midnight rollover
+ROLLOVER_DROP_S = 43_200.0
+#: backward steps up to this size are clock jitter (kept, reported)
+JITTER_S = 1.0
+
+IntArray = npt.NDArray[np.int64]
+
+
+def to_microseconds(seconds: FloatArray) -> IntArray:
+    """Seconds as integer microseconds (the unit in which timestamps are compared)."""
+    return np.rint(np.asarray(seconds, np.float64) * 1e6).astype(np.int64)
+
+
+def unroll_midnight(
+    seconds_of_day: FloatArray, warnings: list[str], line_of: Callable[[int], int] | None = None
+) -> FloatArray:
+    """Add 86,400 s from each row where a time-of-day clock drops by more than 12 h."""
+    t = np.asarray(seconds_of_day, np.float64)
+    if t.shape[0] < 2:
+        return t
+    with np.errstate(invalid="ignore"):
+        drops = np.diff(t) < -ROLLOVER_DROP_S
+    if not drops.any():
+        return t
+    where = np.flatnonzero(drops) + 1
+    days = np.zeros(t.shape[0], np.float64)
+    days[where] = DAY_S
+    for row in where:
+        at = f"line {line_of(int(row))}" if line_of else f"row {int(row)}"
+        warnings.append(
+            f"time passes midnight at {at} ({t[row - 1]:.2f} s -> {t[row]:.2f} s of day): "
+            "24 h added from there on"
+        )
+    return t + np.cumsum(days)
+
+
+def check_backward_steps(
+    time_us: IntArray, path: str | Path, warnings: list[str], line_of: Callable[[int], int] | None = None
+) -> None:
+    """Report backward steps: jitter (<= JITTER_S) is a warning, anything larger an error."""
+    if time_us.shape[0] < 2:
+        return
+    steps = np.diff(time_us)
+    back = np.flatnonzero(steps < 0)
+    if back.shape[0] == 0:
+        return
+    big = back[steps[back] < -int(JITTER_S * 1e6)]
+    if big.shape[0]:
+        row = int(big[0]) + 1
+        raise LoggerFileError(
+            path,
+            f"time goes back from {time_us[row - 1] / 1e6:.3f} s to {time_us[row] / 1e6:.3f} s "
+            "(not a midnight rollover); Laptrace does not reorder samples",
+            line=line_of(row) if line_of else None,
+        )
+    row = int(back[0]) + 1
+    at = f"line {line_of(row)}" if line_of else f"row {row}"
+    worst = -int(steps[back].min()) / 1e6
+    warnings.append(
+        f"time steps back {back.shape[0]} time(s) by up to {worst:.3f} s (first at {at}): "
+        "clock jitter kept in file order, not sorted"
+    )
+
+
+def merge_repeated(
+    time_us: IntArray, columns: Sequence[FloatArray], warnings: list[str]
+) -> tuple[IntArray, list[FloatArray]]:
+    """Collapse consecutive rows with the same timestamp (see the module docstring)."""
+    n = time_us.shape[0]
+    if n < 2:
+        return time_us, list(columns)
+    new_group = np.empty(n, bool)
+    new_group[0] = True
+    np.not_equal(time_us[1:], time_us[:-1], out=new_group[1:])
+    if new_group.all():
+        return time_us, list(columns)
+    starts = np.flatnonzero(new_group)
+    sizes = np.diff(np.append(starts, n))
+    multi = sizes > 1
+    conflict = np.zeros(starts.shape[0], bool)
+    partial = np.zeros(starts.shape[0], bool)
+    merged: list[FloatArray] = []
+    for v in columns:
+        lo = np.fmin.reduceat(v, starts)
+        hi = np.fmax.reduceat(v, starts)
+        with np.errstate(invalid="ignore"):
+            conflict |= (lo != hi) & ~np.isnan(lo)  # lo is NaN only for an all-NaN cell group
+        nans = np.add.reduceat(np.isnan(v).astype(np.int64), starts)
+        partial |= (nans > 0) & (nans < sizes)
+        merged.append(lo)
+    out: list[FloatArray] = []
+    first = np.asarray(starts)
+    for v, m in zip(columns, merged, strict=True):
+        m = m.copy()
+        m[conflict] = v[first[conflict]]  # conflicting: keep the first row as written
+        out.append(m)
+    identical = multi & ~conflict & ~partial
+    complementary = multi & ~conflict & partial
+    if identical.any():
+        warnings.append(
+            f"{int((sizes[identical] - 1).sum())} repeated row(s) identical to the previous "
+            "one (same timestamp): dropped"
+        )
+    if complementary.any():
+        warnings.append(
+            f"{int(complementary.sum())} timestamp(s) split over several rows with "
+            "complementary cells: merged into one row each"
+        )
+    if conflict.any():
+        warnings.append(
+            f"{int(conflict.sum())} timestamp(s) repeated with conflicting values: "
+            "the first row kept, the others dropped"
+        )
+    return time_us[starts], out
+
+
+def union_time_base(
+    groups: Sequence[tuple[IntArray, Sequence[FloatArray]]],
+) -> tuple[IntArray, list[list[FloatArray]]]:
+    """Put several (timestamps, columns) groups on the sorted union of their timestamps.
+
+    Each group's timestamps must be free of repeats (use :func:`merge_repeated`). A column
+    is NaN at every union time where its group has no sample.
+    """
+    if not groups:
+        return np.empty(0, np.int64), []
+    union = np.unique(np.concatenate([g[0] for g in groups]))
+    out: list[list[FloatArray]] = []
+    for t, cols in groups:
+        idx = np.searchsorted(union, t)
+        placed: list[FloatArray] = []
+        for v in cols:
+            full = np.full(union.shape[0], np.nan)
+            full[idx] = v
+            placed.append(full)
+        out.append(placed)
+    return union, out
+
+
+def relative_seconds(time_us: IntArray) -> FloatArray:
+    """Seconds since the first sample (``time[0] == 0``)."""
+    if time_us.shape[0] == 0:
+        return np.empty(0, np.float64)
+    return np.asarray((time_us - time_us[0]) / 1e6, np.float64)

@@ -1,0 +1,76 @@
+"""Shared time-base repairs (desktop_app/loggers/timebase.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from desktop_app.loggers import LoggerFileError
+from desktop_app.loggers.timebase import (
+    check_backward_steps,
+    merge_repeated,
+    relative_seconds,
+    to_microseconds,
+    union_time_base,
+    unroll_midnight,
+)
+
+NAN = np.nan
+
+
+def test_midnight_rollover_adds_a_day_from_the_drop_on() -> None:
+    warnings: list[str] = []
+    t = unroll_midnight(np.array([86399.8, 86399.9, 0.0, 0.1]), warnings, lambda r: r + 100)
+    np.testing.assert_allclose(t, [86399.8, 86399.9, 86400.0, 86400.1])
+    assert len(warnings) == 1 and "line 102" in warnings[0] and "midnight" in warnings[0]
+
+
+def test_small_drop_is_not_a_rollover() -> None:
+    warnings: list[str] = []
+    t = unroll_midnight(np.array([10.0, 9.9, 10.1]), warnings)
+    np.testing.assert_array_equal(t, [10.0, 9.9, 10.1])
+    assert warnings == []
+
+
+def test_jitter_is_kept_in_order_and_reported() -> None:
+    warnings: list[str] = []
+    t = to_microseconds(np.array([0.0, 0.2, 0.19, 0.3]))
+    check_backward_steps(t, "f.vbo", warnings, lambda r: r + 50)
+    assert len(warnings) == 1 and "line 52" in warnings[0] and "0.010" in warnings[0]
+
+
+def test_large_backward_step_is_an_error_with_the_line() -> None:
+    with pytest.raises(LoggerFileError) as info:
+        check_backward_steps(to_microseconds(np.array([0.0, 50.0, 10.0])), "f.vbo", [], lambda r: r + 7)
+    assert info.value.line == 9 and "50.000 s to 10.000 s" in str(info.value)
+
+
+def test_repeated_rows_identical_complementary_and_conflicting() -> None:
+    t = to_microseconds(np.array([0.0, 0.1, 0.1, 0.2, 0.2, 0.3, 0.3, 0.4]))
+    a = np.array([1.0, 2.0, 2.0, 3.0, NAN, 4.0, 5.0, 6.0])
+    b = np.array([1.0, 2.0, 2.0, NAN, 7.0, 8.0, 8.0, 9.0])
+    warnings: list[str] = []
+    tt, (ma, mb) = merge_repeated(t, [a, b], warnings)
+    np.testing.assert_array_equal(tt, to_microseconds(np.array([0.0, 0.1, 0.2, 0.3, 0.4])))
+    np.testing.assert_array_equal(ma, [1.0, 2.0, 3.0, 4.0, 6.0])
+    np.testing.assert_array_equal(mb, [1.0, 2.0, 7.0, 8.0, 9.0])
+    text = " | ".join(warnings)
+    assert "1 repeated row(s) identical" in text
+    assert "1 timestamp(s) split over several rows" in text
+    assert "1 timestamp(s) repeated with conflicting values" in text
+
+
+def test_no_repeats_is_a_no_op() -> None:
+    warnings: list[str] = []
+    t = to_microseconds(np.array([0.0, 0.1]))
+    tt, cols = merge_repeated(t, [np.array([1.0, 2.0])], warnings)
+    assert tt is t and warnings == [] and cols[0][1] == 2.0
+
+
+def test_union_time_base_leaves_nan_where_a_group_has_no_sample() -> None:
+    fast = (to_microseconds(np.array([0.0, 0.01, 0.02])), [np.array([1.0, 2.0, 3.0])])
+    slow = (to_microseconds(np.array([0.0, 0.015])), [np.array([10.0, 20.0])])
+    union, (fast_cols, slow_cols) = union_time_base([fast, slow])
+    np.testing.assert_allclose(relative_seconds(union), [0.0, 0.01, 0.015, 0.02])
+    np.testing.assert_array_equal(fast_cols[0], [1.0, 2.0, NAN, 3.0])
+    np.testing.assert_array_equal(slow_cols[0], [10.0, NAN, 20.0, NAN])
