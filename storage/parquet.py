@@ -1,0 +1,413 @@
+"""One Parquet file per session: ``<root>/telemetry/<session_id>.parquet`` (pyarrow).
+
+The file layout (columns, field metadata, footer JSON) is in :mod:`storage.parquet_schema`.
+Writes stream one lap at a time into one row group each, into a temp file in the same folder
+that is fsynced and then ``os.replace``-d over the final name, so a reader sees either the
+old complete file or the new complete file, never a partial one. Reads stream one row group
+(lap) at a time; :meth:`ParquetTelemetryStorage.read_lap` reads only that lap's row group.
+
+Most callers hold a :class:`ParquetTelemetryStorage` for the app's data directory. The
+module-level functions use a default root: ``LAPTRACE_DATA_DIR`` or the per-user data
+directory (the app's settings are not visible from here; pass ``root=`` to override).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from contextlib import suppress
+from pathlib import Path
+from typing import Any, Literal, cast, get_args
+
+import numpy as np
+import platformdirs
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from storage.parquet_schema import (
+    FOOTER_KEY,
+    LAP_COLUMN,
+    LapIndexEntry,
+    TelemetryFooter,
+    arrow_schema,
+    build_footer,
+    check_lap_number,
+    column_names,
+    decode_footer,
+    encode_footer,
+)
+from storage.types import STANDARD_CHANNELS, FloatArray, LapTelemetry, Progress, SessionTelemetry
+
+__all__ = [
+    "LapIndexEntry",
+    "ParquetTelemetryStorage",
+    "TelemetryFileError",
+    "COMPRESSIONS",
+    "check_session_id",
+    "TelemetryFooter",
+    "column_names",
+    "default_root",
+    "delete_telemetry",
+    "read_lap_telemetry",
+    "read_session_telemetry",
+    "read_telemetry_footer",
+    "telemetry_exists",
+    "write_session_telemetry",
+]
+
+
+Compression = Literal["snappy", "zstd", "gzip", "brotli", "lz4", "none"]
+COMPRESSIONS: tuple[str, ...] = get_args(Compression)
+
+
+class TelemetryFileError(Exception):
+    """A telemetry file that exists but cannot be read: corrupt, truncated or not ours."""
+
+    def __init__(self, path: str | Path, message: str) -> None:
+        self.path = Path(path)
+        self.message = message
+        super().__init__(f"{self.path}: {message}")
+
+
+def check_session_id(session_id: object) -> int:
+    """Session ids are positive ints (not bools); anything else is refused before any path
+    is built, so no file name ever comes from user text."""
+    if isinstance(session_id, bool) or not isinstance(session_id, int) or session_id <= 0:
+        raise ValueError(f"session id must be a positive integer, not {session_id!r}")
+    return session_id
+
+
+def _lap_rows(telemetry: SessionTelemetry, aux_names: dict[str, str]) -> list[int]:
+    """Check every lap before anything touches the disk; return each lap's sample count."""
+    seen: set[int] = set()
+    rows: list[int] = []
+    for i, lap in enumerate(telemetry.laps):
+        where = f"lap #{i + 1}"
+        number = check_lap_number(lap.lap_number, where)
+        where = f"lap {number}"
+        if number in seen:
+            raise ValueError(f"{where} appears twice in the session")
+        seen.add(number)
+        try:
+            offset = float(lap.start_offset)
+        except (TypeError, ValueError):
+            raise ValueError(f"{where}: start offset {lap.start_offset!r} is not a number") from None
+        if not math.isfinite(offset):
+            raise ValueError(f"{where}: start offset {offset} is not finite")
+        for required in ("time", "distance"):
+            if required not in lap.channels:
+                raise ValueError(f"{where} has no {required!r} channel")
+        time = np.asarray(lap.channels["time"])
+        if time.ndim != 1:
+            raise ValueError(f"{where}: channel 'time' has shape {time.shape}, expected one dimension")
+        n = time.shape[0]
+        for name, values in lap.channels.items():
+            if name not in aux_names and name not in STANDARD_CHANNELS:
+                raise ValueError(
+                    f"{where}: channel {name!r} is neither standard nor listed in auxiliary_channels"
+                )
+            arr = np.asarray(values)
+            if arr.ndim != 1 or arr.shape[0] != n:
+                raise ValueError(f"{where}: channel {name!r} has shape {arr.shape}, expected ({n},) like 'time'")
+            if arr.dtype.kind not in "fiub":
+                raise ValueError(f"{where}: channel {name!r} holds {arr.dtype}, not numbers")
+        rows.append(n)
+    return rows
+
+
+def _float_column(values: FloatArray | None, rows: int) -> pa.Array[Any]:
+    if values is None:
+        return pa.nulls(rows, pa.float64())
+    # from_pandas=True: NaN becomes null, which every Parquet reader understands as "no sample"
+    return pa.array(np.asarray(values, dtype=np.float64), type=pa.float64(), from_pandas=True)
+
+
+def _lap_table(
+    lap: LapTelemetry, rows: int, schema: pa.Schema, footer: TelemetryFooter, aux_names: dict[str, str]
+) -> pa.Table:
+    arrays: list[pa.Array[Any]] = [pa.array(np.full(rows, lap.lap_number, dtype=np.int32))]
+    standard = set(footer.standard_channels)
+    arrays += [_float_column(lap.channels.get(c) if c in standard else None, rows) for c in STANDARD_CHANNELS]
+    arrays += [_float_column(lap.channels.get(name), rows) for name in aux_names]
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _to_numpy(column: pa.ChunkedArray[Any]) -> FloatArray:
+    arr = np.asarray(column.to_numpy(), dtype=np.float64)  # nulls come back as NaN
+    # a column without nulls is a read-only view of Arrow's buffer; callers may edit theirs
+    return arr if arr.flags.writeable else arr.copy()
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDWR | getattr(os, "O_BINARY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make the rename durable. Windows cannot open directories; some filesystems refuse."""
+    if os.name == "nt":
+        return
+    with suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+class ParquetTelemetryStorage:
+    """:class:`storage.types.TelemetryStorage` over ``<root>/telemetry/<session_id>.parquet``.
+
+    ``root`` is the data directory. ``compression`` is any Parquet codec pyarrow has
+    (``snappy``, ``zstd``, ``gzip``, ``brotli``, ``lz4``, ``none``).
+    """
+
+    def __init__(
+        self, root: str | Path, compression: str = "snappy", compression_level: int | None = None
+    ) -> None:
+        codec = compression.lower()
+        if codec not in COMPRESSIONS:
+            raise ValueError(f"compression {compression!r} is not one of {', '.join(COMPRESSIONS)}")
+        if codec != "none" and not pa.Codec.is_available(codec):  # type: ignore[arg-type]
+            raise ValueError(f"compression codec {compression!r} is not available in this pyarrow")
+        self.root = Path(root)
+        self.folder = self.root / "telemetry"
+        self.compression = cast(Compression, codec)
+        self.compression_level = compression_level
+
+    def path_for(self, session_id: int) -> Path:
+        return self.folder / f"{check_session_id(session_id)}.parquet"
+
+    # --- writing ----------------------------------------------------------------------
+
+    def write(self, telemetry: SessionTelemetry, progress: Progress | None = None) -> Path:
+        """Write the session atomically and return the file's path.
+
+        ``progress(laps_written, total_laps)`` is called before the first lap and after each
+        one; if it raises (how the GUI cancels), or anything else fails, the temp file is
+        removed and a previous file under the final name is left untouched.
+        """
+        final = self.path_for(telemetry.session_id)
+        aux_names = column_names(telemetry)
+        rows = _lap_rows(telemetry, aux_names)
+        footer, _ = build_footer(telemetry, rows)
+        schema = arrow_schema(footer)
+
+        self.folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=self.folder)
+        os.close(fd)
+        tmp = Path(tmp_name)
+        try:
+            self._write_file(tmp, schema, footer, telemetry, rows, aux_names, progress)
+            _fsync_file(tmp)
+            os.replace(tmp, final)
+        except BaseException:
+            with suppress(OSError):
+                tmp.unlink()
+            raise
+        _fsync_dir(self.folder)
+        return final
+
+    def _write_file(
+        self,
+        tmp: Path,
+        schema: pa.Schema,
+        footer: TelemetryFooter,
+        telemetry: SessionTelemetry,
+        rows: list[int],
+        aux_names: dict[str, str],
+        progress: Progress | None,
+    ) -> None:
+        writer = pq.ParquetWriter(
+            tmp,
+            schema,
+            compression=self.compression,
+            compression_level=self.compression_level,
+            write_page_checksum=True,  # so a flipped byte is an error on read, not a wrong value
+        )
+        total = len(telemetry.laps)
+        try:
+            if progress is not None:
+                progress(0, total)
+            for done, (lap, n) in enumerate(zip(telemetry.laps, rows, strict=True), start=1):
+                # one lap -> one table -> one row group; the session is never concatenated
+                writer.write_table(_lap_table(lap, n, schema, footer, aux_names), row_group_size=max(n, 1))
+                if progress is not None:
+                    progress(done, total)
+            writer.add_key_value_metadata({FOOTER_KEY.decode(): encode_footer(footer).decode()})
+        except BaseException:
+            with suppress(Exception):
+                writer.close()
+            raise
+        writer.close()
+
+    # --- reading ----------------------------------------------------------------------
+
+    def _open(self, session_id: int) -> tuple[pq.ParquetFile, TelemetryFooter] | None:
+        path = self.path_for(session_id)
+        try:
+            pf = pq.ParquetFile(path, page_checksum_verification=True)
+        except FileNotFoundError:
+            return None
+        except (pa.ArrowException, OSError) as exc:
+            raise TelemetryFileError(path, f"not a readable Parquet file ({exc})") from exc
+        try:
+            return pf, self._check_footer(path, pf, session_id)
+        except BaseException:
+            pf.close()
+            raise
+
+    def _check_footer(self, path: Path, pf: pq.ParquetFile, session_id: int) -> TelemetryFooter:
+        meta = pf.metadata
+        raw = (meta.metadata or {}).get(FOOTER_KEY)
+        if raw is None:
+            raise TelemetryFileError(path, "not a Laptrace telemetry file: no 'laptrace' footer metadata")
+        try:
+            footer = decode_footer(raw)
+        except ValueError as exc:
+            raise TelemetryFileError(path, f"bad Laptrace footer: {exc}") from exc
+        if footer.session_id != session_id:
+            raise TelemetryFileError(path, f"holds session {footer.session_id}, not {session_id} (renamed file?)")
+        schema = pf.schema_arrow
+        lap_field = schema.field(LAP_COLUMN) if LAP_COLUMN in schema.names else None
+        if lap_field is None or lap_field.type != pa.int32():
+            raise TelemetryFileError(path, f"column {LAP_COLUMN!r} is missing or not int32")
+        for name in footer.channels:
+            if name not in schema.names or schema.field(name).type != pa.float64():
+                raise TelemetryFileError(path, f"channel column {name!r} is missing or not float64")
+        if meta.num_row_groups != len(footer.laps):
+            raise TelemetryFileError(
+                path, f"footer lists {len(footer.laps)} laps but the file has {meta.num_row_groups} row groups"
+            )
+        for i, entry in enumerate(footer.laps):
+            if entry.row_group != i or meta.row_group(i).num_rows != entry.rows:
+                raise TelemetryFileError(path, f"lap {entry.lap_number}: lap index does not match row group {i}")
+        if footer.total_points != meta.num_rows:
+            raise TelemetryFileError(path, f"footer says {footer.total_points} points, file has {meta.num_rows}")
+        return footer
+
+    def _read_lap(self, path: Path, pf: pq.ParquetFile, footer: TelemetryFooter, entry: LapIndexEntry) -> LapTelemetry:
+        try:
+            table = pf.read_row_group(entry.row_group, columns=footer.channels)
+        except (pa.ArrowException, OSError) as exc:
+            raise TelemetryFileError(
+                path, f"lap {entry.lap_number} (row group {entry.row_group}) cannot be read: {exc}"
+            ) from exc
+        if table.num_rows != entry.rows:
+            raise TelemetryFileError(path, f"lap {entry.lap_number}: read {table.num_rows} rows, expected {entry.rows}")
+        channels = {name: _to_numpy(table.column(name)) for name in footer.channels}
+        return LapTelemetry(entry.lap_number, entry.start_offset, channels)
+
+    def read_footer(self, session_id: int) -> TelemetryFooter | None:
+        """The footer (session metadata, channels, lap index) without reading any sample."""
+        opened = self._open(session_id)
+        if opened is None:
+            return None
+        pf, footer = opened
+        pf.close()
+        return footer
+
+    def read(self, session_id: int) -> SessionTelemetry | None:
+        """The whole session, one row group at a time, or None if there is no file."""
+        opened = self._open(session_id)
+        if opened is None:
+            return None
+        pf, footer = opened
+        path = self.path_for(session_id)
+        try:
+            laps = [self._read_lap(path, pf, footer, entry) for entry in footer.laps]
+        finally:
+            pf.close()
+        return SessionTelemetry(
+            session_id=footer.session_id,
+            laps=laps,
+            auxiliary_channels=list(footer.auxiliary_channels),
+            units=dict(footer.units),
+            source_names=dict(footer.source_names),
+            metadata=footer.metadata,
+        )
+
+    def read_lap(self, session_id: int, lap_number: int) -> LapTelemetry | None:
+        """One lap, reading only its row group; None if the session or the lap is absent."""
+        if isinstance(lap_number, bool) or not isinstance(lap_number, int):
+            raise ValueError(f"lap number must be an integer, not {lap_number!r}")
+        opened = self._open(session_id)
+        if opened is None:
+            return None
+        pf, footer = opened
+        try:
+            entry = footer.lap(lap_number)
+            return None if entry is None else self._read_lap(self.path_for(session_id), pf, footer, entry)
+        finally:
+            pf.close()
+
+    # --- housekeeping -----------------------------------------------------------------
+
+    def exists(self, session_id: int) -> bool:
+        return self.path_for(session_id).is_file()
+
+    def delete(self, session_id: int) -> bool:
+        """Remove the session's file; True if there was one."""
+        try:
+            self.path_for(session_id).unlink()
+        except FileNotFoundError:
+            return False
+        return True
+
+    def session_ids(self) -> list[int]:
+        """Ids of the sessions that have a file here (for start-up recovery), sorted."""
+        if not self.folder.is_dir():
+            return []
+        ids = (p.stem for p in self.folder.glob("*.parquet"))
+        return sorted(int(s) for s in ids if s.isdigit() and s == str(int(s)) and int(s) > 0)
+
+    def temp_files(self) -> list[Path]:
+        """Temp files left by writes that were killed before they could clean up."""
+        return sorted(self.folder.glob(".*.parquet.*.tmp")) if self.folder.is_dir() else []
+
+
+# --- module-level functions over the default root ------------------------------------------
+
+
+def default_root() -> Path:
+    """``LAPTRACE_DATA_DIR`` if set, else the per-user data directory."""
+    env = os.environ.get("LAPTRACE_DATA_DIR")
+    return Path(env) if env else Path(platformdirs.user_data_dir("Laptrace", appauthor=False))
+
+
+def _storage(root: str | Path | None) -> ParquetTelemetryStorage:
+    return ParquetTelemetryStorage(default_root() if root is None else root)
+
+
+def write_session_telemetry(
+    telemetry: SessionTelemetry, progress: Progress | None = None, *, root: str | Path | None = None
+) -> Path:
+    """:meth:`ParquetTelemetryStorage.write` under the default root."""
+    return _storage(root).write(telemetry, progress)
+
+
+def read_session_telemetry(session_id: int, *, root: str | Path | None = None) -> SessionTelemetry | None:
+    """:meth:`ParquetTelemetryStorage.read` under the default root."""
+    return _storage(root).read(session_id)
+
+
+def read_lap_telemetry(session_id: int, lap_number: int, *, root: str | Path | None = None) -> LapTelemetry | None:
+    """:meth:`ParquetTelemetryStorage.read_lap` under the default root."""
+    return _storage(root).read_lap(session_id, lap_number)
+
+
+def read_telemetry_footer(session_id: int, *, root: str | Path | None = None) -> TelemetryFooter | None:
+    """:meth:`ParquetTelemetryStorage.read_footer` under the default root."""
+    return _storage(root).read_footer(session_id)
+
+
+def telemetry_exists(session_id: int, *, root: str | Path | None = None) -> bool:
+    return _storage(root).exists(session_id)
+
+
+def delete_telemetry(session_id: int, *, root: str | Path | None = None) -> bool:
+    return _storage(root).delete(session_id)
