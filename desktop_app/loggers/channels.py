@@ -41,12 +41,13 @@ CHANNEL_NAMES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
         "long": ("longitude",),
         "speed": ("speed",),
         "rpm": ("rpm", "engine_rpm"),
-        "throttle": ("throttle_pos", "accelerator_pos"),
-        "brake": ("brake_pos", "brake_pressure"),
-        "steering": ("steering_angle",),
+        # format 2 names (units and sources stripped by the reader) follow the v3 ones
+        "throttle": ("throttle_pos", "accelerator_pos", "throttle position", "accelerator position"),
+        "brake": ("brake_pos", "brake_pressure", "brake position", "brake pressure"),
+        "steering": ("steering_angle", "steering angle"),
         "gear": ("gear",),
-        "glat": ("lateral_acc",),
-        "glong": ("longitudinal_acc",),
+        "glat": ("lateral_acc", "lateral acceleration"),
+        "glong": ("longitudinal_acc", "longitudinal acceleration"),
     },
     "aim": {
         "distance": ("distance on gps speed", "distance"),

@@ -1,0 +1,329 @@
+"""Shared header parsing for the CSV loggers (RaceChrono, AiM, MoTeC): FORMATS.md 1.2, 3-5.
+
+These formats put a few lines of metadata (key/value records, a names row, a units row)
+in front of one big numeric block. The header is small, so it is read here line by line
+with the standard ``csv`` module (it handles quoting); the numeric block is left to the
+vectorised block parser. Also here: the locale dates and 12-hour clock times these
+headers carry.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from pathlib import Path
+
+import numpy as np
+
+from storage.types import FloatArray
+
+from . import timebase
+from .recording import LoggerFileError
+from .textblock import parse_block
+from .timebase import IntArray
+
+
+_BOM = b"\xef\xbb\xbf"
+
+
+@dataclass(frozen=True)
+class HeaderLine:
+    """One line of a file's header: 1-based number, byte span, decoded text, CSV fields."""
+
+    number: int
+    start: int  #: byte offset of the line's first byte
+    end: int  #: byte offset just past its line ending (the next line's start)
+    text: str  #: decoded, without the line ending
+    fields: list[str]  #: CSV fields, unquoted and trimmed, trailing empty fields dropped
+
+    @property
+    def blank(self) -> bool:
+        """True for an empty line and for a record made of empty fields only (``,,,,``)."""
+        return not self.fields
+
+
+def read_bytes(path: Path) -> bytes:
+    """The whole file, or :class:`LoggerFileError` if it cannot be read or is empty."""
+    try:
+        data = path.read_bytes()
+    except IsADirectoryError:
+        raise LoggerFileError(path, "is a folder, not a logger file") from None
+    except FileNotFoundError:
+        raise LoggerFileError(path, "no such file") from None
+    except OSError as exc:
+        raise LoggerFileError(path, f"cannot be read: {exc.strerror or exc}") from None
+    if not data.strip():
+        raise LoggerFileError(path, "the file is empty", offset=0)
+    return data
+
+
+def decode_line(raw: bytes) -> str:
+    """UTF-8, falling back to cp1252 then latin-1 (which never fails): FORMATS.md 1.2."""
+    for encoding in ("utf-8", "cp1252"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("latin-1")
+
+
+def split_fields(text: str) -> list[str]:
+    """CSV fields of one record: unquoted, trimmed, trailing empty (padding) fields dropped."""
+    try:
+        row = next(csv.reader([text], strict=False), [])
+    except csv.Error:
+        # e.g. a NUL byte on old Pythons: fall back to a plain split, the caller validates
+        row = text.split(",")
+    fields = [f.strip() for f in row]
+    while fields and not fields[-1]:
+        fields.pop()
+    return fields
+
+
+def header_lines(data: bytes, start: int = 0) -> Iterator[HeaderLine]:
+    """Lines of ``data`` from byte ``start`` (a BOM at 0 is skipped), parsed as CSV records.
+
+    A generator, so a reader stops pulling lines as soon as its header is complete and
+    the numeric block is never split into Python lines.
+    """
+    pos = start
+    if pos == 0 and data.startswith(_BOM):
+        pos = len(_BOM)
+    number = 0
+    size = len(data)
+    while pos < size:
+        number += 1
+        nl = data.find(b"\n", pos)
+        end = size if nl < 0 else nl + 1
+        raw = data[pos : (size if nl < 0 else nl)].rstrip(b"\r")
+        text = decode_line(raw)
+        yield HeaderLine(number, pos, end, text, split_fields(text))
+        pos = end
+
+
+def keyvalue(fields: list[str], key_at: int = 0) -> tuple[str, str] | None:
+    """``(key, value)`` from fields ``key_at`` and ``key_at + 1``; None when the key is empty."""
+    if len(fields) <= key_at or not fields[key_at]:
+        return None
+    value = fields[key_at + 1] if len(fields) > key_at + 1 else ""
+    return fields[key_at], value
+
+
+# --- dates and clock times -------------------------------------------------------------
+
+_CLOCK = re.compile(
+    r"^(?P<h>\d{1,2}):(?P<m>\d{2})(?::(?P<s>\d{2})(?:\.(?P<f>\d{1,6}))?)?"
+    r"\s*(?P<ampm>[AaPp]\.?\s*[Mm]\.?)?$"
+)
+_NUMERIC_DATE = re.compile(r"^(?P<a>\d{1,4})[/.\-](?P<b>\d{1,2})[/.\-](?P<c>\d{1,4})$")
+_LONG_DATE_FORMATS = ("%A, %B %d, %Y", "%B %d, %Y", "%A, %d %B %Y", "%d %B %Y", "%a, %b %d, %Y", "%b %d, %Y")
+
+
+def parse_clock(text: str) -> time | None:
+    """A wall-clock time: ``3:42 PM``, ``11:38:16 PM``, ``15:42``, ``15:42:07.5``; None if not one."""
+    m = _CLOCK.match(text.strip())
+    if m is None:
+        return None
+    hour, minute = int(m["h"]), int(m["m"])
+    second = int(m["s"] or 0)
+    micro = int((m["f"] or "0").ljust(6, "0"))
+    if m["ampm"]:
+        if not 1 <= hour <= 12:
+            return None
+        pm = m["ampm"][0] in "Pp"
+        hour = hour % 12 + (12 if pm else 0)
+    if hour > 23 or minute > 59 or second > 59:
+        return None
+    return time(hour, minute, second, micro)
+
+
+def parse_date(text: str, *, month_first: bool) -> tuple[date | None, str | None]:
+    """A locale date: ISO, ``5/22/2026``, ``22.05.2026``, ``Sunday, June 19, 2022``...
+
+    Returns ``(date, note)``. ``month_first`` says how to read an ambiguous numeric date
+    (both parts <= 12): the writer's usual order; ``note`` then says it was a guess.
+    ``(None, reason)`` when the text is not a date.
+    """
+    text = text.strip()
+    if not text:
+        return None, "no date"
+    for fmt in _LONG_DATE_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).date(), None
+        except ValueError:
+            continue
+    m = _NUMERIC_DATE.match(text)
+    if m is None:
+        return None, f"unrecognised date {text!r}"
+    a, b, c = (int(m[k]) for k in ("a", "b", "c"))
+    note = None
+    if len(m["a"]) == 4:  # ISO order year-month-day
+        year, month, day = a, b, c
+    else:
+        year = c + 2000 if c < 100 else c
+        if a > 12 >= b:
+            day, month = a, b
+        elif b > 12 >= a:
+            month, day = a, b
+        else:
+            month, day = (a, b) if month_first else (b, a)
+            if a != b:
+                order = "month/day" if month_first else "day/month"
+                note = f"date {text!r} is ambiguous; read as {order}/year"
+    try:
+        return date(year, month, day), note
+    except ValueError:
+        return None, f"invalid date {text!r}"
+
+
+def local_start(
+    date_text: str | None, clock_text: str | None, *, month_first: bool, warnings: list[str]
+) -> datetime | None:
+    """Naive local start from a date and a clock field (AiM, MoTeC: no zone, FORMATS.md 1.3).
+
+    Anything unparsable becomes a warning and ``None``: a missing start never stops an
+    import.
+    """
+    if not date_text:
+        return None
+    day, note = parse_date(date_text, month_first=month_first)
+    if day is None:
+        warnings.append(f"session start unknown: {note}")
+        return None
+    if note:
+        warnings.append(note)
+    clock = parse_clock(clock_text) if clock_text else None
+    if clock_text and clock is None:
+        warnings.append(f"session start time {clock_text!r} not understood; using midnight")
+    return datetime.combine(day, clock or time(0))
+
+
+def parse_float(text: str) -> float | None:
+    """A number written with ``.`` or a lone decimal comma; None if it is not one."""
+    t = text.strip()
+    if t.count(",") == 1 and "." not in t:
+        t = t.replace(",", ".")
+    try:
+        value = float(t)
+    except ValueError:
+        return None
+    return value if value == value and abs(value) != float("inf") else None
+
+
+def parse_duration(text: str) -> float | None:
+    """Seconds from ``m:ss.sss``, ``h:mm:ss.sss`` or a plain number; None if not a duration."""
+    parts = text.strip().split(":")
+    if not 1 <= len(parts) <= 3:
+        return None
+    total = 0.0
+    for part in parts:
+        value = parse_float(part)
+        if value is None or value < 0:
+            return None
+        total = total * 60.0 + value
+    return total
+
+
+# --- time base (FORMATS.md 1.3; the repairs themselves live in timebase.py) ------------
+
+#: beyond this many seconds the conversion to integer microseconds could overflow, and
+#: no logger writes such a time
+MAX_ABS_SECONDS = 1e12
+
+
+def repair_time(
+    path: Path,
+    seconds: FloatArray,
+    columns: list[FloatArray],
+    line_of: Callable[[int], int],
+    warnings: list[str],
+) -> tuple[IntArray, list[FloatArray]]:
+    """Time cells -> integer microseconds, repeated rows folded, backward steps checked.
+
+    ``line_of`` maps a row index of ``seconds`` to its file line, for the messages. A
+    missing (NaN) or absurd time cell makes its row unplaceable: an error, not a repair.
+    """
+    bad = ~np.isfinite(seconds) | (np.abs(seconds) > MAX_ABS_SECONDS)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        value = float(seconds[row])
+        what = "empty or not a number" if not np.isfinite(value) else f"out of range ({value:g})"
+        raise LoggerFileError(path, f"time cell is {what}", line=line_of(row))
+    time_us = timebase.to_microseconds(seconds)
+    kept = np.flatnonzero(np.concatenate(([True], time_us[1:] != time_us[:-1])))
+    time_us, columns = timebase.merge_repeated(time_us, columns, warnings)
+    timebase.check_backward_steps(time_us, path, warnings, lambda i: line_of(int(kept[i])))
+    return time_us, columns
+
+
+# --- the names / units / data layout shared by AiM and MoTeC -------------------------
+
+_COMMA_DECIMAL = re.compile(r"^[+-]?\d+,\d+$")
+
+
+@dataclass
+class Table:
+    """The data block of an AiM or MoTeC export: time base and the other columns."""
+
+    time_us: IntArray
+    names: list[str]  #: names of ``columns`` (the time column excluded), as in the file
+    units: list[str]  #: their units as written
+    columns: list[FloatArray]
+    text: dict[str, str]  #: text columns (not channels): name -> first non-empty cell
+    warnings: list[str]
+
+
+def read_table(path: Path, data: bytes, names: HeaderLine, rest: Iterator[HeaderLine]) -> Table:
+    """Units row, then the data block, after a names row whose first column is the time.
+
+    Blank lines and comma-only records between the rows are skipped; blank records inside
+    the data are padding and dropped. Decimal commas (quoted ``"0,050"``) are detected on
+    the first data row.
+    """
+    units = next((line for line in rest if not line.blank), None)
+    if units is None or parse_float(units.fields[0]) is not None:
+        where = names.number + 1 if units is None else units.number
+        raise LoggerFileError(path, "units row missing after the channel names row", line=where)
+    ncols = len(names.fields)
+    if len(units.fields) > ncols:
+        raise LoggerFileError(
+            path, f"units row has {len(units.fields)} entries for {ncols} channel names", line=units.number
+        )
+    first = next((line for line in rest if not line.blank), None)
+    if first is None:
+        raise LoggerFileError(path, "no data rows after the units row", line=units.number + 1)
+    decimal_comma = any(_COMMA_DECIMAL.match(f) for f in first.fields)
+    block = parse_block(
+        data[first.start :],
+        path=path,
+        first_line=first.number,
+        ncols=ncols,
+        names=names.fields,
+        decimal_comma=decimal_comma,
+    )
+    warnings = list(block.warnings)
+    time_col = block.values[0] if block.values else None
+    if time_col is None:
+        raise LoggerFileError(path, "the time column holds text, not numbers", line=first.number)
+    present = [(i, v) for i, v in enumerate(block.values) if v is not None]
+    # comma-only records (spreadsheet padding) parse as all-empty rows: not samples
+    blank = np.logical_and.reduce([np.isnan(v) for _, v in present])
+    rows = np.flatnonzero(~blank)
+    if rows.shape[0] == 0:
+        raise LoggerFileError(path, "no data rows after the units row", line=first.number)
+    unit_cells = units.fields + [""] * (ncols - len(units.fields))
+    cols = [v[rows] for i, v in present if i > 0]
+    time_us, cols = repair_time(
+        path, time_col[rows], cols, lambda r: block.line_of(int(rows[r])), warnings
+    )
+    return Table(
+        time_us=time_us,
+        names=[names.fields[i] for i, _ in present if i > 0],
+        units=[unit_cells[i] for i, _ in present if i > 0],
+        columns=cols,
+        text={names.fields[i]: t for i, t in block.text.items()},
+        warnings=warnings,
+    )
