@@ -1,0 +1,426 @@
+"""The Parquet files themselves: other tools read them as is, the footer and lap index are
+right, read_lap touches one row group, writes are atomic, bad files are named in errors."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from storage.parquet import ParquetTelemetryStorage, TelemetryFileError
+from storage.types import STANDARD_CHANNELS, LapTelemetry, SessionMetadata, SessionTelemetry
+
+LAP_ROWS = [250, 0, 1, 400, 120]
+AUX = ["Öltemp °C", "新トラップ", "Speed", "oil pressure"]
+
+
+def make_session(session_id: int = 7, lap_rows: list[int] | None = None, aux: list[str] | None = None) -> SessionTelemetry:
+    """Laps of known sizes with speed, rpm and auxiliary channels; lap k starts at 100*k s."""
+    lap_rows = LAP_ROWS if lap_rows is None else lap_rows
+    aux = AUX if aux is None else aux
+    rng = np.random.default_rng(session_id)
+    laps = []
+    for k, n in enumerate(lap_rows):
+        t = np.arange(n) * 0.04
+        speed = 100 + 20 * np.sin(t)
+        speed[::7] = np.nan  # gaps: null in the file
+        ch = {"time": t, "distance": np.cumsum(speed / 3.6 * 0.04), "speed": speed, "rpm": rng.uniform(3000, 9000, n)}
+        ch.update({name: rng.normal(size=n) for name in aux})
+        laps.append(LapTelemetry(k, 100.0 * k, ch))
+    units = {"time": "s", "distance": "m", "speed": "km/h", "rpm": "rpm", **{a: "°C" for a in aux}}
+    sources = {"speed": "Velocity", "rpm": "Engine Speed", **{a: a for a in aux}}
+    return SessionTelemetry(
+        session_id=session_id,
+        laps=laps,
+        auxiliary_channels=list(aux),
+        units=units,
+        source_names=sources,
+        metadata=SessionMetadata(
+            imported_at=datetime(2026, 6, 1, 9, 0, tzinfo=timezone.utc),
+            source_type="merged",
+            started_at=datetime(2026, 6, 1, 8, 0, tzinfo=timezone.utc),
+            extra={"logger": "VBOX 3i + Bosch"},
+        ),
+    )
+
+
+@pytest.fixture
+def written(tmp_path: Path) -> tuple[ParquetTelemetryStorage, Path, SessionTelemetry]:
+    store = ParquetTelemetryStorage(tmp_path)
+    telemetry = make_session()
+    return store, store.write(telemetry), telemetry
+
+
+# --- other tools read the file as is -----------------------------------------------------------
+
+FILE_COLUMNS = ["lap_number", *STANDARD_CHANNELS, "Öltemp °C", "新トラップ", "Speed_2", "oil pressure"]
+
+
+def test_pyarrow_reads_types_units_and_rows(written: tuple[ParquetTelemetryStorage, Path, SessionTelemetry]) -> None:
+    _, path, telemetry = written
+    table = pq.read_table(path)
+    assert table.column_names == FILE_COLUMNS
+    assert table.schema.field("lap_number").type == pa.int32() and not table.schema.field("lap_number").nullable
+    assert all(table.schema.field(c).type == pa.float64() for c in FILE_COLUMNS[1:])
+    assert table.num_rows == sum(LAP_ROWS)
+    assert table.column("speed").null_count == sum(len(range(0, n, 7)) for n in LAP_ROWS)
+    assert table.column("glat").null_count == sum(LAP_ROWS)
+    meta = {f.name: f.metadata or {} for f in table.schema}
+    assert meta["speed"] == {b"unit": b"km/h", b"source_name": b"Velocity"}
+    assert meta["Öltemp °C"][b"unit"] == "°C".encode()
+    assert meta["Speed_2"] == {b"unit": "°C".encode(), b"source_name": b"Speed"}
+    speed = table.column("speed").to_numpy()
+    np.testing.assert_array_equal(speed, np.concatenate([lap.channels["speed"] for lap in telemetry.laps]))
+
+
+def test_duckdb_reads_it_and_queries_per_lap(written: tuple[ParquetTelemetryStorage, Path, SessionTelemetry]) -> None:
+    _, path, telemetry = written
+    con = duckdb.connect()
+    described = con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
+    types = {row[0]: row[1] for row in described}
+    assert list(types) == FILE_COLUMNS
+    assert types["lap_number"] == "INTEGER" and {types[c] for c in FILE_COLUMNS[1:]} == {"DOUBLE"}
+    per_lap = con.execute(
+        "SELECT lap_number, count(*), count(speed), max(time) FROM read_parquet(?) GROUP BY 1 ORDER BY 1", [str(path)]
+    ).fetchall()
+    nonempty = [(k, n) for k, n in enumerate(LAP_ROWS) if n]
+    assert [(k, n) for k, n, *_ in per_lap] == nonempty
+    for (k, n), (_, _, speed_count, max_time) in zip(nonempty, per_lap, strict=True):
+        assert speed_count == n - len(range(0, n, 7))
+        assert max_time == pytest.approx(telemetry.laps[k].channels["time"].max())
+    one = con.execute('SELECT "新トラップ" FROM read_parquet(?) WHERE lap_number = 3', [str(path)]).fetchnumpy()
+    np.testing.assert_array_equal(one["新トラップ"], telemetry.laps[3].channels["新トラップ"])
+    kv = con.execute("SELECT key, value FROM parquet_kv_metadata(?)", [str(path)]).fetchall()
+    footer = json.loads(dict((bytes(k), bytes(v)) for k, v in kv)[b"laptrace"])
+    assert footer["session_id"] == 7
+
+
+def test_polars_reads_it(written: tuple[ParquetTelemetryStorage, Path, SessionTelemetry]) -> None:
+    _, path, _ = written
+    df = pl.read_parquet(path)
+    assert df.columns == FILE_COLUMNS
+    assert df.schema["lap_number"] == pl.Int32
+    assert all(df.schema[c] == pl.Float64 for c in FILE_COLUMNS[1:])
+    assert df.height == sum(LAP_ROWS)
+    counts = df.group_by("lap_number").len().sort("lap_number")
+    assert counts.rows() == [(k, n) for k, n in enumerate(LAP_ROWS) if n]
+    assert df["rpm"].null_count() == 0 and df["lat"].null_count() == df.height
+    lazy = pl.scan_parquet(path).filter(pl.col("lap_number") == 2).collect()
+    assert lazy.height == 1
+
+
+def test_pandas_reads_it(written: tuple[ParquetTelemetryStorage, Path, SessionTelemetry]) -> None:
+    _, path, telemetry = written
+    df = pd.read_parquet(path)
+    assert list(df.columns) == FILE_COLUMNS
+    assert df["lap_number"].dtype == np.int32
+    assert all(df[c].dtype == np.float64 for c in FILE_COLUMNS[1:])
+    assert len(df) == sum(LAP_ROWS)
+    assert df["speed"].isna().sum() == sum(len(range(0, n, 7)) for n in LAP_ROWS)
+    lap4 = df[df["lap_number"] == 4]
+    np.testing.assert_array_equal(lap4["oil pressure"].to_numpy(), telemetry.laps[4].channels["oil pressure"])
+
+
+# --- footer and lap index ----------------------------------------------------------------------
+
+
+def test_footer_and_lap_index(written: tuple[ParquetTelemetryStorage, Path, SessionTelemetry]) -> None:
+    store, path, _ = written
+    meta = pq.read_metadata(path)
+    assert meta.num_row_groups == len(LAP_ROWS)  # one row group per lap, the empty one too
+    assert [meta.row_group(i).num_rows for i in range(meta.num_row_groups)] == LAP_ROWS
+    for i in range(meta.num_row_groups):
+        assert meta.row_group(i).column(0).compression == "SNAPPY"
+        stats = meta.row_group(i).column(0).statistics
+        if LAP_ROWS[i]:  # each row group holds exactly its lap: DuckDB can skip the others
+            assert stats is not None and stats.min == stats.max == i
+
+    doc = json.loads(meta.metadata[b"laptrace"])
+    assert doc["format_version"] == 1
+    assert doc["session_id"] == 7
+    assert doc["source_type"] == "merged"
+    assert doc["imported_at"] == "2026-06-01T09:00:00+00:00"
+    assert doc["started_at"] == "2026-06-01T08:00:00+00:00"
+    assert doc["channel_count"] == 4 + len(AUX)
+    assert doc["total_points"] == sum(LAP_ROWS)
+    assert doc["standard_channels"] == ["time", "distance", "speed", "rpm"]
+    assert doc["auxiliary_channels"] == ["Öltemp °C", "新トラップ", "Speed_2", "oil pressure"]
+    assert doc["units"]["Speed_2"] == "°C" and doc["source_names"]["Speed_2"] == "Speed"
+    assert doc["extra"] == {"logger": "VBOX 3i + Bosch"}
+    assert doc["laps"] == [
+        {"lap_number": k, "row_group": k, "rows": n, "start_offset": 100.0 * k} for k, n in enumerate(LAP_ROWS)
+    ]
+
+    footer = store.read_footer(7)
+    assert footer is not None
+    assert footer.total_points == sum(LAP_ROWS) and footer.channel_count == 8
+    assert [(e.lap_number, e.row_group, e.rows) for e in footer.laps] == [(k, k, n) for k, n in enumerate(LAP_ROWS)]
+    assert footer.metadata.source_type == "merged"
+
+
+# --- read_lap reads one row group --------------------------------------------------------------
+
+
+class CountingFile(io.FileIO):
+    """A file that counts the bytes pyarrow pulls out of it."""
+
+    def __init__(self, path: str | Path) -> None:
+        super().__init__(path, "rb")
+        self.bytes_read = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = super().read(size)
+        self.bytes_read += len(data)
+        return data
+
+    def readinto(self, buffer: Any) -> int:
+        n = super().readinto(buffer) or 0
+        self.bytes_read += n
+        return n
+
+
+@pytest.fixture
+def counted(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[list[CountingFile], list[Any]]]:
+    """Every ParquetFile the storage opens reads through a CountingFile; row-group reads are logged."""
+    files: list[CountingFile] = []
+    groups: list[Any] = []
+    real_file = pq.ParquetFile
+    real_read_row_group = pq.ParquetFile.read_row_group
+
+    def opener(source: str | Path, **kwargs: Any) -> pq.ParquetFile:
+        files.append(CountingFile(source))
+        return real_file(files[-1], **kwargs)
+
+    def read_row_group(self: pq.ParquetFile, i: int, *args: Any, **kwargs: Any) -> pa.Table:
+        groups.append(i)
+        return real_read_row_group(self, i, *args, **kwargs)
+
+    monkeypatch.setattr(pq.ParquetFile, "read_row_group", read_row_group)
+    monkeypatch.setattr(pq, "ParquetFile", opener)
+    yield files, groups
+    for f in files:
+        f.close()
+
+
+def test_read_lap_reads_only_that_lap(tmp_path: Path, counted: tuple[list[CountingFile], list[Any]]) -> None:
+    files, groups = counted
+    store = ParquetTelemetryStorage(tmp_path)
+    path = store.write(make_session(lap_rows=[5000] * 20, aux=[f"aux {i}" for i in range(8)]))
+    size = path.stat().st_size
+
+    lap = store.read_lap(7, 13)
+    assert lap is not None and lap.lap_number == 13 and len(lap) == 5000
+    assert groups == [13]
+    lap_bytes = files[-1].bytes_read
+    # one lap is a twentieth of the data; the footer and one row group are all that is read
+    assert lap_bytes < size / 8, (lap_bytes, size)
+
+    groups.clear()
+    whole = store.read(7)
+    assert whole is not None and groups == list(range(20))
+    assert files[-1].bytes_read >= 0.9 * size  # the counter does see a whole read
+    np.testing.assert_array_equal(whole.laps[13].channels["aux 3"], lap.channels["aux 3"])
+
+
+# --- atomic writes -------------------------------------------------------------------------------
+
+
+def leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+class Boom(Exception):
+    pass
+
+
+def cancel_after(laps: int, checks: Callable[[], None] | None = None) -> Callable[[int, int], None]:
+    def progress(done: int, total: int) -> None:
+        if checks is not None:
+            checks()
+        if done == laps:
+            raise Boom(f"cancelled after lap {done} of {total}")
+
+    return progress
+
+
+def test_failed_first_write_leaves_nothing(tmp_path: Path) -> None:
+    store = ParquetTelemetryStorage(tmp_path)
+    final = store.path_for(7)
+    seen: list[list[str]] = []
+
+    def during() -> None:  # mid-write: only a hidden temp file in the same folder
+        assert not final.exists()
+        seen.append(leftovers(store.folder))
+
+    with pytest.raises(Boom):
+        store.write(make_session(), cancel_after(2, during))
+    assert seen and all(len(names) == 1 and names[0].startswith(".7.parquet.") and names[0].endswith(".tmp") for names in seen)
+    assert leftovers(store.folder) == []
+    assert store.read(7) is None
+
+
+@pytest.fixture
+def older(tmp_path: Path) -> tuple[ParquetTelemetryStorage, bytes]:
+    store = ParquetTelemetryStorage(tmp_path)
+    store.write(make_session(lap_rows=[10, 20]))
+    return store, store.path_for(7).read_bytes()
+
+
+def assert_older_intact(store: ParquetTelemetryStorage, old: bytes) -> None:
+    assert store.path_for(7).read_bytes() == old
+    assert leftovers(store.folder) == ["7.parquet"]
+    got = store.read(7)
+    assert got is not None and [len(lap) for lap in got.laps] == [10, 20]
+
+
+def test_cancelled_rewrite_keeps_the_older_file(older: tuple[ParquetTelemetryStorage, bytes]) -> None:
+    store, old = older
+
+    def during() -> None:
+        assert store.path_for(7).read_bytes() == old
+
+    with pytest.raises(Boom):
+        store.write(make_session(), cancel_after(2, during))
+    assert_older_intact(store, old)
+
+
+@pytest.mark.parametrize("with_older", [False, True])
+@pytest.mark.parametrize("failing", ["write_table", "fsync", "replace", "interrupt"])
+def test_failures_mid_write_are_clean(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing: str, with_older: bool
+) -> None:
+    store = ParquetTelemetryStorage(tmp_path)
+    old = b""
+    if with_older:
+        store.write(make_session(lap_rows=[10, 20]))
+        old = store.path_for(7).read_bytes()
+    calls = {"n": 0}
+
+    def third_write_table(*args: Any, **kwargs: Any) -> None:
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise OSError("disk full")
+        real_write_table(*args, **kwargs)
+
+    real_write_table = pq.ParquetWriter.write_table
+    expected: type[BaseException] = OSError
+    if failing == "write_table":
+        monkeypatch.setattr(pq.ParquetWriter, "write_table", third_write_table)
+    elif failing == "fsync":
+        monkeypatch.setattr(os, "fsync", lambda fd: (_ for _ in ()).throw(OSError("fsync failed")))
+    elif failing == "replace":
+        monkeypatch.setattr(os, "replace", lambda a, b: (_ for _ in ()).throw(PermissionError("in use")))
+    else:
+        expected = KeyboardInterrupt
+
+        def interrupt(done: int, total: int) -> None:
+            if done == 3:
+                raise KeyboardInterrupt
+
+    with pytest.raises(expected):
+        store.write(make_session(), interrupt if failing == "interrupt" else None)
+    monkeypatch.undo()
+    if with_older:
+        assert_older_intact(store, old)
+    else:
+        assert leftovers(store.folder) == []
+
+
+def test_folder_is_created(tmp_path: Path) -> None:
+    store = ParquetTelemetryStorage(tmp_path / "a" / "b")
+    assert store.write(make_session(lap_rows=[3])).is_file()
+
+
+# --- corrupt, truncated and foreign files --------------------------------------------------------
+
+
+def expect_file_error(store: ParquetTelemetryStorage, path: Path, match: str) -> None:
+    for call in (lambda: store.read(7), lambda: store.read_lap(7, 0), lambda: store.read_footer(7)):
+        with pytest.raises(TelemetryFileError, match=match) as info:
+            call()
+        assert info.value.path == path
+        assert str(path) in str(info.value)
+
+
+@pytest.mark.parametrize("cut", [1, 8, 100, 0.5, 0.9])
+def test_truncated_file(written: tuple[ParquetTelemetryStorage, Path, SessionTelemetry], cut: float) -> None:
+    store, path, _ = written
+    data = path.read_bytes()
+    keep = len(data) - cut if isinstance(cut, int) else int(len(data) * cut)
+    path.write_bytes(data[:keep])
+    expect_file_error(store, path, "not a readable Parquet file")
+
+
+@pytest.mark.parametrize("content", [b"", b"PAR1", os.urandom(5000), b"PAR1" + os.urandom(5000) + b"PAR1"])
+def test_random_bytes(tmp_path: Path, content: bytes) -> None:
+    store = ParquetTelemetryStorage(tmp_path)
+    store.folder.mkdir()
+    store.path_for(7).write_bytes(content)
+    expect_file_error(store, store.path_for(7), "not a readable Parquet file")
+
+
+def test_foreign_parquet_file(tmp_path: Path) -> None:
+    store = ParquetTelemetryStorage(tmp_path)
+    store.folder.mkdir()
+    pq.write_table(pa.table({"lap_number": pa.array([0, 0], pa.int32()), "time": [0.0, 0.1]}), store.path_for(7))
+    expect_file_error(store, store.path_for(7), "not a Laptrace telemetry file")
+
+
+@pytest.mark.parametrize(
+    ("footer", "match"),
+    [
+        (b"{not json", "not valid JSON"),
+        (b"[1, 2]", "not a JSON object"),
+        (b'{"format_version": 99}', "format version 99"),
+        (b'{"format_version": 1, "source_type": "vbo"}', "imported_at"),
+    ],
+)
+def test_bad_footer(written: tuple[ParquetTelemetryStorage, Path, SessionTelemetry], footer: bytes, match: str) -> None:
+    store, path, _ = written
+    table = pq.read_table(path)
+    pq.write_table(table.replace_schema_metadata({b"laptrace": footer}), path)
+    expect_file_error(store, path, match)
+
+
+def test_lap_index_not_matching_the_row_groups(written: tuple[ParquetTelemetryStorage, Path, SessionTelemetry]) -> None:
+    store, path, _ = written
+    doc = json.loads(pq.read_metadata(path).metadata[b"laptrace"])
+    table = pq.read_table(path)  # rewritten as one row group: the lap index no longer fits
+    pq.write_table(table.replace_schema_metadata({b"laptrace": json.dumps(doc).encode()}), path)
+    expect_file_error(store, path, "footer lists 5 laps but the file has 1 row groups")
+
+
+def test_file_of_another_session(written: tuple[ParquetTelemetryStorage, Path, SessionTelemetry]) -> None:
+    store, path, _ = written
+    shutil.copy(path, store.path_for(8))
+    with pytest.raises(TelemetryFileError, match="holds session 7, not 8") as info:
+        store.read(8)
+    assert info.value.path == store.path_for(8)
+
+
+def test_flipped_byte_in_the_data_is_caught(written: tuple[ParquetTelemetryStorage, Path, SessionTelemetry]) -> None:
+    store, path, _ = written
+    chunk = pq.read_metadata(path).row_group(3).column(FILE_COLUMNS.index("rpm"))
+    start = min(o for o in (chunk.dictionary_page_offset, chunk.data_page_offset) if o is not None)
+    data = bytearray(path.read_bytes())
+    data[start + chunk.total_compressed_size * 2 // 3] ^= 0x40
+    path.write_bytes(bytes(data))
+    with pytest.raises(TelemetryFileError, match="lap 3 .row group 3. cannot be read") as info:
+        store.read_lap(7, 3)
+    assert str(path) in str(info.value)
+    with pytest.raises(TelemetryFileError):
+        store.read(7)
+    assert store.read_lap(7, 4) is not None  # the other laps are still readable
