@@ -1,0 +1,356 @@
+"""Reading and editing the catalogue: plain dataclasses in and out, never ORM objects.
+
+Every function is one unit of work (``sessionmaker.begin()``) on the engine it is given,
+with bound parameters only. :mod:`storage.sessions` re-exports these next to the save
+pipeline.
+"""
+
+from __future__ import annotations
+
+import enum
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar, cast
+
+from sqlalchemy import Engine, and_, case, func, select, true
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from storage.db.engine import read_sessionmaker, write_sessionmaker
+from storage.db.errors import CatalogError, SessionNotFoundError
+from storage.db.models import Driver, Lap, TelemetrySource, TrackSession
+from storage.types import ChannelInfo, LapKind, LapRecord, LapSource, SourceRecord, SourceType
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class SessionSummary:
+    """One row of the session list."""
+
+    id: int
+    name: str
+    driver: str | None
+    track: str | None
+    vehicle: str | None
+    started_at: datetime | None
+    imported_at: datetime
+    status: str  #: ``writing``, ``ready`` or ``failed``
+    error: str | None
+    lap_count: int
+    best_lap_s: float | None  #: fastest complete, valid, timed lap
+    file_path: str | None  #: relative to the data directory
+    row_count: int | None
+    source_type: str
+
+
+@dataclass(frozen=True)
+class SavedSession:
+    """A saved session's metadata; its telemetry is read lap by lap from storage."""
+
+    summary: SessionSummary
+    notes: str
+    laps: list[LapRecord]
+    sources: list[SourceRecord]
+    lap_source: LapSource
+
+
+class _Unset(enum.Enum):
+    UNSET = "unset"
+
+
+#: "leave this field as it is" in :func:`update_session`
+UNSET = _Unset.UNSET
+
+
+# --- units of work -------------------------------------------------------------------------
+
+
+def _is_lock_error(exc: OperationalError) -> bool:
+    text = str(exc.orig).lower()
+    return "database is locked" in text or "database is busy" in text
+
+
+def run_write(engine: Engine, work: Callable[[Session], T], *, attempts: int = 6) -> T:
+    """Run ``work`` in one write transaction and commit; retry if SQLite is locked.
+
+    SQLite writers queue on the busy timeout; if one still gets "database is locked" (a
+    checkpoint or a very long writer) the whole unit of work is rolled back and run again.
+    Any other database error is a :class:`CatalogError`; nothing of ``work`` is committed.
+    """
+    maker = write_sessionmaker(engine)
+    for attempt in range(attempts):
+        try:
+            with maker.begin() as db:
+                return work(db)
+        except OperationalError as exc:
+            if attempt + 1 < attempts and _is_lock_error(exc):
+                time.sleep(0.05 * 2**attempt)
+                continue
+            raise CatalogError(f"the catalogue could not be written: {_db_message(exc)}") from exc
+        except SQLAlchemyError as exc:
+            raise CatalogError(f"the catalogue could not be written: {_db_message(exc)}") from exc
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator[Session]:
+    """One read-only unit of work; database errors become :class:`CatalogError`."""
+    try:
+        with read_sessionmaker(engine).begin() as db:
+            yield db
+    except SQLAlchemyError as exc:
+        raise CatalogError(f"the catalogue could not be read: {_db_message(exc)}") from exc
+
+
+def _db_message(exc: SQLAlchemyError) -> str:
+    orig = getattr(exc, "orig", None)
+    text = str(orig if orig is not None else exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+# --- rows <-> dataclasses ------------------------------------------------------------------
+
+
+def driver_id(db: Session, name: str | None) -> int | None:
+    """The driver's id, creating the driver if needed (safe against concurrent creators)."""
+    if name is None or name == "":
+        return None
+    dialect = db.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    db.execute(insert(Driver).values(name=name).on_conflict_do_nothing(index_elements=["name"]))
+    return db.execute(select(Driver.id).where(Driver.name == name)).scalar_one()
+
+
+def source_row(src: SourceRecord) -> TelemetrySource:
+    return TelemetrySource(
+        source_type=src.source_type,
+        file_name=src.file_name,
+        file_size=src.file_size,
+        sha256=src.sha256.lower(),
+        logger_model=src.logger_model,
+        sample_rate_hz=src.sample_rate_hz,
+        channels=[
+            {"name": c.name, "source_name": c.source_name, "unit": c.unit, "standard": c.standard}
+            for c in src.channels
+        ],
+        time_offset_s=src.time_offset_s,
+        started_at=src.started_at,
+    )
+
+
+def lap_row(lap: LapRecord) -> Lap:
+    return Lap(
+        lap_number=lap.lap_number,
+        start_offset_s=lap.start_offset_s,
+        lap_time_s=lap.lap_time_s,
+        distance_m=lap.distance_m,
+        samples=lap.samples,
+        kind=lap.kind,
+        proposed_valid=lap.proposed_valid,
+        reason=lap.reason,
+        user_valid=lap.user_valid,
+        sectors_s=list(lap.sectors_s),
+        max_speed_kmh=lap.max_speed_kmh,
+        min_speed_kmh=lap.min_speed_kmh,
+        complete=lap.complete,
+    )
+
+
+def _source_record(row: TelemetrySource) -> SourceRecord:
+    return SourceRecord(
+        source_type=cast(SourceType, row.source_type),
+        file_name=row.file_name,
+        file_size=row.file_size,
+        sha256=row.sha256,
+        logger_model=row.logger_model,
+        sample_rate_hz=row.sample_rate_hz,
+        channels=[
+            ChannelInfo(str(c["name"]), str(c["source_name"]), str(c["unit"]), bool(c["standard"]))
+            for c in row.channels
+        ],
+        started_at=row.started_at,
+        time_offset_s=row.time_offset_s,
+    )
+
+
+def _lap_record(row: Lap) -> LapRecord:
+    return LapRecord(
+        lap_number=row.lap_number,
+        kind=cast(LapKind, row.kind),
+        start_offset_s=row.start_offset_s,
+        lap_time_s=row.lap_time_s,
+        distance_m=row.distance_m,
+        samples=row.samples,
+        max_speed_kmh=row.max_speed_kmh,
+        min_speed_kmh=row.min_speed_kmh,
+        sectors_s=[float(s) for s in row.sectors_s],
+        proposed_valid=row.proposed_valid,
+        reason=row.reason,
+        complete=row.complete,
+        user_valid=row.user_valid,
+    )
+
+
+# --- queries -------------------------------------------------------------------------------
+
+
+def _summary_query() -> Any:
+    valid = func.coalesce(Lap.user_valid, Lap.proposed_valid) == true()
+    timed = and_(valid, Lap.complete == true(), Lap.lap_time_s.is_not(None))
+    stats = (
+        select(
+            Lap.session_id.label("session_id"),
+            func.count(Lap.id).label("lap_count"),
+            func.min(case((timed, Lap.lap_time_s))).label("best_lap_s"),
+        )
+        .group_by(Lap.session_id)
+        .subquery()
+    )
+    return (
+        select(TrackSession, Driver.name, stats.c.lap_count, stats.c.best_lap_s)
+        .outerjoin(Driver, TrackSession.driver_id == Driver.id)
+        .outerjoin(stats, stats.c.session_id == TrackSession.id)
+    )
+
+
+def _summary(row: TrackSession, driver: str | None, laps: int | None, best: float | None) -> SessionSummary:
+    return SessionSummary(
+        id=row.id,
+        name=row.name,
+        driver=driver,
+        track=row.track,
+        vehicle=row.vehicle,
+        started_at=row.started_at,
+        imported_at=row.imported_at,
+        status=row.status,
+        error=row.error,
+        lap_count=int(laps or 0),
+        best_lap_s=best,
+        file_path=row.file_path,
+        row_count=row.row_count,
+        source_type=row.source_type,
+    )
+
+
+def list_sessions(
+    engine: Engine,
+    *,
+    driver: str | None = None,
+    track: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[SessionSummary]:
+    """Sessions, newest first; ``since``/``until`` bound the start time (import time if the
+    session has no start time), inclusive."""
+    when = func.coalesce(TrackSession.started_at, TrackSession.imported_at)
+    query = _summary_query()
+    if driver is not None:
+        query = query.where(Driver.name == driver)
+    if track is not None:
+        query = query.where(TrackSession.track == track)
+    # coalesce() takes its first argument's type, so the bound datetimes go through
+    # UTCDateTime like the stored ones (naive UTC on SQLite)
+    if since is not None:
+        query = query.where(when >= since)
+    if until is not None:
+        query = query.where(when <= until)
+    query = query.order_by(when.desc(), TrackSession.id.desc())
+    with reading(engine) as db:
+        return [_summary(*row) for row in db.execute(query).all()]
+
+
+def load_session(engine: Engine, session_id: int) -> SavedSession:
+    """The session's metadata, laps and sources. Raises :class:`SessionNotFoundError`."""
+    with reading(engine) as db:
+        row = db.execute(_summary_query().where(TrackSession.id == session_id)).first()
+        if row is None:
+            raise SessionNotFoundError(session_id)
+        session: TrackSession = row[0]
+        return SavedSession(
+            summary=_summary(*row),
+            notes=session.notes,
+            laps=[_lap_record(lap) for lap in session.laps],
+            sources=[_source_record(src) for src in session.sources],
+            lap_source=cast(LapSource, session.lap_source),
+        )
+
+
+def list_drivers(engine: Engine) -> list[str]:
+    with reading(engine) as db:
+        return list(db.scalars(select(Driver.name).order_by(Driver.name)))
+
+
+def list_tracks(engine: Engine) -> list[str]:
+    with reading(engine) as db:
+        query = select(TrackSession.track).where(TrackSession.track.is_not(None)).distinct()
+        return sorted(t for t in db.scalars(query) if t is not None)
+
+
+def find_duplicates(engine: Engine, sha256s: list[str] | tuple[str, ...] | set[str]) -> dict[str, int]:
+    """Which of these SHA-256s the catalogue already holds, and in which session (lowest id)."""
+    wanted = sorted({s.lower() for s in sha256s})
+    if not wanted:
+        return {}
+    with reading(engine) as db:
+        query = (
+            select(TelemetrySource.sha256, func.min(TelemetrySource.session_id))
+            .where(TelemetrySource.sha256.in_(wanted))
+            .group_by(TelemetrySource.sha256)
+        )
+        return {sha: int(sid) for sha, sid in db.execute(query).all()}
+
+
+# --- edits ---------------------------------------------------------------------------------
+
+
+def set_lap_validity(engine: Engine, session_id: int, lap_number: int, user_valid: bool | None) -> None:
+    """Record the user's decision on a lap (None: back to the proposal)."""
+
+    def work(db: Session) -> None:
+        lap = db.execute(
+            select(Lap).where(Lap.session_id == session_id, Lap.lap_number == lap_number)
+        ).scalar_one_or_none()
+        if lap is None:
+            raise SessionNotFoundError(session_id, lap_number)
+        lap.user_valid = user_valid
+
+    run_write(engine, work)
+
+
+def update_session(
+    engine: Engine,
+    session_id: int,
+    *,
+    name: str | _Unset = UNSET,
+    driver: str | None | _Unset = UNSET,
+    track: str | None | _Unset = UNSET,
+    vehicle: str | None | _Unset = UNSET,
+    started_at: datetime | None | _Unset = UNSET,
+    notes: str | _Unset = UNSET,
+) -> None:
+    """Change the fields given; the others stay. A new driver name creates the driver."""
+
+    def work(db: Session) -> None:
+        row = db.get(TrackSession, session_id)
+        if row is None:
+            raise SessionNotFoundError(session_id)
+        if not isinstance(name, _Unset):
+            row.name = name
+        if not isinstance(driver, _Unset):
+            row.driver_id = driver_id(db, driver)
+        if not isinstance(track, _Unset):
+            row.track = track
+        if not isinstance(vehicle, _Unset):
+            row.vehicle = vehicle
+        if not isinstance(started_at, _Unset):
+            row.started_at = started_at
+        if not isinstance(notes, _Unset):
+            row.notes = notes
+
+    run_write(engine, work)

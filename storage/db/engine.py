@@ -1,0 +1,87 @@
+"""Engines for the catalogue: SQLite (the embedded default) or PostgreSQL (teams).
+
+``make_engine(url)`` gives an engine configured for safe concurrent use:
+
+* SQLite: the parent folder is created, WAL journal (readers never block the writer),
+  ``foreign_keys=ON`` (SQLite ignores ``ON DELETE CASCADE`` otherwise), a busy timeout,
+  and transactions that start with ``BEGIN IMMEDIATE`` when opened through
+  :func:`write_sessionmaker`, so two writers queue on the busy timeout instead of failing
+  with "database is locked" when a read transaction is upgraded to a write one.
+* PostgreSQL (``postgresql+psycopg://``): ``pool_pre_ping`` so a connection the server
+  dropped is replaced instead of failing the next unit of work.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from storage.db import faults
+
+#: how long an SQLite writer waits for another one before giving up (milliseconds)
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+_IMMEDIATE = "laptrace_sqlite_immediate"
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine for ``url`` (``sqlite:///path`` or ``postgresql+psycopg://...``)."""
+    u = make_url(url)
+    if u.drivername.startswith("sqlite"):
+        if u.database and u.database != ":memory:" and not u.database.startswith("file:"):
+            Path(u.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        connect_args = dict(kwargs.pop("connect_args", {}))
+        connect_args.setdefault("timeout", SQLITE_BUSY_TIMEOUT_MS / 1000)
+        engine = create_engine(u, connect_args=connect_args, **kwargs)
+        _configure_sqlite(engine)
+    else:
+        kwargs.setdefault("pool_pre_ping", True)
+        engine = create_engine(u, **kwargs)
+    faults.install_sql_hook(engine)
+    return engine
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event emit BEGIN itself (the pysqlite recipe), so that
+        # write units of work can ask for BEGIN IMMEDIATE.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS:d}")
+            # FULL: a committed transaction survives a power cut, not only a killed process
+            cursor.execute("PRAGMA synchronous=FULL")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get(_IMMEDIATE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def write_engine(engine: Engine) -> Engine:
+    """``engine`` whose transactions take SQLite's write lock up front (no-op elsewhere)."""
+    if is_sqlite(engine):
+        return engine.execution_options(**{_IMMEDIATE: True})
+    return engine
+
+
+def read_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    """Sessions for read-only units of work (``with maker.begin() as db: ...``)."""
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def write_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    """Sessions for units of work that write (SQLite: ``BEGIN IMMEDIATE``)."""
+    return sessionmaker(write_engine(engine), expire_on_commit=False)

@@ -1,0 +1,59 @@
+"""Errors of the catalogue and the save pipeline (re-exported by :mod:`storage.sessions`)."""
+
+from __future__ import annotations
+
+
+class CatalogError(Exception):
+    """The catalogue database could not be read or written (server gone, disk full...).
+
+    Nothing of the unit of work that failed was committed.
+    """
+
+
+class SessionNotFoundError(LookupError):
+    """No session (or no such lap of it) in the catalogue."""
+
+    def __init__(self, session_id: int, lap_number: int | None = None) -> None:
+        self.session_id = session_id
+        self.lap_number = lap_number
+        what = f"session {session_id}" if lap_number is None else (
+            f"lap {lap_number} of session {session_id}"
+        )
+        super().__init__(f"{what} is not in the catalogue")
+
+
+class DuplicateImportError(Exception):
+    """A source file with this SHA-256 is already in the catalogue (nothing was written)."""
+
+    def __init__(self, sha256: str, file_name: str, session_id: int, session_name: str) -> None:
+        self.sha256 = sha256
+        self.file_name = file_name
+        self.session_id = session_id
+        self.session_name = session_name
+        super().__init__(
+            f"{file_name} is already in the catalogue: session {session_id} "
+            f"({session_name!r}) holds a file with the same SHA-256 {sha256}"
+        )
+
+
+class SaveError(Exception):
+    """The session's rows were committed but its telemetry file could not be written.
+
+    The session is left ``failed`` (or ``writing`` if even that could not be recorded);
+    the caller may :func:`storage.sessions.retry_telemetry` or
+    :func:`storage.sessions.discard_session` it.
+    """
+
+    def __init__(self, session_id: int, cause: BaseException) -> None:
+        self.session_id = session_id
+        self.cause = cause
+        super().__init__(
+            f"session {session_id} was saved but its telemetry could not be written: "
+            f"{describe(cause)}"
+        )
+
+
+def describe(exc: BaseException) -> str:
+    """One line for an error, as stored in ``sessions.error`` and shown to the user."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
