@@ -85,6 +85,18 @@ class Block:
         return self.first_line + int(self._line_starts[row])
 
 
+def decode_text(raw: bytes) -> str:
+    """UTF-8 (BOM stripped), else cp1252, else latin-1: never fails (FORMATS.md 1.2)."""
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    for encoding in ("utf-8", "cp1252"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("latin-1")
+
+
 def _transcode_commas(data: bytes, delimiter: bytes, decimal_comma: bool) -> bytes:
     if decimal_comma and delimiter != b",":
         # with any delimiter but a comma, a comma can only be a decimal mark

@@ -1,0 +1,274 @@
+"""Racelogic VBO reader (FORMATS.md section 2).
+
+The header is handled by :mod:`.vbo_header`; the data block goes through the vectorised
+:func:`.textblock.parse_block`. Conversions made here, once: ``HHMMSS.SS`` -> seconds with
+midnight rollover, minutes -> degrees with longitude west-positive flipped to east-positive,
+satellites masked ``& 0x3F``, ``[laptiming]`` gates -> :class:`Gate` in degrees.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+
+from storage.types import FloatArray
+
+from . import timebase
+from .channels import SourceChannel, build_channels
+from .recording import Gate, LoggerFileError, Recording
+from .textblock import parse_block
+from .vbo_header import GPS_CHANNELS, VboHeader, parse_header, split_unit, values_per_row
+
+_LAP_COUNTERS = ("lap_number", "lapnumber", "lap number", "lap")
+#: the ``File created on`` time matches the data's UTC clock if within this
+_CREATED_SAME_S = 300.0
+#: ... or is local time if off by a whole or half hour (to within this)
+_CREATED_ZONE_S = 60.0
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise LoggerFileError(path, f"cannot be read: {exc.strerror or exc}") from None
+
+
+def _seconds_of_day(hhmmss: FloatArray, path: Path, line_of: object) -> FloatArray:
+    """``HHMMSS.SS`` -> seconds since midnight; rejects values that are not a time of day."""
+    h = np.floor(hhmmss / 10000.0)
+    m = np.floor(hhmmss / 100.0) - h * 100.0
+    s = hhmmss - h * 10000.0 - m * 100.0
+    with np.errstate(invalid="ignore"):
+        bad = ~((h >= 0) & (h < 24) & (m < 60) & (s < 60.0 + 1e-6))
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        line = line_of(row) if callable(line_of) else None
+        raise LoggerFileError(
+            path, f"time {hhmmss[row]!r} is not a time of day HHMMSS.SS", line=line, field_name="time"
+        )
+    return np.asarray(h * 3600.0 + m * 60.0 + s, np.float64)
+
+
+def _circular(d: float) -> float:
+    """A time-of-day difference folded into (-12 h, 12 h]."""
+    d = (d + 43200.0) % 86400.0 - 43200.0
+    return 43200.0 if d == -43200.0 else d
+
+
+def _started_at(header: VboHeader, first_tod: float, warnings: list[str]) -> datetime | None:
+    """The UTC start, when the ``File created on`` line proves the date (FORMATS.md 2.2)."""
+    created = header.created_on()
+    if created is None:
+        return None
+    tod = created.hour * 3600 + created.minute * 60 + created.second
+    d = _circular(tod - first_tod)
+    if abs(d) <= _CREATED_SAME_S:
+        utc_created = created
+    else:
+        half_hours = round(d / 1800.0)
+        if half_hours != 0 and abs(half_hours) <= 28 and abs(d - half_hours * 1800.0) <= _CREATED_ZONE_S:
+            utc_created = created - timedelta(seconds=half_hours * 1800.0)
+            warnings.append(
+                f"'File created on' is local time (UTC{half_hours / 2:+g} h): date shifted to UTC"
+            )
+        else:
+            warnings.append(
+                f"'File created on' ({created:%d/%m/%Y %H:%M:%S}) does not match the first "
+                "sample's UTC time: session date unknown"
+            )
+            return None
+    utc_tod = utc_created.hour * 3600 + utc_created.minute * 60 + utc_created.second
+    start = utc_created + timedelta(seconds=_circular(first_tod - utc_tod))
+    return start.replace(tzinfo=UTC)
+
+
+_GATE_LINE = re.compile(r"^\s*(start|finish|split)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s*(.*)$", re.I)
+
+
+def _gates(header: VboHeader, lat: FloatArray | None, lon: FloatArray | None, warnings: list[str]) -> list[Gate]:
+    """``[laptiming]`` lines -> gates in degrees; longitude first, unless the data says otherwise."""
+    parsed: list[tuple[str, tuple[float, float, float, float], str]] = []
+    for line in header.lines("laptiming"):
+        m = _GATE_LINE.match(line)
+        if not m:
+            warnings.append(f"[laptiming] line not understood, ignored: {line[:60]!r}")
+            continue
+        try:
+            nums = tuple(float(m.group(i).replace(",", ".")) for i in range(2, 6))
+        except ValueError:
+            warnings.append(f"[laptiming] line not understood, ignored: {line[:60]!r}")
+            continue
+        name = m.group(6).lstrip().lstrip("¬").strip()
+        parsed.append((m.group(1).lower(), (nums[0], nums[1], nums[2], nums[3]), name))
+    if not parsed:
+        return []
+    # minutes -> degrees; reading A is Racelogic's (long1 lat1 long2 lat2), B latitude first
+    a = [(n[1] / 60, -n[0] / 60, n[3] / 60, -n[2] / 60) for _, n, _ in parsed]
+    b = [(n[0] / 60, -n[1] / 60, n[2] / 60, -n[3] / 60) for _, n, _ in parsed]
+    use = a
+    if lat is not None and lon is not None:
+        ok = np.isfinite(lat) & np.isfinite(lon) & ((lat != 0) | (lon != 0))
+        if ok.any():
+            mlat, mlon = float(np.median(lat[ok])), float(np.median(lon[ok]))
+
+            def dist(g: list[tuple[float, float, float, float]]) -> float:
+                return float(np.median([abs(x[0] - mlat) + abs(x[1] - mlon) for x in g]))
+
+            if dist(b) < dist(a) and all(abs(x[0]) <= 90 for x in b):
+                use = b
+                warnings.append("[laptiming] gates are written latitude first: read that way")
+    kinds = {"start": "start", "finish": "finish", "split": "split"}
+    return [
+        Gate(kinds[k], g[0], g[1], g[2], g[3], name)  # type: ignore[arg-type]
+        for (k, _, name), g in zip(parsed, use, strict=True)
+    ]
+
+
+def _logger(header: VboHeader) -> str | None:
+    for line in header.lines("comments"):
+        key, _, value = line.partition(":")
+        if key.strip().lower() in ("type", "device") and value.strip():
+            return value.strip()
+        if line.lower().startswith("generated by "):
+            return line[len("generated by ") :].strip()
+    comments = header.lines("comments")
+    return comments[0] if comments else None
+
+
+def read(path: Path) -> Recording:
+    """Read a VBO file (see the module docstring and FORMATS.md section 2)."""
+    path = Path(path)
+    raw = _read_bytes(path)
+    header = parse_header(path, raw)
+    warnings = header.warnings
+    data = raw[header.data_offset :]
+    nvalues, comma = values_per_row(data, path, header.data_first_line)
+    names, longs = header.column_names(path, nvalues)
+    block = parse_block(
+        data,
+        path=path,
+        first_line=header.data_first_line,
+        ncols=nvalues,
+        delimiter=" ",
+        decimal_comma=comma,
+        names=names,
+    )
+    warnings.extend(block.warnings)
+    if block.row_count == 0:
+        raise LoggerFileError(path, "the [data] section has no rows", line=header.data_first_line)
+
+    units = header.aligned_units(names)
+    lowered = [split_unit(n)[0].lower() for n in names]
+
+    def col(*candidates: str) -> int | None:
+        for c in candidates:
+            if c in lowered and block.values[lowered.index(c)] is not None:
+                return lowered.index(c)
+        return None
+
+    ti = col("time")
+    if ti is None:
+        raise LoggerFileError(path, "no numeric 'time' column", field_name="time")
+    time_values = block.values[ti]
+    assert time_values is not None
+    if np.isnan(time_values).any():
+        row = int(np.flatnonzero(np.isnan(time_values))[0])
+        raise LoggerFileError(path, "time is missing", line=block.line_of(row), field_name="time")
+    tod = _seconds_of_day(time_values, path, block.line_of)
+    first_tod = float(tod[0])
+    tod = timebase.unroll_midnight(tod, warnings, block.line_of)
+    t_us = timebase.to_microseconds(tod)
+    timebase.check_backward_steps(t_us, path, warnings, block.line_of)
+
+    sources: list[SourceChannel] = []
+    #: other writers spell the GPS channels out (Race Telemetry Pro: 'latitude'); the vbo table
+    #: lists Racelogic's short names, so point the standard channels at what this file has
+    overrides: dict[str, str] = {}
+    lat_deg: FloatArray | None = None
+    lon_deg: FloatArray | None = None
+    for i, name in enumerate(names):
+        values = block.values[i]
+        if i == ti:
+            continue
+        if values is None:
+            header_text = block.text.get(i, "")
+            if header_text:
+                warnings.append(f"column {name!r} is text ({header_text!r}): kept out of the channels")
+            continue
+        base, name_unit = split_unit(name)
+        long_unit = split_unit(longs[i])[1] if longs is not None else None
+        low = base.lower()
+        unit = name_unit or long_unit or units[i]
+        if low in ("lat", "latitude"):
+            lat_deg = values / 60.0
+            values, unit = lat_deg, "deg"
+            overrides.setdefault("lat", base)
+        elif low in ("long", "lng", "longitude"):
+            lon_deg = -values / 60.0  # VBO longitude is positive west
+            values, unit = lon_deg, "deg"
+            overrides.setdefault("long", base)
+        elif low in ("sats", "satellites"):
+            # +64 brake trigger, +128 DGPS flags share the field with the count
+            finite = np.isfinite(values)
+            masked = np.full_like(values, np.nan)
+            masked[finite] = values[finite].astype(np.int64) & 0x3F
+            values, unit = masked, ""
+        elif low == "velocity" and not unit:
+            warnings.append("speed unit not stated in the long name: Racelogic's km/h assumed")
+            unit = "km/h"
+        elif low in GPS_CHANNELS and not unit:
+            unit = {"heading": "deg", "height": "m", "vert-vel": "m/s", "tsample": "s"}.get(low, "")
+        sources.append(SourceChannel(base, unit, values))
+    if lat_deg is not None and lon_deg is not None:
+        ok = np.isfinite(lat_deg) & np.isfinite(lon_deg)
+        if ok.any() and (np.abs(lat_deg[ok]).max() > 90 or np.abs(lon_deg[ok]).max() > 180):
+            warnings.append("positions outside ±90° latitude / ±180° longitude: check the file")
+
+    gates = _gates(header, lat_deg, lon_deg, warnings)
+    t_us, cols = timebase.merge_repeated(t_us, [s.values for s in sources], warnings)
+    for s, v in zip(sources, cols, strict=True):
+        s.values = v
+    channels = build_channels("vbo", sources, warnings, overrides)
+    lap_counter = next((n for n in channels if n.lower() in _LAP_COUNTERS), None)
+    time = timebase.relative_seconds(t_us)
+    rate = header.log_rate()
+    if rate is None and time.shape[0] > 1:
+        step = float(np.median(np.diff(time)))
+        rate = round(1.0 / step, 2) if step > 0 else None
+    metadata = {
+        k.strip(): v.strip()
+        for line in header.lines("comments")
+        for k, sep, v in [line.partition(":")]
+        if sep and k.strip()
+    }
+    for line in header.lines("comments"):
+        if "offset" in line.lower() and ":" not in line:
+            metadata.setdefault("note", line)  # e.g. 'GPS Time offset by -15 seconds': never applied
+    session = header.lines("session data")
+    track = None
+    for line in session:
+        key, _, value = line.partition(" ")
+        metadata[f"session {key}"] = value.strip()
+        if key.lower() == "name" and value.strip():
+            track = value.strip()
+    rec = Recording(
+        path=path,
+        format="vbo",
+        time=time,
+        channels=channels,
+        logger=_logger(header),
+        started_at=_started_at(header, first_tod, warnings),
+        sample_rate_hz=rate,
+        gates=gates,
+        beacons=None,
+        lap_counter=lap_counter,
+        track=track,
+        metadata=metadata,
+        warnings=warnings,
+    )
+    rec.check()
+    return rec
+
