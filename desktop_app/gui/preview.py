@@ -1,0 +1,336 @@
+"""The lap preview: stacked channel plots, the delta trace, the cursor readout and the map.
+
+``PreviewWidget.show_laps`` takes plain :class:`storage.types.LapTelemetry` (canonical
+units; NaN = no sample) and draws them; nothing is changed in them. Speeds are converted
+for display only. The reference lap is drawn thicker and is the base of the delta trace.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping, Sequence
+from typing import Literal
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QPen
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from storage.types import STANDARD_CHANNELS, FloatArray, LapTelemetry
+
+from .delta import delta_time
+from .formatting import (
+    SpeedUnit,
+    axis_label,
+    check_speed_unit,
+    convert_speed_array,
+    display_unit,
+    format_delta,
+    format_value,
+)
+from .plots import ChannelPlotsWidget, lap_colour
+from .track_map import MapTrack, TrackMapWidget, has_gps
+
+XAxis = Literal["distance", "time"]
+#: channels plotted by default when the laps have them, in this order
+DEFAULT_CHANNELS: tuple[str, ...] = ("speed", "throttle", "brake", "gear", "rpm", "steering", "glat", "glong")
+#: never offered as a plot: the axes and the map's coordinates
+NOT_PLOTTED = frozenset({"time", "distance", "lat", "long"})
+DELTA_KEY = "delta"
+REFERENCE_WIDTH = 2.6
+LAP_WIDTH = 1.3
+
+
+def _same_lap(a: LapTelemetry, b: LapTelemetry) -> bool:
+    return a is b or (a.lap_number == b.lap_number and a.start_offset == b.start_offset)
+
+
+class PreviewWidget(QWidget):
+    """Overlay of selected laps: channel plots, delta to the reference, readout and map."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._laps: list[LapTelemetry] = []
+        self._reference: int | None = None  #: index into _laps
+        self._units: dict[str, str] = {}
+        self._speed_unit: SpeedUnit = "km/h"
+        self._x_axis: XAxis = "distance"
+        self._chosen: set[str] | None = None  #: None until the user changes the channel list
+        self._axis_x: list[FloatArray] = []  #: per lap, its x values (non-decreasing)
+
+        self.plots = ChannelPlotsWidget()
+        self.readout = QLabel()
+        self.readout.setTextFormat(Qt.TextFormat.RichText)
+        self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.track_map = TrackMapWidget()
+        self.channel_list = QListWidget()
+        self.colour_channel = QComboBox()
+
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(self.plots, 1)
+        left_layout.addWidget(self.readout)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addWidget(self.track_map, 3)
+        form = QFormLayout()
+        form.addRow("Map colour", self.colour_channel)
+        right_layout.addLayout(form)
+        right_layout.addWidget(QLabel("Channels"))
+        right_layout.addWidget(self.channel_list, 2)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(left)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(splitter)
+
+        self.plots.cursorMoved.connect(self._on_cursor)
+        self.channel_list.itemChanged.connect(self._on_channel_toggled)
+        self.colour_channel.currentTextChanged.connect(self._on_colour_channel)
+        self.clear()
+
+    # --- public API -------------------------------------------------------------------
+    def show_laps(
+        self, laps: Sequence[LapTelemetry], reference: LapTelemetry | None, units: Mapping[str, str]
+    ) -> None:
+        """Overlay ``laps`` (display order = colour order) against ``reference``.
+
+        The reference is drawn thicker; if it is not among ``laps`` it is drawn too, first.
+        ``units`` maps channel names to their (canonical or logged) unit for the labels.
+        """
+        shown = list(laps)
+        self._reference = None
+        if reference is not None:
+            found = next((i for i, lap in enumerate(shown) if _same_lap(lap, reference)), None)
+            if found is None:
+                shown.insert(0, reference)
+                found = 0
+            self._reference = found
+        self._laps = shown
+        self._units = dict(units)
+        self._fill_channel_list()
+        self._fill_colour_channels()
+        self._render()
+
+    def clear(self) -> None:
+        """Show nothing."""
+        self._laps = []
+        self._reference = None
+        self.plots.clear()
+        self.track_map.clear()
+        self.readout.setText("Select laps in the table to overlay them.")
+        self.channel_list.blockSignals(True)
+        self.channel_list.clear()
+        self.channel_list.blockSignals(False)
+        self.colour_channel.blockSignals(True)
+        self.colour_channel.clear()
+        self.colour_channel.blockSignals(False)
+
+    def set_speed_unit(self, unit: str) -> None:
+        """Show speeds in ``"km/h"`` or ``"mph"`` (the laps keep km/h)."""
+        self._speed_unit = check_speed_unit(unit)
+        if self._laps:
+            self._render()
+
+    def set_x_axis(self, axis: str) -> None:
+        """Plot against lap ``"distance"`` (default) or lap ``"time"``."""
+        if axis not in ("distance", "time"):
+            raise ValueError(f"unknown x axis {axis!r}: expected 'distance' or 'time'")
+        self._x_axis = "distance" if axis == "distance" else "time"
+        if self._laps:
+            self._render()
+
+    def x_axis(self) -> XAxis:
+        return self._x_axis
+
+    def set_cursor(self, x: float | None) -> None:
+        """Put the crosshair at ``x`` (metres or seconds, per the x axis)."""
+        self.plots.set_cursor(x)
+
+    def available_channels(self) -> list[str]:
+        """Channels with at least one sample in the shown laps: standard first, then auxiliary."""
+        present: dict[str, None] = {}
+        for lap in self._laps:
+            for name, values in lap.channels.items():
+                if name not in NOT_PLOTTED and bool(np.isfinite(values).any()):
+                    present[name] = None
+        standard = [c for c in STANDARD_CHANNELS if c in present]
+        return standard + [c for c in present if c not in STANDARD_CHANNELS]
+
+    def plotted_channels(self) -> list[str]:
+        """The channel plots shown, top to bottom (the delta trace excluded)."""
+        return [k for k in self.plots.plot_keys() if k != DELTA_KEY]
+
+    def set_channels(self, channels: Sequence[str]) -> None:
+        """Choose the plotted channels (the channel list's check boxes follow)."""
+        self._chosen = set(channels)
+        self._fill_channel_list()
+        if self._laps:
+            self._render()
+
+    def lap_label(self, index: int) -> str:
+        lap = self._laps[index]
+        return f"Lap {lap.lap_number}" + (" (ref)" if index == self._reference else "")
+
+    # --- building ---------------------------------------------------------------------
+    def _channels_to_plot(self) -> list[str]:
+        available = self.available_channels()
+        if self._chosen is None:
+            return [c for c in DEFAULT_CHANNELS if c in available]
+        order = [c for c in DEFAULT_CHANNELS if c in available] + [c for c in available if c not in DEFAULT_CHANNELS]
+        return [c for c in order if c in self._chosen]
+
+    def _fill_channel_list(self) -> None:
+        plotted = set(self._channels_to_plot())
+        self.channel_list.blockSignals(True)
+        self.channel_list.clear()
+        for name in self.available_channels():
+            item = QListWidgetItem(axis_label(name, display_unit(name, self._units.get(name), self._speed_unit)))
+            item.setData(Qt.ItemDataRole.UserRole, name)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Checked if name in plotted else Qt.CheckState.Unchecked)
+            self.channel_list.addItem(item)
+        self.channel_list.blockSignals(False)
+
+    def _fill_colour_channels(self) -> None:
+        current = self.colour_channel.currentText() or "speed"
+        names = self.available_channels()
+        self.colour_channel.blockSignals(True)
+        self.colour_channel.clear()
+        self.colour_channel.addItems(names)
+        pick = current if current in names else ("speed" if "speed" in names else (names[0] if names else ""))
+        self.colour_channel.setCurrentText(pick)
+        self.colour_channel.blockSignals(False)
+
+    def _x_values(self, lap: LapTelemetry) -> FloatArray:
+        x = lap.channels[self._x_axis]
+        # GPS distance can step back a little; the x axis must not (fmax skips NaN)
+        return np.fmax.accumulate(x) if self._x_axis == "distance" else x
+
+    def _display_values(self, name: str, values: FloatArray) -> FloatArray:
+        return convert_speed_array(values, self._speed_unit) if name == "speed" else values
+
+    def _pen(self, index: int) -> QPen:
+        width = REFERENCE_WIDTH if index == self._reference else LAP_WIDTH
+        pen: QPen = pg.mkPen(lap_colour(index), width=width)
+        return pen
+
+    def _render(self) -> None:
+        cursor = self.plots.cursor_x()
+        self.plots.clear()
+        self._axis_x = [self._x_values(lap) for lap in self._laps]
+        x_max = max((float(np.nanmax(x)) for x in self._axis_x if x.size and np.isfinite(x).any()), default=1.0)
+        for name in self._channels_to_plot():
+            unit = display_unit(name, self._units.get(name), self._speed_unit)
+            self.plots.add_plot(name, axis_label(name, unit))
+            for i, lap in enumerate(self._laps):
+                if name in lap.channels:
+                    y = self._display_values(name, lap.channels[name])
+                    self.plots.add_curve(name, i, self.lap_label(i), self._axis_x[i], y, self._pen(i))
+        if self._reference is not None:
+            self._add_delta_plot()
+        x_label = "distance [m]" if self._x_axis == "distance" else "time [s]"
+        self.plots.finish(0.0, x_max, x_label)
+        self._render_map()
+        self.plots.set_cursor(cursor if cursor is not None and cursor <= x_max else None)
+        if self.plots.cursor_x() is None:
+            self._update_readout(None)
+
+    def _add_delta_plot(self) -> None:
+        assert self._reference is not None
+        reference = self._laps[self._reference]
+        self.plots.add_plot(DELTA_KEY, f"Δt to lap {reference.lap_number} [s]")
+        zero = pg.InfiniteLine(pos=0.0, angle=0, pen=pg.mkPen(self.palette().color(self.foregroundRole()), width=0.5))
+        self.plots.plot(DELTA_KEY).addItem(zero, ignoreBounds=True)
+        for i, lap in enumerate(self._laps):
+            trace = delta_time(lap, reference)
+            x = trace.distance if self._x_axis == "distance" else trace.time
+            self.plots.add_curve(DELTA_KEY, i, self.lap_label(i), x, trace.delta, self._pen(i))
+
+    def _render_map(self) -> None:
+        name = self.colour_channel.currentText()
+        tracks = [
+            MapTrack(
+                label=self.lap_label(i),
+                colour=lap_colour(i),
+                lat=lap.channels.get("lat", np.empty(0)),
+                long=lap.channels.get("long", np.empty(0)),
+                axis_x=self._axis_x[i],
+                value=self._display_values(name, lap.channels[name]) if name in lap.channels else None,
+            )
+            for i, lap in enumerate(self._laps)
+            if has_gps(lap.channels.get("lat"), lap.channels.get("long"))
+        ]
+        if not tracks and self._laps:
+            # no lap has a position: the map says so instead of staying blank
+            empty = np.empty(0)
+            tracks = [MapTrack("", lap_colour(0), empty, empty, empty)]
+        label = axis_label(name, display_unit(name, self._units.get(name), self._speed_unit)) if name else ""
+        self.track_map.set_tracks(tracks, label)
+
+    # --- reactions --------------------------------------------------------------------
+    def _on_cursor(self, x: float) -> None:
+        self.track_map.set_cursor(x)
+        self._update_readout(x)
+
+    def readout_values(self, x: float) -> dict[str, dict[str, float | None]]:
+        """Per plot key (channel or "delta"), per lap label: the value at ``x`` (own nearest
+        sample, None where the lap has no sample there). What the readout label shows."""
+        x0, x1 = self.plots.x_range()
+        tolerance = max(x1 - x0, 1e-9) / 200.0
+        values: dict[str, dict[str, float | None]] = {}
+        for key in self.plots.plot_keys():
+            values[key] = {c.label: c.value_at(x, tolerance) for c in self.plots.curves(key)}
+        return values
+
+    def _update_readout(self, x: float | None) -> None:
+        if x is None or not self._laps:
+            self.readout.setText("Move the mouse over the plots for values." if self._laps else "")
+            return
+        values = self.readout_values(x)
+        unit = "m" if self._x_axis == "distance" else "s"
+        keys = list(values)
+        head = "".join(f"<th>&nbsp;{html.escape(k if k != DELTA_KEY else 'Δt')}&nbsp;</th>" for k in keys)
+        rows = []
+        for i in range(len(self._laps)):
+            label = self.lap_label(i)
+            cells = []
+            for key in keys:
+                value = values[key].get(label)
+                text = "–" if value is None else (format_delta(value) if key == DELTA_KEY else format_value(value))
+                cells.append(f"<td align='right'>&nbsp;{text}&nbsp;</td>")
+            colour = lap_colour(i).name()
+            rows.append(f"<tr><td><b style='color:{colour}'>■</b> {html.escape(label)}</td>{''.join(cells)}</tr>")
+        self.readout.setText(
+            f"<table cellspacing='0'><tr><th align='left'>{self._x_axis} {x:.1f} {unit}</th>{head}</tr>{''.join(rows)}</table>"
+        )
+
+    def _on_channel_toggled(self, _item: QListWidgetItem) -> None:
+        chosen = set()
+        for row in range(self.channel_list.count()):
+            item = self.channel_list.item(row)
+            if item.checkState() == Qt.CheckState.Checked:
+                chosen.add(str(item.data(Qt.ItemDataRole.UserRole)))
+        self._chosen = chosen
+        if self._laps:
+            self._render()
+
+    def _on_colour_channel(self, _name: str) -> None:
+        if self._laps:
+            self._render_map()
+            self.track_map.set_cursor(self.plots.cursor_x())

@@ -1,0 +1,240 @@
+"""The track map: a lap's GPS trace in metres, equal aspect, coloured by a channel.
+
+Positions use a local equirectangular projection around the first lap's mean position
+(x = Δlong·cos(lat0)·R, y = Δlat·R), plenty accurate over a circuit. The coloured trace is
+strided to at most one point per pixel across; each lap's cursor position is a dot.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
+
+from storage.types import FloatArray
+
+from .decimate import stride
+
+#: mean Earth radius (IUGG), metres
+EARTH_RADIUS_M = 6_371_008.8
+#: the colour map of the trace: perceptually uniform, readable on light and dark
+COLOUR_MAP = "CET-R4"
+NO_GPS_TEXT = "No GPS in this file: no track map.\n(The laps have no latitude/longitude samples.)"
+
+
+def project(lat: FloatArray, long: FloatArray, lat0: float, long0: float) -> tuple[FloatArray, FloatArray]:
+    """Degrees -> metres east/north of (lat0, long0) by a local equirectangular projection."""
+    x = np.radians(long - long0) * math.cos(math.radians(lat0)) * EARTH_RADIUS_M
+    y = np.radians(lat - lat0) * EARTH_RADIUS_M
+    return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+
+
+@dataclass
+class MapTrack:
+    """One lap for the map. ``axis_x`` is the lap's x-axis value (distance or time) per
+    sample, non-decreasing, to place the cursor dot; ``value`` colours the trace (may be None)."""
+
+    label: str
+    colour: QColor
+    lat: FloatArray
+    long: FloatArray
+    axis_x: FloatArray
+    value: FloatArray | None = None
+
+
+@dataclass
+class _Projected:
+    track: MapTrack
+    x: FloatArray  #: metres east, GPS samples only
+    y: FloatArray  #: metres north
+    axis_x: FloatArray  #: the x-axis value of those samples
+
+
+def has_gps(lat: FloatArray | None, long: FloatArray | None) -> bool:
+    """True if some sample has both a latitude and a longitude."""
+    if lat is None or long is None:
+        return False
+    return bool(np.any(_fix(lat, long)))
+
+
+def _fix(lat: FloatArray, long: FloatArray) -> npt.NDArray[np.bool_]:
+    # (0, 0) is what some loggers write before the first fix: not a position
+    fix: npt.NDArray[np.bool_] = np.isfinite(lat) & np.isfinite(long) & ~((lat == 0.0) & (long == 0.0))
+    return fix
+
+
+def _nearest_values(value: FloatArray, at: npt.NDArray[np.intp]) -> FloatArray:
+    """``value`` at sample indices ``at``, taking the channel's nearest own sample where
+    it has none there (channels logged at other rates); display only, nothing is stored."""
+    own = np.flatnonzero(np.isfinite(value))
+    if own.size == 0:
+        return np.full(at.size, np.nan)
+    i = np.clip(np.searchsorted(own, at), 1, max(own.size - 1, 1))
+    left = own[i - 1]
+    right = own[np.minimum(i, own.size - 1)]
+    pick = np.where(np.abs(at - left) <= np.abs(right - at), left, right)
+    return np.asarray(value[pick], dtype=np.float64)
+
+
+class TrackMapWidget(QWidget):
+    """The first lap's trace coloured by a channel, plus a cursor dot for every lap."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._stack = QStackedWidget(self)
+        self._graphics = pg.GraphicsLayoutWidget()
+        self._plot = self._graphics.ci.addPlot(row=0, col=0)
+        self._plot.setAspectLocked(True)
+        self._plot.hideAxis("left")
+        self._plot.hideAxis("bottom")
+        self._plot.hideButtons()
+        self._plot.getViewBox().setDefaultPadding(0.05)
+        self._colour_map = pg.colormap.get(COLOUR_MAP)
+        self._bar = pg.ColorBarItem(values=(0.0, 1.0), colorMap=self._colour_map, interactive=False, width=12)
+        self._graphics.ci.addItem(self._bar, row=0, col=1)
+        self._message = QLabel(NO_GPS_TEXT)
+        self._message.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._message.setWordWrap(True)
+        self._stack.addWidget(self._graphics)
+        self._stack.addWidget(self._message)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self._stack)
+        self._outline = pg.PlotDataItem()
+        self._trace = pg.ScatterPlotItem(size=4, pen=None)
+        self._dots = pg.ScatterPlotItem(size=11)
+        self._dots.setZValue(10)
+        for item in (self._outline, self._trace, self._dots):
+            self._plot.addItem(item)
+        self._tracks: list[_Projected] = []
+        self._value_label = ""
+        self._drawn_width = 0
+        # the trace is strided to the view's width: redraw when the width changes
+        self._plot.getViewBox().sigResized.connect(self._on_resized)
+        self._cursor_positions: list[tuple[float, float] | None] = []
+        self._apply_palette()
+        self.clear()
+
+    def clear(self) -> None:
+        """No laps: an empty map (not the no-GPS message)."""
+        self._tracks = []
+        self._outline.setData([], [])
+        self._trace.setData([], [])
+        self._dots.setData([], [])
+        self._bar.setVisible(False)
+        self._stack.setCurrentWidget(self._graphics)
+
+    def set_tracks(self, tracks: list[MapTrack], value_label: str = "") -> None:
+        """Show the laps; the first one with GPS is drawn coloured by its ``value``."""
+        self.clear()
+        origin: tuple[float, float] | None = None
+        for track in tracks:
+            fix = _fix(track.lat, track.long)
+            if not fix.any():
+                continue
+            if origin is None:
+                origin = (float(np.mean(track.lat[fix])), float(np.mean(track.long[fix])))
+            x, y = project(track.lat[fix], track.long[fix], *origin)
+            self._tracks.append(_Projected(track, x, y, track.axis_x[fix]))
+        if tracks and not self._tracks:
+            self._stack.setCurrentWidget(self._message)
+            return
+        if not self._tracks:
+            return
+        self._value_label = value_label
+        self._draw_trace()
+
+    def showing_message(self) -> bool:
+        """True while the "no GPS" text is shown instead of the map."""
+        return self._stack.currentWidget() is self._message
+
+    def message_text(self) -> str:
+        return self._message.text()
+
+    def _view_width(self) -> int:
+        width = int(self._plot.getViewBox().width())
+        return width if width >= 16 else 300  # not laid out yet: redrawn once it is
+
+    def _on_resized(self) -> None:
+        if self._tracks and self._view_width() != self._drawn_width:
+            self._draw_trace()
+
+    def _draw_trace(self) -> None:
+        main = self._tracks[0]
+        width = self._drawn_width = self._view_width()
+        step = stride(main.x.size, width)
+        xs, ys = main.x[::step], main.y[::step]
+        self._outline.setData(xs, ys, pen=pg.mkPen(self.palette().color(QPalette.ColorRole.Mid), width=1))
+        value = main.track.value
+        if value is None:
+            self._trace.setData(xs, ys, brush=pg.mkBrush(main.track.colour))
+            return
+        fix = np.flatnonzero(_fix(main.track.lat, main.track.long))
+        shown = _nearest_values(value, fix)[::step]
+        finite = np.isfinite(shown)
+        lo, hi = (float(np.min(shown[finite])), float(np.max(shown[finite]))) if finite.any() else (0.0, 1.0)
+        if not hi > lo:
+            hi = lo + 1.0
+        colours = self._colour_map.map((np.nan_to_num(shown, nan=lo) - lo) / (hi - lo), mode="qcolor")
+        self._trace.setData(xs, ys, brush=colours)
+        self._bar.setLevels((lo, hi))
+        self._bar.setLabel("left", self._value_label)  # unit in the label, e.g. "speed [km/h]"
+        self._bar.setVisible(True)
+
+    def view_width_px(self) -> int:
+        """The map area's width in pixels (0 before the widget is laid out)."""
+        return int(self._plot.getViewBox().width())
+
+    def aspect_locked(self) -> bool:
+        """True: one metre east is as long on screen as one metre north."""
+        return bool(self._plot.getViewBox().state["aspectLocked"])
+
+    def trace_points(self) -> tuple[FloatArray, FloatArray]:
+        """The coloured trace's points as drawn (metres east, north)."""
+        return np.asarray(self._trace.data["x"], dtype=np.float64), np.asarray(self._trace.data["y"], dtype=np.float64)
+
+    def colour_levels(self) -> tuple[float, float] | None:
+        """The colour bar's (min, max), or None when the trace is not coloured by a channel."""
+        if not self._bar.isVisible():
+            return None
+        lo, hi = self._bar.levels()
+        return float(lo), float(hi)
+
+    def points_shown(self) -> int:
+        """Points handed to the coloured trace (bounded by the map's width)."""
+        return int(len(self._trace.data))
+
+    def set_cursor(self, x: float | None) -> list[tuple[float, float] | None]:
+        """Place each lap's dot at its sample nearest to axis value ``x``; returns positions."""
+        positions: list[tuple[float, float] | None] = []
+        brushes, xs, ys = [], [], []
+        for proj in self._tracks:
+            if x is None or proj.axis_x.size == 0:
+                positions.append(None)
+                continue
+            i = int(np.clip(np.searchsorted(proj.axis_x, x), 0, proj.axis_x.size - 1))
+            if i > 0 and abs(proj.axis_x[i - 1] - x) <= abs(proj.axis_x[i] - x):
+                i -= 1
+            positions.append((float(proj.x[i]), float(proj.y[i])))
+            xs.append(proj.x[i])
+            ys.append(proj.y[i])
+            brushes.append(pg.mkBrush(proj.track.colour))
+        self._dots.setData(xs, ys, brush=brushes, pen=pg.mkPen(self.palette().color(QPalette.ColorRole.Text), width=1.5))
+        self._cursor_positions = positions
+        return positions
+
+    def cursor_positions(self) -> list[tuple[float, float] | None]:
+        """The dots' positions in map metres, one per lap with GPS."""
+        return list(self._cursor_positions)
+
+    def _apply_palette(self) -> None:
+        self._graphics.setBackground(self.palette().color(QPalette.ColorRole.Base))
+        axis = self._bar.getAxis("left") if hasattr(self._bar, "getAxis") else None
+        if axis is not None:
+            axis.setTextPen(pg.mkPen(self.palette().color(QPalette.ColorRole.Text)))
