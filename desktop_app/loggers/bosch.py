@@ -1,0 +1,152 @@
+"""Bosch WinDarab ASCII export reader (FORMATS.md section 6).
+
+Layout: a variable number of ``#`` comment lines, one TAB-separated names row whose
+entries are ``name [unit]`` with padding (split on TAB only: entries contain spaces), then
+TAB-separated, right-aligned values (parsed by :func:`.textblock.parse_block`).
+The ``extract file created`` date is the *export* time, so it is metadata, never the
+session start. ``lapctr`` is the logged lap number; ``laptrig`` pulses become beacons.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+
+from storage.types import FloatArray
+
+from . import timebase
+from .channels import SourceChannel, build_channels
+from .recording import LoggerFileError, Recording
+from .textblock import decode_text, parse_block
+
+_ENTRY = re.compile(r"^(.*?)\s*\[\s*(.*?)\s*\]\s*$")
+_CREATED = re.compile(r"extract file created\s+(.+?)\s*$", re.IGNORECASE)
+_WINDOW = re.compile(r"where\s+(.+?)\s*$", re.IGNORECASE)
+_SOURCE = re.compile(r'data from source file\s+"?(.*?)"?\s*$', re.IGNORECASE)
+_TIME_SCALE = {"s": 1.0, "sec": 1.0, "ms": 1e-3, "us": 1e-6, "min": 60.0}
+
+
+def _split_names(line: str) -> list[tuple[str, str]]:
+    """``'xtime    [   s]\\tenginespeed[revo]'`` -> ``[('xtime', 's'), ('enginespeed', 'revo')]``."""
+    out = []
+    for entry in line.rstrip("\r\n").split("\t"):
+        m = _ENTRY.match(entry)
+        out.append((m.group(1).strip(), m.group(2).strip()) if m else (entry.strip(), ""))
+    while out and out[-1] == ("", ""):
+        out.pop()  # a trailing TAB
+    return out
+
+
+def _beacons(time: FloatArray, trig: FloatArray) -> list[float]:
+    """Times where ``laptrig`` turns non-zero (a pulse may last several samples)."""
+    on = np.nan_to_num(trig, nan=0.0) != 0
+    rising = on & ~np.concatenate(([False], on[:-1]))
+    return [float(t) for t in time[rising]]
+
+
+def read(path: Path) -> Recording:
+    """Read a WinDarab ASCII export (see the module docstring)."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise LoggerFileError(path, f"cannot be read: {exc.strerror or exc}") from None
+    # header = the '#' lines and the names row; the numeric block follows
+    offset = 0
+    line_no = 0
+    comments: list[str] = []
+    names_line: str | None = None
+    while offset < len(raw):
+        end = raw.find(b"\n", offset)
+        end = len(raw) if end < 0 else end + 1
+        line = decode_text(raw[offset:end]).strip("\r\n")
+        line_no += 1
+        offset = end
+        if line.startswith("#"):
+            comments.append(line[1:].strip())
+        elif line.strip():
+            names_line = line
+            break
+    if names_line is None:
+        raise LoggerFileError(path, "no channel names row after the '#' comments", line=line_no)
+    names_row = line_no
+    entries = _split_names(names_line)
+    if not entries or not all(n for n, _ in entries):
+        raise LoggerFileError(path, "the channel names row has an empty name", line=names_row)
+    first_row = raw[offset : raw.find(b"\n", offset) if b"\n" in raw[offset:] else len(raw)]
+    comma = b"," in first_row and b"." not in first_row
+    block = parse_block(
+        raw[offset:],
+        path=path,
+        first_line=names_row + 1,
+        ncols=len(entries),
+        delimiter="\t",
+        decimal_comma=comma,
+        names=[n for n, _ in entries],
+    )
+    warnings = list(block.warnings)
+    if block.row_count == 0:
+        raise LoggerFileError(path, "no data rows after the channel names", line=names_row + 1)
+
+    lowered = [n.lower() for n, _ in entries]
+    ti = next((i for i, n in enumerate(lowered) if n == "xtime"), None)
+    if ti is None:
+        ti = next((i for i, n in enumerate(lowered) if "time" in n and entries[i][1].lower() in _TIME_SCALE), None)
+    if ti is None or block.values[ti] is None:
+        raise LoggerFileError(
+            path,
+            "no time axis (xtime): export from WinDarab with time as the x axis",
+            line=names_row,
+            field_name="xtime",
+        )
+    raw_time = block.values[ti]
+    assert raw_time is not None
+    if np.isnan(raw_time).any():
+        row = int(np.flatnonzero(np.isnan(raw_time))[0])
+        raise LoggerFileError(path, "time is missing", line=block.line_of(row), field_name=entries[ti][0])
+    seconds = raw_time * _TIME_SCALE.get(entries[ti][1].lower(), 1.0)
+    t_us = timebase.to_microseconds(seconds)
+    timebase.check_backward_steps(t_us, path, warnings, block.line_of)
+
+    sources = []
+    for i, (name, unit) in enumerate(entries):
+        values = block.values[i]
+        if i == ti:
+            continue
+        if values is None:
+            continue  # text column: parse_block already warned
+        sources.append(SourceChannel(name, unit, values))
+    t_us, cols = timebase.merge_repeated(t_us, [s.values for s in sources], warnings)
+    for s, v in zip(sources, cols, strict=True):
+        s.values = v
+    channels = build_channels("bosch", sources, warnings)
+    time = timebase.relative_seconds(t_us)
+
+    metadata: dict[str, str] = {}
+    for c in comments:
+        for key, rx in (("exported", _CREATED), ("window", _WINDOW), ("source file", _SOURCE)):
+            m = rx.search(c)
+            if m and key not in metadata:
+                metadata[key] = m.group(1)
+    if time.shape[0] and float(seconds[0]) != 0.0:
+        metadata["first xtime"] = f"{float(seconds[0]):.3f}"
+    lap_counter = next((n for n in channels if n.lower() == "lapctr"), None)
+    trig = next((c for c in channels.values() if c.source_name.lower() == "laptrig"), None)
+    step = float(np.median(np.diff(time))) if time.shape[0] > 1 else 0.0
+    rec = Recording(
+        path=path,
+        format="bosch",
+        time=time,
+        channels=channels,
+        logger="Bosch WinDarab (ASCII export)",
+        started_at=None,  # the file only has the export time
+        sample_rate_hz=round(1.0 / step, 3) if step > 0 else None,
+        beacons=_beacons(time, trig.values) if trig is not None else None,
+        lap_counter=lap_counter,
+        metadata=metadata,
+        warnings=warnings,
+    )
+    rec.check()
+    return rec
