@@ -1,0 +1,98 @@
+"""MoTeC i2 CSV exports (FORMATS.md 5).
+
+The header is a grid of two key/value columns (key, value, unit at fields 0-2 and
+4-6), then blank-line separated blocks: names, units, data, every data field quoted.
+``Beacon Markers`` is one field of space-separated times with a trailing space; an
+empty field means the file has no laps (``beacons == []``). ``Log Date`` follows the
+PC's locale (``5/22/2026`` is month/day) and ``Log Time`` is 12-hour: a naive local
+``started_at``. Values are stored as logged, plausible or not.
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+from .channels import SourceChannel, build_channels
+from .csvmeta import HeaderLine, header_lines, keyvalue, local_start, parse_float, read_bytes, read_table
+from .recording import LoggerFileError, Recording
+from .timebase import relative_seconds
+
+
+def read(path: Path) -> Recording:
+    """Read a MoTeC i2 CSV export into a :class:`Recording`."""
+    data = read_bytes(path)
+    lines = header_lines(data)
+    first = next(lines)
+    if first.fields[:2] != ["Format", "MoTeC CSV File"]:
+        raise LoggerFileError(path, "not a MoTeC CSV export (expected 'Format','MoTeC CSV File')", line=1)
+
+    meta: dict[str, tuple[str, str]] = {}  # key -> (value, unit)
+    names: HeaderLine | None = None
+    last = first
+    for row in itertools.chain([first], lines):
+        last = row
+        if row.blank:
+            continue
+        if row.fields[0] == "Time" and row.number > 1:
+            names = row
+            break
+        for at in (0, 4):  # the grid's two key, value, unit columns
+            kv = keyvalue(row.fields, at)
+            if kv is not None:
+                unit = row.fields[at + 2] if len(row.fields) > at + 2 else ""
+                meta.setdefault(kv[0], (kv[1], unit))
+    if names is None:
+        raise LoggerFileError(path, "channel names row (starting 'Time') not found", line=last.number)
+
+    table = read_table(path, data, names, lines)
+    warnings = table.warnings
+    metadata = {k: f"{v} {u}".strip() for k, (v, u) in meta.items() if v and k != "Format"}
+    metadata.update(table.text)
+
+    beacons = _beacons(meta, warnings)
+    t0 = table.time_us[0] / 1e6
+    if beacons and t0 != 0.0:
+        beacons = [b - t0 for b in beacons]  # markers are on the file's Time axis
+    device = _value(meta, "Device")
+    sources = [SourceChannel(n, u, v) for n, u, v in zip(table.names, table.units, table.columns)]
+    rec = Recording(
+        path=path,
+        format="motec",
+        time=relative_seconds(table.time_us),
+        channels=build_channels("motec", sources, warnings),
+        logger=f"MoTeC {device}" if device else "MoTeC",
+        started_at=local_start(
+            _value(meta, "Log Date") or None,
+            _value(meta, "Log Time") or None,
+            month_first=True,
+            warnings=warnings,
+        ),
+        sample_rate_hz=parse_float(_value(meta, "Sample Rate")),
+        beacons=beacons,
+        track=_value(meta, "Venue") or None,
+        metadata=metadata,
+        warnings=warnings,
+    )
+    rec.check()
+    return rec
+
+
+def _value(meta: dict[str, tuple[str, str]], key: str) -> str:
+    return meta.get(key, ("", ""))[0]
+
+
+def _beacons(meta: dict[str, tuple[str, str]], warnings: list[str]) -> list[float] | None:
+    """The one space-separated ``Beacon Markers`` field; ``[]`` if empty, None if absent."""
+    if "Beacon Markers" not in meta:
+        return None
+    markers: list[float] = []
+    for cell in meta["Beacon Markers"][0].split():
+        value = parse_float(cell)
+        if value is None:
+            warnings.append(f"Beacon Markers: {cell!r} is not a time; beacons ignored")
+            return None
+        markers.append(value)
+    if any(b < a for a, b in zip(markers, markers[1:])):
+        warnings.append("Beacon Markers are not in increasing order; kept as written")
+    return markers
