@@ -172,11 +172,11 @@ class Workers(QObject):
         self,
         func: Callable[..., Any],
         *args: Any,
-        on_progress: Callable[[Any], None] | None = None,
-        on_result: Callable[[Any], None] | None = None,
-        on_error: Callable[[Exception], None] | None = None,
-        on_cancel: Callable[[], None] | None = None,
-        on_finished: Callable[[], None] | None = None,
+        on_progress: Callable[[Any], object] | None = None,
+        on_result: Callable[[Any], object] | None = None,
+        on_error: Callable[[Exception], object] | None = None,
+        on_cancel: Callable[[], object] | None = None,
+        on_finished: Callable[[], object] | None = None,
         **kwargs: Any,
     ) -> Job:
         """Run ``func(*args, **kwargs)`` on the parallel read pool.
@@ -191,11 +191,11 @@ class Workers(QObject):
         self,
         func: Callable[..., Any],
         *args: Any,
-        on_progress: Callable[[Any], None] | None = None,
-        on_result: Callable[[Any], None] | None = None,
-        on_error: Callable[[Exception], None] | None = None,
-        on_cancel: Callable[[], None] | None = None,
-        on_finished: Callable[[], None] | None = None,
+        on_progress: Callable[[Any], object] | None = None,
+        on_result: Callable[[Any], object] | None = None,
+        on_error: Callable[[Exception], object] | None = None,
+        on_cancel: Callable[[], object] | None = None,
+        on_finished: Callable[[], object] | None = None,
         **kwargs: Any,
     ) -> Job:
         """Run ``func(*args, **kwargs)`` on the single write thread (see :meth:`read`)."""
@@ -276,11 +276,11 @@ class Workers(QObject):
 
 @dataclass(frozen=True)
 class _Hooks:
-    progress: Callable[[Any], None] | None
-    result: Callable[[Any], None] | None
-    error: Callable[[Exception], None] | None
-    cancel: Callable[[], None] | None
-    finished: Callable[[], None] | None
+    progress: Callable[[Any], object] | None
+    result: Callable[[Any], object] | None
+    error: Callable[[Exception], object] | None
+    cancel: Callable[[], object] | None
+    finished: Callable[[], object] | None
 
     def connect(self, job: Job) -> None:
         if self.progress is not None:

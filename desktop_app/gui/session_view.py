@@ -1,0 +1,169 @@
+"""The lap table and the preview of one session, a draft or a saved one.
+
+A draft's telemetry is in memory. A saved session's laps are read from its Parquet file one
+lap at a time (``read_lap``) on the read pool, as the user selects them; a new selection
+cancels the previous read. The best valid lap is selected by default and is the reference
+of the delta trace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Mapping
+from functools import partial
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
+
+from desktop_app.gui.lap_table import LapTableWidget
+from desktop_app.gui.preview import PreviewWidget
+from desktop_app.gui.workers import Job, Workers
+from storage.parquet import ParquetTelemetryStorage
+from storage.types import LapRecord, LapTelemetry, SessionDraft
+
+
+def read_laps(
+    storage: ParquetTelemetryStorage, session_id: int, lap_numbers: list[int]
+) -> Generator[LapTelemetry, None, int]:
+    """Read laps one at a time (a generator job: cancel works between laps)."""
+    count = 0
+    for number in lap_numbers:
+        lap = storage.read_lap(session_id, number)
+        if lap is not None:
+            count += 1
+            yield lap
+    return count
+
+
+def default_selection(laps: list[LapRecord], best: LapRecord | None) -> list[int]:
+    """What to overlay first: the best valid lap, else the longest lap."""
+    if best is not None:
+        return [best.lap_number]
+    if not laps:
+        return []
+    longest = max(laps, key=lambda lap: (lap.distance_m or 0.0, lap.samples))
+    return [longest.lap_number]
+
+
+class SessionView(QWidget):
+    """Lap table above the preview. ``validityChanged(int, object)`` relays the user's
+    lap decisions; ``lapsShown(list)`` fires when the preview has drawn a selection."""
+
+    validityChanged = Signal(int, object)
+    lapsShown = Signal(list)
+
+    def __init__(self, workers: Workers, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.workers = workers
+        self.table = LapTableWidget()
+        self.preview = PreviewWidget()
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.setObjectName("lapSplitter")
+        splitter.addWidget(self.table)
+        splitter.addWidget(self.preview)
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 3)
+        self.splitter = splitter
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(splitter)
+
+        self._units: Mapping[str, str] = {}
+        self._telemetry: dict[int, LapTelemetry] = {}
+        self._storage: ParquetTelemetryStorage | None = None
+        self._session_id = 0
+        self._job: Job | None = None
+        self._generation = 0
+        self.table.selectedLapsChanged.connect(self._on_selection)
+        self.table.model().userValidityChanged.connect(self.validityChanged)
+
+    # --- what to show -----------------------------------------------------------------
+    def show_draft(self, draft: SessionDraft) -> None:
+        """A draft: laps and telemetry are in memory."""
+        self._reset(draft.telemetry.units, storage=None, session_id=0)
+        self._telemetry = {lap.lap_number: lap for lap in draft.telemetry.laps}
+        self._show_laps(draft.laps)
+
+    def show_saved(
+        self,
+        laps: list[LapRecord],
+        units: Mapping[str, str],
+        storage: ParquetTelemetryStorage,
+        session_id: int,
+    ) -> None:
+        """A saved session: lap telemetry is read from its Parquet file on demand."""
+        self._reset(units, storage=storage, session_id=session_id)
+        self._show_laps(laps)
+
+    def clear(self) -> None:
+        self._reset({}, storage=None, session_id=0)
+        self.table.model().set_laps([])
+        self.preview.clear()
+
+    def set_speed_unit(self, unit: str) -> None:
+        self.table.model().set_speed_unit(unit)
+        self.preview.set_speed_unit(unit)
+
+    @property
+    def session_id(self) -> int:
+        """The saved session shown (0 for a draft or nothing)."""
+        return self._session_id
+
+    # --- internals --------------------------------------------------------------------
+    def _reset(self, units: Mapping[str, str], *, storage: ParquetTelemetryStorage | None, session_id: int) -> None:
+        self._generation += 1
+        if self._job is not None:
+            self._job.cancel()
+            self._job = None
+        self._units = dict(units)
+        self._telemetry = {}
+        self._storage = storage
+        self._session_id = session_id
+
+    def _show_laps(self, laps: list[LapRecord]) -> None:
+        model = self.table.model()
+        model.set_laps(laps)
+        self.table.select_laps(default_selection(laps, model.best_valid_lap()))
+
+    def _reference(self) -> int | None:
+        best = self.table.model().best_valid_lap()
+        return best.lap_number if best is not None else None
+
+    def _on_selection(self, numbers: list[int]) -> None:
+        ref = self._reference()
+        wanted = list(numbers) + ([ref] if ref is not None and ref not in numbers else [])
+        missing = [n for n in wanted if n not in self._telemetry]
+        if self._job is not None:
+            self._job.cancel()  # a new selection replaces the previous read
+            self._job = None
+        if not missing or self._storage is None:
+            self._draw(numbers)
+            return
+        self._generation += 1
+        gen = self._generation
+        self._job = self.workers.read(
+            read_laps,
+            self._storage,
+            self._session_id,
+            missing,
+            on_progress=partial(self._on_lap_read, gen),
+            on_result=partial(self._on_laps_read, gen, list(numbers)),
+        )
+
+    def _on_lap_read(self, generation: int, lap: object) -> None:
+        # laps of a cancelled or replaced read may still arrive: keep only the current ones
+        if generation == self._generation and isinstance(lap, LapTelemetry):
+            self._telemetry[lap.lap_number] = lap
+
+    def _on_laps_read(self, generation: int, numbers: list[int], _count: object) -> None:
+        if generation == self._generation:
+            self._draw(numbers)
+
+    def _draw(self, numbers: list[int]) -> None:
+        laps = [self._telemetry[n] for n in numbers if n in self._telemetry]
+        ref_number = self._reference()
+        reference = self._telemetry.get(ref_number) if ref_number is not None else None
+        if not laps:
+            self.preview.clear()
+        else:
+            self.preview.show_laps(laps, reference, self._units)
+        self.lapsShown.emit([lap.lap_number for lap in laps])
