@@ -1,0 +1,82 @@
+"""ASAM MDF4 reader: multi-rate CANape file, raw CANedge log decoded with its DBC, rejections."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from desktop_app.loggers import LoggerFileError, UnsupportedFormatError, read_recording
+from desktop_app.loggers.mdf import read
+from realfiles import logger_file
+
+CANAPE = "mf4/ASAP2_Demo_V171.mf4"
+CANEDGE = "mf4/canedge_11111111_00000012_00000001.MF4"
+
+
+def _samples(rec_values: np.ndarray) -> np.ndarray:
+    return np.flatnonzero(np.isfinite(rec_values))
+
+
+def test_canape_groups_on_one_union_time_base() -> None:
+    rec = read_recording(logger_file(CANAPE))
+    assert rec.format == "mdf" and rec.logger == "Vector CANape (TGT 15.0)"
+    assert rec.started_at == datetime(2018, 11, 22, 14, 26, 35, 439737, tzinfo=UTC)  # 15:26:35+01:00
+    assert len(rec.channels) == 37 and rec.sample_count == 38572
+    assert rec.time[0] == 0.0 and np.all(np.diff(rec.time) > 0)
+    assert rec.time[-1] == pytest.approx(12.414843)
+    # 100 ms group: 124 samples, NaN in between (no forward fill)
+    slow = rec.channels["ASAM.M.SCALAR.SBYTE.IDENTICAL.DISCRETE"]
+    idx = _samples(slow.values)
+    assert idx.shape[0] == 124
+    np.testing.assert_allclose(rec.time[idx[:3]], [0.112758, 0.212758, 0.312758])
+    np.testing.assert_array_equal(slow.values[idx[:3]], [0.0, 10.0, 20.0])
+    assert np.isnan(slow.values[idx[0] + 1])
+    # 10 ms group: 1,240 samples; 1 ms group: 12,402
+    fast = rec.channels["ASAM.M.SCALAR.UBYTE.FORM_X_PLUS_4"]
+    assert fast.unit == "rpm" and _samples(fast.values).shape[0] == 1240
+    np.testing.assert_array_equal(fast.values[_samples(fast.values)[:3]], [29.0, 32.0, 34.0])
+    assert _samples(rec.channels["ASAM.M.SCALAR.FLOAT64.IDENTICAL"].values).shape[0] == 12402
+    assert rec.sample_rate_hz == 1000.0
+    # value-to-text channels keep their raw numbers, with a warning; pure text is left out
+    assert any("VTAB_RANGE_DEFAULT_VALUE" in w and "raw numbers" in w for w in rec.warnings)
+    assert "$CalibrationLog" not in rec.channels
+    assert rec.metadata["mdf version"] == "4.10"
+
+
+def test_canedge_raw_can_decoded_with_the_dbc_beside_it() -> None:
+    rec = read(logger_file(CANEDGE))
+    assert any("UnFinMF" in w for w in rec.warnings)
+    assert any("canmod-gps.dbc" in w for w in rec.warnings)
+    assert rec.logger is not None and rec.logger.startswith("CSS Electronics CANedge")
+    # header 2021-10-26 01:00:54+06:00, first decoded sample 12.9473 s later
+    assert rec.started_at == datetime(2021, 10, 25, 19, 1, 6, 947300, tzinfo=UTC)
+    lat, lon, speed = rec.channels["lat"], rec.channels["long"], rec.channels["speed"]
+    assert lat.source_name == "Latitude" and _samples(lat.values).shape[0] == 115
+    assert lat.values[_samples(lat.values)[0]] == pytest.approx(41.412935)
+    assert lon.values[_samples(lon.values)[0]] == pytest.approx(-92.878535)
+    # Speed is m/s in the DBC: 0.03 m/s -> 0.108 km/h; the vehicle stands still
+    assert speed.unit == "km/h" and speed.values[_samples(speed.values)[0]] == pytest.approx(0.108)
+    assert float(np.nanmax(speed.values)) < 5.0  # GPS noise only
+    # messages at the same rate have distinct timestamps: Latitude and Speed rows differ
+    assert not np.array_equal(_samples(lat.values), _samples(speed.values))
+    assert _samples(rec.channels["AccelerationX"].values).shape[0] == 11358
+    assert rec.channels["FixType"].values[_samples(rec.channels["FixType"].values)[0]] == 3.0
+
+
+def test_raw_can_without_a_dbc_is_unsupported(tmp_path: Path) -> None:
+    copy = tmp_path / "log.MF4"
+    shutil.copyfile(logger_file(CANEDGE), copy)
+    with pytest.raises(UnsupportedFormatError, match="DBC"):
+        read(copy)
+
+
+def test_damaged_mdf_is_a_logger_file_error(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.mf4"
+    bad.write_bytes(logger_file(CANAPE).read_bytes()[:64] + b"\x00" * 200)
+    with pytest.raises(LoggerFileError) as info:
+        read(bad)
+    assert "bad.mf4" in str(info.value)
