@@ -1,0 +1,80 @@
+"""Processes that save small sessions, for the kill and concurrency tests.
+
+``python save_worker.py save URL DATA_DIR TAG...``
+    saves ``make_draft(TAG)`` for each tag into the catalogue at URL with Parquet under
+    DATA_DIR, printing ``saved TAG ID`` after each.
+
+``python save_worker.py zygote URL DATA_DIR``
+    imports everything once, then for each stdin line ``TAG KILL_AT DELAY_MS`` forks a
+    child that saves ``make_draft(TAG)`` with ``LAPTRACE_TEST_KILL_AT=KILL_AT`` (``-``:
+    none) and, if DELAY_MS is not ``-``, is SIGKILLed by the zygote after that many
+    milliseconds; prints ``done TAG STATUS`` (STATUS: the exit code, or minus the signal).
+    Forking a warm process makes a kill point cost milliseconds instead of a Python start.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+import traceback
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from draftmaker import make_draft  # noqa: E402
+from storage.db import faults, make_engine, upgrade  # noqa: E402
+from storage.parquet import ParquetTelemetryStorage  # noqa: E402
+from storage.sessions import save_session  # noqa: E402
+
+
+def save(url: str, data_dir: str, tags: list[str]) -> int:
+    engine = make_engine(url)
+    upgrade(engine)  # as the app does at start (a no-op at head)
+    storage = ParquetTelemetryStorage(data_dir)
+    for tag in tags:
+        session_id = save_session(make_draft(tag), engine, storage)
+        print(f"saved {tag} {session_id}", flush=True)
+    engine.dispose()
+    return 0
+
+
+def _child(url: str, data_dir: str, tag: str, kill_at: str) -> None:
+    try:
+        if kill_at != "-":
+            os.environ[faults.ENV] = kill_at
+        engine = make_engine(url)
+        save_session(make_draft(tag), engine, ParquetTelemetryStorage(data_dir))
+        os._exit(0)
+    except BaseException:  # noqa: BLE001 - report and leave, never return into the zygote
+        traceback.print_exc()
+        os._exit(1)
+
+
+def zygote(url: str, data_dir: str) -> int:
+    print("ready", flush=True)
+    for line in sys.stdin:
+        tag, kill_at, delay = line.split()
+        pid = os.fork()
+        if pid == 0:
+            _child(url, data_dir, tag, kill_at)
+        if delay != "-":
+            time.sleep(int(delay) / 1000)
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        _, status = os.waitpid(pid, 0)
+        code = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
+        print(f"done {tag} {code}", flush=True)
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    mode, url, data_dir, *tags = argv
+    return save(url, data_dir, tags) if mode == "save" else zygote(url, data_dir)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

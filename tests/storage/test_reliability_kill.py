@@ -1,0 +1,177 @@
+"""SIGKILL the saving process at every checkpoint of the save, then recover.
+
+A zygote subprocess (``save_worker.py zygote``) forks one child per kill point; the child
+saves a small session with ``LAPTRACE_TEST_KILL_AT`` set and SIGKILLs itself there (or the
+zygote kills it after a random delay). After each kill the test runs ``recover()`` and
+checks the invariants: no session is left ``writing``; every ``ready`` session has a
+complete, readable file with its row count; no partial file under a final name; a session
+is in the catalogue whole (all laps, its source) or not at all; everything committed
+before is still there; and saving again (or retrying the telemetry) succeeds.
+"""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+from pathlib import Path
+from typing import IO
+
+import pyarrow.parquet as pq
+import pytest
+from sqlalchemy import Engine, event, func, select
+
+from draftmaker import make_draft, sha_of
+from storage.db import make_engine
+from storage.db.catalog import reading
+from storage.db.models import Lap, TelemetrySource, TrackSession
+from storage.parquet import ParquetTelemetryStorage
+from storage.sessions import load_session, recover, retry_telemetry, save_session
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL and fork are POSIX")
+
+WORKER = Path(__file__).with_name("save_worker.py")
+LAPS = 4  # make_draft's default: the Parquet write reports progress LAPS + 1 times
+#: named checkpoints and what recover() must make of a session killed there
+NAMED: dict[str, str | None] = {
+    "before_tx:1": None,  # None: the session is not in the catalogue at all
+    "before_commit:1": None,
+    "after_commit:1": "failed",
+    **{f"parquet:{n}": "failed" for n in range(1, LAPS + 2)},
+    "before_ready:1": "ready",  # the file is complete: recover() finds it so
+    "after_ready:1": "ready",
+}
+RANDOM_KILLS = 8
+
+
+class Zygote:
+    def __init__(self, url: str, data_dir: Path) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, str(WORKER), "zygote", url, str(data_dir)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        )
+        assert self._line() == "ready"
+
+    def _line(self) -> str:
+        out: IO[str] | None = self.proc.stdout
+        assert out is not None
+        line = out.readline().strip()
+        assert line, f"the zygote died (exit {self.proc.poll()})"
+        return line
+
+    def run(self, tag: str, kill_at: str, delay_ms: int | None = None) -> int:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(f"{tag} {kill_at} {'-' if delay_ms is None else delay_ms}\n")
+        self.proc.stdin.flush()
+        done, got_tag, code = self._line().split()
+        assert (done, got_tag) == ("done", tag)
+        return int(code)
+
+    def close(self) -> None:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.close()
+        code = self.proc.wait(timeout=30)
+        self.proc.stdout.close()
+        assert code == 0
+
+
+def _count_statements(url: str, storage: ParquetTelemetryStorage) -> tuple[int, int]:
+    """SQL statements and COMMITs of one save, counted in this process."""
+    engine = make_engine(url)
+    counts = {"sql": 0, "commit": 0}
+    event.listen(engine, "before_cursor_execute", lambda *a: counts.__setitem__("sql", counts["sql"] + 1))
+    event.listen(engine, "commit", lambda *a: counts.__setitem__("commit", counts["commit"] + 1))
+    save_session(make_draft("probe"), engine, storage)
+    engine.dispose()
+    return counts["sql"], counts["commit"]
+
+
+def _session_of(engine: Engine, tag: str) -> TrackSession | None:
+    with reading(engine) as db:
+        return db.execute(select(TrackSession).where(TrackSession.name == f"session {tag}")).scalar()
+
+
+def _check_invariants(engine: Engine, storage: ParquetTelemetryStorage, committed: dict[int, int]) -> None:
+    with reading(engine) as db:
+        sessions = db.scalars(select(TrackSession)).all()
+        laps = dict(db.execute(select(Lap.session_id, func.count()).group_by(Lap.session_id)).all())
+        sources = dict(db.execute(
+            select(TelemetrySource.session_id, func.count()).group_by(TelemetrySource.session_id)).all())
+    by_id = {s.id: s for s in sessions}
+    for s in sessions:
+        assert s.status in ("ready", "failed"), f"session {s.id} left {s.status}"
+        assert laps.get(s.id) == LAPS and sources.get(s.id) == 1, f"session {s.id} is partial"
+        if s.status == "ready" and s.id not in committed:  # (committed ones: checked below)
+            path = storage.path_for(s.id)
+            assert s.file_path == f"telemetry/{s.id}.parquet"
+            assert s.file_size == path.stat().st_size
+            assert pq.ParquetFile(path).metadata.num_rows == s.row_count == LAPS * 50
+            full = storage.read(s.id)
+            assert full is not None and full.total_points == s.row_count
+    # nothing committed and settled before is lost or changed
+    for sid, rows in committed.items():
+        assert sid in by_id and by_id[sid].status == "ready" and by_id[sid].row_count == rows
+        assert by_id[sid].file_size == storage.path_for(sid).stat().st_size
+    # every file under a final name is complete and belongs to a ready session
+    for sid in storage.session_ids():
+        assert sid in by_id and by_id[sid].status == "ready", f"stray file for session {sid}"
+
+
+def test_sigkill_at_every_checkpoint_then_recover(
+    db_url: str, engine: Engine, telemetry: ParquetTelemetryStorage
+) -> None:
+    n_sql, n_commit = _count_statements(db_url, telemetry)
+    assert n_sql >= 6 and n_commit >= 2
+    points: list[tuple[str, int | None]] = [(p, None) for p in NAMED]
+    points += [(f"sql:{n}", None) for n in range(1, n_sql + 1)]
+    points += [(f"commit:{n}", None) for n in range(1, n_commit + 1)]
+    rng = random.Random(20240501)
+    points += [("-", rng.randrange(0, 80)) for _ in range(RANDOM_KILLS)]
+
+    committed = {s.id: s.row_count for s in [_session_of(engine, "probe")] if s and s.row_count}
+    zygote = Zygote(db_url, telemetry.root)
+    killed = 0
+    outcomes: dict[str, int] = {"absent": 0, "failed": 0, "ready": 0}
+    try:
+        for i, (kill_at, delay) in enumerate(points):
+            tag = f"k{i}"
+            code = zygote.run(tag, kill_at, delay)
+            if kill_at != "-":
+                assert code == -9, f"{kill_at}: the child was not killed there (exit {code})"
+            killed += code == -9
+            report = recover(engine, telemetry)
+            assert report.orphans == []
+            _check_invariants(engine, telemetry, committed)
+
+            row = _session_of(engine, tag)
+            state = "absent" if row is None else row.status
+            outcomes[state] += 1
+            if kill_at in NAMED:
+                assert state == (NAMED[kill_at] or "absent"), f"killed at {kill_at}: {state}"
+            draft = make_draft(tag)
+            if row is None:
+                # nothing of it was committed: no stray source blocks a new save
+                with reading(engine) as db:
+                    assert db.scalar(select(TelemetrySource.id).where(
+                        TelemetrySource.sha256 == sha_of(tag))) is None
+                sid = save_session(draft, engine, telemetry)
+            else:
+                sid = row.id
+                if row.status == "failed":
+                    assert row.error and "not completed" in row.error
+                    assert not telemetry.exists(sid)
+                    retry_telemetry(engine, telemetry, sid, draft.telemetry)
+            saved = load_session(engine, sid)
+            assert saved.summary.status == "ready" and saved.laps == draft.laps
+            lap = telemetry.read_lap(sid, 2)
+            assert lap is not None and list(lap.channels["speed"]) == list(
+                draft.telemetry.laps[2].channels["speed"])
+            committed[sid] = saved.summary.row_count or 0
+            _check_invariants(engine, telemetry, committed)
+    finally:
+        zygote.close()
+    summary = f"{len(points)} points, {killed} kills, outcomes {outcomes}"
+    assert killed >= len(points) - RANDOM_KILLS, summary
+    assert killed >= 25, summary
+    # the points cover all three outcomes
+    assert all(outcomes.values()), outcomes
