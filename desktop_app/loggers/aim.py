@@ -20,6 +20,7 @@ import numpy as np
 from .channels import SourceChannel, build_channels
 from .csvmeta import (
     HeaderLine,
+    first_line,
     header_lines,
     local_start,
     parse_clock,
@@ -27,6 +28,7 @@ from .csvmeta import (
     parse_float,
     read_bytes,
     read_table,
+    sample_rate,
 )
 from .recording import LoggerFileError, Recording
 from .timebase import relative_seconds
@@ -45,7 +47,7 @@ def read(path: Path) -> Recording:
     """Read an AiM CSV export (quoted or padded) into a :class:`Recording`."""
     data = read_bytes(path)
     lines = header_lines(data)
-    first = next(lines)
+    first = first_line(path, lines)
     if first.fields[:2] != ["Format", "AiM CSV File"]:
         raise LoggerFileError(path, "not an AiM CSV export (expected 'Format,AiM CSV File')", line=1)
 
@@ -74,7 +76,7 @@ def read(path: Path) -> Recording:
     if beacons is not None and t0 != 0.0:
         beacons = [b - t0 for b in beacons]  # markers count from Time = 0, our time[0] is 0
 
-    rate = parse_float(_first(meta, "Sample Rate"))
+    rate = sample_rate(_first(meta, "Sample Rate"), warnings)
     started = local_start(
         _first(meta, "Date") or None, _first(meta, "Time") or None, month_first=True, warnings=warnings
     )

@@ -104,6 +104,14 @@ def header_lines(data: bytes, start: int = 0) -> Iterator[HeaderLine]:
         pos = end
 
 
+def first_line(path: Path, lines: Iterator[HeaderLine]) -> HeaderLine:
+    """The first line, or :class:`LoggerFileError` when there is none (a lone BOM)."""
+    line = next(lines, None)
+    if line is None:
+        raise LoggerFileError(path, "the file is empty", offset=0)
+    return line
+
+
 def keyvalue(fields: list[str], key_at: int = 0) -> tuple[str, str] | None:
     """``(key, value)`` from fields ``key_at`` and ``key_at + 1``; None when the key is empty."""
     if len(fields) <= key_at or not fields[key_at]:
@@ -211,6 +219,17 @@ def parse_float(text: str) -> float | None:
     except ValueError:
         return None
     return value if value == value and abs(value) != float("inf") else None
+
+
+def sample_rate(text: str, warnings: list[str]) -> float | None:
+    """A ``Sample Rate`` field in Hz; None (with a warning if it was not empty) unless > 0."""
+    if not text:
+        return None
+    value = parse_float(text)
+    if value is None or value <= 0:
+        warnings.append(f"Sample Rate {text!r} is not a rate in Hz: ignored")
+        return None
+    return value
 
 
 def parse_duration(text: str) -> float | None:

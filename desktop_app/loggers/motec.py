@@ -14,7 +14,17 @@ import itertools
 from pathlib import Path
 
 from .channels import SourceChannel, build_channels
-from .csvmeta import HeaderLine, header_lines, keyvalue, local_start, parse_float, read_bytes, read_table
+from .csvmeta import (
+    HeaderLine,
+    first_line,
+    header_lines,
+    keyvalue,
+    local_start,
+    parse_float,
+    read_bytes,
+    read_table,
+    sample_rate,
+)
 from .recording import LoggerFileError, Recording
 from .timebase import relative_seconds
 
@@ -23,7 +33,7 @@ def read(path: Path) -> Recording:
     """Read a MoTeC i2 CSV export into a :class:`Recording`."""
     data = read_bytes(path)
     lines = header_lines(data)
-    first = next(lines)
+    first = first_line(path, lines)
     if first.fields[:2] != ["Format", "MoTeC CSV File"]:
         raise LoggerFileError(path, "not a MoTeC CSV export (expected 'Format','MoTeC CSV File')", line=1)
 
@@ -68,7 +78,7 @@ def read(path: Path) -> Recording:
             month_first=True,
             warnings=warnings,
         ),
-        sample_rate_hz=parse_float(_value(meta, "Sample Rate")),
+        sample_rate_hz=sample_rate(_value(meta, "Sample Rate"), warnings),
         beacons=beacons,
         track=_value(meta, "Venue") or None,
         metadata=metadata,

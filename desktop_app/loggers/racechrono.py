@@ -28,6 +28,7 @@ from storage.types import FloatArray
 from .channels import SourceChannel, build_channels, unique_name
 from .csvmeta import (
     HeaderLine,
+    first_line,
     header_lines,
     parse_date,
     parse_float,
@@ -61,7 +62,7 @@ def read(path: Path) -> Recording:
     """Read a RaceChrono CSV (format 3 or 2) into a :class:`Recording`."""
     data = read_bytes(path)
     lines = header_lines(data)
-    first = next(lines)
+    first = first_line(path, lines)
     m = _LOGGER.search(first.text)
     if m is None or "RaceChrono" not in first.text:
         raise LoggerFileError(path, "not a RaceChrono CSV (first line)", line=first.number)
@@ -294,6 +295,8 @@ def _check_created(
         (by_name[names[i].lower()] for i in keep if columns[i].name.lower() in _ELAPSED), None
     )
     session_start = first_s - (float(elapsed[0]) if elapsed is not None and np.isfinite(elapsed[0]) else 0.0)
+    if not _EPOCH_RANGE[0] <= session_start <= _EPOCH_RANGE[1]:
+        return
     if abs(stamp.timestamp() - session_start) > 180:
         warnings.append(
             f"'Created' ({created}) disagrees with the timestamps "

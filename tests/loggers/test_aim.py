@@ -204,3 +204,13 @@ def test_truncated_real_file_reads_or_fails_cleanly(tmp_path: Path) -> None:
             assert str(path) in str(exc)
         else:
             rec.check()
+
+
+@pytest.mark.parametrize("content", [b"", b"\xef\xbb\xbf", b"\r\n\r\n"])
+def test_empty_files_are_rejected_cleanly(content: bytes, tmp_path: Path) -> None:
+    path = tmp_path / "empty.csv"
+    path.write_bytes(content)
+    with pytest.raises(LoggerFileError, match=r"empty\.csv.*the file is empty"):
+        aim.read(path)
+    with pytest.raises(LoggerFileError, match="is a folder"):
+        aim.read(tmp_path)

@@ -226,3 +226,19 @@ def test_truncated_real_files_read_or_fail_cleanly(relative: str, tmp_path: Path
             assert str(path) in str(exc)
         else:
             rec.check()
+
+
+@pytest.mark.parametrize("content", [b"", b"\xef\xbb\xbf", b"\r\n\r\n"])
+def test_empty_files_are_rejected_cleanly(content: bytes, tmp_path: Path) -> None:
+    path = tmp_path / "empty.csv"
+    path.write_bytes(content)
+    with pytest.raises(LoggerFileError, match=r"empty\.csv.*the file is empty"):
+        motec.read(path)
+    with pytest.raises(LoggerFileError, match="is a folder"):
+        motec.read(tmp_path)
+
+
+def test_bad_sample_rate_is_ignored_with_a_warning(tmp_path: Path) -> None:
+    rec = motec.read(_write(tmp_path, _HEAD.replace('"10.000","Hz"', '"-5","Hz"') + _DATA))
+    assert rec.sample_rate_hz is None
+    assert any("Sample Rate '-5'" in w for w in rec.warnings)

@@ -287,3 +287,13 @@ def test_truncated_real_files_read_or_fail_cleanly(relative: str, tmp_path: Path
         else:
             rec.check()
             assert rec.sample_count >= 1
+
+
+@pytest.mark.parametrize("content", [b"", b"\xef\xbb\xbf", b"\r\n\r\n"])
+def test_empty_files_are_rejected_cleanly(content: bytes, tmp_path: Path) -> None:
+    path = tmp_path / "empty.csv"
+    path.write_bytes(content)
+    with pytest.raises(LoggerFileError, match=r"empty\.csv.*the file is empty"):
+        racechrono.read(path)
+    with pytest.raises(LoggerFileError, match="is a folder"):
+        racechrono.read(tmp_path)
