@@ -9,6 +9,7 @@ on as a second line of defence.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -76,6 +77,7 @@ class ChannelPlotsWidget(QWidget):
         layout.addWidget(self._layout_widget)
         self._plots: dict[str, pg.PlotItem] = {}
         self._curves: dict[str, list[Curve]] = {}
+        self._spare: dict[str, list[pg.PlotDataItem]] = {}  #: items kept by set_rows for reuse
         self._lines: list[pg.InfiniteLine] = []
         self._x_label = ""
         self._cursor: float | None = None
@@ -89,11 +91,33 @@ class ChannelPlotsWidget(QWidget):
         self._layout_widget.ci.clear()
         self._plots.clear()
         self._curves.clear()
+        self._spare.clear()
         self._lines.clear()
         self._cursor = None
 
-    def add_plot(self, key: str, label: str) -> pg.PlotItem:
-        """Append a plot row for ``key`` with a y-axis ``label`` (name and unit)."""
+    def set_rows(self, rows: Sequence[tuple[str, str]], zero_line: Collection[str] = ()) -> None:
+        """Show one plot per (key, y label), top to bottom, with no curves yet.
+
+        Plot items are reused when the keys are unchanged (selecting other laps is the
+        common case, and building a pyqtgraph plot costs ~20 ms). Keys in ``zero_line``
+        get a horizontal line at y = 0. Call :meth:`finish` after adding the curves.
+        """
+        self._updating = True  # no re-decimation while rows and curves are being built
+        try:
+            if [key for key, _ in rows] != list(self._plots):
+                self.clear()
+                for key, label in rows:
+                    self._add_plot(key, label, key in zero_line)
+            else:
+                for key, label in rows:
+                    self._plots[key].setLabel("left", label)
+                    # keep the curve items for reuse: creating pyqtgraph items is what costs
+                    self._spare[key] = [c.item for c in self._curves[key]]
+                    self._curves[key] = []
+        finally:
+            self._updating = False
+
+    def _add_plot(self, key: str, label: str, zero_line: bool) -> pg.PlotItem:
         row = len(self._plots)
         plot = self._layout_widget.ci.addPlot(row=row, col=0)
         plot.setClipToView(True)
@@ -114,6 +138,9 @@ class ChannelPlotsWidget(QWidget):
         line.setVisible(False)
         line.setZValue(50)
         plot.addItem(line, ignoreBounds=True)
+        if zero_line:
+            zero = pg.InfiniteLine(pos=0.0, angle=0, movable=False, pen=pg.mkPen(self.palette().color(QPalette.ColorRole.Mid)))
+            plot.addItem(zero, ignoreBounds=True)
         self._lines.append(line)
         self._plots[key] = plot
         self._curves[key] = []
@@ -126,8 +153,14 @@ class ChannelPlotsWidget(QWidget):
         ``x`` must be non-decreasing where finite (the caller makes distance monotonic).
         """
         fx, fy = finite_xy(np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64))
-        item = pg.PlotDataItem(pen=pen, name=label)
-        self._plots[key].addItem(item)
+        spare = self._spare.get(key)
+        if spare:
+            item = spare.pop(0)
+            item.setPen(pen)
+            item.opts["name"] = label
+        else:
+            item = pg.PlotDataItem(pen=pen, name=label)
+            self._plots[key].addItem(item)
         curve = Curve(lap_index, label, fx, fy, item)
         self._curves[key].append(curve)
         return curve
@@ -135,7 +168,12 @@ class ChannelPlotsWidget(QWidget):
     def finish(self, x_min: float, x_max: float, x_label: str) -> None:
         """Label the bottom axis, show [x_min, x_max] and hand each curve its view's points."""
         self._x_label = x_label
+        for key, spare in self._spare.items():
+            for item in spare:
+                self._plots[key].removeItem(item)
+        self._spare.clear()
         plots = list(self._plots.values())
+        self._updating = True
         for i, plot in enumerate(plots):
             last = i == len(plots) - 1
             axis = plot.getAxis("bottom")
@@ -143,6 +181,7 @@ class ChannelPlotsWidget(QWidget):
             axis.setHeight(None if last else 6)
             if last:
                 plot.setLabel("bottom", x_label)
+        self._updating = False
         if not plots:
             return
         if not x_max > x_min:

@@ -67,6 +67,7 @@ class PreviewWidget(QWidget):
         self._x_axis: XAxis = "distance"
         self._chosen: set[str] | None = None  #: None until the user changes the channel list
         self._axis_x: list[FloatArray] = []  #: per lap, its x values (non-decreasing)
+        self._available: list[str] = []  #: channels with samples in the shown laps
 
         self.plots = ChannelPlotsWidget()
         self.readout = QLabel()
@@ -122,6 +123,7 @@ class PreviewWidget(QWidget):
                 found = 0
             self._reference = found
         self._laps = shown
+        self._available = self._find_available()
         self._units = dict(units)
         self._fill_channel_list()
         self._fill_colour_channels()
@@ -130,6 +132,7 @@ class PreviewWidget(QWidget):
     def clear(self) -> None:
         """Show nothing."""
         self._laps = []
+        self._available = []
         self._reference = None
         self.plots.clear()
         self.track_map.clear()
@@ -164,6 +167,9 @@ class PreviewWidget(QWidget):
 
     def available_channels(self) -> list[str]:
         """Channels with at least one sample in the shown laps: standard first, then auxiliary."""
+        return list(self._available)
+
+    def _find_available(self) -> list[str]:
         present: dict[str, None] = {}
         for lap in self._laps:
             for name, values in lap.channels.items():
@@ -232,35 +238,30 @@ class PreviewWidget(QWidget):
 
     def _render(self) -> None:
         cursor = self.plots.cursor_x()
-        self.plots.clear()
         self._axis_x = [self._x_values(lap) for lap in self._laps]
         x_max = max((float(np.nanmax(x)) for x in self._axis_x if x.size and np.isfinite(x).any()), default=1.0)
-        for name in self._channels_to_plot():
-            unit = display_unit(name, self._units.get(name), self._speed_unit)
-            self.plots.add_plot(name, axis_label(name, unit))
+        channels = self._channels_to_plot()
+        rows = [(name, axis_label(name, display_unit(name, self._units.get(name), self._speed_unit))) for name in channels]
+        if self._reference is not None:
+            rows.append((DELTA_KEY, f"Δt to lap {self._laps[self._reference].lap_number} [s]"))
+        self.plots.set_rows(rows, zero_line={DELTA_KEY})
+        for name in channels:
             for i, lap in enumerate(self._laps):
                 if name in lap.channels:
                     y = self._display_values(name, lap.channels[name])
                     self.plots.add_curve(name, i, self.lap_label(i), self._axis_x[i], y, self._pen(i))
         if self._reference is not None:
-            self._add_delta_plot()
+            reference = self._laps[self._reference]
+            for i, lap in enumerate(self._laps):
+                trace = delta_time(lap, reference)
+                x = trace.distance if self._x_axis == "distance" else trace.time
+                self.plots.add_curve(DELTA_KEY, i, self.lap_label(i), x, trace.delta, self._pen(i))
         x_label = "distance [m]" if self._x_axis == "distance" else "time [s]"
         self.plots.finish(0.0, x_max, x_label)
         self._render_map()
         self.plots.set_cursor(cursor if cursor is not None and cursor <= x_max else None)
         if self.plots.cursor_x() is None:
             self._update_readout(None)
-
-    def _add_delta_plot(self) -> None:
-        assert self._reference is not None
-        reference = self._laps[self._reference]
-        self.plots.add_plot(DELTA_KEY, f"Δt to lap {reference.lap_number} [s]")
-        zero = pg.InfiniteLine(pos=0.0, angle=0, pen=pg.mkPen(self.palette().color(self.foregroundRole()), width=0.5))
-        self.plots.plot(DELTA_KEY).addItem(zero, ignoreBounds=True)
-        for i, lap in enumerate(self._laps):
-            trace = delta_time(lap, reference)
-            x = trace.distance if self._x_axis == "distance" else trace.time
-            self.plots.add_curve(DELTA_KEY, i, self.lap_label(i), x, trace.delta, self._pen(i))
 
     def _render_map(self) -> None:
         name = self.colour_channel.currentText()

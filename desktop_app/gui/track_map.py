@@ -175,8 +175,8 @@ class TrackMapWidget(QWidget):
         if value is None:
             self._trace.setData(xs, ys, brush=pg.mkBrush(main.track.colour))
             return
-        fix = np.flatnonzero(_fix(main.track.lat, main.track.long))
-        shown = _nearest_values(value, fix)[::step]
+        fix = np.flatnonzero(_fix(main.track.lat, main.track.long))[::step]
+        shown = _nearest_values(value, fix)
         finite = np.isfinite(shown)
         lo, hi = (float(np.min(shown[finite])), float(np.max(shown[finite]))) if finite.any() else (0.0, 1.0)
         if not hi > lo:

@@ -163,3 +163,16 @@ def test_points_per_curve_bounded_by_view_width(preview: PreviewWidget, aim: Rea
     assert len(xs) <= width
     inside = (long_curve.x >= 5000.0) & (long_curve.x <= 5200.0)
     assert np.max(ys) >= np.max(long_curve.y[inside]) and np.min(ys) <= np.min(long_curve.y[inside])
+
+
+def test_new_selection_replaces_the_curves(preview: PreviewWidget, aim: RealSession) -> None:
+    preview.show_laps([aim.laps[n] for n in (12, 3, 7)], aim.laps[12], aim.units)
+    speed_plot = preview.plots.plot("speed")
+    preview.show_laps([aim.laps[5]], aim.laps[5], aim.units)
+    assert preview.plots.plot("speed") is speed_plot  # same channels: plots are reused
+    assert len(speed_plot.listDataItems()) == 1
+    assert [c.label for c in preview.plots.curves("delta")] == ["Lap 5 (ref)"]
+    assert preview.plots.plot("delta").getAxis("left").labelText == "Δt to lap 5 [s]"
+    # x range follows the new lap (AiM lap 5 is ~1093 m)
+    x0, x1 = preview.plots.x_range()
+    assert x0 == pytest.approx(0.0) and x1 == pytest.approx(np.nanmax(aim.laps[5].channels["distance"]))
