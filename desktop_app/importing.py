@@ -8,6 +8,216 @@ Contract (the laps issue implements it; the GUI and the catalogue command call i
     the ``SessionDraft`` (name from the file, track/started_at from the file where known,
     one ``SourceRecord`` with the file's SHA-256). ``progress(done, total)`` is called now
     and then and may raise to cancel. Raises ``LoggerFileError``/``UnsupportedFormatError``.
+
+``draft_from_recording(recording, sha256=..., file_size=...) -> SessionDraft``
+    the same for a recording already in memory (merged recordings reuse it).
+
+Per-lap telemetry: ``time`` is seconds since the lap's start (its line crossing, so the
+first sample of a lap is at most one sample period after 0) and ``distance`` metres since
+it; every other channel of the recording follows unchanged. Where the distance comes from
+GPS, a distance channel logged by the file is kept as an auxiliary channel under its
+source name, so nothing the file holds is lost.
 """
 
 from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from desktop_app.laps import LapAnalysis, analyse_laps
+from desktop_app.loggers import read_recording
+from desktop_app.loggers.channels import unique_name
+from desktop_app.loggers.recording import Recording
+from storage.types import (
+    STANDARD_CHANNELS,
+    ChannelInfo,
+    LapRecord,
+    LapTelemetry,
+    Progress,
+    SessionDraft,
+    SessionMetadata,
+    SessionTelemetry,
+    SourceRecord,
+)
+
+__all__ = [
+    "ImportedFile",
+    "draft_from_recording",
+    "file_sha256",
+    "import_file",
+    "lap_json",
+]
+
+_STAGES = 4
+
+
+@dataclass
+class ImportedFile:
+    """A file read and split: its recording (for inspection) and the draft to save."""
+
+    path: Path
+    recording: Recording
+    draft: SessionDraft
+
+
+def file_sha256(path: str | Path) -> str:
+    """The SHA-256 of the file's bytes, hex."""
+    h = hashlib.sha256()
+    with Path(path).open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def import_file(path: str | Path, progress: Progress | None = None) -> ImportedFile:
+    """Read a logger file and build its :class:`SessionDraft` (see the module docstring)."""
+    p = Path(path)
+    tick = progress or (lambda done, total: None)
+    tick(0, _STAGES)
+    recording = read_recording(p)
+    tick(1, _STAGES)
+    sha = file_sha256(p)
+    size = p.stat().st_size
+    tick(2, _STAGES)
+    draft = draft_from_recording(recording, sha256=sha, file_size=size, progress=tick)
+    tick(_STAGES, _STAGES)
+    return ImportedFile(p, recording, draft)
+
+
+def _session_name(recording: Recording) -> str:
+    base = (recording.track or "").strip() or recording.path.stem
+    if recording.started_at is not None:
+        return f"{base} {recording.started_at:%Y-%m-%d}"
+    return base
+
+
+def _telemetry_layout(recording: Recording, analysis: LapAnalysis) -> tuple[list[ChannelInfo], dict[str, str]]:
+    """The channels of the telemetry in order, and aux name -> recording channel key."""
+    trav = analysis.split.travel
+    dist_source = {"gps": "GPS (derived)", "speed": f"{trav.source_name} (integrated)"}.get(
+        trav.source, trav.source_name or "distance"
+    )
+    infos = [ChannelInfo("time", "time", "s", True), ChannelInfo("distance", dist_source, "m", True)]
+    aux_from: dict[str, str] = {}
+    taken = set(STANDARD_CHANNELS)
+    for key, ch in recording.channels.items():
+        if key in ("time", "distance") and ch.standard:
+            if key == "distance" and trav.source != "logged":
+                # GPS or speed gave the distance: keep the logger's own under its name
+                name = unique_name(ch.source_name or "logged_distance", taken | set(recording.channels))
+                taken.add(name)
+                aux_from[name] = key
+                infos.append(ChannelInfo(name, ch.source_name, ch.unit, False))
+            continue
+        if ch.standard:
+            infos.append(ChannelInfo(key, ch.source_name, ch.unit, True))
+        else:
+            taken.add(key)
+            aux_from[key] = key
+            infos.append(ChannelInfo(key, ch.source_name, ch.unit, False))
+    return infos, aux_from
+
+
+def _build_telemetry(
+    recording: Recording, analysis: LapAnalysis, infos: list[ChannelInfo], aux_from: dict[str, str]
+) -> SessionTelemetry:
+    time = recording.time
+    dist = analysis.split.travel.distance
+    laps: list[LapTelemetry] = []
+    for seg in analysis.split.segments:
+        rows = slice(seg.first_row, seg.end_row)
+        d0 = float(np.interp(seg.start, time, dist)) if analysis.split.travel.source != "none" else 0.0
+        channels: dict[str, np.ndarray[Any, np.dtype[np.float64]]] = {
+            "time": np.asarray(time[rows] - seg.start, np.float64),
+            "distance": np.asarray(dist[rows] - d0, np.float64),
+        }
+        for info in infos[2:]:
+            key = aux_from.get(info.name, info.name)
+            channels[info.name] = recording.channels[key].values[rows]
+        laps.append(LapTelemetry(seg.number, float(seg.start - time[0]), channels))
+    aux = [i.name for i in infos if not i.standard]
+    meta = SessionMetadata(
+        imported_at=datetime.now(UTC),
+        source_type=recording.format,
+        started_at=recording.started_at,
+        extra={
+            "logger": recording.logger or "",
+            "lap_source": analysis.split.source,
+            "sample_rate_hz": "" if recording.sample_rate_hz is None else f"{recording.sample_rate_hz:g}",
+        },
+    )
+    return SessionTelemetry(
+        session_id=0,
+        laps=laps,
+        auxiliary_channels=aux,
+        units={i.name: i.unit for i in infos},
+        source_names={i.name: i.source_name for i in infos},
+        metadata=meta,
+    )
+
+
+def draft_from_recording(
+    recording: Recording, *, sha256: str, file_size: int, progress: Progress | None = None
+) -> SessionDraft:
+    """Split, measure and judge a recording's laps and build the draft to save."""
+    tick = progress or (lambda done, total: None)
+    analysis = analyse_laps(recording)
+    tick(3, _STAGES)
+    infos, aux_from = _telemetry_layout(recording, analysis)
+    telemetry = _build_telemetry(recording, analysis, infos, aux_from)
+    source = SourceRecord(
+        source_type=recording.format,
+        file_name=recording.path.name,
+        file_size=file_size,
+        sha256=sha256,
+        logger_model=recording.logger,
+        sample_rate_hz=recording.sample_rate_hz,
+        channels=infos,
+        started_at=recording.started_at,
+    )
+    return SessionDraft(
+        name=_session_name(recording),
+        driver=None,
+        track=(recording.track or "").strip() or None,
+        vehicle=None,
+        started_at=recording.started_at,
+        notes="",
+        lap_source=analysis.split.source,
+        sources=[source],
+        laps=analysis.laps,
+        telemetry=telemetry,
+        warnings=list(recording.warnings) + list(analysis.split.notes),
+    )
+
+
+def _num(x: float | None, digits: int) -> float | None:
+    """A JSON-safe number: None for None, NaN and infinities."""
+    if x is None or not math.isfinite(x):
+        return None
+    return round(float(x), digits)
+
+
+def lap_json(lap: LapRecord) -> dict[str, Any]:
+    """One lap as the JSON object ``laptrace inspect --json`` and ``import --json`` print."""
+    return {
+        "lap_number": lap.lap_number,
+        "kind": lap.kind,
+        "start_s": _num(lap.start_offset_s, 6),
+        "lap_time_s": _num(lap.lap_time_s, 6),
+        "distance_m": _num(lap.distance_m, 3),
+        "samples": lap.samples,
+        "max_speed_kmh": _num(lap.max_speed_kmh, 3),
+        "min_speed_kmh": _num(lap.min_speed_kmh, 3),
+        "sectors_s": [_num(s, 6) for s in lap.sectors_s],
+        "complete": lap.complete,
+        "valid": lap.valid,
+        "proposed_valid": lap.proposed_valid,
+        "user_valid": lap.user_valid,
+        "reason": lap.reason,
+    }
