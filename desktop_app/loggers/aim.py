@@ -22,6 +22,7 @@ from .csvmeta import (
     HeaderLine,
     first_line,
     header_lines,
+    looks_like_data,
     local_start,
     parse_clock,
     parse_duration,
@@ -60,6 +61,8 @@ def read(path: Path) -> Recording:
             continue
         if _is_names_row(line):
             names = line
+            break
+        if looks_like_data(line):
             break
         if line.fields[0]:
             meta.setdefault(line.fields[0], line.fields[1:])

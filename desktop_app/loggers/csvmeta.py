@@ -3,8 +3,10 @@
 These formats put a few lines of metadata (key/value records, a names row, a units row)
 in front of one big numeric block. The header is small, so it is read here line by line
 with the standard ``csv`` module (it handles quoting); the numeric block is left to the
-vectorised block parser. Also here: the locale dates and 12-hour clock times these
-headers carry.
+vectorised block parser (:mod:`textblock`). Also here: the locale dates and 12-hour
+clock times these headers carry, the check of the time column before the repairs of
+:mod:`timebase`, and :func:`read_table`, the names / units / data layout AiM and MoTeC
+share.
 """
 
 from __future__ import annotations
@@ -110,6 +112,15 @@ def first_line(path: Path, lines: Iterator[HeaderLine]) -> HeaderLine:
     if line is None:
         raise LoggerFileError(path, "the file is empty", offset=0)
     return line
+
+
+def looks_like_data(line: HeaderLine) -> bool:
+    """A record that starts with a number and has several fields: the data has begun.
+
+    Readers stop their header search there, so a file whose names row is damaged fails
+    at the first data line instead of after reading every line as metadata.
+    """
+    return len(line.fields) > 2 and parse_float(line.fields[0]) is not None
 
 
 def keyvalue(fields: list[str], key_at: int = 0) -> tuple[str, str] | None:

@@ -18,6 +18,7 @@ from .csvmeta import (
     HeaderLine,
     first_line,
     header_lines,
+    looks_like_data,
     keyvalue,
     local_start,
     parse_float,
@@ -46,6 +47,8 @@ def read(path: Path) -> Recording:
             continue
         if row.fields[0] == "Time" and row.number > 1:
             names = row
+            break
+        if looks_like_data(row):
             break
         for at in (0, 4):  # the grid's two key, value, unit columns
             kv = keyvalue(row.fields, at)

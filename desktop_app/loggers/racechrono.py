@@ -30,6 +30,7 @@ from .csvmeta import (
     HeaderLine,
     first_line,
     header_lines,
+    looks_like_data,
     parse_date,
     parse_float,
     read_bytes,
@@ -82,6 +83,8 @@ def read(path: Path) -> Recording:
             break
         if line.blank:  # a blank line can sit inside the metadata (empty Track name)
             continue
+        if looks_like_data(line):
+            break
         key, values = line.fields[0], [v for v in line.fields[1:] if v]
         if key and values and key != "Format":
             metadata[key] = " ".join(values)

@@ -214,3 +214,11 @@ def test_empty_files_are_rejected_cleanly(content: bytes, tmp_path: Path) -> Non
         aim.read(path)
     with pytest.raises(LoggerFileError, match="is a folder"):
         aim.read(tmp_path)
+
+
+def test_damaged_names_row_fails_at_the_first_data_line(tmp_path: Path) -> None:
+    data = logger_file(REAL).read_bytes().replace(b"Time,GPS Speed", b"Tyme,GPS Speed")
+    path = tmp_path / "damaged.csv"
+    path.write_bytes(data)
+    with pytest.raises(LoggerFileError, match=r"damaged\.csv, line 18: channel names row"):
+        aim.read(path)

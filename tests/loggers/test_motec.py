@@ -242,3 +242,11 @@ def test_bad_sample_rate_is_ignored_with_a_warning(tmp_path: Path) -> None:
     rec = motec.read(_write(tmp_path, _HEAD.replace('"10.000","Hz"', '"-5","Hz"') + _DATA))
     assert rec.sample_rate_hz is None
     assert any("Sample Rate '-5'" in w for w in rec.warnings)
+
+
+def test_damaged_names_row_fails_at_the_first_data_line(tmp_path: Path) -> None:
+    data = logger_file(BLAKELY).read_bytes().replace(b'"Time","Distance"', b'"Tme","Distance"')
+    path = tmp_path / "damaged.csv"
+    path.write_bytes(data)
+    with pytest.raises(LoggerFileError, match=r"damaged\.csv, line 19: channel names row"):
+        motec.read(path)

@@ -297,3 +297,37 @@ def test_empty_files_are_rejected_cleanly(content: bytes, tmp_path: Path) -> Non
         racechrono.read(path)
     with pytest.raises(LoggerFileError, match="is a folder"):
         racechrono.read(tmp_path)
+
+
+_V2 = """This file is created using RaceChrono v8.0.8 ( http://racechrono.com/ ).
+Format,2,"Format 1 = static columns","Format 2 = new format with dynamic columns"
+Session title,"Test"
+Track name,"Takata"
+Created,18/09/2023,00:46
+Note,
+
+Time (s),Session fragment #,Lap #,Trap name,Speed (m/s),Speed (m/s) *obd,Latitude (deg),Longitude (deg)
+1694998733.90,0,3,,10.0,9.0,34.7,132.7
+1694998734.00,0,4,Start/Finish,11.0,10.0,34.8,132.8
+1694998734.10,0,4,,12.0,11.0,34.9,132.9
+"""
+
+
+def test_v2_lap_counter_and_trap_names_kept_as_metadata(tmp_path: Path) -> None:
+    rec = racechrono.read(_write(tmp_path, _V2))
+    assert rec.lap_counter == "Lap #"
+    assert rec.channels["Lap #"].values.tolist() == [3, 4, 4]
+    assert "Trap name" not in rec.channels
+    assert rec.metadata["Trap name"] == "Start/Finish"
+    assert any("Trap name" in w and "text" in w for w in rec.warnings)
+    assert _std(rec, "speed").tolist() == pytest.approx([36.0, 39.6, 43.2])
+    assert rec.channels["Speed (obd)"].values.tolist() == [9.0, 10.0, 11.0]
+    assert rec.track == "Takata"
+
+
+def test_damaged_names_row_fails_at_the_first_data_line(tmp_path: Path) -> None:
+    data = logger_file(TIANMA).read_bytes().replace(b"timestamp,fragment_id", b"timestanp,fragment_id")
+    path = tmp_path / "damaged.csv"
+    path.write_bytes(data)
+    with pytest.raises(LoggerFileError, match=r"damaged\.csv, line 13: header row starting 'timestamp,'"):
+        racechrono.read(path)
