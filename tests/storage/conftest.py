@@ -8,7 +8,6 @@ server and sets it). Without it the half is skipped, unless ``LAPTRACE_REQUIRE_P
 
 from __future__ import annotations
 
-import os
 import sys
 import uuid
 from collections.abc import Iterator
@@ -21,6 +20,7 @@ from sqlalchemy.engine import make_url
 # the helpers beside this file (draft builder, subprocess worker) are importable by name
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from pgserver import postgres_base_url  # noqa: E402
 from storage.db import make_engine, upgrade  # noqa: E402
 from storage.parquet import ParquetTelemetryStorage  # noqa: E402
 
@@ -28,17 +28,6 @@ BACKENDS = [
     pytest.param("sqlite", id="sqlite"),
     pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
 ]
-
-
-def postgres_base_url() -> str:
-    """The test server's URL, or skip (fail under ``LAPTRACE_REQUIRE_POSTGRES=1``)."""
-    url = os.environ.get("LAPTRACE_TEST_POSTGRES_URL")
-    if url:
-        return url
-    reason = "no PostgreSQL server: set LAPTRACE_TEST_POSTGRES_URL (bash .ci/postgres.sh DIR)"
-    if os.environ.get("LAPTRACE_REQUIRE_POSTGRES") == "1":
-        pytest.fail(f"LAPTRACE_REQUIRE_POSTGRES=1 but {reason}")
-    pytest.skip(reason)
 
 
 def _admin_engine(base: str) -> Engine:

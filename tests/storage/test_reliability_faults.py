@@ -1,0 +1,209 @@
+"""Injected failures: disk full and permission denied while writing Parquet, the database
+connection failing or dropped mid-transaction. No partial rows, a clear error, and a retry
+works once the fault is gone."""
+
+from __future__ import annotations
+
+import errno
+import os
+import sqlite3
+import tempfile
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pyarrow.parquet as pq
+import pytest
+from sqlalchemy import Engine, create_engine, func, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+
+from pgserver import postgres_base_url
+from draftmaker import make_draft
+from storage.db import faults, make_engine, upgrade
+from storage.db.catalog import reading
+from storage.db.models import Lap, TelemetrySource, TrackSession
+from storage.parquet import ParquetTelemetryStorage
+from storage.sessions import (
+    CatalogError,
+    SaveError,
+    discard_session,
+    list_sessions,
+    load_session,
+    recover,
+    retry_telemetry,
+    save_session,
+)
+
+
+def _counts(engine: Engine) -> tuple[int, int, int]:
+    with reading(engine) as db:
+        return (
+            db.scalar(select(func.count()).select_from(TrackSession)) or 0,
+            db.scalar(select(func.count()).select_from(Lap)) or 0,
+            db.scalar(select(func.count()).select_from(TelemetrySource)) or 0,
+        )
+
+
+def _no_files(storage: ParquetTelemetryStorage) -> None:
+    assert storage.session_ids() == []
+    assert storage.temp_files() == []
+
+
+def _disk_full_on_lap(n: int) -> Callable[..., Any]:
+    real = pq.ParquetWriter.write_table
+    calls = {"n": 0}
+
+    def write_table(self: pq.ParquetWriter, *args: Any, **kwargs: Any) -> None:
+        calls["n"] += 1
+        if calls["n"] == n:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real(self, *args, **kwargs)
+
+    return write_table
+
+
+def test_disk_full_during_parquet_write_then_retry(
+    engine: Engine, telemetry: ParquetTelemetryStorage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    draft = make_draft("full", laps=4)
+    monkeypatch.setattr(pq.ParquetWriter, "write_table", _disk_full_on_lap(3))
+    with pytest.raises(SaveError) as info:
+        save_session(draft, engine, telemetry)
+    err = info.value
+    assert isinstance(err.cause, OSError) and err.cause.errno == errno.ENOSPC
+    assert f"session {err.session_id}" in str(err) and "No space left" in str(err)
+    (summary,) = list_sessions(engine)
+    assert summary.id == err.session_id and summary.status == "failed"
+    assert summary.error is not None and "No space left on device" in summary.error
+    _no_files(telemetry)  # neither a partial file nor a temp file is left
+
+    monkeypatch.undo()  # the disk has room again
+    retry_telemetry(engine, telemetry, err.session_id, draft.telemetry)
+    saved = load_session(engine, err.session_id)
+    assert saved.summary.status == "ready" and saved.summary.error is None
+    assert pq.ParquetFile(telemetry.path_for(err.session_id)).metadata.num_rows == 200
+    assert recover(engine, telemetry).failed == []
+
+
+def test_permission_denied_then_discard(
+    engine: Engine, telemetry: ParquetTelemetryStorage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def denied(*_a: Any, **_k: Any) -> Any:
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(telemetry.folder))
+
+    monkeypatch.setattr(tempfile, "mkstemp", denied)
+    draft = make_draft("denied")
+    with pytest.raises(SaveError) as info:
+        save_session(draft, engine, telemetry)
+    assert isinstance(info.value.cause, PermissionError)
+    assert "Permission denied" in (load_session(engine, info.value.session_id).summary.error or "")
+    with pytest.raises(SaveError):  # still denied: the retry fails the same clear way
+        retry_telemetry(engine, telemetry, info.value.session_id, draft.telemetry)
+    monkeypatch.undo()
+    discard_session(engine, telemetry, info.value.session_id)
+    assert _counts(engine) == (0, 0, 0)
+    _no_files(telemetry)
+    # discarded: the same file can be saved again
+    assert load_session(engine, save_session(draft, engine, telemetry)).summary.status == "ready"
+
+
+def test_failing_flush_leaves_no_rows_then_retry(
+    engine: Engine, telemetry: ParquetTelemetryStorage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = faults.checkpoint
+
+    def broken(stage: str) -> None:
+        if stage == "before_commit":
+            raise OperationalError("INSERT INTO laps", {}, sqlite3.OperationalError("disk I/O error"))
+        real(stage)
+
+    monkeypatch.setattr(faults, "checkpoint", broken)
+    draft = make_draft("flush")
+    with pytest.raises(CatalogError, match="disk I/O error"):
+        save_session(draft, engine, telemetry)
+    assert _counts(engine) == (0, 0, 0)
+    _no_files(telemetry)
+    monkeypatch.undo()
+    sid = save_session(draft, engine, telemetry)
+    assert load_session(engine, sid).summary.status == "ready"
+
+
+@pytest.fixture
+def pg_victim() -> Iterator[tuple[Engine, Callable[[], int]]]:
+    """A catalogue engine on PostgreSQL whose connections carry a unique application_name,
+    and a function that terminates them all from another connection (how many)."""
+    base = postgres_base_url()
+    name = f"victim_{uuid.uuid4().hex[:12]}"
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(base).update_query_dict(
+        {"options": f"-csearch_path={schema}", "application_name": name})
+    engine = make_engine(url.render_as_string(hide_password=False))
+
+    def terminate() -> int:
+        with admin.connect() as conn:
+            return int(conn.execute(text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE application_name = :name"), {"name": name}).scalar_one())
+
+    try:
+        upgrade(engine)
+        yield engine, terminate
+    finally:
+        engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.mark.postgres
+def test_postgres_backend_killed_mid_transaction(
+    pg_victim: tuple[Engine, Callable[[], int]],
+    telemetry: ParquetTelemetryStorage,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    engine, terminate = pg_victim
+    real = faults.checkpoint
+    terminated: list[int] = []
+
+    def kill_backend(stage: str) -> None:
+        # the session, its source and its laps are flushed, not yet committed
+        if stage == "before_commit" and not terminated:
+            terminated.append(terminate())
+        real(stage)
+
+    monkeypatch.setattr(faults, "checkpoint", kill_backend)
+    draft = make_draft("dropped")
+    with pytest.raises(CatalogError, match="could not be written") as info:
+        save_session(draft, engine, telemetry)
+    assert terminated == [1]
+    assert "terminat" in str(info.value)  # the server's own words reach the user
+    monkeypatch.undo()
+    assert _counts(engine) == (0, 0, 0)  # the pool reconnects; nothing was committed
+    _no_files(telemetry)
+    sid = save_session(draft, engine, telemetry)
+    assert load_session(engine, sid).summary.status == "ready"
+
+
+@pytest.mark.postgres
+def test_postgres_connection_dropped_before_status_update(
+    pg_victim: tuple[Engine, Callable[[], int]],
+    telemetry: ParquetTelemetryStorage,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The file is written, then the server drops every connection: the status update
+    reconnects (pre-ping) and the session ends up ready."""
+    engine, terminate = pg_victim
+    real = faults.checkpoint
+
+    def kill_backend(stage: str) -> None:
+        if stage == "before_ready":
+            assert terminate() >= 1
+        real(stage)
+
+    monkeypatch.setattr(faults, "checkpoint", kill_backend)
+    sid = save_session(make_draft("late"), engine, telemetry)
+    assert load_session(engine, sid).summary.status == "ready"
