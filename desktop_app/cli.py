@@ -39,7 +39,9 @@ def build_parser(command: str | None) -> argparse.ArgumentParser:
         )
         return parser
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    modules = dict.fromkeys(COMMANDS.values())
+    # only the command asked for is imported: `inspect` never loads the database layer, and
+    # one command's import problem cannot break another
+    modules = dict.fromkeys([COMMANDS[command]])
     for module_name in modules:
         module = importlib.import_module(f"desktop_app.commands.{module_name}")
         module.register(sub)

@@ -3,7 +3,9 @@
 The driven line is resampled every few metres of travel (so standing still adds nothing).
 For candidate points along it, the passes are counted: visits to within a few metres of
 the point, heading the same way (so an out-and-back road does not count), each visit
-separated from the previous one by a whole lap's worth of driving. The point passed most
+separated from the previous one by a whole lap's worth of driving, and with the driven
+line matching 50 and 100 m before and after it (so that two parallel stretches of a
+twisty kart track are not taken for one place passed twice a lap). The point passed most
 often wins, ties going to the fastest point (start/finish lines sit on straights, where
 the direction of travel is well defined). The line goes through it, across the local
 direction of travel. Fewer than two passes anywhere means the file does not loop: no line,
@@ -30,6 +32,9 @@ PASS_RADIUS_M = 15.0
 PASS_MAX_ANGLE_DEG = 45.0
 #: driving between two passes of the same point: at least one (short kart) lap
 MIN_LAP_M = 250.0
+#: the driven line must match this far (m) before and after a pass
+SHAPE_M = (50.0, 100.0)
+_SHAPE_STEPS = tuple(int(round(m / RESAMPLE_M)) for m in SHAPE_M)
 #: at most this many candidate points are scored (long sessions use a coarser stride)
 MAX_CANDIDATES = 3000
 
@@ -102,6 +107,17 @@ def find_auto_line(
         ok = (np.hypot(east[idx] - east[c], north[idx] - north[c]) <= PASS_RADIUS_M) & (
             he[idx] * he[c] + hn[idx] * hn[c] >= cos_max
         )
+        # the same place, not a parallel stretch of another part of the track: the driven
+        # line must also match SHAPE_M before and after the point
+        for k in _SHAPE_STEPS:
+            for sign in (-1, 1):
+                j, jc = idx + sign * k, c + sign * k
+                if not 0 <= jc < east.size:
+                    continue
+                inside = (j >= 0) & (j < east.size)
+                jj = np.clip(j, 0, east.size - 1)
+                close = np.hypot(east[jj] - east[jc], north[jj] - north[jc]) <= 2.0 * PASS_RADIUS_M
+                ok &= close | ~inside
         d = np.sort(dist[idx[ok]])
         passes = 1 + int(np.count_nonzero(np.diff(d) > MIN_LAP_M)) if d.size else 0
         score = (passes, float(speed[c]), -c)
@@ -111,6 +127,6 @@ def find_auto_line(
         return None
     c = best[2]
     lat_c, lon_c = from_local(float(east[c]), float(north[c]), lat0, lon0)
-    line = TimingLine(lat_c, lon_c, float(he[c]), float(hn[c]), name="auto")
+    line = TimingLine(lat_c, lon_c, float(he[c]), float(hn[c]), PASS_RADIUS_M, "auto", one_way=True)
     return line, best[0]
 

@@ -43,6 +43,9 @@ class TimingLine:
     north: float
     capture_m: float = CAPTURE_RADIUS_M
     name: str = ""
+    #: only crossings along the normal count (automatic lines: the other way is another
+    #: part of the track passing close by)
+    one_way: bool = False
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,8 @@ def crossings(
     with np.errstate(invalid="ignore", divide="ignore"):
         approach = np.abs(a1 - a0) / step
     keep = (step <= MAX_STEP_M) & (np.abs(along_c) <= line.capture_m) & (approach >= MIN_APPROACH_COS)
+    if line.one_way:
+        keep &= a1 > a0
     t0 = time[rows[j]]
     t1 = time[rows[j + 1]]
     tc = t0 + frac * (t1 - t0)

@@ -1,0 +1,133 @@
+"""``laptrace inspect FILE... [--json]``: what Laptrace makes of logger files, touching no database.
+
+For each file: format, logger, start time, sample rate, channels with units, warnings, the
+lap source and one line per lap. ``--json`` prints the same as one JSON document (schema
+in the README). A file that cannot be read is reported on stderr (file, line, what) and
+makes the exit code ``BAD_INPUT``; the other files are still reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+from desktop_app.commands import exitcodes
+from desktop_app.importing import ImportedFile, import_file, lap_json
+from desktop_app.laps import format_lap_time
+from desktop_app.loggers.recording import LoggerFileError
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``inspect`` sub-command."""
+    p = subparsers.add_parser(
+        "inspect",
+        help="show what Laptrace reads in logger files (no database)",
+        description="Read logger files and print their format, channels and laps. Nothing is saved.",
+    )
+    p.add_argument("files", nargs="+", metavar="FILE", help="logger files")
+    p.add_argument("--json", action="store_true", help="print one JSON document instead of text")
+    p.set_defaults(func=run)
+
+
+def iso_utc(value: datetime | None) -> str | None:
+    """ISO 8601 in UTC (``...Z``) for an aware time; a naive (local, zone unknown) time as is."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.isoformat()
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _finite(x: float | None) -> float | None:
+    return None if x is None or not math.isfinite(x) else x
+
+
+def file_json(imported: ImportedFile) -> dict[str, Any]:
+    """One file's entry of the ``inspect --json`` document."""
+    rec, draft = imported.recording, imported.draft
+    channels = draft.sources[0].channels
+    return {
+        "path": str(imported.path),
+        "format": rec.format,
+        "logger": rec.logger,
+        "started_at": iso_utc(rec.started_at),
+        "started_at_is_utc": rec.started_at is not None and rec.started_at.tzinfo is not None,
+        "track": draft.track,
+        "sample_count": rec.sample_count,
+        "sample_rate_hz": _finite(rec.sample_rate_hz),
+        "duration_s": _finite(float(rec.time[-1] - rec.time[0])) if rec.sample_count else 0.0,
+        "sha256": draft.sources[0].sha256,
+        "channels": [
+            {"name": c.name, "source_name": c.source_name, "unit": c.unit, "standard": c.standard}
+            for c in channels
+        ],
+        "warnings": list(draft.warnings),
+        "lap_source": draft.lap_source,
+        "laps": [lap_json(lap) for lap in draft.laps],
+    }
+
+
+def _text(imported: ImportedFile) -> str:
+    rec, draft = imported.recording, imported.draft
+    lines = [f"{imported.path}"]
+    started = iso_utc(rec.started_at) or "unknown"
+    if rec.started_at is not None and rec.started_at.tzinfo is None:
+        started += " (local time, zone unknown)"
+    rate = "unknown" if rec.sample_rate_hz is None else f"{rec.sample_rate_hz:g} Hz"
+    lines.append(f"  format      {rec.format}    logger {rec.logger or 'unknown'}")
+    lines.append(f"  started     {started}")
+    lines.append(f"  samples     {rec.sample_count} at {rate}")
+    if draft.track:
+        lines.append(f"  track       {draft.track}")
+    lines.append("  channels")
+    for c in draft.sources[0].channels:
+        mark = "" if c.standard else "  (auxiliary)"
+        src = "" if c.source_name == c.name else f"  <- {c.source_name}"
+        lines.append(f"    {c.name:<24} {c.unit or '-':<8}{src}{mark}")
+    for w in draft.warnings:
+        lines.append(f"  warning     {w}")
+    lines.append(f"  lap source  {draft.lap_source}")
+    lines.append("     lap  kind       time        distance   max speed  valid")
+    for lap in draft.laps:
+        dist = "-" if lap.distance_m is None else f"{lap.distance_m:,.0f} m"
+        vmax = "-" if lap.max_speed_kmh is None else f"{lap.max_speed_kmh:.1f} km/h"
+        valid = "yes" if lap.valid else f"no: {lap.reason}"
+        if lap.valid and lap.reason:
+            valid = f"yes ({lap.reason})"
+        lines.append(
+            f"    {lap.lap_number:>4}  {lap.kind:<8} {format_lap_time(lap.lap_time_s):>10}  "
+            f"{dist:>10}  {vmax:>10}  {valid}"
+        )
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Inspect every file; BAD_INPUT if any could not be read."""
+    results: list[dict[str, Any]] = []
+    errors: list[dict[str, str]] = []
+    for name in args.files:
+        try:
+            imported = import_file(name)
+        except LoggerFileError as exc:
+            message = str(exc)
+        except OSError as exc:
+            message = f"{name}: {exc.strerror or exc}"
+        except Exception as exc:  # noqa: BLE001 - a bug must not become a traceback for the user
+            message = f"{name}: could not be read ({type(exc).__name__}: {exc})"
+        else:
+            if args.json:
+                results.append(file_json(imported))
+            else:
+                print(_text(imported), flush=True)
+            continue
+        print(f"laptrace inspect: {message}", file=sys.stderr, flush=True)
+        errors.append({"path": name, "error": message})
+    if args.json:
+        doc = {"files": results, "errors": errors}
+        json.dump(doc, sys.stdout, indent=2, ensure_ascii=False, allow_nan=False)
+        sys.stdout.write("\n")
+    return exitcodes.BAD_INPUT if errors else exitcodes.OK
