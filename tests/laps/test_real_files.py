@@ -1,0 +1,205 @@
+"""Laps of the real logger files, checked against what each file itself says.
+
+The expected values come from the files (AiM Segment Times and Beacon Markers, MoTeC Beacon
+Markers, RaceChrono's lap_number column read with the csv module) or from FORMATS.md's
+hand-checked gate crossings (VBO), never from this code's own output.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+from realfiles import logger_file
+
+from desktop_app.laps import NO_LAPS, analyse_laps
+from desktop_app.loggers import read_recording
+from desktop_app.loggers.recording import Recording
+
+#: every real sample whose format has a reader today (MDF4: reader not in yet)
+REAL_FILES = [
+    "aim_csv/aim_format_example.csv",
+    "bosch_windarab_txt/sim_data.txt",
+    "motec_csv/May_22_2026_Peter.csv",
+    "motec_csv/blakelyauto.csv",
+    "racechrono_csv/Short_RaceChrono_Offical_App_Data.csv",
+    "racechrono_csv/session_20230918_0946_0916takata_v2.csv",
+    "racechrono_csv/session_20251231_111318_tianma_lap9_v3.csv",
+    "vbo/20210620_035615.vbo",
+    "vbo/25IR05_RdAm_FP1_Run05_TL.vbo",
+    "vbo/Example_File.VBO",
+    "vbo/racechrono_2023Rd3_1.vbo",
+    "vbo/session_20230326_141947_test.vbo",
+]
+
+
+def mmss(text: str) -> float:
+    minutes, seconds = text.split(":")
+    return 60 * int(minutes) + float(seconds)
+
+
+def header_fields(path: Path, key: str) -> list[str]:
+    """The non-empty fields after ``key`` on the metadata line starting with it."""
+    with path.open(encoding="utf-8", newline="") as f:
+        for row in csv.reader(f):
+            if row and row[0].strip() == key:
+                return [c.strip() for c in row[1:] if c.strip()]
+    raise AssertionError(f"{key} not in {path}")
+
+
+_cache: dict[str, Recording] = {}
+
+
+def recording(name: str) -> Recording:
+    if name not in _cache:
+        _cache[name] = read_recording(logger_file(name))
+    return _cache[name]
+
+
+@pytest.mark.parametrize("name", REAL_FILES)
+def test_rows_in_equal_rows_out(name: str) -> None:
+    rec = recording(name)
+    a = analyse_laps(rec)
+    segs = a.split.segments
+    assert sum(s.rows for s in segs) == sum(lap.samples for lap in a.laps) == rec.sample_count
+    assert segs[0].first_row == 0 and segs[-1].end_row == rec.sample_count
+    assert all(x.end_row == y.first_row and y.rows > 0 for x, y in zip(segs, segs[1:]))
+    assert a.split.lap_index.shape == (rec.sample_count,)
+    assert np.all(np.diff(a.split.lap_index) >= 0)
+    for lap in a.laps:
+        assert lap.proposed_valid or lap.reason  # every "invalid" says why
+
+
+def test_aim_laps_are_the_beacon_markers_and_segment_times() -> None:
+    name = "aim_csv/aim_format_example.csv"
+    path = logger_file(name)
+    markers = [float(x) for x in header_fields(path, "Beacon Markers")]
+    segments = [mmss(x) for x in header_fields(path, "Segment Times")]
+    assert len(markers) == len(segments) == 16
+    a = analyse_laps(recording(name))
+    assert a.split.source == "beacon"
+    # the last marker is the end of the data (951 s): 16 segments, laps 0..15
+    assert [lap.lap_number for lap in a.laps] == list(range(16))
+    assert [lap.start_offset_s for lap in a.laps[1:]] == pytest.approx(markers[:-1], abs=1e-9)
+    assert a.laps[0].kind == "out" and a.laps[-1].kind == "in"
+    for lap, seg in zip(a.laps[1:-1], segments[1:-1]):
+        assert lap.kind == "flying"
+        assert lap.lap_time_s == pytest.approx(seg, abs=0.05)
+    # validity: the clean laps are valid, the three slow ones are not, and say why
+    invalid = {lap.lap_number for lap in a.laps if lap.kind == "flying" and not lap.proposed_valid}
+    assert {1, 7, 14} <= invalid
+    best = min(segments[1:-1])
+    assert all(a.laps[i].lap_time_s < 1.07 * best for i in range(3, 7))
+    assert all("107 %" in a.laps[i].reason for i in (1, 7, 14))
+    # the kart track is about 1.1 km: every flying lap's GPS distance agrees within 1 %
+    dists = [lap.distance_m for lap in a.laps if lap.kind == "flying"]
+    assert all(d is not None and abs(d - 1096) < 11 for d in dists)
+
+
+def test_aim_automatic_line_agrees_with_the_beacons() -> None:
+    rec = read_recording(logger_file("aim_csv/aim_format_example.csv"))
+    beacon = analyse_laps(rec)
+    rec.beacons = None  # as if the file had no lap markers
+    auto = analyse_laps(rec)
+    assert auto.split.source == "auto"
+    b = [lap for lap in beacon.laps if lap.kind == "flying"]
+    x = [lap for lap in auto.laps if lap.kind == "flying"]
+    assert len(x) == len(b) == 14
+    # another line, so laps are cut elsewhere; clean laps still agree to a few tenths
+    both = [(p.lap_time_s, q.lap_time_s) for p, q in zip(b, x) if p.proposed_valid and q.proposed_valid]
+    assert len(both) >= 8
+    assert all(abs(p - q) < 0.25 for p, q in both)  # type: ignore[operator]
+
+
+def test_motec_beacons() -> None:
+    name = "motec_csv/blakelyauto.csv"
+    markers = [float(x) for x in header_fields(logger_file(name), "Beacon Markers")[0].split()]
+    assert markers == [24.324, 190.167]
+    a = analyse_laps(recording(name))
+    assert a.split.source == "beacon"
+    assert [(lap.lap_number, lap.kind) for lap in a.laps] == [(0, "out"), (1, "flying"), (2, "partial")]
+    assert a.laps[1].lap_time_s == pytest.approx(markers[1] - markers[0], abs=0.05)
+    assert a.laps[1].lap_time_s == pytest.approx(165.843, abs=1e-6)
+    # no GPS: the distance is the logged Distance channel's (1 m resolution)
+    assert a.split.travel.source == "logged"
+    assert a.laps[1].distance_m is not None and 4000 < a.laps[1].distance_m < 6000
+
+
+def test_motec_without_beacons_is_one_lap_zero() -> None:
+    a = analyse_laps(recording("motec_csv/May_22_2026_Peter.csv"))
+    assert a.split.source == "none" and NO_LAPS in a.split.notes
+    assert len(a.laps) == 1 and a.laps[0].lap_number == 0 and a.laps[0].reason == "no laps found"
+
+
+def raw_racechrono_laps(path: Path) -> tuple[list[int], dict[int, float], dict[int, float]]:
+    """lap_number per row (repeated timestamps dropped), first timestamp and distance per lap."""
+    numbers: list[int] = []
+    first_t: dict[int, float] = {}
+    first_d: dict[int, float] = {}
+    with path.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f))
+    head = next(i for i, r in enumerate(rows) if r and r[0] == "timestamp")
+    col = rows[head].index("lap_number")
+    dcol = rows[head].index("distance_traveled")
+    seen: set[str] = set()
+    for r in rows[head + 3 :]:
+        if not r or r[0] in seen:
+            continue
+        seen.add(r[0])
+        n = int(r[col])
+        numbers.append(n)
+        first_t.setdefault(n, float(r[0]))
+        first_d.setdefault(n, float(r[dcol]))
+    return numbers, first_t, first_d
+
+
+def test_racechrono_lap_numbers_from_the_file() -> None:
+    name = "racechrono_csv/session_20251231_111318_tianma_lap9_v3.csv"
+    numbers, first_t, first_d = raw_racechrono_laps(logger_file(name))
+    a = analyse_laps(recording(name))
+    assert a.split.source == "counter"
+    assert a.split.lap_index.tolist() == numbers
+    assert [(lap.lap_number, lap.kind) for lap in a.laps] == [(8, "partial"), (9, "flying"), (10, "partial")]
+    assert a.laps[1].lap_time_s == pytest.approx(first_t[10] - first_t[9], abs=0.05)
+    # our WGS84 distance of lap 9 against RaceChrono's own distance_traveled
+    assert a.laps[1].distance_m == pytest.approx(first_d[10] - first_d[9], rel=0.01)
+    assert a.laps[1].proposed_valid
+
+
+def test_hd2_vbo_crosses_its_start_gate_once() -> None:
+    a = analyse_laps(recording("vbo/25IR05_RdAm_FP1_Run05_TL.vbo"))
+    assert a.split.source == "gate"  # not the glitchy Lap_Number counter
+    assert len(a.laps) == 2
+    assert a.laps[1].start_offset_s == pytest.approx(171.6, abs=0.05)
+    assert a.laps[0].kind == "out"
+    assert a.laps[1].kind == "in"  # it ends standing in the pits
+    assert not any(lap.complete for lap in a.laps)
+
+
+def test_racechrono_vbo_start_and_finish_gates() -> None:
+    a = analyse_laps(recording("vbo/racechrono_2023Rd3_1.vbo"))
+    assert a.split.source == "gate"
+    assert [lap.kind for lap in a.laps] == ["out", "flying", "in"]
+    lap = a.laps[1]
+    assert lap.start_offset_s == pytest.approx(945.4, abs=0.05)  # the Start crossing
+    assert lap.start_offset_s + lap.lap_time_s == pytest.approx(1052.9, abs=0.05)  # type: ignore[operator]
+    assert lap.lap_time_s == pytest.approx(107.5, abs=0.05)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "vbo/Example_File.VBO",  # standing still for 18 s
+        "vbo/20210620_035615.vbo",  # two rows
+        "vbo/session_20230326_141947_test.vbo",  # gates, one row
+        "bosch_windarab_txt/sim_data.txt",  # no GPS, no lap channel
+        "racechrono_csv/Short_RaceChrono_Offical_App_Data.csv",  # a 20 s road drive
+    ],
+)
+def test_files_without_laps_are_lap_zero(name: str) -> None:
+    a = analyse_laps(recording(name))
+    assert a.split.source == "none"
+    assert len(a.laps) == 1 and a.laps[0].samples == recording(name).sample_count
+    assert a.laps[0].kind == "partial" and not a.laps[0].proposed_valid
