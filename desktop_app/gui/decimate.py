@@ -8,6 +8,7 @@ pyqtgraph's auto downsampling (about ten points per pixel), guarantees the bound
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 
 from storage.types import FloatArray
 
@@ -31,10 +32,11 @@ def visible_slice(x: FloatArray, x0: float, x1: float) -> slice:
 
 
 def minmax(x: FloatArray, y: FloatArray, x0: float, x1: float, pixels: int) -> tuple[FloatArray, FloatArray]:
-    """At most ``pixels`` points of (x, y) between x0 and x1 (x non-decreasing, no NaN).
+    """At most ``pixels`` real samples of (x, y) between x0 and x1 (x non-decreasing, no NaN).
 
-    The range is cut into ``pixels // 2`` equal x buckets; a bucket with more than two
-    samples becomes its minimum and its maximum (in that order, at the bucket's first x).
+    The range is cut into ``pixels // 2`` equal x buckets; each bucket keeps its lowest and
+    its highest sample, at their own x and in their own order, so the line keeps its shape
+    and every extreme while never exceeding one point per pixel.
     """
     pixels = max(int(pixels), 2)
     part = visible_slice(x, x0, x1)
@@ -44,13 +46,19 @@ def minmax(x: FloatArray, y: FloatArray, x0: float, x1: float, pixels: int) -> t
     buckets = pixels // 2
     edges = np.searchsorted(xs, np.linspace(xs[0], xs[-1], buckets + 1)[:-1], side="left")
     starts = np.unique(edges)
-    lows = np.minimum.reduceat(ys, starts)
-    highs = np.maximum.reduceat(ys, starts)
-    out_x = np.repeat(xs[starts], 2)
-    out_y = np.empty(starts.size * 2, dtype=np.float64)
-    out_y[0::2] = lows
-    out_y[1::2] = highs
-    return out_x, out_y
+    counts = np.diff(np.append(starts, xs.size))
+    bucket = np.repeat(np.arange(starts.size), counts)
+    low_at = _first_match(ys == np.repeat(np.minimum.reduceat(ys, starts), counts), bucket)
+    high_at = _first_match(ys == np.repeat(np.maximum.reduceat(ys, starts), counts), bucket)
+    picks = np.sort(np.stack([low_at, high_at], axis=1), axis=1).ravel()
+    return xs[picks], ys[picks]
+
+
+def _first_match(hit: npt.NDArray[np.bool_], bucket: npt.NDArray[np.intp]) -> npt.NDArray[np.intp]:
+    """Index of the first True of each bucket (every bucket has one)."""
+    where = np.flatnonzero(hit)
+    _, first = np.unique(bucket[where], return_index=True)
+    return where[first]
 
 
 def stride(n: int, limit: int) -> int:

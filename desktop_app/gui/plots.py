@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtCore import QEvent, QPointF, Qt, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QPalette, QPen
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
@@ -126,6 +126,8 @@ class ChannelPlotsWidget(QWidget):
         plot.hideButtons()
         plot.showGrid(x=True, y=True, alpha=0.25)
         plot.getAxis("left").setWidth(AXIS_WIDTH)
+        for side in ("left", "bottom"):
+            plot.getAxis(side).enableAutoSIPrefix(False)  # labels carry the unit; no "(x0.001)"
         plot.setLabel("left", label)
         plot.getViewBox().setDefaultPadding(0.04)
         if self._plots:
@@ -271,3 +273,13 @@ class ChannelPlotsWidget(QWidget):
 
     def _apply_palette(self) -> None:
         self._layout_widget.setBackground(self.palette().color(QPalette.ColorRole.Base))
+        for plot in self._plots.values():
+            self._style_axes(plot)
+        for line in self._lines:
+            line.setPen(self._cursor_pen())
+
+    def changeEvent(self, event: QEvent) -> None:
+        # follow a light/dark switch while running
+        if event.type() == QEvent.Type.PaletteChange:
+            self._apply_palette()
+        super().changeEvent(event)

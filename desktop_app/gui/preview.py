@@ -213,6 +213,14 @@ class PreviewWidget(QWidget):
             self.channel_list.addItem(item)
         self.channel_list.blockSignals(False)
 
+    def _relabel_channel_list(self) -> None:
+        self.channel_list.blockSignals(True)
+        for row in range(self.channel_list.count()):
+            item = self.channel_list.item(row)
+            name = str(item.data(Qt.ItemDataRole.UserRole))
+            item.setText(axis_label(name, display_unit(name, self._units.get(name), self._speed_unit)))
+        self.channel_list.blockSignals(False)
+
     def _fill_colour_channels(self) -> None:
         current = self.colour_channel.currentText() or "speed"
         names = self.available_channels()
@@ -238,6 +246,7 @@ class PreviewWidget(QWidget):
 
     def _render(self) -> None:
         cursor = self.plots.cursor_x()
+        self._relabel_channel_list()  # labels follow the speed unit
         self._axis_x = [self._x_values(lap) for lap in self._laps]
         x_max = max((float(np.nanmax(x)) for x in self._axis_x if x.size and np.isfinite(x).any()), default=1.0)
         channels = self._channels_to_plot()
@@ -265,6 +274,9 @@ class PreviewWidget(QWidget):
 
     def _render_map(self) -> None:
         name = self.colour_channel.currentText()
+        order = list(range(len(self._laps)))
+        if self._reference is not None:  # the map draws the reference lap's trace
+            order.insert(0, order.pop(self._reference))
         tracks = [
             MapTrack(
                 label=self.lap_label(i),
@@ -274,7 +286,7 @@ class PreviewWidget(QWidget):
                 axis_x=self._axis_x[i],
                 value=self._display_values(name, lap.channels[name]) if name in lap.channels else None,
             )
-            for i, lap in enumerate(self._laps)
+            for i, lap in ((i, self._laps[i]) for i in order)
             if has_gps(lap.channels.get("lat"), lap.channels.get("long"))
         ]
         if not tracks and self._laps:
@@ -306,7 +318,9 @@ class PreviewWidget(QWidget):
         values = self.readout_values(x)
         unit = "m" if self._x_axis == "distance" else "s"
         keys = list(values)
-        head = "".join(f"<th>&nbsp;{html.escape(k if k != DELTA_KEY else 'Δt')}&nbsp;</th>" for k in keys)
+        titles = {k: axis_label(k, display_unit(k, self._units.get(k), self._speed_unit)) for k in keys}
+        titles[DELTA_KEY] = "Δt [s]"
+        head = "".join(f"<th>&nbsp;{html.escape(titles[k])}&nbsp;</th>" for k in keys)
         rows = []
         for i in range(len(self._laps)):
             label = self.lap_label(i)

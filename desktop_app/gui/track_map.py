@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 
@@ -25,6 +25,8 @@ from .decimate import stride
 EARTH_RADIUS_M = 6_371_008.8
 #: the colour map of the trace: perceptually uniform, readable on light and dark
 COLOUR_MAP = "CET-R4"
+#: colour steps along the trace (one line item each)
+COLOUR_BANDS = 32
 NO_GPS_TEXT = "No GPS in this file: no track map.\n(The laps have no latitude/longitude samples.)"
 
 
@@ -106,14 +108,16 @@ class TrackMapWidget(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self._stack)
-        self._outline = pg.PlotDataItem()
-        self._trace = pg.ScatterPlotItem(size=4, pen=None)
+        # one line item per colour band, its segments drawn as pairs (connect="pairs")
+        self._bands = [pg.PlotDataItem(connect="pairs") for _ in range(COLOUR_BANDS)]
         self._dots = pg.ScatterPlotItem(size=11)
         self._dots.setZValue(10)
-        for item in (self._outline, self._trace, self._dots):
+        for item in (*self._bands, self._dots):
             self._plot.addItem(item)
+        self._trace_xy: tuple[FloatArray, FloatArray] = (np.empty(0), np.empty(0))
         self._tracks: list[_Projected] = []
         self._value_label = ""
+        self._margin = 0.0
         self._drawn_width = 0
         # the trace is strided to the view's width: redraw when the width changes
         self._plot.getViewBox().sigResized.connect(self._on_resized)
@@ -124,8 +128,7 @@ class TrackMapWidget(QWidget):
     def clear(self) -> None:
         """No laps: an empty map (not the no-GPS message)."""
         self._tracks = []
-        self._outline.setData([], [])
-        self._trace.setData([], [])
+        self._set_trace(np.empty(0), np.empty(0), None)
         self._dots.setData([], [])
         self._bar.setVisible(False)
         self._stack.setCurrentWidget(self._graphics)
@@ -148,6 +151,9 @@ class TrackMapWidget(QWidget):
         if not self._tracks:
             return
         self._value_label = value_label
+        # how far past a lap's ends the cursor still shows its dot: 1% of the longest lap
+        longest = max((float(np.nanmax(p.axis_x)) for p in self._tracks if np.isfinite(p.axis_x).any()), default=0.0)
+        self._margin = 0.01 * longest
         self._draw_trace()
 
     def showing_message(self) -> bool:
@@ -168,12 +174,14 @@ class TrackMapWidget(QWidget):
     def _draw_trace(self) -> None:
         main = self._tracks[0]
         width = self._drawn_width = self._view_width()
-        step = stride(main.x.size, width)
+        # two points per segment: stride to half the width to stay under a point per pixel
+        step = stride(main.x.size, max(width // 2, 1))
         xs, ys = main.x[::step], main.y[::step]
-        self._outline.setData(xs, ys, pen=pg.mkPen(self.palette().color(QPalette.ColorRole.Mid), width=1))
         value = main.track.value
         if value is None:
-            self._trace.setData(xs, ys, brush=pg.mkBrush(main.track.colour))
+            self._set_trace(xs, ys, None)
+            self._bands[0].setPen(pg.mkPen(main.track.colour, width=3))
+            self._bar.setVisible(False)
             return
         fix = np.flatnonzero(_fix(main.track.lat, main.track.long))[::step]
         shown = _nearest_values(value, fix)
@@ -181,11 +189,29 @@ class TrackMapWidget(QWidget):
         lo, hi = (float(np.min(shown[finite])), float(np.max(shown[finite]))) if finite.any() else (0.0, 1.0)
         if not hi > lo:
             hi = lo + 1.0
-        colours = self._colour_map.map((np.nan_to_num(shown, nan=lo) - lo) / (hi - lo), mode="qcolor")
-        self._trace.setData(xs, ys, brush=colours)
+        self._set_trace(xs, ys, (np.nan_to_num(shown, nan=lo) - lo) / (hi - lo))
         self._bar.setLevels((lo, hi))
-        self._bar.setLabel("left", self._value_label)  # unit in the label, e.g. "speed [km/h]"
+        # unit in the label, e.g. "speed [km/h]"; label text colour from the palette
+        self._bar.setLabel("left", self._value_label, color=self.palette().color(QPalette.ColorRole.Text).name())
         self._bar.setVisible(True)
+
+    def _set_trace(self, xs: FloatArray, ys: FloatArray, level: FloatArray | None) -> None:
+        """Draw segment i -> i+1 in the colour of ``level[i]`` (0..1), or all in band 0."""
+        self._trace_xy = (xs, ys)
+        n = xs.size - 1
+        band = np.zeros(max(n, 0), dtype=np.intp)
+        if level is not None and n > 0:
+            band = np.minimum((level[:-1] * COLOUR_BANDS).astype(np.intp), COLOUR_BANDS - 1)
+        for b, item in enumerate(self._bands):
+            seg = np.flatnonzero(band == b) if n > 0 else np.empty(0, dtype=np.intp)
+            if seg.size == 0:
+                item.setData([], [])
+                continue
+            pairs = np.stack([seg, seg + 1], axis=1).ravel()
+            item.setData(xs[pairs], ys[pairs])
+            if level is not None:
+                colour = self._colour_map.map((b + 0.5) / COLOUR_BANDS, mode="qcolor")
+                item.setPen(pg.mkPen(colour, width=3))
 
     def view_width_px(self) -> int:
         """The map area's width in pixels (0 before the widget is laid out)."""
@@ -196,8 +222,8 @@ class TrackMapWidget(QWidget):
         return bool(self._plot.getViewBox().state["aspectLocked"])
 
     def trace_points(self) -> tuple[FloatArray, FloatArray]:
-        """The coloured trace's points as drawn (metres east, north)."""
-        return np.asarray(self._trace.data["x"], dtype=np.float64), np.asarray(self._trace.data["y"], dtype=np.float64)
+        """The trace's points in path order (metres east, north)."""
+        return self._trace_xy
 
     def colour_levels(self) -> tuple[float, float] | None:
         """The colour bar's (min, max), or None when the trace is not coloured by a channel."""
@@ -207,8 +233,12 @@ class TrackMapWidget(QWidget):
         return float(lo), float(hi)
 
     def points_shown(self) -> int:
-        """Points handed to the coloured trace (bounded by the map's width)."""
-        return int(len(self._trace.data))
+        """Points handed to the trace's line items in all (bounded by the map's width)."""
+        total = 0
+        for item in self._bands:
+            xs, _ = item.getData()
+            total += 0 if xs is None else len(xs)
+        return total
 
     def set_cursor(self, x: float | None) -> list[tuple[float, float] | None]:
         """Place each lap's dot at its sample nearest to axis value ``x``; returns positions."""
@@ -217,6 +247,10 @@ class TrackMapWidget(QWidget):
         for proj in self._tracks:
             if x is None or proj.axis_x.size == 0:
                 positions.append(None)
+                continue
+            finite = proj.axis_x[np.isfinite(proj.axis_x)]
+            if finite.size == 0 or x < finite[0] - self._margin or x > finite[-1] + self._margin:
+                positions.append(None)  # the cursor is beyond this lap's end: no dot
                 continue
             i = int(np.clip(np.searchsorted(proj.axis_x, x), 0, proj.axis_x.size - 1))
             if i > 0 and abs(proj.axis_x[i - 1] - x) <= abs(proj.axis_x[i] - x):
@@ -233,8 +267,17 @@ class TrackMapWidget(QWidget):
         """The dots' positions in map metres, one per lap with GPS."""
         return list(self._cursor_positions)
 
+    def changeEvent(self, event: QEvent) -> None:
+        # follow a light/dark switch while running
+        if event.type() == QEvent.Type.PaletteChange:
+            self._apply_palette()
+            if self._tracks:
+                self._draw_trace()
+        super().changeEvent(event)
+
     def _apply_palette(self) -> None:
         self._graphics.setBackground(self.palette().color(QPalette.ColorRole.Base))
-        axis = self._bar.getAxis("left") if hasattr(self._bar, "getAxis") else None
-        if axis is not None:
+        for side in ("left", "right"):
+            axis = self._bar.getAxis(side)
             axis.setTextPen(pg.mkPen(self.palette().color(QPalette.ColorRole.Text)))
+            axis.setPen(pg.mkPen(self.palette().color(QPalette.ColorRole.Mid)))
