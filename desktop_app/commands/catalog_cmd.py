@@ -1,0 +1,269 @@
+"""``laptrace import|sessions|recover``: the catalogue from the command line.
+
+``import FILE...`` reads, splits and saves each file as one session (several files of one
+run become one session only once merging lands), printing the session id, the Parquet
+path and the laps; ``--json`` prints one JSON object per file and line:
+``{"path", "session_id", "session_name", "parquet_path", "status", "error", "laps"}`` with
+the laps as ``laptrace inspect --json`` prints them. ``sessions`` lists the catalogue,
+``recover`` settles sessions a stopped process left half-saved (as the app does at start).
+
+Every command migrates the catalogue to the newest schema first. Errors go to stderr,
+never as a traceback; the exit code tells bad input, a duplicate file and a storage
+failure apart (:mod:`desktop_app.commands.exitcodes`), the most serious one winning.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from desktop_app import config
+from desktop_app.commands import exitcodes
+from desktop_app.commands.inspect_cmd import iso_utc
+from desktop_app.importing import import_file, lap_json
+from desktop_app.laps import format_lap_time
+from desktop_app.loggers.recording import LoggerFileError
+from storage.db.errors import CatalogError, DuplicateImportError, SaveError
+
+if TYPE_CHECKING:  # the database stack loads only when one of these commands runs
+    from sqlalchemy import Engine
+
+    from storage.parquet import ParquetTelemetryStorage
+    from storage.sessions import SessionSummary
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--db", dest="database_url", metavar="URL",
+                   help="catalogue database URL (default: SQLite in the data directory)")
+    p.add_argument("--data-dir", metavar="DIR", help="where the catalogue and telemetry live")
+
+
+def register(subparsers: Any) -> None:
+    """Add ``import``, ``sessions`` and ``recover``."""
+    p = subparsers.add_parser(
+        "import", help="read logger files and save them to the catalogue",
+        description="Read, split and save each logger file as a session.")
+    p.add_argument("files", nargs="+", metavar="FILE", help="logger files")
+    p.add_argument("--driver", metavar="NAME", help="the driver (created if new)")
+    p.add_argument("--track", metavar="NAME", help="the track (default: from the file)")
+    p.add_argument("--vehicle", metavar="NAME", help="the vehicle")
+    p.add_argument("--session-name", metavar="NAME", help="the session's name (default: the file's)")
+    p.add_argument("--force", action="store_true",
+                   help="save a file even if the catalogue already holds it")
+    p.add_argument("--json", action="store_true", help="one JSON object per file and line")
+    _common(p)
+    p.set_defaults(func=run_import)
+
+    p = subparsers.add_parser("sessions", help="list the saved sessions",
+                              description="List the sessions in the catalogue, newest first.")
+    p.add_argument("--driver", metavar="NAME", help="only this driver's sessions")
+    p.add_argument("--track", metavar="NAME", help="only sessions at this track")
+    p.add_argument("--json", action="store_true", help="print a JSON array")
+    _common(p)
+    p.set_defaults(func=run_sessions)
+
+    p = subparsers.add_parser(
+        "recover", help="settle sessions left half-saved by a stopped process",
+        description="Mark sessions left 'writing' ready (file complete) or failed, and list "
+                    "telemetry files that no session owns (they are left alone).")
+    p.add_argument("--json", action="store_true", help="print a JSON object")
+    _common(p)
+    p.set_defaults(func=run_recover)
+
+
+class _Failure(Exception):
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass
+class _Catalogue:
+    engine: Engine
+    storage: ParquetTelemetryStorage
+
+
+@contextmanager
+def _catalogue(args: argparse.Namespace) -> Iterator[_Catalogue]:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from storage.db import make_engine, upgrade
+    from storage.parquet import ParquetTelemetryStorage
+
+    cfg = config.resolve(args.data_dir, args.database_url)
+    shown = make_url(cfg.database_url).render_as_string(hide_password=True)
+    try:
+        engine = make_engine(cfg.database_url)
+    except (SQLAlchemyError, ValueError, ImportError, OSError) as exc:
+        raise _Failure(f"cannot open the catalogue {shown}: {exc}", exitcodes.STORAGE_FAILURE) from exc
+    try:
+        try:
+            upgrade(engine)
+        except (SQLAlchemyError, OSError) as exc:
+            orig = getattr(exc, "orig", None) or exc
+            raise _Failure(f"cannot open the catalogue {shown}: {orig}", exitcodes.STORAGE_FAILURE) from exc
+        yield _Catalogue(engine, ParquetTelemetryStorage(cfg.data_dir))
+    finally:
+        engine.dispose()
+
+
+def _fail(command: str, message: str) -> None:
+    print(f"laptrace {command}: {message}", file=sys.stderr, flush=True)
+
+
+def _guarded(command: str, body: Any, args: argparse.Namespace) -> int:
+    try:
+        result: int = body(args)
+        return result
+    except _Failure as exc:
+        _fail(command, str(exc))
+        return exc.code
+    except CatalogError as exc:
+        _fail(command, str(exc))
+        return exitcodes.STORAGE_FAILURE
+    except Exception as exc:  # noqa: BLE001 - a bug must not become a traceback for the user
+        _fail(command, f"unexpected error: {type(exc).__name__}: {exc}")
+        return exitcodes.STORAGE_FAILURE
+
+
+# --- import --------------------------------------------------------------------------------
+
+
+def run_import(args: argparse.Namespace) -> int:
+    return _guarded("import", _import, args)
+
+
+def _import(args: argparse.Namespace) -> int:
+    code = exitcodes.OK
+    with _catalogue(args) as cat:
+        for name in args.files:
+            result = _import_one(args, cat, name)
+            code = max(code, result)
+    return code
+
+
+def _import_one(args: argparse.Namespace, cat: _Catalogue, name: str) -> int:
+    from storage.sessions import save_session
+
+    try:
+        draft = import_file(name).draft
+    except LoggerFileError as exc:
+        _fail("import", str(exc))
+        return exitcodes.BAD_INPUT
+    except OSError as exc:
+        _fail("import", f"{name}: {exc.strerror or exc}")
+        return exitcodes.BAD_INPUT
+    for field in ("driver", "track", "vehicle"):
+        if getattr(args, field) is not None:
+            setattr(draft, field, getattr(args, field))
+    if args.session_name is not None:
+        draft.name = args.session_name
+    status, error, code = "ready", None, exitcodes.OK
+    try:
+        session_id = save_session(draft, cat.engine, cat.storage, force=args.force)
+    except DuplicateImportError as exc:
+        _fail("import", f"{name}: already imported as session {exc.session_id} "
+                        f"({exc.session_name!r}); use --force to import it again")
+        return exitcodes.DUPLICATE
+    except SaveError as exc:
+        session_id, status, error = exc.session_id, "failed", str(exc)
+        _fail("import", f"{name}: {exc}")
+        code = exitcodes.STORAGE_FAILURE
+    except CatalogError as exc:
+        _fail("import", f"{name}: {exc}")
+        return exitcodes.STORAGE_FAILURE
+    path = cat.storage.path_for(session_id)
+    if args.json:
+        doc = {
+            "path": name,
+            "session_id": session_id,
+            "session_name": draft.name,
+            "parquet_path": str(path),
+            "status": status,
+            "error": error,
+            "laps": [lap_json(lap) for lap in draft.laps],
+        }
+        print(json.dumps(doc, ensure_ascii=False, allow_nan=False), flush=True)
+    else:
+        print(f"{name}\n  session     {session_id} ({draft.name}), {status}\n  parquet     {path}")
+        print(f"  laps        {len(draft.laps)}")
+        for lap in draft.laps:
+            valid = "valid" if lap.valid else f"invalid: {lap.reason}"
+            print(f"    {lap.lap_number:>4}  {lap.kind:<8} {format_lap_time(lap.lap_time_s):>10}  {valid}")
+        sys.stdout.flush()
+    return code
+
+
+# --- sessions and recover ------------------------------------------------------------------
+
+
+def summary_json(s: SessionSummary) -> dict[str, Any]:
+    """One session as ``laptrace sessions --json`` prints it."""
+    return {
+        "id": s.id,
+        "name": s.name,
+        "driver": s.driver,
+        "track": s.track,
+        "vehicle": s.vehicle,
+        "started_at": iso_utc(s.started_at),
+        "imported_at": iso_utc(s.imported_at),
+        "status": s.status,
+        "error": s.error,
+        "lap_count": s.lap_count,
+        "best_lap_s": s.best_lap_s,
+        "file_path": s.file_path,
+        "row_count": s.row_count,
+        "source_type": s.source_type,
+    }
+
+
+def run_sessions(args: argparse.Namespace) -> int:
+    return _guarded("sessions", _sessions, args)
+
+
+def _sessions(args: argparse.Namespace) -> int:
+    from storage.sessions import list_sessions
+
+    with _catalogue(args) as cat:
+        sessions = list_sessions(cat.engine, driver=args.driver, track=args.track)
+    if args.json:
+        print(json.dumps([summary_json(s) for s in sessions], ensure_ascii=False, indent=2))
+        return exitcodes.OK
+    if not sessions:
+        print("no sessions")
+    for s in sessions:
+        when = iso_utc(s.started_at) or "-"
+        best = format_lap_time(s.best_lap_s) if s.best_lap_s is not None else "-"
+        print(f"{s.id:>6}  {s.status:<7} {when:<21} {s.lap_count:>4} laps  best {best:>10}  "
+              f"{s.name}  [{s.driver or '-'} / {s.track or '-'} / {s.vehicle or '-'}]")
+        if s.error:
+            print(f"        error: {s.error}")
+    return exitcodes.OK
+
+
+def run_recover(args: argparse.Namespace) -> int:
+    return _guarded("recover", _recover, args)
+
+
+def _recover(args: argparse.Namespace) -> int:
+    from storage.sessions import recover
+
+    with _catalogue(args) as cat:
+        report = recover(cat.engine, cat.storage)
+    if args.json:
+        print(json.dumps({"ready": report.ready, "failed": report.failed,
+                          "orphans": [str(p) for p in report.orphans]}))
+        return exitcodes.OK
+    print(f"ready: {len(report.ready)} session(s) {report.ready or ''}".rstrip())
+    print(f"failed: {len(report.failed)} session(s) {report.failed or ''}".rstrip())
+    print(f"orphan files (left alone): {len(report.orphans)}")
+    for path in report.orphans:
+        print(f"  {Path(path)}")
+    return exitcodes.OK

@@ -1,0 +1,145 @@
+"""``laptrace import|sessions|recover`` on real logger files, SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from sqlalchemy import create_engine, text, update
+from sqlalchemy.engine import make_url
+
+from desktop_app.cli import main
+from desktop_app.commands import exitcodes
+from realfiles import logger_file
+from storage.db import make_engine
+from storage.db.catalog import run_write
+from storage.db.models import TrackSession
+
+VBO = "vbo/session_20230326_141947_test.vbo"
+RACECHRONO = "racechrono_csv/session_20230918_0946_0916takata_v2.csv"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_args(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[list[str]]:
+    """``--data-dir`` (and ``--db`` on PostgreSQL: a fresh schema) for every command."""
+    data = ["--data-dir", str(tmp_path / "data")]
+    if request.param == "sqlite":
+        yield data  # the default: SQLite in the data directory
+        return
+    base = os.environ.get("LAPTRACE_TEST_POSTGRES_URL")
+    if not base:
+        if os.environ.get("LAPTRACE_REQUIRE_POSTGRES") == "1":
+            pytest.fail("LAPTRACE_REQUIRE_POSTGRES=1 but LAPTRACE_TEST_POSTGRES_URL is not set")
+        pytest.skip("no PostgreSQL server: set LAPTRACE_TEST_POSTGRES_URL")
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield [*data, "--db", url.render_as_string(hide_password=False)]
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err
+    return code, out, err
+
+
+def _url(db_args: list[str], tmp_path: Path) -> str:
+    if "--db" in db_args:
+        return db_args[db_args.index("--db") + 1]
+    return f"sqlite:///{(tmp_path / 'data' / 'laptrace.sqlite3').as_posix()}"
+
+
+def test_import_json_matches_inspect_and_the_parquet_file(
+    capsys: pytest.CaptureFixture[str], db_args: list[str]
+) -> None:
+    path = str(logger_file(RACECHRONO))
+    code, out, _ = _run(capsys, "import", path, "--driver", "Kimi", "--track", "Takata",
+                        "--vehicle", "Civic", "--session-name", "FP1", "--json", *db_args)
+    assert code == exitcodes.OK
+    doc = json.loads(out)
+    assert set(doc) >= {"session_id", "parquet_path", "status", "laps"}
+    assert doc["status"] == "ready" and doc["session_name"] == "FP1"
+    _, inspected, _ = _run(capsys, "inspect", "--json", path)
+    assert doc["laps"] == json.loads(inspected)["files"][0]["laps"]
+    meta = pq.ParquetFile(doc["parquet_path"]).metadata
+    assert meta.num_rows == sum(lap["samples"] for lap in doc["laps"])
+    assert meta.num_row_groups == len(doc["laps"])
+
+    code, out, _ = _run(capsys, "sessions", "--json", *db_args)
+    (listed,) = json.loads(out)
+    assert (listed["id"], listed["name"], listed["driver"], listed["track"], listed["vehicle"]) == (
+        doc["session_id"], "FP1", "Kimi", "Takata", "Civic")
+    assert listed["status"] == "ready" and listed["lap_count"] == len(doc["laps"])
+    assert listed["source_type"] == "racechrono"
+    assert listed["file_path"] == f"telemetry/{doc['session_id']}.parquet"
+    _, out, _ = _run(capsys, "sessions", "--json", "--driver", "Nobody", *db_args)
+    assert json.loads(out) == []
+
+
+def test_duplicate_then_force(capsys: pytest.CaptureFixture[str], db_args: list[str]) -> None:
+    path = str(logger_file(VBO))
+    code, out, _ = _run(capsys, "import", path, *db_args)
+    assert code == exitcodes.OK
+    (line,) = [x for x in out.splitlines() if x.strip().startswith("session ")]
+    first = int(line.split()[1])
+    assert f"telemetry{os.sep}{first}.parquet" in out
+    code, out, err = _run(capsys, "import", path, *db_args)
+    assert code == exitcodes.DUPLICATE
+    assert path in err and f"session {first}" in err and "--force" in err
+    code, out, _ = _run(capsys, "import", path, "--force", "--json", *db_args)
+    assert code == exitcodes.OK and json.loads(out)["session_id"] != first
+    _, out, _ = _run(capsys, "sessions", "--json", *db_args)
+    assert len(json.loads(out)) == 2
+
+
+def test_bad_file_is_bad_input_and_the_others_still_import(
+    capsys: pytest.CaptureFixture[str], db_args: list[str], tmp_path: Path
+) -> None:
+    junk = tmp_path / "junk.vbo"
+    junk.write_text("this is not a logger file\n", encoding="utf-8")
+    code, out, err = _run(capsys, "import", str(junk), str(logger_file(VBO)), "--json", *db_args)
+    assert code == exitcodes.BAD_INPUT
+    assert "junk.vbo" in err
+    assert json.loads(out)["status"] == "ready"  # the good file after it was saved
+    code, _, err = _run(capsys, "import", str(tmp_path / "missing.vbo"), *db_args)
+    assert code == exitcodes.BAD_INPUT and "missing.vbo" in err
+
+
+def test_recover_settles_a_half_saved_session(
+    capsys: pytest.CaptureFixture[str], db_args: list[str], tmp_path: Path
+) -> None:
+    code, out, _ = _run(capsys, "import", str(logger_file(VBO)), "--json", *db_args)
+    sid = json.loads(out)["session_id"]
+    engine = make_engine(_url(db_args, tmp_path))
+    run_write(engine, lambda db: db.execute(
+        update(TrackSession).where(TrackSession.id == sid).values(status="writing")))
+    engine.dispose()
+    code, out, _ = _run(capsys, "recover", "--json", *db_args)
+    assert code == exitcodes.OK
+    assert json.loads(out) == {"ready": [sid], "failed": [], "orphans": []}
+    code, out, _ = _run(capsys, "recover", *db_args)
+    assert code == exitcodes.OK and "ready: 0" in out
+
+
+def test_unreachable_database_is_a_storage_failure_without_the_password(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    url = "postgresql+psycopg://team:s3cret-pw@127.0.0.1:1/laptrace?connect_timeout=2"
+    for argv in (["import", str(logger_file(VBO))], ["sessions"], ["recover"]):
+        code, out, err = _run(capsys, *argv, "--db", url, "--data-dir", str(tmp_path))
+        assert code == exitcodes.STORAGE_FAILURE
+        assert "cannot open the catalogue" in err and "127.0.0.1" in err
+        assert "s3cret-pw" not in err + out
