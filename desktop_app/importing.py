@@ -105,20 +105,18 @@ def _telemetry_layout(recording: Recording, analysis: LapAnalysis) -> tuple[list
     )
     infos = [ChannelInfo("time", "time", "s", True), ChannelInfo("distance", dist_source, "m", True)]
     aux_from: dict[str, str] = {}
-    taken = set(STANDARD_CHANNELS)
+    taken = set(STANDARD_CHANNELS) | set(recording.channels)
+    std = [(k, ch) for k, ch in recording.channels.items() if ch.standard and k not in ("time", "distance")]
+    infos += [ChannelInfo(k, ch.source_name, ch.unit, True) for k, ch in std]
+    logged = recording.channels.get("distance")
+    if logged is not None and logged.standard and trav.source != "logged":
+        # GPS or speed gave the distance: keep the logger's own, first of the auxiliaries
+        name = unique_name(logged.source_name or "logged_distance", taken)
+        taken.add(name)
+        aux_from[name] = "distance"
+        infos.append(ChannelInfo(name, logged.source_name, logged.unit, False))
     for key, ch in recording.channels.items():
-        if key in ("time", "distance") and ch.standard:
-            if key == "distance" and trav.source != "logged":
-                # GPS or speed gave the distance: keep the logger's own under its name
-                name = unique_name(ch.source_name or "logged_distance", taken | set(recording.channels))
-                taken.add(name)
-                aux_from[name] = key
-                infos.append(ChannelInfo(name, ch.source_name, ch.unit, False))
-            continue
-        if ch.standard:
-            infos.append(ChannelInfo(key, ch.source_name, ch.unit, True))
-        else:
-            taken.add(key)
+        if not ch.standard:
             aux_from[key] = key
             infos.append(ChannelInfo(key, ch.source_name, ch.unit, False))
     return infos, aux_from
