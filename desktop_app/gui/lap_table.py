@@ -230,7 +230,7 @@ class LapTableModel(QAbstractTableModel):
         if key == "lap":
             return str(lap.lap_number)
         if key == "kind":
-            return lap.kind if lap.complete or lap.kind == "partial" else f"{lap.kind} (partial)"
+            return lap.kind
         if key == "time":
             return format_lap_time(lap.lap_time_s)
         if key == "delta":

@@ -7,13 +7,14 @@ from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtGui import QFont
 
 from desktop_app.gui.lap_table import SORT_ROLE, LapTableModel, LapTableWidget
-from reallaps import RealSession, aim_session, racechrono_session
+from reallaps import RealSession, aim_session, racechrono_session, with_distance_sectors
 
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def aim() -> RealSession:
-    return aim_session()
+    """The AiM file's 16 laps (import_file), with sector times measured on each timed lap."""
+    return with_distance_sectors(aim_session())
 
 
 @pytest.fixture
@@ -23,18 +24,13 @@ def model(aim: RealSession) -> LapTableModel:
     return m
 
 
-def _reset(session: RealSession) -> None:
-    for rec in session.records:
-        rec.user_valid = None
-
-
 def test_qtmodeltester_real_empty_and_after_changes(qtmodeltester, aim: RealSession) -> None:
-    _reset(aim)
     model = LapTableModel()
     qtmodeltester.check(model)  # empty
     model.set_laps(aim.records)
     qtmodeltester.check(model)
-    model.set_laps(racechrono_session().records)  # fewer laps, same sector count
+    model.set_laps(racechrono_session().records)  # fewer laps, no sectors: fewer columns
+    assert (model.rowCount(), model.columnCount()) == (3, 7)
     qtmodeltester.check(model)
     model.set_laps([r for r in aim.records if not r.sectors_s])  # no sectors: fewer columns
     qtmodeltester.check(model)
@@ -43,15 +39,14 @@ def test_qtmodeltester_real_empty_and_after_changes(qtmodeltester, aim: RealSess
 
 
 def test_rows_columns_and_values(model: LapTableModel, aim: RealSession) -> None:
-    _reset(aim)
-    assert model.rowCount() == 16  # out-lap, 14 timed laps, final partial lap
+    assert model.rowCount() == 16  # out-lap, 14 timed laps, the in-lap to the end of the file
     assert model.columns() == ["lap", "kind", "time", "delta", "s1", "s2", "s3", "distance", "max_speed", "valid"]
     assert model.columnCount() == 10
 
     def cell(row: int, key: str) -> str:
         return str(model.data(model.index(row, model.column(key))))
 
-    # lap 3 of the file: beacon markers 149.128 -> 211.432 and 211.432 -> 270.088
+    # lap 3: the file's beacon markers 211.432 -> 270.088
     row = model.row_of(3)
     assert cell(row, "lap") == "3"
     assert cell(row, "kind") == "flying"
@@ -72,7 +67,8 @@ def test_rows_columns_and_values(model: LapTableModel, aim: RealSession) -> None
     idx7 = model.index(model.row_of(7), valid_col)
     assert model.data(idx7) == "invalid"
     assert model.data(idx7, Qt.ItemDataRole.CheckStateRole) == Qt.CheckState.Unchecked
-    assert "107%" in model.data(idx7, Qt.ItemDataRole.ToolTipRole)
+    tip = model.data(idx7, Qt.ItemDataRole.ToolTipRole)
+    assert "Proposed invalid" in tip and aim.records[7].reason in tip and "107 %" in tip
     assert model.flags(idx7) & Qt.ItemFlag.ItemIsUserCheckable
 
 
@@ -89,7 +85,6 @@ def test_speed_unit_converts_for_display_only(model: LapTableModel, aim: RealSes
 
 
 def test_sorting_is_numeric(qtbot, aim: RealSession) -> None:
-    _reset(aim)
     widget = LapTableWidget()
     qtbot.addWidget(widget)
     widget.model().set_laps(aim.records)
@@ -116,7 +111,6 @@ def test_sorting_is_numeric(qtbot, aim: RealSession) -> None:
 
 
 def test_checkbox_sets_user_valid_and_emits(qtbot, model: LapTableModel, aim: RealSession) -> None:
-    _reset(aim)
     row = model.row_of(12)
     idx = model.index(row, model.column("valid"))
     assert model.data(idx, Qt.ItemDataRole.CheckStateRole) == Qt.CheckState.Checked
@@ -140,7 +134,6 @@ def test_checkbox_sets_user_valid_and_emits(qtbot, model: LapTableModel, aim: Re
 
 
 def test_best_lap_highlighted_and_partial_laps_dimmed(model: LapTableModel, aim: RealSession) -> None:
-    _reset(aim)
     model.set_laps(aim.records)
     best_row = model.row_of(12)
     font = model.data(model.index(best_row, 2), Qt.ItemDataRole.FontRole)
@@ -156,7 +149,6 @@ def test_best_lap_highlighted_and_partial_laps_dimmed(model: LapTableModel, aim:
 
 
 def test_selecting_laps_emits_lap_numbers_in_order(qtbot, aim: RealSession) -> None:
-    _reset(aim)
     widget = LapTableWidget()
     qtbot.addWidget(widget)
     widget.model().set_laps(aim.records)
