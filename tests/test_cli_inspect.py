@@ -1,0 +1,113 @@
+"""``laptrace inspect`` as a subprocess on real files and on bad ones."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from realfiles import logger_file
+
+from desktop_app.commands import exitcodes
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def laptrace(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "desktop_app", "inspect", *map(str, args)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def as_json(*args: str | Path) -> tuple[dict[str, Any], subprocess.CompletedProcess[str]]:
+    proc = laptrace(*args, "--json")
+    return json.loads(proc.stdout), proc
+
+
+def test_json_document_for_several_real_files() -> None:
+    aim = logger_file("aim_csv/aim_format_example.csv")
+    hd2 = logger_file("vbo/25IR05_RdAm_FP1_Run05_TL.vbo")
+    rc = logger_file("racechrono_csv/session_20251231_111318_tianma_lap9_v3.csv")
+    doc, proc = as_json(aim, hd2, rc)
+    assert proc.returncode == exitcodes.OK, proc.stderr
+    assert "Traceback" not in proc.stderr
+    files = doc["files"]
+    assert [f["path"] for f in files] == [str(aim), str(hd2), str(rc)]
+    for f in files:
+        assert {"path", "format", "logger", "started_at", "sample_count", "sample_rate_hz", "channels",
+                "warnings", "lap_source", "laps"} <= set(f)
+        assert sum(lap["samples"] for lap in f["laps"]) == f["sample_count"]
+        for ch in f["channels"]:
+            assert set(ch) == {"name", "source_name", "unit", "standard"}
+        for lap in f["laps"]:
+            assert {"lap_number", "kind", "start_s", "lap_time_s", "distance_m", "samples",
+                    "max_speed_kmh", "sectors_s", "valid", "reason"} <= set(lap)
+    a, h, r = files
+    assert a["format"] == "aim" and a["lap_source"] == "beacon" and len(a["laps"]) == 16
+    assert a["laps"][1]["lap_time_s"] == pytest.approx(71.928, abs=0.05)
+    assert a["started_at"] == "2022-06-19T15:42:00"  # local, no zone in the file
+    assert h["format"] == "vbo" and h["lap_source"] == "gate"
+    assert h["started_at"].endswith("Z") and h["sample_rate_hz"] == pytest.approx(25.0)
+    assert h["laps"][1]["start_s"] == pytest.approx(171.6, abs=0.05)
+    assert {"name": "speed", "source_name": "velocity", "unit": "km/h", "standard": True} in h["channels"]
+    assert r["lap_source"] == "counter" and [lap["lap_number"] for lap in r["laps"]] == [8, 9, 10]
+    assert r["laps"][1]["valid"] is True and r["laps"][0]["valid"] is False and r["laps"][0]["reason"]
+
+
+def test_json_has_no_nan_for_a_file_without_laps_or_speed() -> None:
+    doc, proc = as_json(logger_file("bosch_windarab_txt/sim_data.txt"))
+    assert proc.returncode == 0
+    assert "NaN" not in proc.stdout and "Infinity" not in proc.stdout
+    (f,) = doc["files"]
+    assert f["lap_source"] == "none"
+    (lap,) = f["laps"]
+    assert lap["lap_time_s"] is None and lap["distance_m"] is None and lap["max_speed_kmh"] is None
+    assert lap["reason"] == "no laps found"
+    assert any("no laps found" in w for w in f["warnings"])
+
+
+def test_text_output_lists_laps() -> None:
+    proc = laptrace(logger_file("motec_csv/blakelyauto.csv"))
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "format      motec" in out and "lap source  beacon" in out
+    assert "2:45.843" in out  # lap 1 = 190.167 - 24.324 s
+    assert "Vehicle Speed" in out and "km/h" in out
+    lines = [ln for ln in out.splitlines() if ln.strip().startswith(("0 ", "1 ", "2 "))]
+    assert len(lines) == 3 and "flying" in lines[1] and "yes" in lines[1] and "no: out-lap" in lines[0]
+
+
+def test_bad_file_exits_bad_input_and_the_others_are_still_reported(tmp_path: Path) -> None:
+    bad = tmp_path / "garbage.vbo"
+    bad.write_bytes(b"\x00\x01 definitely not a logger file\n")
+    missing = tmp_path / "missing.csv"
+    good = logger_file("motec_csv/blakelyauto.csv")
+    doc, proc = as_json(bad, good, missing)
+    assert proc.returncode == exitcodes.BAD_INPUT
+    assert "Traceback" not in proc.stderr
+    assert "garbage.vbo" in proc.stderr and "missing.csv" in proc.stderr
+    assert [f["path"] for f in doc["files"]] == [str(good)]
+    assert [e["path"] for e in doc["errors"]] == [str(bad), str(missing)]
+
+
+def test_malformed_files_say_where_and_what(tmp_path: Path) -> None:
+    vbo = tmp_path / "short.vbo"
+    vbo.write_text(
+        "File created on 01/08/2025 @ 14:52:19\r\n[column names]\r\nsats time lat long velocity\r\n"
+        "[data]\r\n011 195220.880 +2627.80213200\r\n011 195220.920 +2627.80213200\r\n"
+    )
+    aim = tmp_path / "cut.csv"
+    aim.write_text("Format,AiM CSV File\nVenue,X\n")
+    proc = laptrace(vbo, aim)
+    assert proc.returncode == exitcodes.BAD_INPUT
+    assert proc.stdout == "" and "Traceback" not in proc.stderr
+    first, second = proc.stderr.splitlines()
+    assert first.startswith(f"laptrace inspect: {vbo}") and "5 names" in first and "3 values" in first
+    assert second.startswith(f"laptrace inspect: {aim}, line ")
