@@ -217,6 +217,10 @@ class ChannelPlotsWidget(QWidget):
         (x0, x1), _ = next(iter(self._plots.values())).getViewBox().viewRange()
         return float(x0), float(x1)
 
+    def cursor_lines(self) -> list[float | None]:
+        """Where each plot's cursor line is drawn (None where hidden), top to bottom."""
+        return [float(line.value()) if line.isVisible() else None for line in self._lines]
+
     def cursor_x(self) -> float | None:
         return self._cursor
 

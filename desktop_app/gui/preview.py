@@ -232,6 +232,8 @@ class PreviewWidget(QWidget):
         self.colour_channel.blockSignals(False)
 
     def _x_values(self, lap: LapTelemetry) -> FloatArray:
+        if self._x_axis not in lap.channels:
+            raise ValueError(f"lap {lap.lap_number} has no {self._x_axis!r} channel to plot against")
         x = lap.channels[self._x_axis]
         # GPS distance can step back a little; the x axis must not (fmax skips NaN)
         return np.fmax.accumulate(x) if self._x_axis == "distance" else x

@@ -6,7 +6,7 @@ import dataclasses
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPointF, Qt
 
 from desktop_app.gui.delta import delta_time
 from desktop_app.gui.preview import DELTA_KEY, PreviewWidget
@@ -176,3 +176,32 @@ def test_new_selection_replaces_the_curves(preview: PreviewWidget, aim: RealSess
     # x range follows the new lap (AiM lap 5 is ~1093 m)
     x0, x1 = preview.plots.x_range()
     assert x0 == pytest.approx(0.0) and x1 == pytest.approx(np.nanmax(aim.laps[5].channels["distance"]))
+
+
+def test_mouse_over_a_plot_moves_the_one_cursor(qtbot, preview: PreviewWidget, aim: RealSession) -> None:
+    laps = [aim.laps[12], aim.laps[3]]
+    preview.show_laps(laps, laps[0], aim.units)
+    _laid_out(preview)
+    view = preview.plots.plot("rpm").getViewBox()
+    scene_pos = view.mapViewToScene(QPointF(700.0, 8000.0))
+    with qtbot.waitSignal(preview.plots.cursorMoved, timeout=1000) as moved:
+        view.scene().sigMouseMoved.emit(scene_pos)
+    assert moved.args == [pytest.approx(700.0, abs=2.0)]
+    x = preview.plots.cursor_x()
+    assert x is not None
+    # every plot's cursor line sits at the same x, the readout and the map dot follow
+    assert preview.plots.cursor_lines() == [x] * len(preview.plots.plot_keys())
+    assert f"distance {x:.1f} m" in preview.readout.text()
+    assert preview.track_map.cursor_positions()[0] is not None
+
+
+def test_empty_and_malformed_laps(preview: PreviewWidget, aim: RealSession) -> None:
+    preview.show_laps([], None, aim.units)
+    assert preview.plots.plot_keys() == []
+    empty = LapTelemetry(1, 0.0, {"time": np.empty(0), "distance": np.empty(0), "speed": np.empty(0)})
+    preview.show_laps([empty, aim.laps[3]], aim.laps[3], aim.units)
+    assert [len(c.x) for c in preview.plots.curves("speed")][0] == 0
+    no_distance = LapTelemetry(2, 0.0, {"time": np.arange(3.0), "speed": np.ones(3)})
+    with pytest.raises(ValueError, match="lap 2 has no 'distance' channel"):
+        preview.show_laps([no_distance], None, aim.units)
+
