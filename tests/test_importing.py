@@ -87,6 +87,8 @@ def test_motec_file_uses_its_logged_distance() -> None:
         "bosch_windarab_txt/sim_data.txt",
         "motec_csv/May_22_2026_Peter.csv",
         "vbo/session_20230326_141947_test.vbo",
+        "mf4/canedge_11111111_00000012_00000001.MF4",
+        "mf4/ASAP2_Demo_V171.mf4",
     ],
 )
 def test_other_real_files(name: str) -> None:

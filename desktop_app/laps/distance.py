@@ -57,8 +57,12 @@ def _gps_distance(recording: Recording, fix: npt.NDArray[np.bool_]) -> FloatArra
     rows = np.flatnonzero(fix)
     steps = step_lengths(lat[rows], lon[rows])
     speed = recording.standard("speed")
-    if speed is not None and steps.size:
-        sp = speed[rows]
+    has_speed = speed is not None and int(np.isfinite(speed).sum()) >= 2
+    if speed is not None and has_speed and steps.size:
+        # the speed at each fix, from the speed channel's own samples (on a union time base,
+        # MDF, the GPS speed message is not on the position's rows)
+        ok = np.isfinite(speed)
+        sp = np.interp(recording.time[rows], recording.time[ok], speed[ok])
         with np.errstate(invalid="ignore"):
             standing = (sp[:-1] < STANDING_KMH) & (sp[1:] < STANDING_KMH)
         steps = np.where(standing, 0.0, steps)

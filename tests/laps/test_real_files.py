@@ -12,14 +12,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from realfiles import logger_file
+from realfiles import LOGGERS, all_logger_files, logger_file
 
 from desktop_app.laps import NO_LAPS, analyse_laps
 from desktop_app.loggers import read_recording
 from desktop_app.loggers.recording import Recording
 
-#: every real sample whose format has a reader today (MDF4: reader not in yet)
+#: every real logger sample
 REAL_FILES = [
+    "mf4/ASAP2_Demo_V171.mf4",
+    "mf4/canedge_11111111_00000012_00000001.MF4",
     "aim_csv/aim_format_example.csv",
     "bosch_windarab_txt/sim_data.txt",
     "motec_csv/May_22_2026_Peter.csv",
@@ -56,6 +58,10 @@ def recording(name: str) -> Recording:
     if name not in _cache:
         _cache[name] = read_recording(logger_file(name))
     return _cache[name]
+
+
+def test_every_real_file_is_covered() -> None:
+    assert sorted(REAL_FILES) == sorted(str(p.relative_to(LOGGERS)) for p in all_logger_files())
 
 
 @pytest.mark.parametrize("name", REAL_FILES)
@@ -196,6 +202,8 @@ def test_racechrono_vbo_start_and_finish_gates() -> None:
         "vbo/session_20230326_141947_test.vbo",  # gates, one row
         "bosch_windarab_txt/sim_data.txt",  # no GPS, no lap channel
         "racechrono_csv/Short_RaceChrono_Offical_App_Data.csv",  # a 20 s road drive
+        "mf4/ASAP2_Demo_V171.mf4",  # ECU signals, no GPS
+        "mf4/canedge_11111111_00000012_00000001.MF4",  # GPS at 1 Hz, parked
     ],
 )
 def test_files_without_laps_are_lap_zero(name: str) -> None:
@@ -203,3 +211,10 @@ def test_files_without_laps_are_lap_zero(name: str) -> None:
     assert a.split.source == "none"
     assert len(a.laps) == 1 and a.laps[0].samples == recording(name).sample_count
     assert a.laps[0].kind == "partial" and not a.laps[0].proposed_valid
+
+
+def test_parked_gps_logger_travels_almost_nothing() -> None:
+    # CANedge + CANmod.gps, parked for ~2 minutes at 1 Hz: GPS wander is not distance
+    a = analyse_laps(recording("mf4/canedge_11111111_00000012_00000001.MF4"))
+    assert a.split.travel.source == "gps"
+    assert a.laps[0].distance_m is not None and a.laps[0].distance_m < 10.0
