@@ -52,9 +52,12 @@ def test_json_document_for_several_real_files() -> None:
     a, h, r = files
     assert a["format"] == "aim" and a["lap_source"] == "beacon" and len(a["laps"]) == 16
     assert a["laps"][1]["lap_time_s"] == pytest.approx(71.928, abs=0.05)
-    assert a["started_at"] == "2022-06-19T15:42:00"  # local, no zone in the file
+    # AiM gives local wall-clock time with no zone: not UTC, so started_at is null
+    assert a["started_at"] is None and a["started_at_local"] == "2022-06-19T15:42:00"
     assert h["format"] == "vbo" and h["lap_source"] == "gate"
-    assert h["started_at"].endswith("Z") and h["sample_rate_hz"] == pytest.approx(25.0)
+    # HD2: the first sample is 19:52:20.880 UTC on the file's date (FORMATS.md 2.2)
+    assert h["started_at"] == "2025-08-01T19:52:20.880000Z" and h["started_at_local"] is None
+    assert h["sample_rate_hz"] == pytest.approx(25.0)
     assert h["laps"][1]["start_s"] == pytest.approx(171.6, abs=0.05)
     assert {"name": "speed", "source_name": "velocity", "unit": "km/h", "standard": True} in h["channels"]
     assert r["lap_source"] == "counter" and [lap["lap_number"] for lap in r["laps"]] == [8, 9, 10]

@@ -34,12 +34,17 @@ def register(subparsers: Any) -> None:
 
 
 def iso_utc(value: datetime | None) -> str | None:
-    """ISO 8601 in UTC (``...Z``) for an aware time; a naive (local, zone unknown) time as is."""
-    if value is None:
+    """ISO 8601 in UTC (``...Z``) for an aware time; None for None or a naive time."""
+    if value is None or value.tzinfo is None:
         return None
-    if value.tzinfo is None:
-        return value.isoformat()
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def iso_local(value: datetime | None) -> str | None:
+    """A naive (local wall-clock, zone unknown) time as ISO 8601 without offset, else None."""
+    if value is None or value.tzinfo is not None:
+        return None
+    return value.isoformat()
 
 
 def _finite(x: float | None) -> float | None:
@@ -55,7 +60,7 @@ def file_json(imported: ImportedFile) -> dict[str, Any]:
         "format": rec.format,
         "logger": rec.logger,
         "started_at": iso_utc(rec.started_at),
-        "started_at_is_utc": rec.started_at is not None and rec.started_at.tzinfo is not None,
+        "started_at_local": iso_local(rec.started_at),
         "track": draft.track,
         "sample_count": rec.sample_count,
         "sample_rate_hz": _finite(rec.sample_rate_hz),
@@ -75,8 +80,9 @@ def _text(imported: ImportedFile) -> str:
     rec, draft = imported.recording, imported.draft
     lines = [f"{imported.path}"]
     started = iso_utc(rec.started_at) or "unknown"
-    if rec.started_at is not None and rec.started_at.tzinfo is None:
-        started += " (local time, zone unknown)"
+    local = iso_local(rec.started_at)
+    if local is not None:
+        started = f"{local} (local time, zone unknown)"
     rate = "unknown" if rec.sample_rate_hz is None else f"{rec.sample_rate_hz:g} Hz"
     lines.append(f"  format      {rec.format}    logger {rec.logger or 'unknown'}")
     lines.append(f"  started     {started}")
