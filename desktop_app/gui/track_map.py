@@ -110,6 +110,11 @@ class TrackMapWidget(QWidget):
         layout.addWidget(self._stack)
         # one line item per colour band, its segments drawn as pairs (connect="pairs")
         self._bands = [pg.PlotDataItem(connect="pairs") for _ in range(COLOUR_BANDS)]
+        self._band_pens = [
+            pg.mkPen(self._colour_map.map((b + 0.5) / COLOUR_BANDS, mode="qcolor"), width=3) for b in range(COLOUR_BANDS)
+        ]
+        for item, pen in zip(self._bands, self._band_pens):
+            item.setPen(pen)
         self._dots = pg.ScatterPlotItem(size=11)
         self._dots.setZValue(10)
         for item in (*self._bands, self._dots):
@@ -209,9 +214,8 @@ class TrackMapWidget(QWidget):
                 continue
             pairs = np.stack([seg, seg + 1], axis=1).ravel()
             item.setData(xs[pairs], ys[pairs])
-            if level is not None:
-                colour = self._colour_map.map((b + 0.5) / COLOUR_BANDS, mode="qcolor")
-                item.setPen(pg.mkPen(colour, width=3))
+        if level is not None:
+            self._bands[0].setPen(self._band_pens[0])  # band 0 may have been a plain lap colour
 
     def view_width_px(self) -> int:
         """The map area's width in pixels (0 before the widget is laid out)."""

@@ -93,3 +93,17 @@ def test_map_widget_alone_strides_a_long_trace(qtbot, aim: RealSession) -> None:
     widget.grab()
     assert lat.size > 19_000
     assert 0 < widget.points_shown() <= widget.view_width_px() <= 400
+
+
+def test_trace_without_a_colour_channel_is_drawn_in_the_lap_colour(qtbot, aim: RealSession) -> None:
+    widget = TrackMapWidget()
+    qtbot.addWidget(widget)
+    widget.resize(400, 400)
+    lap = aim.laps[12]
+    colour = widget.palette().highlight().color()
+    widget.set_tracks([MapTrack("Lap 12", colour, lap.channels["lat"], lap.channels["long"], lap.channels["distance"])])
+    widget.grab()
+    assert widget.colour_levels() is None
+    assert 0 < widget.points_shown() <= widget.view_width_px()
+    assert widget.set_cursor(10_000.0) == [None]  # past the lap's end: no dot
+    assert widget.set_cursor(500.0)[0] is not None
