@@ -16,7 +16,10 @@ from __future__ import annotations
 import math
 import os
 import tempfile
+import threading
+from collections import OrderedDict
 from contextlib import suppress
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal, cast, get_args
 
@@ -25,6 +28,7 @@ import platformdirs
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from storage.parquet_encoding import Encoding, choose_encoding, sample_window, writer_options
 from storage.parquet_schema import (
     FOOTER_KEY,
     LAP_COLUMN,
@@ -37,7 +41,14 @@ from storage.parquet_schema import (
     decode_footer,
     encode_footer,
 )
-from storage.types import STANDARD_CHANNELS, FloatArray, LapTelemetry, Progress, SessionTelemetry
+from storage.types import (
+    STANDARD_CHANNELS,
+    FloatArray,
+    LapTelemetry,
+    Progress,
+    SessionMetadata,
+    SessionTelemetry,
+)
 
 __all__ = [
     "LapIndexEntry",
@@ -133,6 +144,37 @@ def _lap_table(
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
+def _choose_encodings(
+    telemetry: SessionTelemetry,
+    rows: list[int],
+    footer: TelemetryFooter,
+    aux_names: dict[str, str],
+    compression: Compression,
+    level: int | None,
+) -> dict[str, Encoding]:
+    """Each float column's encoding, tried on a window of the session (parquet_encoding)."""
+    in_memory = {c: c for c in footer.standard_channels} | {col: name for name, col in aux_names.items()}
+    columns = [*STANDARD_CHANNELS, *footer.auxiliary_channels]
+    window = sample_window(rows)
+    if window is None:
+        return dict.fromkeys(columns, "PLAIN")
+    i, start, stop = window
+    lap = telemetry.laps[i]
+    out: dict[str, Encoding] = {}
+    for column in columns:
+        values = lap.channels.get(in_memory[column]) if column in in_memory else None
+        sample = _float_column(None if values is None else np.asarray(values)[start:stop], stop - start)
+        out[column] = choose_encoding(sample, compression, level)
+    return out
+
+
+def _copy(footer: TelemetryFooter) -> TelemetryFooter:
+    """A footer the caller may edit without touching the cached one."""
+    m = footer.metadata
+    metadata = SessionMetadata(m.imported_at, m.source_type, m.started_at, dict(m.extra))
+    return replace(footer, metadata=metadata, units=dict(footer.units), source_names=dict(footer.source_names))
+
+
 def _to_numpy(column: pa.ChunkedArray[Any]) -> FloatArray:
     arr = np.asarray(column.to_numpy(), dtype=np.float64)  # nulls come back as NaN
     # a column without nulls is a read-only view of Arrow's buffer; callers may edit theirs
@@ -159,15 +201,25 @@ def _fsync_dir(folder: Path) -> None:
             os.close(fd)
 
 
+_FOOTER_CACHE = 8  #: parsed footers kept per storage object
+
+
 class ParquetTelemetryStorage:
     """:class:`storage.types.TelemetryStorage` over ``<root>/telemetry/<session_id>.parquet``.
 
     ``root`` is the data directory. ``compression`` is any Parquet codec pyarrow has
-    (``snappy``, ``zstd``, ``gzip``, ``brotli``, ``lz4``, ``none``).
+    (``snappy``, ``zstd``, ``gzip``, ``brotli``, ``lz4``, ``none``). ``adaptive_encoding``
+    picks each column's encoding from a sample of its data (see :mod:`storage.parquet_encoding`);
+    off, every column is dictionary-encoded (pyarrow's default).
     """
 
     def __init__(
-        self, root: str | Path, compression: str = "snappy", compression_level: int | None = None
+        self,
+        root: str | Path,
+        compression: str = "snappy",
+        compression_level: int | None = None,
+        *,
+        adaptive_encoding: bool = True,
     ) -> None:
         codec = compression.lower()
         if codec not in COMPRESSIONS:
@@ -178,6 +230,13 @@ class ParquetTelemetryStorage:
         self.folder = self.root / "telemetry"
         self.compression = cast(Compression, codec)
         self.compression_level = compression_level
+        self.adaptive_encoding = adaptive_encoding
+        # Parsed footers of recently read files. A 24 h session's Parquet footer is a few MB
+        # (one entry per lap and column) and parsing it costs tens of ms, more than reading
+        # the lap itself; the key changes whenever the file does (os.replace: new inode).
+        self._footers: OrderedDict[Path, tuple[tuple[int, int, int], pq.FileMetaData, TelemetryFooter]]
+        self._footers = OrderedDict()
+        self._footers_lock = threading.Lock()
 
     def path_for(self, session_id: int) -> Path:
         return self.folder / f"{check_session_id(session_id)}.parquet"
@@ -222,12 +281,17 @@ class ParquetTelemetryStorage:
         aux_names: dict[str, str],
         progress: Progress | None,
     ) -> None:
+        encoding: dict[str, Any] = {}
+        if self.adaptive_encoding:
+            chosen = _choose_encodings(telemetry, rows, footer, aux_names, self.compression, self.compression_level)
+            encoding = writer_options(chosen, [LAP_COLUMN])
         writer = pq.ParquetWriter(
             tmp,
             schema,
             compression=self.compression,
             compression_level=self.compression_level,
             write_page_checksum=True,  # so a flipped byte is an error on read, not a wrong value
+            **encoding,
         )
         total = len(telemetry.laps)
         try:
@@ -250,16 +314,37 @@ class ParquetTelemetryStorage:
     def _open(self, session_id: int) -> tuple[pq.ParquetFile, TelemetryFooter] | None:
         path = self.path_for(session_id)
         try:
-            pf = pq.ParquetFile(path, page_checksum_verification=True)
+            st = os.stat(path)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise TelemetryFileError(path, f"cannot be read ({exc})") from exc
+        key = (st.st_ino, st.st_size, st.st_mtime_ns)
+        with self._footers_lock:
+            cached = self._footers.get(path)
+        if cached is not None and cached[0] != key:
+            cached = None
+        try:
+            pf = pq.ParquetFile(
+                path, metadata=None if cached is None else cached[1], page_checksum_verification=True
+            )
         except FileNotFoundError:
             return None
         except (pa.ArrowException, OSError) as exc:
             raise TelemetryFileError(path, f"not a readable Parquet file ({exc})") from exc
+        if cached is not None:
+            return pf, _copy(cached[2])
         try:
-            return pf, self._check_footer(path, pf, session_id)
+            footer = self._check_footer(path, pf, session_id)
         except BaseException:
             pf.close()
             raise
+        with self._footers_lock:
+            self._footers[path] = (key, pf.metadata, footer)
+            self._footers.move_to_end(path)
+            while len(self._footers) > _FOOTER_CACHE:
+                self._footers.popitem(last=False)
+        return pf, _copy(footer)
 
     def _check_footer(self, path: Path, pf: pq.ParquetFile, session_id: int) -> TelemetryFooter:
         meta = pf.metadata

@@ -37,10 +37,16 @@ def make_session(session_id: int = 7, lap_rows: list[int] | None = None, aux: li
         t = np.arange(n) * 0.04
         speed = 100 + 20 * np.sin(t)
         speed[::7] = np.nan  # gaps: null in the file
-        ch = {"time": t, "distance": np.cumsum(speed / 3.6 * 0.04), "speed": speed, "rpm": rng.uniform(3000, 9000, n)}
+        ch = {
+            "time": t,
+            "distance": np.cumsum(speed / 3.6 * 0.04),
+            "speed": speed,
+            "rpm": rng.uniform(3000, 9000, n),
+            "gear": np.repeat(rng.integers(1, 7, n // 50 + 1), 50)[:n].astype(np.float64),
+        }
         ch.update({name: rng.normal(size=n) for name in aux})
         laps.append(LapTelemetry(k, 100.0 * k, ch))
-    units = {"time": "s", "distance": "m", "speed": "km/h", "rpm": "rpm", **{a: "°C" for a in aux}}
+    units = {"time": "s", "distance": "m", "speed": "km/h", "rpm": "rpm", "gear": "", **{a: "°C" for a in aux}}
     sources = {"speed": "Velocity", "rpm": "Engine Speed", **{a: a for a in aux}}
     return SessionTelemetry(
         session_id=session_id,
@@ -134,6 +140,27 @@ def test_pandas_reads_it(written: tuple[ParquetTelemetryStorage, Path, SessionTe
     np.testing.assert_array_equal(lap4["oil pressure"].to_numpy(), telemetry.laps[4].channels["oil pressure"])
 
 
+def test_every_encoding_the_writer_picks_is_read_by_every_tool(
+    written: tuple[ParquetTelemetryStorage, Path, SessionTelemetry],
+) -> None:
+    """The writer picks PLAIN, BYTE_STREAM_SPLIT or dictionary per column (parquet_encoding):
+    the file must use all three here, and every tool must read each back exactly."""
+    _, path, telemetry = written
+    rg = pq.read_metadata(path).row_group(0)
+    encodings = {rg.column(i).path_in_schema: set(rg.column(i).encodings) for i in range(rg.num_columns)}
+    assert "RLE_DICTIONARY" in encodings["gear"]  # few distinct values
+    assert "BYTE_STREAM_SPLIT" in encodings["rpm"]  # uniform in a range: the high bytes repeat
+    assert encodings["oil pressure"] == {"PLAIN", "RLE"}  # normal noise: nothing to gain (RLE: nulls)
+    want = {c: np.concatenate([lap.channels[c] for lap in telemetry.laps]) for c in ("gear", "rpm", "oil pressure")}
+    duck = duckdb.connect().execute('SELECT gear, rpm, "oil pressure" FROM read_parquet(?)', [str(path)]).fetchnumpy()
+    polars = pl.read_parquet(path, columns=list(want))
+    pandas = pd.read_parquet(path, columns=list(want))
+    for c, values in want.items():
+        np.testing.assert_array_equal(np.asarray(duck[c], dtype=np.float64), values)
+        np.testing.assert_array_equal(polars[c].to_numpy(), values)
+        np.testing.assert_array_equal(pandas[c].to_numpy(), values)
+
+
 # --- footer and lap index ----------------------------------------------------------------------
 
 
@@ -154,9 +181,9 @@ def test_footer_and_lap_index(written: tuple[ParquetTelemetryStorage, Path, Sess
     assert doc["source_type"] == "merged"
     assert doc["imported_at"] == "2026-06-01T09:00:00+00:00"
     assert doc["started_at"] == "2026-06-01T08:00:00+00:00"
-    assert doc["channel_count"] == 4 + len(AUX)
+    assert doc["channel_count"] == 5 + len(AUX)
     assert doc["total_points"] == sum(LAP_ROWS)
-    assert doc["standard_channels"] == ["time", "distance", "speed", "rpm"]
+    assert doc["standard_channels"] == ["time", "distance", "speed", "rpm", "gear"]
     assert doc["auxiliary_channels"] == ["Öltemp °C", "新トラップ", "Speed_2", "oil pressure"]
     assert doc["units"]["Speed_2"] == "°C" and doc["source_names"]["Speed_2"] == "Speed"
     assert doc["extra"] == {"logger": "VBOX 3i + Bosch"}
@@ -166,7 +193,7 @@ def test_footer_and_lap_index(written: tuple[ParquetTelemetryStorage, Path, Sess
 
     footer = store.read_footer(7)
     assert footer is not None
-    assert footer.total_points == sum(LAP_ROWS) and footer.channel_count == 8
+    assert footer.total_points == sum(LAP_ROWS) and footer.channel_count == 9
     assert [(e.lap_number, e.row_group, e.rows) for e in footer.laps] == [(k, k, n) for k, n in enumerate(LAP_ROWS)]
     assert footer.metadata.source_type == "merged"
 
@@ -233,6 +260,47 @@ def test_read_lap_reads_only_that_lap(tmp_path: Path, counted: tuple[list[Counti
     assert whole is not None and groups == list(range(20))
     assert files[-1].bytes_read >= 0.9 * size  # the counter does see a whole read
     np.testing.assert_array_equal(whole.laps[13].channels["aux 3"], lap.channels["aux 3"])
+
+
+def test_a_second_read_lap_does_not_parse_the_footer_again(
+    tmp_path: Path, counted: tuple[list[CountingFile], list[Any]]
+) -> None:
+    files, _ = counted
+    store = ParquetTelemetryStorage(tmp_path)
+    store.write(make_session(lap_rows=[3000] * 60, aux=[f"aux {i}" for i in range(20)]))
+    assert store.read_lap(7, 30) is not None
+    first = files[-1].bytes_read
+    assert store.read_lap(7, 30) is not None
+    again = files[-1].bytes_read
+    footer = pq.read_metadata(store.path_for(7)).serialized_size
+    assert again <= first - footer  # the cached footer is not read again
+
+
+def test_cached_footers_follow_the_file(tmp_path: Path) -> None:
+    store = ParquetTelemetryStorage(tmp_path)
+    first = make_session(lap_rows=[50, 60])
+    store.write(first)
+    footer = store.read_footer(7)
+    assert footer is not None
+    footer.units["speed"] = "mph"  # editing a returned footer does not reach the cache
+    footer.metadata.extra["x"] = "y"
+    again = store.read_footer(7)
+    assert again is not None and again.units["speed"] == "km/h" and "x" not in again.metadata.extra
+
+    second = make_session(lap_rows=[50, 60])
+    for lap in second.laps:
+        lap.channels["rpm"] = lap.channels["rpm"] + 1.0  # same shape, same size, new values
+    store.write(second)
+    lap = store.read_lap(7, 1)
+    assert lap is not None
+    np.testing.assert_array_equal(lap.channels["rpm"], second.laps[1].channels["rpm"])
+
+    path = store.path_for(7)
+    path.write_bytes(path.read_bytes()[:-10])  # damaged after it was cached
+    with pytest.raises(TelemetryFileError, match="not a readable Parquet file"):
+        store.read_lap(7, 1)
+    path.unlink()
+    assert store.read_lap(7, 1) is None
 
 
 # --- atomic writes -------------------------------------------------------------------------------

@@ -1,0 +1,316 @@
+"""Parquet storage benchmark: size against the seed's JSON arrays, SNAPPY vs ZSTD, write and
+read throughput, and read_lap latency for a 20 min against a 24 h session.
+
+``python -m bench parquet [--quick] [--no-real]``. Synthetic sessions are shaped like real
+ones (smooth quantised signals, a GPS loop, slow channels with NaN between their samples);
+every real logger file the readers can read is benchmarked too, as one lap-0 session.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from storage.parquet import ParquetTelemetryStorage
+from storage.types import CANONICAL_UNITS, STANDARD_CHANNELS, FloatArray, LapTelemetry, SessionMetadata, SessionTelemetry
+
+LOGGERS = Path(os.environ.get("LAPTRACE_LOGGERS_DIR", Path(__file__).resolve().parents[1].parent / "shared" / "data" / "loggers"))
+LAP_SECONDS = 120.0  # synthetic laps: about two minutes
+
+
+# --- synthetic sessions ----------------------------------------------------------------------
+
+
+def _smooth(rng: np.random.Generator, n: int, width: int) -> FloatArray:
+    """Band-limited noise in [-1, 1]: a random walk smoothed by a moving average."""
+    walk = np.cumsum(rng.normal(size=n + width))
+    kernel = np.ones(width) / width
+    smooth = np.convolve(walk, kernel, mode="valid")[:n]
+    smooth -= smooth.mean()
+    peak = np.abs(smooth).max() or 1.0
+    return np.asarray(smooth / peak, dtype=np.float64)
+
+
+def _quantise(values: FloatArray, step: float) -> FloatArray:
+    # loggers store scaled integers: values sit on a grid, which is what makes them compress
+    return np.round(values / step) * step
+
+
+def synthetic_session(session_id: int, hours: float, rate_hz: float, channels: int, seed: int = 1) -> SessionTelemetry:
+    """A session of ``hours`` at ``rate_hz`` with ``channels`` channels (12 standard + aux)."""
+    rng = np.random.default_rng(seed)
+    n = int(hours * 3600 * rate_hz)
+    t = np.arange(n) / rate_hz
+    lap_rows = int(LAP_SECONDS * rate_hz)
+    phase = 2 * np.pi * (t % LAP_SECONDS) / LAP_SECONDS
+    speed = _quantise(150 + 70 * np.sin(3 * phase) + 10 * _smooth(rng, n, int(rate_hz * 2) + 1), 0.01)
+    gear = np.clip(np.round(speed / 45), 1, 6)
+    data: dict[str, FloatArray] = {
+        "lat": _quantise(50.33 + 0.004 * np.sin(phase) + 1e-6 * rng.normal(size=n), 1e-7),
+        "long": _quantise(6.94 + 0.006 * np.cos(phase) + 1e-6 * rng.normal(size=n), 1e-7),
+        "speed": speed,
+        "rpm": _quantise(speed * 60 / gear + 40 * rng.normal(size=n), 1.0),
+        "throttle": _quantise(np.clip(50 + 60 * np.cos(3 * phase), 0, 100), 0.1),
+        "brake": _quantise(np.clip(-40 * np.cos(3 * phase) - 10, 0, None), 0.01),
+        "gear": gear,
+        "steering": _quantise(90 * np.sin(5 * phase) + 3 * _smooth(rng, n, 11), 0.1),
+        "glat": _quantise(1.8 * np.sin(5 * phase) + 0.05 * rng.normal(size=n), 0.001),
+        "glong": _quantise(np.gradient(speed) * rate_hz / 35.3, 0.001),
+    }
+    aux: dict[str, FloatArray] = {}
+    for i in range(channels - len(STANDARD_CHANNELS)):
+        kind = i % 5
+        if kind == 3:  # a slow channel (1..10 Hz) on the fast time base: NaN between samples
+            values = np.full(n, np.nan)
+            every = max(1, int(rate_hz / rng.choice([1, 2, 5, 10])))
+            values[::every] = _quantise(80 + 20 * _smooth(rng, n, int(rate_hz * 30))[::every], 0.1)
+        elif kind == 4:  # a status or flag channel
+            values = np.repeat(rng.integers(0, 4, n // 500 + 1).astype(np.float64), 500)[:n]
+        else:  # a fast physical sensor with some noise, on a sensor-resolution grid
+            scale = 10.0 ** rng.integers(0, 3)
+            values = _quantise(scale * (_smooth(rng, n, 25) + 0.01 * rng.normal(size=n)), scale / 1000)
+        aux[f"aux_{i:03d} sensor"] = values
+
+    laps = []
+    for k, start in enumerate(range(0, n, lap_rows)):
+        sl = slice(start, min(start + lap_rows, n))
+        lap_t = t[sl] - t[start]
+        channels_k = {"time": lap_t, "distance": _quantise(np.cumsum(speed[sl] / 3.6 / rate_hz), 0.01)}
+        channels_k.update({c: v[sl] for c, v in data.items()})
+        channels_k.update({c: v[sl] for c, v in aux.items()})
+        laps.append(LapTelemetry(k, float(t[start]), channels_k))
+    units = {c: u for c, u in CANONICAL_UNITS.items() if u is not None}
+    units.update({c: "V" for c in aux})
+    return SessionTelemetry(
+        session_id=session_id,
+        laps=laps,
+        auxiliary_channels=list(aux),
+        units=units,
+        source_names={c: c for c in [*STANDARD_CHANNELS, *aux]},
+        metadata=SessionMetadata(datetime.now(timezone.utc), "vbo"),
+    )
+
+
+def real_sessions() -> Iterator[tuple[str, SessionTelemetry]]:
+    """Every real logger file the readers can read, as one lap-0 session; others are skipped."""
+    try:
+        from desktop_app.loggers import read_recording
+    except ImportError as exc:  # the readers are optional here
+        print(f"(real files skipped: {exc})", file=sys.stderr)
+        return
+    files = sorted(p for p in LOGGERS.rglob("*") if p.is_file() and p.suffix.lower() not in (".md", ".dbc"))
+    for i, path in enumerate(files, start=100):
+        try:
+            rec = read_recording(path)
+        except Exception as exc:  # noqa: BLE001 - a reader still being written must not stop the bench
+            print(f"(skipped {path.name}: {type(exc).__name__}: {exc})", file=sys.stderr)
+            continue
+        nan = np.full(rec.sample_count, np.nan)
+        channels = {"time": rec.time, "distance": nan}
+        channels.update({c.name: c.values for c in rec.channels.values()})
+        aux = [c.name for c in rec.channels.values() if not c.standard]
+        telemetry = SessionTelemetry(
+            session_id=i,
+            laps=[LapTelemetry(0, 0.0, channels)],
+            auxiliary_channels=aux,
+            units={c.name: c.unit for c in rec.channels.values()},
+            source_names={c.name: c.source_name for c in rec.channels.values()},
+            metadata=SessionMetadata(datetime.now(timezone.utc), rec.format, rec.started_at),
+        )
+        yield f"{path.parent.name}/{path.name}", telemetry
+
+
+# --- measuring -------------------------------------------------------------------------------
+
+
+def json_size(telemetry: SessionTelemetry) -> int:
+    """Bytes of the seed's storage: per lap, ``json.dumps`` of {channel: [values]} (NaN: null)."""
+    total = 0
+    for lap in telemetry.laps:
+        nans = sum(int(np.isnan(v).sum()) for v in lap.channels.values())
+        # json writes NaN as "NaN" (3 chars); valid JSON needs "null" (4)
+        total += len(json.dumps({c: v.tolist() for c, v in lap.channels.items()})) + nans
+    return total
+
+
+def data_bytes(telemetry: SessionTelemetry) -> int:
+    return sum(v.nbytes for lap in telemetry.laps for v in lap.channels.values())
+
+
+def best_of(repeat: int, fn: Callable[[], object]) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+@dataclass
+class Row:
+    name: str
+    rows: int
+    channels: int
+    json_mb: float
+    sizes: dict[str, float]  #: codec -> MB ("fixed": SNAPPY with every column dictionary-encoded)
+    write_s: dict[str, float]
+    read_s: dict[str, float]
+    data_mb: float
+
+
+def measure(name: str, telemetry: SessionTelemetry, folder: Path, repeat: int) -> Row:
+    sizes: dict[str, float] = {}
+    write_s: dict[str, float] = {}
+    read_s: dict[str, float] = {}
+    for codec in ("snappy", "zstd"):
+        store = ParquetTelemetryStorage(folder / codec, compression=codec)
+        write_s[codec] = best_of(repeat, lambda: store.write(telemetry))
+        sizes[codec] = store.path_for(telemetry.session_id).stat().st_size / 1e6
+        read_s[codec] = best_of(repeat, lambda: store.read(telemetry.session_id))
+        store.delete(telemetry.session_id)
+    fixed = ParquetTelemetryStorage(folder / "fixed", adaptive_encoding=False)
+    sizes["fixed"] = fixed.write(telemetry).stat().st_size / 1e6
+    fixed.delete(telemetry.session_id)
+    return Row(
+        name,
+        telemetry.total_points,
+        telemetry.channel_count,
+        json_size(telemetry) / 1e6,
+        sizes,
+        write_s,
+        read_s,
+        data_bytes(telemetry) / 1e6,
+    )
+
+
+def lap_latency(folder: Path, telemetry: SessionTelemetry, calls: int) -> tuple[float, float, float, float]:
+    """Median ms over laps spread through the session: read_lap on a fresh storage object
+    (footer parsed: "cold"), read_lap again (footer cached: "warm"), read_footer cold, and
+    the whole read."""
+    store = ParquetTelemetryStorage(folder)
+    store.write(telemetry)
+    numbers = [lap.lap_number for lap in telemetry.laps]
+    picks = [numbers[int(i * (len(numbers) - 1) / max(1, calls - 1))] for i in range(calls)]
+    cold, warm, footer = [], [], []
+    for k in picks:
+        fresh = ParquetTelemetryStorage(folder)
+        start = time.perf_counter()
+        lap = fresh.read_lap(telemetry.session_id, k)
+        cold.append((time.perf_counter() - start) * 1e3)
+        assert lap is not None and lap.lap_number == k
+        start = time.perf_counter()
+        fresh.read_lap(telemetry.session_id, k)
+        warm.append((time.perf_counter() - start) * 1e3)
+        start = time.perf_counter()
+        ParquetTelemetryStorage(folder).read_footer(telemetry.session_id)
+        footer.append((time.perf_counter() - start) * 1e3)
+    whole = best_of(1, lambda: store.read(telemetry.session_id)) * 1e3
+    return statistics.median(cold), statistics.median(warm), statistics.median(footer), whole
+
+
+# --- tables ----------------------------------------------------------------------------------
+
+
+def print_sizes(rows: list[Row]) -> None:
+    print("\nSize: the seed's JSON arrays against Parquet (ratio = Parquet / JSON; seed: <= 50 %, aim: <= 15 %)")
+    print("'fixed': SNAPPY with pyarrow's default encoding (all dictionary) instead of the per-column choice")
+    head = (
+        f"{'case':<46} {'rows x ch':>15} {'float64 MB':>10} {'JSON MB':>9} {'SNAPPY MB':>9} {'ratio':>6} "
+        f"{'ZSTD MB':>8} {'ratio':>6} {'fixed':>6}"
+    )
+    print(head)
+    print("-" * len(head))
+    for r in rows:
+        print(
+            f"{r.name[:46]:<46} {f'{r.rows} x {r.channels}':>15} {r.data_mb:>10.2f} {r.json_mb:>9.2f} "
+            f"{r.sizes['snappy']:>9.3f} {r.sizes['snappy'] / r.json_mb:>6.1%} "
+            f"{r.sizes['zstd']:>8.3f} {r.sizes['zstd'] / r.json_mb:>6.1%} {r.sizes['fixed'] / r.json_mb:>6.1%}"
+        )
+
+
+def print_speeds(rows: list[Row]) -> None:
+    print("\nThroughput (MB/s of float64 data in memory; rows/s), best of the repeats")
+    head = (
+        f"{'case':<46} {'codec':<6} {'write MB/s':>10} {'write rows/s':>13} {'read MB/s':>10} {'read rows/s':>12}"
+    )
+    print(head)
+    print("-" * len(head))
+    for r in rows:
+        for codec in ("snappy", "zstd"):
+            w, rd = r.write_s[codec], r.read_s[codec]
+            print(
+                f"{r.name[:46]:<46} {codec:<6} {r.data_mb / w:>10.0f} {r.rows / w:>13,.0f} "
+                f"{r.data_mb / rd:>10.0f} {r.rows / rd:>12,.0f}"
+            )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench parquet", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="smaller sessions, one repeat (~30 s)")
+    parser.add_argument("--no-real", action="store_true", help="skip the real logger files")
+    args = parser.parse_args(argv)
+    quick: bool = args.quick
+    repeat = 1 if quick else 3
+
+    cases: list[tuple[str, Callable[[], SessionTelemetry]]] = [
+        ("synthetic 20 min @ 25 Hz, 33 ch", lambda: synthetic_session(1, 1 / 3, 25, 33)),
+        (
+            "synthetic 10 min @ 100 Hz, 250 ch" if quick else "synthetic 1 h @ 100 Hz, 250 ch",
+            lambda: synthetic_session(2, 1 / 6 if quick else 1.0, 100, 250),
+        ),
+    ]
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory(prefix="laptrace-bench-") as tmp:
+        folder = Path(tmp)
+        # warm up (imports, pyarrow's thread pools, codecs) so the first case is not penalised
+        measure("warm-up", synthetic_session(9, 0.02, 25, 33), folder, 1)
+        for name, make in cases:
+            print(f"... {name}", file=sys.stderr, flush=True)
+            telemetry = make()
+            big = data_bytes(telemetry) > 200e6  # one repeat keeps a full run near 3 minutes
+            rows.append(measure(name, telemetry, folder, 1 if big else repeat))
+            del telemetry
+        if not args.no_real:
+            for name, telemetry in real_sessions():
+                rows.append(measure(f"real {name}", telemetry, folder, repeat))
+        print_sizes(rows)
+        print_speeds(rows)
+
+        day_hours = 4.0 if quick else 24.0
+        print(f"... read_lap latency: 20 min vs {day_hours:g} h", file=sys.stderr, flush=True)
+        print(f"\nread_lap latency (median ms over 9 laps spread through the session, SNAPPY; laps of {LAP_SECONDS:g} s)")
+        print("cold: a fresh storage object parses the footer first; warm: the footer is cached")
+        head = (
+            f"{'session':<28} {'laps':>5} {'rows':>9} {'file MB':>8} {'read_lap cold':>14} "
+            f"{'read_lap warm':>14} {'footer only':>12} {'whole read':>11}"
+        )
+        print(head)
+        print("-" * len(head))
+        for label, hours in (("20 min @ 25 Hz, 33 ch", 1 / 3), (f"{day_hours:g} h @ 25 Hz, 33 ch", day_hours)):
+            telemetry = synthetic_session(3, hours, 25, 33)
+            latency = folder / "latency"
+            cold, warm, footer, whole = lap_latency(latency, telemetry, 9)
+            store = ParquetTelemetryStorage(latency)
+            size = store.path_for(3).stat().st_size / 1e6
+            print(
+                f"{label:<28} {len(telemetry.laps):>5} {telemetry.total_points:>9} {size:>8.1f} {cold:>14.1f} "
+                f"{warm:>14.1f} {footer:>12.1f} {whole:>11.0f}"
+            )
+            store.delete(3)
+            del telemetry
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
