@@ -407,6 +407,17 @@ def test_failures_mid_write_are_clean(
         assert leftovers(store.folder) == []
 
 
+def test_write_streams_one_lap_at_a_time(tmp_path: Path) -> None:
+    """Arrow memory held between laps stays near one lap, whatever the session's length:
+    the session is never concatenated into one table."""
+    telemetry = make_session(lap_rows=[5000] * 30, aux=[f"aux {i}" for i in range(16)])
+    lap_bytes = sum(v.nbytes for v in telemetry.laps[0].channels.values())
+    held: list[int] = []
+    ParquetTelemetryStorage(tmp_path).write(telemetry, lambda done, total: held.append(pa.total_allocated_bytes()))
+    assert len(held) == 31
+    assert max(held) < 2 * lap_bytes, (max(held), lap_bytes)  # the whole session is 30 laps
+
+
 def test_folder_is_created(tmp_path: Path) -> None:
     store = ParquetTelemetryStorage(tmp_path / "a" / "b")
     assert store.write(make_session(lap_rows=[3])).is_file()
