@@ -131,7 +131,32 @@ def pyinstaller() -> Path:
         shutil.rmtree(cache, ignore_errors=True)
     if sys.platform == "darwin":
         return DIST / "Laptrace.app"
+    if sys.platform.startswith("linux"):
+        strip_libraries(DIST / "laptrace")
     return DIST / "laptrace"
+
+
+def strip_libraries(bundle: Path) -> None:
+    """Linux: drop the symbol tables of the bundled shared libraries (saves ~70 MiB).
+
+    PyInstaller's own ``strip`` option strips everything, which breaks numpy's OpenBLAS
+    ("ELF load command address/offset not page-aligned"): the libraries auditwheel vendored
+    into ``<package>.libs`` folders were rewritten by patchelf, so they are left alone.
+    """
+    tool = shutil.which("strip")
+    if tool is None:
+        log("strip not found: shared libraries left unstripped")
+        return
+    before = dir_size(bundle)
+    libraries = [
+        str(path)
+        for path in elf_files(bundle)
+        if ".so" in path.name
+        and not any(part.endswith(".libs") for part in path.relative_to(bundle).parts)
+    ]
+    for start in range(0, len(libraries), 64):
+        subprocess.run([tool, "--strip-unneeded", *libraries[start:start + 64]], check=False)
+    log(f"strip: {len(libraries)} libraries, {(before - dir_size(bundle)) / 2**20:.0f} MiB saved")
 
 
 def frozen_binary(bundle: Path) -> Path:
@@ -206,7 +231,7 @@ def build_deb(bundle: Path) -> Path:
         shutil.copy(png, target / "laptrace.png")
     scalable = share / "icons" / "hicolor" / "scalable" / "apps"
     scalable.mkdir(parents=True)
-    shutil.copy(ICONS_SRC / "laptrace.svg", scalable / "laptrace.svg")
+    shutil.copy(REPO / "resources" / "laptrace.svg", scalable / "laptrace.svg")
     doc = share / "doc" / "laptrace"
     doc.mkdir(parents=True)
     notice = (REPO / "data" / "samples" / "NOTICE.md").read_text(encoding="utf-8")
