@@ -37,6 +37,8 @@ class Boundary:
     closes: bool = True
     #: lap number of the segment that starts here (counters); None: numbered in order
     number: int | None = None
+    #: the recording resumes here after a pause (a new fragment): no lap runs across it
+    pause: bool = False
 
 
 def _far_enough(t_prev: float, t: float, time: FloatArray, dist: FloatArray) -> bool:

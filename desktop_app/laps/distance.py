@@ -50,6 +50,35 @@ def gps_fix_mask(recording: Recording) -> npt.NDArray[np.bool_] | None:
     return np.asarray(ok, np.bool_)
 
 
+#: channels (source names, lower case) numbering the stretches of a paused-and-resumed
+#: recording (RaceChrono): distance and laps are never joined across a change
+FRAGMENT_CHANNELS = ("fragment_id", "session fragment #")
+
+
+def fragments(recording: Recording) -> npt.NDArray[np.int64] | None:
+    """The fragment number of every row (carried over empty cells), or None without one."""
+    ch = next(
+        (c for c in recording.channels.values() if c.source_name.strip().lower() in FRAGMENT_CHANNELS), None
+    )
+    if ch is None:
+        return None
+    ok = np.isfinite(ch.values)
+    if not ok.any():
+        return None
+    # carry each value forward over empty cells (and the first value back to the start)
+    last = np.maximum.accumulate(np.where(ok, np.arange(ok.size), -1))
+    last[last < 0] = int(np.flatnonzero(ok)[0])
+    return np.asarray(ch.values[last], np.float64).astype(np.int64)
+
+
+def fragment_starts(recording: Recording) -> list[int]:
+    """Rows where a new fragment begins (recording resumed after a pause)."""
+    frag = fragments(recording)
+    if frag is None:
+        return []
+    return [int(r) for r in np.flatnonzero(frag[1:] != frag[:-1]) + 1]
+
+
 def _gps_distance(recording: Recording, fix: npt.NDArray[np.bool_]) -> FloatArray:
     lat = recording.standard("lat")
     lon = recording.standard("long")
@@ -66,6 +95,9 @@ def _gps_distance(recording: Recording, fix: npt.NDArray[np.bool_]) -> FloatArra
         with np.errstate(invalid="ignore"):
             standing = (sp[:-1] < STANDING_KMH) & (sp[1:] < STANDING_KMH)
         steps = np.where(standing, 0.0, steps)
+    frag = fragments(recording)
+    if frag is not None and steps.size:
+        steps = np.where(frag[rows][1:] != frag[rows][:-1], 0.0, steps)  # paused: not driven
     cum = np.concatenate(([0.0], np.cumsum(steps)))
     return np.asarray(np.interp(recording.time, recording.time[rows], cum), np.float64)
 
@@ -95,7 +127,11 @@ def travel(recording: Recording) -> Travel:
         if int(ok.sum()) >= 2:
             t = recording.time[ok]
             v = speed.values[ok] / 3.6
-            cum = np.concatenate(([0.0], np.cumsum(0.5 * (v[1:] + v[:-1]) * np.diff(t))))
+            steps = 0.5 * (v[1:] + v[:-1]) * np.diff(t)
+            frag = fragments(recording)
+            if frag is not None:
+                steps = np.where(frag[ok][1:] != frag[ok][:-1], 0.0, steps)
+            cum = np.concatenate(([0.0], np.cumsum(steps)))
             d = np.asarray(np.interp(recording.time, t, cum), np.float64)
             return Travel(d, "speed", speed.source_name)
     return Travel(np.full(n, np.nan), "none", "")

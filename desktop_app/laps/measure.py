@@ -59,6 +59,8 @@ def _kind(split: LapSplit, k: int, standing: float, last_speed: float | None) ->
         return "pit" if standing >= PIT_STOP_S else "flying"
     if k == 0:
         return "partial" if split.starts_mid_lap else "out"
+    if seg.after_pause:
+        return "out"  # the recording resumed: the car sets off again
     if last and last_speed is not None and last_speed >= IN_LAP_END_KMH:
         return "partial"  # the data stops while the car is at speed: cut, not driven in
     return "in"

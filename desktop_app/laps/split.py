@@ -30,7 +30,7 @@ from .boundaries import (
     from_gates,
     single_line,
 )
-from .distance import Travel, gps_fix_mask, travel
+from .distance import Travel, fragment_starts, gps_fix_mask, travel
 from .gates import crossings
 
 NO_LAPS = "no laps found: the whole recording is lap 0"
@@ -49,6 +49,9 @@ class Segment:
     opened: bool
     closed: bool
     sectors: list[float] = field(default_factory=list)
+    #: the segment starts where the recording resumed after a pause / ends where it paused
+    after_pause: bool = False
+    before_pause: bool = False
 
     @property
     def timed(self) -> bool:
@@ -82,7 +85,9 @@ def _merge_same_row(bounds: list[Boundary], rows: npt.NDArray[np.intp], n: int) 
             continue
         if kept and r <= kept[-1][1]:
             prev, prow = kept[-1]
-            kept[-1] = (Boundary(prev.time, b.opens, prev.closes or b.closes, prev.number), prow)
+            pause = prev.pause or b.pause
+            merged = Boundary(prev.time, b.opens and not pause, prev.closes or b.closes, prev.number, pause)
+            kept[-1] = (merged, prow)
             continue
         kept.append((b, r))
     return kept
@@ -112,6 +117,8 @@ def segments_from(
                 end=kept[k][0].time if k < len(kept) else float(time[-1]),
                 opened=k > 0 and kept[k - 1][0].opens,
                 closed=k < len(kept) and kept[k][0].closes,
+                after_pause=k > 0 and kept[k - 1][0].pause,
+                before_pause=k < len(kept) and kept[k][0].pause,
             )
         )
     return segs
@@ -181,6 +188,11 @@ def split_laps(recording: Recording) -> LapSplit:
                     f"laps from an automatic start/finish line at {line.lat:.6f}, {line.lon:.6f}"
                 )
 
+    pauses = fragment_starts(recording) if source != "none" else []
+    if pauses:
+        # a lap never runs across a pause: the laps either side end and start there, untimed
+        bounds = bounds + [Boundary(float(time[r]), False, False, None, True) for r in pauses]
+        notes.append(f"recording paused {len(pauses)} time(s): no lap is timed across a pause")
     segs = segments_from(time, bounds, first_number) if n else []
     if source != "none" and len(segs) <= 1:
         source = "none"  # every boundary fell outside the data

@@ -27,6 +27,9 @@ def recordings(draw: st.DrawFn) -> Recording:
         "lap": Channel("lap", "lap", "", False, np.array(counter, np.float64)),
         "value": Channel("value", "value", "", False, value),
     }
+    if draw(st.booleans()):  # a paused-and-resumed recording (RaceChrono fragments)
+        frag = np.sort(np.array(draw(st.lists(st.sampled_from([0.0, 1.0, 2.0]), min_size=n, max_size=n))))
+        chans["fragment_id"] = Channel("fragment_id", "fragment_id", "", False, frag)
     rec = Recording(Path("x.csv"), "motec", t, chans, beacons=beacons)
     rec.lap_counter = draw(st.sampled_from([None, "lap"]))
     return rec

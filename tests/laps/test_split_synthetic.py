@@ -288,3 +288,38 @@ def test_pit_stop_inside_a_timed_lap() -> None:
     lap2 = a.laps[2]
     assert lap2.kind == "pit" and not lap2.proposed_valid and "stopped for 10 s" in lap2.reason
     assert lap2.min_speed_kmh == 0.0
+
+
+def test_no_lap_and_no_distance_across_a_paused_recording() -> None:
+    # RaceChrono: recording paused at 70 s and resumed 10 minutes later somewhere else on
+    # the track (fragment 0 -> 1); FORMATS.md 3.1: never join laps or distance across it
+    c = Circle(laps=5.5, start_angle=-0.5)
+    rec = c.recording(gates=[c.gate_along()])
+    after = rec.time >= 70.0
+    frag = np.where(after, 1.0, 0.0)
+    rec.channels["fragment_id"] = Channel("fragment_id", "fragment_id", "", False, frag)
+    rec.time = np.where(after, rec.time + 600.0, rec.time)
+    # and the car was moved: the resumed data starts 1 rad further round
+    ang = c.start_angle + c.speed_ms * (rec.time - np.where(after, 600.0 - 1.0 * c.radius / c.speed_ms, 0.0)) / c.radius
+    from synthtrack import local_to_latlon
+
+    lat, lon = local_to_latlon(c.radius * np.cos(ang), c.radius * np.sin(ang))
+    rec.channels["lat"].values[:] = lat
+    rec.channels["long"].values[:] = lon
+    a = analyse_laps(rec)
+    assert a.split.source == "gate"
+    assert any("paused" in n for n in a.split.notes)
+    resumed = int(np.flatnonzero(after)[0])
+    seg_at = [s for s in a.split.segments if s.first_row == resumed]
+    assert len(seg_at) == 1 and seg_at[0].after_pause
+    for lap, seg in zip(a.laps, a.split.segments):
+        assert not (seg.first_row < resumed < seg.end_row)  # nothing straddles the pause
+        if lap.complete:
+            assert lap.lap_time_s == pytest.approx(c.lap_time, abs=1e-3)
+            assert lap.distance_m == pytest.approx(2 * math.pi * c.radius, rel=1e-4)
+    k = a.split.segments.index(seg_at[0])
+    assert a.laps[k].kind == "out" and a.laps[k - 1].kind == "in"
+    # the distance is what was driven: no 1-rad chord across the pause
+    driven = c.speed_ms * (rec.time[-1] - 600.0 - 0.1)
+    total = sum(lap.distance_m for lap in a.laps if lap.distance_m is not None)
+    assert total == pytest.approx(driven, rel=1e-3)
