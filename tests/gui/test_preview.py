@@ -6,8 +6,11 @@ import dataclasses
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PySide6.QtCore import QPointF, Qt
 
+from desktop_app.gui.decimate import minmax
 from desktop_app.gui.delta import delta_time
 from desktop_app.gui.preview import DELTA_KEY, PreviewWidget
 from reallaps import RealSession, aim_session, motec_session
@@ -205,3 +208,23 @@ def test_empty_and_malformed_laps(preview: PreviewWidget, aim: RealSession) -> N
     with pytest.raises(ValueError, match="lap 2 has no 'distance' channel"):
         preview.show_laps([no_distance], None, aim.units)
 
+
+
+@given(
+    n=st.integers(min_value=0, max_value=5000),
+    pixels=st.integers(min_value=2, max_value=1500),
+    seed=st.integers(min_value=0, max_value=2**16),
+)
+@settings(max_examples=60, deadline=None)
+def test_minmax_decimation_is_bounded_and_keeps_real_extremes(n: int, pixels: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    x = np.cumsum(rng.uniform(0.0, 2.0, n))  # non-decreasing, with standstills
+    y = np.round(rng.normal(0.0, 10.0, n), 1)  # ties on purpose
+    xs, ys = minmax(x, y, -np.inf, np.inf, pixels)
+    assert len(xs) <= pixels
+    assert np.all(np.diff(xs) >= 0)
+    if n:
+        assert ys.max() == y.max() and ys.min() == y.min()
+        # every point is a real sample (x, y) pair
+        pairs = set(zip(x.tolist(), y.tolist()))
+        assert all(p in pairs for p in zip(xs.tolist(), ys.tolist()))
