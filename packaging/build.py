@@ -41,8 +41,6 @@ DEB_DEPENDS = (
     "libxcb-icccm4",
     "libxcb-keysyms1",
     "libxcb-cursor0",
-    "libxcb-shape0",
-    "libxcb-xinerama0",
     "libxkbcommon-x11-0",
     "libegl1",
     "libgl1",

@@ -39,8 +39,9 @@ def test_bundled_sample_is_the_documented_real_file() -> None:
     assert (sample.parent / "LICENSE-Apache-2.0.txt").is_file()
 
 
-def test_self_test_passes_on_the_source_tree(tmp_path: Path) -> None:
-    result = _run_cli("--self-test", tmp_path=tmp_path)
+@pytest.mark.parametrize("command", [["selftest"], ["--self-test"]], ids=["selftest", "--self-test"])
+def test_self_test_passes_on_the_source_tree(command: list[str], tmp_path: Path) -> None:
+    result = _run_cli(*command, tmp_path=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
     for step in STEPS:
@@ -63,6 +64,15 @@ def test_unreadable_sample_fails_the_import_step(tmp_path: Path) -> None:
     assert "FAIL  import" in report and "garbage.vbo" in report
     assert "self-test FAILED at 'import'" in report
     assert "ok    save" not in report  # nothing after a failed step runs
+
+
+def test_failing_step_makes_the_command_exit_non_zero(tmp_path: Path) -> None:
+    garbage = tmp_path / "garbage.csv"
+    garbage.write_text("Format,Something else\n1,2,3\n", encoding="utf-8")
+    result = _run_cli("selftest", "--no-window", "--sample", str(garbage), tmp_path=tmp_path)
+    assert result.returncode == exitcodes.BAD_INPUT, result.stdout + result.stderr
+    assert "self-test FAILED at 'import'" in result.stdout
+    assert "garbage.csv" in result.stdout
 
 
 def test_missing_sample_is_named(tmp_path: Path) -> None:
