@@ -13,22 +13,20 @@ directory (the app's settings are not visible from here; pass ``root=`` to overr
 
 from __future__ import annotations
 
-import math
 import os
 import tempfile
 import threading
 from collections import OrderedDict
 from contextlib import suppress
-from dataclasses import replace
 from pathlib import Path
-from typing import Any, Literal, cast, get_args
+from typing import Any, cast
 
-import numpy as np
 import platformdirs
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from storage.parquet_encoding import Encoding, choose_encoding, sample_window, writer_options
+from storage.parquet_convert import choose_encodings, copy_footer, lap_sizes, lap_table, to_numpy
+from storage.parquet_encoding import COMPRESSIONS, Compression, writer_options
 from storage.parquet_schema import (
     FOOTER_KEY,
     LAP_COLUMN,
@@ -36,27 +34,19 @@ from storage.parquet_schema import (
     TelemetryFooter,
     arrow_schema,
     build_footer,
-    check_lap_number,
     column_names,
     decode_footer,
     encode_footer,
 )
-from storage.types import (
-    STANDARD_CHANNELS,
-    FloatArray,
-    LapTelemetry,
-    Progress,
-    SessionMetadata,
-    SessionTelemetry,
-)
+from storage.types import LapTelemetry, Progress, SessionTelemetry
 
 __all__ = [
+    "COMPRESSIONS",
     "LapIndexEntry",
     "ParquetTelemetryStorage",
     "TelemetryFileError",
-    "COMPRESSIONS",
-    "check_session_id",
     "TelemetryFooter",
+    "check_session_id",
     "column_names",
     "default_root",
     "delete_telemetry",
@@ -66,10 +56,6 @@ __all__ = [
     "telemetry_exists",
     "write_session_telemetry",
 ]
-
-
-Compression = Literal["snappy", "zstd", "gzip", "brotli", "lz4", "none"]
-COMPRESSIONS: tuple[str, ...] = get_args(Compression)
 
 
 class TelemetryFileError(Exception):
@@ -87,98 +73,6 @@ def check_session_id(session_id: object) -> int:
     if isinstance(session_id, bool) or not isinstance(session_id, int) or session_id <= 0:
         raise ValueError(f"session id must be a positive integer, not {session_id!r}")
     return session_id
-
-
-def _lap_rows(telemetry: SessionTelemetry, aux_names: dict[str, str]) -> list[int]:
-    """Check every lap before anything touches the disk; return each lap's sample count."""
-    seen: set[int] = set()
-    rows: list[int] = []
-    for i, lap in enumerate(telemetry.laps):
-        where = f"lap #{i + 1}"
-        number = check_lap_number(lap.lap_number, where)
-        where = f"lap {number}"
-        if number in seen:
-            raise ValueError(f"{where} appears twice in the session")
-        seen.add(number)
-        try:
-            offset = float(lap.start_offset)
-        except (TypeError, ValueError):
-            raise ValueError(f"{where}: start offset {lap.start_offset!r} is not a number") from None
-        if not math.isfinite(offset):
-            raise ValueError(f"{where}: start offset {offset} is not finite")
-        for required in ("time", "distance"):
-            if required not in lap.channels:
-                raise ValueError(f"{where} has no {required!r} channel")
-        time = np.asarray(lap.channels["time"])
-        if time.ndim != 1:
-            raise ValueError(f"{where}: channel 'time' has shape {time.shape}, expected one dimension")
-        n = time.shape[0]
-        for name, values in lap.channels.items():
-            if name not in aux_names and name not in STANDARD_CHANNELS:
-                raise ValueError(
-                    f"{where}: channel {name!r} is neither standard nor listed in auxiliary_channels"
-                )
-            arr = np.asarray(values)
-            if arr.ndim != 1 or arr.shape[0] != n:
-                raise ValueError(f"{where}: channel {name!r} has shape {arr.shape}, expected ({n},) like 'time'")
-            if arr.dtype.kind not in "fiub":
-                raise ValueError(f"{where}: channel {name!r} holds {arr.dtype}, not numbers")
-        rows.append(n)
-    return rows
-
-
-def _float_column(values: FloatArray | None, rows: int) -> pa.Array[Any]:
-    if values is None:
-        return pa.nulls(rows, pa.float64())
-    # from_pandas=True: NaN becomes null, which every Parquet reader understands as "no sample"
-    return pa.array(np.asarray(values, dtype=np.float64), type=pa.float64(), from_pandas=True)
-
-
-def _lap_table(
-    lap: LapTelemetry, rows: int, schema: pa.Schema, footer: TelemetryFooter, aux_names: dict[str, str]
-) -> pa.Table:
-    arrays: list[pa.Array[Any]] = [pa.array(np.full(rows, lap.lap_number, dtype=np.int32))]
-    standard = set(footer.standard_channels)
-    arrays += [_float_column(lap.channels.get(c) if c in standard else None, rows) for c in STANDARD_CHANNELS]
-    arrays += [_float_column(lap.channels.get(name), rows) for name in aux_names]
-    return pa.Table.from_arrays(arrays, schema=schema)
-
-
-def _choose_encodings(
-    telemetry: SessionTelemetry,
-    rows: list[int],
-    footer: TelemetryFooter,
-    aux_names: dict[str, str],
-    compression: Compression,
-    level: int | None,
-) -> dict[str, Encoding]:
-    """Each float column's encoding, tried on a window of the session (parquet_encoding)."""
-    in_memory = {c: c for c in footer.standard_channels} | {col: name for name, col in aux_names.items()}
-    columns = [*STANDARD_CHANNELS, *footer.auxiliary_channels]
-    window = sample_window(rows)
-    if window is None:
-        return dict.fromkeys(columns, "PLAIN")
-    i, start, stop = window
-    lap = telemetry.laps[i]
-    out: dict[str, Encoding] = {}
-    for column in columns:
-        values = lap.channels.get(in_memory[column]) if column in in_memory else None
-        sample = _float_column(None if values is None else np.asarray(values)[start:stop], stop - start)
-        out[column] = choose_encoding(sample, compression, level)
-    return out
-
-
-def _copy(footer: TelemetryFooter) -> TelemetryFooter:
-    """A footer the caller may edit without touching the cached one."""
-    m = footer.metadata
-    metadata = SessionMetadata(m.imported_at, m.source_type, m.started_at, dict(m.extra))
-    return replace(footer, metadata=metadata, units=dict(footer.units), source_names=dict(footer.source_names))
-
-
-def _to_numpy(column: pa.ChunkedArray[Any]) -> FloatArray:
-    arr = np.asarray(column.to_numpy(), dtype=np.float64)  # nulls come back as NaN
-    # a column without nulls is a read-only view of Arrow's buffer; callers may edit theirs
-    return arr if arr.flags.writeable else arr.copy()
 
 
 def _fsync_file(path: Path) -> None:
@@ -252,7 +146,7 @@ class ParquetTelemetryStorage:
         """
         final = self.path_for(telemetry.session_id)
         aux_names = column_names(telemetry)
-        rows = _lap_rows(telemetry, aux_names)
+        rows = lap_sizes(telemetry, aux_names)
         footer, _ = build_footer(telemetry, rows)
         schema = arrow_schema(footer)
 
@@ -283,7 +177,7 @@ class ParquetTelemetryStorage:
     ) -> None:
         encoding: dict[str, Any] = {}
         if self.adaptive_encoding:
-            chosen = _choose_encodings(telemetry, rows, footer, aux_names, self.compression, self.compression_level)
+            chosen = choose_encodings(telemetry, rows, footer, aux_names, self.compression, self.compression_level)
             encoding = writer_options(chosen, [LAP_COLUMN])
         writer = pq.ParquetWriter(
             tmp,
@@ -299,7 +193,7 @@ class ParquetTelemetryStorage:
                 progress(0, total)
             for done, (lap, n) in enumerate(zip(telemetry.laps, rows, strict=True), start=1):
                 # one lap -> one table -> one row group; the session is never concatenated
-                writer.write_table(_lap_table(lap, n, schema, footer, aux_names), row_group_size=max(n, 1))
+                writer.write_table(lap_table(lap, n, schema, footer, aux_names), row_group_size=max(n, 1))
                 if progress is not None:
                     progress(done, total)
             writer.add_key_value_metadata({FOOTER_KEY.decode(): encode_footer(footer).decode()})
@@ -333,7 +227,7 @@ class ParquetTelemetryStorage:
         except (pa.ArrowException, OSError) as exc:
             raise TelemetryFileError(path, f"not a readable Parquet file ({exc})") from exc
         if cached is not None:
-            return pf, _copy(cached[2])
+            return pf, copy_footer(cached[2])
         try:
             footer = self._check_footer(path, pf, session_id)
         except BaseException:
@@ -344,7 +238,7 @@ class ParquetTelemetryStorage:
             self._footers.move_to_end(path)
             while len(self._footers) > _FOOTER_CACHE:
                 self._footers.popitem(last=False)
-        return pf, _copy(footer)
+        return pf, copy_footer(footer)
 
     def _check_footer(self, path: Path, pf: pq.ParquetFile, session_id: int) -> TelemetryFooter:
         meta = pf.metadata
@@ -384,7 +278,7 @@ class ParquetTelemetryStorage:
             ) from exc
         if table.num_rows != entry.rows:
             raise TelemetryFileError(path, f"lap {entry.lap_number}: read {table.num_rows} rows, expected {entry.rows}")
-        channels = {name: _to_numpy(table.column(name)) for name in footer.channels}
+        channels = {name: to_numpy(table.column(name)) for name in footer.channels}
         return LapTelemetry(entry.lap_number, entry.start_offset, channels)
 
     def read_footer(self, session_id: int) -> TelemetryFooter | None:

@@ -18,10 +18,14 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+#: the codecs a file may use (pyarrow's names)
+Compression = Literal["snappy", "zstd", "gzip", "brotli", "lz4", "none"]
+COMPRESSIONS: tuple[str, ...] = get_args(Compression)
 
 Encoding = Literal["RLE_DICTIONARY", "PLAIN", "BYTE_STREAM_SPLIT"]
 #: in this order of preference when sizes tie: PLAIN is the cheapest to read
@@ -49,7 +53,7 @@ def sample_window(lap_rows: Sequence[int]) -> tuple[int, int, int] | None:
     return longest, start, start + length
 
 
-def _encoded_size(sample: pa.Array[Any], encoding: Encoding, compression: Any, level: int | None) -> int:
+def _encoded_size(sample: pa.Array[Any], encoding: Encoding, compression: Compression, level: int | None) -> int:
     buf = io.BytesIO()
     options: dict[str, Any] = {
         "compression": compression,
@@ -66,7 +70,7 @@ def _encoded_size(sample: pa.Array[Any], encoding: Encoding, compression: Any, l
     return buf.tell()
 
 
-def choose_encoding(sample: pa.Array[Any], compression: Any, level: int | None) -> Encoding:
+def choose_encoding(sample: pa.Array[Any], compression: Compression, level: int | None) -> Encoding:
     """The candidate that stores ``sample`` (float64) smallest with this codec."""
     if sample.null_count == len(sample):
         return "PLAIN"  # all null: only the validity levels are written, whatever the encoding
