@@ -52,10 +52,17 @@ class MapTrack:
 
 @dataclass
 class _Projected:
+    """A lap's GPS samples; positions are projected on demand (only what is drawn)."""
+
     track: MapTrack
-    x: FloatArray  #: metres east, GPS samples only
-    y: FloatArray  #: metres north
+    index: npt.NDArray[np.intp]  #: the samples with a position
     axis_x: FloatArray  #: the x-axis value of those samples
+    origin: tuple[float, float]
+
+    def metres(self, which: npt.NDArray[np.intp]) -> tuple[FloatArray, FloatArray]:
+        """Map position (metres east, north) of GPS samples ``which`` (indices into index)."""
+        samples = self.index[which]
+        return project(self.track.lat[samples], self.track.long[samples], *self.origin)
 
 
 def has_gps(lat: FloatArray | None, long: FloatArray | None) -> bool:
@@ -143,13 +150,12 @@ class TrackMapWidget(QWidget):
         self.clear()
         origin: tuple[float, float] | None = None
         for track in tracks:
-            fix = _fix(track.lat, track.long)
-            if not fix.any():
+            fix = np.flatnonzero(_fix(track.lat, track.long))
+            if fix.size == 0:
                 continue
             if origin is None:
                 origin = (float(np.mean(track.lat[fix])), float(np.mean(track.long[fix])))
-            x, y = project(track.lat[fix], track.long[fix], *origin)
-            self._tracks.append(_Projected(track, x, y, track.axis_x[fix]))
+            self._tracks.append(_Projected(track, fix, track.axis_x[fix], origin))
         if tracks and not self._tracks:
             self._stack.setCurrentWidget(self._message)
             return
@@ -180,16 +186,16 @@ class TrackMapWidget(QWidget):
         main = self._tracks[0]
         width = self._drawn_width = self._view_width()
         # two points per segment: stride to half the width to stay under a point per pixel
-        step = stride(main.x.size, max(width // 2, 1))
-        xs, ys = main.x[::step], main.y[::step]
+        step = stride(main.index.size, max(width // 2, 1))
+        drawn = np.arange(0, main.index.size, step)
+        xs, ys = main.metres(drawn)
         value = main.track.value
         if value is None:
             self._set_trace(xs, ys, None)
             self._bands[0].setPen(pg.mkPen(main.track.colour, width=3))
             self._bar.setVisible(False)
             return
-        fix = np.flatnonzero(_fix(main.track.lat, main.track.long))[::step]
-        shown = _nearest_values(value, fix)
+        shown = _nearest_values(value, main.index[drawn])
         finite = np.isfinite(shown)
         lo, hi = (float(np.min(shown[finite])), float(np.max(shown[finite]))) if finite.any() else (0.0, 1.0)
         if not hi > lo:
@@ -259,9 +265,10 @@ class TrackMapWidget(QWidget):
             i = int(np.clip(np.searchsorted(proj.axis_x, x), 0, proj.axis_x.size - 1))
             if i > 0 and abs(proj.axis_x[i - 1] - x) <= abs(proj.axis_x[i] - x):
                 i -= 1
-            positions.append((float(proj.x[i]), float(proj.y[i])))
-            xs.append(proj.x[i])
-            ys.append(proj.y[i])
+            px, py = proj.metres(np.array([i]))
+            positions.append((float(px[0]), float(py[0])))
+            xs.append(px[0])
+            ys.append(py[0])
             brushes.append(pg.mkBrush(proj.track.colour))
         self._dots.setData(xs, ys, brush=brushes, pen=pg.mkPen(self.palette().color(QPalette.ColorRole.Text), width=1.5))
         self._cursor_positions = positions
