@@ -49,6 +49,8 @@ class Circle:
     radius: float = 200.0
     start_angle: float = -1.0
     noise_m: float = 0.0
+    #: sample-to-sample jitter (m) on top, as at high rates
+    jitter_m: float = 0.0
     seed: int = 1
     #: (start, end) seconds with no GPS fix (NaN positions)
     dropouts: list[tuple[float, float]] = field(default_factory=list)
@@ -104,6 +106,10 @@ class Circle:
             rng = np.random.default_rng(self.seed)
             east = east + _wander(rng, n, self.noise_m, 1.0 / self.rate_hz)
             north = north + _wander(rng, n, self.noise_m, 1.0 / self.rate_hz)
+        if self.jitter_m:
+            rng = np.random.default_rng(self.seed + 1)
+            east = east + rng.normal(0.0, self.jitter_m, n)
+            north = north + rng.normal(0.0, self.jitter_m, n)
         lat, lon = local_to_latlon(east, north)
         for a, b in self.dropouts:
             gone = (t >= a) & (t < b)

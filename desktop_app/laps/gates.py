@@ -31,6 +31,8 @@ CAPTURE_RADIUS_M = 25.0
 MAX_STEP_M = 250.0
 #: the travel direction must be within ~60 degrees of the line's normal
 MIN_APPROACH_COS = 0.5
+#: the travel direction is measured over about this distance (m) around the crossing
+APPROACH_BASELINE_M = 3.0
 
 
 @dataclass(frozen=True)
@@ -75,15 +77,23 @@ def crossings(
     j = np.flatnonzero(side[:-1] != side[1:])
     if j.size == 0:
         return []
-    de = east[j + 1] - east[j]
-    dn = north[j + 1] - north[j]
-    step = np.hypot(de, dn)
+    step = np.hypot(east[j + 1] - east[j], north[j + 1] - north[j])
     a0 = across[j]
     a1 = across[j + 1]
     frac = a0 / (a0 - a1)
     along_c = along[j] + frac * (along[j + 1] - along[j])
+    # the direction of travel over a baseline of a few metres: at 100 Hz one step is
+    # centimetres, as short as the GPS noise, and its direction means nothing
+    all_steps = np.hypot(np.diff(east), np.diff(north))
+    moving = all_steps[all_steps > 0.01]
+    typical = float(np.median(moving)) if moving.size else 1.0
+    w = min(10, max(0, int(np.ceil(APPROACH_BASELINE_M / typical)) - 1))
+    lo = np.clip(j - w, 0, rows.size - 1)
+    hi = np.clip(j + 1 + w, 0, rows.size - 1)
+    de = east[hi] - east[lo]
+    dn = north[hi] - north[lo]
     with np.errstate(invalid="ignore", divide="ignore"):
-        approach = np.abs(a1 - a0) / step
+        approach = np.abs(de * line.east + dn * line.north) / np.hypot(de, dn)
     keep = (step <= MAX_STEP_M) & (np.abs(along_c) <= line.capture_m) & (approach >= MIN_APPROACH_COS)
     if line.one_way:
         keep &= a1 > a0

@@ -323,3 +323,17 @@ def test_no_lap_and_no_distance_across_a_paused_recording() -> None:
     driven = c.speed_ms * (rec.time[-1] - 600.0 - 0.1)
     total = sum(lap.distance_m for lap in a.laps if lap.distance_m is not None)
     assert total == pytest.approx(driven, rel=1e-3)
+
+
+@pytest.mark.parametrize("with_gate", [True, False])
+def test_high_rate_jitter_misses_no_crossing(with_gate: bool) -> None:
+    # at 100 Hz a step is 40 cm, barely more than the jitter: the direction of travel at a
+    # crossing must come from a longer baseline, or crossings get lost
+    c = Circle(laps=12.3, rate_hz=100, jitter_m=0.2, noise_m=0.3)
+    rec = c.recording(gates=[c.gate_along(0.5)] if with_gate else [])
+    a = analyse_laps(rec)
+    assert a.split.source == ("gate" if with_gate else "auto")
+    line_angle = c.start_angle + c.speed_ms * a.split.segments[1].start / c.radius
+    flying = [lap for lap in a.laps if lap.kind == "flying"]
+    assert len(flying) == len(c.crossing_times(line_angle)) - 1 >= 11
+    assert all(lap.lap_time_s == pytest.approx(c.lap_time, abs=0.05) for lap in flying)
