@@ -163,6 +163,15 @@ def split_laps(recording: Recording) -> LapSplit:
             notes.extend(res.notes)
             if res.boundaries:
                 source, bounds, splits = "gate", res.boundaries, res.splits
+    if source == "gate" and recording.lap_counter is not None:
+        # the logged counter as a cross-check (FORMATS.md 2.7: HD2's never moves at the line)
+        counted = len(from_counter(recording))
+        crossed = sum(1 for b in bounds if b.opens)
+        if counted != crossed:
+            notes.append(
+                f"the lap counter {recording.lap_counter!r} counts {counted} new lap(s) where the "
+                f"gates give {crossed}: laps from the gates"
+            )
     if source == "none" and recording.beacons is not None and n >= 2:
         bounds = from_beacons(recording)
         if bounds:

@@ -182,6 +182,8 @@ def test_hd2_vbo_crosses_its_start_gate_once() -> None:
     assert a.laps[0].kind == "out"
     assert a.laps[1].kind == "in"  # it ends standing in the pits
     assert not any(lap.complete for lap in a.laps)
+    # its Lap_Number (1, a glitch to 0 and back while standing) does not agree: said so
+    assert any("'Lap_Number' counts 0 new lap(s) where the gates give 1" in n for n in a.split.notes)
 
 
 def test_racechrono_vbo_start_and_finish_gates() -> None:
