@@ -297,6 +297,7 @@ class PreviewWidget(QWidget):
             tracks = [MapTrack("", lap_colour(0), empty, empty, empty)]
         label = axis_label(name, display_unit(name, self._units.get(name), self._speed_unit)) if name else ""
         self.track_map.set_tracks(tracks, label)
+        self.colour_channel.setEnabled(not self.track_map.showing_message())  # nothing to colour
 
     # --- reactions --------------------------------------------------------------------
     def _on_cursor(self, x: float) -> None:

@@ -74,11 +74,13 @@ def test_no_gps_shows_a_message(qtbot) -> None:
     preview.show_laps(motec.laps[1:2], None, motec.units)
     assert preview.track_map.showing_message()
     assert "No GPS in this file" in preview.track_map.message_text()
+    assert not preview.colour_channel.isEnabled()
     preview.set_cursor(100.0)  # no dots to place, no error
     # a file with GPS brings the map back
     chrono = racechrono_session()
     preview.show_laps(chrono.laps[1:2], None, chrono.units)
     assert not preview.track_map.showing_message()
+    assert preview.colour_channel.isEnabled()
 
 
 def test_map_widget_alone_strides_a_long_trace(qtbot, aim: RealSession) -> None:
