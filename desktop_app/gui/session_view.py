@@ -73,6 +73,7 @@ class SessionView(QWidget):
         self._session_id = 0
         self._job: Job | None = None
         self._generation = 0
+        self._quiet = False
         self.table.selectedLapsChanged.connect(self._on_selection)
         self.table.model().userValidityChanged.connect(self.validityChanged)
 
@@ -121,14 +122,25 @@ class SessionView(QWidget):
 
     def _show_laps(self, laps: list[LapRecord]) -> None:
         model = self.table.model()
-        model.set_laps(laps)
-        self.table.select_laps(default_selection(laps, model.best_valid_lap()))
+        # the model reset empties the selection first: don't clear the plots only to
+        # redraw them a moment later (each preview draw costs the GUI thread)
+        self._quiet = True
+        try:
+            model.set_laps(laps)
+        finally:
+            self._quiet = False
+        wanted = default_selection(laps, model.best_valid_lap())
+        self.table.select_laps(wanted)
+        if not wanted:
+            self._on_selection([])
 
     def _reference(self) -> int | None:
         best = self.table.model().best_valid_lap()
         return best.lap_number if best is not None else None
 
     def _on_selection(self, numbers: list[int]) -> None:
+        if self._quiet:
+            return
         ref = self._reference()
         wanted = list(numbers) + ([ref] if ref is not None and ref not in numbers else [])
         missing = [n for n in wanted if n not in self._telemetry]

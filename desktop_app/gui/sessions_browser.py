@@ -7,6 +7,7 @@ Listing runs on the read pool; deleting runs on the write thread. The model hold
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from datetime import date, datetime, time
 from typing import Any
 
@@ -139,7 +140,7 @@ class SessionsBrowser(QWidget):
             edit.setEnabled(False)
             check.toggled.connect(edit.setEnabled)
             check.toggled.connect(self.refresh)
-            edit.dateChanged.connect(self.refresh)
+            edit.dateChanged.connect(partial(self._on_date, check))
 
         self.view = QTableView()
         self.view.setModel(self.model)
@@ -171,6 +172,11 @@ class SessionsBrowser(QWidget):
         layout.addWidget(self.view, 1)
         layout.addLayout(actions)
         self._filling = False
+        self._generation = 0  # only the newest listing is shown (reads may finish out of order)
+
+    def _on_date(self, check: QCheckBox, _date: QDate) -> None:
+        if check.isChecked():
+            self.refresh()
 
     def set_catalogue(self, catalogue: Catalogue | None) -> None:
         self.catalogue = catalogue
@@ -182,6 +188,7 @@ class SessionsBrowser(QWidget):
             return
         since = _day(self.since.date(), time.min) if self.use_since.isChecked() else None
         until = _day(self.until.date(), time.max) if self.use_until.isChecked() else None
+        self._generation += 1
         self.workers.read(
             fetch_listing,
             self.catalogue.engine,
@@ -189,11 +196,13 @@ class SessionsBrowser(QWidget):
             _choice(self.track),
             since,
             until,
-            on_result=self._on_listing,
+            on_result=partial(self._on_listing, self._generation),
             on_error=lambda exc: self.info.setText(f"cannot list sessions: {exc}"),
         )
 
-    def _on_listing(self, listing: Listing) -> None:
+    def _on_listing(self, generation: int, listing: Listing) -> None:
+        if generation != self._generation:
+            return  # a newer refresh is on its way
         self._filling = True
         try:
             for combo, values in ((self.driver, listing.drivers), (self.track, listing.tracks)):

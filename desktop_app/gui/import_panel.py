@@ -1,0 +1,308 @@
+"""The import list: one row per dropped or opened file, read on the parallel read pool.
+
+Each row shows the file, a progress bar and Cancel while it is read, then what was found
+(laps, channels) or the reader's clear error (file, line, what) in the row itself: a batch
+of bad files never opens a stack of dialogs. A file whose SHA-256 is already in the
+catalogue is marked with the session that holds it. The save flow reuses the row for the
+save's outcome (Retry / Discard after a failure).
+"""
+
+from __future__ import annotations
+
+import itertools
+from functools import partial
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app.gui.catalogue import Catalogue, duplicate_note
+from desktop_app.gui.drop import expand_paths
+from desktop_app.gui.workers import Job, JobProgress, Workers
+from desktop_app.importing import ImportedFile, import_file
+from desktop_app.loggers import LoggerFileError
+
+State = Literal["reading", "ready", "failed", "cancelled", "saving", "saved", "save-failed"]
+
+_ids = itertools.count(1)
+
+
+@dataclass
+class ImportEntry:
+    """One file in the list and what became of it (plain data, GUI thread only)."""
+
+    path: Path
+    state: State = "reading"
+    imported: ImportedFile | None = None
+    error: str | None = None
+    duplicate: str | None = None
+    #: the session row a save created (set on success, and on a failed Parquet write)
+    session_id: int | None = None
+    key: int = 0
+
+    def __post_init__(self) -> None:
+        self.key = next(_ids)
+
+
+def error_text(path: Path, exc: BaseException) -> str:
+    """The message a row shows: the reader's own (it names file, line, what) or a labelled one."""
+    if isinstance(exc, LoggerFileError):
+        return str(exc)
+    return f"{path}: unexpected {type(exc).__name__}: {exc}"
+
+
+class ImportRow(QWidget):
+    """The widget of one list row."""
+
+    def __init__(self, entry: ImportEntry, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.name = QLabel(f"<b>{entry.path.name}</b>")
+        self.name.setToolTip(str(entry.path))
+        self.status = QLabel("reading…")
+        self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.status.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self.note = QLabel()
+        self.note.setWordWrap(True)
+        self.note.hide()
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 0)
+        self.progress.setMaximumHeight(12)
+        self.progress.setTextVisible(False)
+        self.cancel = QPushButton("Cancel")
+        self.retry = QPushButton("Retry")
+        self.discard = QPushButton("Discard")
+        for button in (self.retry, self.discard):
+            button.hide()
+
+        top = QHBoxLayout()
+        top.addWidget(self.name, 1)
+        top.addWidget(self.cancel)
+        top.addWidget(self.retry)
+        top.addWidget(self.discard)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 4, 6, 4)
+        layout.setSpacing(2)
+        layout.addLayout(top)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.status)
+        layout.addWidget(self.note)
+
+    def set_progress(self, p: JobProgress) -> None:
+        if p.total > 0:
+            self.progress.setRange(0, 1000)
+            self.progress.setValue(int(p.fraction * 1000))
+
+    def show_done(self, text: str, *, error: bool = False) -> None:
+        self.progress.hide()
+        self.cancel.hide()
+        self.status.setText(text)
+        self.status.setStyleSheet("color: #d03030;" if error else "")
+
+    def show_note(self, text: str | None) -> None:
+        self.note.setText(text or "")
+        self.note.setStyleSheet("color: #c07000;")
+        self.note.setVisible(bool(text))
+
+
+class ImportPanel(QWidget):
+    """The import list. ``currentChanged(object)`` carries the selected :class:`ImportEntry`
+    once it is read (None when the selection has nothing to show)."""
+
+    currentChanged = Signal(object)
+    #: an entry finished reading successfully (the window shows the first one)
+    entryReady = Signal(object)
+    #: paths that were read successfully (for the recent-files menu)
+    fileOpened = Signal(object)
+
+    def __init__(self, workers: Workers, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.workers = workers
+        self.catalogue: Catalogue | None = None
+        self.entries: list[ImportEntry] = []
+        self._rows: dict[int, ImportRow] = {}
+        self._items: dict[int, QListWidgetItem] = {}
+        self._jobs: dict[int, Job] = {}
+        #: how a file is read; tests and the benchmark keep the real one
+        self.reader: Callable[..., ImportedFile] = import_file
+
+        self.list = QListWidget()
+        self.list.setSelectionMode(QListWidget.SelectionMode.SingleSelection)
+        self.list.currentItemChanged.connect(self._on_current_item)
+        self.summary = QLabel("Drop logger files or folders anywhere on the window, or use File ▸ Open.")
+        self.summary.setWordWrap(True)
+        clear = QPushButton("Clear finished")
+        clear.clicked.connect(self.clear_finished)
+        head = QHBoxLayout()
+        head.addWidget(self.summary, 1)
+        head.addWidget(clear)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(head)
+        layout.addWidget(self.list, 1)
+
+    # --- adding files -----------------------------------------------------------------
+    def add_paths(self, paths: list[Path]) -> None:
+        """Import these files and folders (folders are expanded on a worker)."""
+        if not paths:
+            return
+        if any(p.is_dir() for p in paths):
+            self.workers.read(expand_paths, list(paths), on_result=self._on_expanded)
+        else:
+            self._on_expanded((list(paths), 0))
+
+    def _on_expanded(self, result: tuple[list[Path], int]) -> None:
+        files, skipped = result
+        busy = {e.path for e in self.entries if e.state in ("reading", "ready", "saving")}
+        for path in files:
+            if path not in busy:
+                self.add_file(path)
+        if skipped:
+            self.summary.setText(f"Skipped {skipped} file(s) in the folder(s) that are not logger files.")
+
+    def add_file(self, path: Path) -> ImportEntry:
+        entry = ImportEntry(path)
+        row = ImportRow(entry)
+        item = QListWidgetItem()
+        item.setData(Qt.ItemDataRole.UserRole, entry.key)
+        item.setSizeHint(row.sizeHint())
+        self.list.addItem(item)
+        self.list.setItemWidget(item, row)
+        self.entries.append(entry)
+        self._rows[entry.key] = row
+        self._items[entry.key] = item
+        job = self.workers.read(
+            self.reader,
+            path,
+            on_progress=row.set_progress,
+            on_result=lambda imported: self._on_read(entry, imported),
+            on_error=lambda exc: self._on_failed(entry, exc),
+            on_cancel=lambda: self._on_cancelled(entry),
+            on_finished=lambda: self._jobs.pop(entry.key, None),
+        )
+        self._jobs[entry.key] = job
+        row.cancel.clicked.connect(job.cancel)
+        return entry
+
+    # --- outcomes ---------------------------------------------------------------------
+    def _on_read(self, entry: ImportEntry, imported: ImportedFile) -> None:
+        entry.imported = imported
+        entry.state = "ready"
+        self.row(entry).show_done(describe(imported))
+        self._resize(entry)
+        self.check_duplicates([entry])
+        self.fileOpened.emit(entry.path)
+        was_current = self.current() is entry  # selected while it was still reading
+        self.entryReady.emit(entry)
+        if was_current:
+            self.currentChanged.emit(entry)
+
+    def _on_failed(self, entry: ImportEntry, exc: Exception) -> None:
+        entry.state = "failed"
+        entry.error = error_text(entry.path, exc)
+        self.row(entry).show_done(entry.error, error=True)
+        self._resize(entry)
+
+    def _on_cancelled(self, entry: ImportEntry) -> None:
+        entry.state = "cancelled"
+        self.row(entry).show_done("cancelled")
+        self._resize(entry)
+
+    def set_catalogue(self, catalogue: Catalogue | None) -> None:
+        """The catalogue is open (or changed): mark files that are already in it."""
+        self.catalogue = catalogue
+        self.check_duplicates([e for e in self.entries if e.imported is not None])
+
+    def check_duplicates(self, entries: list[ImportEntry]) -> None:
+        catalogue = self.catalogue
+        if catalogue is None:
+            return
+        for entry in entries:
+            if entry.imported is None or not entry.imported.draft.sources:
+                continue
+            sha = entry.imported.draft.sources[0].sha256
+            self.workers.read(
+                duplicate_note,
+                catalogue.engine,
+                sha,
+                on_result=partial(self._on_duplicate, entry),
+                on_error=partial(self._on_duplicate_failed, entry),
+            )
+
+    def _on_duplicate_failed(self, entry: ImportEntry, exc: Exception) -> None:
+        self._on_duplicate(entry, f"catalogue check failed: {exc}")
+
+    def _on_duplicate(self, entry: ImportEntry, note: str | None) -> None:
+        entry.duplicate = note
+        self.row(entry).show_note(note)
+        self._resize(entry)
+
+    # --- selection and housekeeping ---------------------------------------------------
+    def row(self, entry: ImportEntry) -> ImportRow:
+        return self._rows[entry.key]
+
+    def current(self) -> ImportEntry | None:
+        item = self.list.currentItem()
+        if item is None:
+            return None
+        key = item.data(Qt.ItemDataRole.UserRole)
+        return next((e for e in self.entries if e.key == key), None)
+
+    def select(self, entry: ImportEntry) -> None:
+        self.list.setCurrentItem(self._items[entry.key])
+
+    def _on_current_item(self, *_: object) -> None:
+        entry = self.current()
+        self.currentChanged.emit(entry if entry is not None and entry.imported is not None else None)
+
+    def _resize(self, entry: ImportEntry) -> None:
+        row = self.row(entry)
+        row.adjustSize()
+        self._items[entry.key].setSizeHint(row.sizeHint())
+
+    def clear_finished(self) -> None:
+        """Remove failed, cancelled and saved rows (what is still reading or unsaved stays)."""
+        for entry in [e for e in self.entries if e.state in ("failed", "cancelled", "saved")]:
+            self.remove(entry)
+
+    def remove(self, entry: ImportEntry) -> None:
+        item = self._items.pop(entry.key)
+        self.list.takeItem(self.list.row(item))
+        self._rows.pop(entry.key).deleteLater()
+        self.entries.remove(entry)
+
+    def cancel_all(self) -> None:
+        for job in list(self._jobs.values()):
+            job.cancel()
+
+
+def describe(imported: ImportedFile) -> str:
+    """One line about what a file holds: laps, channels, rate, duration."""
+    draft = imported.draft
+    tel = draft.telemetry
+    timed = [lap for lap in draft.laps if lap.lap_time_s is not None and lap.complete]
+    source = draft.sources[0] if draft.sources else None
+    parts = [f"{len(draft.laps)} laps ({len(timed)} timed)", f"{tel.channel_count} channels"]
+    if source is not None:
+        parts.insert(0, source.source_type)
+        if source.sample_rate_hz:
+            parts.append(f"{source.sample_rate_hz:g} Hz")
+    if draft.track:
+        parts.append(draft.track)
+    text = " · ".join(parts)
+    if draft.warnings:
+        text += "\n" + "\n".join(f"⚠ {w}" for w in draft.warnings[:3])
+    return text

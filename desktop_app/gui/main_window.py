@@ -1,0 +1,322 @@
+"""The main window: the import list and session form on the left, laps and preview on the
+right, the saved-sessions browser in a dock. Each feature lives in its own module; this
+one wires them together and owns nothing but the "what is shown" state.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, Qt, QTimer
+from PySide6.QtGui import QCloseEvent, QIcon
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QFileDialog,
+    QHBoxLayout,
+    QMainWindow,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app.config import Settings, save_settings
+from desktop_app.gui.actions import build_menus, fill_recent, remember
+from desktop_app.gui.catalogue import Catalogue
+from desktop_app.gui.dialogs import ask
+from desktop_app.gui.drop import FileDropFilter
+from desktop_app.gui.import_panel import ImportEntry, ImportPanel
+from desktop_app.gui.save_flow import SaveFlow
+from desktop_app.gui.session_form import SessionFields, SessionForm
+from desktop_app.gui.session_view import SessionView
+from desktop_app.gui.sessions_browser import SessionsBrowser
+from desktop_app.gui.settings_dialog import SettingsDialog
+from desktop_app.gui.theme import apply_theme
+from desktop_app.gui.workers import Workers
+from storage.sessions import SavedSession, list_drivers, list_tracks, load_session, set_lap_validity, update_session
+
+ICON = Path(__file__).resolve().parents[2] / "resources" / "laptrace.svg"
+
+
+class MainWindow(QMainWindow):
+    """The Laptrace window. Give it the settings and (optionally) the executors."""
+
+    def __init__(self, settings: Settings, workers: Workers | None = None) -> None:
+        super().__init__()
+        self.setWindowTitle("Laptrace")
+        self.setObjectName("mainWindow")
+        if ICON.is_file():
+            self.setWindowIcon(QIcon(str(ICON)))
+        self.settings = settings
+        self.workers = workers if workers is not None else Workers(parent=self)
+        self.catalogue: Catalogue | None = None
+        #: what the right side shows: an import entry, or a saved session
+        self.entry: ImportEntry | None = None
+        self.saved: SavedSession | None = None
+        self._close_when_idle = False
+        self._closing_ok = False
+
+        self.imports = ImportPanel(self.workers)
+        self.form = SessionForm()
+        self.save_button = QPushButton("Save session")
+        self.save_button.setEnabled(False)
+        self.view = SessionView(self.workers)
+        self.browser = SessionsBrowser(self.workers)
+        self._build_layout()
+        self.save_flow = SaveFlow(self, self.workers, self.imports, self.statusBar())
+        self.actions_ = build_menus(
+            self, on_open=self.open_dialog, on_save=self.save_current,
+            on_settings=self.open_settings, on_quit=self.close,
+        )
+        self.actions_.sessions.toggled.connect(self.dock.setVisible)
+        self.dock.visibilityChanged.connect(self.actions_.sessions.setChecked)
+        self.drop = FileDropFilter(self)
+        self.drop.install(self)
+        self.drop.pathsDropped.connect(self.open_paths)
+        self._connect()
+        self.refresh_recent()
+        self.view.set_speed_unit(settings.speed_unit)
+        self.restore_layout()
+        self.statusBar().showMessage("Opening the catalogue…")
+
+    def _build_layout(self) -> None:
+        left = QWidget()
+        column = QVBoxLayout(left)
+        column.setContentsMargins(6, 6, 6, 6)
+        column.addWidget(self.imports, 3)
+        column.addWidget(self.form, 2)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.save_button)
+        column.addLayout(row)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.setObjectName("mainSplitter")
+        split.addWidget(left)
+        split.addWidget(self.view)
+        split.setStretchFactor(1, 3)
+        split.setSizes([360, 1000])
+        self.splitter = split
+        self.setCentralWidget(split)
+        self.dock = QDockWidget("Sessions", self)
+        self.dock.setObjectName("sessionsDock")
+        self.dock.setWidget(self.browser)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.dock)
+        self.dock.hide()
+
+    def _connect(self) -> None:
+        self.imports.currentChanged.connect(self._on_import_selected)
+        self.imports.entryReady.connect(self._on_entry_ready)
+        self.imports.fileOpened.connect(self._remember)
+        self.form.edited.connect(self._on_form_edited)
+        self.form.applyRequested.connect(self.apply_session_fields)
+        self.save_button.clicked.connect(self.save_current)
+        self.save_flow.saved.connect(lambda _e, _sid: self._update_save_button())
+        self.save_flow.changed.connect(self._catalogue_changed)
+        self.view.validityChanged.connect(self._on_validity)
+        self.browser.openRequested.connect(self.open_session)
+        self.browser.deleted.connect(self._on_deleted)
+        self.workers.busyChanged.connect(self._on_writes_busy)
+
+    # --- catalogue --------------------------------------------------------------------
+    def set_catalogue(self, catalogue: Catalogue, message: str = "") -> None:
+        """The catalogue is open: enable saving, the browser and duplicate checks."""
+        self.catalogue = catalogue
+        self.imports.set_catalogue(catalogue)
+        self.save_flow.catalogue = catalogue
+        self.browser.set_catalogue(catalogue)
+        self._refresh_completions()
+        self._update_save_button()
+        self.statusBar().showMessage(message or f"Catalogue: {catalogue.config.data_dir}", 8000)
+
+    def catalogue_failed(self, exc: Exception) -> None:
+        self.statusBar().showMessage(f"Cannot open the catalogue: {exc} (see File ▸ Settings)")
+
+    def _refresh_completions(self) -> None:
+        if self.catalogue is not None:
+            engine = self.catalogue.engine
+            self.workers.read(
+                lambda: (list_drivers(engine), list_tracks(engine)),
+                on_result=lambda dt: self.form.set_completions(*dt),
+            )
+
+    def _catalogue_changed(self) -> None:
+        self.browser.refresh()
+        self._refresh_completions()
+
+    # --- opening files ----------------------------------------------------------------
+    def open_dialog(self) -> None:
+        dialog = QFileDialog(self, "Open logger files")
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFiles)
+        dialog.setNameFilters(["Logger files (*.vbo *.VBO *.csv *.txt *.mf4 *.MF4 *.mdf)", "All files (*)"])
+        dialog.filesSelected.connect(lambda files: self.open_paths([Path(f) for f in files]))
+        dialog.open()
+
+    def open_paths(self, paths: list[Path]) -> None:
+        """Import files and folders (the drop, Open, recent files and the command line)."""
+        self.imports.add_paths([Path(p) for p in paths])
+
+    def _remember(self, path: Path) -> None:
+        self.settings.recent_files = remember(self.settings.recent_files, path)
+        self.refresh_recent()
+
+    def refresh_recent(self) -> None:
+        fill_recent(self.actions_.recent, self.settings.recent_files, lambda p: self.open_paths([p]))
+
+    def _on_entry_ready(self, entry: ImportEntry) -> None:
+        # the first file read is shown at once; later ones wait to be clicked
+        if self.entry is None and self.saved is None:
+            self.imports.select(entry)
+
+    # --- what is shown ----------------------------------------------------------------
+    def _on_import_selected(self, entry: ImportEntry | None) -> None:
+        if entry is None or entry.imported is None:
+            return
+        self.entry, self.saved = entry, None
+        draft = entry.imported.draft
+        self.form.show_fields(SessionFields.of_draft(draft), f"<b>{entry.path.name}</b> (not saved)", saved=False)
+        self.view.show_draft(draft)
+        self._update_save_button()
+
+    def _on_form_edited(self) -> None:
+        if self.entry is not None and self.entry.imported is not None and self.saved is None:
+            self.form.fields().apply_to(self.entry.imported.draft)
+
+    def open_session(self, session_id: int) -> None:
+        """Reopen a saved session: metadata now, lap telemetry lap by lap as selected."""
+        if self.catalogue is None:
+            return
+        self.statusBar().showMessage(f"Opening session {session_id}…")
+        self.workers.read(
+            load_session, self.catalogue.engine, session_id,
+            on_result=self._show_saved,
+            on_error=lambda exc: self.statusBar().showMessage(f"Cannot open session {session_id}: {exc}"),
+        )
+
+    def _show_saved(self, saved: SavedSession) -> None:
+        assert self.catalogue is not None
+        s = saved.summary
+        self.entry, self.saved = None, saved
+        self.imports.list.clearSelection()
+        fields = SessionFields(s.name, s.driver, s.track, s.vehicle, s.started_at, saved.notes)
+        self.form.show_fields(fields, f"<b>Session {s.id}</b> ({s.status})", saved=True)
+        units = {c.name: c.unit for src in saved.sources for c in src.channels}
+        self.view.show_saved(saved.laps, units, self.catalogue.storage, s.id)
+        self._update_save_button()
+        self.statusBar().showMessage(f"Session {s.id}: {s.file_path or 'no telemetry file'}", 8000)
+
+    def apply_session_fields(self) -> None:
+        if self.saved is None or self.catalogue is None:
+            return
+        f = self.form.fields()
+        sid = self.saved.summary.id
+        self.form.apply.setEnabled(False)
+        self.workers.write(
+            update_session, self.catalogue.engine, sid,
+            name=f.name, driver=f.driver, track=f.track, vehicle=f.vehicle,
+            started_at=f.started_at, notes=f.notes,
+            on_result=lambda _r: self._on_session_updated(sid),
+            on_error=lambda exc: self.statusBar().showMessage(f"Cannot update session {sid}: {exc}"),
+        )
+
+    def _on_session_updated(self, session_id: int) -> None:
+        self.statusBar().showMessage(f"Session {session_id} updated", 5000)
+        self._catalogue_changed()
+
+    def _on_validity(self, lap_number: int, valid: bool | None) -> None:
+        # a draft's LapRecord was updated by the table model; a saved session's goes to the DB
+        if self.saved is None or self.catalogue is None:
+            return
+        sid = self.saved.summary.id
+        self.workers.write(
+            set_lap_validity, self.catalogue.engine, sid, lap_number, valid,
+            on_result=lambda _r: self.statusBar().showMessage(f"Session {sid}: lap {lap_number} validity saved", 4000),
+            on_error=lambda exc: self.statusBar().showMessage(f"Cannot change lap {lap_number}: {exc}"),
+        )
+
+    def _on_deleted(self, session_id: int) -> None:
+        if self.saved is not None and self.saved.summary.id == session_id:
+            self.saved = None
+            self.view.clear()
+            self.form.clear()
+        self.statusBar().showMessage(f"Session {session_id} deleted", 5000)
+        self._refresh_completions()
+
+    # --- save -------------------------------------------------------------------------
+    def save_current(self) -> None:
+        if self.entry is not None and self.saved is None:
+            self._on_form_edited()  # the form's last edit goes into the draft first
+            self.save_flow.save(self.entry)
+            self._update_save_button()
+
+    def _update_save_button(self) -> None:
+        ok = (
+            self.catalogue is not None and self.saved is None and self.entry is not None
+            and self.entry.imported is not None and self.entry.state in ("ready", "save-failed")
+        )
+        self.save_button.setEnabled(ok)
+        self.actions_.save.setEnabled(ok)
+
+    def _on_writes_busy(self, busy: bool) -> None:
+        self._update_save_button()
+        if not busy and self._close_when_idle:
+            self._closing_ok = True
+            QTimer.singleShot(0, self.close)
+
+    # --- settings and layout ----------------------------------------------------------
+    def open_settings(self) -> None:
+        dialog = SettingsDialog(self.settings, self)
+        dialog.saved.connect(self.apply_settings)
+        dialog.open()
+
+    def apply_settings(self, settings: Settings) -> None:
+        self.settings = settings
+        self.view.set_speed_unit(settings.speed_unit)
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            apply_theme(app, settings.window_state.get("theme", "system"))
+
+    def restore_layout(self) -> None:
+        state = self.settings.window_state
+        if "geometry" in state:
+            self.restoreGeometry(QByteArray.fromBase64(state["geometry"].encode()))
+        else:
+            self.resize(1400, 860)
+        if "state" in state:
+            self.restoreState(QByteArray.fromBase64(state["state"].encode()))
+        for splitter, key in ((self.splitter, "splitter"), (self.view.splitter, "lap_splitter")):
+            if key in state:
+                splitter.restoreState(QByteArray.fromBase64(state[key].encode()))
+
+    def store_layout(self) -> None:
+        state = self.settings.window_state
+        state["geometry"] = bytes(self.saveGeometry().toBase64().data()).decode()
+        state["state"] = bytes(self.saveState().toBase64().data()).decode()
+        state["splitter"] = bytes(self.splitter.saveState().toBase64().data()).decode()
+        state["lap_splitter"] = bytes(self.view.splitter.saveState().toBase64().data()).decode()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
+        if self.workers.writing and not self._closing_ok:
+            event.ignore()
+            if not self._close_when_idle:
+                ask(
+                    self, "Save in progress",
+                    "A session is still being saved. Close Laptrace when the save has finished?",
+                    self._close_after_save, yes_text="Close after saving",
+                )
+            return
+        self.store_layout()
+        try:
+            save_settings(self.settings)
+        except Exception as exc:  # noqa: BLE001 - closing must not fail over settings
+            self.statusBar().showMessage(f"Settings not saved: {exc}")
+        self.imports.cancel_all()
+        self.view.clear()
+        event.accept()
+
+    def _close_after_save(self) -> None:
+        self._close_when_idle = True
+        self.centralWidget().setEnabled(False)
+        self.statusBar().showMessage("Closing when the save has finished…")
+        if not self.workers.writing:
+            self._on_writes_busy(False)

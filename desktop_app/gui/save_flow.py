@@ -1,0 +1,200 @@
+"""Save: ``save_session`` on the single write thread, with its outcome in the import row.
+
+The draft's metadata is snapshotted on the GUI thread (the form's fields, each lap's
+decision) before the job is scheduled; telemetry arrays are never edited by the GUI so they
+are shared, not copied. Progress shows in the status bar; the window stays usable. A failed
+Parquet write leaves the session ``failed``: the row offers Retry (``retry_telemetry`` with
+the draft still in memory) and Discard (``discard_session``). A source file already in the
+catalogue asks whether to save it again anyway (``force=True``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QWidget
+
+from desktop_app.gui.catalogue import Catalogue
+from desktop_app.gui.dialogs import ask
+from desktop_app.gui.import_panel import ImportEntry, ImportPanel
+from desktop_app.gui.workers import JobProgress, Workers
+from storage.sessions import (
+    DuplicateImportError,
+    SaveError,
+    discard_session,
+    retry_telemetry,
+    save_session,
+)
+from storage.types import SessionDraft
+
+
+def snapshot(draft: SessionDraft) -> SessionDraft:
+    """A copy of the draft's metadata for the write thread (telemetry shared, read-only)."""
+    return dataclasses.replace(
+        draft,
+        laps=[dataclasses.replace(lap, sectors_s=list(lap.sectors_s)) for lap in draft.laps],
+        sources=list(draft.sources),
+        warnings=list(draft.warnings),
+    )
+
+
+class SaveFlow(QObject):
+    """Runs saves, retries and discards, and shows their outcome."""
+
+    saved = Signal(object, int)  # entry, session id
+    changed = Signal()  # the catalogue changed (saved, discarded)
+
+    def __init__(self, window: QWidget, workers: Workers, panel: ImportPanel, status: QStatusBar) -> None:
+        super().__init__(window)
+        self.window = window
+        self.workers = workers
+        self.panel = panel
+        self.catalogue: Catalogue | None = None
+        self._wired: set[int] = set()
+        self.status = status
+        self.bar = QProgressBar()
+        self.bar.setMaximumWidth(220)
+        self.bar.setRange(0, 1000)
+        self.bar.setFormat("saving %p%")
+        self.bar.hide()
+        self.label = QLabel()
+        status.addPermanentWidget(self.label)
+        status.addPermanentWidget(self.bar)
+        workers.busyChanged.connect(self._on_busy)
+
+    # --- actions ----------------------------------------------------------------------
+    def save(self, entry: ImportEntry, *, force: bool = False) -> bool:
+        """Save one imported file; False if there is nothing to save (yet)."""
+        catalogue = self.catalogue
+        if catalogue is None or entry.imported is None or entry.state in ("saving", "saved"):
+            return False
+        row = self.panel.row(entry)
+        if entry.state == "save-failed" and entry.session_id is not None:
+            # a session row exists already: only its telemetry is missing
+            self.retry(entry)
+            return True
+        entry.state = "saving"
+        row.show_done("saving…")
+        draft = snapshot(entry.imported.draft)
+        self.label.setText(f"Saving {entry.path.name}…")
+        self.workers.write(
+            save_session,
+            draft,
+            catalogue.engine,
+            catalogue.storage,
+            force=force,
+            on_progress=self._on_progress,
+            on_result=lambda sid: self._on_saved(entry, int(sid)),
+            on_error=lambda exc: self._on_error(entry, exc),
+        )
+        return True
+
+    def retry(self, entry: ImportEntry) -> None:
+        """Write the telemetry again for a session whose Parquet write failed."""
+        catalogue = self.catalogue
+        if catalogue is None or entry.imported is None:
+            return
+        if entry.session_id is None:
+            entry.state = "ready"
+            self.save(entry)
+            return
+        sid = entry.session_id
+        entry.state = "saving"
+        self._buttons(entry, False)
+        self.panel.row(entry).show_done("writing telemetry again…")
+        telemetry = dataclasses.replace(entry.imported.draft.telemetry, session_id=sid)
+        self.workers.write(
+            retry_telemetry,
+            catalogue.engine,
+            catalogue.storage,
+            sid,
+            telemetry,
+            on_result=lambda _r: self._on_saved(entry, sid),
+            on_error=lambda exc: self._on_error(entry, exc),
+        )
+
+    def discard(self, entry: ImportEntry) -> None:
+        """Give up a failed save: remove its session row (and any partial file)."""
+        catalogue = self.catalogue
+        self._buttons(entry, False)
+        if catalogue is None or entry.session_id is None:
+            self._discarded(entry)
+            return
+        self.workers.write(
+            discard_session,
+            catalogue.engine,
+            catalogue.storage,
+            entry.session_id,
+            on_result=lambda _r: self._discarded(entry),
+            on_error=lambda exc: self._on_error(entry, exc),
+        )
+
+    # --- outcomes ---------------------------------------------------------------------
+    def _on_progress(self, p: object) -> None:
+        if isinstance(p, JobProgress):
+            self.bar.setValue(int(p.fraction * 1000))
+
+    def _on_saved(self, entry: ImportEntry, session_id: int) -> None:
+        entry.state = "saved"
+        entry.session_id = session_id
+        entry.error = None
+        self._buttons(entry, False)
+        path = self._path(session_id)
+        text = f"saved as session {session_id} → {path}"
+        self.panel.row(entry).show_done(text)
+        self.panel.row(entry).show_note(None)
+        self.label.setText(f"Saved {entry.path.name} as session {session_id}: {path}")
+        self.saved.emit(entry, session_id)
+        self.changed.emit()
+
+    def _on_error(self, entry: ImportEntry, exc: Exception) -> None:
+        row = self.panel.row(entry)
+        if isinstance(exc, DuplicateImportError):
+            entry.state = "ready"
+            row.show_done(f"already in catalogue: session {exc.session_id} {exc.session_name!r}")
+            ask(
+                self.window,
+                "Already saved",
+                f"{exc.file_name} is already in the catalogue as session {exc.session_id} "
+                f"{exc.session_name!r}.\nSave it again as a new session anyway?",
+                lambda: self.save(entry, force=True),
+                yes_text="Save anyway",
+            )
+            return
+        if isinstance(exc, SaveError) and exc.session_id is not None:
+            entry.session_id = exc.session_id
+        entry.state = "save-failed"
+        entry.error = f"save failed: {exc}"
+        row.show_done(entry.error, error=True)
+        self._buttons(entry, True)
+        self.label.setText(f"Saving {entry.path.name} failed")
+        if entry.session_id is not None:
+            self.changed.emit()
+
+    def _discarded(self, entry: ImportEntry) -> None:
+        entry.state = "ready"
+        entry.session_id = None
+        entry.error = None
+        self.panel.row(entry).show_done("save discarded (the draft is still here; Save to try again)")
+        self.label.setText(f"Discarded the failed save of {entry.path.name}")
+        self.changed.emit()
+
+    def _buttons(self, entry: ImportEntry, visible: bool) -> None:
+        row = self.panel.row(entry)
+        if entry.key not in self._wired:
+            # connect once per row (disconnecting unknown slots warns in PySide6)
+            self._wired.add(entry.key)
+            row.retry.clicked.connect(lambda _c=False: self.retry(entry))
+            row.discard.clicked.connect(lambda _c=False: self.discard(entry))
+        row.retry.setVisible(visible)
+        row.discard.setVisible(visible)
+
+    def _path(self, session_id: int) -> Path | str:
+        return self.catalogue.storage.path_for(session_id) if self.catalogue else "?"
+
+    def _on_busy(self, busy: bool) -> None:
+        self.bar.setVisible(busy)
+        if busy:
+            self.bar.setValue(0)
