@@ -6,6 +6,7 @@ import pytest
 from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtGui import QFont
 
+from desktop_app.gui.formatting import format_delta, format_lap_time, format_sector_time, format_speed
 from desktop_app.gui.lap_table import SORT_ROLE, LapTableModel, LapTableWidget
 from reallaps import RealSession, aim_session, racechrono_session, with_distance_sectors
 
@@ -174,3 +175,16 @@ def test_selecting_laps_emits_lap_numbers_in_order(qtbot, aim: RealSession) -> N
     with qtbot.waitSignal(widget.selectedLapsChanged, timeout=1000) as blocker:
         widget.model().set_laps(racechrono_session().records)
     assert blocker.args == [[]]
+
+
+def test_display_formatting() -> None:
+    assert format_lap_time(83.4567) == "1:23.457"
+    assert format_lap_time(59.9996) == "1:00.000"  # rounding carries into the minutes
+    assert format_lap_time(605.0) == "10:05.000"
+    assert format_lap_time(None) == format_lap_time(float("nan")) == "–"
+    assert format_delta(0.4121) == "+0.412"
+    assert format_delta(-1.0) == "-1.000"
+    assert format_delta(75.5) == "+1:15.500"
+    assert format_sector_time(23.4567) == "23.457"
+    assert format_speed(160.9344, "mph") == "100.0"
+    assert format_speed(160.9344, "km/h") == "160.9"
