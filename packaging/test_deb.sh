@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Install test of the Linux package: build the .deb (or take the one given), install it with
+# dpkg -i, run the installed binary's self-test offscreen and under Xvfb, save a session as a
+# user would, remove the package with dpkg -r, and check that the files are gone and the
+# user's data is not.
+#
+#   bash packaging/test_deb.sh                  # build with packaging/build.py, then test
+#   bash packaging/test_deb.sh path/to/x.deb    # test an existing package
+#
+# Needs root (or sudo) for dpkg, and xvfb-run (apt-get install xvfb xauth). Refuses to run
+# where a laptrace package is already installed, since the test removes it at the end.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-.venv/bin/python}
+SUDO=""
+[ "$(id -u)" = 0 ] || SUDO="sudo"
+started=$(date +%s)
+
+say() { echo "test_deb: $*"; }
+fail() { echo "test_deb: FAILED: $*" >&2; exit 1; }
+
+status() { dpkg-query -W -f='${db:Status-Status}' laptrace 2>/dev/null || true; }
+case "$(status)" in
+    ""|not-installed|config-files) ;;  # nothing of ours installed (no conffiles to lose)
+    *) fail "a laptrace package is already installed here; this test would remove it (dpkg -r laptrace first)" ;;
+esac
+command -v xvfb-run >/dev/null || fail "xvfb-run is missing (apt-get install xvfb xauth)"
+
+deb=${1:-}
+if [ -z "$deb" ]; then
+    build_started=$(date +%s)
+    "$PYTHON" packaging/build.py
+    say "build took $(( $(date +%s) - build_started )) s"
+    deb=$(ls -t packaging/dist/laptrace_*.deb | head -n 1)
+fi
+[ -f "$deb" ] || fail "no package at $deb"
+
+work=$(mktemp -d /tmp/laptrace-debtest.XXXXXX)
+cleanup() {
+    case "$(status)" in ""|not-installed) ;; *) $SUDO dpkg -P laptrace >/dev/null || true ;; esac
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+say "package $deb ($(du -h "$deb" | cut -f1))"
+dpkg-deb --info "$deb" | sed -n 's/^ *\(Depends\|Installed-Size\|Version\):/  \1:/p'
+$SUDO dpkg -i "$deb" || fail "dpkg -i failed (missing Depends? apt-get install -f)"
+
+# --- what the package put on the system -------------------------------------------------
+installed_files=(
+    /opt/laptrace/laptrace
+    /usr/share/applications/laptrace.desktop
+    /usr/share/mime/packages/laptrace.xml
+    /usr/share/icons/hicolor/48x48/apps/laptrace.png
+    /usr/share/icons/hicolor/scalable/apps/laptrace.svg
+)
+for f in "${installed_files[@]}"; do [ -e "$f" ] || fail "$f was not installed"; done
+[ "$(readlink /usr/bin/laptrace)" = /opt/laptrace/laptrace ] || fail "/usr/bin/laptrace is not the launcher link"
+if command -v update-mime-database >/dev/null; then
+    # postinst rebuilt the MIME database: the VBO type is known
+    [ -f /usr/share/mime/text/x-vbo.xml ] || fail "text/x-vbo is not in the MIME database after install"
+fi
+say "installed: $(du -sh /opt/laptrace | cut -f1) in /opt/laptrace"
+
+# --- the installed binary, as a user would run it ---------------------------------------
+user_home="$work/home"
+mkdir -p "$user_home"
+as_user() {
+    env -u LAPTRACE_DATA_DIR -u LAPTRACE_CONFIG_DIR -u LAPTRACE_DATABASE_URL \
+        -u XDG_DATA_HOME -u XDG_CONFIG_HOME -u QT_QPA_PLATFORM HOME="$user_home" "$@"
+}
+
+as_user laptrace --version
+say "self-test offscreen (no display):"
+out=$(as_user env -u DISPLAY -u WAYLAND_DISPLAY laptrace --self-test) || { echo "$out"; fail "offscreen self-test"; }
+echo "$out"
+grep -q "offscreen platform" <<<"$out" || fail "the offscreen self-test did not use the offscreen platform"
+
+say "self-test under Xvfb (the xcb platform plugin and its system libraries):"
+out=$(as_user xvfb-run -a laptrace --self-test 2>&1) || { echo "$out"; fail "Xvfb self-test"; }
+echo "$out"
+grep -q "xcb platform" <<<"$out" || fail "the Xvfb self-test did not use the xcb platform"
+
+# A session saved into the user's default data folder, as engineers' data would be.
+sample=$(ls /opt/laptrace/_internal/data/samples/*.csv | head -n 1)
+as_user laptrace import "$sample" >/dev/null || fail "laptrace import of $sample"
+data_dir="$user_home/.local/share/Laptrace"
+[ -f "$data_dir/laptrace.sqlite3" ] || fail "no catalogue in $data_dir after laptrace import"
+ls "$data_dir"/telemetry/*.parquet >/dev/null || fail "no Parquet file in $data_dir/telemetry"
+before=$(cd "$data_dir" && find . -type f -name '*.parquet' -o -type f -name '*.sqlite3' | sort | xargs sha256sum)
+
+# --- removal --------------------------------------------------------------------------------
+$SUDO dpkg -r laptrace
+for f in "${installed_files[@]}" /usr/bin/laptrace; do
+    [ ! -e "$f" ] && [ ! -L "$f" ] || fail "$f is still there after dpkg -r"
+done
+[ ! -d /opt/laptrace ] || fail "/opt/laptrace is still there after dpkg -r"
+if command -v update-mime-database >/dev/null; then
+    [ ! -f /usr/share/mime/text/x-vbo.xml ] || fail "text/x-vbo is still in the MIME database"
+fi
+after=$(cd "$data_dir" && find . -type f -name '*.parquet' -o -type f -name '*.sqlite3' | sort | xargs sha256sum)
+[ "$before" = "$after" ] || fail "the user's catalogue or telemetry changed on removal"
+$SUDO dpkg -P laptrace >/dev/null
+after=$(cd "$data_dir" && find . -type f -name '*.parquet' -o -type f -name '*.sqlite3' | sort | xargs sha256sum)
+[ "$before" = "$after" ] || fail "the user's catalogue or telemetry changed on purge"
+say "removed and purged cleanly; the user's catalogue and telemetry are untouched"
+say "passed in $(( $(date +%s) - started )) s"
