@@ -314,6 +314,13 @@ class Boom(Exception):
     pass
 
 
+def raising(exc: BaseException) -> Callable[..., None]:
+    def fail(*args: object) -> None:
+        raise exc
+
+    return fail
+
+
 def cancel_after(laps: int, checks: Callable[[], None] | None = None) -> Callable[[int, int], None]:
     def progress(done: int, total: int) -> None:
         if checks is not None:
@@ -388,9 +395,9 @@ def test_failures_mid_write_are_clean(
     if failing == "write_table":
         monkeypatch.setattr(pq.ParquetWriter, "write_table", third_write_table)
     elif failing == "fsync":
-        monkeypatch.setattr(os, "fsync", lambda fd: (_ for _ in ()).throw(OSError("fsync failed")))
+        monkeypatch.setattr(os, "fsync", raising(OSError("fsync failed")))
     elif failing == "replace":
-        monkeypatch.setattr(os, "replace", lambda a, b: (_ for _ in ()).throw(PermissionError("in use")))
+        monkeypatch.setattr(os, "replace", raising(PermissionError("file in use")))
     else:
         expected = KeyboardInterrupt
 
@@ -443,7 +450,10 @@ def test_truncated_file(written: tuple[ParquetTelemetryStorage, Path, SessionTel
     expect_file_error(store, path, "not a readable Parquet file")
 
 
-@pytest.mark.parametrize("content", [b"", b"PAR1", os.urandom(5000), b"PAR1" + os.urandom(5000) + b"PAR1"])
+NOISE = np.random.default_rng(0).bytes(5000)
+
+
+@pytest.mark.parametrize("content", [b"", b"PAR1", NOISE, b"PAR1" + NOISE + b"PAR1"], ids=["empty", "magic", "noise", "framed"])
 def test_random_bytes(tmp_path: Path, content: bytes) -> None:
     store = ParquetTelemetryStorage(tmp_path)
     store.folder.mkdir()
