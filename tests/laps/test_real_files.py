@@ -8,6 +8,7 @@ hand-checked gate crossings (VBO), never from this code's own output.
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -52,6 +53,14 @@ def header_fields(path: Path, key: str) -> list[str]:
 
 
 _cache: dict[str, Recording] = {}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _release_recordings() -> Iterator[None]:
+    """Read each file once per module, and let go of it after: readers' arrays can be views
+    of Arrow buffers, and other tests measure Arrow's allocations."""
+    yield
+    _cache.clear()
 
 
 def recording(name: str) -> Recording:
