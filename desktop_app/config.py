@@ -91,7 +91,7 @@ def save_settings(settings: Settings) -> None:
 
 def store_password(url: str) -> str:
     """Move a password out of ``url`` into the OS keyring; return the URL without it."""
-    from sqlalchemy.engine import make_url
+    from sqlalchemy.engine import URL, make_url
 
     u = make_url(url)
     if u.password is None:
@@ -99,7 +99,11 @@ def store_password(url: str) -> str:
     import keyring
 
     keyring.set_password(KEYRING_SERVICE, _keyring_user(url), str(u.password))
-    return u.set(password=None).render_as_string(hide_password=False)
+    # URL.set(password=None) leaves the password in place (set() skips None): rebuild it
+    bare = URL.create(
+        u.drivername, username=u.username, host=u.host, port=u.port, database=u.database, query=u.query
+    )
+    return bare.render_as_string(hide_password=False)
 
 
 def _keyring_user(url: str) -> str:

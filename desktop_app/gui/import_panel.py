@@ -166,9 +166,12 @@ class ImportPanel(QWidget):
 
     def _on_expanded(self, result: tuple[list[Path], int]) -> None:
         files, skipped = result
-        busy = {e.path for e in self.entries if e.state in ("reading", "ready", "saving")}
+        # a file already in the list (and not failed) is shown again, not read twice
+        present = {e.path: e for e in self.entries if e.state not in ("failed", "cancelled")}
         for path in files:
-            if path not in busy:
+            if path in present:
+                self.select(present[path])
+            else:
                 self.add_file(path)
         if skipped:
             self.summary.setText(f"Skipped {skipped} file(s) in the folder(s) that are not logger files.")
@@ -199,6 +202,8 @@ class ImportPanel(QWidget):
 
     # --- outcomes ---------------------------------------------------------------------
     def _on_read(self, entry: ImportEntry, imported: ImportedFile) -> None:
+        if not self.has(entry):
+            return  # removed from the list while it was read
         entry.imported = imported
         entry.state = "ready"
         self.row(entry).show_done(describe(imported))
@@ -211,12 +216,16 @@ class ImportPanel(QWidget):
             self.currentChanged.emit(entry)
 
     def _on_failed(self, entry: ImportEntry, exc: Exception) -> None:
+        if not self.has(entry):
+            return
         entry.state = "failed"
         entry.error = error_text(entry.path, exc)
         self.row(entry).show_done(entry.error, error=True)
         self._resize(entry)
 
     def _on_cancelled(self, entry: ImportEntry) -> None:
+        if not self.has(entry):
+            return
         entry.state = "cancelled"
         self.row(entry).show_done("cancelled")
         self._resize(entry)
@@ -246,6 +255,8 @@ class ImportPanel(QWidget):
         self._on_duplicate(entry, f"catalogue check failed: {exc}")
 
     def _on_duplicate(self, entry: ImportEntry, note: str | None) -> None:
+        if not self.has(entry):
+            return
         entry.duplicate = note
         self.row(entry).show_note(note)
         self._resize(entry)
@@ -253,6 +264,10 @@ class ImportPanel(QWidget):
     # --- selection and housekeeping ---------------------------------------------------
     def row(self, entry: ImportEntry) -> ImportRow:
         return self._rows[entry.key]
+
+    def has(self, entry: ImportEntry) -> bool:
+        """Whether the entry is still in the list (results may arrive after a removal)."""
+        return entry.key in self._rows
 
     def current(self) -> ImportEntry | None:
         item = self.list.currentItem()
@@ -279,6 +294,9 @@ class ImportPanel(QWidget):
             self.remove(entry)
 
     def remove(self, entry: ImportEntry) -> None:
+        job = self._jobs.pop(entry.key, None)
+        if job is not None:
+            job.cancel()
         item = self._items.pop(entry.key)
         self.list.takeItem(self.list.row(item))
         self._rows.pop(entry.key).deleteLater()

@@ -140,16 +140,21 @@ class SaveFlow(QObject):
         entry.state = "saved"
         entry.session_id = session_id
         entry.error = None
-        self._buttons(entry, False)
         path = self._path(session_id)
-        text = f"saved as session {session_id} → {path}"
-        self.panel.row(entry).show_done(text)
-        self.panel.row(entry).show_note(None)
+        if self.panel.has(entry):
+            self._buttons(entry, False)
+            self.panel.row(entry).show_done(f"saved as session {session_id} → {path}")
+            self.panel.row(entry).show_note(None)
         self.label.setText(f"Saved {entry.path.name} as session {session_id}: {path}")
         self.saved.emit(entry, session_id)
         self.changed.emit()
 
     def _on_error(self, entry: ImportEntry, exc: Exception) -> None:
+        if not self.panel.has(entry):
+            # the row was removed while saving: keep the outcome on the entry only
+            entry.state = "save-failed"
+            entry.error = f"save failed: {exc}"
+            return
         row = self.panel.row(entry)
         if isinstance(exc, DuplicateImportError):
             entry.state = "ready"
@@ -177,7 +182,8 @@ class SaveFlow(QObject):
         entry.state = "ready"
         entry.session_id = None
         entry.error = None
-        self.panel.row(entry).show_done("save discarded (the draft is still here; Save to try again)")
+        if self.panel.has(entry):
+            self.panel.row(entry).show_done("save discarded (the draft is still here; Save to try again)")
         self.label.setText(f"Discarded the failed save of {entry.path.name}")
         self.changed.emit()
 

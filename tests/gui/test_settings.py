@@ -1,0 +1,160 @@
+"""Settings: saved to the settings file, passwords to the keyring only, layout remembered."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import keyring
+import pytest
+from keyring.backend import KeyringBackend
+from keyring.errors import NoKeyringError, PasswordDeleteError
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+from sqlalchemy.engine import make_url
+
+from desktop_app.config import KEYRING_SERVICE, Settings, config_dir, load_settings, resolve
+from desktop_app.gui.main_window import MainWindow
+from desktop_app.gui.settings_dialog import SettingsDialog
+from desktop_app.gui.theme import apply_theme
+from desktop_app.gui.workers import Workers
+
+PG_URL = "postgresql+psycopg://app@db.example:5432/laptrace"
+
+
+class MemoryKeyring(KeyringBackend):
+    """An in-process keyring standing in for the OS one (there is none on CI machines)."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.store: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.store.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.store[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        if self.store.pop((service, username), None) is None:
+            raise PasswordDeleteError(username)
+
+
+class NoKeyring(MemoryKeyring):
+    def set_password(self, service: str, username: str, password: str) -> None:
+        raise NoKeyringError("no recommended backend was available")
+
+
+@pytest.fixture
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    previous = keyring.get_keyring()
+    ring = MemoryKeyring()
+    keyring.set_keyring(ring)
+    yield ring
+    keyring.set_keyring(previous)
+
+
+def _settings_file() -> dict[str, object]:
+    data: dict[str, object] = json.loads((config_dir() / "settings.json").read_text(encoding="utf-8"))
+    return data
+
+
+def test_dialog_saves_settings_and_puts_the_password_in_the_keyring(
+    qtbot: QtBot, memory_keyring: MemoryKeyring, tmp_path: Path
+) -> None:
+    dialog = SettingsDialog(Settings())
+    qtbot.addWidget(dialog)
+    saved: list[Settings] = []
+    dialog.saved.connect(saved.append)
+    dialog.data_dir.setText(str(tmp_path / "elsewhere"))
+    dialog.database_url.setText(PG_URL)
+    dialog.password.setText("s3cret!")
+    dialog.speed_unit.setCurrentText("mph")
+    dialog.theme.setCurrentText("dark")
+    dialog.accept()
+    assert dialog.result() == SettingsDialog.DialogCode.Accepted and len(saved) == 1
+    raw = (config_dir() / "settings.json").read_text(encoding="utf-8")
+    assert "s3cret" not in raw, "a password must never be written to the settings file"
+    data = _settings_file()
+    assert data["database_url"] == PG_URL
+    assert data["data_dir"] == str(tmp_path / "elsewhere")
+    assert data["speed_unit"] == "mph"
+    assert list(memory_keyring.store.values()) == ["s3cret!"]
+    assert next(iter(memory_keyring.store))[0] == KEYRING_SERVICE
+    # the app gets the password back from the keyring when it connects
+    config = resolve(settings=load_settings())
+    assert make_url(config.database_url).password == "s3cret!"
+
+
+def test_without_a_keyring_nothing_is_saved_and_the_dialog_says_why(qtbot: QtBot) -> None:
+    previous = keyring.get_keyring()
+    keyring.set_keyring(NoKeyring())
+    try:
+        dialog = SettingsDialog(Settings())
+        qtbot.addWidget(dialog)
+        dialog.database_url.setText(PG_URL)
+        dialog.password.setText("s3cret!")
+        dialog.accept()
+    finally:
+        keyring.set_keyring(previous)
+    assert dialog.result() != SettingsDialog.DialogCode.Accepted
+    assert "not saved" in dialog.error.text() and "NoKeyringError" in dialog.error.text()
+    assert not (config_dir() / "settings.json").exists()
+
+
+def test_a_bad_database_url_is_refused(qtbot: QtBot) -> None:
+    dialog = SettingsDialog(Settings())
+    qtbot.addWidget(dialog)
+    dialog.database_url.setText("not a url at all")
+    dialog.accept()
+    assert dialog.result() != SettingsDialog.DialogCode.Accepted
+    assert dialog.error.text().startswith("Database URL:")
+
+
+def test_speed_unit_applies_to_the_window(qtbot: QtBot, workers: Workers) -> None:
+    win = MainWindow(Settings(), workers)
+    qtbot.addWidget(win)
+    assert win.view.table.model().speed_unit() == "km/h"
+    win.apply_settings(Settings(speed_unit="mph"))
+    assert win.view.table.model().speed_unit() == "mph"
+
+
+def test_window_layout_is_remembered(qtbot: QtBot, workers: Workers) -> None:
+    win = MainWindow(Settings(), workers)
+    qtbot.addWidget(win)
+    win.show()
+    win.resize(760, 560)
+    win.dock.show()
+    win.splitter.setSizes([150, 600])
+    size, sizes = win.size(), win.splitter.sizes()
+    assert win.close()
+    state = load_settings().window_state
+    assert {"geometry", "state", "splitter", "lap_splitter"} <= set(state)
+    again = MainWindow(load_settings(), workers)
+    qtbot.addWidget(again)
+    again.show()
+    assert again.size() == size
+    assert again.splitter.sizes() == sizes
+    assert again.dock.isVisible(), "the sessions dock was open when the window closed"
+    fresh = MainWindow(Settings(), workers)
+    qtbot.addWidget(fresh)
+    fresh.show()
+    assert fresh.splitter.sizes() != sizes, "the remembered layout must differ from the default"
+
+
+def test_dark_and_light_themes_have_readable_palettes(qapp: QApplication) -> None:
+    try:
+        apply_theme(qapp, "dark")
+        dark = qapp.palette()
+        assert dark.color(QPalette.ColorRole.Window).lightness() < 80
+        assert dark.color(QPalette.ColorRole.WindowText).lightness() > 180
+        apply_theme(qapp, "light")
+        light = qapp.palette()
+        assert light.color(QPalette.ColorRole.Window).lightness() > 180
+        assert light.color(QPalette.ColorRole.WindowText).lightness() < 80
+    finally:
+        apply_theme(qapp, "light")
