@@ -69,6 +69,8 @@ class _FileStorage(Protocol):
 
     def session_ids(self) -> list[int]: ...
 
+    def temp_files(self) -> list[Path]: ...
+
 
 class _Footer(Protocol):
     total_points: int
@@ -240,7 +242,8 @@ def delete_session(engine: Engine, storage: TelemetryStorage, session_id: int) -
     """Delete the session's rows (laps and sources cascade), then its file.
 
     The file goes last: if the process stops in between, the file is an orphan that
-    :func:`recover` reports, never a session pointing at a missing file.
+    :func:`recover` reports, never a session pointing at a missing file. An ``OSError``
+    removing the file is raised after the rows are gone (the file is then an orphan).
     """
 
     def work(db: Session) -> None:
@@ -250,6 +253,7 @@ def delete_session(engine: Engine, storage: TelemetryStorage, session_id: int) -
         db.delete(row)
 
     run_write(engine, work)
+    faults.checkpoint("after_delete_rows")
     storage.delete(session_id)
 
 
@@ -268,6 +272,8 @@ class RecoveryReport:
     ready: list[int] = field(default_factory=list)  #: ``writing`` sessions now ``ready``
     failed: list[int] = field(default_factory=list)  #: ``writing`` sessions now ``failed``
     orphans: list[Path] = field(default_factory=list)  #: files no session owns (left alone)
+    #: temp files of writes that were killed (or are running now): left alone too
+    temp_files: list[Path] = field(default_factory=list)
 
 
 def _file_rows(storage: TelemetryStorage, session_id: int) -> int | None:
@@ -318,5 +324,6 @@ def recover(engine: Engine, storage: TelemetryStorage) -> RecoveryReport:
         with reading(engine) as db:
             known = set(db.scalars(select(TrackSession.id)))
         report.orphans = [storage.path_for(i) for i in on_disk if i not in known]
+        report.temp_files = storage.temp_files()
     return report
 

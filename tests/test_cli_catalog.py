@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import uuid
@@ -129,9 +130,28 @@ def test_recover_settles_a_half_saved_session(
     engine.dispose()
     code, out, _ = _run(capsys, "recover", "--json", *db_args)
     assert code == exitcodes.OK
-    assert json.loads(out) == {"ready": [sid], "failed": [], "orphans": []}
+    assert json.loads(out) == {"ready": [sid], "failed": [], "orphans": [], "temp_files": []}
     code, out, _ = _run(capsys, "recover", *db_args)
     assert code == exitcodes.OK and "ready: 0" in out
+
+
+def test_parquet_failure_is_a_storage_failure_with_the_session_kept(
+    capsys: pytest.CaptureFixture[str], db_args: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def disk_full(*_a: object, **_k: object) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(pq.ParquetWriter, "write_table", disk_full)
+    code, out, err = _run(capsys, "import", str(logger_file(VBO)), "--json", *db_args)
+    assert code == exitcodes.STORAGE_FAILURE
+    doc = json.loads(out)
+    assert doc["status"] == "failed" and "No space left on device" in doc["error"]
+    assert "No space left on device" in err and f"session {doc['session_id']}" in err
+    assert not Path(doc["parquet_path"]).exists()
+    monkeypatch.undo()
+    _, out, _ = _run(capsys, "sessions", "--json", *db_args)
+    (listed,) = json.loads(out)
+    assert listed["status"] == "failed" and "No space left" in listed["error"]
 
 
 def test_unreachable_database_is_a_storage_failure_without_the_password(

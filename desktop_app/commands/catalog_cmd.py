@@ -259,11 +259,16 @@ def _recover(args: argparse.Namespace) -> int:
         report = recover(cat.engine, cat.storage)
     if args.json:
         print(json.dumps({"ready": report.ready, "failed": report.failed,
-                          "orphans": [str(p) for p in report.orphans]}))
+                          "orphans": [str(p) for p in report.orphans],
+                          "temp_files": [str(p) for p in report.temp_files]}))
         return exitcodes.OK
     print(f"ready: {len(report.ready)} session(s) {report.ready or ''}".rstrip())
     print(f"failed: {len(report.failed)} session(s) {report.failed or ''}".rstrip())
     print(f"orphan files (left alone): {len(report.orphans)}")
     for path in report.orphans:
         print(f"  {Path(path)}")
+    if report.temp_files:
+        print(f"temp files of interrupted writes (left alone): {len(report.temp_files)}")
+        for path in report.temp_files:
+            print(f"  {Path(path)}")
     return exitcodes.OK

@@ -8,7 +8,7 @@ remains. Unset (always, outside the tests), a checkpoint is one dictionary looku
 Stages: ``sql`` (before each SQL statement the engine sends), ``commit`` (just before a
 COMMIT is sent), and the ones :mod:`storage.sessions` names (``before_tx``,
 ``before_commit``, ``after_commit``, ``parquet`` (each progress report of the Parquet
-write), ``before_ready``, ``after_ready``).
+write), ``before_ready``, ``after_ready``, ``after_delete_rows``).
 """
 
 from __future__ import annotations

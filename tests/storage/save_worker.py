@@ -5,10 +5,12 @@
     DATA_DIR, printing ``saved TAG ID`` after each.
 
 ``python save_worker.py zygote URL DATA_DIR``
-    imports everything once, then for each stdin line ``TAG KILL_AT DELAY_MS`` forks a
-    child that saves ``make_draft(TAG)`` with ``LAPTRACE_TEST_KILL_AT=KILL_AT`` (``-``:
-    none) and, if DELAY_MS is not ``-``, is SIGKILLed by the zygote after that many
-    milliseconds; prints ``done TAG STATUS`` (STATUS: the exit code, or minus the signal).
+    imports everything once, then for each stdin line ``TAG KILL_AT DELAY_MS [ACTION]``
+    forks a child that saves ``make_draft(TAG)`` (ACTION ``save``, the default) or deletes
+    the session named ``session TAG`` (ACTION ``delete``) with
+    ``LAPTRACE_TEST_KILL_AT=KILL_AT`` (``-``: none) and, if DELAY_MS is not ``-``, is
+    SIGKILLed by the zygote after that many milliseconds; prints ``done TAG STATUS``
+    (STATUS: the exit code, or minus the signal).
     Forking a warm process makes a kill point cost milliseconds instead of a Python start.
 """
 
@@ -26,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from draftmaker import make_draft  # noqa: E402
 from storage.db import faults, make_engine, upgrade  # noqa: E402
 from storage.parquet import ParquetTelemetryStorage  # noqa: E402
-from storage.sessions import save_session  # noqa: E402
+from storage.sessions import delete_session, list_sessions, save_session  # noqa: E402
 
 
 def save(url: str, data_dir: str, tags: list[str]) -> int:
@@ -40,12 +42,17 @@ def save(url: str, data_dir: str, tags: list[str]) -> int:
     return 0
 
 
-def _child(url: str, data_dir: str, tag: str, kill_at: str) -> None:
+def _child(url: str, data_dir: str, tag: str, kill_at: str, action: str) -> None:
     try:
         if kill_at != "-":
             os.environ[faults.ENV] = kill_at
         engine = make_engine(url)
-        save_session(make_draft(tag), engine, ParquetTelemetryStorage(data_dir))
+        storage = ParquetTelemetryStorage(data_dir)
+        if action == "delete":
+            (session_id,) = [s.id for s in list_sessions(engine) if s.name == f"session {tag}"]
+            delete_session(engine, storage, session_id)
+        else:
+            save_session(make_draft(tag), engine, storage)
         os._exit(0)
     except BaseException:  # noqa: BLE001 - report and leave, never return into the zygote
         traceback.print_exc()
@@ -55,10 +62,10 @@ def _child(url: str, data_dir: str, tag: str, kill_at: str) -> None:
 def zygote(url: str, data_dir: str) -> int:
     print("ready", flush=True)
     for line in sys.stdin:
-        tag, kill_at, delay = line.split()
+        tag, kill_at, delay, *action = line.split()
         pid = os.fork()
         if pid == 0:
-            _child(url, data_dir, tag, kill_at)
+            _child(url, data_dir, tag, kill_at, action[0] if action else "save")
         if delay != "-":
             time.sleep(int(delay) / 1000)
             try:

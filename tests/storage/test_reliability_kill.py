@@ -59,9 +59,9 @@ class Zygote:
         assert line, f"the zygote died (exit {self.proc.poll()})"
         return line
 
-    def run(self, tag: str, kill_at: str, delay_ms: int | None = None) -> int:
+    def run(self, tag: str, kill_at: str, delay_ms: int | None = None, action: str = "save") -> int:
         assert self.proc.stdin is not None
-        self.proc.stdin.write(f"{tag} {kill_at} {'-' if delay_ms is None else delay_ms}\n")
+        self.proc.stdin.write(f"{tag} {kill_at} {'-' if delay_ms is None else delay_ms} {action}\n")
         self.proc.stdin.flush()
         done, got_tag, code = self._line().split()
         assert (done, got_tag) == ("done", tag)
@@ -130,7 +130,7 @@ def test_sigkill_at_every_checkpoint_then_recover(
 
     committed = {s.id: s.row_count for s in [_session_of(engine, "probe")] if s and s.row_count}
     zygote = Zygote(db_url, telemetry.root)
-    killed = 0
+    killed = parquet_kills = 0
     outcomes: dict[str, int] = {"absent": 0, "failed": 0, "ready": 0}
     try:
         for i, (kill_at, delay) in enumerate(points):
@@ -141,6 +141,11 @@ def test_sigkill_at_every_checkpoint_then_recover(
             killed += code == -9
             report = recover(engine, telemetry)
             assert report.orphans == []
+            # a write killed mid-way leaves its temp file (reported, left alone), never a
+            # file under the final name
+            parquet_kills += kill_at.startswith("parquet:")
+            assert len(report.temp_files) >= parquet_kills
+            assert all(p.name.startswith(".") and p.suffix == ".tmp" for p in report.temp_files)
             _check_invariants(engine, telemetry, committed)
 
             row = _session_of(engine, tag)
@@ -175,3 +180,34 @@ def test_sigkill_at_every_checkpoint_then_recover(
     assert killed >= 25, summary
     # the points cover all three outcomes
     assert all(outcomes.values()), outcomes
+
+
+def test_sigkill_while_deleting_leaves_the_session_whole_or_an_orphan_file(
+    db_url: str, engine: Engine, telemetry: ParquetTelemetryStorage
+) -> None:
+    """Rows go first, the file last: a kill part-way leaves either the whole session or
+    no rows and an orphan file that recover() reports and leaves alone; never a session
+    without its file."""
+    points = ["after_delete_rows:1", "commit:1", *(f"sql:{n}" for n in range(1, 4))]
+    zygote = Zygote(db_url, telemetry.root)
+    orphans: set[Path] = set()
+    try:
+        for i, kill_at in enumerate(points):
+            tag = f"d{i}"
+            assert zygote.run(tag, "-") == 0
+            before = _session_of(engine, tag)
+            assert before is not None
+            assert zygote.run(tag, kill_at, action="delete") == -9
+            report = recover(engine, telemetry)
+            row = _session_of(engine, tag)
+            if row is None:
+                orphans.add(telemetry.path_for(before.id))
+            else:
+                assert row.status == "ready" and telemetry.exists(row.id)
+                assert load_session(engine, row.id).laps == make_draft(tag).laps
+            assert set(report.orphans) == orphans and all(p.exists() for p in orphans)
+            if kill_at == "after_delete_rows:1":
+                assert row is None
+    finally:
+        zygote.close()
+    assert orphans  # the kill between rows and file was among them
