@@ -24,6 +24,8 @@ from storage.db import faults
 
 #: how long an SQLite writer waits for another one before giving up (milliseconds)
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+#: how long to wait for a PostgreSQL server to answer a new connection (seconds)
+PG_CONNECT_TIMEOUT_S = 10
 _IMMEDIATE = "laptrace_sqlite_immediate"
 
 
@@ -39,6 +41,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         _configure_sqlite(engine)
     else:
         kwargs.setdefault("pool_pre_ping", True)
+        if u.drivername.startswith("postgresql") and "connect_timeout" not in u.query:
+            # an unreachable server is an error after a while, not a frozen app
+            connect_args = dict(kwargs.pop("connect_args", {}))
+            connect_args.setdefault("connect_timeout", PG_CONNECT_TIMEOUT_S)
+            kwargs["connect_args"] = connect_args
         engine = create_engine(u, **kwargs)
     faults.install_sql_hook(engine)
     return engine
