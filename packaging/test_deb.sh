@@ -17,7 +17,9 @@ SUDO=""
 started=$(date +%s)
 
 say() { echo "test_deb: $*"; }
-fail() { echo "test_deb: FAILED: $*" >&2; exit 1; }
+fail() { echo "test_deb: FAILED: $*" >&2; echo "test_deb: $passed passed, 1 failed"; exit 1; }
+passed=0
+ok() { passed=$((passed + 1)); say "ok: $*"; }
 
 status() { dpkg-query -W -f='${db:Status-Status}' laptrace 2>/dev/null || true; }
 case "$(status)" in
@@ -45,6 +47,7 @@ trap cleanup EXIT
 say "package $deb ($(du -h "$deb" | cut -f1))"
 dpkg-deb --info "$deb" | sed -n 's/^ *\(Depends\|Installed-Size\|Version\):/  \1:/p'
 $SUDO dpkg -i "$deb" || fail "dpkg -i failed (missing Depends? apt-get install -f)"
+ok "dpkg -i"
 
 # --- what the package put on the system -------------------------------------------------
 installed_files=(
@@ -56,9 +59,11 @@ installed_files=(
 )
 for f in "${installed_files[@]}"; do [ -e "$f" ] || fail "$f was not installed"; done
 [ "$(readlink /usr/bin/laptrace)" = /opt/laptrace/laptrace ] || fail "/usr/bin/laptrace is not the launcher link"
+ok "binary, launcher link, desktop entry, MIME types and icons installed"
 if command -v update-mime-database >/dev/null; then
     # postinst rebuilt the MIME database: the VBO type is known
     [ -f /usr/share/mime/text/x-vbo.xml ] || fail "text/x-vbo is not in the MIME database after install"
+    ok "text/x-vbo registered in the MIME database"
 fi
 say "installed: $(du -sh /opt/laptrace | cut -f1) in /opt/laptrace"
 
@@ -75,11 +80,13 @@ say "self-test offscreen (no display):"
 out=$(as_user env -u DISPLAY -u WAYLAND_DISPLAY laptrace --self-test) || { echo "$out"; fail "offscreen self-test"; }
 echo "$out"
 grep -q "offscreen platform" <<<"$out" || fail "the offscreen self-test did not use the offscreen platform"
+ok "installed self-test, offscreen"
 
 say "self-test under Xvfb (the xcb platform plugin and its system libraries):"
 out=$(as_user xvfb-run -a laptrace --self-test 2>&1) || { echo "$out"; fail "Xvfb self-test"; }
 echo "$out"
 grep -q "xcb platform" <<<"$out" || fail "the Xvfb self-test did not use the xcb platform"
+ok "installed self-test, Xvfb"
 
 # A session saved into the user's default data folder, as engineers' data would be.
 sample=$(ls /opt/laptrace/_internal/data/samples/*.csv | head -n 1)
@@ -87,6 +94,7 @@ as_user laptrace import "$sample" >/dev/null || fail "laptrace import of $sample
 data_dir="$user_home/.local/share/Laptrace"
 [ -f "$data_dir/laptrace.sqlite3" ] || fail "no catalogue in $data_dir after laptrace import"
 ls "$data_dir"/telemetry/*.parquet >/dev/null || fail "no Parquet file in $data_dir/telemetry"
+ok "laptrace import saved into the user's data folder"
 before=$(cd "$data_dir" && find . -type f -name '*.parquet' -o -type f -name '*.sqlite3' | sort | xargs sha256sum)
 
 # --- removal --------------------------------------------------------------------------------
@@ -95,13 +103,17 @@ for f in "${installed_files[@]}" /usr/bin/laptrace; do
     [ ! -e "$f" ] && [ ! -L "$f" ] || fail "$f is still there after dpkg -r"
 done
 [ ! -d /opt/laptrace ] || fail "/opt/laptrace is still there after dpkg -r"
+ok "dpkg -r removed every installed file"
 if command -v update-mime-database >/dev/null; then
     [ ! -f /usr/share/mime/text/x-vbo.xml ] || fail "text/x-vbo is still in the MIME database"
 fi
 after=$(cd "$data_dir" && find . -type f -name '*.parquet' -o -type f -name '*.sqlite3' | sort | xargs sha256sum)
 [ "$before" = "$after" ] || fail "the user's catalogue or telemetry changed on removal"
+ok "user data intact after dpkg -r"
 $SUDO dpkg -P laptrace >/dev/null
 after=$(cd "$data_dir" && find . -type f -name '*.parquet' -o -type f -name '*.sqlite3' | sort | xargs sha256sum)
 [ "$before" = "$after" ] || fail "the user's catalogue or telemetry changed on purge"
-say "removed and purged cleanly; the user's catalogue and telemetry are untouched"
-say "passed in $(( $(date +%s) - started )) s"
+ok "user data intact after dpkg -P"
+say "done in $(( $(date +%s) - started )) s"
+# the plain closing line CI reads
+echo "test_deb: $passed passed, 0 failed"
