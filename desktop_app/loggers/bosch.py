@@ -75,10 +75,11 @@ def read(path: Path) -> Recording:
     entries = _split_names(names_line)
     if not entries or not all(n for n, _ in entries):
         raise LoggerFileError(path, "the channel names row has an empty name", line=names_row)
-    first_row = raw[offset : raw.find(b"\n", offset) if b"\n" in raw[offset:] else len(raw)]
+    end = raw.find(b"\n", offset)
+    first_row = raw[offset : end if end >= 0 else len(raw)]
     comma = b"," in first_row and b"." not in first_row
     block = parse_block(
-        raw[offset:],
+        memoryview(raw)[offset:],  # a view, not a copy of the block
         path=path,
         first_line=names_row + 1,
         ncols=len(entries),

@@ -90,6 +90,7 @@ def _decode_bus(path: Path, mdf: Any, warnings: list[str]) -> Any:
             "holds raw bus frames (CAN/LIN) and no decoded channels: put the DBC file that "
             "decodes it next to the MF4 (or export decoded signals from the logger's tools)",
         )
+    _check_vlsd(path, mdf)
     try:
         with pywarnings.catch_warnings():
             pywarnings.simplefilter("ignore")
@@ -104,6 +105,52 @@ def _decode_bus(path: Path, mdf: Any, warnings: list[str]) -> Any:
         )
     warnings.append(f"raw CAN frames decoded with {', '.join(d.name for d in dbcs)}")
     return decoded
+
+
+def _check_vlsd(path: Path, mdf: Any) -> None:
+    """Check the variable-length frame data (``DataBytes``) before asammdf decodes it.
+
+    asammdf's C extractor trusts the record offsets and length prefixes: on a damaged
+    file it reads out of bounds and the process dies (found by the fuzz tests). This does
+    the same walk in numpy first: every offset must point at a length prefix whose record
+    ends inside the data, records in order without overlap. It uses the two private
+    methods asammdf's own ``determine_max_vlsd_sample_size`` uses (asammdf is pinned <9).
+    """
+    inner = getattr(mdf, "_mdf", mdf)  # the MDF4 object behind asammdf's MDF facade
+    for gi, group in enumerate(inner.groups):
+        if not _is_raw_group(group) or not group.channel_group.cycles_nr:
+            continue
+        for ci, ch in enumerate(group.channels):
+            if ch.channel_type != 1:  # VLSD
+                continue
+            try:
+                with pywarnings.catch_warnings():
+                    pywarnings.simplefilter("ignore")
+                    offsets, *_ = inner._get_scalar(
+                        ch, group, gi, ci, group.channel_dependencies[ci], raster=None, data=None,
+                        ignore_invalidation_bits=True, record_offset=0, record_count=None,
+                        master_is_required=False, skip_vlsd=True,
+                    )  # fmt: skip
+                    data = inner._load_signal_data(group, ci)
+            except Exception as exc:
+                raise LoggerFileError(path, f"damaged bus-frame data in channel group {gi}: {exc}") from None
+            offs = np.asarray(offsets).astype(np.int64, copy=False)
+            if offs.ndim != 1 or offs.shape[0] == 0:
+                continue
+            buf = np.frombuffer(data, np.uint8)
+            n = buf.shape[0]
+            ok = bool(np.all((offs >= 0) & (offs + 4 <= n)))
+            if ok:
+                b = buf.astype(np.int64)
+                sizes = b[offs] | (b[offs + 1] << 8) | (b[offs + 2] << 16) | (b[offs + 3] << 24)
+                ends = offs + 4 + sizes
+                ok = bool(np.all(ends <= n)) and bool(np.all(offs[1:] >= ends[:-1]))
+            if not ok:
+                raise LoggerFileError(
+                    path,
+                    f"damaged bus-frame data in channel group {gi} ({ch.name}): "
+                    "record offsets point outside the data",
+                )
 
 
 def _numeric(mdf: Any, sig: Any, gi: int, ci: int, warnings: list[str]) -> tuple[FloatArray, str] | None:

@@ -26,7 +26,6 @@ the block has runs of spaces). Line numbers survive: newlines are never removed.
 from __future__ import annotations
 
 import csv
-import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,7 +63,7 @@ class Block:
     #: file line number (1-based) of each parsed row, computed on demand via :meth:`line_of`
     first_line: int = 1
     dropped_last_row: bool = False
-    _text: bytes = field(default=b"", repr=False)
+    _text: bytes | memoryview = field(default=b"", repr=False)
     _line_starts: np.ndarray | None = field(default=None, repr=False)
 
     @property
@@ -97,10 +96,27 @@ def decode_text(raw: bytes) -> str:
     return raw.decode("latin-1")
 
 
-def _transcode_commas(data: bytes, delimiter: bytes, decimal_comma: bool) -> bytes:
+Buf = bytes | memoryview
+_NON_BLANK = re.compile(rb"\S")
+
+
+def _first_row(data: Buf) -> bytes:
+    """The first non-blank line (without its line end), read from the head of the block."""
+    size = 1 << 16
+    while True:
+        head = bytes(data[:size])
+        for line in head.split(b"\n")[:-1] if size < len(data) else head.split(b"\n"):
+            if line.strip():
+                return line.rstrip(b"\r")
+        if size >= len(data):
+            return b""
+        size *= 4
+
+
+def _transcode_commas(data: Buf, delimiter: bytes, decimal_comma: bool) -> Buf:
     if decimal_comma and delimiter != b",":
         # with any delimiter but a comma, a comma can only be a decimal mark
-        return data.replace(b",", b".")
+        return bytes(data).replace(b",", b".")
     return data
 
 
@@ -111,8 +127,9 @@ def _looks_padded(row: bytes, delimiter: bytes) -> bool:
     return b" " in row and b'"' not in row
 
 
-def _normalise(data: bytes, delimiter: bytes) -> bytes:
+def _normalise(buf: Buf, delimiter: bytes) -> bytes:
     """Remove padding around values, keeping every newline (so line numbers survive)."""
+    data = bytes(buf)
     if delimiter == b" ":
         if b"\r" in data:
             data = data.replace(b"\r\n", b"\n")
@@ -125,7 +142,7 @@ def _normalise(data: bytes, delimiter: bytes) -> bytes:
     return data
 
 
-def _nonblank_line_index(data: bytes) -> np.ndarray:
+def _nonblank_line_index(data: Buf) -> np.ndarray:
     """Line offsets (0-based, within the block) of the lines pyarrow turns into rows."""
     arr = np.frombuffer(data, dtype=np.uint8)
     nl = np.flatnonzero(arr == 10)
@@ -136,10 +153,10 @@ def _nonblank_line_index(data: bytes) -> np.ndarray:
     return np.flatnonzero((ends > starts) & ~cr_only)
 
 
-def _line_of_text(data: bytes, text: str) -> int:
+def _line_of_text(data: Buf, text: str) -> int:
     """0-based line offset within the (normalised) block of the first line equal to ``text``."""
     needle = text.encode("utf-8", errors="replace")
-    for i, line in enumerate(data.split(b"\n")):
+    for i, line in enumerate(bytes(data).split(b"\n")):
         if line.rstrip(b"\r") == needle:
             return i
     return 0
@@ -192,7 +209,7 @@ def _convert_text_column(
 
 
 def parse_block(
-    data: bytes | str,
+    data: bytes | bytearray | memoryview | str,
     *,
     path: str | Path,
     first_line: int,
@@ -214,17 +231,16 @@ def parse_block(
     values or data pyarrow cannot tokenise.
     """
     p = Path(path)
-    raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    # no copy of the (possibly large) block: bytes stay bytes, other buffers become views
+    raw: Buf = data.encode("utf-8") if isinstance(data, str) else data if isinstance(data, bytes) else memoryview(data)
     delim = delimiter.encode("ascii")
     if ncols < 1:
         raise LoggerFileError(p, "the data block has no columns", line=first_line)
     col_names = names if names is not None and len(names) == ncols else [f"c{i + 1}" for i in range(ncols)]
     text = _transcode_commas(raw, delim, decimal_comma)
-    stripped = text.lstrip(b"\r\n")
-    if not stripped.strip():
-        block = Block(values=[np.empty(0, np.float64) for _ in range(ncols)], first_line=first_line)
-        return block
-    first_row = stripped.split(b"\n", 1)[0]
+    if _NON_BLANK.search(text) is None:
+        return Block(values=[np.empty(0, np.float64) for _ in range(ncols)], first_line=first_line)
+    first_row = _first_row(text)
     # fast path: hand the bytes to pyarrow untouched; normalise padding only when needed
     normalised = _looks_padded(first_row, delim)
     if normalised:
@@ -243,9 +259,9 @@ def parse_block(
         invalid_row_handler=on_invalid,
     )
 
-    def start(text: bytes) -> tuple[int, list[str], dict[str, pa.DataType]]:
+    def start(text: Buf) -> tuple[int, list[str], dict[str, pa.DataType]]:
         # a trailing delimiter (or spreadsheet padding) gives extra empty fields on every row
-        row = text.lstrip(b"\r\n").split(b"\n", 1)[0].rstrip(b"\r")
+        row = _first_row(text)
         n = max(ncols, _count_fields(row, delim))
         names = [f"f{i}" for i in range(n)]
         return n, names, {k: pa.float64() for k in names}
@@ -262,9 +278,8 @@ def parse_block(
         )
         read = pcsv.ReadOptions(column_names=internal, block_size=1 << 22)
         try:
-            table = pcsv.read_csv(
-                io.BytesIO(text), read_options=read, parse_options=parse, convert_options=convert
-            )
+            source: Any = pa.BufferReader(text)  # zero-copy; the stubs only list files and paths
+            table = pcsv.read_csv(source, read_options=read, parse_options=parse, convert_options=convert)
         except pa.ArrowInvalid as exc:
             m = _COLUMN_ERROR.search(str(exc))
             if not normalised:
@@ -326,7 +341,7 @@ def parse_block(
     return block
 
 
-def _raise_bad_row(p: Path, text: bytes, first_line: int, bad: pcsv.InvalidRow, ncols: int) -> None:
+def _raise_bad_row(p: Path, text: Buf, first_line: int, bad: pcsv.InvalidRow, ncols: int) -> None:
     offset = _line_of_text(text, bad.text)
     raise LoggerFileError(
         p,

@@ -144,7 +144,7 @@ def read(path: Path) -> Recording:
     raw = _read_bytes(path)
     header = parse_header(path, raw)
     warnings = header.warnings
-    data = raw[header.data_offset :]
+    data = memoryview(raw)[header.data_offset :]  # a view: the block can be large
     nvalues, comma = values_per_row(data, path, header.data_first_line)
     names, longs = header.column_names(path, nvalues)
     block = parse_block(

@@ -182,11 +182,11 @@ def parse_header(path: Path, raw: bytes) -> VboHeader:
     return header
 
 
-def values_per_row(data: bytes, path: Path, first_line: int) -> tuple[int, bool]:
+def values_per_row(data: bytes | memoryview, path: Path, first_line: int) -> tuple[int, bool]:
     """(most common value count over the first rows, decimal comma?) (FORMATS.md 2.3, 2.4)."""
     counts: Counter[int] = Counter()
     comma = False
-    for i, line in enumerate(data[:200_000].split(b"\n")[:50]):
+    for i, line in enumerate(bytes(data[:200_000]).split(b"\n")[:50]):
         tokens = line.split()
         if not tokens:
             continue
