@@ -47,7 +47,7 @@ def test_self_test_passes_on_the_source_tree(command: list[str], tmp_path: Path)
     for step in STEPS:
         assert any(line.split()[:2] == ["ok", step.split()[0]] for line in lines), (step, result.stdout)
     assert "3 laps" in result.stdout  # the sample holds the end of lap 8, lap 9, lap 10's start
-    assert "offscreen platform" in result.stdout
+    assert "offscreen platform, icon ok" in result.stdout
     assert lines[-1].startswith("self-test passed")
     # nothing was written to the user's folders
     assert not (tmp_path / "user-data").exists()

@@ -3,7 +3,7 @@
 Every installer build runs it right after building, and an engineer can run it to check an
 installation. In a temporary folder, never the user's data, it:
 
-1. opens the main window (offscreen when there is no display),
+1. opens the main window with its icon (offscreen when there is no display),
 2. imports the bundled sample logger file through the same pipeline as a drop,
 3. creates an SQLite catalogue and migrates it to the newest schema,
 4. saves the session (metadata transaction, then the Parquet file),
@@ -229,8 +229,12 @@ def _open_window(closers: list[Callable[[], None]]) -> str:
     app.processEvents()
     if not window.isVisible():
         raise SelfTestError("the main window did not become visible")
+    # Rendering the SVG icon needs the bundled resources and Qt's SVG plugins.
+    if app.windowIcon().pixmap(32, 32).isNull():
+        raise SelfTestError("the application icon did not render (resources/laptrace.svg or "
+                            "Qt's SVG plugins missing from this build?)")
     age, since = process_age()
-    return f"{app.platformName()} platform, window shown {age:.2f} s after {since}"
+    return f"{app.platformName()} platform, icon ok, window shown {age:.2f} s after {since}"
 
 
 def _import_sample(state: _State) -> str:
