@@ -114,3 +114,53 @@ def test_malformed_files_say_where_and_what(tmp_path: Path) -> None:
     first, second = proc.stderr.splitlines()
     assert first.startswith(f"laptrace inspect: {vbo}") and "5 names" in first and "3 values" in first
     assert second.startswith(f"laptrace inspect: {aim}, line ")
+
+
+def write_circle_vbo(path: Path) -> tuple[float, list[float]]:
+    """A VBO file of a synthetic circle with a Start gate and two Split gates.
+
+    Returns the lap time and the sector times it must give.
+    """
+    import math
+
+    from synthtrack import Circle
+
+    c = Circle(laps=3.4, rate_hz=10.0, start_angle=-0.4)
+    rec = c.recording()
+    lat = rec.channels["lat"].values
+    lon = rec.channels["long"].values
+
+    def minutes(g_lat: float, g_lon: float) -> str:
+        return f"{-g_lon * 60:+.8f} {g_lat * 60:+.8f}"  # VBO: longitude first, west positive
+
+    lines = ["File created on 01/06/2024 @ 10:00:00", "", "[header]"]
+    lines += ["satellites", "time", "latitude", "longitude", "velocity kmh", "", "[laptiming]"]
+    for kind, angle, name in (("Start", 0.0, "S/F"), ("Split", math.pi / 2, "S1"), ("Split", math.pi, "S2")):
+        g = c.gate_along(angle)
+        lines.append(f"{kind}   {minutes(g.lat1, g.long1)} {minutes(g.lat2, g.long2)} \u00ac {name}")
+    lines += ["", "[column names]", "sats time lat long velocity", "", "[data]"]
+    for i, t in enumerate(rec.time):
+        s = 36000.0 + t
+        hhmmss = f"{int(s // 3600):02d}{int(s % 3600 // 60):02d}{s % 60:05.2f}"
+        lines.append(f"011 {hhmmss} {lat[i] * 60:+.8f} {-lon[i] * 60:+.8f} {144.0:07.3f}")
+    path.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
+    q = c.lap_time / 4
+    return c.lap_time, [q, q, 2 * q]
+
+
+def test_sectors_from_split_gates_end_to_end(tmp_path: Path) -> None:
+    vbo = tmp_path / "circle.vbo"
+    lap_time, sectors = write_circle_vbo(vbo)
+    doc, proc = as_json(vbo)
+    assert proc.returncode == 0, proc.stderr
+    (f,) = doc["files"]
+    assert f["lap_source"] == "gate" and f["started_at"] == "2024-06-01T10:00:00Z"
+    flying = [lap for lap in f["laps"] if lap["kind"] == "flying"]
+    assert len(flying) == 3
+    for lap in flying:
+        # positions written with 8 decimals of a minute (~2 cm): a millisecond or two
+        assert lap["lap_time_s"] == pytest.approx(lap_time, abs=2e-3)
+        assert lap["sectors_s"] == pytest.approx(sectors, abs=2e-3)
+        assert lap["valid"] is True and lap["reason"] == ""
+    text = laptrace(vbo).stdout
+    assert text.count("sectors 0:07.854  0:07.854  0:15.708") == 3

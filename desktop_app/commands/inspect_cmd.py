@@ -108,6 +108,8 @@ def _text(imported: ImportedFile) -> str:
             f"    {lap.lap_number:>4}  {lap.kind:<8} {format_lap_time(lap.lap_time_s):>10}  "
             f"{dist:>10}  {vmax:>10}  {valid}"
         )
+        if lap.sectors_s:
+            lines.append("          sectors " + "  ".join(format_lap_time(s) for s in lap.sectors_s))
     return "\n".join(lines)
 
 
