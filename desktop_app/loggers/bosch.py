@@ -19,12 +19,14 @@ from storage.types import FloatArray
 from . import timebase
 from .channels import SourceChannel, build_channels
 from .recording import LoggerFileError, Recording
-from .textblock import decode_text, parse_block
+from .textblock import decode_text, parse_file_block
 
 _ENTRY = re.compile(r"^(.*?)\s*\[\s*(.*?)\s*\]\s*$")
 _CREATED = re.compile(r"extract file created\s+(.+?)\s*$", re.IGNORECASE)
 _WINDOW = re.compile(r"where\s+(.+?)\s*$", re.IGNORECASE)
 _SOURCE = re.compile(r'data from source file\s+"?(.*?)"?\s*$', re.IGNORECASE)
+#: a complete line that is neither a comment nor blank: the names row
+_NAMES_ROW = re.compile(rb"(?m)^[ \t]*[^#\s][^\n]*\n")
 _TIME_SCALE = {"s": 1.0, "sec": 1.0, "ms": 1e-3, "us": 1e-6, "min": 60.0}
 
 
@@ -50,7 +52,14 @@ def read(path: Path) -> Recording:
     """Read a WinDarab ASCII export (see the module docstring)."""
     path = Path(path)
     try:
-        raw = path.read_bytes()
+        with open(path, "rb") as fh:
+            # the comments and names are at the top; the block is streamed from the file later
+            raw = fh.read(1 << 20)
+            while not _NAMES_ROW.search(raw):  # the names row must be complete in the head
+                more = fh.read(len(raw))
+                if not more:
+                    break
+                raw += more
     except OSError as exc:
         raise LoggerFileError(path, f"cannot be read: {exc.strerror or exc}") from None
     # header = the '#' lines and the names row; the numeric block follows
@@ -78,9 +87,9 @@ def read(path: Path) -> Recording:
     end = raw.find(b"\n", offset)
     first_row = raw[offset : end if end >= 0 else len(raw)]
     comma = b"," in first_row and b"." not in first_row
-    block = parse_block(
-        memoryview(raw)[offset:],  # a view, not a copy of the block
-        path=path,
+    block = parse_file_block(
+        path,
+        offset,
         first_line=names_row + 1,
         ncols=len(entries),
         delimiter="\t",

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -47,6 +48,10 @@ _NUMBER = r"^[+-]?(\d+\.?\d*([eE][+-]?\d+)?|\.\d+([eE][+-]?\d+)?|nan|NaN|inf|-in
 _COLUMN_ERROR = re.compile(r"In CSV column #(\d+)")
 _SPACE_EDGES = re.compile(rb"(?m)^ +| +$")
 _SPACE_RUNS = re.compile(rb" {2,}")
+#: pyarrow streaming block: small enough that the batches in flight stay small beside the
+#: decoded columns, large enough to keep the per-batch overhead negligible
+_BLOCK_SIZE = 1 << 20
+_THREADS = True
 #: pyarrow.compute untyped: pyarrow-stubs' overloads reject valid chains of ChunkedArray results
 _pc: Any = pc
 
@@ -60,25 +65,23 @@ class Block:
     #: text columns: column index -> first non-empty cell
     text: dict[int, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
-    #: file line number (1-based) of each parsed row, computed on demand via :meth:`line_of`
+    #: file line number (1-based) of the block's first line
     first_line: int = 1
     dropped_last_row: bool = False
-    _text: bytes | memoryview = field(default=b"", repr=False)
+    _source: _Source | None = field(default=None, repr=False)
     _line_starts: np.ndarray | None = field(default=None, repr=False)
+    _rows: int = 0
 
     @property
     def row_count(self) -> int:
-        for v in self.values:
-            if v is not None:
-                return int(v.shape[0])
-        return self._rows_if_all_text
-
-    _rows_if_all_text: int = 0
+        return self._rows
 
     def line_of(self, row: int) -> int:
         """The file line number of parsed row ``row`` (blank lines are skipped by the parser)."""
+        if self._source is None or not self._source.has_blank_lines():
+            return self.first_line + row
         if self._line_starts is None:
-            self._line_starts = _nonblank_line_index(self._text)
+            self._line_starts = _nonblank_line_index(self._source.load())
         if not 0 <= row < self._line_starts.shape[0]:
             return self.first_line + row
         return self.first_line + int(self._line_starts[row])
@@ -111,13 +114,6 @@ def _first_row(data: Buf) -> bytes:
         if size >= len(data):
             return b""
         size *= 4
-
-
-def _transcode_commas(data: Buf, delimiter: bytes, decimal_comma: bool) -> Buf:
-    if decimal_comma and delimiter != b",":
-        # with any delimiter but a comma, a comma can only be a decimal mark
-        return bytes(data).replace(b",", b".")
-    return data
 
 
 def _looks_padded(row: bytes, delimiter: bytes) -> bool:
@@ -208,6 +204,74 @@ def _convert_text_column(
     return out
 
 
+class _Source:
+    """Where the block's bytes come from: memory (a view) or a file region (streamed)."""
+
+    CHUNK = 1 << 22
+
+    def __init__(self, data: Buf | None = None, path: Path | None = None, offset: int = 0) -> None:
+        self._data = data
+        self._path = path
+        self._offset = offset
+        self._blank: bool | None = None
+
+    def open(self) -> Any:
+        """A fresh pyarrow input stream positioned at the block."""
+        if self._data is not None:
+            return pa.BufferReader(self._data)
+        assert self._path is not None
+        f = pa.OSFile(str(self._path), "r")
+        f.seek(self._offset)
+        return f
+
+    def chunks(self) -> Iterator[bytes]:
+        if self._data is not None:
+            for i in range(0, len(self._data), self.CHUNK):
+                yield bytes(self._data[i : i + self.CHUNK])
+            return
+        assert self._path is not None
+        with open(self._path, "rb") as fh:
+            fh.seek(self._offset)
+            while chunk := fh.read(self.CHUNK):
+                yield chunk
+
+    def head(self) -> bytes:
+        return next(self.chunks(), b"")
+
+    def load(self) -> bytes:
+        """All the bytes (for padding removal and error messages: the slow, rare paths)."""
+        return bytes(self._data) if self._data is not None else b"".join(self.chunks())
+
+    def size(self) -> int:
+        if self._data is not None:
+            return len(self._data)
+        assert self._path is not None
+        return max(self._path.stat().st_size - self._offset, 0)
+
+    def has_blank_lines(self) -> bool:
+        """Whether a blank line hides in the block (then row != line offset); scanned once, lazily."""
+        if self._blank is None:
+            blank, tail = False, b"\n"  # a leading line end is a blank line
+            for chunk in self.chunks():
+                edge = tail + chunk[:2]  # a blank line across the chunk boundary
+                if b"\n\n" in edge or b"\n\r\n" in edge or b"\n\n" in chunk or b"\n\r\n" in chunk:
+                    blank = True
+                    break
+                tail = chunk[-2:]
+            self._blank = blank
+        return self._blank
+
+    def rows_estimate(self) -> int:
+        """A generous row count from the block size and the shortest line of its head.
+
+        Over-allocating costs address space only: numpy's large arrays are mapped lazily
+        and pages never written are never resident.
+        """
+        lines = [ln for ln in self.head().split(b"\n")[:-1] if ln.strip()]
+        shortest = min((len(ln) + 1 for ln in lines), default=2)
+        return int(self.size() / max(shortest, 2) * 1.25) + 64
+
+
 def parse_block(
     data: bytes | bytearray | memoryview | str,
     *,
@@ -219,9 +283,9 @@ def parse_block(
     names: list[str] | None = None,
     allow_short_last_row: bool = True,
 ) -> Block:
-    """Parse a delimited numeric block into float64 columns.
+    """Parse a delimited numeric block held in memory into float64 columns.
 
-    ``data`` is the block exactly as in the file (bytes, or already decoded text);
+    ``data`` is the block exactly as in the file (bytes, a view, or decoded text);
     ``first_line`` is the 1-based file line number of its first line, used in messages;
     ``ncols`` the number of columns the header promises; ``names`` (optional) the column
     names used in warnings. Rows may end in a trailing delimiter (the extra, empty field
@@ -230,22 +294,52 @@ def parse_block(
     Raises :class:`LoggerFileError` (file, line, what) for rows with the wrong number of
     values or data pyarrow cannot tokenise.
     """
-    p = Path(path)
-    # no copy of the (possibly large) block: bytes stay bytes, other buffers become views
     raw: Buf = data.encode("utf-8") if isinstance(data, str) else data if isinstance(data, bytes) else memoryview(data)
+    return _parse(_Source(data=raw), Path(path), first_line, ncols, delimiter, decimal_comma, names, allow_short_last_row)
+
+
+def parse_file_block(
+    path: str | Path,
+    offset: int,
+    *,
+    first_line: int,
+    ncols: int,
+    delimiter: str = ",",
+    decimal_comma: bool = False,
+    names: list[str] | None = None,
+    allow_short_last_row: bool = True,
+) -> Block:
+    """Like :func:`parse_block`, for the block that runs from byte ``offset`` to the end of ``path``.
+
+    The file is streamed through pyarrow in blocks straight into preallocated numpy
+    columns, so the text is never held in memory whole (peak ~ the decoded columns).
+    """
+    p = Path(path)
+    return _parse(_Source(path=p, offset=offset), p, first_line, ncols, delimiter, decimal_comma, names, allow_short_last_row)
+
+
+def _parse(
+    source: _Source,
+    p: Path,
+    first_line: int,
+    ncols: int,
+    delimiter: str,
+    decimal_comma: bool,
+    names: list[str] | None,
+    allow_short_last_row: bool,
+) -> Block:
     delim = delimiter.encode("ascii")
     if ncols < 1:
         raise LoggerFileError(p, "the data block has no columns", line=first_line)
     col_names = names if names is not None and len(names) == ncols else [f"c{i + 1}" for i in range(ncols)]
-    text = _transcode_commas(raw, delim, decimal_comma)
-    if _NON_BLANK.search(text) is None:
+    first_row = _first_row(source.head())
+    if not first_row:
         return Block(values=[np.empty(0, np.float64) for _ in range(ncols)], first_line=first_line)
-    first_row = _first_row(text)
     # fast path: hand the bytes to pyarrow untouched; normalise padding only when needed
     normalised = _looks_padded(first_row, delim)
     if normalised:
-        text = _normalise(text, delim)
-    block = Block(values=[], first_line=first_line, _text=text)
+        source = _Source(data=_normalise(source.load(), delim))
+    block = Block(values=[], first_line=first_line, _source=source)
 
     bad_rows: list[pcsv.InvalidRow] = []
 
@@ -254,91 +348,124 @@ def parse_block(
         return "error" if len(bad_rows) > 1 else "skip"
 
     parse = pcsv.ParseOptions(
-        delimiter=delimiter,
-        quote_char='"' if delim != b" " else False,
-        invalid_row_handler=on_invalid,
+        delimiter=delimiter, quote_char='"' if delim != b" " else False, invalid_row_handler=on_invalid
     )
 
-    def start(text: Buf) -> tuple[int, list[str], dict[str, pa.DataType]]:
+    def start(src: _Source) -> tuple[int, list[str], dict[str, pa.DataType]]:
         # a trailing delimiter (or spreadsheet padding) gives extra empty fields on every row
-        row = _first_row(text)
-        n = max(ncols, _count_fields(row, delim))
-        names = [f"f{i}" for i in range(n)]
-        return n, names, {k: pa.float64() for k in names}
+        n = max(ncols, _count_fields(_first_row(src.head()), delim))
+        keys = [f"f{i}" for i in range(n)]
+        return n, keys, {k: pa.float64() for k in keys}
 
-    nfields, internal, types = start(text)
-    table: pa.Table | None = None
+    nfields, internal, types = start(source)
+    result: tuple[list[FloatArray | list[Any]], int] | None = None
     for _attempt in range(2 * nfields + 4):
         bad_rows.clear()
         convert = pcsv.ConvertOptions(
             column_types=types,
-            decimal_point="," if (decimal_comma and delim == b",") else ".",
+            decimal_point="," if decimal_comma else ".",
             strings_can_be_null=True,
             quoted_strings_can_be_null=True,
         )
-        read = pcsv.ReadOptions(column_names=internal, block_size=1 << 22)
         try:
-            source: Any = pa.BufferReader(text)  # zero-copy; the stubs only list files and paths
-            table = pcsv.read_csv(source, read_options=read, parse_options=parse, convert_options=convert)
+            result = _stream(source, internal, types, parse, convert)
         except pa.ArrowInvalid as exc:
             m = _COLUMN_ERROR.search(str(exc))
             if not normalised:
                 normalised = True
-                text = block._text = _normalise(text, delim)
-                nfields, internal, types = start(text)
+                source = block._source = _Source(data=_normalise(source.load(), delim))
+                nfields, internal, types = start(source)
                 continue
             if bad_rows and (len(bad_rows) > 1 or m is None):
-                _raise_bad_row(p, text, first_line, bad_rows[0], ncols)
+                _raise_bad_row(p, source.load(), first_line, bad_rows[0], ncols)
             if m is None or int(m.group(1)) >= nfields or types[internal[int(m.group(1))]] == pa.string():
                 raise LoggerFileError(p, f"unreadable data block: {exc}", line=first_line) from None
             types[internal[int(m.group(1))]] = pa.string()
             continue
         if bad_rows and not normalised:
             normalised = True
-            text = block._text = _normalise(text, delim)
-            nfields, internal, types = start(text)
-            table = None
+            source = block._source = _Source(data=_normalise(source.load(), delim))
+            nfields, internal, types = start(source)
+            result = None
             continue
         break
-    if table is None:
+    if result is None:
         raise LoggerFileError(p, "unreadable data block", line=first_line)
 
     if bad_rows:
         bad = bad_rows[0]
+        text = source.load()
         offset = _line_of_text(text, bad.text)
         rows_where = _nonblank_line_index(text)
         is_last = rows_where.shape[0] > 0 and offset >= int(rows_where[-1])
         if not (allow_short_last_row and is_last and bad.actual_columns < bad.expected_columns):
             _raise_bad_row(p, text, first_line, bad, ncols)
+        del text
         block.dropped_last_row = True
         block.warnings.append(
             f"{p}, line {first_line + offset}: last row has {bad.actual_columns} of "
             f"{ncols} values (logging stopped mid-row?): dropped"
         )
 
-    nrows = table.num_rows
-    columns = table.columns
-    del table
+    columns, block._rows = result
     for i in range(nfields):
         col = columns[i]
         if i >= ncols:
-            if col.null_count != len(col):
-                row = int(np.flatnonzero(np.asarray(col.is_valid().to_numpy(zero_copy_only=False)))[0])
+            valid = np.flatnonzero(np.isfinite(col)) if isinstance(col, np.ndarray) else np.array([0])
+            if isinstance(col, list) or valid.shape[0]:
                 raise LoggerFileError(
                     p,
                     f"row has {nfields} values but the header names {ncols} columns",
-                    line=block.line_of(row),
+                    line=block.line_of(int(valid[0])),
                 )
             continue
-        if col.type == pa.float64():
-            if col.null_count:
-                col = _pc.fill_null(col, np.nan)
-            block.values.append(np.asarray(col.combine_chunks().to_numpy(), dtype=np.float64))
+        if isinstance(col, np.ndarray):
+            block.values.append(col)
         else:
-            block.values.append(_convert_text_column(col, i, col_names[i], block, p))
-        columns[i] = pa.chunked_array([], pa.float64())  # free the Arrow buffers early
-    block._rows_if_all_text = nrows
+            chunked = pa.chunked_array(col, pa.string()) if col else pa.chunked_array([], pa.string())
+            block.values.append(_convert_text_column(chunked, i, col_names[i], block, p))
     return block
+
+
+def _stream(
+    source: _Source,
+    keys: list[str],
+    types: dict[str, pa.DataType],
+    parse: pcsv.ParseOptions,
+    convert: pcsv.ConvertOptions,
+) -> tuple[list[FloatArray | list[Any]], int]:
+    """Read the block batch by batch into preallocated float64 arrays (string columns as chunks).
+
+    Never more than the decoded columns plus one batch in memory: the batches are copied
+    into arrays sized from the newline count and dropped.
+    """
+    capacity = source.rows_estimate()
+    out: list[FloatArray | list[Any]] = [
+        np.empty(capacity, np.float64) if types[k] == pa.float64() else [] for k in keys
+    ]
+    reader = pcsv.open_csv(
+        source.open(),
+        read_options=pcsv.ReadOptions(column_names=keys, block_size=_BLOCK_SIZE, use_threads=_THREADS),
+        parse_options=parse,
+        convert_options=convert,
+    )
+    pos = 0
+    for batch in reader:
+        n = batch.num_rows
+        if pos + n > capacity:  # shorter rows later than in the head: grow
+            capacity = int((pos + n) * 1.5)
+            out = [np.resize(c, capacity) if isinstance(c, np.ndarray) else c for c in out]
+        for i, target in enumerate(out):
+            col = batch.column(i)
+            if isinstance(target, np.ndarray):
+                if col.null_count:
+                    col = _pc.fill_null(col, np.nan)
+                target[pos : pos + n] = col.to_numpy(zero_copy_only=False)
+            else:
+                target.append(col)
+        pos += n
+    # views: the unused tail of each array was never written, so it costs no memory
+    return [c[:pos] if isinstance(c, np.ndarray) else c for c in out], pos
 
 
 def _raise_bad_row(p: Path, text: Buf, first_line: int, bad: pcsv.InvalidRow, ncols: int) -> None:

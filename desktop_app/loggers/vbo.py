@@ -19,8 +19,8 @@ from storage.types import FloatArray
 from . import timebase
 from .channels import SourceChannel, build_channels
 from .recording import Gate, LoggerFileError, Recording
-from .textblock import parse_block
-from .vbo_header import GPS_CHANNELS, VboHeader, parse_header, split_unit, values_per_row
+from .textblock import parse_file_block
+from .vbo_header import DATA_LINE, GPS_CHANNELS, VboHeader, parse_header, split_unit, values_per_row
 
 _LAP_COUNTERS = ("lap_number", "lapnumber", "lap number", "lap")
 #: the ``File created on`` time matches the data's UTC clock if within this
@@ -29,9 +29,23 @@ _CREATED_SAME_S = 300.0
 _CREATED_ZONE_S = 60.0
 
 
-def _read_bytes(path: Path) -> bytes:
+#: bytes of data read with the header, to count values per row and spot decimal commas
+_DATA_SAMPLE = 1 << 18
+
+
+def _read_head(path: Path) -> bytes:
+    """The file up to ``[data]`` plus a sample of the data (the block itself is streamed later)."""
     try:
-        return path.read_bytes()
+        with open(path, "rb") as fh:
+            head = fh.read(1 << 20)
+            while True:
+                m = DATA_LINE.search(head)
+                if m is not None and len(head) - m.end() >= _DATA_SAMPLE:
+                    return head
+                more = fh.read(max(len(head), 1 << 20))
+                if not more:
+                    return head
+                head += more
     except OSError as exc:
         raise LoggerFileError(path, f"cannot be read: {exc.strerror or exc}") from None
 
@@ -141,15 +155,16 @@ def _logger(header: VboHeader) -> str | None:
 def read(path: Path) -> Recording:
     """Read a VBO file (see the module docstring and FORMATS.md section 2)."""
     path = Path(path)
-    raw = _read_bytes(path)
-    header = parse_header(path, raw)
+    head = _read_head(path)
+    header = parse_header(path, head)
     warnings = header.warnings
-    data = memoryview(raw)[header.data_offset :]  # a view: the block can be large
-    nvalues, comma = values_per_row(data, path, header.data_first_line)
+    nvalues, comma = values_per_row(head[header.data_offset :], path, header.data_first_line)
+    del head
     names, longs = header.column_names(path, nvalues)
-    block = parse_block(
-        data,
-        path=path,
+    # streamed from the file: the text is never in memory whole
+    block = parse_file_block(
+        path,
+        header.data_offset,
         first_line=header.data_first_line,
         ncols=nvalues,
         delimiter=" ",

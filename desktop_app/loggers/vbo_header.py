@@ -17,7 +17,8 @@ from .channels import normalise_unit
 from .recording import LoggerFileError
 from .textblock import decode_text as decode
 
-_DATA_LINE = re.compile(rb"(?im)^(?:\xef\xbb\xbf)?[ \t]*\[data\][ \t]*\r?$")
+#: the ``[data]`` line (any case, maybe a BOM); shared with the reader's head scan
+DATA_LINE = re.compile(rb"(?im)^(?:\xef\xbb\xbf)?[ \t]*\[data\][ \t]*\r?$")
 _SECTION = re.compile(r"^\s*\[([^\]]+)\]\s*$")
 _CREATED = re.compile(
     r"file created on\s+(\d{1,2})/(\d{1,2})/(\d{4})\s*(?:@|at)?\s*(\d{1,2}):(\d{2})(?::(\d{2}))?",
@@ -164,7 +165,7 @@ class VboHeader:
 
 def parse_header(path: Path, raw: bytes) -> VboHeader:
     """Split the header into sections and locate ``[data]``."""
-    m = _DATA_LINE.search(raw)
+    m = DATA_LINE.search(raw)
     if m is None:
         raise LoggerFileError(path, "no [data] section: not a complete VBO file", field_name="[data]")
     end = m.end()

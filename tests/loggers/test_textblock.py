@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from desktop_app.loggers import LoggerFileError
-from desktop_app.loggers.textblock import parse_block
+from desktop_app.loggers.textblock import parse_block, parse_file_block
 
 
 def test_space_delimited_crlf_trailing_space_decimal_comma_and_short_last_row() -> None:
@@ -67,3 +69,26 @@ def test_short_last_row_is_an_error_when_not_allowed() -> None:
     with pytest.raises(LoggerFileError) as info:
         parse_block("1 2\n3", path="f", first_line=5, ncols=2, delimiter=" ", allow_short_last_row=False)
     assert info.value.line == 6
+
+
+def test_file_block_is_streamed_from_an_offset_with_lines_across_blank_ones(tmp_path: Path) -> None:
+    head = b"header line\n[data]\n"
+    rows = b"".join(b"%d %d.5\n" % (i, i) for i in range(50_000))
+    p = tmp_path / "big.vbo"
+    p.write_bytes(head + b"\n" + rows + b"\n\n7 x\n")
+    block = parse_file_block(p, len(head), first_line=3, ncols=2, delimiter=" ")
+    assert block.row_count == 50_001
+    assert block.values[0] is not None and block.values[1] is not None
+    assert block.values[0][49_999] == 49_999.0 and block.values[1][1] == 1.5
+    assert np.isnan(block.values[1][-1])
+    # row 0 is on line 4 (line 3 is blank); two blank lines, then the last row on line 50,006
+    assert block.line_of(0) == 4 and block.line_of(50_000) == 50_006
+    assert any("line 50006" in w and "'x'" in w for w in block.warnings)
+
+
+def test_file_block_wrong_row_is_reported_with_its_line(tmp_path: Path) -> None:
+    p = tmp_path / "bad.txt"
+    p.write_bytes(b"# c\nt\tv\n0.0\t1\n0.1\t2\t3\n")
+    with pytest.raises(LoggerFileError) as info:
+        parse_file_block(p, 8, first_line=3, ncols=2, delimiter="\t")
+    assert info.value.line == 4
