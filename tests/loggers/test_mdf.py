@@ -80,3 +80,35 @@ def test_damaged_mdf_is_a_logger_file_error(tmp_path: Path) -> None:
     with pytest.raises(LoggerFileError) as info:
         read(bad)
     assert "bad.mf4" in str(info.value)
+
+
+def test_repeated_names_and_overlapping_rates_on_one_time_base(tmp_path: Path) -> None:
+    from asammdf import MDF, Signal
+
+    mdf = MDF(version="4.10")
+    fast_t = np.array([0.0, 0.01, 0.02, 0.03])
+    slow_t = np.array([0.0, 0.025])
+    mdf.append(
+        [
+            Signal(np.array([1.0, 2.0, 3.0, 4.0]), fast_t, name="vfzg", unit="m/s"),
+            Signal(np.array([90.0, 91.0, 92.0, 93.0]), fast_t, name="toil", unit="degC"),
+        ]
+    )
+    mdf.append(
+        [
+            Signal(np.array([10.0, 20.0]), slow_t, name="vfzg", unit="km/h"),
+            Signal(np.array([80.0, 81.0]), slow_t, name="toil", unit="degC"),
+        ]
+    )
+    path = tmp_path / "two.mf4"
+    mdf.save(path)
+    mdf.close()
+    rec = read(path)
+    np.testing.assert_allclose(rec.time, [0.0, 0.01, 0.02, 0.025, 0.03])
+    speed, other = rec.channels["speed"], rec.channels["vfzg"]
+    # the first group's vfzg is the standard speed (m/s -> km/h); the repeat stays auxiliary
+    np.testing.assert_allclose(speed.values, [3.6, 7.2, 10.8, np.nan, 14.4])
+    np.testing.assert_array_equal(other.values, [10.0, np.nan, np.nan, 20.0, np.nan])
+    assert other.unit == "km/h" and rec.sample_rate_hz == 100.0
+    np.testing.assert_array_equal(rec.channels["toil"].values, [90.0, 91.0, 92.0, np.nan, 93.0])
+    np.testing.assert_array_equal(rec.channels["toil_2"].values, [80.0, np.nan, np.nan, 81.0, np.nan])
