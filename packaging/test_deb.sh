@@ -88,6 +88,23 @@ echo "$out"
 grep -q "xcb platform" <<<"$out" || fail "the Xvfb self-test did not use the xcb platform"
 ok "installed self-test, Xvfb"
 
+# Every real logger file: the installed binary must read it exactly as the source tree does
+# (a module or data file missing from the build shows up here, e.g. canmatrix's DBC reader).
+loggers=${LAPTRACE_LOGGERS_DIR:-../shared/data/loggers}
+if [ -d "$loggers" ] && [ -x "$PYTHON" ]; then
+    count=0
+    while IFS= read -r -d '' f; do
+        want=$(as_user "$PYTHON" -m desktop_app inspect "$f" 2>&1; echo "exit $?")
+        got=$(as_user laptrace inspect "$f" 2>&1; echo "exit $?")
+        [ "$want" = "$got" ] || { diff <(echo "$want") <(echo "$got") | head -20; fail "laptrace inspect $f differs from the source tree"; }
+        count=$((count + 1))
+    done < <(find "$loggers" -type f ! -name '*.md' ! -name '*.dbc' -print0 | sort -z)
+    [ "$count" -gt 0 ] || fail "no logger files in $loggers"
+    ok "laptrace inspect of $count real logger files matches the source tree"
+else
+    say "NOTE: no real logger files at $loggers (or no $PYTHON): source/installed parity not checked"
+fi
+
 # A session saved into the user's default data folder, as engineers' data would be.
 sample=$(ls /opt/laptrace/_internal/data/samples/*.csv | head -n 1)
 as_user laptrace import "$sample" >/dev/null || fail "laptrace import of $sample"
