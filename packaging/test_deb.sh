@@ -112,6 +112,15 @@ data_dir="$user_home/.local/share/Laptrace"
 [ -f "$data_dir/laptrace.sqlite3" ] || fail "no catalogue in $data_dir after laptrace import"
 ls "$data_dir"/telemetry/*.parquet >/dev/null || fail "no Parquet file in $data_dir/telemetry"
 ok "laptrace import saved into the user's data folder"
+# PostgreSQL through the bundled psycopg and libpq (CI exports a throwaway server's URL).
+if [ -n "${LAPTRACE_TEST_POSTGRES_URL:-}" ]; then
+    as_user laptrace import --db "$LAPTRACE_TEST_POSTGRES_URL" --force --json "$sample" >"$work/pg.json" \
+        || { cat "$work/pg.json"; fail "laptrace import into PostgreSQL"; }
+    grep -q '"status": "ready"' "$work/pg.json" || { cat "$work/pg.json"; fail "the PostgreSQL session is not ready"; }
+    ok "installed binary saved a session into PostgreSQL"
+else
+    say "NOTE: LAPTRACE_TEST_POSTGRES_URL is not set: saving to PostgreSQL not checked"
+fi
 before=$(cd "$data_dir" && find . -type f -name '*.parquet' -o -type f -name '*.sqlite3' | sort | xargs sha256sum)
 
 # --- removal --------------------------------------------------------------------------------
