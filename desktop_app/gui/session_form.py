@@ -86,6 +86,7 @@ class SessionForm(QWidget):
         self.started.setDisplayFormat("yyyy-MM-dd HH:mm:ss")
         self.started.setMinimumDateTime(_UNKNOWN)
         self.started.setSpecialValueText("unknown")
+        self.started.setDateTime(_UNKNOWN)
         self.notes = QPlainTextEdit()
         self.notes.setPlaceholderText("notes: setup, conditions, what to look at")
         self.notes.setMaximumHeight(80)

@@ -40,6 +40,12 @@ def dark_palette() -> QPalette:
         (QPalette.ColorRole.Highlight, QColor(42, 130, 218)),
         (QPalette.ColorRole.HighlightedText, QColor(255, 255, 255)),
         (QPalette.ColorRole.Link, QColor(90, 160, 240)),
+        # frame and check-box edges: Fusion draws them from these, keep them visible on dark
+        (QPalette.ColorRole.Light, QColor(110, 112, 116)),
+        (QPalette.ColorRole.Midlight, QColor(80, 82, 86)),
+        (QPalette.ColorRole.Mid, QColor(95, 97, 101)),
+        (QPalette.ColorRole.Dark, QColor(20, 21, 23)),
+        (QPalette.ColorRole.Shadow, QColor(10, 10, 10)),
     ):
         p.setColor(role, color)
     for role in (QPalette.ColorRole.Text, QPalette.ColorRole.WindowText, QPalette.ColorRole.ButtonText):

@@ -110,3 +110,28 @@ def test_run_gui_opens_command_line_paths(qapp: QApplication, config: Config) ->
     assert seen.get("paths") == [Path(path)] and seen.get("states") == ["ready"]
     assert seen.get("data_dir") == config.data_dir
     assert load_settings().recent_files == [str(path)], "closing the window saves the settings"
+
+
+def test_screenshot_script_saves_the_main_states(qapp: QApplication, tmp_path: Path) -> None:
+    """The script runs its own event loop: run it as the user does, in its own process."""
+    import subprocess
+    import sys
+
+    from PySide6.QtGui import QImage
+
+    from desktop_app.gui import screenshots
+    from realfiles import LOGGERS
+
+    out = tmp_path / "shots"
+    done = subprocess.run(
+        [sys.executable, "-m", "desktop_app.gui.screenshots", str(out), "--loggers", str(LOGGERS)],
+        capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    names = sorted(p.name for p in out.glob("*.png"))
+    assert names == ["01-empty.png", "02-laps-and-map.png", "03-sessions.png", "04-import-error.png", "05-dark.png"]
+    for name in names:
+        image = QImage(str(out / name))
+        # the whole window (at a device pixel ratio above 1 the image is larger)
+        assert image.width() >= screenshots.SIZE[0]
+        assert image.width() * screenshots.SIZE[1] == image.height() * screenshots.SIZE[0]

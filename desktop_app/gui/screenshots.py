@@ -1,0 +1,168 @@
+"""``python -m desktop_app.gui.screenshots OUTDIR [--loggers DIR]``: PNGs of the main states.
+
+Runs the real window (offscreen unless a display is set) on a throw-away catalogue and the
+real sample logger files, and saves ``widget.grab()`` of: the empty window, a file loaded
+with laps overlaid and the map, the sessions browser, and an error in the import list (plus
+the loaded file in the dark theme). The steps are driven by a timer, so the event loop runs
+normally throughout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+#: the sample files shown (paths under the loggers folder)
+LAPS_FILE = "aim_csv/aim_format_example.csv"
+OTHER_FILES = ("racechrono_csv/session_20251231_111318_tianma_lap9_v3.csv", "vbo/racechrono_2023Rd3_1.vbo")
+SIZE = (1600, 1000)
+
+Step = tuple[str, Callable[[], object], Callable[[], bool]]
+
+
+def default_loggers() -> Path:
+    env = os.environ.get("LAPTRACE_LOGGERS_DIR")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[3] / "shared" / "data" / "loggers"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("outdir", type=Path)
+    parser.add_argument("--loggers", type=Path, default=default_loggers(), help="the sample logger files")
+    args = parser.parse_args(argv)
+    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    scratch = tempfile.TemporaryDirectory(prefix="laptrace-shots-")
+    os.environ["LAPTRACE_CONFIG_DIR"] = str(Path(scratch.name) / "config")
+    try:
+        return _run(args.outdir, args.loggers, Path(scratch.name) / "data")
+    finally:
+        scratch.cleanup()
+
+
+def _run(outdir: Path, loggers: Path, data: Path) -> int:
+    # Qt is imported here so that --help works without a display
+    from PySide6.QtCore import QTimer
+
+    from desktop_app.config import Config, Settings
+    from desktop_app.gui.app import application, start_window
+    from desktop_app.gui.theme import apply_theme
+    from desktop_app.gui.warmup import settle_heap, warm_up
+
+    outdir.mkdir(parents=True, exist_ok=True)
+    app = application()
+    apply_theme(app, "light")
+    warm_up()
+    config = Config(data_dir=data, database_url=f"sqlite:///{(data / 'laptrace.sqlite3').as_posix()}")
+    win = start_window(config, Settings())
+    win.resize(*SIZE)
+    settle_heap()
+    win.show()
+    bad = data.parent / "lap_export_broken.vbo"
+    real = (loggers / "vbo" / "racechrono_2023Rd3_1.vbo").read_bytes().split(b"\n")
+    bad.write_bytes(b"\n".join(real[:120] + [b"+036.97 nonsense here"] + real[121:200]))
+    saved: list[str] = []
+
+    def grab(name: str) -> None:
+        path = outdir / name
+        win.grab().save(str(path))
+        saved.append(str(path))
+
+    def all_read() -> bool:
+        return bool(win.imports.entries) and all(e.state != "reading" for e in win.imports.entries)
+
+    def laps_file_shown() -> bool:
+        return win.entry is not None and win.entry.path.name == Path(LAPS_FILE).name and all_read()
+
+    def overlay() -> None:
+        table = win.view.table
+        best = table.model().best_valid_lap()
+        valid = sorted((lap for lap in table.model().laps() if lap.valid and lap.lap_time_s), key=lambda lap: lap.lap_time_s or 0)
+        pick = [lap.lap_number for lap in valid[:3]] or ([best.lap_number] if best else [])
+        table.select_laps(pick)
+        win.view.preview.set_cursor(350.0)
+
+    def save_all() -> None:
+        for entry in win.imports.entries:
+            win.save_flow.save(entry)
+
+    def saved_all() -> bool:
+        return all(e.state in ("saved", "save-failed") for e in win.imports.entries) and not win.workers.writing
+
+    def open_sessions() -> None:
+        win.imports.clear_finished()
+        win.dock.show()
+        win.browser.refresh()
+
+    def browser_listed() -> bool:
+        return win.browser.model.rowCount() >= 1 + len(OTHER_FILES)
+
+    def reopen() -> None:
+        model = win.browser.model
+        rows = range(model.rowCount())
+        win.browser.view.selectRow(max(rows, key=lambda r: model.session_at(r).lap_count))
+        win.browser.open_selected()
+
+    def error_drop() -> None:
+        win.dock.hide()
+        win.open_paths([bad, loggers / "motec_csv" / "May_22_2026_Peter.csv", Path(data.parent / "missing.vbo")])
+
+    steps: list[Step] = [
+        ("catalogue", lambda: None, lambda: win.catalogue is not None),
+        ("01-empty.png", lambda: None, lambda: True),
+        ("load", lambda: win.open_paths([loggers / LAPS_FILE, *(loggers / f for f in OTHER_FILES)]), all_read),
+        ("show", lambda: win.imports.select(win.imports.entries[0]), laps_file_shown),
+        ("overlay", overlay, lambda: len(win.view.table.selected_laps()) >= 1),
+        ("02-laps-and-map.png", lambda: None, lambda: True),
+        ("dark", lambda: apply_theme(app, "dark"), lambda: True),
+        ("05-dark.png", lambda: None, lambda: True),
+        ("light", lambda: apply_theme(app, "light"), lambda: True),
+        ("save", save_all, saved_all),
+        ("sessions", open_sessions, browser_listed),
+        ("reopen", reopen, lambda: win.saved is not None),
+        ("03-sessions.png", lambda: None, lambda: True),
+        ("errors", error_drop, lambda: sum(e.state == "failed" for e in win.imports.entries) >= 2 and all_read()),
+        ("04-import-error.png", lambda: None, lambda: True),
+    ]
+    state = {"i": 0, "started": 0, "settle": 0, "polls": 0}
+
+    def tick() -> None:
+        if state["i"] >= len(steps):
+            win.close()
+            app.quit()
+            return
+        name, action, ready = steps[state["i"]]
+        if not state["started"]:
+            state.update(started=1, settle=0, polls=0)
+            action()
+        elif ready():
+            # a few more turns so that deferred paints land before a grab
+            state["settle"] += 1
+            if state["settle"] >= 10:
+                if name.endswith(".png"):
+                    grab(name)
+                state.update(i=state["i"] + 1, started=0)
+        else:
+            state["polls"] += 1
+            if state["polls"] > 3000:  # 60 s
+                print(f"screenshots: step {name!r} timed out", file=sys.stderr)
+                app.exit(1)
+                return
+        QTimer.singleShot(20, tick)
+
+    QTimer.singleShot(0, tick)
+    code = app.exec()
+    win.workers.wait()
+    for path in saved:
+        print(path)
+    return int(code)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
