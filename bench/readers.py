@@ -4,7 +4,8 @@
 50 times (time shifted so it keeps increasing), this reader's time beside
 ``pyarrow.csv.read_csv`` and ``pandas.read_csv`` on the same data block (best of 3), and
 the reader's peak memory (RSS high-water mark above the level before the read, measured
-in a fresh subprocess) against the size of the decoded float64 columns.
+in a fresh subprocess with the mark reset through /proc/self/clear_refs, so Linux only)
+against the size of the decoded float64 columns (time + channels).
 
 ``python -m bench readers --fuzz [N]`` reads N damaged copies of every real file and
 prints how many were read, rejected cleanly, crashed or were too slow.
@@ -121,24 +122,26 @@ def _best(fn: Callable[[], object], runs: int = 3) -> float:
 
 
 _MEMORY_PROBE = """
-import json, resource, sys
+import importlib, json, sys
 from pathlib import Path
+import pyarrow.csv, asammdf  # imports first: a warm-up read would leave memory in the allocators
 from desktop_app.loggers import read_recording
-def rss():
-    for line in open("/proc/self/status"):
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-import importlib, pyarrow.csv, asammdf  # imports only: a warm-up read would leave its
-for m in ("vbo", "bosch", "mdf", "racechrono", "aim", "motec"):  # memory in the allocators
+for m in ("vbo", "bosch", "mdf", "racechrono", "aim", "motec"):
     try:
         importlib.import_module("desktop_app.loggers." + m)
     except ImportError:
         pass
-before = rss()
+def status(key):
+    for line in open("/proc/self/status"):
+        if line.startswith(key):
+            return int(line.split()[1]) * 1024
+with open("/proc/self/clear_refs", "w") as fh:
+    fh.write("5")  # reset the RSS high-water mark (VmHWM) to the current RSS
+before = status("VmRSS:")
 rec = read_recording(Path(sys.argv[1]))
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+peak = status("VmHWM:") - before
 decoded = 8 * rec.sample_count * (1 + len(rec.channels))
-print(json.dumps({"peak": max(peak - before, 0), "decoded": decoded}))
+print(json.dumps({"peak": max(peak, 0), "decoded": decoded}))
 """
 
 

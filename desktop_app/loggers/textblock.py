@@ -267,7 +267,7 @@ class _Source:
         Over-allocating costs address space only: numpy's large arrays are mapped lazily
         and pages never written are never resident.
         """
-        lines = [ln for ln in self.head().split(b"\n")[:-1] if ln.strip()]
+        lines = [ln for ln in self.head()[: 1 << 16].split(b"\n")[:-1] if ln.strip()]
         shortest = min((len(ln) + 1 for ln in lines), default=2)
         return int(self.size() / max(shortest, 2) * 1.25) + 64
 
