@@ -15,6 +15,7 @@ Needs the dev extra (``pip install -e .[dev]``) for PyInstaller.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import re
 import shutil
@@ -258,6 +259,7 @@ def build_deb(bundle: Path) -> Path:
         f" traces and the track map, and keeps sessions in a catalogue with Parquet files.\n"
     )
     (root / "DEBIAN" / "control").write_text(control, encoding="utf-8")
+    write_md5sums(root)
     for script in ("postinst", "postrm"):
         target = root / "DEBIAN" / script
         shutil.copy(HERE / "linux" / script, target)
@@ -269,6 +271,16 @@ def build_deb(bundle: Path) -> Path:
     run(["dpkg-deb", "--root-owner-group", "-Zzstd", "--build", str(root), str(out)])
     log(f"dpkg-deb took {time.monotonic() - started:.1f} s: {out} ({out.stat().st_size / 2**20:.0f} MiB)")
     return out
+
+
+def write_md5sums(root: Path) -> None:
+    """DEBIAN/md5sums, so ``dpkg --verify laptrace`` can check the installed files."""
+    lines = []
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and not path.is_symlink() and path.relative_to(root).parts[0] != "DEBIAN":
+            digest = hashlib.md5(path.read_bytes(), usedforsecurity=False).hexdigest()
+            lines.append(f"{digest}  {path.relative_to(root).as_posix()}\n")
+    (root / "DEBIAN" / "md5sums").write_text("".join(lines), encoding="utf-8")
 
 
 def build_tarball(bundle: Path) -> Path:

@@ -59,7 +59,8 @@ installed_files=(
 )
 for f in "${installed_files[@]}"; do [ -e "$f" ] || fail "$f was not installed"; done
 [ "$(readlink /usr/bin/laptrace)" = /opt/laptrace/laptrace ] || fail "/usr/bin/laptrace is not the launcher link"
-ok "binary, launcher link, desktop entry, MIME types and icons installed"
+$SUDO dpkg --verify laptrace || fail "dpkg --verify: installed files differ from the package"
+ok "binary, launcher link, desktop entry, MIME types and icons installed and verified"
 if command -v update-mime-database >/dev/null; then
     # postinst rebuilt the MIME database: the VBO type is known
     [ -f /usr/share/mime/text/x-vbo.xml ] || fail "text/x-vbo is not in the MIME database after install"
