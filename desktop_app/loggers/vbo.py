@@ -9,8 +9,10 @@ satellites masked ``& 0x3F``, ``[laptiming]`` gates -> :class:`Gate` in degrees.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
@@ -22,6 +24,7 @@ from .recording import Gate, LoggerFileError, Recording
 from .textblock import parse_file_block
 from .vbo_header import DATA_LINE, GPS_CHANNELS, VboHeader, parse_header, split_unit, values_per_row
 
+GateKind = Literal["start", "finish", "split"]
 _LAP_COUNTERS = ("lap_number", "lapnumber", "lap number", "lap")
 #: the ``File created on`` time matches the data's UTC clock if within this
 _CREATED_SAME_S = 300.0
@@ -50,7 +53,7 @@ def _read_head(path: Path) -> bytes:
         raise LoggerFileError(path, f"cannot be read: {exc.strerror or exc}") from None
 
 
-def _seconds_of_day(hhmmss: FloatArray, path: Path, line_of: object) -> FloatArray:
+def _seconds_of_day(hhmmss: FloatArray, path: Path, line_of: Callable[[int], int]) -> FloatArray:
     """``HHMMSS.SS`` -> seconds since midnight; rejects values that are not a time of day."""
     h = np.floor(hhmmss / 10000.0)
     m = np.floor(hhmmss / 100.0) - h * 100.0
@@ -59,9 +62,11 @@ def _seconds_of_day(hhmmss: FloatArray, path: Path, line_of: object) -> FloatArr
         bad = ~((h >= 0) & (h < 24) & (m < 60) & (s < 60.0 + 1e-6))
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
-        line = line_of(row) if callable(line_of) else None
         raise LoggerFileError(
-            path, f"time {hhmmss[row]!r} is not a time of day HHMMSS.SS", line=line, field_name="time"
+            path,
+            f"time {float(hhmmss[row])!r} is not a time of day HHMMSS.SS",
+            line=line_of(row),
+            field_name="time",
         )
     return np.asarray(h * 3600.0 + m * 60.0 + s, np.float64)
 
@@ -134,11 +139,8 @@ def _gates(header: VboHeader, lat: FloatArray | None, lon: FloatArray | None, wa
             if dist(b) < dist(a) and all(abs(x[0]) <= 90 for x in b):
                 use = b
                 warnings.append("[laptiming] gates are written latitude first: read that way")
-    kinds = {"start": "start", "finish": "finish", "split": "split"}
-    return [
-        Gate(kinds[k], g[0], g[1], g[2], g[3], name)  # type: ignore[arg-type]
-        for (k, _, name), g in zip(parsed, use, strict=True)
-    ]
+    kinds: dict[str, GateKind] = {"start": "start", "finish": "finish", "split": "split"}
+    return [Gate(kinds[k], g[0], g[1], g[2], g[3], name) for (k, _, name), g in zip(parsed, use, strict=True)]
 
 
 def _logger(header: VboHeader) -> str | None:
