@@ -44,14 +44,15 @@ def cases(data: bytes, name: str, count: int) -> Iterator[tuple[str, bytes]]:
     rng = random.Random(zlib.crc32(f"{name}:{count}".encode()))
     n = len(data)
     # fixed truncations first: empty, one byte, inside the header, mid-file, last bytes
-    fixed = [0, 1, min(n - 1, 200), n // 2, n - 1]
-    kinds = ["truncate", "flip", "flip-many", "duplicate-line", "delete-line"]
+    fixed = [0, n // 2, 1, min(n - 1, 200), n - 1]
+    nfixed = min(len(fixed), max(2, count // 8))
+    kinds = ["flip", "flip-many", "duplicate-line", "delete-line", "truncate"]
     for i in range(count):
-        if i < len(fixed) and i < count // 2 + 1:
+        if i < nfixed:
             cut = max(0, fixed[i])
             yield f"truncate@{cut}", data[:cut]
             continue
-        kind = kinds[i % len(kinds)]
+        kind = kinds[(i - nfixed) % len(kinds)]
         if kind == "truncate":
             cut = rng.randrange(n)
             yield f"truncate@{cut}", data[:cut]

@@ -25,6 +25,7 @@ the block has runs of spaces). Line numbers survive: newlines are never removed.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import re
 from collections.abc import Iterator
@@ -242,6 +243,20 @@ class _Source:
         """All the bytes (for padding removal and error messages: the slow, rare paths)."""
         return bytes(self._data) if self._data is not None else b"".join(self.chunks())
 
+    def is_utf8(self) -> bool:
+        """Whether the bytes are valid UTF-8 (pyarrow cannot report a bad row that is not)."""
+        if isinstance(self._data, bytes) and self._data.isascii():
+            return True
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        try:
+            for chunk in self.chunks():
+                if not (chunk.isascii() and not decoder.getstate()[0]):
+                    decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return False
+        return True
+
     def size(self) -> int:
         if self._data is not None:
             return len(self._data)
@@ -336,6 +351,9 @@ def _parse(
     if not first_row:
         return Block(values=[np.empty(0, np.float64) for _ in range(ncols)], first_line=first_line)
     # fast path: hand the bytes to pyarrow untouched; normalise padding only when needed
+    if not source.is_utf8():
+        # a stray Latin-1 byte would make pyarrow's bad-row report itself fail: transcode
+        source = _Source(data=decode_text(source.load()).encode("utf-8"))
     normalised = _looks_padded(first_row, delim)
     if normalised:
         source = _Source(data=_normalise(source.load(), delim))

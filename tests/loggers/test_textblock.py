@@ -92,3 +92,10 @@ def test_file_block_wrong_row_is_reported_with_its_line(tmp_path: Path) -> None:
     with pytest.raises(LoggerFileError) as info:
         parse_file_block(p, 8, first_line=3, ncols=2, delimiter="\t")
     assert info.value.line == 4
+
+
+def test_bad_row_with_a_latin1_byte_is_reported_not_lost() -> None:
+    # pyarrow builds its bad-row report as UTF-8 text: a stray 0xB0 must not break that
+    with pytest.raises(LoggerFileError) as info:
+        parse_block(b"1 2\n3 4 \xb0C\n5 6\n", path="f", first_line=1, ncols=2, delimiter=" ")
+    assert info.value.line == 2 and "°C" in str(info.value)
