@@ -127,6 +127,8 @@ class ImportPanel(QWidget):
     entryReady = Signal(object)
     #: paths that were read successfully (for the recent-files menu)
     fileOpened = Signal(object)
+    #: the last file being read has finished (read, failed or cancelled)
+    readsIdle = Signal()
 
     def __init__(self, workers: Workers, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -194,13 +196,22 @@ class ImportPanel(QWidget):
             on_result=lambda imported: self._on_read(entry, imported),
             on_error=lambda exc: self._on_failed(entry, exc),
             on_cancel=lambda: self._on_cancelled(entry),
-            on_finished=lambda: self._jobs.pop(entry.key, None),
+            on_finished=lambda: self._on_job_done(entry),
         )
         self._jobs[entry.key] = job
         row.cancel.clicked.connect(job.cancel)
         return entry
 
     # --- outcomes ---------------------------------------------------------------------
+    def reading(self) -> bool:
+        """Whether a file is still being read."""
+        return any(e.state == "reading" for e in self.entries)
+
+    def _on_job_done(self, entry: ImportEntry) -> None:
+        self._jobs.pop(entry.key, None)
+        if not self.reading():
+            self.readsIdle.emit()
+
     def _on_read(self, entry: ImportEntry, imported: ImportedFile) -> None:
         if not self.has(entry):
             return  # removed from the list while it was read

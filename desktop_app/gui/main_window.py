@@ -37,6 +37,8 @@ from desktop_app.gui.workers import Workers
 from storage.sessions import SavedSession, list_drivers, list_tracks, load_session, set_lap_validity, update_session
 
 ICON = Path(__file__).resolve().parents[2] / "resources" / "laptrace.svg"
+#: how long the first file of a batch waits for the rest of the batch before it is drawn
+PREVIEW_WAIT_MS = 1000
 
 
 class MainWindow(QMainWindow):
@@ -55,6 +57,7 @@ class MainWindow(QMainWindow):
         self.entry: ImportEntry | None = None
         self.saved: SavedSession | None = None
         self._close_when_idle = False
+        self._pending: ImportEntry | None = None
         self._closing_ok = False
 
         self.imports = ImportPanel(self.workers)
@@ -107,6 +110,7 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         self.imports.currentChanged.connect(self._on_import_selected)
         self.imports.entryReady.connect(self._on_entry_ready)
+        self.imports.readsIdle.connect(lambda: QTimer.singleShot(0, self._show_pending))
         self.imports.fileOpened.connect(self._remember)
         self.form.edited.connect(self._on_form_edited)
         self.form.applyRequested.connect(self.apply_session_fields)
@@ -164,8 +168,21 @@ class MainWindow(QMainWindow):
         fill_recent(self.actions_.recent, self.settings.recent_files, lambda p: self.open_paths([p]))
 
     def _on_entry_ready(self, entry: ImportEntry) -> None:
-        # the first file read is shown at once; later ones wait to be clicked
-        if self.entry is None and self.saved is None:
+        # The first file read is shown; later ones wait to be clicked. While the rest of a
+        # batch is still being read (at most PREVIEW_WAIT_MS) the drawing waits: plotting is
+        # GUI-thread Python that would otherwise share the GIL with the parsing workers and
+        # freeze the window several times longer.
+        if self.entry is not None or self.saved is not None or self._pending is not None:
+            return
+        self._pending = entry
+        if self.imports.reading():
+            QTimer.singleShot(PREVIEW_WAIT_MS, self._show_pending)
+        else:
+            self._show_pending()
+
+    def _show_pending(self) -> None:
+        entry, self._pending = self._pending, None
+        if entry is not None and self.entry is None and self.saved is None and self.imports.has(entry):
             self.imports.select(entry)
 
     # --- what is shown ----------------------------------------------------------------
