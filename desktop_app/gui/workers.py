@@ -37,6 +37,16 @@ class Cancelled(Exception):
     """Raised inside a core job's ``progress`` callback when the user cancelled the job."""
 
 
+class _Carried(Exception):
+    """Carries a job's RuntimeError past superqt's GeneratorWorker, which takes any
+    RuntimeError for "the worker was deleted" and then ends without ``errored`` or
+    ``finished`` (the job would never end). :class:`Job` unwraps it."""
+
+    def __init__(self, original: RuntimeError) -> None:
+        super().__init__(str(original))
+        self.original = original
+
+
 @dataclass(frozen=True)
 class JobProgress:
     """What a job reports while it runs: ``done`` out of ``total`` (units are the job's)."""
@@ -130,7 +140,7 @@ class Job(QObject):
         signals: Any = worker.signals  # superqt's stubs do not know signal-to-signal connects
         signals.yielded.connect(self.progress)
         signals.returned.connect(self.result)
-        signals.errored.connect(self.error)
+        signals.errored.connect(self._on_error)
         signals.aborted.connect(self.cancelled)
         signals.finished.connect(self._on_finished)
 
@@ -141,6 +151,9 @@ class Job(QObject):
     @property
     def cancel_requested(self) -> bool:
         return bool(self.worker.abort_requested)
+
+    def _on_error(self, exc: Exception) -> None:
+        self.error.emit(exc.original if isinstance(exc, _Carried) else exc)
 
     def _on_finished(self) -> None:
         self.done = True
@@ -236,7 +249,7 @@ class Workers(QObject):
     ) -> Job:
         if inspect.isgeneratorfunction(func):
             worker = create_worker(
-                func, *args, _start_thread=False, _ignore_errors=True, **kwargs
+                _carry_runtime_errors(func), *args, _start_thread=False, _ignore_errors=True, **kwargs
             )
         elif "progress" in inspect.signature(func).parameters:
             worker = ProgressWorker(func, *args, **kwargs)
@@ -295,13 +308,27 @@ class _Hooks:
             job.finished.connect(self.finished)
 
 
+def _carry_runtime_errors(func: Callable[..., Generator[Any, Any, Any]]) -> Callable[..., Generator[Any, Any, Any]]:
+    def job(*args: Any, **kwargs: Any) -> Generator[Any, Any, Any]:
+        try:
+            return (yield from func(*args, **kwargs))
+        except RuntimeError as exc:
+            raise _Carried(exc) from exc
+
+    job.__name__ = getattr(func, "__name__", "job")
+    return job
+
+
 def _as_generator(func: Callable[..., Any]) -> Callable[..., Generator[None, None, Any]]:
     """A plain function as a one-step generator job (cancellable before it starts)."""
 
     def job(*args: Any, **kwargs: Any) -> Generator[None, None, Any]:
         if False:  # pragma: no cover - makes this a generator function
             yield None
-        return func(*args, **kwargs)
+        try:
+            return func(*args, **kwargs)
+        except RuntimeError as exc:
+            raise _Carried(exc) from exc
 
     job.__name__ = getattr(func, "__name__", "job")
     return job

@@ -86,6 +86,11 @@ def test_form_edits_are_saved(qtbot: QtBot, window: MainWindow, catalogue: Catal
     assert (saved.summary.name, saved.summary.driver) == ("Kart test, dry", "A. Driver")
     saved_lap = next(x for x in saved.laps if x.lap_number == lap.lap_number)
     assert saved_lap.user_valid is lap.user_valid is not None
+    # the driver now completes from the catalogue
+    qtbot.waitUntil(lambda: "A. Driver" in window.form.drivers.stringList(), timeout=10_000)
+    completer = window.form.driver.completer()
+    completer.setCompletionPrefix("a. d")
+    assert completer.currentCompletion() == "A. Driver"
 
 
 def test_failed_save_offers_retry_and_retry_succeeds(

@@ -92,3 +92,23 @@ def test_inline_runner_runs_synchronously(qapp: object) -> None:
     job2 = w.write(lambda x: x + 1, 1, on_result=results.append)
     assert results == [42, 2] and finished == ["r"]
     assert job.done and job2.done and not w.writing
+
+
+def test_runtime_errors_end_the_job_like_any_error(qtbot: QtBot, workers: Workers) -> None:
+    """superqt reads a RuntimeError as "worker deleted" and would never finish the job."""
+
+    def plain() -> None:
+        raise RuntimeError("database is locked")
+
+    def gen() -> Generator[int, None, None]:
+        yield 1
+        raise NotImplementedError("no reader for this")
+
+    for func in (plain, gen):
+        job = workers.write(func)
+        with qtbot.waitSignal(job.finished, timeout=5000):
+            errors: list[Exception] = []
+            job.error.connect(errors.append)
+        assert len(errors) == 1 and isinstance(errors[0], RuntimeError)
+        assert job.done
+    qtbot.waitUntil(lambda: not workers.writing, timeout=5000)
