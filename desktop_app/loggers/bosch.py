@@ -117,7 +117,7 @@ def read(path: Path) -> Recording:
         row = int(np.flatnonzero(np.isnan(raw_time))[0])
         raise LoggerFileError(path, "time is missing", line=block.line_of(row), field_name=entries[ti][0])
     seconds = raw_time * _TIME_SCALE.get(entries[ti][1].lower(), 1.0)
-    t_us = timebase.to_microseconds(seconds)
+    t_us = timebase.checked_microseconds(seconds, path, block.line_of, entries[ti][0])
     timebase.check_backward_steps(t_us, path, warnings, block.line_of)
 
     sources = []
@@ -131,7 +131,8 @@ def read(path: Path) -> Recording:
     t_us, cols = timebase.merge_repeated(t_us, [s.values for s in sources], warnings)
     for s, v in zip(sources, cols, strict=True):
         s.values = v
-    channels = build_channels("bosch", sources, warnings)
+    with np.errstate(over="ignore", invalid="ignore"):  # damaged cells may overflow to inf
+        channels = build_channels("bosch", sources, warnings)
     time = timebase.relative_seconds(t_us)
 
     metadata: dict[str, str] = {}

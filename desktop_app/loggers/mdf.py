@@ -239,8 +239,7 @@ def _read(
         stamps = np.asarray(signals[0].timestamps, np.float64)
         if stamps.shape[0] == 0:
             continue
-        if not np.isfinite(stamps).all():
-            raise LoggerFileError(path, f"channel group {gi} has invalid timestamps")
+
         cols: list[FloatArray] = []
         names: list[tuple[str, str]] = []
         for ci, sig in zip(wanted, signals, strict=True):
@@ -251,7 +250,7 @@ def _read(
             names.append((str(sig.name), got[1]))
         if not cols:
             continue
-        t_us = timebase.to_microseconds(stamps)
+        t_us = timebase.checked_microseconds(stamps, path, what=f"channel group {gi} time")
         group_warnings: list[str] = []
         timebase.check_backward_steps(t_us, path, group_warnings)
         t_us, cols = timebase.merge_repeated(t_us, cols, group_warnings)
@@ -265,7 +264,8 @@ def _read(
     flat = [v for cols in placed for v in cols]
     for src, values in zip(sources, flat, strict=True):
         src.values = values
-    channels = build_channels("mdf", sources, warnings)
+    with np.errstate(over="ignore", invalid="ignore"):  # damaged cells may overflow to inf
+        channels = build_channels("mdf", sources, warnings)
     time = timebase.relative_seconds(union)
     rates = [1e6 / float(np.median(np.diff(t))) for t, _ in timed if t.shape[0] > 1 and np.median(np.diff(t)) > 0]
     writer = ident[16:24].decode("latin-1").strip(" \x00")

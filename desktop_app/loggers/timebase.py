@@ -43,6 +43,28 @@ def to_microseconds(seconds: FloatArray) -> IntArray:
     return np.rint(np.asarray(seconds, np.float64) * 1e6).astype(np.int64)
 
 
+#: timestamps beyond this (about 300 years) are damage, not time, and do not fit int64 µs safely
+MAX_ABS_S = 1e10
+
+
+def checked_microseconds(
+    seconds: FloatArray, path: str | Path, line_of: Callable[[int], int] | None = None, what: str = "time"
+) -> IntArray:
+    """:func:`to_microseconds`, after checking every value is a finite, plausible time."""
+    t = np.asarray(seconds, np.float64)
+    with np.errstate(invalid="ignore"):
+        bad = ~(np.abs(t) <= MAX_ABS_S)  # also catches NaN
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise LoggerFileError(
+            path,
+            f"{what} value {float(t[row])!r} is not a usable timestamp",
+            line=line_of(row) if line_of else None,
+            field_name=what,
+        )
+    return to_microseconds(t)
+
+
 def unroll_midnight(
     seconds_of_day: FloatArray, warnings: list[str], line_of: Callable[[int], int] | None = None
 ) -> FloatArray:

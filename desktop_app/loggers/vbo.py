@@ -197,7 +197,7 @@ def read(path: Path) -> Recording:
     tod = _seconds_of_day(time_values, path, block.line_of)
     first_tod = float(tod[0])
     tod = timebase.unroll_midnight(tod, warnings, block.line_of)
-    t_us = timebase.to_microseconds(tod)
+    t_us = timebase.checked_microseconds(tod, path, block.line_of)
     timebase.check_backward_steps(t_us, path, warnings, block.line_of)
 
     sources: list[SourceChannel] = []
@@ -229,9 +229,10 @@ def read(path: Path) -> Recording:
             overrides.setdefault("long", base)
         elif low in ("sats", "satellites"):
             # +64 brake trigger, +128 DGPS flags share the field with the count
-            finite = np.isfinite(values)
+            with np.errstate(invalid="ignore"):
+                usable = np.abs(values) < 2**31  # damaged cells stay NaN rather than wrap
             masked = np.full_like(values, np.nan)
-            masked[finite] = values[finite].astype(np.int64) & 0x3F
+            masked[usable] = values[usable].astype(np.int64) & 0x3F
             values, unit = masked, ""
         elif low == "velocity" and not unit:
             warnings.append("speed unit not stated in the long name: Racelogic's km/h assumed")
@@ -248,7 +249,8 @@ def read(path: Path) -> Recording:
     t_us, cols = timebase.merge_repeated(t_us, [s.values for s in sources], warnings)
     for s, v in zip(sources, cols, strict=True):
         s.values = v
-    channels = build_channels("vbo", sources, warnings, overrides)
+    with np.errstate(over="ignore", invalid="ignore"):  # damaged cells may overflow to inf
+        channels = build_channels("vbo", sources, warnings, overrides)
     lap_counter = next((n for n in channels if n.lower() in _LAP_COUNTERS), None)
     time = timebase.relative_seconds(t_us)
     rate = header.log_rate()
