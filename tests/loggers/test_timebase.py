@@ -8,6 +8,7 @@ import pytest
 from desktop_app.loggers import LoggerFileError
 from desktop_app.loggers.timebase import (
     check_backward_steps,
+    checked_microseconds,
     merge_repeated,
     relative_seconds,
     to_microseconds,
@@ -74,3 +75,11 @@ def test_union_time_base_leaves_nan_where_a_group_has_no_sample() -> None:
     np.testing.assert_allclose(relative_seconds(union), [0.0, 0.01, 0.015, 0.02])
     np.testing.assert_array_equal(fast_cols[0], [1.0, 2.0, NAN, 3.0])
     np.testing.assert_array_equal(slow_cols[0], [10.0, NAN, 20.0, NAN])
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, 1e300])
+def test_unusable_timestamps_are_rejected_with_their_line(bad: float) -> None:
+    with pytest.raises(LoggerFileError) as info:
+        checked_microseconds(np.array([0.0, 0.1, bad]), "f.txt", lambda r: r + 10, "xtime")
+    assert info.value.line == 12 and info.value.field_name == "xtime"
+    np.testing.assert_array_equal(checked_microseconds(np.array([0.0, 0.5]), "f.txt"), [0, 500_000])
