@@ -27,8 +27,9 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -205,19 +206,59 @@ def _convert_text_column(
     return out
 
 
+class _ChunkStream(io.RawIOBase):
+    """A readable stream over an iterator of byte chunks (feeds normalised text to pyarrow)."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        super().__init__()
+        self._chunks = chunks
+        self._pending = memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._pending:
+            nxt = next(self._chunks, None)
+            if nxt is None:
+                return 0
+            self._pending = memoryview(nxt)
+        n = min(len(buffer), len(self._pending))
+        buffer[:n] = self._pending[:n]
+        self._pending = self._pending[n:]
+        return n
+
+
 class _Source:
-    """Where the block's bytes come from: memory (a view) or a file region (streamed)."""
+    """Where the block's bytes come from: memory (a view) or a file region, streamed.
+
+    ``transform`` (padding removal) is applied to line-aligned chunks as they stream, so
+    even a padded block is never held in memory whole.
+    """
 
     CHUNK = 1 << 22
 
-    def __init__(self, data: Buf | None = None, path: Path | None = None, offset: int = 0) -> None:
+    def __init__(
+        self,
+        data: Buf | None = None,
+        path: Path | None = None,
+        offset: int = 0,
+        transform: Callable[[bytes], bytes] | None = None,
+    ) -> None:
         self._data = data
         self._path = path
         self._offset = offset
+        self._transform = transform
         self._blank: bool | None = None
+
+    def normalised(self, delimiter: bytes) -> _Source:
+        """The same bytes with padding removed on the fly (see :func:`_normalise`)."""
+        return _Source(self._data, self._path, self._offset, lambda b: _normalise(b, delimiter))
 
     def open(self) -> Any:
         """A fresh pyarrow input stream positioned at the block."""
+        if self._transform is not None:
+            return pa.PythonFile(io.BufferedReader(_ChunkStream(self.chunks()), 1 << 20), mode="r")
         if self._data is not None:
             return pa.BufferReader(self._data)
         assert self._path is not None
@@ -225,7 +266,7 @@ class _Source:
         f.seek(self._offset)
         return f
 
-    def chunks(self) -> Iterator[bytes]:
+    def _raw_chunks(self) -> Iterator[bytes]:
         if self._data is not None:
             for i in range(0, len(self._data), self.CHUNK):
                 yield bytes(self._data[i : i + self.CHUNK])
@@ -236,12 +277,31 @@ class _Source:
             while chunk := fh.read(self.CHUNK):
                 yield chunk
 
+    def chunks(self) -> Iterator[bytes]:
+        """The block in chunks; with a transform, cut at line ends and transformed."""
+        if self._transform is None:
+            yield from self._raw_chunks()
+            return
+        carry = b""
+        for chunk in self._raw_chunks():
+            buf = carry + chunk
+            cut = buf.rfind(b"\n")
+            if cut < 0:
+                carry = buf
+                continue
+            yield self._transform(buf[: cut + 1])
+            carry = buf[cut + 1 :]
+        if carry:
+            yield self._transform(carry)
+
     def head(self) -> bytes:
         return next(self.chunks(), b"")
 
     def load(self) -> bytes:
-        """All the bytes (for padding removal and error messages: the slow, rare paths)."""
-        return bytes(self._data) if self._data is not None else b"".join(self.chunks())
+        """All the bytes (for error messages and transcoding: the slow, rare paths)."""
+        if self._data is not None and self._transform is None:
+            return bytes(self._data)
+        return b"".join(self.chunks())
 
     def is_utf8(self) -> bool:
         """Whether the bytes are valid UTF-8 (pyarrow cannot report a bad row that is not)."""
@@ -356,7 +416,7 @@ def _parse(
         source = _Source(data=decode_text(source.load()).encode("utf-8"))
     normalised = _looks_padded(first_row, delim)
     if normalised:
-        source = _Source(data=_normalise(source.load(), delim))
+        source = source.normalised(delim)
     block = Block(values=[], first_line=first_line, _source=source)
 
     bad_rows: list[pcsv.InvalidRow] = []
@@ -391,7 +451,7 @@ def _parse(
             m = _COLUMN_ERROR.search(str(exc))
             if not normalised:
                 normalised = True
-                source = block._source = _Source(data=_normalise(source.load(), delim))
+                source = block._source = source.normalised(delim)
                 nfields, internal, types = start(source)
                 continue
             if bad_rows and (len(bad_rows) > 1 or m is None):
@@ -402,7 +462,7 @@ def _parse(
             continue
         if bad_rows and not normalised:
             normalised = True
-            source = block._source = _Source(data=_normalise(source.load(), delim))
+            source = block._source = source.normalised(delim)
             nfields, internal, types = start(source)
             result = None
             continue
