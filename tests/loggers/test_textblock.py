@@ -99,3 +99,18 @@ def test_bad_row_with_a_latin1_byte_is_reported_not_lost() -> None:
     with pytest.raises(LoggerFileError) as info:
         parse_block(b"1 2\n3 4 \xb0C\n5 6\n", path="f", first_line=1, ncols=2, delimiter=" ")
     assert info.value.line == 2 and "°C" in str(info.value)
+
+
+def test_padding_is_removed_across_stream_chunks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from desktop_app.loggers import textblock
+
+    monkeypatch.setattr(textblock._Source, "CHUNK", 37)  # chunk ends fall inside lines
+    rows = [f"   {i / 100:10.3f}\t {i * 7:12.3f}" for i in range(2000)]
+    p = tmp_path / "padded.txt"
+    p.write_bytes(b"names\r\n" + "\r\n".join(rows + ["      x   \t   1"]).encode())
+    block = parse_file_block(p, 7, first_line=2, ncols=2, delimiter="\t")
+    assert block.row_count == 2001
+    assert block.values[0] is not None and block.values[1] is not None
+    np.testing.assert_allclose(block.values[0][:2000], np.arange(2000) / 100)
+    np.testing.assert_allclose(block.values[1][:2000], np.arange(2000) * 7.0)
+    assert any("line 2002" in w and "'x'" in w for w in block.warnings)
