@@ -117,6 +117,7 @@ class MainWindow(QMainWindow):
         self.save_button.clicked.connect(self.save_current)
         self.save_flow.saved.connect(lambda _e, _sid: self._update_save_button())
         self.save_flow.changed.connect(self._catalogue_changed)
+        self.save_flow.changed.connect(self._update_save_button)
         self.view.validityChanged.connect(self._on_validity)
         self.browser.openRequested.connect(self.open_session)
         self.browser.deleted.connect(self._on_deleted)

@@ -66,6 +66,8 @@ def test_save_writes_catalogue_rows_and_the_parquet_file(
                 np.testing.assert_array_equal(got.channels["speed"], want.channels["speed"])
         path = str(catalogue.storage.path_for(entry.session_id))
         assert path in window.imports.row(entry).status.text(), "success must show where the file went"
+    # the status-bar progress goes away once the write thread is idle
+    qtbot.waitUntil(lambda: not window.workers.writing, timeout=10_000)
     assert window.save_flow.bar.isHidden()
 
 
