@@ -18,18 +18,23 @@ Decisions (FORMATS.md 1.2):
   file and line), except a short *last* row, which loggers write on power loss: it is
   dropped with a warning when ``allow_short_last_row`` is true.
 
-Whitespace: pyarrow does not trim numbers, so padding is removed on the bytes first
-(fast ``bytes.replace``; a regular expression only when the delimiter is a space and
-the block has runs of spaces). Line numbers survive: newlines are never removed.
+Memory: :func:`parse_file_block` streams the block from the file through
+``pyarrow.csv.open_csv`` into numpy arrays preallocated from a row estimate (pages never
+written are never resident), so the peak is about the decoded columns plus a few
+batches, never text + Arrow table + numpy copies at once. :func:`parse_block` does the
+same from bytes already in memory.
+
+Whitespace: pyarrow does not trim numbers, so when the first row shows padding it is
+removed on line-aligned chunks as they stream (``bytes.replace``; regular expressions
+only for a space delimiter). Line numbers survive: newlines are never removed. Decimal
+commas are pyarrow's ``decimal_point=','``; a block that is not valid UTF-8 is transcoded
+first (pyarrow's bad-row report decodes the row as UTF-8).
 """
 
 from __future__ import annotations
 
-import codecs
 import csv
-import io
 import re
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -42,14 +47,13 @@ import pyarrow.csv as pcsv
 from storage.types import FloatArray
 
 from .recording import LoggerFileError
+from .textsource import Buf, BlockSource, first_row, looks_padded, nonblank_line_index
 
 _TRUE = {"true"}
 _FALSE = {"false"}
 #: what pyarrow's float parser accepts, after trimming (used for mixed columns)
 _NUMBER = r"^[+-]?(\d+\.?\d*([eE][+-]?\d+)?|\.\d+([eE][+-]?\d+)?|nan|NaN|inf|-inf|Inf)$"
 _COLUMN_ERROR = re.compile(r"In CSV column #(\d+)")
-_SPACE_EDGES = re.compile(rb"(?m)^ +| +$")
-_SPACE_RUNS = re.compile(rb" {2,}")
 #: pyarrow streaming block: small enough that the batches in flight stay small beside the
 #: decoded columns, large enough to keep the per-batch overhead negligible
 _BLOCK_SIZE = 1 << 20
@@ -70,7 +74,7 @@ class Block:
     #: file line number (1-based) of the block's first line
     first_line: int = 1
     dropped_last_row: bool = False
-    _source: _Source | None = field(default=None, repr=False)
+    _source: BlockSource | None = field(default=None, repr=False)
     _line_starts: np.ndarray | None = field(default=None, repr=False)
     _rows: int = 0
 
@@ -83,7 +87,7 @@ class Block:
         if self._source is None or not self._source.has_blank_lines():
             return self.first_line + row
         if self._line_starts is None:
-            self._line_starts = _nonblank_line_index(self._source.load())
+            self._line_starts = nonblank_line_index(self._source.load())
         if not 0 <= row < self._line_starts.shape[0]:
             return self.first_line + row
         return self.first_line + int(self._line_starts[row])
@@ -99,56 +103,6 @@ def decode_text(raw: bytes) -> str:
         except UnicodeDecodeError:
             continue
     return raw.decode("latin-1")
-
-
-Buf = bytes | memoryview
-_NON_BLANK = re.compile(rb"\S")
-
-
-def _first_row(data: Buf) -> bytes:
-    """The first non-blank line (without its line end), read from the head of the block."""
-    size = 1 << 16
-    while True:
-        head = bytes(data[:size])
-        for line in head.split(b"\n")[:-1] if size < len(data) else head.split(b"\n"):
-            if line.strip():
-                return line.rstrip(b"\r")
-        if size >= len(data):
-            return b""
-        size *= 4
-
-
-def _looks_padded(row: bytes, delimiter: bytes) -> bool:
-    row = row.rstrip(b"\r")
-    if delimiter == b" ":
-        return row.startswith(b" ") or b"  " in row
-    return b" " in row and b'"' not in row
-
-
-def _normalise(buf: Buf, delimiter: bytes) -> bytes:
-    """Remove padding around values, keeping every newline (so line numbers survive)."""
-    data = bytes(buf)
-    if delimiter == b" ":
-        if b"\r" in data:
-            data = data.replace(b"\r\n", b"\n")
-        data = _SPACE_EDGES.sub(b"", data)
-        data = _SPACE_RUNS.sub(b" ", data)
-    elif b'"' not in data:
-        # fixed-width padding around tabs/semicolons; unquoted text cells lose their spaces,
-        # which only matters for text columns (metadata)
-        data = data.replace(b" ", b"")
-    return data
-
-
-def _nonblank_line_index(data: Buf) -> np.ndarray:
-    """Line offsets (0-based, within the block) of the lines pyarrow turns into rows."""
-    arr = np.frombuffer(data, dtype=np.uint8)
-    nl = np.flatnonzero(arr == 10)
-    starts = np.concatenate(([0], nl + 1))
-    ends = np.concatenate((nl, [arr.shape[0]]))
-    # a line of only "\r" is the blank line of a CRLF file
-    cr_only = (ends - starts == 1) & (arr[np.minimum(starts, max(arr.shape[0] - 1, 0))] == 13)
-    return np.flatnonzero((ends > starts) & ~cr_only)
 
 
 def _line_of_text(data: Buf, text: str) -> int:
@@ -206,147 +160,6 @@ def _convert_text_column(
     return out
 
 
-class _ChunkStream(io.RawIOBase):
-    """A readable stream over an iterator of byte chunks (feeds normalised text to pyarrow)."""
-
-    def __init__(self, chunks: Iterator[bytes]) -> None:
-        super().__init__()
-        self._chunks = chunks
-        self._pending = memoryview(b"")
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        while not self._pending:
-            nxt = next(self._chunks, None)
-            if nxt is None:
-                return 0
-            self._pending = memoryview(nxt)
-        n = min(len(buffer), len(self._pending))
-        buffer[:n] = self._pending[:n]
-        self._pending = self._pending[n:]
-        return n
-
-
-class _Source:
-    """Where the block's bytes come from: memory (a view) or a file region, streamed.
-
-    ``transform`` (padding removal) is applied to line-aligned chunks as they stream, so
-    even a padded block is never held in memory whole.
-    """
-
-    CHUNK = 1 << 22
-
-    def __init__(
-        self,
-        data: Buf | None = None,
-        path: Path | None = None,
-        offset: int = 0,
-        transform: Callable[[bytes], bytes] | None = None,
-    ) -> None:
-        self._data = data
-        self._path = path
-        self._offset = offset
-        self._transform = transform
-        self._blank: bool | None = None
-
-    def normalised(self, delimiter: bytes) -> _Source:
-        """The same bytes with padding removed on the fly (see :func:`_normalise`)."""
-        return _Source(self._data, self._path, self._offset, lambda b: _normalise(b, delimiter))
-
-    def open(self) -> Any:
-        """A fresh pyarrow input stream positioned at the block."""
-        if self._transform is not None:
-            return pa.PythonFile(io.BufferedReader(_ChunkStream(self.chunks()), 1 << 20), mode="r")
-        if self._data is not None:
-            return pa.BufferReader(self._data)
-        assert self._path is not None
-        f = pa.OSFile(str(self._path), "r")
-        f.seek(self._offset)
-        return f
-
-    def _raw_chunks(self) -> Iterator[bytes]:
-        if self._data is not None:
-            for i in range(0, len(self._data), self.CHUNK):
-                yield bytes(self._data[i : i + self.CHUNK])
-            return
-        assert self._path is not None
-        with open(self._path, "rb") as fh:
-            fh.seek(self._offset)
-            while chunk := fh.read(self.CHUNK):
-                yield chunk
-
-    def chunks(self) -> Iterator[bytes]:
-        """The block in chunks; with a transform, cut at line ends and transformed."""
-        if self._transform is None:
-            yield from self._raw_chunks()
-            return
-        carry = b""
-        for chunk in self._raw_chunks():
-            buf = carry + chunk
-            cut = buf.rfind(b"\n")
-            if cut < 0:
-                carry = buf
-                continue
-            yield self._transform(buf[: cut + 1])
-            carry = buf[cut + 1 :]
-        if carry:
-            yield self._transform(carry)
-
-    def head(self) -> bytes:
-        return next(self.chunks(), b"")
-
-    def load(self) -> bytes:
-        """All the bytes (for error messages and transcoding: the slow, rare paths)."""
-        if self._data is not None and self._transform is None:
-            return bytes(self._data)
-        return b"".join(self.chunks())
-
-    def is_utf8(self) -> bool:
-        """Whether the bytes are valid UTF-8 (pyarrow cannot report a bad row that is not)."""
-        if isinstance(self._data, bytes) and self._data.isascii():
-            return True
-        decoder = codecs.getincrementaldecoder("utf-8")()
-        try:
-            for chunk in self.chunks():
-                if not (chunk.isascii() and not decoder.getstate()[0]):
-                    decoder.decode(chunk)
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            return False
-        return True
-
-    def size(self) -> int:
-        if self._data is not None:
-            return len(self._data)
-        assert self._path is not None
-        return max(self._path.stat().st_size - self._offset, 0)
-
-    def has_blank_lines(self) -> bool:
-        """Whether a blank line hides in the block (then row != line offset); scanned once, lazily."""
-        if self._blank is None:
-            blank, tail = False, b"\n"  # a leading line end is a blank line
-            for chunk in self.chunks():
-                edge = tail + chunk[:2]  # a blank line across the chunk boundary
-                if b"\n\n" in edge or b"\n\r\n" in edge or b"\n\n" in chunk or b"\n\r\n" in chunk:
-                    blank = True
-                    break
-                tail = chunk[-2:]
-            self._blank = blank
-        return self._blank
-
-    def rows_estimate(self) -> int:
-        """A generous row count from the block size and the shortest line of its head.
-
-        Over-allocating costs address space only: numpy's large arrays are mapped lazily
-        and pages never written are never resident.
-        """
-        lines = [ln for ln in self.head()[: 1 << 16].split(b"\n")[:-1] if ln.strip()]
-        shortest = min((len(ln) + 1 for ln in lines), default=2)
-        return int(self.size() / max(shortest, 2) * 1.25) + 64
-
-
 def parse_block(
     data: bytes | bytearray | memoryview | str,
     *,
@@ -370,7 +183,7 @@ def parse_block(
     values or data pyarrow cannot tokenise.
     """
     raw: Buf = data.encode("utf-8") if isinstance(data, str) else data if isinstance(data, bytes) else memoryview(data)
-    return _parse(_Source(data=raw), Path(path), first_line, ncols, delimiter, decimal_comma, names, allow_short_last_row)
+    return _parse(BlockSource(data=raw), Path(path), first_line, ncols, delimiter, decimal_comma, names, allow_short_last_row)
 
 
 def parse_file_block(
@@ -390,11 +203,11 @@ def parse_file_block(
     columns, so the text is never held in memory whole (peak ~ the decoded columns).
     """
     p = Path(path)
-    return _parse(_Source(path=p, offset=offset), p, first_line, ncols, delimiter, decimal_comma, names, allow_short_last_row)
+    return _parse(BlockSource(path=p, offset=offset), p, first_line, ncols, delimiter, decimal_comma, names, allow_short_last_row)
 
 
 def _parse(
-    source: _Source,
+    source: BlockSource,
     p: Path,
     first_line: int,
     ncols: int,
@@ -407,14 +220,14 @@ def _parse(
     if ncols < 1:
         raise LoggerFileError(p, "the data block has no columns", line=first_line)
     col_names = names if names is not None and len(names) == ncols else [f"c{i + 1}" for i in range(ncols)]
-    first_row = _first_row(source.head())
-    if not first_row:
+    head_row = first_row(source.head())
+    if not head_row:
         return Block(values=[np.empty(0, np.float64) for _ in range(ncols)], first_line=first_line)
     # fast path: hand the bytes to pyarrow untouched; normalise padding only when needed
     if not source.is_utf8():
         # a stray Latin-1 byte would make pyarrow's bad-row report itself fail: transcode
-        source = _Source(data=decode_text(source.load()).encode("utf-8"))
-    normalised = _looks_padded(first_row, delim)
+        source = BlockSource(data=decode_text(source.load()).encode("utf-8"))
+    normalised = looks_padded(head_row, delim)
     if normalised:
         source = source.normalised(delim)
     block = Block(values=[], first_line=first_line, _source=source)
@@ -429,9 +242,9 @@ def _parse(
         delimiter=delimiter, quote_char='"' if delim != b" " else False, invalid_row_handler=on_invalid
     )
 
-    def start(src: _Source) -> tuple[int, list[str], dict[str, pa.DataType]]:
+    def start(src: BlockSource) -> tuple[int, list[str], dict[str, pa.DataType]]:
         # a trailing delimiter (or spreadsheet padding) gives extra empty fields on every row
-        n = max(ncols, _count_fields(_first_row(src.head()), delim))
+        n = max(ncols, _count_fields(first_row(src.head()), delim))
         keys = [f"f{i}" for i in range(n)]
         return n, keys, {k: pa.float64() for k in keys}
 
@@ -474,7 +287,7 @@ def _parse(
         bad = bad_rows[0]
         text = source.load()
         offset = _line_of_text(text, bad.text)
-        rows_where = _nonblank_line_index(text)
+        rows_where = nonblank_line_index(text)
         is_last = rows_where.shape[0] > 0 and offset >= int(rows_where[-1])
         if not (allow_short_last_row and is_last and bad.actual_columns < bad.expected_columns):
             _raise_bad_row(p, text, first_line, bad, ncols)
@@ -506,7 +319,7 @@ def _parse(
 
 
 def _stream(
-    source: _Source,
+    source: BlockSource,
     keys: list[str],
     types: dict[str, pa.DataType],
     parse: pcsv.ParseOptions,

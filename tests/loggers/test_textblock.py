@@ -102,9 +102,9 @@ def test_bad_row_with_a_latin1_byte_is_reported_not_lost() -> None:
 
 
 def test_padding_is_removed_across_stream_chunks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from desktop_app.loggers import textblock
+    from desktop_app.loggers.textsource import BlockSource
 
-    monkeypatch.setattr(textblock._Source, "CHUNK", 37)  # chunk ends fall inside lines
+    monkeypatch.setattr(BlockSource, "CHUNK", 37)  # chunk ends fall inside lines
     rows = [f"   {i / 100:10.3f}\t {i * 7:12.3f}" for i in range(2000)]
     p = tmp_path / "padded.txt"
     p.write_bytes(b"names\r\n" + "\r\n".join(rows + ["      x   \t   1"]).encode())

@@ -1,0 +1,209 @@
+"""Where a text data block's bytes come from, streamed in chunks (used by :mod:`.textblock`).
+
+A block is read either from memory (a zero-copy view) or from a file region; padding
+removal is applied on line-aligned chunks as they stream, so no whole copy is ever made.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+_SPACE_EDGES = re.compile(rb"(?m)^ +| +$")
+_SPACE_RUNS = re.compile(rb" {2,}")
+Buf = bytes | memoryview
+
+
+def first_row(data: Buf) -> bytes:
+    """The first non-blank line (without its line end), read from the head of the block."""
+    size = 1 << 16
+    while True:
+        head = bytes(data[:size])
+        for line in head.split(b"\n")[:-1] if size < len(data) else head.split(b"\n"):
+            if line.strip():
+                return line.rstrip(b"\r")
+        if size >= len(data):
+            return b""
+        size *= 4
+
+
+def looks_padded(row: bytes, delimiter: bytes) -> bool:
+    """Whether values are padded with spaces (pyarrow does not trim numbers)."""
+    row = row.rstrip(b"\r")
+    if delimiter == b" ":
+        return row.startswith(b" ") or b"  " in row
+    return b" " in row and b'"' not in row
+
+
+def normalise(buf: Buf, delimiter: bytes) -> bytes:
+    """Remove padding around values, keeping every newline (so line numbers survive)."""
+    data = bytes(buf)
+    if delimiter == b" ":
+        if b"\r" in data:
+            data = data.replace(b"\r\n", b"\n")
+        data = _SPACE_EDGES.sub(b"", data)
+        data = _SPACE_RUNS.sub(b" ", data)
+    elif b'"' not in data:
+        # fixed-width padding around tabs/semicolons; unquoted text cells lose their spaces,
+        # which only matters for text columns (metadata)
+        data = data.replace(b" ", b"")
+    return data
+
+
+def nonblank_line_index(data: Buf) -> np.ndarray:
+    """Line offsets (0-based, within the block) of the lines pyarrow turns into rows."""
+    arr = np.frombuffer(data, dtype=np.uint8)
+    nl = np.flatnonzero(arr == 10)
+    starts = np.concatenate(([0], nl + 1))
+    ends = np.concatenate((nl, [arr.shape[0]]))
+    # a line of only "\r" is the blank line of a CRLF file
+    cr_only = (ends - starts == 1) & (arr[np.minimum(starts, max(arr.shape[0] - 1, 0))] == 13)
+    return np.flatnonzero((ends > starts) & ~cr_only)
+
+
+class ChunkStream(io.RawIOBase):
+    """A readable stream over an iterator of byte chunks (feeds normalised text to pyarrow)."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        super().__init__()
+        self._chunks = chunks
+        self._pending = memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._pending:
+            nxt = next(self._chunks, None)
+            if nxt is None:
+                return 0
+            self._pending = memoryview(nxt)
+        n = min(len(buffer), len(self._pending))
+        buffer[:n] = self._pending[:n]
+        self._pending = self._pending[n:]
+        return n
+
+
+class BlockSource:
+    """Where the block's bytes come from: memory (a view) or a file region, streamed.
+
+    ``transform`` (padding removal) is applied to line-aligned chunks as they stream, so
+    even a padded block is never held in memory whole.
+    """
+
+    CHUNK = 1 << 22
+
+    def __init__(
+        self,
+        data: Buf | None = None,
+        path: Path | None = None,
+        offset: int = 0,
+        transform: Callable[[bytes], bytes] | None = None,
+    ) -> None:
+        self._data = data
+        self._path = path
+        self._offset = offset
+        self._transform = transform
+        self._blank: bool | None = None
+
+    def normalised(self, delimiter: bytes) -> BlockSource:
+        """The same bytes with padding removed on the fly (see :func:`normalise`)."""
+        return BlockSource(self._data, self._path, self._offset, lambda b: normalise(b, delimiter))
+
+    def open(self) -> Any:
+        """A fresh pyarrow input stream positioned at the block."""
+        if self._transform is not None:
+            return pa.PythonFile(io.BufferedReader(ChunkStream(self.chunks()), 1 << 20), mode="r")
+        if self._data is not None:
+            return pa.BufferReader(self._data)
+        assert self._path is not None
+        f = pa.OSFile(str(self._path), "r")
+        f.seek(self._offset)
+        return f
+
+    def _raw_chunks(self) -> Iterator[bytes]:
+        if self._data is not None:
+            for i in range(0, len(self._data), self.CHUNK):
+                yield bytes(self._data[i : i + self.CHUNK])
+            return
+        assert self._path is not None
+        with open(self._path, "rb") as fh:
+            fh.seek(self._offset)
+            while chunk := fh.read(self.CHUNK):
+                yield chunk
+
+    def chunks(self) -> Iterator[bytes]:
+        """The block in chunks; with a transform, cut at line ends and transformed."""
+        if self._transform is None:
+            yield from self._raw_chunks()
+            return
+        carry = b""
+        for chunk in self._raw_chunks():
+            buf = carry + chunk
+            cut = buf.rfind(b"\n")
+            if cut < 0:
+                carry = buf
+                continue
+            yield self._transform(buf[: cut + 1])
+            carry = buf[cut + 1 :]
+        if carry:
+            yield self._transform(carry)
+
+    def head(self) -> bytes:
+        return next(self.chunks(), b"")
+
+    def load(self) -> bytes:
+        """All the bytes (for error messages and transcoding: the slow, rare paths)."""
+        if self._data is not None and self._transform is None:
+            return bytes(self._data)
+        return b"".join(self.chunks())
+
+    def is_utf8(self) -> bool:
+        """Whether the bytes are valid UTF-8 (pyarrow cannot report a bad row that is not)."""
+        if isinstance(self._data, bytes) and self._data.isascii():
+            return True
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        try:
+            for chunk in self.chunks():
+                if not (chunk.isascii() and not decoder.getstate()[0]):
+                    decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return False
+        return True
+
+    def size(self) -> int:
+        if self._data is not None:
+            return len(self._data)
+        assert self._path is not None
+        return max(self._path.stat().st_size - self._offset, 0)
+
+    def has_blank_lines(self) -> bool:
+        """Whether a blank line hides in the block (then row != line offset); scanned once, lazily."""
+        if self._blank is None:
+            blank, tail = False, b"\n"  # a leading line end is a blank line
+            for chunk in self.chunks():
+                edge = tail + chunk[:2]  # a blank line across the chunk boundary
+                if b"\n\n" in edge or b"\n\r\n" in edge or b"\n\n" in chunk or b"\n\r\n" in chunk:
+                    blank = True
+                    break
+                tail = chunk[-2:]
+            self._blank = blank
+        return self._blank
+
+    def rows_estimate(self) -> int:
+        """A generous row count from the block size and the shortest line of its head.
+
+        Over-allocating costs address space only: numpy's large arrays are mapped lazily
+        and pages never written are never resident.
+        """
+        lines = [ln for ln in self.head()[: 1 << 16].split(b"\n")[:-1] if ln.strip()]
+        shortest = min((len(ln) + 1 for ln in lines), default=2)
+        return int(self.size() / max(shortest, 2) * 1.25) + 64
