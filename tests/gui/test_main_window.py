@@ -135,3 +135,18 @@ def test_screenshot_script_saves_the_main_states(qapp: QApplication, tmp_path: P
         # the whole window (at a device pixel ratio above 1 the image is larger)
         assert image.width() >= screenshots.SIZE[0]
         assert image.width() * screenshots.SIZE[1] == image.height() * screenshots.SIZE[0]
+
+
+def test_a_catalogue_that_cannot_be_opened_is_reported_and_saving_stays_off(
+    qtbot: QtBot, workers: Workers, tmp_path: Path
+) -> None:
+    # nothing listens on port 1: the connection is refused at once
+    config = Config(data_dir=tmp_path / "data", database_url="postgresql+psycopg://nobody@127.0.0.1:1/none")
+    win = gui_app.start_window(config, Settings(), workers)
+    qtbot.addWidget(win)
+    qtbot.waitUntil(lambda: "Cannot open the catalogue" in win.statusBar().currentMessage(), timeout=30_000)
+    assert win.catalogue is None
+    win.open_paths([logger_file(TIANMA)])
+    [entry] = wait_read(qtbot, win, 1)
+    assert entry.state == "ready", "files still open without a catalogue"
+    assert not win.save_button.isEnabled() and not win.actions_.save.isEnabled()
