@@ -24,6 +24,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 FILES = (
     "aim_csv/aim_format_example.csv",
@@ -136,17 +137,29 @@ def _run(files: list[Path], scratch: Path, repeat: int) -> list[Phase] | None:
             win = holder["full"]
             return win.saved is not None and bool(win.view.preview.plotted_channels())
 
+        def drop(holder: dict[str, MainWindow] = holder) -> None:
+            holder["full"].open_paths(files)
+
+        def read(holder: dict[str, MainWindow] = holder) -> bool:
+            return read_done(holder["full"]) and switched()
+
+        def drawn(holder: dict[str, MainWindow] = holder) -> bool:
+            return bool(holder["full"].view.preview.plotted_channels())
+
+        def clear(holder: dict[str, MainWindow] = holder) -> None:
+            holder["full"].view.clear()
+
         steps += [
             ("", setup, lambda: True),
-            ("read", lambda h=holder: h["full"].open_paths(files), lambda h=holder: read_done(h["full"]) and switched()),
-            ("first draw", lambda: None, lambda h=holder: bool(h["full"].view.preview.plotted_channels())),
+            ("read", drop, read),
+            ("first draw", lambda: None, drawn),
             ("save", save, saved),
-            ("", lambda h=holder: h["full"].view.clear(), lambda: True),
+            ("", clear, lambda: True),
             ("reopen", reopen, reopened),
         ]
 
     monitor = TickMonitor(5)
-    state = {"i": 0, "started": False, "t0": 0.0, "failed": False}
+    state: dict[str, Any] = {"i": 0, "started": False, "t0": 0.0, "failed": False}
 
     def end_read() -> None:
         # record the read phase here, before the deferred first draw runs, and time the draw

@@ -30,6 +30,9 @@ def test_drop_of_real_files_fills_list_table_and_plots(qtbot: QtBot, window: Mai
     entries = wait_read(qtbot, window, 2)
     assert [e.path for e in entries] == files
     assert all(e.state == "ready" and e.imported is not None for e in entries)
+    for entry in entries:  # each row's bar followed its file's progress to the end
+        bar = window.imports.row(entry).progress
+        assert (bar.maximum(), bar.value()) == (1000, 1000) and bar.isHidden()
     # the first file read is on show: its laps in the table, its best lap in the plots
     shown = window.entry
     assert shown is not None and shown.imported is not None
