@@ -99,6 +99,7 @@ class BlockSource:
     """
 
     CHUNK = 1 << 22
+    IN_MEMORY_MAX = 1 << 25
 
     def __init__(
         self,
@@ -114,7 +115,14 @@ class BlockSource:
         self._blank: bool | None = None
 
     def normalised(self, delimiter: bytes) -> BlockSource:
-        """The same bytes with padding removed on the fly (see :func:`normalise`)."""
+        """The same bytes with padding removed (see :func:`normalise`).
+
+        Up to :attr:`IN_MEMORY_MAX` bytes this is one pass in memory (fast: pyarrow then
+        reads a buffer); larger blocks are transformed on the fly as pyarrow reads them
+        (a Python stream, slower, but the text is never held whole).
+        """
+        if self.size() <= self.IN_MEMORY_MAX:
+            return BlockSource(data=normalise(self.load(), delimiter))
         return BlockSource(self._data, self._path, self._offset, lambda b: normalise(b, delimiter))
 
     def open(self) -> Any:

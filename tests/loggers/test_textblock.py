@@ -105,6 +105,7 @@ def test_padding_is_removed_across_stream_chunks(tmp_path: Path, monkeypatch: py
     from desktop_app.loggers.textsource import BlockSource
 
     monkeypatch.setattr(BlockSource, "CHUNK", 37)  # chunk ends fall inside lines
+    monkeypatch.setattr(BlockSource, "IN_MEMORY_MAX", 0)  # stream, as for a large block
     rows = [f"   {i / 100:10.3f}\t {i * 7:12.3f}" for i in range(2000)]
     p = tmp_path / "padded.txt"
     p.write_bytes(b"names\r\n" + "\r\n".join(rows + ["      x   \t   1"]).encode())
