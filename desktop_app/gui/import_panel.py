@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -295,9 +296,18 @@ class ImportPanel(QWidget):
         self.currentChanged.emit(entry if entry is not None and entry.imported is not None else None)
 
     def _resize(self, entry: ImportEntry) -> None:
+        # wrapped labels: ask for the height at the list's real width, not the widget's guess
         row = self.row(entry)
-        row.adjustSize()
-        self._items[entry.key].setSizeHint(row.sizeHint())
+        width = max(200, self.list.viewport().width())
+        layout = row.layout()
+        height = layout.heightForWidth(width) if layout is not None and layout.hasHeightForWidth() else -1
+        hint = row.sizeHint()
+        self._items[entry.key].setSizeHint(QSize(width, height if height > 0 else hint.height()))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt API
+        super().resizeEvent(event)
+        for entry in self.entries:
+            self._resize(entry)
 
     def clear_finished(self) -> None:
         """Remove failed, cancelled and saved rows (what is still reading or unsaved stays)."""

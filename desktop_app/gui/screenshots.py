@@ -81,11 +81,12 @@ def _run(outdir: Path, loggers: Path, data: Path) -> int:
         return win.entry is not None and win.entry.path.name == Path(LAPS_FILE).name and all_read()
 
     def overlay() -> None:
+        # the two fastest valid laps after the best one (the best is drawn as the reference)
         table = win.view.table
         best = table.model().best_valid_lap()
-        valid = sorted((lap for lap in table.model().laps() if lap.valid and lap.lap_time_s), key=lambda lap: lap.lap_time_s or 0)
-        pick = [lap.lap_number for lap in valid[:3]] or ([best.lap_number] if best else [])
-        table.select_laps(pick)
+        timed = [lap for lap in table.model().laps() if lap.valid and lap.lap_time_s and lap is not best]
+        pick = [lap.lap_number for lap in sorted(timed, key=lambda lap: lap.lap_time_s or 0.0)[:2]]
+        table.select_laps(sorted(pick) or ([best.lap_number] if best else []))
         win.view.preview.set_cursor(350.0)
 
     def save_all() -> None:
