@@ -21,6 +21,7 @@ class Actions:
     settings: QAction
     quit: QAction
     recent: QMenu
+    time_axis: QAction
 
 
 def build_menus(
@@ -32,7 +33,7 @@ def build_menus(
     on_quit: Callable[[], object],
 ) -> Actions:
     """File (Open Ctrl+O, Open Recent, Save Ctrl+S, Settings Ctrl+,, Quit Ctrl+Q) and View
-    (Sessions Ctrl+B; the dock's own toggle action)."""
+    (Sessions Ctrl+B, Plot against Time Ctrl+T)."""
     bar = window.menuBar()
     file_menu = bar.addMenu("&File")
 
@@ -61,7 +62,13 @@ def build_menus(
     sessions.setShortcut(QKeySequence("Ctrl+B"))
     sessions.setCheckable(True)
     view_menu.addAction(sessions)
-    return Actions(open_, save, sessions, settings, quit_, recent)
+    view_menu.addSeparator()
+    time_axis = QAction("Plot against &Time", window)
+    time_axis.setShortcut(QKeySequence("Ctrl+T"))
+    time_axis.setCheckable(True)
+    time_axis.setStatusTip("x axis: lap time instead of lap distance")
+    view_menu.addAction(time_axis)
+    return Actions(open_, save, sessions, settings, quit_, recent, time_axis)
 
 
 def remember(recent: list[str], path: Path) -> list[str]:

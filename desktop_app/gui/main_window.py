@@ -73,6 +73,9 @@ class MainWindow(QMainWindow):
             on_settings=self.open_settings, on_quit=self.close,
         )
         self.actions_.sessions.toggled.connect(self.dock.setVisible)
+        self.actions_.time_axis.toggled.connect(
+            lambda on: self.view.preview.set_x_axis("time" if on else "distance")
+        )
         self.dock.visibilityChanged.connect(self.actions_.sessions.setChecked)
         self.drop = FileDropFilter(self)
         self.drop.install(self)

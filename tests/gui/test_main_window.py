@@ -41,6 +41,11 @@ def test_shortcuts(qtbot: QtBot, workers: Workers) -> None:
     assert win.dock.isVisible()
     a.sessions.trigger()
     assert not win.dock.isVisible()
+    assert a.time_axis.shortcut().toString() == "Ctrl+T"
+    a.time_axis.trigger()
+    assert win.view.preview.x_axis() == "time"
+    a.time_axis.trigger()
+    assert win.view.preview.x_axis() == "distance"
 
 
 def test_start_window_opens_the_catalogue_on_a_worker_and_recovers(
