@@ -16,7 +16,6 @@ from PySide6.QtWidgets import QApplication
 
 from desktop_app import __version__
 from desktop_app.config import Config, Settings, load_settings, resolve
-from desktop_app.gui.catalogue import OpenedCatalogue, open_catalogue, recovery_text
 from desktop_app.gui.main_window import ICON, MainWindow
 from desktop_app.gui.theme import apply_theme
 from desktop_app.gui.warmup import settle_heap, warm_up
@@ -37,16 +36,16 @@ def application(argv: list[str] | None = None) -> QApplication:
     return app
 
 
-def start_window(config: Config, settings: Settings, workers: Workers | None = None) -> MainWindow:
+def start_window(
+    config: Config,
+    settings: Settings,
+    workers: Workers | None = None,
+    overrides: tuple[str | None, str | None] = (None, None),
+) -> MainWindow:
     """Build the window and start opening the catalogue on the write thread."""
     window = MainWindow(settings, workers)
-
-    def opened(result: OpenedCatalogue) -> None:
-        note = recovery_text(result.recovery)
-        where = f"Catalogue: {config.data_dir}"
-        window.set_catalogue(result.catalogue, f"{where}. {note}" if note else where)
-
-    window.workers.write(open_catalogue, config, on_result=opened, on_error=window.catalogue_failed)
+    window.overrides = overrides
+    window.open_catalogue(config)
     return window
 
 
@@ -55,9 +54,10 @@ def run_gui(args: argparse.Namespace) -> int:
     app = application()
     settings = load_settings()
     apply_theme(app, settings.window_state.get("theme", "system"))
-    config = resolve(getattr(args, "data_dir", None), getattr(args, "database_url", None), settings)
+    overrides = (getattr(args, "data_dir", None), getattr(args, "database_url", None))
+    config = resolve(overrides[0], overrides[1], settings)
     warm_up()
-    window = start_window(config, settings)
+    window = start_window(config, settings, overrides=overrides)
     settle_heap()
     window.show()
     paths = [Path(p) for p in (getattr(args, "paths", None) or [])]

@@ -21,9 +21,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.config import Settings, save_settings
+from desktop_app.config import Config, Settings, resolve, save_settings
 from desktop_app.gui.actions import build_menus, fill_recent, remember
-from desktop_app.gui.catalogue import Catalogue
+from desktop_app.gui.catalogue import Catalogue, OpenedCatalogue, open_catalogue, recovery_text
 from desktop_app.gui.dialogs import ask
 from desktop_app.gui.drop import FileDropFilter
 from desktop_app.gui.import_panel import ImportEntry, ImportPanel
@@ -58,6 +58,8 @@ class MainWindow(QMainWindow):
         self.saved: SavedSession | None = None
         self._close_when_idle = False
         self._pending: ImportEntry | None = None
+        #: command-line data dir and database URL, which win over the settings
+        self.overrides: tuple[str | None, str | None] = (None, None)
         self._closing_ok = False
 
         self.imports = ImportPanel(self.workers)
@@ -139,6 +141,21 @@ class MainWindow(QMainWindow):
 
     def catalogue_failed(self, exc: Exception) -> None:
         self.statusBar().showMessage(f"Cannot open the catalogue: {exc} (see File ▸ Settings)")
+
+    def open_catalogue(self, config: Config) -> None:
+        """Connect, migrate and recover on the write thread (after any queued save), then
+        switch to the new catalogue; on failure the current one stays."""
+        self.workers.write(
+            open_catalogue, config, on_result=self._catalogue_opened, on_error=self.catalogue_failed
+        )
+
+    def _catalogue_opened(self, result: OpenedCatalogue) -> None:
+        old = self.catalogue
+        note = recovery_text(result.recovery)
+        where = f"Catalogue: {result.catalogue.config.data_dir}"
+        self.set_catalogue(result.catalogue, f"{where}. {note}" if note else where)
+        if old is not None and old.engine is not result.catalogue.engine:
+            old.engine.dispose()
 
     def _refresh_completions(self) -> None:
         if self.catalogue is not None:
@@ -291,8 +308,15 @@ class MainWindow(QMainWindow):
         dialog.open()
 
     def apply_settings(self, settings: Settings) -> None:
+        """Use new settings now: units, theme, and (when they changed) the data folder and
+        database. Command-line flags and environment variables still take precedence."""
         self.settings = settings
         self.view.set_speed_unit(settings.speed_unit)
+        if self.catalogue is not None:
+            config = resolve(self.overrides[0], self.overrides[1], settings)
+            if config != self.catalogue.config:
+                self.statusBar().showMessage(f"Opening the catalogue in {config.data_dir}…")
+                self.open_catalogue(config)
         app = QApplication.instance()
         if isinstance(app, QApplication):
             apply_theme(app, settings.window_state.get("theme", "system"))

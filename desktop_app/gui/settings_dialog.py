@@ -70,7 +70,10 @@ class SettingsDialog(QDialog):
         self.error = QLabel()
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color: #d03030;")
-        note = QLabel("A new data folder or database is used from the next start.")
+        note = QLabel(
+            "A new data folder or database is opened at once (a --data-dir/--db flag or the "
+            "LAPTRACE_DATA_DIR/LAPTRACE_DATABASE_URL variables still win)."
+        )
         note.setWordWrap(True)
 
         form = QFormLayout()

@@ -16,10 +16,14 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy.engine import make_url
 
 from desktop_app.config import KEYRING_SERVICE, Settings, config_dir, load_settings, resolve
+from desktop_app.gui.catalogue import Catalogue
 from desktop_app.gui.main_window import MainWindow
 from desktop_app.gui.settings_dialog import SettingsDialog
 from desktop_app.gui.theme import apply_theme
 from desktop_app.gui.workers import Workers
+from desktop_app.importing import import_file
+from realfiles import logger_file
+from storage.sessions import save_session
 
 PG_URL = "postgresql+psycopg://app@db.example:5432/laptrace"
 
@@ -158,3 +162,20 @@ def test_dark_and_light_themes_have_readable_palettes(qapp: QApplication) -> Non
         assert light.color(QPalette.ColorRole.WindowText).lightness() < 80
     finally:
         apply_theme(qapp, "light")
+
+
+def test_a_new_data_folder_is_opened_at_once(
+    qtbot: QtBot, window: MainWindow, catalogue: Catalogue, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("LAPTRACE_DATA_DIR")  # the variable would win over the settings
+    draft = import_file(logger_file("racechrono_csv/session_20251231_111318_tianma_lap9_v3.csv")).draft
+    save_session(draft, catalogue.engine, catalogue.storage)
+    other = tmp_path / "other"
+    window.apply_settings(Settings(data_dir=str(other)))
+    qtbot.waitUntil(lambda: window.catalogue is not None and window.catalogue.config.data_dir == other, timeout=30_000)
+    assert (other / "laptrace.sqlite3").is_file()
+    qtbot.waitUntil(lambda: window.browser.info.text() == "0 session(s)", timeout=10_000)
+    # a database that cannot be opened leaves the working one in place
+    window.apply_settings(Settings(data_dir=str(other), database_url="postgresql+psycopg://nobody@127.0.0.1:1/x"))
+    qtbot.waitUntil(lambda: "Cannot open the catalogue" in window.statusBar().currentMessage(), timeout=30_000)
+    assert window.catalogue is not None and window.catalogue.config.data_dir == other
