@@ -163,7 +163,12 @@ class ImportPanel(QWidget):
         if not paths:
             return
         if any(p.is_dir() for p in paths):
-            self.workers.read(expand_paths, list(paths), on_result=self._on_expanded)
+            self.workers.read(
+                expand_paths,
+                list(paths),
+                on_result=self._on_expanded,
+                on_error=lambda exc: self.summary.setText(f"Cannot list the dropped folder: {exc}"),
+            )
         else:
             self._on_expanded((list(paths), 0))
 
