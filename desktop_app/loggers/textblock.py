@@ -84,7 +84,8 @@ class Block:
 
     def line_of(self, row: int) -> int:
         """The file line number of parsed row ``row`` (blank lines are skipped by the parser)."""
-        if self._source is None or not self._source.has_blank_lines():
+        # pyarrow skips blank lines: if there are none, row i is simply line i of the block
+        if self._source is None or self._source.line_count() == self._rows + self.dropped_last_row:
             return self.first_line + row
         if self._line_starts is None:
             self._line_starts = nonblank_line_index(self._source.load())

@@ -112,7 +112,7 @@ class BlockSource:
         self._path = path
         self._offset = offset
         self._transform = transform
-        self._blank: bool | None = None
+        self._lines: int | None = None
 
     def normalised(self, delimiter: bytes) -> BlockSource:
         """The same bytes with padding removed (see :func:`normalise`).
@@ -193,18 +193,15 @@ class BlockSource:
         assert self._path is not None
         return max(self._path.stat().st_size - self._offset, 0)
 
-    def has_blank_lines(self) -> bool:
-        """Whether a blank line hides in the block (then row != line offset); scanned once, lazily."""
-        if self._blank is None:
-            blank, tail = False, b"\n"  # a leading line end is a blank line
-            for chunk in self.chunks():
-                edge = tail + chunk[:2]  # a blank line across the chunk boundary
-                if b"\n\n" in edge or b"\n\r\n" in edge or b"\n\n" in chunk or b"\n\r\n" in chunk:
-                    blank = True
-                    break
-                tail = chunk[-2:]
-            self._blank = blank
-        return self._blank
+    def line_count(self) -> int:
+        """Lines in the block (a last line without a line end counts); counted once, lazily."""
+        if self._lines is None:
+            newlines, last = 0, b"\n"
+            for chunk in self._raw_chunks():  # newlines survive every transform
+                newlines += chunk.count(b"\n")
+                last = chunk[-1:] or last
+            self._lines = newlines + (0 if last == b"\n" else 1)
+        return self._lines
 
     def rows_estimate(self) -> int:
         """A generous row count from the block size and the shortest line of its head.
