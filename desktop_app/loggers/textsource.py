@@ -114,6 +114,11 @@ class BlockSource:
         self._transform = transform
         self._lines: int | None = None
 
+    @property
+    def transformed(self) -> bool:
+        """Whether padding is removed on the fly (then only the streaming reader fits)."""
+        return self._transform is not None
+
     def normalised(self, delimiter: bytes) -> BlockSource:
         """The same bytes with padding removed (see :func:`normalise`).
 

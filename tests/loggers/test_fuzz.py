@@ -23,6 +23,7 @@ from realfiles import LOGGERS, all_logger_files
 
 FILES = [p for p in all_logger_files() if reader_available(p)]
 IDS = [str(p.relative_to(LOGGERS)) for p in FILES]
+TEXT_FILES = [p for p in FILES if p.suffix.lower() != ".mf4"]
 
 
 def _fuzz(path: Path, count: int, tmp_path: Path) -> None:
@@ -48,6 +49,20 @@ def test_every_real_file_is_fuzzed() -> None:
 
 @pytest.mark.parametrize("path", FILES, ids=IDS)
 def test_damaged_copies_read_or_are_rejected(path: Path, tmp_path: Path) -> None:
+    _fuzz(path, 6, tmp_path)
+
+
+@pytest.mark.parametrize("path", TEXT_FILES, ids=[str(p.relative_to(LOGGERS)) for p in TEXT_FILES])
+def test_damaged_copies_through_the_streaming_path(
+    path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the real files are small enough for the read-whole path: force the streaming one
+    # (used for blocks over 16 MB), padding removal included
+    from desktop_app.loggers import textblock
+    from desktop_app.loggers.textsource import BlockSource
+
+    monkeypatch.setattr(textblock, "_READ_WHOLE_MAX", 0)
+    monkeypatch.setattr(BlockSource, "IN_MEMORY_MAX", 0)
     _fuzz(path, 6, tmp_path)
 
 

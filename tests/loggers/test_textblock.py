@@ -71,7 +71,13 @@ def test_short_last_row_is_an_error_when_not_allowed() -> None:
     assert info.value.line == 6
 
 
-def test_file_block_is_streamed_from_an_offset_with_lines_across_blank_ones(tmp_path: Path) -> None:
+@pytest.mark.parametrize("whole_max", [1 << 24, 0], ids=["read-whole", "streamed"])
+def test_file_block_from_an_offset_with_lines_across_blank_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, whole_max: int
+) -> None:
+    from desktop_app.loggers import textblock
+
+    monkeypatch.setattr(textblock, "_READ_WHOLE_MAX", whole_max)
     head = b"header line\n[data]\n"
     rows = b"".join(b"%d %d.5\n" % (i, i) for i in range(50_000))
     p = tmp_path / "big.vbo"
