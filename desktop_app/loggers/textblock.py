@@ -18,11 +18,11 @@ Decisions (FORMATS.md 1.2):
   file and line), except a short *last* row, which loggers write on power loss: it is
   dropped with a warning when ``allow_short_last_row`` is true.
 
-Memory: :func:`parse_file_block` streams the block from the file through
+Speed and memory: blocks up to 16 MB go through the multi-threaded ``read_csv``. Larger
+ones are streamed (:func:`parse_file_block` straight from the file) through
 ``pyarrow.csv.open_csv`` into numpy arrays preallocated from a row estimate (pages never
 written are never resident), so the peak is about the decoded columns plus a few
-batches, never text + Arrow table + numpy copies at once. :func:`parse_block` does the
-same from bytes already in memory.
+batches, never text + Arrow table + numpy copies at once.
 
 Whitespace: pyarrow does not trim numbers, so when the first row shows padding it is
 removed on line-aligned chunks as they stream (``bytes.replace``; regular expressions
