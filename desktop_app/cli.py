@@ -28,6 +28,15 @@ def build_parser(command: str | None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="laptrace",
         description="Lap analysis for race engineers. Without a command, opens the window.",
+        epilog=(
+            "commands (laptrace COMMAND --help):\n"
+            "  inspect FILE...   what Laptrace reads and the laps it finds; no database\n"
+            "  import FILE...    read, split and save sessions into the catalogue\n"
+            "  sessions          list the saved sessions\n"
+            "  recover           finish or fail interrupted saves; list orphan files\n"
+            "  selftest          the packaged self-test"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"laptrace {__version__}")
     if command is None:
