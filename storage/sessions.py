@@ -112,6 +112,7 @@ def save_session(
             vehicle=draft.vehicle,
             driver_id=driver_id(db, draft.driver),
             started_at=draft.started_at,
+            started_at_local=draft.started_at is not None and draft.started_at.tzinfo is None,
             imported_at=datetime.now(UTC),
             notes=draft.notes,
             status="writing",
@@ -119,7 +120,7 @@ def save_session(
             lap_source=draft.lap_source,
             source_type=draft.telemetry.metadata.source_type,
             sources=[source_row(s) for s in draft.sources],
-            laps=[lap_row(lap) for lap in draft.laps],
+            laps=[lap_row(lap, draft.lap_source) for lap in draft.laps],
         )
         db.add(row)
         db.flush()

@@ -144,9 +144,10 @@ def source_row(src: SourceRecord) -> TelemetrySource:
     )
 
 
-def lap_row(lap: LapRecord) -> Lap:
+def lap_row(lap: LapRecord, source: str) -> Lap:
     return Lap(
         lap_number=lap.lap_number,
+        source=source,
         start_offset_s=lap.start_offset_s,
         lap_time_s=lap.lap_time_s,
         distance_m=lap.distance_m,
@@ -219,6 +220,13 @@ def _summary_query() -> Any:
     )
 
 
+def _started_at(row: TrackSession) -> datetime | None:
+    """The session start as saved: naive for a wall-clock time with no zone, else UTC."""
+    if row.started_at is None or not row.started_at_local:
+        return row.started_at
+    return row.started_at.replace(tzinfo=None)
+
+
 def _summary(row: TrackSession, driver: str | None, laps: int | None, best: float | None) -> SessionSummary:
     return SessionSummary(
         id=row.id,
@@ -226,7 +234,7 @@ def _summary(row: TrackSession, driver: str | None, laps: int | None, best: floa
         driver=driver,
         track=row.track,
         vehicle=row.vehicle,
-        started_at=row.started_at,
+        started_at=_started_at(row),
         imported_at=row.imported_at,
         status=row.status,
         error=row.error,
@@ -350,6 +358,7 @@ def update_session(
             row.vehicle = vehicle
         if not isinstance(started_at, _Unset):
             row.started_at = started_at
+            row.started_at_local = started_at is not None and started_at.tzinfo is None
         if not isinstance(notes, _Unset):
             row.notes = notes
 

@@ -99,6 +99,9 @@ class TrackSession(Base):
         ForeignKey("drivers.id", ondelete="SET NULL")
     )
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: ``started_at`` is a wall-clock time with no zone (AiM, MoTeC): stored as is, and
+    #: handed back naive rather than passed off as UTC
+    started_at_local: Mapped[bool] = mapped_column(Boolean, default=False)
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime())
     notes: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(16))
@@ -165,6 +168,8 @@ class Lap(Base):
     distance_m: Mapped[float | None] = mapped_column(Float)
     samples: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(16))
+    #: where the lap's boundaries came from: gate, beacon, counter, auto or none
+    source: Mapped[str] = mapped_column(String(16))
     proposed_valid: Mapped[bool] = mapped_column(Boolean)
     reason: Mapped[str] = mapped_column(Text, default="")
     #: the user's decision; NULL means "go with the proposal"

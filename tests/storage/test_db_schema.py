@@ -66,7 +66,7 @@ def _session(**kw: object) -> TrackSession:
 
 
 def _lap(n: int) -> Lap:
-    return Lap(lap_number=n, start_offset_s=0.0, samples=1, kind="flying", proposed_valid=True,
+    return Lap(lap_number=n, start_offset_s=0.0, samples=1, kind="flying", source="gate", proposed_valid=True,
                reason="", sectors_s=[], complete=True)
 
 
@@ -79,7 +79,7 @@ def test_cascade_and_unique_lap_numbers(engine: Engine) -> None:
         db.flush()
         sid = s.id
     with pytest.raises(IntegrityError), Session(engine) as db, db.begin():
-        db.add(Lap(session_id=sid, lap_number=1, start_offset_s=0.0, samples=1, kind="flying",
+        db.add(Lap(session_id=sid, lap_number=1, start_offset_s=0.0, samples=1, kind="flying", source="gate",
                    proposed_valid=True, reason="", sectors_s=[], complete=True))
     with pytest.raises(IntegrityError), Session(engine) as db, db.begin():
         db.add(_session(status="done"))  # not a status

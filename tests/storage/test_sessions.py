@@ -210,3 +210,22 @@ def test_sql_injection_is_stored_verbatim(
     assert len(list_sessions(engine)) == 2
     with reading(engine) as db:
         assert set(db.scalars(select(Driver.name))) == {"Ayrton", evil, evil + "2"}
+
+
+def test_a_local_start_time_stays_local_and_laps_record_their_source(
+    engine: Engine, telemetry: ParquetTelemetryStorage
+) -> None:
+    """AiM and MoTeC give a wall-clock start with no zone: it must not come back as UTC."""
+    local = datetime(2022, 6, 19, 15, 42)
+    draft = replace(make_draft("local", laps=2, points=5), started_at=local, lap_source="beacon")
+    sid = save_session(draft, engine, telemetry)
+    assert load_session(engine, sid).summary.started_at == local  # naive, same wall clock
+    assert [s.started_at for s in list_sessions(engine) if s.id == sid] == [local]
+    with reading(engine) as db:
+        assert db.scalars(select(Lap.source).where(Lap.session_id == sid)).all() == ["beacon"] * 2
+    # the user gives the zone: from then on it is a UTC time
+    aware = datetime(2022, 6, 19, 13, 42, tzinfo=UTC)
+    update_session(engine, sid, started_at=aware)
+    assert load_session(engine, sid).summary.started_at == aware
+    update_session(engine, sid, started_at=local)
+    assert load_session(engine, sid).summary.started_at == local
