@@ -135,8 +135,15 @@ class SessionTelemetry:
         present: set[str] = set()
         for lap in self.laps:
             present.update(lap.channels)
-        std = [c for c in STANDARD_CHANNELS if c in present or c in ("time", "distance")]
-        return std + [a for a in self.auxiliary_channels if a not in STANDARD_CHANNELS]
+        # a key listed as auxiliary is auxiliary even when spelled like a standard channel
+        # (its unit may not be canonical): the Parquet writer stores it under a unique name
+        aux = set(self.auxiliary_channels)
+        std = [
+            c
+            for c in STANDARD_CHANNELS
+            if c in ("time", "distance") or (c in present and c not in aux)
+        ]
+        return std + list(self.auxiliary_channels)
 
     @property
     def channel_count(self) -> int:

@@ -168,9 +168,8 @@ def test_round_trip_gives_back_exactly_what_was_written(tmp_path: Path, telemetr
             want_sources.setdefault(column, name)  # a renamed channel keeps the name it had
     assert got.source_names == want_sources
     assert got.metadata == telemetry.metadata
-    # an auxiliary spelled like a standard channel counts as auxiliary (types.channel_names
-    # would fold it into the standard one when no lap has it)
-    assert got.channel_count == len(standard) + len(renamed)
+    # an auxiliary spelled like a standard channel counts as auxiliary, in memory and in the file
+    assert got.channel_count == len(standard) + len(renamed) == telemetry.channel_count
     assert got.total_points == telemetry.total_points
     footer = store.read_footer(telemetry.session_id)
     assert footer is not None
