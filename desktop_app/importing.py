@@ -12,6 +12,13 @@ Contract (the laps issue implements it; the GUI and the catalogue command call i
 ``draft_from_recording(recording, sha256=..., file_size=...) -> SessionDraft``
     the same for a recording already in memory (merged recordings reuse it).
 
+``merge_files(paths, offset_s=None, prefer=None) -> MergedImport``
+    several files of one run (a GPS logger and an ECU logger) -> one draft: the files are
+    aligned and merged (:mod:`desktop_app.merging`), the merged recording is split like any
+    other, and the draft has one ``SourceRecord`` per file (its offset applied) with
+    ``source_type`` ``merged`` and the merge's offset, drift and per-source channel lists in
+    the telemetry's metadata extras. Raises ``MergeError`` when the files cannot be merged.
+
 Per-lap telemetry: ``time`` is seconds since the lap's start (its line crossing, so the
 first sample of a lap is at most one sample period after 0) and ``distance`` metres since
 it; every other channel of the recording follows unchanged. Where the distance comes from
@@ -23,6 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,6 +42,7 @@ from desktop_app.laps import LapAnalysis, analyse_laps
 from desktop_app.loggers import read_recording
 from desktop_app.loggers.channels import unique_name
 from desktop_app.loggers.recording import Recording
+from desktop_app.merging import MergeError, MergeResult, Side, merge_recordings
 from storage.types import (
     STANDARD_CHANNELS,
     ChannelInfo,
@@ -48,6 +57,9 @@ from storage.types import (
 
 __all__ = [
     "ImportedFile",
+    "MergeError",
+    "MergedImport",
+    "merge_files",
     "draft_from_recording",
     "file_sha256",
     "import_file",
@@ -192,6 +204,66 @@ def draft_from_recording(
         telemetry=telemetry,
         warnings=list(recording.warnings) + list(analysis.split.notes),
     )
+
+
+@dataclass
+class MergedImport:
+    """Several files of one run merged: the merge (alignment, sources) and the draft to save."""
+
+    paths: list[Path]
+    result: MergeResult
+    draft: SessionDraft
+
+
+def merge_files(
+    paths: Sequence[str | Path],
+    *,
+    offset_s: float | None = None,
+    prefer: Mapping[str, Side] | None = None,
+    progress: Progress | None = None,
+) -> MergedImport:
+    """Read two files of one run, merge them and build one draft (see the module docstring).
+
+    The first file is the primary: the merged clock is its clock. ``offset_s`` forces the
+    secondary's offset (the user's choice in the preview); ``prefer`` picks the file that
+    supplies a standard channel both log. Raises ``LoggerFileError`` for unreadable files and
+    :class:`MergeError` for files that cannot be aligned or do not overlap.
+    """
+    ps = [Path(p) for p in paths]
+    if len(ps) != 2:
+        raise ValueError(f"merging takes two files, not {len(ps)}")
+    tick = progress or (lambda done, total: None)
+    tick(0, _STAGES)
+    primary, secondary = (read_recording(p) for p in ps)
+    tick(1, _STAGES)
+    result = merge_recordings(primary, secondary, offset_s=offset_s, prefer=prefer)
+    shas = [file_sha256(p) for p in ps]
+    sizes = [p.stat().st_size for p in ps]
+    tick(2, _STAGES)
+    draft = draft_from_recording(result.recording, sha256=shas[0], file_size=sizes[0], progress=tick)
+    infos = {c.name: c for c in draft.sources[0].channels}
+    sources: list[SourceRecord] = []
+    for src, sha, size in zip(result.sources, shas, sizes, strict=True):
+        rec = src.recording
+        sources.append(
+            SourceRecord(
+                source_type=rec.format,
+                file_name=src.path.name,
+                file_size=size,
+                sha256=sha,
+                logger_model=rec.logger,
+                sample_rate_hz=rec.sample_rate_hz,
+                channels=[infos["time"]] + [infos[n] for n in infos if n in src.channels],
+                started_at=rec.started_at,
+                time_offset_s=src.time_offset_s,
+            )
+        )
+    draft.sources = sources
+    extra = draft.telemetry.metadata.extra
+    extra.update(result.recording.metadata)
+    extra["sample_rate_hz"] = ""
+    tick(_STAGES, _STAGES)
+    return MergedImport(ps, result, draft)
 
 
 def _num(x: float | None, digits: int) -> float | None:

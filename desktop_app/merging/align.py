@@ -1,0 +1,348 @@
+"""Time alignment of two recordings of one run: offset, clock drift, confidence.
+
+The model: a secondary sample logged at ``s`` seconds (its own recording time) happened at
+``offset + (1 + drift) * s`` seconds of the primary's recording time.
+
+The offset comes from the absolute UTC starts when both files have one, checked by
+cross-correlating a channel both files log (logger clocks lie: when the two disagree by
+more than :data:`CLOCK_TOLERANCE_S` the correlation wins, with a warning), else from the
+correlation alone. The correlation runs on a common uniform grid: each channel is linearly
+interpolated onto it *for the correlation only*, never for stored data. It is a normalised
+cross-correlation over the overlap at every lag (six FFT correlations), so a lag with a
+short overlap is not favoured by the overlap's length; the peak is refined to a fraction
+of a grid step with a parabola through its neighbours.
+
+Drift is estimated by correlating :data:`DRIFT_WINDOWS` windows of the secondary spread
+over the overlap against the primary near the coarse offset and fitting a line through
+their offsets; it is applied only where the data proves it (every window confidently
+matched, the slope well determined, and large enough to move samples by more than half a
+grid step over the overlap).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+import numpy.typing as npt
+
+from desktop_app.loggers.recording import Recording
+from storage.types import FloatArray
+
+#: channels tried for the correlation, best first (standard names)
+CORRELATION_CHANNELS: tuple[str, ...] = ("speed", "glong", "rpm")
+#: absolute starts and correlation that disagree by more than this: the clocks lie
+CLOCK_TOLERANCE_S = 0.5
+#: below this normalised correlation peak the files are not aligned
+MIN_PEAK = 0.6
+#: the peak must beat the best other peak (further than EXCLUDE_S away) by this much
+MIN_MARGIN = 0.03
+#: lags closer than this to the peak are its shoulders, not a second peak
+EXCLUDE_S = 5.0
+#: the files must share at least this much time (s), or half the shorter file if less
+MIN_OVERLAP_S = 30.0
+#: the correlation grid never has more points than this (long sessions get a coarser grid)
+MAX_GRID_POINTS = 1 << 19
+#: number of windows for the drift fit, and how far (s) each may move from the coarse offset
+DRIFT_WINDOWS = 5
+DRIFT_SEARCH_S = 2.0
+#: drift beyond this (ppm) is not a clock: refuse to correct it
+MAX_DRIFT_PPM = 5000.0
+
+IntArray = npt.NDArray[np.int64]
+
+
+class AlignmentError(ValueError):
+    """The two recordings cannot be aligned; the message says why."""
+
+
+@dataclass
+class Alignment:
+    """How the secondary's time maps onto the primary's (see the module docstring)."""
+
+    offset_s: float
+    drift_ppm: float
+    confidence: float  #: normalised correlation peak height (0..1); 1.0 for a given offset
+    margin: float  #: the peak's lead over the best other peak
+    method: str  #: "absolute", "absolute+correlation", "correlation", "manual"
+    channel: str | None  #: the channel correlated, if any
+    correlation_offset_s: float | None = None
+    absolute_offset_s: float | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def scale(self) -> float:
+        return 1.0 + self.drift_ppm * 1e-6
+
+    def to_primary(self, secondary_time: FloatArray) -> FloatArray:
+        """Secondary recording times on the primary's time base."""
+        return np.asarray(self.offset_s + self.scale * np.asarray(secondary_time, np.float64), np.float64)
+
+
+@dataclass
+class _Peak:
+    offset_s: float
+    value: float
+    margin: float
+
+
+def _series(rec: Recording, name: str) -> tuple[FloatArray, FloatArray] | None:
+    """The finite samples of a standard channel: (times, values), or None if too few."""
+    values = rec.standard(name)
+    if values is None:
+        return None
+    ok = np.isfinite(values) & np.isfinite(rec.time)
+    if int(ok.sum()) < 10 or float(np.nanstd(values[ok])) == 0.0:
+        return None
+    return rec.time[ok], values[ok]
+
+
+def _period(t: FloatArray) -> float:
+    d = np.diff(t)
+    d = d[d > 0]
+    return float(np.median(d)) if d.shape[0] else 1.0
+
+
+def common_channel(primary: Recording, secondary: Recording) -> str | None:
+    """The first of :data:`CORRELATION_CHANNELS` both recordings log usably."""
+    for name in CORRELATION_CHANNELS:
+        if _series(primary, name) is not None and _series(secondary, name) is not None:
+            return name
+    return None
+
+
+def _on_grid(t: FloatArray, v: FloatArray, dt: float, t0: float, count: int) -> FloatArray:
+    """``v`` linearly interpolated at ``t0 + k*dt`` (for the correlation only)."""
+    order = np.argsort(t, kind="stable")
+    grid = t0 + dt * np.arange(count, dtype=np.float64)
+    return np.asarray(np.interp(grid, t[order], v[order]), np.float64)
+
+
+def _xcorr(a: FloatArray, b: FloatArray, size: int) -> FloatArray:
+    """``c[k] = sum_i a[i] * b[i - k]`` for every lag k (negative lags wrap to the end)."""
+    fa = np.fft.rfft(a, size)
+    fb = np.fft.rfft(b, size)
+    return np.asarray(np.fft.irfft(fa * np.conj(fb), size), np.float64)
+
+
+def normalised_xcorr(p: FloatArray, s: FloatArray, min_overlap: int) -> tuple[IntArray, FloatArray]:
+    """Pearson correlation of ``p[i]`` with ``s[i - k]`` over their overlap, for every lag k.
+
+    Returns (lags, ncc); lags whose overlap is shorter than ``min_overlap`` get -inf.
+    """
+    n_p, n_s = p.shape[0], s.shape[0]
+    size = 1 << int(np.ceil(np.log2(n_p + n_s)))
+    mp = np.ones(n_p)
+    ms = np.ones(s.shape[0])
+    n = np.rint(_xcorr(mp, ms, size))
+    sum_p = _xcorr(p, ms, size)
+    sum_s = _xcorr(mp, s, size)
+    sum_pp = _xcorr(p * p, ms, size)
+    sum_ss = _xcorr(mp, s * s, size)
+    sum_ps = _xcorr(p, s, size)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cov = sum_ps - sum_p * sum_s / n
+        var_p = sum_pp - sum_p * sum_p / n
+        var_s = sum_ss - sum_s * sum_s / n
+        ncc = cov / np.sqrt(var_p * var_s)
+    lags = np.arange(size, dtype=np.int64)
+    lags[lags >= n_p] -= size  # wrapped negative lags
+    valid = (n >= max(min_overlap, 3)) & (lags > -n_s) & (lags < n_p) & np.isfinite(ncc)
+    valid &= (var_p > 1e-12 * np.maximum(n, 1)) & (var_s > 1e-12 * np.maximum(n, 1))
+    ncc = np.where(valid, ncc, -np.inf)
+    order = np.argsort(lags)
+    return lags[order], np.asarray(ncc[order], np.float64)
+
+
+def _peak(lags: IntArray, ncc: FloatArray, dt: float, shift_s: float, exclude: int) -> _Peak | None:
+    """The best lag, refined by a parabola, with its margin over the best lag ``exclude`` away."""
+    if not np.isfinite(ncc).any():
+        return None
+    i = int(np.argmax(ncc))
+    best = float(ncc[i])
+    frac = 0.0
+    if 0 < i < ncc.shape[0] - 1 and np.isfinite(ncc[i - 1]) and np.isfinite(ncc[i + 1]):
+        y0, y1, y2 = float(ncc[i - 1]), best, float(ncc[i + 1])
+        denom = y0 - 2.0 * y1 + y2
+        if denom < 0:
+            frac = float(np.clip(0.5 * (y0 - y2) / denom, -0.5, 0.5))
+    far = np.abs(lags - lags[i]) > exclude
+    second = float(ncc[far].max()) if far.any() and np.isfinite(ncc[far]).any() else -1.0
+    return _Peak((float(lags[i]) + frac) * dt - shift_s, best, best - max(second, -1.0))
+
+
+@dataclass
+class _Grid:
+    dt: float
+    p: FloatArray
+    s_t: FloatArray
+    s_v: FloatArray
+    s_span: float
+
+
+def _grid(primary: Recording, secondary: Recording, channel: str) -> _Grid:
+    ps = _series(primary, channel)
+    ss = _series(secondary, channel)
+    assert ps is not None and ss is not None
+    span_p = float(ps[0].max() - ps[0].min())
+    span_s = float(ss[0].max() - ss[0].min())
+    dt = min(_period(ps[0]), _period(ss[0]))
+    dt = max(dt, (span_p + span_s) / MAX_GRID_POINTS)
+    p = _on_grid(ps[0], ps[1], dt, 0.0, int(float(ps[0].max()) / dt) + 1)
+    return _Grid(dt, _standardise(p), ss[0], ss[1], span_s)
+
+
+def _standardise(v: FloatArray) -> FloatArray:
+    sd = float(np.std(v))
+    return np.asarray((v - float(np.mean(v))) / (sd if sd > 0 else 1.0), np.float64)
+
+
+def _min_overlap_s(g: _Grid, primary_span: float) -> float:
+    shorter = min(g.s_span, primary_span)
+    return min(MIN_OVERLAP_S, 0.5 * shorter)
+
+
+def _correlate_window(g: _Grid, t0: float, t1: float, min_overlap_s: float, exclude_s: float) -> _Peak | None:
+    """Match the secondary's samples in ``[t0, t1]`` (its own time) against the whole primary."""
+    count = int((t1 - t0) / g.dt) + 1
+    if count < 3:
+        return None
+    s = _standardise(_on_grid(g.s_t, g.s_v, g.dt, t0, count))
+    lags, ncc = normalised_xcorr(g.p, s, max(3, int(min_overlap_s / g.dt)))
+    return _peak(lags, ncc, g.dt, t0, max(1, int(exclude_s / g.dt)))
+
+
+def correlate(primary: Recording, secondary: Recording, channel: str) -> _Peak | None:
+    """The coarse offset over the whole files (None if no lag overlaps enough)."""
+    g = _grid(primary, secondary, channel)
+    span_p = g.p.shape[0] * g.dt
+    t0 = float(g.s_t.min())
+    return _correlate_window(g, t0, float(g.s_t.max()), _min_overlap_s(g, span_p), EXCLUDE_S)
+
+
+def estimate_drift(
+    primary: Recording, secondary: Recording, channel: str, offset_s: float, warnings: list[str]
+) -> tuple[float, float] | None:
+    """(drift ppm, offset at secondary time 0) where the windows prove a drift, else None."""
+    g = _grid(primary, secondary, channel)
+    span_p = g.p.shape[0] * g.dt
+    # the part of the secondary the primary also covers, on the secondary's clock
+    lo = max(float(g.s_t.min()), -offset_s)
+    hi = min(float(g.s_t.max()), span_p - offset_s)
+    if hi - lo < 4 * MIN_OVERLAP_S:
+        return None
+    width = (hi - lo) / DRIFT_WINDOWS
+    centres: list[float] = []
+    offsets: list[float] = []
+    for k in range(DRIFT_WINDOWS):
+        a = lo + k * width
+        peak = _window_near(g, a, a + width, offset_s)
+        if peak is None or peak.value < MIN_PEAK:
+            return None  # one window could not be matched: no proof either way
+        centres.append(a + 0.5 * width)
+        offsets.append(peak.offset_s)
+    return _fit_drift(centres, offsets, g.dt, hi - lo, warnings)
+
+
+def _window_near(g: _Grid, a: float, b: float, offset_s: float) -> _Peak | None:
+    """A window matched only within DRIFT_SEARCH_S of the coarse offset."""
+    count = int((b - a) / g.dt) + 1
+    s = _standardise(_on_grid(g.s_t, g.s_v, g.dt, a, count))
+    lags, ncc = normalised_xcorr(g.p, s, max(3, int(0.8 * count)))
+    near = np.abs(lags * g.dt - a - offset_s) <= DRIFT_SEARCH_S
+    ncc = np.where(near, ncc, -np.inf)
+    return _peak(lags, ncc, g.dt, a, 1)
+
+
+def _fit_drift(
+    centres: Sequence[float], offsets: Sequence[float], dt: float, span: float, warnings: list[str]
+) -> tuple[float, float] | None:
+    x = np.asarray(centres)
+    y = np.asarray(offsets)
+    slope, intercept = np.polyfit(x, y, 1)
+    resid = y - (slope * x + intercept)
+    n = x.shape[0]
+    se = float(np.sqrt(np.sum(resid**2) / max(n - 2, 1) / np.sum((x - x.mean()) ** 2)))
+    moved = abs(slope) * span
+    proven = moved > 0.5 * dt and abs(slope) > 4.0 * se and float(np.abs(resid).max()) < 0.5 * dt
+    if not proven:
+        return None
+    ppm = float(slope) * 1e6
+    if abs(ppm) > MAX_DRIFT_PPM:
+        warnings.append(f"apparent clock drift of {ppm:.0f} ppm is not a clock: not corrected")
+        return None
+    return ppm, float(intercept)
+
+
+def _absolute_offset(primary: Recording, secondary: Recording) -> float | None:
+    a, b = primary.started_at, secondary.started_at
+    if not (_aware(a) and _aware(b)):
+        return None
+    assert a is not None and b is not None
+    return (b - a).total_seconds()
+
+
+def _aware(d: datetime | None) -> bool:
+    return d is not None and d.tzinfo is not None and d.utcoffset() is not None
+
+
+def align(primary: Recording, secondary: Recording, *, offset_s: float | None = None) -> Alignment:
+    """Find how the secondary's clock maps onto the primary's (see the module docstring).
+
+    ``offset_s`` forces the offset (the user's choice): drift is still estimated around it.
+    Raises :class:`AlignmentError` when there is neither absolute time nor a channel to
+    correlate, or when the correlation is too weak or ambiguous to trust.
+    """
+    warnings: list[str] = []
+    absolute = _absolute_offset(primary, secondary)
+    channel = common_channel(primary, secondary)
+    peak = correlate(primary, secondary, channel) if channel is not None else None
+    if offset_s is not None:
+        result = Alignment(offset_s, 0.0, 1.0, 1.0, "manual", channel, None, absolute, warnings)
+        if peak is not None:
+            result.correlation_offset_s = peak.offset_s
+    elif absolute is not None:
+        result = Alignment(absolute, 0.0, 1.0, 1.0, "absolute", None, None, absolute, warnings)
+        if peak is not None and _trusted(peak):
+            result.correlation_offset_s = peak.offset_s
+            result.channel = channel
+            result.confidence, result.margin = peak.value, peak.margin
+            if abs(peak.offset_s - absolute) > CLOCK_TOLERANCE_S:
+                warnings.append(
+                    f"the files' clocks disagree with their {channel} traces by "
+                    f"{peak.offset_s - absolute:+.3f} s: offset from the correlation"
+                )
+                result.offset_s, result.method = peak.offset_s, "correlation"
+            else:
+                result.method = "absolute+correlation"
+        elif channel is not None:
+            warnings.append(f"offset from the files' clocks only: the {channel} traces do not confirm it")
+    else:
+        if channel is None:
+            raise AlignmentError("no absolute start time in both files and no channel both log "
+                                 f"({', '.join(CORRELATION_CHANNELS)}) to correlate")
+        if peak is None:
+            raise AlignmentError(f"the {channel} traces never overlap long enough to compare")
+        if not _trusted(peak):
+            raise AlignmentError(
+                f"the {channel} traces do not match well enough (peak correlation {peak.value:.2f}, "
+                f"lead over the next candidate {peak.margin:.3f}; needs {MIN_PEAK:.2f} and "
+                f"{MIN_MARGIN:.3f}): the files may not overlap"
+            )
+        result = Alignment(peak.offset_s, 0.0, peak.value, peak.margin, "correlation", channel,
+                           peak.offset_s, None, warnings)
+    if channel is not None and result.method != "absolute":
+        drift = estimate_drift(primary, secondary, channel, result.offset_s, warnings)
+        if drift is not None:
+            ppm, at_zero = drift
+            result.drift_ppm = ppm
+            if result.method == "correlation":
+                result.offset_s = at_zero  # the fitted line's offset at the secondary's first sample
+            warnings.append(f"clock drift of {ppm:+.1f} ppm between the files corrected")
+    return result
+
+
+def _trusted(peak: _Peak) -> bool:
+    return peak.value >= MIN_PEAK and peak.margin >= MIN_MARGIN
