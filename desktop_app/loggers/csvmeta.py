@@ -24,7 +24,7 @@ from storage.types import FloatArray
 
 from . import timebase
 from .recording import LoggerFileError
-from .textblock import parse_block
+from .textblock import decode_text, parse_block
 from .timebase import IntArray
 
 
@@ -62,16 +62,6 @@ def read_bytes(path: Path) -> bytes:
     return data
 
 
-def decode_line(raw: bytes) -> str:
-    """UTF-8, falling back to cp1252 then latin-1 (which never fails): FORMATS.md 1.2."""
-    for encoding in ("utf-8", "cp1252"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return raw.decode("latin-1")
-
-
 def split_fields(text: str) -> list[str]:
     """CSV fields of one record: unquoted, trimmed, trailing empty (padding) fields dropped."""
     try:
@@ -101,7 +91,7 @@ def header_lines(data: bytes, start: int = 0) -> Iterator[HeaderLine]:
         nl = data.find(b"\n", pos)
         end = size if nl < 0 else nl + 1
         raw = data[pos : (size if nl < 0 else nl)].rstrip(b"\r")
-        text = decode_line(raw)
+        text = decode_text(raw)  # the BOM is already skipped, so this decodes only
         yield HeaderLine(number, pos, end, text, split_fields(text))
         pos = end
 
