@@ -5,6 +5,8 @@ from __future__ import annotations
 import errno
 import json
 import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -163,3 +165,105 @@ def test_unreachable_database_is_a_storage_failure_without_the_password(
         assert code == exitcodes.STORAGE_FAILURE
         assert "cannot open the catalogue" in err and "127.0.0.1" in err
         assert "s3cret-pw" not in err + out
+
+
+# --- import --merge (issue 8) --------------------------------------------------------------
+
+
+def _laptrace_import(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "desktop_app", "import", *map(str, args)],
+        cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_import_merge_saves_one_session_with_two_sources(tmp_path: Path) -> None:
+    from mergecases import build_case
+
+    from storage.parquet import ParquetTelemetryStorage
+    from storage.sessions import load_session
+
+    case = build_case(tmp_path, ecu_format="bosch")
+    data = tmp_path / "data"
+    proc = _laptrace_import(case.gps, case.ecu, "--merge", "--json", "--data-dir", data)
+    assert proc.returncode == exitcodes.OK, proc.stderr
+    assert "Traceback" not in proc.stderr
+    lines = proc.stdout.strip().splitlines()
+    assert len(lines) == 1  # one session, not one per file
+    doc = json.loads(lines[0])
+    assert doc["status"] == "ready"
+    assert doc["paths"] == [str(case.gps), str(case.ecu)]
+    assert abs(doc["merge"]["offset_s"] - case.offset_s) < 0.05
+    assert abs(doc["merge"]["drift_ppm"] - case.drift_ppm) < 20.0
+    assert len(doc["laps"]) == 16
+
+    engine = make_engine(f"sqlite:///{(data / 'laptrace.sqlite3').as_posix()}")
+    try:
+        saved = load_session(engine, doc["session_id"])
+    finally:
+        engine.dispose()
+    assert saved.summary.source_type == "merged"
+    assert [s.file_name for s in saved.sources] == ["gps.vbo", "ecu.txt"]
+    assert [s.source_type for s in saved.sources] == ["vbo", "bosch"]
+    gps_off, ecu_off = (s.time_offset_s for s in saved.sources)
+    assert abs((ecu_off - gps_off) - case.offset_s) < 0.05
+    assert "rpm" in {c.name for c in saved.sources[1].channels}
+    assert len(saved.laps) == 16
+
+    footer = ParquetTelemetryStorage(data).read_footer(doc["session_id"])
+    assert footer is not None and footer.metadata.source_type == "merged"
+    extra = footer.metadata.extra
+    assert abs(float(extra["merge_offset_s"]) - case.offset_s) < 0.05
+    per_source = json.loads(extra["merge_sources"])
+    assert [s["file"] for s in per_source] == ["gps.vbo", "ecu.txt"]
+    assert "speed [bosch]" in per_source[1]["channels"]
+    assert "speed [bosch]" in footer.auxiliary_channels
+
+
+def test_import_merge_refused_for_files_that_do_not_overlap(tmp_path: Path) -> None:
+    from mergecases import build_case, original
+
+    n = original().sample_count
+    case = build_case(tmp_path, ecu_format="racechrono", gps_rows=slice(0, int(n * 0.45), 2),
+                      ecu_rows=slice(int(n * 0.55), n))
+    data = tmp_path / "data"
+    proc = _laptrace_import(case.gps, case.ecu, "--merge", "--json", "--data-dir", data)
+    assert proc.returncode == exitcodes.MERGE_REFUSED
+    assert proc.stdout == ""
+    assert "Traceback" not in proc.stderr
+    assert "cannot merge gps.vbo with ecu_racechrono.csv" in proc.stderr
+    assert "do not overlap in time" in proc.stderr
+    # nothing was saved
+    sessions = _laptrace_sessions(data)
+    assert sessions == []
+
+
+def _laptrace_sessions(data: Path) -> list[dict[str, object]]:
+    proc = subprocess.run(
+        [sys.executable, "-m", "desktop_app", "sessions", "--json", "--data-dir", str(data)],
+        cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == exitcodes.OK, proc.stderr
+    result: list[dict[str, object]] = json.loads(proc.stdout)
+    return result
+
+
+def test_import_merge_needs_two_files(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, out, err = _run(capsys, "import", str(logger_file(VBO)), "--merge",
+                          "--data-dir", str(tmp_path / "data"))
+    assert code == exitcodes.BAD_INPUT and out == ""
+    assert "--merge takes two files" in err
+
+
+def test_import_merge_offset_by_hand(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    from mergecases import build_case
+
+    case = build_case(tmp_path, drift_ppm=0.0)
+    code, out, err = _run(capsys, "import", str(case.gps), str(case.ecu), "--merge",
+                          "--merge-offset", "3.0", "--json", "--data-dir", str(tmp_path / "data"))
+    assert code == exitcodes.OK, err
+    doc = json.loads(out)
+    assert doc["merge"]["method"] == "manual" and doc["merge"]["offset_s"] == 3.0

@@ -1,10 +1,12 @@
 """``laptrace import|sessions|recover``: the catalogue from the command line.
 
-``import FILE...`` reads, splits and saves each file as one session (several files of one
-run become one session only once merging lands), printing the session id, the Parquet
-path and the laps; ``--json`` prints one JSON object per file and line:
+``import FILE...`` reads, splits and saves each file as one session, printing the session
+id, the Parquet path and the laps; ``--json`` prints one JSON object per file and line:
 ``{"path", "session_id", "session_name", "parquet_path", "status", "error", "laps"}`` with
-the laps as ``laptrace inspect --json`` prints them. ``sessions`` lists the catalogue,
+the laps as ``laptrace inspect --json`` prints them. ``import A B --merge`` merges two
+files of one run (a GPS logger and an ECU logger) into one session instead; its JSON
+object also has ``paths`` and ``merge`` (offset, drift, confidence, method, warnings), and
+a merge that is refused exits with ``MERGE_REFUSED``. ``sessions`` lists the catalogue,
 ``recover`` settles sessions a stopped process left half-saved (as the app does at start).
 
 Every command migrates the catalogue to the newest schema first. Errors go to stderr,
@@ -26,13 +28,15 @@ from typing import TYPE_CHECKING, Any
 from desktop_app import config
 from desktop_app.commands import exitcodes
 from desktop_app.commands.inspect_cmd import iso_utc
-from desktop_app.importing import import_file, lap_json
+from desktop_app.importing import MergeError, MergedImport, import_file, lap_json, merge_files
 from desktop_app.laps import format_lap_time
 from desktop_app.loggers.recording import LoggerFileError
 from storage.db.errors import CatalogError, DuplicateImportError, SaveError
 
 if TYPE_CHECKING:  # the database stack loads only when one of these commands runs
     from sqlalchemy import Engine
+
+    from storage.types import SessionDraft
 
     from storage.parquet import ParquetTelemetryStorage
     from storage.sessions import SessionSummary
@@ -57,6 +61,12 @@ def register(subparsers: Any) -> None:
     p.add_argument("--force", action="store_true",
                    help="save a file even if the catalogue already holds it")
     p.add_argument("--json", action="store_true", help="one JSON object per file and line")
+    p.add_argument("--merge", action="store_true",
+                   help="merge two files of one run (GPS logger first, ECU logger second) "
+                        "into one session")
+    p.add_argument("--merge-offset", type=float, metavar="SECONDS",
+                   help="with --merge: seconds added to the second file's clock, instead of "
+                        "the offset the merge finds")
     _common(p)
     p.set_defaults(func=run_import)
 
@@ -141,6 +151,26 @@ def run_import(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
+    if args.merge_offset is not None and not args.merge:
+        _fail("import", "--merge-offset needs --merge")
+        return exitcodes.BAD_INPUT
+    if args.merge:
+        if len(args.files) != 2:
+            _fail("import", f"--merge takes two files (GPS logger, then ECU logger), not {len(args.files)}")
+            return exitcodes.BAD_INPUT
+        try:
+            merged = merge_files(args.files, offset_s=args.merge_offset)
+        except MergeError as exc:
+            _fail("import", str(exc))
+            return exitcodes.MERGE_REFUSED
+        except LoggerFileError as exc:
+            _fail("import", str(exc))
+            return exitcodes.BAD_INPUT
+        except OSError as exc:
+            _fail("import", f"{exc.filename or ' + '.join(args.files)}: {exc.strerror or exc}")
+            return exitcodes.BAD_INPUT
+        with _catalogue(args) as cat:
+            return _save_and_report(args, cat, " + ".join(args.files), merged.draft, merged)
     code = exitcodes.OK
     with _catalogue(args) as cat:
         for name in args.files:
@@ -149,9 +179,24 @@ def _import(args: argparse.Namespace) -> int:
     return code
 
 
-def _import_one(args: argparse.Namespace, cat: _Catalogue, name: str) -> int:
-    from storage.sessions import save_session
+def _merge_json(merged: MergedImport) -> dict[str, Any]:
+    a = merged.result.alignment
+    return {
+        "offset_s": round(a.offset_s, 6),
+        "drift_ppm": round(a.drift_ppm, 3),
+        "confidence": round(a.confidence, 4),
+        "margin": round(a.margin, 4),
+        "method": a.method,
+        "channel": a.channel,
+        "warnings": list(a.warnings),
+        "sources": [
+            {"path": str(p), "time_offset_s": round(s.time_offset_s, 6), "channels": sorted(s.channels)}
+            for p, s in zip(merged.paths, merged.result.sources, strict=True)
+        ],
+    }
 
+
+def _import_one(args: argparse.Namespace, cat: _Catalogue, name: str) -> int:
     try:
         draft = import_file(name).draft
     except LoggerFileError as exc:
@@ -160,6 +205,13 @@ def _import_one(args: argparse.Namespace, cat: _Catalogue, name: str) -> int:
     except OSError as exc:
         _fail("import", f"{name}: {exc.strerror or exc}")
         return exitcodes.BAD_INPUT
+    return _save_and_report(args, cat, name, draft, None)
+
+
+def _save_and_report(
+    args: argparse.Namespace, cat: _Catalogue, name: str, draft: SessionDraft, merged: MergedImport | None
+) -> int:
+    from storage.sessions import save_session
     for field in ("driver", "track", "vehicle"):
         if getattr(args, field) is not None:
             setattr(draft, field, getattr(args, field))
@@ -181,7 +233,7 @@ def _import_one(args: argparse.Namespace, cat: _Catalogue, name: str) -> int:
         return exitcodes.STORAGE_FAILURE
     path = cat.storage.path_for(session_id)
     if args.json:
-        doc = {
+        doc: dict[str, Any] = {
             "path": name,
             "session_id": session_id,
             "session_name": draft.name,
@@ -190,9 +242,18 @@ def _import_one(args: argparse.Namespace, cat: _Catalogue, name: str) -> int:
             "error": error,
             "laps": [lap_json(lap) for lap in draft.laps],
         }
+        if merged is not None:
+            doc["paths"] = [str(p) for p in merged.paths]
+            doc["merge"] = _merge_json(merged)
         print(json.dumps(doc, ensure_ascii=False, allow_nan=False), flush=True)
     else:
         print(f"{name}\n  session     {session_id} ({draft.name}), {status}\n  parquet     {path}")
+        if merged is not None:
+            a = merged.result.alignment
+            print(f"  merged      offset {a.offset_s:+.3f} s, drift {a.drift_ppm:+.1f} ppm, "
+                  f"confidence {a.confidence:.3f} ({a.method})")
+            for w in a.warnings:
+                print(f"  warning     {w}")
         print(f"  laps        {len(draft.laps)}")
         for lap in draft.laps:
             valid = "valid" if lap.valid else f"invalid: {lap.reason}"
