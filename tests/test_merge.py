@@ -18,7 +18,8 @@ from desktop_app.laps import analyse_laps
 from desktop_app.loggers import Recording, read_recording
 from desktop_app.merging import MergeError, merge_recordings
 from desktop_app.loggers.timebase import to_microseconds
-from mergecases import build_case, original
+from mergecases import GATES_VBO, build_case, original
+from storage.types import LapRecord
 
 GPS_PERIOD = 0.1
 ECU_PERIOD = 0.05
@@ -104,12 +105,7 @@ def test_merged_laps_match_the_original(tmp_path: Path, ecu_format: str) -> None
     got = analyse_laps(merged)
     assert got.split.source == want.split.source == "beacon"  # markers from the ECU file
     assert len(got.laps) == len(want.laps) == 16
-    for w, g in zip(want.laps, got.laps, strict=True):
-        assert g.lap_number == w.lap_number
-        if w.lap_time_s is None:
-            assert g.lap_time_s is None
-        else:
-            assert g.lap_time_s is not None and abs(g.lap_time_s - w.lap_time_s) <= ECU_PERIOD
+    _same_laps(want.laps, got.laps, ECU_PERIOD)
 
 
 def test_absolute_time_used_and_checked(tmp_path: Path) -> None:
@@ -178,3 +174,40 @@ def test_merge_files_builds_one_draft_with_two_sources(tmp_path: Path) -> None:
     assert {c.name for c in draft.sources[0].channels} >= {"lat", "long", "speed"}
     assert draft.telemetry.total_points == merged.result.recording.sample_count
     assert len(draft.laps) == 16
+
+
+def _same_laps(want: list[LapRecord], got: list[LapRecord], period: float) -> None:
+    assert [g.lap_number for g in got] == [w.lap_number for w in want]
+    for w, g in zip(want, got, strict=True):
+        if w.lap_time_s is None:
+            assert g.lap_time_s is None
+        else:
+            assert g.lap_time_s is not None and abs(g.lap_time_s - w.lap_time_s) <= period
+
+
+def test_gates_come_from_the_gps_file(tmp_path: Path) -> None:
+    case = build_case(tmp_path, source=GATES_VBO, ecu_format="bosch", offset_rows=123)
+    gps, ecu = _read(case.gps, case.ecu)
+    assert len(gps.gates) == 2 and not ecu.gates
+    result = merge_recordings(gps, ecu)
+    assert abs(result.alignment.offset_s - case.offset_s) < 0.2  # the ECU logs at 5 Hz here
+    want = analyse_laps(original(GATES_VBO))
+    got = analyse_laps(result.recording)
+    assert got.split.source == want.split.source == "gate"
+    _same_laps(want.laps, got.laps, GPS_PERIOD)
+    assert any(lap.lap_time_s is not None for lap in got.laps)
+
+
+def test_ecu_file_first_still_takes_position_from_the_gps_file(tmp_path: Path) -> None:
+    case = build_case(tmp_path, ecu_format="motec", drift_ppm=0.0)
+    gps, ecu = _read(case.gps, case.ecu)
+    result = merge_recordings(ecu, gps)  # the ECU's clock is the merged clock now
+    merged = result.recording
+    assert abs(result.alignment.offset_s + case.offset_s) < ECU_PERIOD
+    assert merged.channels["speed"].source_name == "velocity"  # the GPS speed
+    assert merged.channels["speed [motec]"].source_name == "Vehicle Speed"
+    # the UTC start comes from the GPS file, not the MoTeC file's naive local time
+    assert merged.started_at is not None and merged.started_at.tzinfo is not None
+    assert gps.started_at is not None
+    assert abs((merged.started_at - gps.started_at).total_seconds()) < 1e-3
+    _same_laps(analyse_laps(original()).laps, analyse_laps(merged).laps, ECU_PERIOD)

@@ -291,30 +291,40 @@ def _aware(d: datetime | None) -> bool:
 def align(primary: Recording, secondary: Recording, *, offset_s: float | None = None) -> Alignment:
     """Find how the secondary's clock maps onto the primary's (see the module docstring).
 
-    ``offset_s`` forces the offset (the user's choice): drift is still estimated around it.
-    Raises :class:`AlignmentError` when there is neither absolute time nor a channel to
-    correlate, or when the correlation is too weak or ambiguous to trust.
+    ``offset_s`` forces the offset (the user's choice); a drift the correlation proves is
+    still applied. Raises :class:`AlignmentError` when there is neither absolute time nor a
+    channel to correlate, or when the correlation is too weak or ambiguous to trust.
     """
     warnings: list[str] = []
     absolute = _absolute_offset(primary, secondary)
     channel = common_channel(primary, secondary)
     peak = correlate(primary, secondary, channel) if channel is not None else None
+    trusted = peak is not None and _trusted(peak)
+    # the correlation's offset at the secondary's first sample, drift-corrected where proven
+    corr_at_zero: float | None = None
+    ppm = 0.0
+    if trusted:
+        assert peak is not None and channel is not None
+        corr_at_zero = peak.offset_s
+        drift = estimate_drift(primary, secondary, channel, peak.offset_s, warnings)
+        if drift is not None:
+            ppm, corr_at_zero = drift
+            warnings.append(f"clock drift of {ppm:+.1f} ppm between the files corrected")
+    confidence, margin = (peak.value, peak.margin) if trusted and peak is not None else (1.0, 1.0)
     if offset_s is not None:
-        result = Alignment(offset_s, 0.0, 1.0, 1.0, "manual", channel, None, absolute, warnings)
-        if peak is not None:
-            result.correlation_offset_s = peak.offset_s
+        result = Alignment(offset_s, ppm, confidence, margin, "manual", channel if trusted else None,
+                           corr_at_zero, absolute, warnings)
     elif absolute is not None:
-        result = Alignment(absolute, 0.0, 1.0, 1.0, "absolute", None, None, absolute, warnings)
-        if peak is not None and _trusted(peak):
-            result.correlation_offset_s = peak.offset_s
+        result = Alignment(absolute, ppm, confidence, margin, "absolute", None, None, absolute, warnings)
+        if corr_at_zero is not None:
+            result.correlation_offset_s = corr_at_zero
             result.channel = channel
-            result.confidence, result.margin = peak.value, peak.margin
-            if abs(peak.offset_s - absolute) > CLOCK_TOLERANCE_S:
+            if abs(corr_at_zero - absolute) > CLOCK_TOLERANCE_S:
                 warnings.append(
                     f"the files' clocks disagree with their {channel} traces by "
-                    f"{peak.offset_s - absolute:+.3f} s: offset from the correlation"
+                    f"{absolute - corr_at_zero:+.3f} s: offset from the correlation"
                 )
-                result.offset_s, result.method = peak.offset_s, "correlation"
+                result.offset_s, result.method = corr_at_zero, "correlation"
             else:
                 result.method = "absolute+correlation"
         elif channel is not None:
@@ -325,22 +335,14 @@ def align(primary: Recording, secondary: Recording, *, offset_s: float | None = 
                                  f"({', '.join(CORRELATION_CHANNELS)}) to correlate")
         if peak is None:
             raise AlignmentError(f"the {channel} traces never overlap long enough to compare")
-        if not _trusted(peak):
+        if corr_at_zero is None:
             raise AlignmentError(
                 f"the {channel} traces do not match well enough (peak correlation {peak.value:.2f}, "
                 f"lead over the next candidate {peak.margin:.3f}; needs {MIN_PEAK:.2f} and "
                 f"{MIN_MARGIN:.3f}): the files may not overlap"
             )
-        result = Alignment(peak.offset_s, 0.0, peak.value, peak.margin, "correlation", channel,
-                           peak.offset_s, None, warnings)
-    if channel is not None and result.method != "absolute":
-        drift = estimate_drift(primary, secondary, channel, result.offset_s, warnings)
-        if drift is not None:
-            ppm, at_zero = drift
-            result.drift_ppm = ppm
-            if result.method == "correlation":
-                result.offset_s = at_zero  # the fitted line's offset at the secondary's first sample
-            warnings.append(f"clock drift of {ppm:+.1f} ppm between the files corrected")
+        result = Alignment(corr_at_zero, ppm, confidence, margin, "correlation", channel,
+                           corr_at_zero, None, warnings)
     return result
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -195,11 +195,7 @@ def merge_recordings(
     warnings = [f"{primary.path.name}: {w}" for w in primary.warnings]
     warnings += [f"{secondary.path.name}: {w}" for w in secondary.warnings]
     warnings += alignment.warnings
-    started_at = None
-    if primary.started_at is not None:
-        started_at = primary.started_at + timedelta(seconds=t0 / 1e6)
-    elif secondary.started_at is not None:
-        started_at = secondary.started_at + timedelta(seconds=t0 / 1e6 - alignment.offset_s)
+    started_at = _started_at(primary, secondary, alignment, t0 / 1e6)
     sources = [
         SourceChannels(primary.path, primary, labels[0], owned["primary"], p_offset, p_rows),
         SourceChannels(secondary.path, secondary, labels[1], owned["secondary"], s_offset, s_rows),
@@ -221,6 +217,18 @@ def merge_recordings(
     )
     merged.check()
     return MergeResult(merged, alignment, sources, warnings)
+
+
+def _started_at(primary: Recording, secondary: Recording, alignment: Alignment, t0: float) -> datetime | None:
+    """The merged start: from a file whose start is UTC (tz-aware) first, else a local one."""
+    from_primary = None if primary.started_at is None else primary.started_at + timedelta(seconds=t0)
+    from_secondary = None
+    if secondary.started_at is not None:
+        from_secondary = secondary.started_at + timedelta(seconds=t0 - alignment.offset_s)
+    for candidate in (from_primary, from_secondary):
+        if candidate is not None and candidate.tzinfo is not None:
+            return candidate
+    return from_primary or from_secondary
 
 
 def _counter(
