@@ -195,6 +195,7 @@ def build_case(
     t_true = rec.time
     g = np.arange(n)[gps_rows]
     e = np.arange(n)[ecu_rows]
+    tmp.mkdir(parents=True, exist_ok=True)
     scale = 1.0 + drift_ppm * 1e-6
     offset_s = float(t_true[e[0]] - t_true[g[0]])
 

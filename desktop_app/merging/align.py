@@ -5,8 +5,9 @@ The model: a secondary sample logged at ``s`` seconds (its own recording time) h
 
 The offset comes from the absolute UTC starts when both files have one, checked by
 cross-correlating a channel both files log (logger clocks lie: when the two disagree by
-more than :data:`CLOCK_TOLERANCE_S` the correlation wins, with a warning), else from the
-correlation alone. The correlation runs on a common uniform grid: each channel is linearly
+more than :data:`CLOCK_TOLERANCE_S` the correlation wins, with a warning; it is searched
+only within :data:`MAX_CLOCK_ERROR_S` of the clocks' offset, since a match further away is
+more likely another lap of the same circuit), else from the correlation alone. The correlation runs on a common uniform grid: each channel is linearly
 interpolated onto it *for the correlation only*, never for stored data. It is a normalised
 cross-correlation over the overlap at every lag (six FFT correlations), so a lag with a
 short overlap is not favoured by the overlap's length; the peak is refined to a fraction
@@ -35,6 +36,10 @@ from storage.types import FloatArray
 CORRELATION_CHANNELS: tuple[str, ...] = ("speed", "glong", "rpm")
 #: absolute starts and correlation that disagree by more than this: the clocks lie
 CLOCK_TOLERANCE_S = 0.5
+#: with absolute starts, the correlation is searched only this far (s) from them: clocks
+#: lie by seconds, but a trace matching much further away is more likely another lap of
+#: the same circuit than a clock that wrong
+MAX_CLOCK_ERROR_S = 120.0
 #: below this normalised correlation peak the files are not aligned
 MIN_PEAK = 0.6
 #: the peak must beat the best other peak (further than EXCLUDE_S away) by this much
@@ -43,6 +48,10 @@ MIN_MARGIN = 0.03
 EXCLUDE_S = 5.0
 #: the files must share at least this much time (s), or half the shorter file if less
 MIN_OVERLAP_S = 30.0
+#: the correlation only considers lags where the files share at least this fraction of the
+#: shorter one: a short overlap (a standing start matched against another) can correlate
+#: almost perfectly by chance, and files of one run share most of their time
+MIN_OVERLAP_FRACTION = 0.5
 #: the correlation grid never has more points than this (long sessions get a coarser grid)
 MAX_GRID_POINTS = 1 << 19
 #: number of windows for the drift fit, and how far (s) each may move from the coarse offset
@@ -201,25 +210,42 @@ def _standardise(v: FloatArray) -> FloatArray:
 
 def _min_overlap_s(g: _Grid, primary_span: float) -> float:
     shorter = min(g.s_span, primary_span)
-    return min(MIN_OVERLAP_S, 0.5 * shorter)
+    return max(min(MIN_OVERLAP_S, shorter), MIN_OVERLAP_FRACTION * shorter)
 
 
-def _correlate_window(g: _Grid, t0: float, t1: float, min_overlap_s: float, exclude_s: float) -> _Peak | None:
-    """Match the secondary's samples in ``[t0, t1]`` (its own time) against the whole primary."""
+def _correlate_window(
+    g: _Grid,
+    t0: float,
+    t1: float,
+    min_overlap_s: float,
+    exclude_s: float,
+    near: tuple[float, float] | None = None,
+) -> _Peak | None:
+    """Match the secondary's samples in ``[t0, t1]`` (its own time) against the primary.
+
+    ``near`` = (offset, radius) limits the search to offsets within ``radius`` of ``offset``.
+    """
     count = int((t1 - t0) / g.dt) + 1
     if count < 3:
         return None
     s = _standardise(_on_grid(g.s_t, g.s_v, g.dt, t0, count))
     lags, ncc = normalised_xcorr(g.p, s, max(3, int(min_overlap_s / g.dt)))
+    if near is not None:
+        ncc = np.where(np.abs(lags * g.dt - t0 - near[0]) <= near[1], ncc, -np.inf)
     return _peak(lags, ncc, g.dt, t0, max(1, int(exclude_s / g.dt)))
 
 
-def correlate(primary: Recording, secondary: Recording, channel: str) -> _Peak | None:
-    """The coarse offset over the whole files (None if no lag overlaps enough)."""
+def correlate(
+    primary: Recording, secondary: Recording, channel: str, near: tuple[float, float] | None = None
+) -> _Peak | None:
+    """The coarse offset over the whole files (None if no lag overlaps enough).
+
+    ``near`` = (offset, radius) limits the search to offsets within ``radius`` of ``offset``.
+    """
     g = _grid(primary, secondary, channel)
     span_p = g.p.shape[0] * g.dt
     t0 = float(g.s_t.min())
-    return _correlate_window(g, t0, float(g.s_t.max()), _min_overlap_s(g, span_p), EXCLUDE_S)
+    return _correlate_window(g, t0, float(g.s_t.max()), _min_overlap_s(g, span_p), EXCLUDE_S, near)
 
 
 def estimate_drift(
@@ -298,7 +324,8 @@ def align(primary: Recording, secondary: Recording, *, offset_s: float | None = 
     warnings: list[str] = []
     absolute = _absolute_offset(primary, secondary)
     channel = common_channel(primary, secondary)
-    peak = correlate(primary, secondary, channel) if channel is not None else None
+    near = None if absolute is None else (absolute, MAX_CLOCK_ERROR_S)
+    peak = correlate(primary, secondary, channel, near) if channel is not None else None
     trusted = peak is not None and _trusted(peak)
     # the correlation's offset at the secondary's first sample, drift-corrected where proven
     corr_at_zero: float | None = None
@@ -334,7 +361,10 @@ def align(primary: Recording, secondary: Recording, *, offset_s: float | None = 
             raise AlignmentError("no absolute start time in both files and no channel both log "
                                  f"({', '.join(CORRELATION_CHANNELS)}) to correlate")
         if peak is None:
-            raise AlignmentError(f"the {channel} traces never overlap long enough to compare")
+            raise AlignmentError(
+                f"the {channel} traces never overlap long enough to compare (at least "
+                f"{MIN_OVERLAP_FRACTION:.0%} of the shorter file): the files may not overlap"
+            )
         if corr_at_zero is None:
             raise AlignmentError(
                 f"the {channel} traces do not match well enough (peak correlation {peak.value:.2f}, "
