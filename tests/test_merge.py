@@ -226,3 +226,13 @@ def test_ecu_file_first_still_takes_position_from_the_gps_file(tmp_path: Path) -
     assert gps.started_at is not None
     assert abs((merged.started_at - gps.started_at).total_seconds()) < 1e-3
     _same_laps(analyse_laps(original()).laps, analyse_laps(merged).laps, ECU_PERIOD)
+
+
+def test_without_speed_in_both_the_longitudinal_acceleration_aligns(tmp_path: Path) -> None:
+    case = build_case(tmp_path, source=GATES_VBO, ecu_format="bosch", gps_speed=False, ecu_speed=False,
+                      drift_ppm=0.0)
+    gps, ecu = _read(case.gps, case.ecu)
+    assert gps.standard("speed") is None and ecu.standard("speed") is None
+    a = merge_recordings(gps, ecu).alignment
+    assert a.channel == "glong" and a.method == "correlation"
+    assert abs(a.offset_s - case.offset_s) < GPS_PERIOD
