@@ -108,8 +108,9 @@ def test_merged_laps_match_the_original(tmp_path: Path, ecu_format: str) -> None
     _same_laps(want.laps, got.laps, ECU_PERIOD)
 
 
-def test_absolute_time_used_and_checked(tmp_path: Path) -> None:
-    case = build_case(tmp_path, ecu_format="racechrono", drift_ppm=0.0)
+@pytest.mark.parametrize("drift_ppm", [0.0, 200.0])
+def test_absolute_time_used_and_checked(tmp_path: Path, drift_ppm: float) -> None:
+    case = build_case(tmp_path, ecu_format="racechrono", drift_ppm=drift_ppm)
     gps, ecu = _read(case.gps, case.ecu)
     assert ecu.started_at is not None and ecu.started_at.tzinfo is not None
     a = merge_recordings(gps, ecu).alignment
@@ -117,7 +118,8 @@ def test_absolute_time_used_and_checked(tmp_path: Path) -> None:
     assert a.absolute_offset_s is not None and abs(a.absolute_offset_s - case.offset_s) < 0.01
     assert a.offset_s == a.absolute_offset_s
     assert a.correlation_offset_s is not None and abs(a.correlation_offset_s - case.offset_s) < ECU_PERIOD
-    assert not a.warnings
+    assert abs(a.drift_ppm - drift_ppm) < 20.0
+    assert not any("clocks" in w for w in a.warnings)
 
 
 def test_lying_clock_loses_to_the_correlation(tmp_path: Path) -> None:

@@ -18,6 +18,12 @@ over the overlap against the primary near the coarse offset and fitting a line t
 their offsets; it is applied only where the data proves it (every window confidently
 matched, the slope well determined, and large enough to move samples by more than half a
 grid step over the overlap).
+
+Limits: the correlation cannot tell "the same moment" from "another, very similar lap":
+two stints of a consistent driver that do not overlap can correlate well at a lap-shifted
+offset. With absolute times that case is refused (the clocks say the files do not
+overlap, and the traces are only searched near the clocks' offset); without them, only
+the preview's overlay (or the engineer) can tell.
 """
 
 from __future__ import annotations
