@@ -27,7 +27,7 @@ from .csvmeta import (
     parse_clock,
     parse_duration,
     parse_float,
-    read_bytes,
+    read_head,
     read_table,
     sample_rate,
 )
@@ -46,8 +46,7 @@ def _is_names_row(line: HeaderLine) -> bool:
 
 def read(path: Path) -> Recording:
     """Read an AiM CSV export (quoted or padded) into a :class:`Recording`."""
-    data = read_bytes(path)
-    lines = header_lines(data)
+    lines = header_lines(read_head(path))
     first = first_line(path, lines)
     if first.fields[:2] != ["Format", "AiM CSV File"]:
         raise LoggerFileError(path, "not an AiM CSV export (expected 'Format,AiM CSV File')", line=1)
@@ -69,7 +68,7 @@ def read(path: Path) -> Recording:
     if names is None:
         raise LoggerFileError(path, "channel names row (starting 'Time') not found", line=last.number)
 
-    table = read_table(path, data, names, lines)
+    table = read_table(path, names, lines)
     warnings = table.warnings
     metadata = {k: ", ".join(v for v in vals if v) for k, vals in meta.items() if any(vals)}
     metadata.update(table.text)

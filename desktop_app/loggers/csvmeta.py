@@ -24,7 +24,7 @@ from storage.types import FloatArray
 
 from . import timebase
 from .recording import LoggerFileError
-from .textblock import decode_text, parse_block
+from .textblock import decode_text, parse_file_block
 from .timebase import IntArray
 
 
@@ -47,19 +47,48 @@ class HeaderLine:
         return not self.fields
 
 
-def read_bytes(path: Path) -> bytes:
-    """The whole file, or :class:`LoggerFileError` if it cannot be read or is empty."""
-    try:
-        data = path.read_bytes()
-    except IsADirectoryError:
-        raise LoggerFileError(path, "is a folder, not a logger file") from None
-    except FileNotFoundError:
-        raise LoggerFileError(path, "no such file") from None
-    except OSError as exc:
-        raise LoggerFileError(path, f"cannot be read: {exc.strerror or exc}") from None
-    if not data.strip():
-        raise LoggerFileError(path, "the file is empty", offset=0)
-    return data
+class FileHead:
+    """The start of a logger file, read on demand: enough for its header lines.
+
+    The data block after the header stays on disk; the readers hand its byte offset to
+    :func:`.textblock.parse_file_block`, which streams it, so a big file is never held in
+    memory whole.
+    """
+
+    STEP = 1 << 16
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.data = b""
+        self.complete = False
+        if path.is_dir():
+            raise LoggerFileError(path, "is a folder, not a logger file")
+        self.more()
+        # an empty file, or one of only whitespace: nothing to read
+        while not self.data.strip() and not self.complete:
+            self.more()
+        if not self.data.strip():
+            raise LoggerFileError(path, "the file is empty", offset=0)
+
+    def more(self) -> None:
+        """Read the next part of the file (as much again as is held, at least :attr:`STEP`)."""
+        if self.complete:
+            return
+        try:
+            with open(self.path, "rb") as fh:
+                fh.seek(len(self.data))
+                chunk = fh.read(max(self.STEP, len(self.data)))
+        except FileNotFoundError:
+            raise LoggerFileError(self.path, "no such file") from None
+        except OSError as exc:
+            raise LoggerFileError(self.path, f"cannot be read: {exc.strerror or exc}") from None
+        self.data += chunk
+        self.complete = not chunk
+
+
+def read_head(path: Path) -> FileHead:
+    """The head of ``path`` (see :class:`FileHead`); :class:`LoggerFileError` if it cannot be read or is empty."""
+    return FileHead(path)
 
 
 def split_fields(text: str) -> list[str]:
@@ -75,20 +104,27 @@ def split_fields(text: str) -> list[str]:
     return fields
 
 
-def header_lines(data: bytes, start: int = 0) -> Iterator[HeaderLine]:
-    """Lines of ``data`` from byte ``start`` (a BOM at 0 is skipped), parsed as CSV records.
+def header_lines(head: FileHead, start: int = 0) -> Iterator[HeaderLine]:
+    """Lines of the file from byte ``start`` (a BOM at 0 is skipped), parsed as CSV records.
 
-    A generator, so a reader stops pulling lines as soon as its header is complete and
-    the numeric block is never split into Python lines.
+    A generator that reads the file further only as lines are pulled, so a reader stops
+    reading as soon as its header is complete and the numeric block is never split into
+    Python lines.
     """
     pos = start
-    if pos == 0 and data.startswith(_BOM):
+    if pos == 0 and head.data.startswith(_BOM):
         pos = len(_BOM)
     number = 0
-    size = len(data)
-    while pos < size:
+    while True:
+        nl = head.data.find(b"\n", pos)
+        if nl < 0 and not head.complete:
+            head.more()
+            continue
+        data = head.data
+        size = len(data)
+        if pos >= size:
+            return
         number += 1
-        nl = data.find(b"\n", pos)
         end = size if nl < 0 else nl + 1
         raw = data[pos : (size if nl < 0 else nl)].rstrip(b"\r")
         text = decode_text(raw)  # the BOM is already skipped, so this decodes only
@@ -296,7 +332,7 @@ class Table:
     warnings: list[str]
 
 
-def read_table(path: Path, data: bytes, names: HeaderLine, rest: Iterator[HeaderLine]) -> Table:
+def read_table(path: Path, names: HeaderLine, rest: Iterator[HeaderLine]) -> Table:
     """Units row, then the data block, after a names row whose first column is the time.
 
     Blank lines and comma-only records between the rows are skipped; blank records inside
@@ -316,9 +352,9 @@ def read_table(path: Path, data: bytes, names: HeaderLine, rest: Iterator[Header
     if first is None:
         raise LoggerFileError(path, "no data rows after the units row", line=units.number + 1)
     decimal_comma = any(_COMMA_DECIMAL.match(f) for f in first.fields)
-    block = parse_block(
-        data[first.start :],
-        path=path,
+    block = parse_file_block(
+        path,
+        first.start,
         first_line=first.number,
         ncols=ncols,
         names=names.fields,
@@ -328,21 +364,42 @@ def read_table(path: Path, data: bytes, names: HeaderLine, rest: Iterator[Header
     time_col = block.values[0] if block.values else None
     if time_col is None:
         raise LoggerFileError(path, "the time column holds text, not numbers", line=first.number)
-    present = [(i, v) for i, v in enumerate(block.values) if v is not None]
+    present = [i for i, v in enumerate(block.values) if v is not None]
+    values = block.values
     # comma-only records (spreadsheet padding) parse as all-empty rows: not samples
-    blank = np.logical_and.reduce([np.isnan(v) for _, v in present])
-    rows = np.flatnonzero(~blank)
-    if rows.shape[0] == 0:
+    blank = np.isnan(time_col)
+    for i in present[1:]:
+        if not blank.any():
+            break
+        column = values[i]
+        assert column is not None
+        blank &= np.isnan(column)
+    if blank.all():
         raise LoggerFileError(path, "no data rows after the units row", line=first.number)
     unit_cells = units.fields + [""] * (ncols - len(units.fields))
-    cols = [v[rows] for i, v in present if i > 0]
-    time_us, cols = repair_time(
-        path, time_col[rows], cols, lambda r: block.line_of(int(rows[r])), warnings
-    )
+    rows: IntArray | None = None
+    if blank.any():
+        rows = np.flatnonzero(~blank)
+        # one column copied at a time, its full-length original dropped from the block
+        for i in present:
+            column = values[i]
+            assert column is not None
+            values[i] = column[rows]
+        time_col = values[0]
+        assert time_col is not None
+    del blank
+    kept = rows
+
+    def line_of(r: int) -> int:
+        return block.line_of(int(kept[r]) if kept is not None else r)
+
+    cols = [v for v in (values[i] for i in present if i > 0) if v is not None]
+    values.clear()  # the Table holds the columns now: no second reference to free later
+    time_us, cols = repair_time(path, time_col, cols, line_of, warnings)
     return Table(
         time_us=time_us,
-        names=[names.fields[i] for i, _ in present if i > 0],
-        units=[unit_cells[i] for i, _ in present if i > 0],
+        names=[names.fields[i] for i in present if i > 0],
+        units=[unit_cells[i] for i in present if i > 0],
         columns=cols,
         text={names.fields[i]: t for i, t in block.text.items()},
         warnings=warnings,

@@ -22,7 +22,7 @@ from .csvmeta import (
     keyvalue,
     local_start,
     parse_float,
-    read_bytes,
+    read_head,
     read_table,
     sample_rate,
 )
@@ -32,8 +32,7 @@ from .timebase import relative_seconds
 
 def read(path: Path) -> Recording:
     """Read a MoTeC i2 CSV export into a :class:`Recording`."""
-    data = read_bytes(path)
-    lines = header_lines(data)
+    lines = header_lines(read_head(path))
     first = first_line(path, lines)
     if first.fields[:2] != ["Format", "MoTeC CSV File"]:
         raise LoggerFileError(path, "not a MoTeC CSV export (expected 'Format','MoTeC CSV File')", line=1)
@@ -58,7 +57,7 @@ def read(path: Path) -> Recording:
     if names is None:
         raise LoggerFileError(path, "channel names row (starting 'Time') not found", line=last.number)
 
-    table = read_table(path, data, names, lines)
+    table = read_table(path, names, lines)
     warnings = table.warnings
     metadata = {k: f"{v} {u}".strip() for k, (v, u) in meta.items() if v and k != "Format"}
     metadata.update(table.text)

@@ -33,11 +33,11 @@ from .csvmeta import (
     looks_like_data,
     parse_date,
     parse_float,
-    read_bytes,
+    read_head,
     repair_time,
 )
 from .recording import LoggerFileError, Recording
-from .textblock import parse_block
+from .textblock import parse_file_block
 from .timebase import IntArray, relative_seconds
 
 _LOGGER = re.compile(r"created using (?P<app>.+?)\s*(?:\(|$)")
@@ -61,8 +61,7 @@ class _Column:
 
 def read(path: Path) -> Recording:
     """Read a RaceChrono CSV (format 3 or 2) into a :class:`Recording`."""
-    data = read_bytes(path)
-    lines = header_lines(data)
+    lines = header_lines(read_head(path))
     first = first_line(path, lines)
     m = _LOGGER.search(first.text)
     if m is None or "RaceChrono" not in first.text:
@@ -97,7 +96,7 @@ def read(path: Path) -> Recording:
     else:
         columns = [_v2_column(name) for name in names_line.fields]
         data_line = names_line
-    return _build(path, data, data_line, columns, version, logger, metadata)
+    return _build(path, data_line, columns, version, logger, metadata)
 
 
 def _is_names_row(line: HeaderLine, version: int) -> bool:
@@ -166,7 +165,6 @@ def _channel_names(columns: list[_Column], version: int) -> list[str]:
 
 def _build(
     path: Path,
-    data: bytes,
     last_header: HeaderLine,
     columns: list[_Column],
     version: int,
@@ -174,9 +172,9 @@ def _build(
     metadata: dict[str, str],
 ) -> Recording:
     names = _channel_names(columns, version)
-    block = parse_block(
-        data[last_header.end :],
-        path=path,
+    block = parse_file_block(
+        path,
+        last_header.end,
         first_line=last_header.number + 1,
         ncols=len(columns),
         names=names,

@@ -359,27 +359,32 @@ def _stream(
     out: list[FloatArray | list[Any]] = [
         np.empty(capacity, np.float64) if types[k] == pa.float64() else [] for k in keys
     ]
-    reader = pcsv.open_csv(
-        source.open(),
-        read_options=pcsv.ReadOptions(column_names=keys, block_size=_BLOCK_SIZE, use_threads=_THREADS),
-        parse_options=parse,
-        convert_options=convert,
-    )
+    read = pcsv.ReadOptions(column_names=keys, block_size=_BLOCK_SIZE, use_threads=_THREADS)
     pos = 0
-    for batch in reader:
-        n = batch.num_rows
+    # line-aligned chunks of a few MB, each parsed by the threaded read_csv (the streaming
+    # open_csv parses on one thread only: ~2x slower); the chunk's table is copied into the
+    # preallocated columns and dropped, so at most one chunk's text and table are in flight
+    for chunk in source.line_chunks():
+        if chunk.isspace():
+            continue  # read_csv calls blank input an empty file; blank lines are no rows
+        stream: Any = pa.BufferReader(chunk)  # pyarrow-stubs type read_csv's input as a Python file only
+        table = pcsv.read_csv(stream, read_options=read, parse_options=parse, convert_options=convert)
+        n = table.num_rows
         if pos + n > capacity:  # shorter rows later than in the head: grow
             capacity = int((pos + n) * 1.5)
             out = [np.resize(c, capacity) if isinstance(c, np.ndarray) else c for c in out]
         for i, target in enumerate(out):
-            arr = batch.column(i)
+            col = table.column(i)
             if isinstance(target, np.ndarray):
-                if arr.null_count:
-                    arr = _pc.fill_null(arr, np.nan)
-                target[pos : pos + n] = arr.to_numpy(zero_copy_only=False)
+                at = pos
+                for arr in col.chunks:
+                    # a view of the Arrow buffer when there are no nulls, NaN-filled otherwise
+                    target[at : at + len(arr)] = arr.to_numpy(zero_copy_only=False)
+                    at += len(arr)
             else:
-                target.append(arr)
+                target.extend(col.chunks)
         pos += n
+        del table
     # views: the unused tail of each array was never written, so it costs no memory
     return [c[:pos] if isinstance(c, np.ndarray) else c for c in out], pos
 

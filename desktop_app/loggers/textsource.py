@@ -169,6 +169,27 @@ class BlockSource:
         if carry:
             yield self._transform(carry)
 
+    def line_chunks(self) -> Iterator[bytes]:
+        """The block in chunks of about :attr:`CHUNK` bytes, each ending at a line end.
+
+        (Transformed, if padding is removed.) Each chunk is a complete set of rows, so it
+        can be parsed on its own.
+        """
+        if self._transform is not None:
+            yield from self.chunks()
+            return
+        carry = b""
+        for chunk in self._raw_chunks():
+            buf = carry + chunk if carry else chunk
+            cut = buf.rfind(b"\n")
+            if cut < 0:
+                carry = buf
+                continue
+            yield buf[: cut + 1]
+            carry = buf[cut + 1 :]
+        if carry:
+            yield carry
+
     def head(self) -> bytes:
         return next(self.chunks(), b"")
 

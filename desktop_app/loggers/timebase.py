@@ -145,7 +145,7 @@ def merge_repeated(
     out: list[FloatArray] = []
     first = np.asarray(starts)
     for v, m in zip(columns, merged, strict=True):
-        m = m.copy()
+        # m is reduceat's fresh array: patched in place, no copy
         m[conflict] = v[first[conflict]]  # conflicting: keep the first row as written
         out.append(m)
     identical = multi & ~conflict & ~partial

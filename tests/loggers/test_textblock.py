@@ -121,3 +121,75 @@ def test_padding_is_removed_across_stream_chunks(tmp_path: Path, monkeypatch: py
     np.testing.assert_allclose(block.values[0][:2000], np.arange(2000) / 100)
     np.testing.assert_allclose(block.values[1][:2000], np.arange(2000) * 7.0)
     assert any("line 2002" in w and "'x'" in w for w in block.warnings)
+
+
+def test_streamed_chunks_keep_values_text_cells_and_line_numbers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a large block is parsed in line-aligned chunks, each by the threaded read_csv: a
+    # non-numeric cell or a wrong row deep in a later chunk must be found as in one piece
+    from desktop_app.loggers import textblock
+    from desktop_app.loggers.textsource import BlockSource
+
+    monkeypatch.setattr(textblock, "_READ_WHOLE_MAX", 0)
+    monkeypatch.setattr(BlockSource, "CHUNK", 100)  # chunk ends fall inside lines
+    rows = [f"{i},{i * 0.5}," + ("" if i % 7 else "3") for i in range(3000)]
+    rows[2500] = "2500,oops,1"
+    p = tmp_path / "chunks.csv"
+    p.write_bytes(b"t,v,w\n" + "\n".join(rows[:1000] + [""] + rows[1000:]).encode() + b"\n")
+    block = parse_file_block(p, 6, first_line=2, ncols=3, delimiter=",", names=["t", "v", "w"])
+    assert block.row_count == 3000
+    t, v, w = block.values
+    assert t is not None and v is not None and w is not None
+    np.testing.assert_array_equal(t, np.arange(3000.0))
+    assert v[2499] == 1249.5 and np.isnan(v[2500]) and v[2999] == 1499.5
+    assert w[0] == 3.0 and np.isnan(w[1]) and w[2996] == 3.0
+    # row 2500 is on line 2 + 2500 + 1 (the blank line after row 999)
+    assert any("line 2503" in msg and "'oops'" in msg for msg in block.warnings)
+    p.write_bytes(b"t,v\n" + b"".join(b"%d,%d\n" % (i, i) for i in range(3000)) + b"5,6,7\n9,9\n")
+    with pytest.raises(LoggerFileError) as info:
+        parse_file_block(p, 4, first_line=2, ncols=2, delimiter=",")
+    assert info.value.line == 3002 and "3 values, expected 2" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "aim_csv/aim_format_example.csv",
+        "motec_csv/blakelyauto.csv",
+        "racechrono_csv/session_20251231_111318_tianma_lap9_v3.csv",
+        "racechrono_csv/Short_RaceChrono_Offical_App_Data.csv",
+    ],
+)
+def test_real_csv_files_read_the_same_in_small_pieces(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the CSV readers read their header from a growing head of the file and stream the
+    # data block in chunks: tiny pieces must give exactly the one-piece result
+    from desktop_app.loggers import read_recording, textblock
+    from desktop_app.loggers.csvmeta import FileHead
+    from desktop_app.loggers.textsource import BlockSource
+    from realfiles import logger_file
+
+    path = logger_file(name)
+    whole = read_recording(path)
+    monkeypatch.setattr(FileHead, "STEP", 50)
+    monkeypatch.setattr(textblock, "_READ_WHOLE_MAX", 0)
+    monkeypatch.setattr(BlockSource, "CHUNK", 4096)
+    pieces = read_recording(path)
+    assert pieces.warnings == whole.warnings and pieces.metadata == whole.metadata
+    np.testing.assert_array_equal(pieces.time, whole.time)
+    assert list(pieces.channels) == list(whole.channels)
+    for key, ch in whole.channels.items():
+        np.testing.assert_array_equal(pieces.channels[key].values, ch.values)
+
+
+def test_whitespace_only_file_longer_than_one_head_step_is_empty(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from desktop_app.loggers import aim
+    from desktop_app.loggers.csvmeta import FileHead
+
+    monkeypatch.setattr(FileHead, "STEP", 16)
+    p = tmp_path / "blank.csv"
+    p.write_bytes(b"  \r\n" * 100)
+    with pytest.raises(LoggerFileError, match=r"blank\.csv.*the file is empty"):
+        aim.read(p)
