@@ -10,13 +10,14 @@ on as a second line of defence.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QPointF, Qt, Signal
+from PySide6.QtCore import QEvent, QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QPalette, QPen
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
 from storage.types import FloatArray
 
@@ -30,6 +31,8 @@ LAP_COLOURS: tuple[str, ...] = (
 
 #: Left axis width, fixed so the stacked plots' x axes line up exactly.
 AXIS_WIDTH = 64
+#: plot rows built ahead while idle: the default channels and the delta trace
+PREBUILT_ROWS = 9
 
 
 def lap_colour(index: int) -> QColor:
@@ -62,8 +65,25 @@ class Curve:
         return 0 if xs is None else int(len(xs))
 
 
+@dataclass(eq=False)
+class _Row:
+    """One plot row: its plot, cursor line, zero line and every curve item it ever held."""
+
+    plot: pg.PlotItem
+    line: pg.InfiniteLine
+    zero: pg.InfiniteLine
+    items: list[pg.PlotDataItem] = field(default_factory=list)
+    used: int = 0  #: items in use by the current curves (the rest are hidden)
+
+
 class ChannelPlotsWidget(QWidget):
-    """Plots stacked vertically, x ranges linked, one vertical cursor line through all."""
+    """Plots stacked vertically, x ranges linked, one vertical cursor line through all.
+
+    Building a pyqtgraph plot costs 10-20 ms of GUI thread, so plot rows are never thrown
+    away: a row no longer shown leaves the layout and waits in a pool for the next channel
+    set, and :data:`PREBUILT_ROWS` rows are built ahead, one per event-loop turn, while the
+    window is idle. Drawing a file then only fills rows that exist.
+    """
 
     #: the cursor's x (in the current x axis unit) after it moved
     cursorMoved = Signal(float)
@@ -75,51 +95,82 @@ class ChannelPlotsWidget(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self._layout_widget)
-        self._plots: dict[str, pg.PlotItem] = {}
+        self._rows: dict[str, _Row] = {}  #: shown, top to bottom
+        self._free: list[_Row] = []  #: built, not in the layout
+        self._all: list[_Row] = []
         self._curves: dict[str, list[Curve]] = {}
-        self._spare: dict[str, list[pg.PlotDataItem]] = {}  #: items kept by set_rows for reuse
-        self._lines: list[pg.InfiniteLine] = []
         self._x_label = ""
         self._cursor: float | None = None
         self._updating = False
         self._layout_widget.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self._apply_palette()
+        # build the pool ahead in small slices (a timer owned by the widget dies with it)
+        self._prebuild = QTimer(self)
+        self._prebuild.setSingleShot(True)
+        self._prebuild.setInterval(0)
+        self._prebuild.timeout.connect(self._prebuild_one)
+        self._prebuild.start()
 
     # --- building -----------------------------------------------------------------------
     def clear(self) -> None:
-        """Remove every plot."""
-        self._layout_widget.ci.clear()
-        self._plots.clear()
-        self._curves.clear()
-        self._spare.clear()
-        self._lines.clear()
+        """Show no plot (the rows are kept for the next draw)."""
+        self._free.extend(self._detach_all().values())
         self._cursor = None
 
     def set_rows(self, rows: Sequence[tuple[str, str]], zero_line: Collection[str] = ()) -> None:
         """Show one plot per (key, y label), top to bottom, with no curves yet.
 
-        Plot items are reused when the keys are unchanged (selecting other laps is the
-        common case, and building a pyqtgraph plot costs ~20 ms). Keys in ``zero_line``
-        get a horizontal line at y = 0. Call :meth:`finish` after adding the curves.
+        Rows are reused: the same key keeps its plot (selecting other laps is the common
+        case), other keys take pooled rows. Keys in ``zero_line`` get a horizontal line at
+        y = 0. Call :meth:`finish` after adding the curves.
         """
         self._updating = True  # no re-decimation while rows and curves are being built
         try:
-            if [key for key, _ in rows] != list(self._plots):
-                self.clear()
-                for key, label in rows:
-                    self._add_plot(key, label, key in zero_line)
-            else:
-                for key, label in rows:
-                    self._plots[key].setLabel("left", label)
-                    # keep the curve items for reuse: creating pyqtgraph items is what costs
-                    self._spare[key] = [c.item for c in self._curves[key]]
-                    self._curves[key] = []
+            keys = [key for key, _ in rows]
+            if keys != list(self._rows):
+                previous = self._detach_all()
+                for i, key in enumerate(keys):
+                    row = previous.pop(key, None) or self._take_row()
+                    self._layout_widget.ci.addItem(row.plot, row=i, col=0)
+                    self._rows[key] = row
+                self._free.extend(previous.values())
+                self._link()
+            for key, label in rows:
+                row = self._rows[key]
+                if row.plot.getAxis("left").labelText != label:
+                    row.plot.setLabel("left", label)
+                row.zero.setVisible(key in zero_line)
+                row.line.setVisible(self._cursor is not None)
+                row.used = 0
+                self._curves[key] = []
         finally:
             self._updating = False
 
-    def _add_plot(self, key: str, label: str, zero_line: bool) -> pg.PlotItem:
-        row = len(self._plots)
-        plot = self._layout_widget.ci.addPlot(row=row, col=0)
+    def _take_row(self) -> _Row:
+        return self._free.pop() if self._free else self._build_row()
+
+    def _detach_all(self) -> dict[str, _Row]:
+        """Take every shown row out of the layout (not into the pool); returns them by key."""
+        shown = dict(self._rows)
+        for row in shown.values():
+            self._layout_widget.ci.removeItem(row.plot)
+        self._rows.clear()
+        self._curves.clear()
+        return shown
+
+    def _link(self) -> None:
+        """Link every shown plot's x range to the top one's."""
+        plots = [row.plot for row in self._rows.values()]
+        for i, plot in enumerate(plots):
+            plot.setXLink(None if i == 0 else plots[0])
+
+    def _prebuild_one(self) -> None:
+        if len(self._all) < PREBUILT_ROWS:
+            self._free.append(self._build_row())
+            self._prebuild.start()
+
+    def _build_row(self) -> _Row:
+        plot = pg.PlotItem()
         plot.setClipToView(True)
         plot.setDownsampling(auto=True, mode="peak")
         plot.setMouseEnabled(x=True, y=False)  # wheel/drag zoom and pan along x only
@@ -127,27 +178,28 @@ class ChannelPlotsWidget(QWidget):
         plot.showGrid(x=True, y=True, alpha=0.25)
         plot.getAxis("left").setWidth(AXIS_WIDTH)
         for side in ("left", "bottom"):
-            plot.getAxis(side).enableAutoSIPrefix(False)  # labels carry the unit; no "(x0.001)"
-        plot.setLabel("left", label)
+            axis = plot.getAxis(side)
+            axis.enableAutoSIPrefix(False)  # labels carry the unit; no "(x0.001)"
+            # grid lines of a third tick level doubled the paint time for no reading value
+            axis.setStyle(maxTickLevel=1)
+            # the axis (and its grid, which spans the plot) is painted from a pixmap: moving
+            # the cursor repaints the plot, and replaying the axis costs ~1 ms per axis
+            axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         plot.getViewBox().setDefaultPadding(0.04)
-        if self._plots:
-            plot.setXLink(next(iter(self._plots.values())))
-        else:
-            view = plot.getViewBox()
-            view.sigXRangeChanged.connect(self._refresh_visible)
-            view.sigResized.connect(self._refresh_visible)
         line = pg.InfiniteLine(angle=90, movable=False, pen=self._cursor_pen())
         line.setVisible(False)
         line.setZValue(50)
         plot.addItem(line, ignoreBounds=True)
-        if zero_line:
-            zero = pg.InfiniteLine(pos=0.0, angle=0, movable=False, pen=pg.mkPen(self.palette().color(QPalette.ColorRole.Mid)))
-            plot.addItem(zero, ignoreBounds=True)
-        self._lines.append(line)
-        self._plots[key] = plot
-        self._curves[key] = []
+        zero = pg.InfiniteLine(pos=0.0, angle=0, movable=False, pen=pg.mkPen(self.palette().color(QPalette.ColorRole.Mid)))
+        zero.setVisible(False)
+        plot.addItem(zero, ignoreBounds=True)
+        row = _Row(plot, line, zero)
+        view = plot.getViewBox()
+        view.sigXRangeChanged.connect(partial(self._on_view_changed, row))
+        view.sigResized.connect(partial(self._on_view_changed, row))
         self._style_axes(plot)
-        return plot
+        self._all.append(row)
+        return row
 
     def add_curve(self, key: str, lap_index: int, label: str, x: FloatArray, y: FloatArray, pen: QPen) -> Curve:
         """Add one lap's curve to plot ``key``; NaN samples are skipped, never filled.
@@ -155,14 +207,17 @@ class ChannelPlotsWidget(QWidget):
         ``x`` must be non-decreasing where finite (the caller makes distance monotonic).
         """
         fx, fy = finite_xy(np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64))
-        spare = self._spare.get(key)
-        if spare:
-            item = spare.pop(0)
+        row = self._rows[key]
+        if row.used < len(row.items):
+            item = row.items[row.used]  # creating pyqtgraph items is what costs: reuse
             item.setPen(pen)
             item.opts["name"] = label
+            item.setVisible(True)
         else:
             item = pg.PlotDataItem(pen=pen, name=label)
-            self._plots[key].addItem(item)
+            row.plot.addItem(item)
+            row.items.append(item)
+        row.used += 1
         curve = Curve(lap_index, label, fx, fy, item)
         self._curves[key].append(curve)
         return curve
@@ -170,36 +225,40 @@ class ChannelPlotsWidget(QWidget):
     def finish(self, x_min: float, x_max: float, x_label: str) -> None:
         """Label the bottom axis, show [x_min, x_max] and hand each curve its view's points."""
         self._x_label = x_label
-        for key, spare in self._spare.items():
-            for item in spare:
-                self._plots[key].removeItem(item)
-        self._spare.clear()
-        plots = list(self._plots.values())
+        rows = list(self._rows.values())
         self._updating = True
-        for i, plot in enumerate(plots):
-            last = i == len(plots) - 1
-            axis = plot.getAxis("bottom")
-            axis.setStyle(showValues=last)
-            axis.setHeight(None if last else 6)
-            if last:
-                plot.setLabel("bottom", x_label)
+        for i, row in enumerate(rows):
+            for item in row.items[row.used :]:
+                item.setVisible(False)  # hidden items do not count for the y auto range
+            last = i == len(rows) - 1
+            axis = row.plot.getAxis("bottom")
+            if axis.style["showValues"] != last:
+                axis.setStyle(showValues=last)
+                axis.setHeight(None if last else 6)
+            if last and axis.labelText != x_label:
+                row.plot.setLabel("bottom", x_label)
+            elif not last and axis.labelText:
+                row.plot.setLabel("bottom", "")
         self._updating = False
-        if not plots:
+        if not rows:
             return
         if not x_max > x_min:
             x_max = x_min + 1.0
-        first = plots[0].getViewBox()
+        first = rows[0].plot.getViewBox()
         first.enableAutoRange(x=False)
         first.setLimits(xMin=x_min - (x_max - x_min), xMax=x_max + (x_max - x_min))
         first.setXRange(x_min, x_max, padding=0.0)
+        # lay the rows out now rather than on Qt's deferred layout request: otherwise the
+        # first paint is made at the old geometry and the whole plot area is painted twice
+        self._layout_widget.ci.layout.activate()
         self._refresh_visible()
 
     # --- queries ------------------------------------------------------------------------
     def plot_keys(self) -> list[str]:
-        return list(self._plots)
+        return list(self._rows)
 
     def plot(self, key: str) -> pg.PlotItem:
-        return self._plots[key]
+        return self._rows[key].plot
 
     def curves(self, key: str) -> list[Curve]:
         """The curves of one plot, in lap display order."""
@@ -207,19 +266,19 @@ class ChannelPlotsWidget(QWidget):
 
     def view_width_px(self) -> int:
         """The plot area's width in pixels (0 before the widget is laid out)."""
-        if not self._plots:
+        if not self._rows:
             return 0
-        return int(next(iter(self._plots.values())).getViewBox().width())
+        return int(next(iter(self._rows.values())).plot.getViewBox().width())
 
     def x_range(self) -> tuple[float, float]:
-        if not self._plots:
+        if not self._rows:
             return (0.0, 0.0)
-        (x0, x1), _ = next(iter(self._plots.values())).getViewBox().viewRange()
+        (x0, x1), _ = next(iter(self._rows.values())).plot.getViewBox().viewRange()
         return float(x0), float(x1)
 
     def cursor_lines(self) -> list[float | None]:
         """Where each plot's cursor line is drawn (None where hidden), top to bottom."""
-        return [float(line.value()) if line.isVisible() else None for line in self._lines]
+        return [float(row.line.value()) if row.line.isVisible() else None for row in self._rows.values()]
 
     def cursor_x(self) -> float | None:
         return self._cursor
@@ -228,24 +287,29 @@ class ChannelPlotsWidget(QWidget):
     def set_cursor(self, x: float | None) -> None:
         """Move the one cursor (a vertical line in every plot) to ``x``; None hides it."""
         self._cursor = x
-        for line in self._lines:
-            line.setVisible(x is not None)
+        for row in self._rows.values():
+            row.line.setVisible(x is not None)
             if x is not None:
-                line.setValue(x)
+                row.line.setValue(x)
         if x is not None:
             self.cursorMoved.emit(float(x))
 
     def _on_mouse_moved(self, pos: QPointF) -> None:
-        for plot in self._plots.values():
-            view = plot.getViewBox()
+        for row in self._rows.values():
+            view = row.plot.getViewBox()
             if view.sceneBoundingRect().contains(pos):
                 self.set_cursor(float(view.mapSceneToView(pos).x()))
                 return
 
     # --- decimation ---------------------------------------------------------------------
-    def _refresh_visible(self, *_: object) -> None:
+    def _on_view_changed(self, row: _Row, *_: object) -> None:
+        # the linked plots follow the top one: only its changes re-decimate
+        if self._rows and row is next(iter(self._rows.values())):
+            self._refresh_visible()
+
+    def _refresh_visible(self) -> None:
         """Hand every curve the decimated points of the visible x range."""
-        if self._updating or not self._plots:
+        if self._updating or not self._rows:
             return
         self._updating = True
         try:
@@ -277,10 +341,10 @@ class ChannelPlotsWidget(QWidget):
 
     def _apply_palette(self) -> None:
         self._layout_widget.setBackground(self.palette().color(QPalette.ColorRole.Base))
-        for plot in self._plots.values():
-            self._style_axes(plot)
-        for line in self._lines:
-            line.setPen(self._cursor_pen())
+        for row in self._all:
+            self._style_axes(row.plot)
+            row.line.setPen(self._cursor_pen())
+            row.zero.setPen(pg.mkPen(self.palette().color(QPalette.ColorRole.Mid)))
 
     def changeEvent(self, event: QEvent) -> None:
         # follow a light/dark switch while running

@@ -47,8 +47,10 @@ DEFAULT_CHANNELS: tuple[str, ...] = ("speed", "throttle", "brake", "gear", "rpm"
 #: never offered as a plot: the axes and the map's coordinates
 NOT_PLOTTED = frozenset({"time", "distance", "lat", "long"})
 DELTA_KEY = "delta"
-REFERENCE_WIDTH = 2.6
-LAP_WIDTH = 1.3
+#: whole-pixel pen widths: Qt's raster engine strokes fractional widths (2.6/1.3 were) at
+#: twice the cost per curve
+REFERENCE_WIDTH = 2.0
+LAP_WIDTH = 1.0
 
 
 def _same_lap(a: LapTelemetry, b: LapTelemetry) -> bool:

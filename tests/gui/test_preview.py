@@ -173,7 +173,8 @@ def test_new_selection_replaces_the_curves(preview: PreviewWidget, aim: RealSess
     speed_plot = preview.plots.plot("speed")
     preview.show_laps([aim.laps[5]], aim.laps[5], aim.units)
     assert preview.plots.plot("speed") is speed_plot  # same channels: plots are reused
-    assert len(speed_plot.listDataItems()) == 1
+    # the two curve items no longer needed are kept (hidden) for the next selection
+    assert len([item for item in speed_plot.listDataItems() if item.isVisible()]) == 1
     assert [c.label for c in preview.plots.curves("delta")] == ["Lap 5 (ref)"]
     assert preview.plots.plot("delta").getAxis("left").labelText == "Δt to lap 5 [s]"
     # x range follows the new lap (AiM lap 5 is ~1093 m)
