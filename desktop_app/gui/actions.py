@@ -22,6 +22,7 @@ class Actions:
     quit: QAction
     recent: QMenu
     time_axis: QAction
+    file_menu: QMenu
 
 
 def build_menus(
@@ -68,7 +69,7 @@ def build_menus(
     time_axis.setCheckable(True)
     time_axis.setStatusTip("x axis: lap time instead of lap distance")
     view_menu.addAction(time_axis)
-    return Actions(open_, save, sessions, settings, quit_, recent, time_axis)
+    return Actions(open_, save, sessions, settings, quit_, recent, time_axis, file_menu)
 
 
 def remember(recent: list[str], path: Path) -> list[str]:

@@ -35,6 +35,7 @@ from desktop_app.gui.drop import expand_paths
 from desktop_app.gui.workers import Job, JobProgress, Workers
 from desktop_app.importing import ImportedFile, import_file
 from desktop_app.loggers import LoggerFileError
+from desktop_app.merging import MergeError
 
 State = Literal["reading", "ready", "failed", "cancelled", "saving", "saved", "save-failed"]
 
@@ -53,6 +54,8 @@ class ImportEntry:
     #: the session row a save created (set on success, and on a failed Parquet write)
     session_id: int | None = None
     key: int = 0
+    #: what the row's name says (the file name unless set, e.g. ``merged: A + B``)
+    title: str | None = None
 
     def __post_init__(self) -> None:
         self.key = next(_ids)
@@ -60,7 +63,7 @@ class ImportEntry:
 
 def error_text(path: Path, exc: BaseException) -> str:
     """The message a row shows: the reader's own (it names file, line, what) or a labelled one."""
-    if isinstance(exc, LoggerFileError):
+    if isinstance(exc, (LoggerFileError, MergeError)):
         return str(exc)
     return f"{path}: unexpected {type(exc).__name__}: {exc}"
 
@@ -70,7 +73,7 @@ class ImportRow(QWidget):
 
     def __init__(self, entry: ImportEntry, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.name = QLabel(f"<b>{entry.path.name}</b>")
+        self.name = QLabel(f"<b>{entry.title or entry.path.name}</b>")
         self.name.setToolTip(str(entry.path))
         self.status = QLabel("reading…")
         self.status.setWordWrap(True)
@@ -139,11 +142,13 @@ class ImportPanel(QWidget):
         self._rows: dict[int, ImportRow] = {}
         self._items: dict[int, QListWidgetItem] = {}
         self._jobs: dict[int, Job] = {}
+        self._summaries: dict[int, Callable[[ImportedFile], str]] = {}
         #: how a file is read; tests and the benchmark keep the real one
         self.reader: Callable[..., ImportedFile] = import_file
 
         self.list = QListWidget()
-        self.list.setSelectionMode(QListWidget.SelectionMode.SingleSelection)
+        # several rows can be selected (to merge them); the current row is the one shown
+        self.list.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
         self.list.currentItemChanged.connect(self._on_current_item)
         self.summary = QLabel("Drop logger files or folders anywhere on the window, or use File ▸ Open.")
         self.summary.setWordWrap(True)
@@ -184,8 +189,19 @@ class ImportPanel(QWidget):
         if skipped:
             self.summary.setText(f"Skipped {skipped} file(s) in the folder(s) that are not logger files.")
 
-    def add_file(self, path: Path) -> ImportEntry:
-        entry = ImportEntry(path)
+    def add_file(
+        self,
+        path: Path,
+        *,
+        job: Callable[..., ImportedFile] | None = None,
+        title: str | None = None,
+        summary: Callable[[ImportedFile], str] | None = None,
+    ) -> ImportEntry:
+        """A row for ``path``, read on the read pool by :attr:`reader` (or by ``job``, called
+        with ``progress=`` only, e.g. a merge); ``summary`` writes the row's text when done."""
+        entry = ImportEntry(path, title=title)
+        if summary is not None:
+            self._summaries[entry.key] = summary
         row = ImportRow(entry)
         item = QListWidgetItem()
         item.setData(Qt.ItemDataRole.UserRole, entry.key)
@@ -195,17 +211,18 @@ class ImportPanel(QWidget):
         self.entries.append(entry)
         self._rows[entry.key] = row
         self._items[entry.key] = item
-        job = self.workers.read(
-            self.reader,
-            path,
+        func, args = (job, ()) if job is not None else (self.reader, (path,))
+        running = self.workers.read(
+            func,
+            *args,
             on_progress=row.set_progress,
             on_result=lambda imported: self._on_read(entry, imported),
             on_error=lambda exc: self._on_failed(entry, exc),
             on_cancel=lambda: self._on_cancelled(entry),
             on_finished=lambda: self._on_job_done(entry),
         )
-        self._jobs[entry.key] = job
-        row.cancel.clicked.connect(job.cancel)
+        self._jobs[entry.key] = running
+        row.cancel.clicked.connect(running.cancel)
         return entry
 
     # --- outcomes ---------------------------------------------------------------------
@@ -223,7 +240,7 @@ class ImportPanel(QWidget):
             return  # removed from the list while it was read
         entry.imported = imported
         entry.state = "ready"
-        self.row(entry).show_done(describe(imported))
+        self.row(entry).show_done(self._summaries.get(entry.key, describe)(imported))
         self._resize(entry)
         self.check_duplicates([entry])
         self.fileOpened.emit(entry.path)
@@ -293,6 +310,13 @@ class ImportPanel(QWidget):
         key = item.data(Qt.ItemDataRole.UserRole)
         return next((e for e in self.entries if e.key == key), None)
 
+    def selected(self) -> list[ImportEntry]:
+        """The selected entries, in list order."""
+        rows = sorted(self.list.row(item) for item in self.list.selectedItems())
+        keys = [self.list.item(r).data(Qt.ItemDataRole.UserRole) for r in rows]
+        by_key = {e.key: e for e in self.entries}
+        return [by_key[k] for k in keys if k in by_key]
+
     def select(self, entry: ImportEntry) -> None:
         self.list.setCurrentItem(self._items[entry.key])
 
@@ -326,6 +350,7 @@ class ImportPanel(QWidget):
         item = self._items.pop(entry.key)
         self.list.takeItem(self.list.row(item))
         self._rows.pop(entry.key).deleteLater()
+        self._summaries.pop(entry.key, None)
         self.entries.remove(entry)
 
     def cancel_all(self) -> None:

@@ -27,6 +27,7 @@ from desktop_app.gui.catalogue import Catalogue, OpenedCatalogue, open_catalogue
 from desktop_app.gui.dialogs import ask
 from desktop_app.gui.drop import FileDropFilter
 from desktop_app.gui.import_panel import ImportEntry, ImportPanel
+from desktop_app.gui.merge_flow import MergeFlow
 from desktop_app.gui.save_flow import SaveFlow
 from desktop_app.gui.session_form import SessionFields, SessionForm
 from desktop_app.gui.session_view import SessionView
@@ -83,6 +84,8 @@ class MainWindow(QMainWindow):
         self.drop.install(self)
         self.drop.pathsDropped.connect(self.open_paths)
         self._connect()
+        self.merge_flow = MergeFlow(self, self.imports, self.statusBar(), lambda: None if self.saved else self.entry)
+        self.merge_flow.install(self.actions_.file_menu, self.actions_.settings)
         self.refresh_recent()
         self.view.set_speed_unit(settings.speed_unit)
         self.restore_layout()
@@ -212,7 +215,8 @@ class MainWindow(QMainWindow):
             return
         self.entry, self.saved = entry, None
         draft = entry.imported.draft
-        self.form.show_fields(SessionFields.of_draft(draft), f"<b>{entry.path.name}</b> (not saved)", saved=False)
+        title = f"<b>{entry.title or entry.path.name}</b> (not saved)"
+        self.form.show_fields(SessionFields.of_draft(draft), title, saved=False)
         self.view.show_draft(draft)
         self._update_save_button()
 

@@ -2,16 +2,19 @@
 
 :class:`MergeOffsetDialog` is a thin view of an :class:`~desktop_app.merging.Alignment`
 and the two recordings: a spin box and a slider (kept in step) move the secondary's trace
-along the time axis over the primary's; OK returns the chosen offset, which the caller
-passes to :func:`desktop_app.importing.merge_files` (``offset_s=``). The drift the merge
-found is kept: the offset is the secondary's first sample on the primary's clock.
+along the time axis over the primary's; OK emits the chosen offset (``offsetChosen``),
+which the caller passes to :func:`desktop_app.importing.merge_files` (``offset_s=``).
+The drift the merge found is kept: the offset is the secondary's first sample on the
+primary's clock. :func:`ask_offset` opens it with ``open()``, never ``exec()``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -46,6 +49,9 @@ def _trace(rec: Recording, channel: str) -> tuple[FloatArray, FloatArray]:
 
 class MergeOffsetDialog(QDialog):
     """Both files' traces overlaid, and the secondary's offset to adjust (see the module docstring)."""
+
+    #: the user pressed OK: the offset chosen (seconds added to the secondary's clock)
+    offsetChosen = Signal(float)
 
     def __init__(
         self, primary: Recording, secondary: Recording, alignment: Alignment, parent: QWidget | None = None
@@ -112,6 +118,11 @@ class MergeOffsetDialog(QDialog):
         self.spin.setValue(self._found)
         self._spin_moved(self.spin.value())  # draw even if the value did not change
 
+    def accept(self) -> None:
+        """OK: emit :attr:`offsetChosen` (before ``accepted``/``finished``), then close."""
+        self.offsetChosen.emit(self.offset())
+        super().accept()
+
     def _decimated(self, x: FloatArray, y: FloatArray) -> tuple[FloatArray, FloatArray]:
         if x.size == 0:
             return x, y
@@ -135,8 +146,17 @@ class MergeOffsetDialog(QDialog):
 
 
 def ask_offset(
-    primary: Recording, secondary: Recording, alignment: Alignment, parent: QWidget | None = None
-) -> float | None:
-    """Show the dialog modally; the chosen offset, or None if the user cancelled."""
+    primary: Recording,
+    secondary: Recording,
+    alignment: Alignment,
+    parent: QWidget | None,
+    on_offset: Callable[[float], object],
+) -> MergeOffsetDialog:
+    """Open the dialog window-modally (``open()``, no nested event loop, STYLE.md) and call
+    ``on_offset(offset)`` if the user presses OK; nothing happens on Cancel. The dialog
+    deletes itself once answered; it is returned for tests and callers that track it."""
     dialog = MergeOffsetDialog(primary, secondary, alignment, parent)
-    return dialog.offset() if dialog.exec() == QDialog.DialogCode.Accepted else None
+    dialog.offsetChosen.connect(on_offset)
+    dialog.finished.connect(lambda _result: dialog.deleteLater())
+    dialog.open()
+    return dialog

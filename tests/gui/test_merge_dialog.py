@@ -1,13 +1,15 @@
-"""The merge offset dialog: both traces overlaid, spin box and slider in step, the offset returned."""
+"""The merge offset dialog: both traces overlaid, spin box and slider in step, the offset
+returned through a callback (``open()``, no nested event loop)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
+from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
-from desktop_app.gui.merge_dialog import MAX_POINTS, SLIDER_STEPS_PER_S, MergeOffsetDialog
+from desktop_app.gui.merge_dialog import MAX_POINTS, SLIDER_STEPS_PER_S, MergeOffsetDialog, ask_offset
 from desktop_app.loggers import read_recording
 from desktop_app.merging import merge_recordings
 from mergecases import build_case
@@ -43,3 +45,25 @@ def test_offset_follows_spin_box_and_slider(qtbot: QtBot, tmp_path: Path) -> Non
     assert dialog.slider.value() == -200
     px = dialog.primary_curve.xData
     assert px is not None and np.all(np.diff(px) >= 0) and len(px) <= MAX_POINTS
+
+
+def test_ask_offset_opens_without_a_nested_loop_and_calls_back(qtbot: QtBot, tmp_path: Path) -> None:
+    case = build_case(tmp_path, ecu_format="motec")
+    gps, ecu = read_recording(case.gps), read_recording(case.ecu)
+    alignment = merge_recordings(gps, ecu).alignment
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    parent.show()
+    chosen: list[float] = []
+    dialog = ask_offset(gps, ecu, alignment, parent, chosen.append)  # returns at once: open(), not exec()
+    assert dialog.isVisible() and dialog.isModal() and chosen == []
+    dialog.spin.setValue(alignment.offset_s + 0.25)
+    gone: list[bool] = []
+    dialog.destroyed.connect(lambda: gone.append(True))
+    dialog.accept()
+    assert chosen == [round(alignment.offset_s + 0.25, 3)]
+    qtbot.waitUntil(lambda: gone == [True], timeout=5_000)  # it deletes itself once answered
+    cancelled: list[float] = []
+    dialog = ask_offset(gps, ecu, alignment, parent, cancelled.append)
+    dialog.reject()
+    assert cancelled == []
