@@ -180,7 +180,8 @@ class ImportPanel(QWidget):
     def _on_expanded(self, result: tuple[list[Path], int]) -> None:
         files, skipped = result
         # a file already in the list (and not failed) is shown again, not read twice
-        present = {e.path: e for e in self.entries if e.state not in ("failed", "cancelled")}
+        # (a row with its own title, e.g. a merge, is not the file itself)
+        present = {e.path: e for e in self.entries if e.state not in ("failed", "cancelled") and e.title is None}
         for path in files:
             if path in present:
                 self.select(present[path])

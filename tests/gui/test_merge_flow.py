@@ -185,3 +185,25 @@ def test_files_of_different_runs_are_refused_in_the_row(qtbot: QtBot, window: Ma
     assert refused.error == text
     # both files are still there to be shown and saved on their own
     assert all(e.state == "ready" for e in window.imports.entries[:count])
+
+
+def test_swap_merges_again_the_other_way_round(qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
+    case = _case(tmp_path)
+    gps_entry, _ecu_entry = _drop_and_select(qtbot, window, [case.gps, case.ecu])
+    first = _merge(qtbot, window)
+    flow = window.merge_flow
+    assert flow.pairs[first.key] == (case.gps, case.ecu)
+    # dropping the GPS file again shows its own row, not the merge that starts with it
+    drop_files(window, [case.gps])
+    qtbot.waitUntil(lambda: window.imports.current() is gps_entry, timeout=5_000)
+    assert len(window.imports.entries) == 3
+    window.imports.select(first)
+    assert flow.swap_action.isEnabled()
+    with qtbot.waitSignal(flow.mergeReady, timeout=60_000) as ready:
+        flow.swap_action.trigger()
+    swapped = ready.args[0]
+    assert flow.pairs[swapped.key] == (case.ecu, case.gps)
+    assert window.imports.row(swapped).name.text() == "<b>merged: ecu.csv + gps.vbo</b>"
+    # on the ECU file's clock the GPS file starts that much earlier
+    assert abs(_row_offset(window, swapped) + case.offset_s) <= ECU_PERIOD
+    assert not window.imports.has(first)
