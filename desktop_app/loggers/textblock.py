@@ -18,11 +18,12 @@ Decisions (FORMATS.md 1.2):
   file and line), except a short *last* row, which loggers write on power loss: it is
   dropped with a warning when ``allow_short_last_row`` is true.
 
-Speed and memory: blocks up to 16 MB go through the multi-threaded ``read_csv``. Larger
-ones are streamed (:func:`parse_file_block` straight from the file) through
-``pyarrow.csv.open_csv`` into numpy arrays preallocated from a row estimate (pages never
-written are never resident), so the peak is about the decoded columns plus a few
-batches, never text + Arrow table + numpy copies at once.
+Speed and memory: blocks up to 4 MB go whole through the multi-threaded ``read_csv``.
+Larger ones (:func:`parse_file_block` streams them straight from the file) are cut into
+line-aligned chunks of a few MB, each parsed by the threaded ``read_csv`` and copied into
+numpy arrays preallocated from a row estimate (pages never written are never resident),
+so the peak is about the decoded columns plus one chunk's text and table, never text +
+Arrow table + numpy copies at once.
 
 Whitespace: pyarrow does not trim numbers, so when the first row shows padding it is
 removed on line-aligned chunks as they stream (``bytes.replace``; regular expressions
@@ -58,8 +59,8 @@ _COLUMN_ERROR = re.compile(r"In CSV column #(\d+)")
 #: decoded columns, large enough to keep the per-batch overhead negligible
 _BLOCK_SIZE = 1 << 20
 _THREADS = True
-#: blocks up to this size are read whole by the threaded read_csv, larger ones streamed
-_READ_WHOLE_MAX = 1 << 24
+#: blocks up to this size are read whole by the threaded read_csv, larger ones in chunks
+_READ_WHOLE_MAX = 1 << 22
 #: pyarrow.compute untyped: pyarrow-stubs' overloads reject valid chains of ChunkedArray results
 _pc: Any = pc
 
@@ -330,10 +331,10 @@ def _stream(
 ) -> tuple[list[FloatArray | list[Any]], int]:
     """Read the block into float64 arrays (string columns as Arrow chunks).
 
-    Blocks up to :data:`_READ_WHOLE_MAX` bytes go through the multi-threaded
-    ``read_csv`` (fastest; the transient Arrow table is small in absolute terms). Larger
-    ones are streamed batch by batch into preallocated arrays, so never more than the
-    decoded columns plus a few batches are in memory.
+    Blocks up to :data:`_READ_WHOLE_MAX` bytes go whole through the multi-threaded
+    ``read_csv`` (the transient Arrow table is small in absolute terms). Larger ones are
+    parsed in line-aligned chunks (each by the threaded ``read_csv``) into preallocated
+    arrays, so never more than the decoded columns plus one chunk are in memory.
     """
     if source.size() <= _READ_WHOLE_MAX and not source.transformed:
         table = pcsv.read_csv(

@@ -219,12 +219,15 @@ def read(path: Path) -> Recording:
         long_unit = split_unit(longs[i])[1] if longs is not None else None
         low = base.lower()
         unit = name_unit or long_unit or units[i]
+        if low in ("lat", "latitude", "long", "lng", "longitude") and not values.flags.writeable:
+            values = values.copy()  # a small block read whole can be a view of Arrow's buffer
         if low in ("lat", "latitude"):
-            lat_deg = values / 60.0
+            # in place: the parsed column is ours, a copy would cost one column of memory
+            lat_deg = np.divide(values, 60.0, out=values)
             values, unit = lat_deg, "deg"
             overrides.setdefault("lat", base)
         elif low in ("long", "lng", "longitude"):
-            lon_deg = -values / 60.0  # VBO longitude is positive west
+            lon_deg = np.divide(np.negative(values, out=values), 60.0, out=values)  # VBO: positive west
             values, unit = lon_deg, "deg"
             overrides.setdefault("long", base)
         elif low in ("sats", "satellites"):
