@@ -130,29 +130,35 @@ def merge_repeated(
         return time_us, list(columns)
     starts = np.flatnonzero(new_group)
     sizes = np.diff(np.append(starts, n))
-    multi = sizes > 1
-    conflict = np.zeros(starts.shape[0], bool)
-    partial = np.zeros(starts.shape[0], bool)
-    merged: list[FloatArray] = []
+    # only the groups of several rows need reducing (usually a few per cent of the rows):
+    # gather their rows once, reduce those, and patch the merged values in
+    multi_at = np.flatnonzero(sizes > 1)
+    m_sizes = sizes[multi_at]
+    m_starts = np.concatenate(([0], np.cumsum(m_sizes)[:-1]))  # group starts within `rows`
+    rows = np.repeat(starts[multi_at] - m_starts, m_sizes) + np.arange(int(m_sizes.sum()))
+    conflict = np.zeros(multi_at.shape[0], bool)
+    partial = np.zeros(multi_at.shape[0], bool)
+    lows: list[FloatArray] = []
     for v in columns:
-        lo = np.fmin.reduceat(v, starts)
-        hi = np.fmax.reduceat(v, starts)
+        sub = v[rows]
+        lo = np.fmin.reduceat(sub, m_starts)
+        hi = np.fmax.reduceat(sub, m_starts)
         with np.errstate(invalid="ignore"):
             conflict |= (lo != hi) & ~np.isnan(lo)  # lo is NaN only for an all-NaN cell group
-        nans = np.add.reduceat(np.isnan(v).astype(np.int64), starts)
-        partial |= (nans > 0) & (nans < sizes)
-        merged.append(lo)
+        nans = np.add.reduceat(np.isnan(sub), m_starts, dtype=np.int64)
+        partial |= (nans > 0) & (nans < m_sizes)
+        lows.append(lo)
+    merge_at = multi_at[~conflict]  # conflicting groups keep their first row as written
     out: list[FloatArray] = []
-    first = np.asarray(starts)
-    for v, m in zip(columns, merged, strict=True):
-        # m is reduceat's fresh array: patched in place, no copy
-        m[conflict] = v[first[conflict]]  # conflicting: keep the first row as written
-        out.append(m)
-    identical = multi & ~conflict & ~partial
-    complementary = multi & ~conflict & partial
+    for v, lo in zip(columns, lows, strict=True):
+        merged = v[starts]
+        merged[merge_at] = lo[~conflict]
+        out.append(merged)
+    identical = ~conflict & ~partial
+    complementary = ~conflict & partial
     if identical.any():
         warnings.append(
-            f"{int((sizes[identical] - 1).sum())} repeated row(s) identical to the previous "
+            f"{int((m_sizes[identical] - 1).sum())} repeated row(s) identical to the previous "
             "one (same timestamp): dropped"
         )
     if complementary.any():

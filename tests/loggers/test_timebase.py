@@ -83,3 +83,52 @@ def test_unusable_timestamps_are_rejected_with_their_line(bad: float) -> None:
         checked_microseconds(np.array([0.0, 0.1, bad]), "f.txt", lambda r: r + 10, "xtime")
     assert info.value.line == 12 and info.value.field_name == "xtime"
     np.testing.assert_array_equal(checked_microseconds(np.array([0.0, 0.5]), "f.txt"), [0, 500_000])
+
+
+def _merge_by_rows(t: np.ndarray, columns: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray], int, int, int]:
+    """Row-by-row statement of the merge rules, to check the vectorised merge against."""
+    out_t: list[int] = []
+    out: list[list[float]] = [[] for _ in columns]
+    identical = complementary = conflicting = 0
+    i = 0
+    while i < t.shape[0]:
+        j = i
+        while j + 1 < t.shape[0] and t[j + 1] == t[i]:
+            j += 1
+        cells = [c[i : j + 1] for c in columns]
+        clash = any(np.unique(c[~np.isnan(c)]).shape[0] > 1 for c in cells)
+        gaps = any(0 < np.isnan(c).sum() < c.shape[0] for c in cells)
+        out_t.append(int(t[i]))
+        for k, c in enumerate(cells):
+            present = c[~np.isnan(c)]
+            out[k].append(float(c[0]) if clash else float(present.min()) if present.shape[0] else np.nan)
+        if j > i:
+            if clash:
+                conflicting += 1
+            elif gaps:
+                complementary += 1
+            else:
+                identical += j - i
+        i = j + 1
+    return np.array(out_t), [np.array(o) for o in out], identical, complementary, conflicting
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_merge_of_repeated_rows_matches_the_row_by_row_rules(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = 2000
+    t = np.cumsum(rng.random(n) < 0.7).astype(np.int64)  # ~30 % of rows repeat a timestamp
+    columns = []
+    for _ in range(3):
+        c = np.round(rng.random(n) * 3)  # few distinct values: identical repeats happen
+        c[rng.random(n) < 0.3] = np.nan
+        columns.append(c)
+    warnings: list[str] = []
+    tt, merged = merge_repeated(t, columns, warnings)
+    rt, ref, identical, complementary, conflicting = _merge_by_rows(t, columns)
+    np.testing.assert_array_equal(tt, rt)
+    for got, want in zip(merged, ref, strict=True):
+        np.testing.assert_array_equal(got, want)
+    assert any(f"{identical} repeated row(s)" in w for w in warnings) == (identical > 0)
+    assert any(f"{complementary} timestamp(s) split" in w for w in warnings) == (complementary > 0)
+    assert any(f"{conflicting} timestamp(s) repeated with conflicting" in w for w in warnings) == (conflicting > 0)
