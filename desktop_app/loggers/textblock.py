@@ -48,7 +48,7 @@ import pyarrow.csv as pcsv
 from storage.types import FloatArray
 
 from .recording import LoggerFileError
-from .textsource import Buf, BlockSource, first_row, looks_padded, nonblank_line_index
+from .textsource import Buf, BlockSource, NotUtf8, first_row, looks_padded, nonblank_line_index
 
 _TRUE = {"true"}
 _FALSE = {"false"}
@@ -228,9 +228,12 @@ def _parse(
     if not head_row:
         return Block(values=[np.empty(0, np.float64) for _ in range(ncols)], first_line=first_line)
     # fast path: hand the bytes to pyarrow untouched; normalise padding only when needed
-    if not source.is_utf8():
-        # a stray Latin-1 byte would make pyarrow's bad-row report itself fail: transcode
-        source = BlockSource(data=decode_text(source.load()).encode("utf-8"))
+    raw = source
+    # a stray Latin-1 byte would make pyarrow's bad-row report itself fail: transcode. A
+    # block read whole is checked here; a chunked one chunk by chunk as it is parsed
+    # (NotUtf8 below), which saves a pass over the file
+    if source.size() <= _READ_WHOLE_MAX and not source.is_utf8():
+        source = raw = _transcoded(source)
     normalised = looks_padded(head_row, delim)
     if normalised:
         source = source.normalised(delim)
@@ -264,6 +267,13 @@ def _parse(
         )
         try:
             result = _stream(source, internal, types, parse, convert)
+        except NotUtf8:
+            source = raw = _transcoded(raw)
+            if normalised:
+                source = source.normalised(delim)
+            block._source = source
+            nfields, internal, types = start(source)
+            continue
         except pa.ArrowInvalid as exc:
             m = _COLUMN_ERROR.search(str(exc))
             if not normalised:
@@ -322,6 +332,11 @@ def _parse(
     return block
 
 
+def _transcoded(source: BlockSource) -> BlockSource:
+    """The block decoded as :func:`decode_text` does and re-encoded as UTF-8 (held in memory)."""
+    return BlockSource(data=decode_text(source.load()).encode("utf-8"))
+
+
 def _stream(
     source: BlockSource,
     keys: list[str],
@@ -365,9 +380,9 @@ def _stream(
     # line-aligned chunks of a few MB, each parsed by the threaded read_csv (the streaming
     # open_csv parses on one thread only: ~2x slower); the chunk's table is copied into the
     # preallocated columns and dropped, so at most one chunk's text and table are in flight
-    for chunk in source.line_chunks():
-        if chunk.isspace():
-            continue  # read_csv calls blank input an empty file; blank lines are no rows
+    for chunk in source.line_chunks(check_utf8=True):
+        if not len(chunk):
+            continue  # read_csv calls empty input an empty file (blank lines are no rows)
         stream: Any = pa.BufferReader(chunk)  # pyarrow-stubs type read_csv's input as a Python file only
         table = pcsv.read_csv(stream, read_options=read, parse_options=parse, convert_options=convert)
         n = table.num_rows

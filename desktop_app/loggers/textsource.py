@@ -68,6 +68,22 @@ def nonblank_line_index(data: Buf) -> np.ndarray:
     return np.flatnonzero((ends > starts) & ~cr_only)
 
 
+class NotUtf8(Exception):
+    """A chunk of the block is not valid UTF-8: the caller transcodes the whole block."""
+
+
+def _is_utf8(chunk: Buf) -> bool:
+    if isinstance(chunk, bytes) and chunk.isascii():
+        return True
+    if isinstance(chunk, memoryview) and isinstance(chunk.obj, bytes) and chunk.obj.isascii():
+        return True
+    try:
+        codecs.utf_8_decode(chunk, "strict", True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 class ChunkStream(io.RawIOBase):
     """A readable stream over an iterator of byte chunks (feeds normalised text to pyarrow)."""
 
@@ -171,26 +187,56 @@ class BlockSource:
         if carry:
             yield self._transform(carry)
 
-    def line_chunks(self) -> Iterator[bytes]:
+    def line_chunks(self, check_utf8: bool = False) -> Iterator[Buf]:
         """The block in chunks of about :attr:`CHUNK` bytes, each ending at a line end.
 
         (Transformed, if padding is removed.) Each chunk is a complete set of rows, so it
-        can be parsed on its own.
+        can be parsed on its own. From a file, each chunk is one read (a view of it, no
+        copy); the next read starts at the cut. ``check_utf8``: raise :class:`NotUtf8`
+        before yielding a chunk that is not valid UTF-8 (chunks end at line ends, so no
+        character is ever split).
         """
+        for chunk in self._aligned_chunks():
+            if check_utf8 and not _is_utf8(chunk):
+                raise NotUtf8
+            yield chunk
+
+    def _aligned_chunks(self) -> Iterator[Buf]:
         if self._transform is not None:
             yield from self.chunks()
             return
-        carry = b""
-        for chunk in self._raw_chunks():
-            buf = carry + chunk if carry else chunk
-            cut = buf.rfind(b"\n")
-            if cut < 0:
-                carry = buf
-                continue
-            yield buf[: cut + 1]
-            carry = buf[cut + 1 :]
-        if carry:
-            yield carry
+        if self._data is not None:
+            carry = b""
+            for chunk in self._raw_chunks():
+                buf = carry + chunk if carry else chunk
+                cut = buf.rfind(b"\n")
+                if cut < 0:
+                    carry = buf
+                    continue
+                yield buf[: cut + 1]
+                carry = buf[cut + 1 :]
+            if carry:
+                yield carry
+            return
+        assert self._path is not None
+        with open(self._path, "rb") as fh:
+            pos = self._offset
+            fh.seek(pos)
+            while data := fh.read(self.CHUNK):
+                cut = data.rfind(b"\n")
+                while cut < 0 and len(data) % self.CHUNK == 0:  # a line longer than a chunk
+                    more = fh.read(self.CHUNK)
+                    if not more:
+                        break
+                    data += more
+                    cut = data.rfind(b"\n")
+                if cut < 0 or cut == len(data) - 1:
+                    yield data  # the last line, or a read that ends at a line end
+                    pos += len(data)
+                    continue
+                yield memoryview(data)[: cut + 1]
+                pos += cut + 1
+                fh.seek(pos)  # the cut line is read again with the next chunk
 
     def head(self) -> bytes:
         return next(self.chunks(), b"")

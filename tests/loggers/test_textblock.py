@@ -198,3 +198,32 @@ def test_whitespace_only_file_longer_than_one_head_step_is_empty(
     p.write_bytes(b"  \r\n" * 100)
     with pytest.raises(LoggerFileError, match=r"blank\.csv.*the file is empty"):
         aim.read(p)
+
+
+@pytest.mark.parametrize("padded", [False, True], ids=["plain", "padded"])
+def test_latin1_byte_and_long_line_in_a_later_chunk_read_as_in_one_piece(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, padded: bool
+) -> None:
+    # chunked blocks are checked for UTF-8 chunk by chunk; a cp1252 byte deep in the file
+    # makes the block transcoded and read again, with the same result as read whole
+    from desktop_app.loggers import textblock
+    from desktop_app.loggers.textsource import BlockSource
+
+    pad = "  " if padded else ""
+    rows = [f"{pad}{i}\t{pad}{i * 2}\tok" for i in range(400)]
+    rows[300] = f"300\t600\t{'long' * 40}"  # a line longer than a chunk
+    data = ("\n".join(rows) + "\n").encode().replace(b"\t600\t", b"\t600\t\xb0C ")
+    p = tmp_path / "latin1.txt"
+    p.write_bytes(b"t\tv\ts\n" + data)
+    whole = parse_file_block(p, 6, first_line=2, ncols=3, delimiter="\t")
+    monkeypatch.setattr(textblock, "_READ_WHOLE_MAX", 0)
+    monkeypatch.setattr(BlockSource, "CHUNK", 64)
+    monkeypatch.setattr(BlockSource, "IN_MEMORY_MAX", 0)
+    pieces = parse_file_block(p, 6, first_line=2, ncols=3, delimiter="\t")
+    assert pieces.row_count == whole.row_count == 400
+    for a, b in zip(pieces.values[:2], whole.values[:2], strict=True):
+        assert a is not None and b is not None
+        np.testing.assert_array_equal(a, b)
+    assert pieces.values[1] is not None and pieces.values[1][299] == 598.0
+    assert pieces.values[2] is None and pieces.text == whole.text == {2: "ok"}
+    assert pieces.warnings == whole.warnings
