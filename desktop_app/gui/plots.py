@@ -182,6 +182,9 @@ class ChannelPlotsWidget(QWidget):
             axis.enableAutoSIPrefix(False)  # labels carry the unit; no "(x0.001)"
             # grid lines of a third tick level doubled the paint time for no reading value
             axis.setStyle(maxTickLevel=1)
+            # a size measured from the tick text while painting re-lays the rows out and
+            # paints them all a second time: the axes keep their fixed text space instead
+            axis.setStyle(autoExpandTextSpace=False)
             # the axis (and its grid, which spans the plot) is painted from a pixmap: moving
             # the cursor repaints the plot, and replaying the axis costs ~1 ms per axis
             axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
@@ -251,6 +254,8 @@ class ChannelPlotsWidget(QWidget):
         # lay the rows out now rather than on Qt's deferred layout request: otherwise the
         # first paint is made at the old geometry and the whole plot area is painted twice
         self._layout_widget.ci.layout.activate()
+        for row in rows:
+            row.plot.layout.activate()  # each plot's own layout (axes, view box) too
         self._refresh_visible()
 
     # --- queries ------------------------------------------------------------------------

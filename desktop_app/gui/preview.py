@@ -13,7 +13,7 @@ from typing import Literal
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QPen
 from PySide6.QtWidgets import (
     QComboBox,
@@ -68,6 +68,7 @@ class PreviewWidget(QWidget):
         self._speed_unit: SpeedUnit = "km/h"
         self._x_axis: XAxis = "distance"
         self._chosen: set[str] | None = None  #: None until the user changes the channel list
+        self._rendering = False
         self._axis_x: list[FloatArray] = []  #: per lap, its x values (non-decreasing)
         self._available: list[str] = []  #: channels with samples in the shown laps
 
@@ -102,6 +103,12 @@ class PreviewWidget(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter)
 
+        # The map is drawn one event-loop turn after the plots: the plots' paint and the
+        # map's then come in separate turns instead of one long freeze of the GUI thread.
+        self._map_timer = QTimer(self)
+        self._map_timer.setSingleShot(True)
+        self._map_timer.setInterval(0)
+        self._map_timer.timeout.connect(self._render_map)
         self.plots.cursorMoved.connect(self._on_cursor)
         self.channel_list.itemChanged.connect(self._on_channel_toggled)
         self.colour_channel.currentTextChanged.connect(self._on_colour_channel)
@@ -136,6 +143,7 @@ class PreviewWidget(QWidget):
         self._laps = []
         self._available = []
         self._reference = None
+        self._map_timer.stop()
         self.plots.clear()
         self.track_map.clear()
         self.readout.setText("Select laps in the table to overlay them.")
@@ -271,12 +279,21 @@ class PreviewWidget(QWidget):
                 self.plots.add_curve(DELTA_KEY, i, self.lap_label(i), x, trace.delta, self._pen(i))
         x_label = "distance [m]" if self._x_axis == "distance" else "time [s]"
         self.plots.finish(0.0, x_max, x_label)
-        self._render_map()
-        self.plots.set_cursor(cursor if cursor is not None and cursor <= x_max else None)
+        self._map_timer.start()
+        self._rendering = True  # the map follows the cursor when it is drawn
+        try:
+            self.plots.set_cursor(cursor if cursor is not None and cursor <= x_max else None)
+        finally:
+            self._rendering = False
         if self.plots.cursor_x() is None:
             self._update_readout(None)
 
+    def map_pending(self) -> bool:
+        """True between a draw of the plots and the map's draw (the next event-loop turn)."""
+        return self._map_timer.isActive()
+
     def _render_map(self) -> None:
+        self._map_timer.stop()
         name = self.colour_channel.currentText()
         order = list(range(len(self._laps)))
         if self._reference is not None:  # the map draws the reference lap's trace
@@ -300,9 +317,14 @@ class PreviewWidget(QWidget):
         label = axis_label(name, display_unit(name, self._units.get(name), self._speed_unit)) if name else ""
         self.track_map.set_tracks(tracks, label)
         self.colour_channel.setEnabled(not self.track_map.showing_message())  # nothing to colour
+        self.track_map.set_cursor(self.plots.cursor_x())
 
     # --- reactions --------------------------------------------------------------------
     def _on_cursor(self, x: float) -> None:
+        if self._map_timer.isActive():
+            if self._rendering:
+                return  # the map is drawn next turn, with this cursor
+            self._render_map()  # the user moved the cursor before the map was drawn
         self.track_map.set_cursor(x)
         self._update_readout(x)
 
@@ -352,5 +374,4 @@ class PreviewWidget(QWidget):
 
     def _on_colour_channel(self, _name: str) -> None:
         if self._laps:
-            self._render_map()
-            self.track_map.set_cursor(self.plots.cursor_x())
+            self._render_map()  # the user's choice: drawn at once

@@ -27,6 +27,10 @@ EARTH_RADIUS_M = 6_371_008.8
 COLOUR_MAP = "CET-R4"
 #: colour steps along the trace (one line item each)
 COLOUR_BANDS = 32
+#: the trace is drawn for this many pixels less than the view is wide and redrawn only when
+#: the width changes by more: layout jitter of a pixel or two (the colour bar's labels) then
+#: costs no redraw and no repaint, and the trace still never exceeds a point per pixel
+RESIZE_SLACK_PX = 8
 NO_GPS_TEXT = "No GPS in this file: no track map.\n(The laps have no latitude/longitude samples.)"
 
 
@@ -179,14 +183,14 @@ class TrackMapWidget(QWidget):
         return width if width >= 16 else 300  # not laid out yet: redrawn once it is
 
     def _on_resized(self) -> None:
-        if self._tracks and self._view_width() != self._drawn_width:
+        if self._tracks and abs(self._view_width() - self._drawn_width) > RESIZE_SLACK_PX:
             self._draw_trace()
 
     def _draw_trace(self) -> None:
         main = self._tracks[0]
         width = self._drawn_width = self._view_width()
         # two points per segment: stride to half the width to stay under a point per pixel
-        step = stride(main.index.size, max(width // 2, 1))
+        step = stride(main.index.size, max((width - RESIZE_SLACK_PX) // 2, 1))
         drawn = np.arange(0, main.index.size, step)
         xs, ys = main.metres(drawn)
         value = main.track.value

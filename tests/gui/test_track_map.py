@@ -10,11 +10,19 @@ import pytest
 from desktop_app.gui.preview import PreviewWidget
 from desktop_app.gui.track_map import EARTH_RADIUS_M, MapTrack, TrackMapWidget, project
 from reallaps import RealSession, aim_session, motec_session, racechrono_session
+from storage.types import LapTelemetry
 
 
 @pytest.fixture(scope="module")
 def aim() -> RealSession:
     return aim_session()
+
+
+def _show(qtbot, preview: PreviewWidget, laps: list[LapTelemetry], reference: LapTelemetry | None, units: dict[str, str]) -> None:
+    """show_laps, then let the event loop draw the map (it comes a turn after the plots)."""
+    preview.show_laps(laps, reference, units)
+    assert preview.map_pending()
+    qtbot.waitUntil(lambda: not preview.map_pending(), timeout=2000)
 
 
 def test_equirectangular_projection_in_metres() -> None:
@@ -30,7 +38,7 @@ def test_map_of_a_real_lap_is_bounded_equal_aspect_and_coloured(qtbot, aim: Real
     preview = PreviewWidget()
     qtbot.addWidget(preview)
     preview.resize(1200, 800)
-    preview.show_laps([aim.laps[12], aim.laps[3]], aim.laps[12], aim.units)
+    _show(qtbot, preview, [aim.laps[12], aim.laps[3]], aim.laps[12], dict(aim.units))
     preview.grab()
     track_map = preview.track_map
     assert not track_map.showing_message()
@@ -52,7 +60,7 @@ def test_cursor_moves_the_dot_to_the_laps_position(qtbot, aim: RealSession) -> N
     qtbot.addWidget(preview)
     preview.resize(1200, 800)
     laps = [aim.laps[12], aim.laps[3]]
-    preview.show_laps(laps, laps[0], aim.units)
+    _show(qtbot, preview, laps, laps[0], dict(aim.units))
     origin = (float(np.mean(laps[0].channels["lat"])), float(np.mean(laps[0].channels["long"])))
     for x in (150.0, 612.3):
         preview.set_cursor(x)
@@ -71,14 +79,14 @@ def test_no_gps_shows_a_message(qtbot) -> None:
     motec = motec_session()
     preview = PreviewWidget()
     qtbot.addWidget(preview)
-    preview.show_laps(motec.laps[1:2], None, motec.units)
+    _show(qtbot, preview, motec.laps[1:2], None, dict(motec.units))
     assert preview.track_map.showing_message()
     assert "No GPS in this file" in preview.track_map.message_text()
     assert not preview.colour_channel.isEnabled()
     preview.set_cursor(100.0)  # no dots to place, no error
     # a file with GPS brings the map back
     chrono = racechrono_session()
-    preview.show_laps(chrono.laps[1:2], None, chrono.units)
+    _show(qtbot, preview, chrono.laps[1:2], None, dict(chrono.units))
     assert not preview.track_map.showing_message()
     assert preview.colour_channel.isEnabled()
 
