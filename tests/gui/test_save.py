@@ -177,10 +177,12 @@ def test_closing_during_a_save_asks_then_waits(
     assert question_box(window) is None
 
 
-#: the test's bound on the longest GUI-thread stall; bench/gui_latency.py reports the real figure
+#: the test's bound on the longest GUI-thread stall, every phase (issue 6); bench/gui_latency.py
+#: reports the real figure (target 50 ms)
 MAX_GAP_MS = 250.0
-#: the preview's first draw (see the test): its current cost with head-room, not the target
-DRAW_BOUND_MS = 1000.0
+#: how long the draw phase goes on being measured after the plots are there: their paints
+#: and the map's (drawn a turn later) come after show_laps returns
+PAINT_SETTLE_MS = 300
 
 
 def test_gui_keeps_ticking_while_files_load_and_save(qtbot: QtBot, window: MainWindow) -> None:
@@ -201,7 +203,8 @@ def test_gui_keeps_ticking_while_files_load_and_save(qtbot: QtBot, window: MainW
     entries = wait_read(qtbot, window, len(BIG))
     qtbot.waitUntil(lambda: "read" in gaps, timeout=10_000)
     qtbot.waitUntil(lambda: window.view.preview.plotted_channels() != [], timeout=10_000)
-    qtbot.wait(100)  # the paint of the new plots
+    qtbot.wait(PAINT_SETTLE_MS)  # the paints of the plots and the map
+    assert not window.view.preview.map_pending()
     gaps["draw"] = monitor.stop()
     assert all(e.state == "ready" for e in entries)
     monitor.start()
@@ -214,7 +217,4 @@ def test_gui_keeps_ticking_while_files_load_and_save(qtbot: QtBot, window: MainW
     assert all(e.state == "saved" for e in entries)
     assert gaps["read"] < MAX_GAP_MS, f"the GUI thread stalled {gaps['read']:.0f} ms while files were read"
     assert gaps["save"] < MAX_GAP_MS, f"the GUI thread stalled {gaps['save']:.0f} ms while saving"
-    # The first draw of plots and map is the preview's own GUI-thread work: 250-400 ms on
-    # the 2-core CI machine today (target 50 ms, tracked by bench/gui_latency.py). Bounded
-    # here so that it cannot get worse unnoticed.
-    assert gaps["draw"] < DRAW_BOUND_MS, f"drawing the first file froze the window {gaps['draw']:.0f} ms"
+    assert gaps["draw"] < MAX_GAP_MS, f"drawing the first file froze the window {gaps['draw']:.0f} ms"
