@@ -1,11 +1,14 @@
 """Logger readers: speed and peak memory on the real files and on 50x longer copies.
 
-``python -m bench readers`` prints, in one table, per real file and per copy whose data block is repeated
-50 times (time shifted so it keeps increasing), this reader's time beside
-``pyarrow.csv.read_csv`` and ``pandas.read_csv`` on the same data block (best of 3), and
-the reader's peak memory (RSS high-water mark above the level before the read, measured
-in a fresh subprocess with the mark reset through /proc/self/clear_refs, so Linux only)
-against the size of the decoded float64 columns (time + channels).
+``python -m bench readers`` prints one table: per real file, and per copy whose data block
+is repeated 50 times (time shifted so it keeps increasing), the reader's time beside
+``pyarrow.csv.read_csv`` and ``pandas.read_csv`` on the same data block (best of 3). The
+baseline is like for like: the block alone, with the reader's own delimiter, decimal point
+and column types (float64; string where the reader had to read a column as text), found
+by recording the reader's parse call. Peak memory (RSS high-water mark above the level
+before the read, in a fresh subprocess with the mark reset through /proc/self/clear_refs,
+so Linux only) is measured for the reader and for read_csv of the block, and compared
+with the decoded float64 columns.
 
 ``python -m bench readers --fuzz [N]`` reads N damaged copies of every real file and
 prints how many were read, rejected cleanly, crashed or were too slow.
@@ -187,6 +190,9 @@ def _reader_parse(path: Path) -> _Parse | None:
 
     def spy(source: Any, p: Path, first_line: int, ncols: int, delimiter: str, decimal_comma: bool, *rest: Any) -> Any:
         offset = getattr(source, "_offset", 0)
+        data = getattr(source, "_data", None)
+        if data is not None:  # a block handed over in memory: it runs to the end of the file
+            offset = path.stat().st_size - len(data)
         block = original(source, p, first_line, ncols, delimiter, decimal_comma, *rest)
         numeric = sum(v is not None for v in block.values)
         seen.append(_Parse(offset, delimiter, decimal_comma, ncols, 8 * block.row_count * numeric))
@@ -275,18 +281,18 @@ def _row(path: Path, label: str, folder: Path) -> str:
     arrow_peak: int | None = None
     note = ""
     if how is not None:
-        from desktop_app.loggers.textsource import normalise
+        from desktop_app.loggers.textsource import looks_padded, normalise
 
         with open(path, "rb") as fh:
             fh.seek(how.offset)
             block = fh.read()
-        arrow = _arrow_reader(block, how)
-        if arrow is None:
-            # fixed-width padding: pyarrow does not trim numbers; time it on the block with
-            # the padding already removed (the reader's own work is then not counted)
+        first = next((ln for ln in block[: 1 << 16].splitlines() if ln.strip()), b"")
+        if looks_padded(first, how.delimiter.encode()):
+            # fixed-width padding: pyarrow does not trim numbers (it would read text); time
+            # it on the block with the padding already removed (the reader's work not counted)
             block = normalise(block, how.delimiter.encode())
-            arrow = _arrow_reader(block, how)
             note = "*"
+        arrow = _arrow_reader(block, how)
         if arrow is not None:
             run, opts = arrow
             t_arrow = _best(run)
