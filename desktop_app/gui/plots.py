@@ -257,6 +257,10 @@ class ChannelPlotsWidget(QWidget):
         for row in rows:
             row.plot.layout.activate()  # each plot's own layout (axes, view box) too
         self._refresh_visible()
+        # pyqtgraph fits the y ranges just before painting; the axes it changes then ask for
+        # another paint of every plot. Fitted now, the first paint is the only one.
+        for row in rows:
+            row.plot.getViewBox().prepareForPaint()
 
     # --- queries ------------------------------------------------------------------------
     def plot_keys(self) -> list[str]:

@@ -47,6 +47,8 @@ DEFAULT_CHANNELS: tuple[str, ...] = ("speed", "throttle", "brake", "gear", "rpm"
 #: never offered as a plot: the axes and the map's coordinates
 NOT_PLOTTED = frozenset({"time", "distance", "lat", "long"})
 DELTA_KEY = "delta"
+#: how long after the plots the map is drawn (ms): long enough for their paint to go first
+MAP_DELAY_MS = 25
 #: whole-pixel pen widths: Qt's raster engine strokes fractional widths (2.6/1.3 were) at
 #: twice the cost per curve
 REFERENCE_WIDTH = 2.0
@@ -103,11 +105,12 @@ class PreviewWidget(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter)
 
-        # The map is drawn one event-loop turn after the plots: the plots' paint and the
-        # map's then come in separate turns instead of one long freeze of the GUI thread.
+        # The map is drawn a moment after the plots: the plots' paint (which Qt posts behind
+        # a zero timer) and the map's then come in separate event-loop turns instead of one
+        # long freeze of the GUI thread.
         self._map_timer = QTimer(self)
         self._map_timer.setSingleShot(True)
-        self._map_timer.setInterval(0)
+        self._map_timer.setInterval(MAP_DELAY_MS)
         self._map_timer.timeout.connect(self._render_map)
         self.plots.cursorMoved.connect(self._on_cursor)
         self.channel_list.itemChanged.connect(self._on_channel_toggled)
