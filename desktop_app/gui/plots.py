@@ -261,6 +261,10 @@ class ChannelPlotsWidget(QWidget):
         # another paint of every plot. Fitted now, the first paint is the only one.
         for row in rows:
             row.plot.getViewBox().prepareForPaint()
+        # what the steps above changed (axis labels and ranges) invalidated the layout again
+        self._layout_widget.ci.layout.activate()
+        for row in rows:
+            row.plot.layout.activate()
 
     # --- queries ------------------------------------------------------------------------
     def plot_keys(self) -> list[str]:

@@ -111,6 +111,10 @@ class TrackMapWidget(QWidget):
         self._colour_map = pg.colormap.get(COLOUR_MAP)
         self._bar = pg.ColorBarItem(values=(0.0, 1.0), colorMap=self._colour_map, interactive=False, width=12)
         self._graphics.ci.addItem(self._bar, row=0, col=1)
+        for side in ("left", "right"):
+            # fixed text space: a bar growing with its labels at paint time re-laid the map
+            # out, redrew its trace and painted it again, twice
+            self._bar.getAxis(side).setStyle(autoExpandTextSpace=False, tickTextWidth=40)
         self._message = QLabel(NO_GPS_TEXT)
         self._message.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._message.setWordWrap(True)
@@ -200,15 +204,22 @@ class TrackMapWidget(QWidget):
             self._bar.setVisible(False)
             return
         shown = _nearest_values(value, main.index[drawn])
-        finite = np.isfinite(shown)
-        lo, hi = (float(np.min(shown[finite])), float(np.max(shown[finite]))) if finite.any() else (0.0, 1.0)
+        # the bar spans the channel's own range over the lap's positioned part, not only the
+        # strided samples drawn (which depend on the map's width)
+        span = value[int(main.index[0]) : int(main.index[-1]) + 1]
+        finite = np.isfinite(span)
+        lo, hi = (float(np.min(span[finite])), float(np.max(span[finite]))) if finite.any() else (0.0, 1.0)
         if not hi > lo:
             hi = lo + 1.0
-        self._set_trace(xs, ys, (np.nan_to_num(shown, nan=lo) - lo) / (hi - lo))
+        self._set_trace(xs, ys, np.clip((np.nan_to_num(shown, nan=lo) - lo) / (hi - lo), 0.0, 1.0))
         self._bar.setLevels((lo, hi))
         # unit in the label, e.g. "speed [km/h]"; label text colour from the palette
         self._bar.setLabel("left", self._value_label, color=self.palette().color(QPalette.ColorRole.Text).name())
         self._bar.setVisible(True)
+        # settle the layout (the bar just appeared or changed) before the paint, not after it
+        self._graphics.ci.layout.activate()
+        if abs(self._view_width() - self._drawn_width) > RESIZE_SLACK_PX:
+            self._draw_trace()
 
     def _set_trace(self, xs: FloatArray, ys: FloatArray, level: FloatArray | None) -> None:
         """Draw segment i -> i+1 in the colour of ``level[i]`` (0..1), or all in band 0."""
