@@ -110,6 +110,13 @@ class ChannelPlotsWidget(QWidget):
         self._prebuild.setInterval(0)
         self._prebuild.timeout.connect(self._prebuild_one)
         self._prebuild.start()
+        # set_rows holds the plots' repaint back until the event loop has turned once (a
+        # timer, so a waiting QTimer elsewhere on the GUI thread gets its turn first): the
+        # building and the paint are then two slices of the GUI thread's time, not one
+        self._reveal = QTimer(self)
+        self._reveal.setSingleShot(True)
+        self._reveal.setInterval(0)
+        self._reveal.timeout.connect(self._show_updates)
 
     # --- building -----------------------------------------------------------------------
     def clear(self) -> None:
@@ -125,6 +132,8 @@ class ChannelPlotsWidget(QWidget):
         y = 0. Call :meth:`finish` after adding the curves.
         """
         self._updating = True  # no re-decimation while rows and curves are being built
+        self._layout_widget.viewport().setUpdatesEnabled(False)
+        self._reveal.start()
         try:
             keys = [key for key, _ in rows]
             if keys != list(self._rows):
@@ -145,6 +154,9 @@ class ChannelPlotsWidget(QWidget):
                 self._curves[key] = []
         finally:
             self._updating = False
+
+    def _show_updates(self) -> None:
+        self._layout_widget.viewport().setUpdatesEnabled(True)  # and paints what changed
 
     def _take_row(self) -> _Row:
         return self._free.pop() if self._free else self._build_row()
