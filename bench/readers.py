@@ -162,10 +162,14 @@ print(json.dumps({"peak": max(peak, 0), "decoded": 0}))
 
 
 def _probe(code: str, *args: str) -> tuple[int, int]:
-    out = subprocess.run(
-        [sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=REPO, check=True
-    )
-    data = json.loads(out.stdout.strip().splitlines()[-1])
+    out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=REPO)
+    lines = out.stdout.strip().splitlines()
+    if not lines:
+        raise RuntimeError(f"memory probe failed (exit {out.returncode}): {out.stderr[-2000:]}")
+    # the figures are printed before exit: an occasional abort while pyarrow's and
+    # asammdf's threads are torn down at interpreter exit (exit -6, "terminate called
+    # without an active exception", seen with the old readers too) does not void them
+    data = json.loads(lines[-1])
     return int(data["peak"]), int(data["decoded"])
 
 
