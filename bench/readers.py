@@ -354,36 +354,49 @@ def bench(files: list[Path], long: bool) -> None:
     )
 
 
+#: a damaged copy that takes longer than this to read or reject is listed (something quadratic)
+SLOW_CASE_S = 5.0
+
+
 def fuzz(files: list[Path], count: int) -> int:
     from fuzzcases import cases, reader_available, run_case
 
-    totals: dict[str, int] = {}
-    print(f"{'file':<56} {'tried':>6} {'read':>6} {'reject':>6} {'crash':>6} {'slow':>6}")
+    kinds = ("read", "rejected", "crashed", "hung", "slow")
+    totals = dict.fromkeys(kinds, 0)
+    print(f"{'file':<56} {'tried':>6} {'read':>6} {'reject':>6} {'crash':>6} {'hung':>6} {'slow':>6} {'max s':>6}")
     problems: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
         for path in files:
             if not reader_available(path):
                 continue
-            counts = {"read": 0, "rejected": 0, "crashed": 0, "slow": 0}
+            counts = dict.fromkeys(kinds, 0)
+            longest = 0.0
             for i, (label, data) in enumerate(cases(path.read_bytes(), path.name, count)):
                 folder = Path(tmp) / f"{path.stem}_{i}"
                 folder.mkdir()
+                start = time.perf_counter()
                 outcome, detail = run_case(path, data, folder)
+                elapsed = time.perf_counter() - start
+                longest = max(longest, elapsed)
                 counts[outcome] += 1
-                if outcome in ("crashed", "slow"):
+                if elapsed > SLOW_CASE_S:
+                    counts["slow"] += 1
+                    problems.append(f"{path.name} {label}: slow: {elapsed:.1f} s ({outcome})")
+                if outcome in ("crashed", "hung"):
                     problems.append(f"{path.name} {label}: {outcome}: {detail[:200]}")
-            tried = sum(counts.values())
             for k, v in counts.items():
-                totals[k] = totals.get(k, 0) + v
-            totals["tried"] = totals.get("tried", 0) + tried
+                totals[k] += v
+            tried = sum(counts[k] for k in kinds[:4])
             print(
                 f"{str(path.relative_to(LOGGERS)):<56} {tried:>6} {counts['read']:>6} "
-                f"{counts['rejected']:>6} {counts['crashed']:>6} {counts['slow']:>6}",
+                f"{counts['rejected']:>6} {counts['crashed']:>6} {counts['hung']:>6} {counts['slow']:>6} "
+                f"{longest:>6.1f}",
                 flush=True,
             )
+    tried = sum(totals[k] for k in kinds[:4])
     print(
-        f"{'total':<56} {totals.get('tried', 0):>6} {totals.get('read', 0):>6} "
-        f"{totals.get('rejected', 0):>6} {totals.get('crashed', 0):>6} {totals.get('slow', 0):>6}"
+        f"{'total':<56} {tried:>6} {totals['read']:>6} {totals['rejected']:>6} "
+        f"{totals['crashed']:>6} {totals['hung']:>6} {totals['slow']:>6}"
     )
     for p in problems:
         print("  " + p)

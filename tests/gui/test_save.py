@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import pytest
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
@@ -177,55 +180,49 @@ def test_closing_during_a_save_asks_then_waits(
     assert question_box(window) is None
 
 
-#: the test's bound on the longest GUI-thread stall, every phase (issue 6); bench/gui_latency.py
-#: reports the real figure (target 50 ms)
-MAX_GAP_MS = 250.0
-#: how long the draw phase goes on being measured after the plots are there: their paints
-#: and the map's (drawn a turn later) come after show_laps returns
-PAINT_SETTLE_MS = 300
+def test_reading_saving_and_reopening_run_off_the_gui_thread(
+    qtbot: QtBot, window: MainWindow, catalogue: Catalogue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The heavy work of each phase (reading a file, writing its session, reading a saved
+    lap back) runs on a worker thread, and the GUI thread's event loop keeps turning while it
+    does. How long the GUI thread stalls is measured by bench/gui_latency.py, not asserted
+    here: a wall-clock bound fails whenever the machine is busy."""
+    gui_thread = threading.get_ident()
+    threads: dict[str, set[int]] = {"read": set(), "write": set(), "read_lap": set()}
+    reader = window.imports.reader
 
+    def recording_reader(*args: Any, **kwargs: Any) -> Any:
+        threads["read"].add(threading.get_ident())
+        return reader(*args, **kwargs)
 
-def test_gui_keeps_ticking_while_files_load_and_save(qtbot: QtBot, window: MainWindow) -> None:
-    """Load and save real files while a 5 ms timer runs on the GUI thread: its longest gap
-    is how long the window was frozen. Four phases: reading (workers; list, table and form
-    updates), the first draw of the plots and map (deferred until the batch is read), saving,
-    and reopening a saved session (read lap by lap on a worker, then drawn)."""
+    def recorded(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            threads[name].add(threading.get_ident())
+            return func(*args, **kwargs)
+
+        return call
+
+    window.imports.reader = recording_reader
+    monkeypatch.setattr(catalogue.storage, "write", recorded("write", catalogue.storage.write))
+    monkeypatch.setattr(catalogue.storage, "read_lap", recorded("read_lap", catalogue.storage.read_lap))
     window.show()
     monitor = TickMonitor(5)
-    gaps: dict[str, float] = {}
-
-    def reads_done() -> None:  # the draw is queued after this: measure it from here
-        gaps.setdefault("read", monitor.stop())
-        monitor.start()
-
-    window.imports.readsIdle.connect(reads_done)
     monitor.start()
     drop_files(window, [logger_file(p) for p in BIG])
     entries = wait_read(qtbot, window, len(BIG))
-    qtbot.waitUntil(lambda: "read" in gaps, timeout=10_000)
     qtbot.waitUntil(lambda: window.view.preview.plotted_channels() != [], timeout=10_000)
-    qtbot.wait(PAINT_SETTLE_MS)  # the paints of the plots and the map
-    assert not window.view.preview.map_pending()
-    gaps["draw"] = monitor.stop()
     assert all(e.state == "ready" for e in entries)
-    monitor.start()
     for entry in entries:
         window.save_flow.save(entry)
     for entry in entries:
         wait_state(qtbot, entry, ("saved", "save-failed"))
-    gaps["save"] = monitor.stop()
-    # reopening a saved session: laps read on a worker, then drawn like a file's
+    assert all(e.state == "saved" for e in entries)
     sid = entries[0].session_id
     assert sid is not None
-    monitor.start()
     with qtbot.waitSignal(window.view.lapsShown, timeout=20_000):
         window.open_session(sid)
-    qtbot.wait(PAINT_SETTLE_MS)
-    assert window.view.preview.plotted_channels() and not window.view.preview.map_pending()
-    gaps["reopen"] = monitor.stop()
-    print("\nlongest GUI-thread gap: " + ", ".join(f"{k} {v:.1f} ms" for k, v in gaps.items()))
-    assert all(e.state == "saved" for e in entries)
-    assert gaps["read"] < MAX_GAP_MS, f"the GUI thread stalled {gaps['read']:.0f} ms while files were read"
-    assert gaps["save"] < MAX_GAP_MS, f"the GUI thread stalled {gaps['save']:.0f} ms while saving"
-    assert gaps["draw"] < MAX_GAP_MS, f"drawing the first file froze the window {gaps['draw']:.0f} ms"
-    assert gaps["reopen"] < MAX_GAP_MS, f"reopening a saved session froze the window {gaps['reopen']:.0f} ms"
+    monitor.stop()
+    assert monitor.ticks > 0, "the GUI thread's timer never ran while the files were read and saved"
+    for phase, seen in threads.items():
+        assert seen, f"no {phase} call was recorded"
+        assert gui_thread not in seen, f"{phase} ran on the GUI thread"
