@@ -53,8 +53,9 @@ def postgres() -> Iterator[str]:
         yield url
         return
     folder = Path(tempfile.mkdtemp(prefix="laptrace-bench-pg-"))
-    out = subprocess.run(["bash", str(REPO / ".ci" / "postgres.sh"), str(folder)],
-                         check=True, capture_output=True, text=True)
+    out = subprocess.run(
+        ["bash", str(REPO / ".ci" / "postgres.sh"), str(folder)], check=True, capture_output=True, text=True
+    )
     try:
         yield out.stdout.strip().splitlines()[-1]
     finally:
@@ -91,14 +92,15 @@ def old_storage(pg_url: str, telemetry: Any, lap_number: int, repeat: int) -> di
             conn.execute(
                 "CREATE TABLE lap_channel_data (session_id int NOT NULL, lap_number int NOT NULL,"
                 " channel text NOT NULL, vals float8[] NOT NULL,"
-                " PRIMARY KEY (session_id, lap_number, channel))")
+                " PRIMARY KEY (session_id, lap_number, channel))"
+            )
             t0 = time.perf_counter()
             with conn.transaction(), conn.cursor() as cur:
                 for lap in telemetry.laps:
                     cur.executemany(
                         "INSERT INTO lap_channel_data VALUES (%s, %s, %s, %b)",
-                        [(1, lap.lap_number, name, values.tolist())
-                         for name, values in lap.channels.items()])
+                        [(1, lap.lap_number, name, values.tolist()) for name, values in lap.channels.items()],
+                    )
             insert_s = time.perf_counter() - t0
             conn.execute("VACUUM ANALYZE lap_channel_data")
             size = conn.execute("SELECT pg_total_relation_size('lap_channel_data')").fetchone()
@@ -106,7 +108,9 @@ def old_storage(pg_url: str, telemetry: Any, lap_number: int, repeat: int) -> di
             def read_lap() -> dict[str, np.ndarray[Any, Any]]:
                 rows = conn.execute(
                     "SELECT channel, vals FROM lap_channel_data WHERE session_id = %s AND lap_number = %s",
-                    (1, lap_number), binary=True).fetchall()
+                    (1, lap_number),
+                    binary=True,
+                ).fetchall()
                 return {name: np.asarray(vals, dtype=np.float64) for name, vals in rows}
 
             assert len(read_lap()) == len(telemetry.laps[0].channels)
@@ -172,8 +176,9 @@ print(os.waitstatus_to_exitcode(status), usage.ru_maxrss, wall)
 
 def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> tuple[int, float, float, str]:
     """Exit code, peak RSS (MB), wall seconds and stdout of ``cmd`` in a fresh process."""
-    out = subprocess.run([sys.executable, "-c", _LAUNCHER, *cmd], env=env, cwd=REPO,
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", _LAUNCHER, *cmd], env=env, cwd=REPO, capture_output=True, text=True, check=True
+    )
     code, maxrss, wall = out.stdout.split()
     scale = 1 if sys.platform == "darwin" else 1024
     return int(code), int(maxrss) * scale / 2**20, float(wall), out.stderr
@@ -184,7 +189,8 @@ def end_to_end(path: Path, workdir: Path) -> tuple[float, float, int]:
     env = dict(os.environ, LAPTRACE_CONFIG_DIR=str(workdir / "config"))
     env.pop("LAPTRACE_DATABASE_URL", None)
     code, peak, wall, _ = run_measured(
-        [sys.executable, "-m", "desktop_app", "import", str(path), "--data-dir", str(workdir / "e2e")], env)
+        [sys.executable, "-m", "desktop_app", "import", str(path), "--data-dir", str(workdir / "e2e")], env
+    )
     return wall, peak, code
 
 
@@ -207,15 +213,21 @@ def measure_file(path: Path, pg_url: str, repeat: int) -> dict[str, Any]:
         t0 = time.perf_counter()
         draft = import_file(path, progress=tick).draft
         row["read_s"], row["laps_s"] = ticks[1] - t0, ticks[4] - ticks[2]
-        row.update(samples=draft.telemetry.total_points, channels=draft.telemetry.channel_count,
-                   laps=len(draft.laps))
+        row.update(samples=draft.telemetry.total_points, channels=draft.telemetry.channel_count, laps=len(draft.laps))
         row.update(measure_save(draft, work / "split", pg_url, repeat))
     return row
 
 
 def synthetic_draft(minutes: float, rate: float, channels: int) -> Any:
-    from storage.types import (ChannelInfo, LapRecord, LapTelemetry, SessionDraft,
-                               SessionMetadata, SessionTelemetry, SourceRecord)
+    from storage.types import (
+        ChannelInfo,
+        LapRecord,
+        LapTelemetry,
+        SessionDraft,
+        SessionMetadata,
+        SessionTelemetry,
+        SourceRecord,
+    )
 
     lap_s, n_total = 120.0, int(minutes * 60 * rate)
     per_lap = int(lap_s * rate)
@@ -234,15 +246,43 @@ def synthetic_draft(minutes: float, rate: float, channels: int) -> Any:
             chans[name] = np.round(rng.normal(0.0, 1.0, n), 3)  # logged at a sensor's resolution
         k = len(laps)
         laps.append(LapTelemetry(k, start / rate, chans))
-        records.append(LapRecord(k, "flying", start / rate, n / rate, float(chans["distance"][-1]), n,
-                                 None, None, [], True, "", complete=n == per_lap))
+        records.append(
+            LapRecord(
+                k,
+                "flying",
+                start / rate,
+                n / rate,
+                float(chans["distance"][-1]),
+                n,
+                None,
+                None,
+                [],
+                True,
+                "",
+                complete=n == per_lap,
+            )
+        )
         start += n
     when = datetime(2024, 1, 1, tzinfo=UTC)
     units = {name: "x" for name in laps[0].channels}
-    telemetry = SessionTelemetry(0, laps, aux, units, {u: u for u in units},
-                                 SessionMetadata(imported_at=when, source_type="vbo", started_at=when))
-    source = SourceRecord("vbo", "synthetic.vbo", 0, uuid.uuid4().hex * 2, None, rate,
-                          [ChannelInfo(c, c, "x", c not in aux) for c in units], when)
+    telemetry = SessionTelemetry(
+        0,
+        laps,
+        aux,
+        units,
+        {u: u for u in units},
+        SessionMetadata(imported_at=when, source_type="vbo", started_at=when),
+    )
+    source = SourceRecord(
+        "vbo",
+        "synthetic.vbo",
+        0,
+        uuid.uuid4().hex * 2,
+        None,
+        rate,
+        [ChannelInfo(c, c, "x", c not in aux) for c in units],
+        when,
+    )
     return SessionDraft("synthetic", None, None, None, when, "", "gate", [source], records, telemetry)
 
 
@@ -252,10 +292,14 @@ def _synthetic_worker(args: argparse.Namespace, pg_url: str) -> int:
     build_s = time.perf_counter() - t0
     with tempfile.TemporaryDirectory(prefix="laptrace-bench-") as tmp:
         row: dict[str, Any] = dict(measure_save(draft, Path(tmp), pg_url, args.repeat))
-    row.update(name=f"synthetic {args.minutes:g} min {args.rate:g} Hz {args.channels} ch",
-               samples=draft.telemetry.total_points, channels=draft.telemetry.channel_count,
-               laps=len(draft.laps), build_s=build_s,
-               mb_in=sum(a.nbytes for lap in draft.telemetry.laps for a in lap.channels.values()) / 2**20)
+    row.update(
+        name=f"synthetic {args.minutes:g} min {args.rate:g} Hz {args.channels} ch",
+        samples=draft.telemetry.total_points,
+        channels=draft.telemetry.channel_count,
+        laps=len(draft.laps),
+        build_s=build_s,
+        mb_in=sum(a.nbytes for lap in draft.telemetry.laps for a in lap.channels.values()) / 2**20,
+    )
     print(json.dumps(row))
     return 0
 
@@ -266,12 +310,21 @@ def _fmt(row: dict[str, Any], key: str, spec: str) -> str:
 
 
 COLUMNS = [
-    ("name", "file", "<46", "s"), ("mb_in", "in MB", ">7", ".2f"), ("samples", "rows", ">9", "d"),
-    ("channels", "ch", ">4", "d"), ("laps", "laps", ">4", "d"), ("e2e_s", "e2e s", ">6", ".2f"),
-    ("peak_mb", "peak MB", ">8", ".0f"), ("read_s", "read s", ">7", ".3f"), ("laps_s", "laps s", ">7", ".3f"),
-    ("commit_s", "commit s", ">8", ".3f"), ("parquet_s", "parq s", ">7", ".3f"),
-    ("parquet_mb", "parq MB", ">8", ".2f"), ("parquet_lap_ms", "parq lap ms", ">11", ".1f"),
-    ("pg_mb", "pg[] MB", ">8", ".2f"), ("pg_lap_ms", "pg lap ms", ">9", ".1f"),
+    ("name", "file", "<46", "s"),
+    ("mb_in", "in MB", ">7", ".2f"),
+    ("samples", "rows", ">9", "d"),
+    ("channels", "ch", ">4", "d"),
+    ("laps", "laps", ">4", "d"),
+    ("e2e_s", "e2e s", ">6", ".2f"),
+    ("peak_mb", "peak MB", ">8", ".0f"),
+    ("read_s", "read s", ">7", ".3f"),
+    ("laps_s", "laps s", ">7", ".3f"),
+    ("commit_s", "commit s", ">8", ".3f"),
+    ("parquet_s", "parq s", ">7", ".3f"),
+    ("parquet_mb", "parq MB", ">8", ".2f"),
+    ("parquet_lap_ms", "parq lap ms", ">11", ".1f"),
+    ("pg_mb", "pg[] MB", ">8", ".2f"),
+    ("pg_lap_ms", "pg lap ms", ">9", ".1f"),
     ("pg_insert_s", "pg ins s", ">8", ".2f"),
 ]
 
@@ -301,8 +354,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.synthetic_worker:
         return _synthetic_worker(args, args.synthetic_worker)
 
-    files = args.files if args.files is not None else sorted(
-        p for p in LOGGERS.rglob("*") if p.is_file() and p.suffix.lower() not in (".md", ".dbc"))
+    files = (
+        args.files
+        if args.files is not None
+        else sorted(p for p in LOGGERS.rglob("*") if p.is_file() and p.suffix.lower() not in (".md", ".dbc"))
+    )
     rows: list[dict[str, Any]] = []
     print_header()
     with postgres() as pg_url:
@@ -313,9 +369,22 @@ def main(argv: list[str] | None = None) -> int:
                 rows.append({"name": path.name, "error": f"{type(exc).__name__}: {exc}"})
             print_row(rows[-1])
         if not args.no_synthetic:
-            cmd = [sys.executable, "-m", "bench", "catalog", "--synthetic-worker", pg_url,
-                   "--minutes", str(args.minutes), "--rate", str(args.rate),
-                   "--channels", str(args.channels), "--repeat", str(args.repeat)]
+            cmd = [
+                sys.executable,
+                "-m",
+                "bench",
+                "catalog",
+                "--synthetic-worker",
+                pg_url,
+                "--minutes",
+                str(args.minutes),
+                "--rate",
+                str(args.rate),
+                "--channels",
+                str(args.channels),
+                "--repeat",
+                str(args.repeat),
+            ]
             code, peak, wall, out = run_measured(cmd)
             if code != 0:
                 rows.append({"name": "synthetic", "error": f"worker exited {code}"})
@@ -325,10 +394,12 @@ def main(argv: list[str] | None = None) -> int:
                 row.update(e2e_s=row["build_s"] + row["commit_s"] + row["parquet_s"], peak_mb=peak)
                 rows.append(row)
             print_row(rows[-1])
-    print("e2e: `laptrace import FILE` in a new process (SQLite), incl. Python start; synthetic: building "
-          "the draft in memory + saving it.\npeak MB: peak RSS of that process (synthetic: including "
-          "the old-storage insert). "
-          "commit: duplicate check + metadata transaction; parq s: Parquet write + fsync + rename + status update.\n"
-          "parq/pg lap ms: median time to read the longest lap back (Parquet read_lap vs SELECT of "
-          "its float8[] rows per channel). pg[] MB: pg_total_relation_size (heap + TOAST + index).")
+    print(
+        "e2e: `laptrace import FILE` in a new process (SQLite), incl. Python start; synthetic: building "
+        "the draft in memory + saving it.\npeak MB: peak RSS of that process (synthetic: including "
+        "the old-storage insert). "
+        "commit: duplicate check + metadata transaction; parq s: Parquet write + fsync + rename + status update.\n"
+        "parq/pg lap ms: median time to read the longest lap back (Parquet read_lap vs SELECT of "
+        "its float8[] rows per channel). pg[] MB: pg_total_relation_size (heap + TOAST + index)."
+    )
     return 0

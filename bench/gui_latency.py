@@ -66,8 +66,10 @@ def main(argv: list[str] | None = None) -> int:
     if phases is None:
         print("gui_latency: a phase did not finish within 120 s", file=sys.stderr)
         return 1
-    print(f"GUI-thread latency, {len(FILES)} real files ({', '.join(Path(f).name for f in FILES)}), "
-          f"{os.cpu_count()} cores; QTimer every 5 ms; target <= {TARGET_MS:.0f} ms")
+    print(
+        f"GUI-thread latency, {len(FILES)} real files ({', '.join(Path(f).name for f in FILES)}), "
+        f"{os.cpu_count()} cores; QTimer every 5 ms; target <= {TARGET_MS:.0f} ms"
+    )
     print(f"{'phase':<22}{'longest gap ms':>16}{'p99 ms':>9}{'ticks':>8}{'duration s':>12}  ok")
     for p in phases:
         ok = "yes" if p.longest_ms <= TARGET_MS else "NO"
@@ -113,6 +115,7 @@ def _run(files: list[Path], scratch: Path, repeat: int) -> list[Phase] | None:
 
     def switched() -> bool:
         return marks["read"]
+
     for run in range(repeat):
         holder: dict[str, MainWindow] = {}
 
@@ -172,8 +175,9 @@ def _run(files: list[Path], scratch: Path, repeat: int) -> list[Phase] | None:
             return
         marks["read"] = True
         longest = monitor.stop()
-        results.append(Phase("read", longest, monitor.percentile_ms(99), monitor.ticks,
-                             time.perf_counter() - float(state["t0"])))
+        results.append(
+            Phase("read", longest, monitor.percentile_ms(99), monitor.ticks, time.perf_counter() - float(state["t0"]))
+        )
         state.update(i=int(state["i"]) + 1, started=True, t0=time.perf_counter())
         monitor.start()
 

@@ -63,7 +63,6 @@ def main(argv: list[str] | None = None) -> int:
         draft_from_recording(rec, sha256="0" * 64, file_size=0)
         t2 = time.perf_counter()
         print(
-            f"{analysis.split.source:<8} {rec.sample_count:>9} {len(analysis.laps):>5} "
-            f"{t1 - t0:>16.2f} {t2 - t1:>8.2f}"
+            f"{analysis.split.source:<8} {rec.sample_count:>9} {len(analysis.laps):>5} {t1 - t0:>16.2f} {t2 - t1:>8.2f}"
         )
     return 0

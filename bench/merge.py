@@ -25,7 +25,9 @@ import numpy as np
 from desktop_app.loggers import Channel, Recording, read_recording
 from desktop_app.merging import align, merge_recordings
 
-LOGGERS = Path(os.environ.get("LAPTRACE_LOGGERS_DIR", Path(__file__).resolve().parents[2] / "shared" / "data" / "loggers"))
+LOGGERS = Path(
+    os.environ.get("LAPTRACE_LOGGERS_DIR", Path(__file__).resolve().parents[2] / "shared" / "data" / "loggers")
+)
 
 
 def _recording(name: str, fmt: str, t: np.ndarray, speed: np.ndarray, extra: dict[str, np.ndarray]) -> Recording:
@@ -53,8 +55,9 @@ def _pair(minutes: float, ecu_rate: float, offset: float, drift_ppm: float) -> t
     ecu_own = np.arange(0.0, total - offset, 1.0 / ecu_rate)
     ecu_true = offset + (1 + drift_ppm * 1e-6) * ecu_own
     ecu_v = np.interp(ecu_true, t_src, v_src) + rng.normal(0, 0.4, ecu_own.shape[0])
-    gps = _recording("gps.vbo", "vbo", gps_t, gps_v,
-                     {"lat": np.full_like(gps_t, 50.5), "long": np.full_like(gps_t, -104.5)})
+    gps = _recording(
+        "gps.vbo", "vbo", gps_t, gps_v, {"lat": np.full_like(gps_t, 50.5), "long": np.full_like(gps_t, -104.5)}
+    )
     ecu = _recording("ecu.csv", "motec", ecu_own, ecu_v, {"rpm": ecu_v * 60.0})
     return gps, ecu
 
@@ -66,8 +69,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--offset", type=float, default=3.37)
     ap.add_argument("--drift", type=float, default=200.0)
     args = ap.parse_args(argv)
-    print(f"{'minutes':>7} {'ecu Hz':>6} {'rows gps':>9} {'rows ecu':>9} {'merged':>9} "
-          f"{'align s':>8} {'merge s':>8} {'offset err ms':>13} {'drift err ppm':>13} {'conf':>6}")
+    print(
+        f"{'minutes':>7} {'ecu Hz':>6} {'rows gps':>9} {'rows ecu':>9} {'merged':>9} "
+        f"{'align s':>8} {'merge s':>8} {'offset err ms':>13} {'drift err ppm':>13} {'conf':>6}"
+    )
     for minutes in args.minutes:
         for rate in args.ecu_rate:
             gps, ecu = _pair(minutes, rate, args.offset, args.drift)
@@ -76,10 +81,12 @@ def main(argv: list[str] | None = None) -> int:
             t1 = time.perf_counter()
             merged = merge_recordings(gps, ecu)
             t2 = time.perf_counter()
-            print(f"{minutes:>7g} {rate:>6g} {gps.sample_count:>9} {ecu.sample_count:>9} "
-                  f"{merged.recording.sample_count:>9} {t1 - t0:>8.2f} {t2 - t1 - (t1 - t0):>8.2f} "
-                  f"{(a.offset_s - args.offset) * 1e3:>13.1f} {a.drift_ppm - args.drift:>13.1f} "
-                  f"{a.confidence:>6.3f}")
+            print(
+                f"{minutes:>7g} {rate:>6g} {gps.sample_count:>9} {ecu.sample_count:>9} "
+                f"{merged.recording.sample_count:>9} {t1 - t0:>8.2f} {t2 - t1 - (t1 - t0):>8.2f} "
+                f"{(a.offset_s - args.offset) * 1e3:>13.1f} {a.drift_ppm - args.drift:>13.1f} "
+                f"{a.confidence:>6.3f}"
+            )
     return 0
 
 

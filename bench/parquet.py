@@ -23,9 +23,18 @@ from pathlib import Path
 import numpy as np
 
 from storage.parquet import ParquetTelemetryStorage
-from storage.types import CANONICAL_UNITS, STANDARD_CHANNELS, FloatArray, LapTelemetry, SessionMetadata, SessionTelemetry
+from storage.types import (
+    CANONICAL_UNITS,
+    STANDARD_CHANNELS,
+    FloatArray,
+    LapTelemetry,
+    SessionMetadata,
+    SessionTelemetry,
+)
 
-LOGGERS = Path(os.environ.get("LAPTRACE_LOGGERS_DIR", Path(__file__).resolve().parents[1].parent / "shared" / "data" / "loggers"))
+LOGGERS = Path(
+    os.environ.get("LAPTRACE_LOGGERS_DIR", Path(__file__).resolve().parents[1].parent / "shared" / "data" / "loggers")
+)
 LAP_SECONDS = 120.0  # synthetic laps: about two minutes
 
 
@@ -241,9 +250,7 @@ def print_sizes(rows: list[Row]) -> None:
 
 def print_speeds(rows: list[Row]) -> None:
     print("\nThroughput (MB/s of float64 data in memory; rows/s), best of the repeats")
-    head = (
-        f"{'case':<46} {'codec':<6} {'write MB/s':>10} {'write rows/s':>13} {'read MB/s':>10} {'read rows/s':>12}"
-    )
+    head = f"{'case':<46} {'codec':<6} {'write MB/s':>10} {'write rows/s':>13} {'read MB/s':>10} {'read rows/s':>12}"
     print(head)
     print("-" * len(head))
     for r in rows:
@@ -289,7 +296,9 @@ def main(argv: list[str] | None = None) -> int:
 
         day_hours = 4.0 if quick else 24.0
         print(f"... read_lap latency: 20 min vs {day_hours:g} h", file=sys.stderr, flush=True)
-        print(f"\nread_lap latency (median ms over 9 laps spread through the session, SNAPPY; laps of {LAP_SECONDS:g} s)")
+        print(
+            f"\nread_lap latency (median ms over 9 laps spread through the session, SNAPPY; laps of {LAP_SECONDS:g} s)"
+        )
         print("cold: a fresh storage object parses the footer first; warm: the footer is cached")
         head = (
             f"{'session':<28} {'laps':>5} {'rows':>9} {'file MB':>8} {'read_lap cold':>14} "

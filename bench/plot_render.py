@@ -67,8 +67,20 @@ def synthetic_session() -> tuple[LapTelemetry, list[LapTelemetry], dict[str, str
         part["time"] = part["time"] - part["time"][0]
         part["distance"] = part["distance"] - part["distance"][0]
         laps.append(LapTelemetry(number, float(t[a]), part))
-    units = {"time": "s", "distance": "m", "lat": "deg", "long": "deg", "speed": "km/h", "throttle": "%",
-             "brake": "bar", "gear": "", "rpm": "rpm", "steering": "deg", "glat": "g", "glong": "g"}
+    units = {
+        "time": "s",
+        "distance": "m",
+        "lat": "deg",
+        "long": "deg",
+        "speed": "km/h",
+        "throttle": "%",
+        "brake": "bar",
+        "gear": "",
+        "rpm": "rpm",
+        "steering": "deg",
+        "glat": "g",
+        "glong": "g",
+    }
     return whole, laps, units
 
 
@@ -111,8 +123,10 @@ def main(argv: list[str] | None = None) -> int:
         f"{'scenario':<32} {'show_laps ms':>13} {'grab ms':>8} {'zoom ms':>8} {'cursor ms':>9} "
         f"{'view px':>7} {'raw/curve':>9} {'handed':>7} {'drawn':>6} {'map pts':>7} {'map px':>6}"
     )
-    print(f"synthetic session: {len(whole):,} samples at {RATE_HZ:.0f} Hz, {len(whole.channels)} channels; "
-          f"widget {args.width}x{args.height}, best of {args.repeats}")
+    print(
+        f"synthetic session: {len(whole):,} samples at {RATE_HZ:.0f} Hz, {len(whole.channels)} channels; "
+        f"widget {args.width}x{args.height}, best of {args.repeats}"
+    )
     print(header)
     print("-" * len(header))
     for name, show in scenarios:

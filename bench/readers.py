@@ -145,20 +145,26 @@ with open("/proc/self/clear_refs", "w") as fh:
 before = status("VmRSS:")
 """
 
-_MEMORY_PROBE = _PROBE_HEAD + """
+_MEMORY_PROBE = (
+    _PROBE_HEAD
+    + """
 rec = read_recording(Path(sys.argv[1]))
 peak = status("VmHWM:") - before
 decoded = 8 * rec.sample_count * (1 + len(rec.channels))
 print(json.dumps({"peak": max(peak, 0), "decoded": decoded}))
 """
+)
 
 #: pyarrow.csv.read_csv on a file holding only the data block, with the reader's options
-_ARROW_PROBE = _PROBE_HEAD + """
+_ARROW_PROBE = (
+    _PROBE_HEAD
+    + """
 opts = json.loads(sys.argv[2])
 table = pcsv.read_csv(sys.argv[1], **{k: getattr(pcsv, v[0])(**v[1]) for k, v in opts.items()})
 peak = status("VmHWM:") - before
 print(json.dumps({"peak": max(peak, 0), "decoded": 0}))
 """
+)
 
 
 def _probe(code: str, *args: str) -> tuple[int, int]:

@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'measure':<34}{'median':>9}{'min':>9}{'max':>9}")
     rows = [("first window shown (s after start)", windows), ("whole self-test process (s)", walls)]
     for name in runs[0][2]:
-        rows.append((f"  step {name} (s)", [steps.get(name, float('nan')) for _w, _wall, steps in runs]))
+        rows.append((f"  step {name} (s)", [steps.get(name, float("nan")) for _w, _wall, steps in runs]))
     for label, values in rows:
         print(f"{label:<34}{statistics.median(values):>9.2f}{min(values):>9.2f}{max(values):>9.2f}")
     return 0

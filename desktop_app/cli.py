@@ -43,9 +43,7 @@ def build_parser(command: str | None) -> argparse.ArgumentParser:
         parser.add_argument("paths", nargs="*", help="logger files to open in the window")
         parser.add_argument("--db", dest="database_url", help="database URL (default: SQLite)")
         parser.add_argument("--data-dir", help="where the catalogue and telemetry live")
-        parser.add_argument(
-            "--self-test", action="store_true", help="run the packaged self-test and exit"
-        )
+        parser.add_argument("--self-test", action="store_true", help="run the packaged self-test and exit")
         return parser
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     # only the command asked for is imported: `inspect` never loads the database layer, and

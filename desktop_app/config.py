@@ -100,9 +100,7 @@ def store_password(url: str) -> str:
 
     keyring.set_password(KEYRING_SERVICE, _keyring_user(url), str(u.password))
     # URL.set(password=None) leaves the password in place (set() skips None): rebuild it
-    bare = URL.create(
-        u.drivername, username=u.username, host=u.host, port=u.port, database=u.database, query=u.query
-    )
+    bare = URL.create(u.drivername, username=u.username, host=u.host, port=u.port, database=u.database, query=u.query)
     return bare.render_as_string(hide_password=False)
 
 

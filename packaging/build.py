@@ -119,8 +119,15 @@ def pyinstaller() -> Path:
     started = time.monotonic()
     run(
         [
-            sys.executable, "-m", "PyInstaller", "--noconfirm", "--clean",
-            "--distpath", str(DIST), "--workpath", str(BUILD / "pyinstaller"),
+            sys.executable,
+            "-m",
+            "PyInstaller",
+            "--noconfirm",
+            "--clean",
+            "--distpath",
+            str(DIST),
+            "--workpath",
+            str(BUILD / "pyinstaller"),
             str(HERE / "laptrace.spec"),
         ],
         cwd=REPO,
@@ -150,11 +157,10 @@ def strip_libraries(bundle: Path) -> None:
     libraries = [
         str(path)
         for path in elf_files(bundle)
-        if ".so" in path.name
-        and not any(part.endswith(".libs") for part in path.relative_to(bundle).parts)
+        if ".so" in path.name and not any(part.endswith(".libs") for part in path.relative_to(bundle).parts)
     ]
     for start in range(0, len(libraries), 64):
-        subprocess.run([tool, "--strip-unneeded", *libraries[start:start + 64]], check=False)
+        subprocess.run([tool, "--strip-unneeded", *libraries[start : start + 64]], check=False)
     log(f"strip: {len(libraries)} libraries, {(before - dir_size(bundle)) / 2**20:.0f} MiB saved")
 
 
@@ -196,18 +202,14 @@ def glibc_needed(root: Path) -> str:
     """The highest GLIBC_x.y symbol version any bundled ELF file asks for."""
     best = (2, 17)
     for path in elf_files(root):
-        dump = subprocess.run(
-            ["objdump", "-T", str(path)], capture_output=True, text=True, check=False
-        ).stdout
+        dump = subprocess.run(["objdump", "-T", str(path)], capture_output=True, text=True, check=False).stdout
         for major, minor in re.findall(r"GLIBC_(\d+)\.(\d+)", dump):
             best = max(best, (int(major), int(minor)))
     return f"{best[0]}.{best[1]}"
 
 
 def deb_arch() -> str:
-    return subprocess.run(
-        ["dpkg", "--print-architecture"], capture_output=True, text=True, check=True
-    ).stdout.strip()
+    return subprocess.run(["dpkg", "--print-architecture"], capture_output=True, text=True, check=True).stdout.strip()
 
 
 def build_deb(bundle: Path) -> Path:
@@ -235,8 +237,7 @@ def build_deb(bundle: Path) -> Path:
     doc.mkdir(parents=True)
     notice = (REPO / "data" / "samples" / "NOTICE.md").read_text(encoding="utf-8")
     (doc / "copyright").write_text(
-        "Laptrace: proprietary.\n\nBundled sample logger file (opt/laptrace/_internal/data/"
-        "samples):\n\n" + notice,
+        "Laptrace: proprietary.\n\nBundled sample logger file (opt/laptrace/_internal/data/samples):\n\n" + notice,
         encoding="utf-8",
     )
 
@@ -300,8 +301,11 @@ def build_inno(bundle: Path) -> Path:
     iscc = shutil.which("iscc") or r"C:\Program Files (x86)\Inno Setup 6\ISCC.exe"
     run(
         [
-            iscc, f"/DAppVersion={__version__}", f"/DSourceDir={bundle}",
-            f"/DOutputDir={DIST}", f"/DIconFile={ICONS_OUT / 'laptrace.ico'}",
+            iscc,
+            f"/DAppVersion={__version__}",
+            f"/DSourceDir={bundle}",
+            f"/DOutputDir={DIST}",
+            f"/DIconFile={ICONS_OUT / 'laptrace.ico'}",
             str(HERE / "windows" / "laptrace.iss"),
         ]
     )
@@ -316,19 +320,17 @@ def build_dmg(app: Path) -> Path:
     shutil.copytree(app, stage / app.name, symlinks=True)
     (stage / "Applications").symlink_to("/Applications")
     out = DIST / f"Laptrace-{__version__}.dmg"
-    run(["hdiutil", "create", "-volname", "Laptrace", "-srcfolder", str(stage), "-ov",
-         "-format", "UDZO", str(out)])
+    run(["hdiutil", "create", "-volname", "Laptrace", "-srcfolder", str(stage), "-ov", "-format", "UDZO", str(out)])
     return out
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--skip-pyinstaller", action="store_true",
-                        help="reuse the onedir already in packaging/dist")
-    parser.add_argument("--no-self-test", action="store_true",
-                        help="do not run the frozen app's self-test after building")
-    parser.add_argument("--tarball", action="store_true",
-                        help="Linux: also write a portable .tar.gz of the onedir")
+    parser.add_argument("--skip-pyinstaller", action="store_true", help="reuse the onedir already in packaging/dist")
+    parser.add_argument(
+        "--no-self-test", action="store_true", help="do not run the frozen app's self-test after building"
+    )
+    parser.add_argument("--tarball", action="store_true", help="Linux: also write a portable .tar.gz of the onedir")
     args = parser.parse_args(argv)
 
     make_icons()

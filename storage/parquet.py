@@ -219,9 +219,7 @@ class ParquetTelemetryStorage:
         if cached is not None and cached[0] != key:
             cached = None
         try:
-            pf = pq.ParquetFile(
-                path, metadata=None if cached is None else cached[1], page_checksum_verification=True
-            )
+            pf = pq.ParquetFile(path, metadata=None if cached is None else cached[1], page_checksum_verification=True)
         except FileNotFoundError:
             return None
         except (pa.ArrowException, OSError) as exc:

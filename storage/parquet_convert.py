@@ -44,9 +44,7 @@ def lap_sizes(telemetry: SessionTelemetry, aux_names: dict[str, str]) -> list[in
         n = time.shape[0]
         for name, values in lap.channels.items():
             if name not in aux_names and name not in STANDARD_CHANNELS:
-                raise ValueError(
-                    f"{where}: channel {name!r} is neither standard nor listed in auxiliary_channels"
-                )
+                raise ValueError(f"{where}: channel {name!r} is neither standard nor listed in auxiliary_channels")
             arr = np.asarray(values)
             if arr.ndim != 1 or arr.shape[0] != n:
                 raise ValueError(f"{where}: channel {name!r} has shape {arr.shape}, expected ({n},) like 'time'")

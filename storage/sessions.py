@@ -51,10 +51,25 @@ from storage.db.models import TrackSession
 from storage.types import Progress, SessionDraft, SessionTelemetry, TelemetryStorage
 
 __all__ = [
-    "UNSET", "CatalogError", "DuplicateImportError", "RecoveryReport", "SaveError",
-    "SavedSession", "SessionNotFoundError", "SessionSummary", "delete_session",
-    "discard_session", "find_duplicates", "list_drivers", "list_sessions", "list_tracks",
-    "load_session", "recover", "retry_telemetry", "save_session", "set_lap_validity",
+    "UNSET",
+    "CatalogError",
+    "DuplicateImportError",
+    "RecoveryReport",
+    "SaveError",
+    "SavedSession",
+    "SessionNotFoundError",
+    "SessionSummary",
+    "delete_session",
+    "discard_session",
+    "find_duplicates",
+    "list_drivers",
+    "list_sessions",
+    "list_tracks",
+    "load_session",
+    "recover",
+    "retry_telemetry",
+    "save_session",
+    "set_lap_validity",
     "update_session",
 ]
 
@@ -216,18 +231,14 @@ def _set_status(
     return run_write(engine, work)
 
 
-def retry_telemetry(
-    engine: Engine, storage: TelemetryStorage, session_id: int, telemetry: SessionTelemetry
-) -> None:
+def retry_telemetry(engine: Engine, storage: TelemetryStorage, session_id: int, telemetry: SessionTelemetry) -> None:
     """Write a session's telemetry again (after a :class:`SaveError`) and mark it ready.
 
     ``telemetry`` must be the session's (same number of rows as its laps); raises
     :class:`SaveError` again if the write fails.
     """
     with reading(engine) as db:
-        expected = db.execute(
-            select(TrackSession.row_count).where(TrackSession.id == session_id)
-        ).first()
+        expected = db.execute(select(TrackSession.row_count).where(TrackSession.id == session_id)).first()
     if expected is None:
         raise SessionNotFoundError(session_id)
     if expected[0] is not None and expected[0] != telemetry.total_points:
@@ -327,4 +338,3 @@ def recover(engine: Engine, storage: TelemetryStorage) -> RecoveryReport:
         report.orphans = [storage.path_for(i) for i in on_disk if i not in known]
         report.temp_files = storage.temp_files()
     return report
-

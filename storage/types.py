@@ -138,11 +138,7 @@ class SessionTelemetry:
         # a key listed as auxiliary is auxiliary even when spelled like a standard channel
         # (its unit may not be canonical): the Parquet writer stores it under a unique name
         aux = set(self.auxiliary_channels)
-        std = [
-            c
-            for c in STANDARD_CHANNELS
-            if c in ("time", "distance") or (c in present and c not in aux)
-        ]
+        std = [c for c in STANDARD_CHANNELS if c in ("time", "distance") or (c in present and c not in aux)]
         return std + list(self.auxiliary_channels)
 
     @property

@@ -19,6 +19,4 @@ def logger_file(relative: str) -> Path:
 
 def all_logger_files() -> list[Path]:
     """Every real logger sample (the DBC beside the MF4 is not a logger file)."""
-    return sorted(
-        p for p in LOGGERS.rglob("*") if p.is_file() and p.suffix.lower() not in (".md", ".dbc")
-    )
+    return sorted(p for p in LOGGERS.rglob("*") if p.is_file() and p.suffix.lower() not in (".md", ".dbc"))

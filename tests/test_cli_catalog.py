@@ -69,8 +69,21 @@ def test_import_json_matches_inspect_and_the_parquet_file(
     capsys: pytest.CaptureFixture[str], db_args: list[str]
 ) -> None:
     path = str(logger_file(RACECHRONO))
-    code, out, _ = _run(capsys, "import", path, "--driver", "Kimi", "--track", "Takata",
-                        "--vehicle", "Civic", "--session-name", "FP1", "--json", *db_args)
+    code, out, _ = _run(
+        capsys,
+        "import",
+        path,
+        "--driver",
+        "Kimi",
+        "--track",
+        "Takata",
+        "--vehicle",
+        "Civic",
+        "--session-name",
+        "FP1",
+        "--json",
+        *db_args,
+    )
     assert code == exitcodes.OK
     doc = json.loads(out)
     assert set(doc) >= {"session_id", "parquet_path", "status", "laps"}
@@ -84,7 +97,12 @@ def test_import_json_matches_inspect_and_the_parquet_file(
     code, out, _ = _run(capsys, "sessions", "--json", *db_args)
     (listed,) = json.loads(out)
     assert (listed["id"], listed["name"], listed["driver"], listed["track"], listed["vehicle"]) == (
-        doc["session_id"], "FP1", "Kimi", "Takata", "Civic")
+        doc["session_id"],
+        "FP1",
+        "Kimi",
+        "Takata",
+        "Civic",
+    )
     assert listed["status"] == "ready" and listed["lap_count"] == len(doc["laps"])
     assert listed["source_type"] == "racechrono"
     assert listed["file_path"] == f"telemetry/{doc['session_id']}.parquet"
@@ -127,8 +145,9 @@ def test_recover_settles_a_half_saved_session(
     code, out, _ = _run(capsys, "import", str(logger_file(VBO)), "--json", *db_args)
     sid = json.loads(out)["session_id"]
     engine = make_engine(_url(db_args, tmp_path))
-    run_write(engine, lambda db: db.execute(
-        update(TrackSession).where(TrackSession.id == sid).values(status="writing")))
+    run_write(
+        engine, lambda db: db.execute(update(TrackSession).where(TrackSession.id == sid).values(status="writing"))
+    )
     engine.dispose()
     code, out, _ = _run(capsys, "recover", "--json", *db_args)
     assert code == exitcodes.OK
@@ -227,8 +246,9 @@ def test_import_merge_refused_for_files_that_do_not_overlap(tmp_path: Path) -> N
     from mergecases import build_case, original
 
     n = original().sample_count
-    case = build_case(tmp_path, ecu_format="racechrono", gps_rows=slice(0, int(n * 0.45), 2),
-                      ecu_rows=slice(int(n * 0.55), n))
+    case = build_case(
+        tmp_path, ecu_format="racechrono", gps_rows=slice(0, int(n * 0.45), 2), ecu_rows=slice(int(n * 0.55), n)
+    )
     data = tmp_path / "data"
     proc = _laptrace_import(case.gps, case.ecu, "--merge", "--json", "--data-dir", data)
     assert proc.returncode == exitcodes.MERGE_REFUSED
@@ -244,7 +264,10 @@ def test_import_merge_refused_for_files_that_do_not_overlap(tmp_path: Path) -> N
 def _laptrace_sessions(data: Path) -> list[dict[str, object]]:
     proc = subprocess.run(
         [sys.executable, "-m", "desktop_app", "sessions", "--json", "--data-dir", str(data)],
-        cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True, timeout=120,
+        cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == exitcodes.OK, proc.stderr
     result: list[dict[str, object]] = json.loads(proc.stdout)
@@ -252,8 +275,7 @@ def _laptrace_sessions(data: Path) -> list[dict[str, object]]:
 
 
 def test_import_merge_needs_two_files(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    code, out, err = _run(capsys, "import", str(logger_file(VBO)), "--merge",
-                          "--data-dir", str(tmp_path / "data"))
+    code, out, err = _run(capsys, "import", str(logger_file(VBO)), "--merge", "--data-dir", str(tmp_path / "data"))
     assert code == exitcodes.BAD_INPUT and out == ""
     assert "--merge takes two files" in err
 
@@ -262,8 +284,18 @@ def test_import_merge_offset_by_hand(capsys: pytest.CaptureFixture[str], tmp_pat
     from mergecases import build_case
 
     case = build_case(tmp_path, drift_ppm=0.0)
-    code, out, err = _run(capsys, "import", str(case.gps), str(case.ecu), "--merge",
-                          "--merge-offset", "3.0", "--json", "--data-dir", str(tmp_path / "data"))
+    code, out, err = _run(
+        capsys,
+        "import",
+        str(case.gps),
+        str(case.ecu),
+        "--merge",
+        "--merge-offset",
+        "3.0",
+        "--json",
+        "--data-dir",
+        str(tmp_path / "data"),
+    )
     assert code == exitcodes.OK, err
     doc = json.loads(out)
     assert doc["merge"]["method"] == "manual" and doc["merge"]["offset_s"] == 3.0

@@ -41,14 +41,34 @@ def test_json_document_for_several_real_files() -> None:
     files = doc["files"]
     assert [f["path"] for f in files] == [str(aim), str(hd2), str(rc)]
     for f in files:
-        assert {"path", "format", "logger", "started_at", "sample_count", "sample_rate_hz", "channels",
-                "warnings", "lap_source", "laps"} <= set(f)
+        assert {
+            "path",
+            "format",
+            "logger",
+            "started_at",
+            "sample_count",
+            "sample_rate_hz",
+            "channels",
+            "warnings",
+            "lap_source",
+            "laps",
+        } <= set(f)
         assert sum(lap["samples"] for lap in f["laps"]) == f["sample_count"]
         for ch in f["channels"]:
             assert set(ch) == {"name", "source_name", "unit", "standard"}
         for lap in f["laps"]:
-            assert {"lap_number", "kind", "start_s", "lap_time_s", "distance_m", "samples",
-                    "max_speed_kmh", "sectors_s", "valid", "reason"} <= set(lap)
+            assert {
+                "lap_number",
+                "kind",
+                "start_s",
+                "lap_time_s",
+                "distance_m",
+                "samples",
+                "max_speed_kmh",
+                "sectors_s",
+                "valid",
+                "reason",
+            } <= set(lap)
     a, h, r = files
     assert a["format"] == "aim" and a["lap_source"] == "beacon" and len(a["laps"]) == 16
     assert a["laps"][1]["lap_time_s"] == pytest.approx(71.928, abs=0.05)

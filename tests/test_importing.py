@@ -171,6 +171,14 @@ def test_lap_json_is_plain_json_without_nan() -> None:
     assert json.loads(text)["max_speed_kmh"] is None
     assert obj["valid"] is False and obj["proposed_valid"] is True and obj["user_valid"] is False
     assert set(obj) >= {
-        "lap_number", "kind", "start_s", "lap_time_s", "distance_m", "samples",
-        "max_speed_kmh", "sectors_s", "valid", "reason",
+        "lap_number",
+        "kind",
+        "start_s",
+        "lap_time_s",
+        "distance_m",
+        "samples",
+        "max_speed_kmh",
+        "sectors_s",
+        "valid",
+        "reason",
     }

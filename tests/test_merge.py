@@ -231,8 +231,7 @@ def test_ecu_file_first_still_takes_position_from_the_gps_file(tmp_path: Path) -
 
 
 def test_without_speed_in_both_the_longitudinal_acceleration_aligns(tmp_path: Path) -> None:
-    case = build_case(tmp_path, source=GATES_VBO, ecu_format="bosch", gps_speed=False, ecu_speed=False,
-                      drift_ppm=0.0)
+    case = build_case(tmp_path, source=GATES_VBO, ecu_format="bosch", gps_speed=False, ecu_speed=False, drift_ppm=0.0)
     gps, ecu = _read(case.gps, case.ecu)
     assert gps.standard("speed") is None and ecu.standard("speed") is None
     a = merge_recordings(gps, ecu).alignment

@@ -25,7 +25,12 @@ def _run_cli(*args: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
     env["LAPTRACE_CONFIG_DIR"] = str(tmp_path / "user-config")
     return subprocess.run(
         [sys.executable, "-m", "desktop_app", *args],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=240, check=False,
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
     )
 
 
@@ -85,9 +90,7 @@ def test_missing_sample_is_named(tmp_path: Path) -> None:
 def test_a_real_file_without_laps_or_gps_still_round_trips(tmp_path: Path) -> None:
     """Another real format through the same steps: the MoTeC log has no GPS and no beacons."""
     out = io.StringIO()
-    code = selftest_cmd.run_selftest(
-        sample=logger_file("motec_csv/May_22_2026_Peter.csv"), window=False, out=out
-    )
+    code = selftest_cmd.run_selftest(sample=logger_file("motec_csv/May_22_2026_Peter.csv"), window=False, out=out)
     assert code == exitcodes.OK, out.getvalue()
     assert "rows match" in out.getvalue()
 

@@ -43,35 +43,46 @@ if TYPE_CHECKING:  # the database stack loads only when one of these commands ru
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--db", dest="database_url", metavar="URL",
-                   help="catalogue database URL (default: SQLite in the data directory)")
+    p.add_argument(
+        "--db",
+        dest="database_url",
+        metavar="URL",
+        help="catalogue database URL (default: SQLite in the data directory)",
+    )
     p.add_argument("--data-dir", metavar="DIR", help="where the catalogue and telemetry live")
 
 
 def register(subparsers: Any) -> None:
     """Add ``import``, ``sessions`` and ``recover``."""
     p = subparsers.add_parser(
-        "import", help="read logger files and save them to the catalogue",
-        description="Read, split and save each logger file as a session.")
+        "import",
+        help="read logger files and save them to the catalogue",
+        description="Read, split and save each logger file as a session.",
+    )
     p.add_argument("files", nargs="+", metavar="FILE", help="logger files")
     p.add_argument("--driver", metavar="NAME", help="the driver (created if new)")
     p.add_argument("--track", metavar="NAME", help="the track (default: from the file)")
     p.add_argument("--vehicle", metavar="NAME", help="the vehicle")
     p.add_argument("--session-name", metavar="NAME", help="the session's name (default: the file's)")
-    p.add_argument("--force", action="store_true",
-                   help="save a file even if the catalogue already holds it")
+    p.add_argument("--force", action="store_true", help="save a file even if the catalogue already holds it")
     p.add_argument("--json", action="store_true", help="one JSON object per file and line")
-    p.add_argument("--merge", action="store_true",
-                   help="merge two files of one run (GPS logger first, ECU logger second) "
-                        "into one session")
-    p.add_argument("--merge-offset", type=float, metavar="SECONDS",
-                   help="with --merge: seconds added to the second file's clock, instead of "
-                        "the offset the merge finds")
+    p.add_argument(
+        "--merge",
+        action="store_true",
+        help="merge two files of one run (GPS logger first, ECU logger second) into one session",
+    )
+    p.add_argument(
+        "--merge-offset",
+        type=float,
+        metavar="SECONDS",
+        help="with --merge: seconds added to the second file's clock, instead of the offset the merge finds",
+    )
     _common(p)
     p.set_defaults(func=run_import)
 
-    p = subparsers.add_parser("sessions", help="list the saved sessions",
-                              description="List the sessions in the catalogue, newest first.")
+    p = subparsers.add_parser(
+        "sessions", help="list the saved sessions", description="List the sessions in the catalogue, newest first."
+    )
     p.add_argument("--driver", metavar="NAME", help="only this driver's sessions")
     p.add_argument("--track", metavar="NAME", help="only sessions at this track")
     p.add_argument("--json", action="store_true", help="print a JSON array")
@@ -79,9 +90,11 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=run_sessions)
 
     p = subparsers.add_parser(
-        "recover", help="settle sessions left half-saved by a stopped process",
+        "recover",
+        help="settle sessions left half-saved by a stopped process",
         description="Mark sessions left 'writing' ready (file complete) or failed, and list "
-                    "telemetry files that no session owns (they are left alone).")
+        "telemetry files that no session owns (they are left alone).",
+    )
     p.add_argument("--json", action="store_true", help="print a JSON object")
     _common(p)
     p.set_defaults(func=run_recover)
@@ -212,6 +225,7 @@ def _save_and_report(
     args: argparse.Namespace, cat: _Catalogue, name: str, draft: SessionDraft, merged: MergedImport | None
 ) -> int:
     from storage.sessions import save_session
+
     for field in ("driver", "track", "vehicle"):
         if getattr(args, field) is not None:
             setattr(draft, field, getattr(args, field))
@@ -221,8 +235,11 @@ def _save_and_report(
     try:
         session_id = save_session(draft, cat.engine, cat.storage, force=args.force)
     except DuplicateImportError as exc:
-        _fail("import", f"{name}: already imported as session {exc.session_id} "
-                        f"({exc.session_name!r}); use --force to import it again")
+        _fail(
+            "import",
+            f"{name}: already imported as session {exc.session_id} "
+            f"({exc.session_name!r}); use --force to import it again",
+        )
         return exitcodes.DUPLICATE
     except SaveError as exc:
         session_id, status, error = exc.session_id, "failed", str(exc)
@@ -250,8 +267,10 @@ def _save_and_report(
         print(f"{name}\n  session     {session_id} ({draft.name}), {status}\n  parquet     {path}")
         if merged is not None:
             a = merged.result.alignment
-            print(f"  merged      offset {a.offset_s:+.3f} s, drift {a.drift_ppm:+.1f} ppm, "
-                  f"confidence {a.confidence:.3f} ({a.method})")
+            print(
+                f"  merged      offset {a.offset_s:+.3f} s, drift {a.drift_ppm:+.1f} ppm, "
+                f"confidence {a.confidence:.3f} ({a.method})"
+            )
             for w in a.warnings:
                 print(f"  warning     {w}")
         print(f"  laps        {len(draft.laps)}")
@@ -302,8 +321,10 @@ def _sessions(args: argparse.Namespace) -> int:
     for s in sessions:
         when = iso_utc(s.started_at) or "-"
         best = format_lap_time(s.best_lap_s) if s.best_lap_s is not None else "-"
-        print(f"{s.id:>6}  {s.status:<7} {when:<21} {s.lap_count:>4} laps  best {best:>10}  "
-              f"{s.name}  [{s.driver or '-'} / {s.track or '-'} / {s.vehicle or '-'}]")
+        print(
+            f"{s.id:>6}  {s.status:<7} {when:<21} {s.lap_count:>4} laps  best {best:>10}  "
+            f"{s.name}  [{s.driver or '-'} / {s.track or '-'} / {s.vehicle or '-'}]"
+        )
         if s.error:
             print(f"        error: {s.error}")
     return exitcodes.OK
@@ -319,9 +340,16 @@ def _recover(args: argparse.Namespace) -> int:
     with _catalogue(args) as cat:
         report = recover(cat.engine, cat.storage)
     if args.json:
-        print(json.dumps({"ready": report.ready, "failed": report.failed,
-                          "orphans": [str(p) for p in report.orphans],
-                          "temp_files": [str(p) for p in report.temp_files]}))
+        print(
+            json.dumps(
+                {
+                    "ready": report.ready,
+                    "failed": report.failed,
+                    "orphans": [str(p) for p in report.orphans],
+                    "temp_files": [str(p) for p in report.temp_files],
+                }
+            )
+        )
         return exitcodes.OK
     print(f"ready: {len(report.ready)} session(s) {report.ready or ''}".rstrip())
     print(f"failed: {len(report.failed)} session(s) {report.failed or ''}".rstrip())

@@ -67,8 +67,7 @@ def file_json(imported: ImportedFile) -> dict[str, Any]:
         "duration_s": _finite(float(rec.time[-1] - rec.time[0])) if rec.sample_count else 0.0,
         "sha256": draft.sources[0].sha256,
         "channels": [
-            {"name": c.name, "source_name": c.source_name, "unit": c.unit, "standard": c.standard}
-            for c in channels
+            {"name": c.name, "source_name": c.source_name, "unit": c.unit, "standard": c.standard} for c in channels
         ],
         "warnings": list(draft.warnings),
         "lap_source": draft.lap_source,

@@ -62,11 +62,14 @@ def register(subparsers: Any) -> None:
         description=__doc__.split("\n\n")[0] if __doc__ else None,
     )
     parser.add_argument(
-        "--sample", type=Path, default=None,
+        "--sample",
+        type=Path,
+        default=None,
         help="logger file to import instead of the bundled sample",
     )
     parser.add_argument(
-        "--no-window", action="store_true",
+        "--no-window",
+        action="store_true",
         help="skip the window (to check the pipeline on a machine without a display stack)",
     )
     parser.set_defaults(func=_run)
@@ -149,21 +152,17 @@ def _private_dirs(root: Path) -> Iterator[None]:
                 os.environ[name] = value
 
 
-def run_selftest(
-    sample: Path | None = None, *, window: bool = True, out: TextIO | None = None
-) -> int:
+def run_selftest(sample: Path | None = None, *, window: bool = True, out: TextIO | None = None) -> int:
     """Run every step; print the report to ``out`` (stdout); return the exit code."""
     stream = out if out is not None else sys.stdout
     from desktop_app import __version__
 
     frozen = "frozen" if getattr(sys, "frozen", False) else "source"
-    stream.write(f"laptrace {__version__} self-test ({frozen}, Python {sys.version.split()[0]}, "
-                 f"{sys.platform})\n")
+    stream.write(f"laptrace {__version__} self-test ({frozen}, Python {sys.version.split()[0]}, {sys.platform})\n")
     report = _Report(stream)
     started = time.monotonic()
     try:
-        with tempfile.TemporaryDirectory(prefix="laptrace-selftest-") as tmp, \
-                _private_dirs(Path(tmp)):
+        with tempfile.TemporaryDirectory(prefix="laptrace-selftest-") as tmp, _private_dirs(Path(tmp)):
             _steps(report, Path(tmp), sample if sample is not None else sample_file(), window)
     except SelfTestError as exc:
         stream.write(f"self-test FAILED at '{report.failed}': {exc}\n")
@@ -204,8 +203,10 @@ def _steps(report: _Report, tmp: Path, sample: Path, window: bool) -> None:
 
 def _open_window(closers: list[Callable[[], None]]) -> str:
     """Build and show the main window the way ``laptrace`` does; time it."""
-    if sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM") and not (
-        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    if (
+        sys.platform.startswith("linux")
+        and not os.environ.get("QT_QPA_PLATFORM")
+        and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
     ):
         # No display: Qt would abort the process. Offscreen still builds every widget.
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
@@ -231,8 +232,9 @@ def _open_window(closers: list[Callable[[], None]]) -> str:
         raise SelfTestError("the main window did not become visible")
     # Rendering the SVG icon needs the bundled resources and Qt's SVG plugins.
     if app.windowIcon().pixmap(32, 32).isNull():
-        raise SelfTestError("the application icon did not render (resources/laptrace.svg or "
-                            "Qt's SVG plugins missing from this build?)")
+        raise SelfTestError(
+            "the application icon did not render (resources/laptrace.svg or Qt's SVG plugins missing from this build?)"
+        )
     age, since = process_age()
     return f"{app.platformName()} platform, icon ok, window shown {age:.2f} s after {since}"
 
@@ -249,14 +251,14 @@ def _import_sample(state: _State) -> str:
         raise SelfTestError(f"{state.sample}: {exc}", exitcodes.BAD_INPUT) from exc
     telemetry = draft.telemetry
     if not draft.laps or telemetry.total_points == 0:
-        raise SelfTestError(f"{state.sample.name}: the import gave no laps or no samples",
-                            exitcodes.BAD_INPUT)
+        raise SelfTestError(f"{state.sample.name}: the import gave no laps or no samples", exitcodes.BAD_INPUT)
     if len(telemetry.laps) != len(draft.laps):
-        raise SelfTestError(f"{len(draft.laps)} laps in the draft but {len(telemetry.laps)} "
-                            f"in its telemetry")
+        raise SelfTestError(f"{len(draft.laps)} laps in the draft but {len(telemetry.laps)} in its telemetry")
     state.draft = draft
-    return (f"{state.sample.name}: {len(draft.laps)} laps, {telemetry.total_points} samples, "
-            f"{telemetry.channel_count} channels")
+    return (
+        f"{state.sample.name}: {len(draft.laps)} laps, {telemetry.total_points} samples, "
+        f"{telemetry.channel_count} channels"
+    )
 
 
 def _open_catalogue(state: _State, closers: list[Callable[[], None]]) -> str:
@@ -270,11 +272,9 @@ def _open_catalogue(state: _State, closers: list[Callable[[], None]]) -> str:
         upgrade(engine)
         revision = current_revision(engine)
     except Exception as exc:
-        raise SelfTestError(f"migrating a new SQLite catalogue failed: {exc}",
-                            exitcodes.STORAGE_FAILURE) from exc
+        raise SelfTestError(f"migrating a new SQLite catalogue failed: {exc}", exitcodes.STORAGE_FAILURE) from exc
     if revision is None:
-        raise SelfTestError("the catalogue has no schema revision after the upgrade",
-                            exitcodes.STORAGE_FAILURE)
+        raise SelfTestError("the catalogue has no schema revision after the upgrade", exitcodes.STORAGE_FAILURE)
     state.engine = engine
     state.storage = ParquetTelemetryStorage(state.tmp / "catalogue")
     return f"SQLite catalogue at schema revision {revision}"
@@ -314,18 +314,15 @@ def _read_back(state: _State) -> str:
         if len(telemetry.laps) != len(expected.laps):
             problems.append(f"Parquet has {len(telemetry.laps)} laps, imported {len(expected.laps)}")
         if telemetry.total_points != expected.total_points:
-            problems.append(f"Parquet has {telemetry.total_points} rows, "
-                            f"imported {expected.total_points}")
+            problems.append(f"Parquet has {telemetry.total_points} rows, imported {expected.total_points}")
         if saved.summary.row_count != expected.total_points:
-            problems.append(f"catalogue says {saved.summary.row_count} rows, "
-                            f"imported {expected.total_points}")
+            problems.append(f"catalogue says {saved.summary.row_count} rows, imported {expected.total_points}")
         # Storage renames an auxiliary channel whose name is taken (lap_number -> lap_number_2)
         renamed = column_names(expected)
         wanted = {renamed.get(name, name) for name in expected.channel_names}
         got = set(telemetry.channel_names)
         if got != wanted:
-            problems.append(f"channels differ: missing {sorted(wanted - got)}, "
-                            f"unexpected {sorted(got - wanted)}")
+            problems.append(f"channels differ: missing {sorted(wanted - got)}, unexpected {sorted(got - wanted)}")
         longest = max(expected.laps, key=len)
         lap = state.storage.read_lap(sid, longest.lap_number)
         if lap is None or len(lap) != len(longest):

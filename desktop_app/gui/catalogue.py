@@ -44,7 +44,7 @@ def open_catalogue(config: Config) -> OpenedCatalogue:
 
 
 def duplicate_note(engine: Engine, sha256: str) -> str | None:
-    """"already in catalogue: session N 'name'" for a source file saved before, else None."""
+    """ "already in catalogue: session N 'name'" for a source file saved before, else None."""
     found = find_duplicates(engine, [sha256])
     session_id = found.get(sha256)
     if session_id is None:

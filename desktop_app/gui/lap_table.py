@@ -241,7 +241,11 @@ class LapTableModel(QAbstractTableModel):
             return format_speed(lap.max_speed_kmh, self._speed_unit)
         if key == "valid":
             proposal = "valid" if lap.proposed_valid else "invalid"
-            return proposal if lap.user_valid is None or lap.user_valid == lap.proposed_valid else f"{proposal} (overridden)"
+            return (
+                proposal
+                if lap.user_valid is None or lap.user_valid == lap.proposed_valid
+                else f"{proposal} (overridden)"
+            )
         value = self._sector(lap, key)
         return format_sector_time(value) if value is not None else MISSING
 

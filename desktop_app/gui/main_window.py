@@ -72,13 +72,14 @@ class MainWindow(QMainWindow):
         self._build_layout()
         self.save_flow = SaveFlow(self, self.workers, self.imports, self.statusBar())
         self.actions_ = build_menus(
-            self, on_open=self.open_dialog, on_save=self.save_current,
-            on_settings=self.open_settings, on_quit=self.close,
+            self,
+            on_open=self.open_dialog,
+            on_save=self.save_current,
+            on_settings=self.open_settings,
+            on_quit=self.close,
         )
         self.actions_.sessions.toggled.connect(self.dock.setVisible)
-        self.actions_.time_axis.toggled.connect(
-            lambda on: self.view.preview.set_x_axis("time" if on else "distance")
-        )
+        self.actions_.time_axis.toggled.connect(lambda on: self.view.preview.set_x_axis("time" if on else "distance"))
         self.dock.visibilityChanged.connect(self.actions_.sessions.setChecked)
         self.drop = FileDropFilter(self)
         self.drop.install(self)
@@ -148,9 +149,7 @@ class MainWindow(QMainWindow):
     def open_catalogue(self, config: Config) -> None:
         """Connect, migrate and recover on the write thread (after any queued save), then
         switch to the new catalogue; on failure the current one stays."""
-        self.workers.write(
-            open_catalogue, config, on_result=self._catalogue_opened, on_error=self.catalogue_failed
-        )
+        self.workers.write(open_catalogue, config, on_result=self._catalogue_opened, on_error=self.catalogue_failed)
 
     def _catalogue_opened(self, result: OpenedCatalogue) -> None:
         old = self.catalogue
@@ -230,7 +229,9 @@ class MainWindow(QMainWindow):
             return
         self.statusBar().showMessage(f"Opening session {session_id}…")
         self.workers.read(
-            load_session, self.catalogue.engine, session_id,
+            load_session,
+            self.catalogue.engine,
+            session_id,
             on_result=self._show_saved,
             on_error=lambda exc: self.statusBar().showMessage(f"Cannot open session {session_id}: {exc}"),
         )
@@ -254,9 +255,15 @@ class MainWindow(QMainWindow):
         sid = self.saved.summary.id
         self.form.apply.setEnabled(False)
         self.workers.write(
-            update_session, self.catalogue.engine, sid,
-            name=f.name, driver=f.driver, track=f.track, vehicle=f.vehicle,
-            started_at=f.started_at, notes=f.notes,
+            update_session,
+            self.catalogue.engine,
+            sid,
+            name=f.name,
+            driver=f.driver,
+            track=f.track,
+            vehicle=f.vehicle,
+            started_at=f.started_at,
+            notes=f.notes,
             on_result=lambda _r: self._on_session_updated(sid),
             on_error=lambda exc: self.statusBar().showMessage(f"Cannot update session {sid}: {exc}"),
         )
@@ -271,7 +278,11 @@ class MainWindow(QMainWindow):
             return
         sid = self.saved.summary.id
         self.workers.write(
-            set_lap_validity, self.catalogue.engine, sid, lap_number, valid,
+            set_lap_validity,
+            self.catalogue.engine,
+            sid,
+            lap_number,
+            valid,
             on_result=lambda _r: self.statusBar().showMessage(f"Session {sid}: lap {lap_number} validity saved", 4000),
             on_error=lambda exc: self.statusBar().showMessage(f"Cannot change lap {lap_number}: {exc}"),
         )
@@ -293,8 +304,11 @@ class MainWindow(QMainWindow):
 
     def _update_save_button(self) -> None:
         ok = (
-            self.catalogue is not None and self.saved is None and self.entry is not None
-            and self.entry.imported is not None and self.entry.state in ("ready", "save-failed")
+            self.catalogue is not None
+            and self.saved is None
+            and self.entry is not None
+            and self.entry.imported is not None
+            and self.entry.state in ("ready", "save-failed")
         )
         self.save_button.setEnabled(ok)
         self.actions_.save.setEnabled(ok)
@@ -349,9 +363,11 @@ class MainWindow(QMainWindow):
             event.ignore()
             if not self._close_when_idle:
                 ask(
-                    self, "Save in progress",
+                    self,
+                    "Save in progress",
                     "A session is still being saved. Close Laptrace when the save has finished?",
-                    self._close_after_save, yes_text="Close after saving",
+                    self._close_after_save,
+                    yes_text="Close after saving",
                 )
             return
         self.store_layout()

@@ -88,8 +88,11 @@ class MergeOffsetDialog(QDialog):
         self.spin.setObjectName("offsetSpin")
         self.spin.setDecimals(3)
         self.spin.setSingleStep(0.01)
-        span = float(max(primary.time[-1] if primary.sample_count else 0.0,
-                         secondary.time[-1] if secondary.sample_count else 0.0))
+        span = float(
+            max(
+                primary.time[-1] if primary.sample_count else 0.0, secondary.time[-1] if secondary.sample_count else 0.0
+            )
+        )
         self.spin.setRange(-span - SLIDER_RANGE_S, span + SLIDER_RANGE_S)
         self.spin.setSuffix(" s")
         self.slider = QSlider(Qt.Orientation.Horizontal)

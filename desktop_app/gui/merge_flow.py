@@ -47,9 +47,7 @@ class MergedFile(ImportedFile):
     merged: MergedImport
 
 
-def merge_job(
-    paths: tuple[Path, Path], offset_s: float | None, *, progress: Callable[[int, int], None]
-) -> MergedFile:
+def merge_job(paths: tuple[Path, Path], offset_s: float | None, *, progress: Callable[[int, int], None]) -> MergedFile:
     """Read, align and merge two files (a read-pool job; raises ``MergeError``)."""
     m = merge_files(list(paths), offset_s=offset_s, progress=progress)
     return MergedFile(m.paths[0], m.result.recording, m.draft, m)
@@ -128,15 +126,14 @@ class MergeFlow(QObject):
             "&Merge into One Session…", "merge the two selected files of one run", self.merge_selected
         )
         self.add_source_action = action(
-            "&Add Source to This Session…", "merge another file of this run into the draft on show",
+            "&Add Source to This Session…",
+            "merge another file of this run into the draft on show",
             self.add_source,
         )
         self.adjust_action = action(
             "Ad&just Merge Offset…", "move the second file along the first one's clock by eye", self.adjust_offset
         )
-        self.swap_action = action(
-            "S&wap Merged Files", "merge again with the other file first", self.swap
-        )
+        self.swap_action = action("S&wap Merged Files", "merge again with the other file first", self.swap)
         self.actions = [self.merge_action, self.add_source_action, self.adjust_action, self.swap_action]
         panel.list.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         panel.list.addActions(self.actions)
@@ -223,7 +220,10 @@ class MergeFlow(QObject):
         primary, secondary = (s.recording for s in result.sources)
         found = result.alignment.offset_s
         self.dialog = ask_offset(
-            primary, secondary, result.alignment, self.parent_widget,
+            primary,
+            secondary,
+            result.alignment,
+            self.parent_widget,
             lambda offset: self._offset_chosen(entry, found, offset),
         )
         self.dialog.finished.connect(lambda _r: setattr(self, "dialog", None))

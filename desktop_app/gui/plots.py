@@ -205,7 +205,9 @@ class ChannelPlotsWidget(QWidget):
         line.setVisible(False)
         line.setZValue(50)
         plot.addItem(line, ignoreBounds=True)
-        zero = pg.InfiniteLine(pos=0.0, angle=0, movable=False, pen=pg.mkPen(self.palette().color(QPalette.ColorRole.Mid)))
+        zero = pg.InfiniteLine(
+            pos=0.0, angle=0, movable=False, pen=pg.mkPen(self.palette().color(QPalette.ColorRole.Mid))
+        )
         zero.setVisible(False)
         plot.addItem(zero, ignoreBounds=True)
         row = _Row(plot, line, zero)

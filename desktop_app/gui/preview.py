@@ -118,9 +118,7 @@ class PreviewWidget(QWidget):
         self.clear()
 
     # --- public API -------------------------------------------------------------------
-    def show_laps(
-        self, laps: Sequence[LapTelemetry], reference: LapTelemetry | None, units: Mapping[str, str]
-    ) -> None:
+    def show_laps(self, laps: Sequence[LapTelemetry], reference: LapTelemetry | None, units: Mapping[str, str]) -> None:
         """Overlay ``laps`` (display order = colour order) against ``reference``.
 
         The reference is drawn thicker; if it is not among ``laps`` it is drawn too, first.
@@ -265,7 +263,9 @@ class PreviewWidget(QWidget):
         self._axis_x = [self._x_values(lap) for lap in self._laps]
         x_max = max((float(np.nanmax(x)) for x in self._axis_x if x.size and np.isfinite(x).any()), default=1.0)
         channels = self._channels_to_plot()
-        rows = [(name, axis_label(name, display_unit(name, self._units.get(name), self._speed_unit))) for name in channels]
+        rows = [
+            (name, axis_label(name, display_unit(name, self._units.get(name), self._speed_unit))) for name in channels
+        ]
         if self._reference is not None:
             rows.append((DELTA_KEY, f"Δt to lap {self._laps[self._reference].lap_number} [s]"))
         self.plots.set_rows(rows, zero_line={DELTA_KEY})

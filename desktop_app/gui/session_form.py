@@ -134,9 +134,7 @@ class SessionForm(QWidget):
                 self.started.setDateTime(_UNKNOWN)
             else:
                 s = fields.started_at
-                self.started.setDateTime(
-                    QDateTime(QDate(s.year, s.month, s.day), QTime(s.hour, s.minute, s.second))
-                )
+                self.started.setDateTime(QDateTime(QDate(s.year, s.month, s.day), QTime(s.hour, s.minute, s.second)))
             self.notes.setPlainText(fields.notes)
         finally:
             self._loading = False

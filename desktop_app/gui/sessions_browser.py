@@ -78,7 +78,11 @@ class SessionListModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(COLUMNS)
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(COLUMNS):
+        if (
+            orientation == Qt.Orientation.Horizontal
+            and role == Qt.ItemDataRole.DisplayRole
+            and 0 <= section < len(COLUMNS)
+        ):
             return COLUMNS[section].capitalize() if section else "#"
         return None
 
@@ -159,8 +163,16 @@ class SessionsBrowser(QWidget):
         self.info = QLabel()
 
         filters = QHBoxLayout()
-        for widget in (QLabel("Driver"), self.driver, QLabel("Track"), self.track,
-                       self.use_since, self.since, self.use_until, self.until):
+        for widget in (
+            QLabel("Driver"),
+            self.driver,
+            QLabel("Track"),
+            self.track,
+            self.use_since,
+            self.since,
+            self.use_until,
+            self.until,
+        ):
             filters.addWidget(widget)
         filters.addStretch(1)
         actions = QHBoxLayout()
@@ -232,8 +244,7 @@ class SessionsBrowser(QWidget):
         ask(
             self,
             "Delete session",
-            f"Delete session {s.id} {s.name!r} ({s.lap_count} laps) and its telemetry file?\n"
-            "This cannot be undone.",
+            f"Delete session {s.id} {s.name!r} ({s.lap_count} laps) and its telemetry file?\nThis cannot be undone.",
             lambda: self._delete(s.id),
             yes_text="Delete",
         )

@@ -126,7 +126,8 @@ class TrackMapWidget(QWidget):
         # one line item per colour band, its segments drawn as pairs (connect="pairs")
         self._bands = [pg.PlotDataItem(connect="pairs") for _ in range(COLOUR_BANDS)]
         self._band_pens = [
-            pg.mkPen(self._colour_map.map((b + 0.5) / COLOUR_BANDS, mode="qcolor"), width=3) for b in range(COLOUR_BANDS)
+            pg.mkPen(self._colour_map.map((b + 0.5) / COLOUR_BANDS, mode="qcolor"), width=3)
+            for b in range(COLOUR_BANDS)
         ]
         for item, pen in zip(self._bands, self._band_pens):
             item.setPen(pen)
@@ -285,7 +286,9 @@ class TrackMapWidget(QWidget):
             xs.append(px[0])
             ys.append(py[0])
             brushes.append(pg.mkBrush(proj.track.colour))
-        self._dots.setData(xs, ys, brush=brushes, pen=pg.mkPen(self.palette().color(QPalette.ColorRole.Text), width=1.5))
+        self._dots.setData(
+            xs, ys, brush=brushes, pen=pg.mkPen(self.palette().color(QPalette.ColorRole.Text), width=1.5)
+        )
         self._cursor_positions = positions
         return positions
 

@@ -129,4 +129,3 @@ def find_auto_line(
     lat_c, lon_c = from_local(float(east[c]), float(north[c]), lat0, lon0)
     line = TimingLine(lat_c, lon_c, float(he[c]), float(hn[c]), PASS_RADIUS_M, "auto", one_way=True)
     return line, best[0]
-

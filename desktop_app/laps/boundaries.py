@@ -97,9 +97,7 @@ def _midpoint_gap(a: Gate, b: Gate) -> float:
     return float(mid)
 
 
-def from_gates(
-    recording: Recording, fix: npt.NDArray[np.bool_], dist: FloatArray
-) -> GateResult:
+def from_gates(recording: Recording, fix: npt.NDArray[np.bool_], dist: FloatArray) -> GateResult:
     """Boundaries from the file's gates; none (with a note per gate) if no gate is crossed."""
     lat = recording.standard("lat")
     lon = recording.standard("long")

@@ -57,9 +57,7 @@ FRAGMENT_CHANNELS = ("fragment_id", "session fragment #")
 
 def fragments(recording: Recording) -> npt.NDArray[np.int64] | None:
     """The fragment number of every row (carried over empty cells), or None without one."""
-    ch = next(
-        (c for c in recording.channels.values() if c.source_name.strip().lower() in FRAGMENT_CHANNELS), None
-    )
+    ch = next((c for c in recording.channels.values() if c.source_name.strip().lower() in FRAGMENT_CHANNELS), None)
     if ch is None:
         return None
     ok = np.isfinite(ch.values)

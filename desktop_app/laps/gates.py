@@ -100,17 +100,12 @@ def crossings(
     t0 = time[rows[j]]
     t1 = time[rows[j + 1]]
     tc = t0 + frac * (t1 - t0)
-    return [
-        Crossing(float(tc[k]), bool(a1[k] > a0[k]), float(along_c[k]))
-        for k in np.flatnonzero(keep)
-    ]
+    return [Crossing(float(tc[k]), bool(a1[k] > a0[k]), float(along_c[k])) for k in np.flatnonzero(keep)]
 
 
 def _gate_points(gate: Gate) -> tuple[float, float, float, float]:
     """The gate's two points in local metres around its first point: (e1, n1, e2, n2)."""
-    e, n = to_local(
-        np.array([gate.lat1, gate.lat2]), np.array([gate.long1, gate.long2]), gate.lat1, gate.long1
-    )
+    e, n = to_local(np.array([gate.lat1, gate.lat2]), np.array([gate.long1, gate.long2]), gate.lat1, gate.long1)
     return float(e[0]), float(n[0]), float(e[1]), float(n[1])
 
 

@@ -56,8 +56,10 @@ def geodesic_distance(
     Within micrometres of Karney's geodesic for any span; NaN in, NaN out.
     """
     a1, o1, a2, o2 = np.broadcast_arrays(
-        np.asarray(lat1, np.float64), np.asarray(lon1, np.float64),
-        np.asarray(lat2, np.float64), np.asarray(lon2, np.float64),
+        np.asarray(lat1, np.float64),
+        np.asarray(lon1, np.float64),
+        np.asarray(lat2, np.float64),
+        np.asarray(lon2, np.float64),
     )
     out = _midlat_length(a1, o1, a2, o2)
     with np.errstate(invalid="ignore"):

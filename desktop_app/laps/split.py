@@ -193,9 +193,7 @@ def split_laps(recording: Recording) -> LapSplit:
             bounds = single_line([c.time for c in crossings(time, lat, lon, fix, line)], time, dist)
             if bounds:
                 source = "auto"
-                notes.append(
-                    f"laps from an automatic start/finish line at {line.lat:.6f}, {line.lon:.6f}"
-                )
+                notes.append(f"laps from an automatic start/finish line at {line.lat:.6f}, {line.lon:.6f}")
 
     pauses = fragment_starts(recording) if source != "none" else []
     if pauses:
@@ -209,9 +207,11 @@ def split_laps(recording: Recording) -> LapSplit:
         segs = segments_from(time, []) if n else []
         notes.append(NO_LAPS)
     _sectors(segs, splits)
-    lap_index = np.repeat(
-        np.array([s.number for s in segs], np.int32), np.array([s.rows for s in segs], np.int64)
-    ) if segs else np.zeros(0, np.int32)
+    lap_index = (
+        np.repeat(np.array([s.number for s in segs], np.int32), np.array([s.rows for s in segs], np.int64))
+        if segs
+        else np.zeros(0, np.int32)
+    )
     starts_mid = source == "counter" and first_number is not None and first_number > 1
     return LapSplit(source, segs, lap_index.astype(np.int32), trav, notes, starts_mid)
 

@@ -74,9 +74,7 @@ def propose_validity(laps: list[MeasuredLap], *, no_laps_found: bool = False) ->
                     f"{format_lap_time(best)} (over 107 %)"
                 )
             elif (t - median) / sigma > MAD_LIMIT:
-                reasons[id(m)].append(
-                    f"lap time {format_lap_time(t)} is far off the median {format_lap_time(median)}"
-                )
+                reasons[id(m)].append(f"lap time {format_lap_time(t)} is far off the median {format_lap_time(median)}")
         dists = [m.record.distance_m for m in flying if m.record.distance_m is not None]
         if dists:
             dmed = float(np.median(dists))

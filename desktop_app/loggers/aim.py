@@ -125,8 +125,7 @@ def _beacons(meta: dict[str, list[str]], warnings: list[str]) -> list[float] | N
     durations = [parse_duration(s) for s in segments]
     if len(durations) != len(markers) or any(d is None for d in durations):
         warnings.append(
-            f"Segment Times ({len(segments)}) do not match Beacon Markers ({len(markers)}): "
-            "beacons used as written"
+            f"Segment Times ({len(segments)}) do not match Beacon Markers ({len(markers)}): beacons used as written"
         )
         return markers
     diffs = np.diff(np.concatenate(([0.0], markers)))

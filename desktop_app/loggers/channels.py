@@ -254,7 +254,5 @@ def build_channels(
             continue
         name = unique_name(src.source_name.strip() or f"channel_{i + 1}", taken)
         taken.add(name)
-        out[name] = Channel(
-            name, src.source_name, normalise_unit(src.unit), False, np.asarray(src.values, np.float64)
-        )
+        out[name] = Channel(name, src.source_name, normalise_unit(src.unit), False, np.asarray(src.values, np.float64))
     return out

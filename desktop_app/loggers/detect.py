@@ -58,8 +58,7 @@ def sniff(path: Path) -> str:
     if head[:2] == b"PK":
         raise UnsupportedFormatError(
             path,
-            "is a ZIP archive (a RaceChrono .rcz session or similar): "
-            "export it from RaceChrono as CSV v3 or VBO",
+            "is a ZIP archive (a RaceChrono .rcz session or similar): export it from RaceChrono as CSV v3 or VBO",
             offset=0,
         )
 

@@ -148,8 +148,7 @@ def _check_vlsd(path: Path, mdf: Any) -> None:
             if not ok:
                 raise LoggerFileError(
                     path,
-                    f"damaged bus-frame data in channel group {gi} ({ch.name}): "
-                    "record offsets point outside the data",
+                    f"damaged bus-frame data in channel group {gi} ({ch.name}): record offsets point outside the data",
                 )
 
 

@@ -105,9 +105,7 @@ def _is_names_row(line: HeaderLine, version: int) -> bool:
     return bool(line.fields) and line.fields[0].startswith("Time (")
 
 
-def _v3_columns(
-    path: Path, names: HeaderLine, it: Iterator[HeaderLine]
-) -> tuple[list[_Column], HeaderLine]:
+def _v3_columns(path: Path, names: HeaderLine, it: Iterator[HeaderLine]) -> tuple[list[_Column], HeaderLine]:
     """Names, units and sources rows of format 3; returns the columns and the sources line."""
     units: HeaderLine | None = next(it, None)
     if units is None or units.blank or parse_float(units.fields[0]) is not None:
@@ -118,9 +116,7 @@ def _v3_columns(
     n = len(names.fields)
     for row, what in ((units, "units"), (sources, "sources")):
         if len(row.fields) > n:
-            raise LoggerFileError(
-                path, f"{what} row has {len(row.fields)} entries for {n} names", line=row.number
-            )
+            raise LoggerFileError(path, f"{what} row has {len(row.fields)} entries for {n} names", line=row.number)
     unit_cells = units.fields + [""] * (n - len(units.fields))
     source_cells = sources.fields + [""] * (n - len(sources.fields))
     cols = [_Column(nm, _unit(u), s) for nm, u, s in zip(names.fields, unit_cells, source_cells)]
@@ -219,9 +215,7 @@ def _build(
     else:
         warnings.append(f"first timestamp {first_s:.3f} is not a plausible Unix time: start unknown")
 
-    sources = [
-        SourceChannel(names[i], columns[i].unit, v) for i, v in zip(keep, values)
-    ]
+    sources = [SourceChannel(names[i], columns[i].unit, v) for i, v in zip(keep, values)]
     channels = build_channels("racechrono", sources, warnings)
     lap_counter = None
     if lap_name is not None:
@@ -292,9 +286,7 @@ def _check_created(
         stamp = datetime(day.year, day.month, day.day, int(hm[0]), int(hm[1]), tzinfo=UTC)
     except ValueError:
         return
-    elapsed = next(
-        (by_name[names[i].lower()] for i in keep if columns[i].name.lower() in _ELAPSED), None
-    )
+    elapsed = next((by_name[names[i].lower()] for i in keep if columns[i].name.lower() in _ELAPSED), None)
     session_start = first_s - (float(elapsed[0]) if elapsed is not None and np.isfinite(elapsed[0]) else 0.0)
     if not _EPOCH_RANGE[0] <= session_start <= _EPOCH_RANGE[1]:
         return

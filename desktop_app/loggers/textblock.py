@@ -125,9 +125,7 @@ def _count_fields(line: bytes, delimiter: bytes) -> int:
     return len(row)
 
 
-def _convert_text_column(
-    col: pa.ChunkedArray[Any], idx: int, name: str, block: Block, path: Path
-) -> FloatArray | None:
+def _convert_text_column(col: pa.ChunkedArray[Any], idx: int, name: str, block: Block, path: Path) -> FloatArray | None:
     """Booleans -> 1/0; numbers with odd text cells -> numbers and NaN; pure text -> None."""
     strings = _pc.utf8_trim_whitespace(col.cast(pa.string()))
     lowered = _pc.utf8_lower(strings)
@@ -143,9 +141,7 @@ def _convert_text_column(
     if n_num == 0 and n_bool == 0:
         first = _pc.filter(strings, non_empty)[0].as_py()
         block.text[idx] = str(first)
-        block.warnings.append(
-            f"column {name!r} holds text ({first!r}), not numbers: kept as metadata, not a channel"
-        )
+        block.warnings.append(f"column {name!r} holds text ({first!r}), not numbers: kept as metadata, not a channel")
         return None
     nums = _pc.cast(_pc.if_else(is_num, strings, pa.scalar(None, pa.string())), pa.float64())
     out = np.array(_pc.fill_null(nums, np.nan).to_numpy(zero_copy_only=False), dtype=np.float64)
@@ -187,7 +183,9 @@ def parse_block(
     values or data pyarrow cannot tokenise.
     """
     raw: Buf = data.encode("utf-8") if isinstance(data, str) else data if isinstance(data, bytes) else memoryview(data)
-    return _parse(BlockSource(data=raw), Path(path), first_line, ncols, delimiter, decimal_comma, names, allow_short_last_row)
+    return _parse(
+        BlockSource(data=raw), Path(path), first_line, ncols, delimiter, decimal_comma, names, allow_short_last_row
+    )
 
 
 def parse_file_block(
@@ -207,7 +205,9 @@ def parse_file_block(
     columns, so the text is never held in memory whole (peak ~ the decoded columns).
     """
     p = Path(path)
-    return _parse(BlockSource(path=p, offset=offset), p, first_line, ncols, delimiter, decimal_comma, names, allow_short_last_row)
+    return _parse(
+        BlockSource(path=p, offset=offset), p, first_line, ncols, delimiter, decimal_comma, names, allow_short_last_row
+    )
 
 
 def _parse(

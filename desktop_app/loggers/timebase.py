@@ -82,8 +82,7 @@ def unroll_midnight(
     for row in where:
         at = f"line {line_of(int(row))}" if line_of else f"row {int(row)}"
         warnings.append(
-            f"time passes midnight at {at} ({t[row - 1]:.2f} s -> {t[row]:.2f} s of day): "
-            "24 h added from there on"
+            f"time passes midnight at {at} ({t[row - 1]:.2f} s -> {t[row]:.2f} s of day): 24 h added from there on"
         )
     return t + np.cumsum(days)
 

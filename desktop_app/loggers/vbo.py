@@ -90,9 +90,7 @@ def _started_at(header: VboHeader, first_tod: float, warnings: list[str]) -> dat
         half_hours = round(d / 1800.0)
         if half_hours != 0 and abs(half_hours) <= 28 and abs(d - half_hours * 1800.0) <= _CREATED_ZONE_S:
             utc_created = created - timedelta(seconds=half_hours * 1800.0)
-            warnings.append(
-                f"'File created on' is local time (UTC{half_hours / 2:+g} h): date shifted to UTC"
-            )
+            warnings.append(f"'File created on' is local time (UTC{half_hours / 2:+g} h): date shifted to UTC")
         else:
             warnings.append(
                 f"'File created on' ({created:%d/%m/%Y %H:%M:%S}) does not match the first "
@@ -293,4 +291,3 @@ def read(path: Path) -> Recording:
     )
     rec.check()
     return rec
-

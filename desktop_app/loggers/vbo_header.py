@@ -125,8 +125,7 @@ class VboHeader:
         if longs is not None:
             if short:
                 self.warnings.append(
-                    f"[column names] has {len(short)} names for {nvalues} values per row: "
-                    "names taken from [header]"
+                    f"[column names] has {len(short)} names for {nvalues} values per row: names taken from [header]"
                 )
             return list(longs), longs
         raise LoggerFileError(

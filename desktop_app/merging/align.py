@@ -345,8 +345,9 @@ def align(primary: Recording, secondary: Recording, *, offset_s: float | None = 
             warnings.append(f"clock drift of {ppm:+.1f} ppm between the files corrected")
     confidence, margin = (peak.value, peak.margin) if trusted and peak is not None else (1.0, 1.0)
     if offset_s is not None:
-        result = Alignment(offset_s, ppm, confidence, margin, "manual", channel if trusted else None,
-                           corr_at_zero, absolute, warnings)
+        result = Alignment(
+            offset_s, ppm, confidence, margin, "manual", channel if trusted else None, corr_at_zero, absolute, warnings
+        )
     elif absolute is not None:
         result = Alignment(absolute, ppm, confidence, margin, "absolute", None, None, absolute, warnings)
         if corr_at_zero is not None:
@@ -364,8 +365,10 @@ def align(primary: Recording, secondary: Recording, *, offset_s: float | None = 
             warnings.append(f"offset from the files' clocks only: the {channel} traces do not confirm it")
     else:
         if channel is None:
-            raise AlignmentError("no absolute start time in both files and no channel both log "
-                                 f"({', '.join(CORRELATION_CHANNELS)}) to correlate")
+            raise AlignmentError(
+                "no absolute start time in both files and no channel both log "
+                f"({', '.join(CORRELATION_CHANNELS)}) to correlate"
+            )
         if peak is None:
             raise AlignmentError(
                 f"the {channel} traces never overlap long enough to compare (at least "
@@ -377,8 +380,7 @@ def align(primary: Recording, secondary: Recording, *, offset_s: float | None = 
                 f"lead over the next candidate {peak.margin:.3f}; needs {MIN_PEAK:.2f} and "
                 f"{MIN_MARGIN:.3f}): the files may not overlap"
             )
-        result = Alignment(corr_at_zero, ppm, confidence, margin, "correlation", channel,
-                           corr_at_zero, None, warnings)
+        result = Alignment(corr_at_zero, ppm, confidence, margin, "correlation", channel, corr_at_zero, None, warnings)
     return result
 
 

@@ -254,8 +254,7 @@ def _check_overlap(p_time: FloatArray, s_mapped: FloatArray, offset_s: float) ->
     if overlap < need:
         where = "no common time at all" if overlap <= 0 else f"only {overlap:.1f} s in common"
         raise AlignmentError(
-            f"the files do not overlap in time ({where} at an offset of {offset_s:+.3f} s; "
-            f"needs {need:.1f} s)"
+            f"the files do not overlap in time ({where} at an offset of {offset_s:+.3f} s; needs {need:.1f} s)"
         )
 
 

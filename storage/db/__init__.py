@@ -18,8 +18,7 @@ from sqlalchemy import Engine, text
 from storage.db.engine import make_engine, write_engine
 from storage.db.models import Base
 
-__all__ = ["Base", "alembic_config", "current_revision", "downgrade", "head_revision",
-           "make_engine", "upgrade"]
+__all__ = ["Base", "alembic_config", "current_revision", "downgrade", "head_revision", "make_engine", "upgrade"]
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 #: any constant: serialises concurrent upgrades of one PostgreSQL database

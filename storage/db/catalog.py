@@ -136,8 +136,7 @@ def source_row(src: SourceRecord) -> TelemetrySource:
         logger_model=src.logger_model,
         sample_rate_hz=src.sample_rate_hz,
         channels=[
-            {"name": c.name, "source_name": c.source_name, "unit": c.unit, "standard": c.standard}
-            for c in src.channels
+            {"name": c.name, "source_name": c.source_name, "unit": c.unit, "standard": c.standard} for c in src.channels
         ],
         time_offset_s=src.time_offset_s,
         started_at=src.started_at,

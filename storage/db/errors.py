@@ -16,9 +16,7 @@ class SessionNotFoundError(LookupError):
     def __init__(self, session_id: int, lap_number: int | None = None) -> None:
         self.session_id = session_id
         self.lap_number = lap_number
-        what = f"session {session_id}" if lap_number is None else (
-            f"lap {lap_number} of session {session_id}"
-        )
+        what = f"session {session_id}" if lap_number is None else (f"lap {lap_number} of session {session_id}")
         super().__init__(f"{what} is not in the catalogue")
 
 
@@ -47,10 +45,7 @@ class SaveError(Exception):
     def __init__(self, session_id: int, cause: BaseException) -> None:
         self.session_id = session_id
         self.cause = cause
-        super().__init__(
-            f"session {session_id} was saved but its telemetry could not be written: "
-            f"{describe(cause)}"
-        )
+        super().__init__(f"session {session_id} was saved but its telemetry could not be written: {describe(cause)}")
 
 
 def describe(exc: BaseException) -> str:

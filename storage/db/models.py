@@ -95,9 +95,7 @@ class TrackSession(Base):
     name: Mapped[str] = mapped_column(String(500))
     track: Mapped[str | None] = mapped_column(String(200))
     vehicle: Mapped[str | None] = mapped_column(String(200))
-    driver_id: Mapped[int | None] = mapped_column(
-        ForeignKey("drivers.id", ondelete="SET NULL")
-    )
+    driver_id: Mapped[int | None] = mapped_column(ForeignKey("drivers.id", ondelete="SET NULL"))
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: ``started_at`` is a wall-clock time with no zone (AiM, MoTeC): stored as is, and
     #: handed back naive rather than passed off as UTC

@@ -52,5 +52,3 @@ def question_box(win: QWidget) -> QMessageBox | None:
 def click(box: QMessageBox, text: str) -> None:
     button = next(b for b in box.buttons() if b.text() == text)
     button.click()
-
-

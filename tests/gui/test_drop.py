@@ -28,10 +28,14 @@ def test_drop_emits_paths_after_the_event_returns(qtbot: QtBot) -> None:
     drop.pathsDropped.connect(got.append)
     files = [logger_file("vbo/Example_File.VBO"), LOGGERS / "motec_csv"]
     mime = _mime(files)
-    enter = QDragEnterEvent(QPoint(5, 5), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    enter = QDragEnterEvent(
+        QPoint(5, 5), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
     QApplication.sendEvent(widget, enter)
     assert enter.isAccepted()
-    drop_event = QDropEvent(QPointF(5, 5), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    drop_event = QDropEvent(
+        QPointF(5, 5), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
     QApplication.sendEvent(widget, drop_event)
     assert drop_event.isAccepted()
     assert got == [], "the drop handler must defer its work"
@@ -45,7 +49,9 @@ def test_drag_without_files_is_refused(qtbot: QtBot) -> None:
     FileDropFilter(widget).install(widget)
     mime = QMimeData()
     mime.setText("not a file")
-    enter = QDragEnterEvent(QPoint(5, 5), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    enter = QDragEnterEvent(
+        QPoint(5, 5), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
     enter.ignore()
     QApplication.sendEvent(widget, enter)
     assert not enter.isAccepted()

@@ -11,7 +11,6 @@ from desktop_app.gui.lap_table import SORT_ROLE, LapTableModel, LapTableWidget
 from reallaps import RealSession, aim_session, racechrono_session, with_distance_sectors
 
 
-
 @pytest.fixture
 def aim() -> RealSession:
     """The AiM file's 16 laps (import_file), with sector times measured on each timed lap."""
@@ -96,14 +95,17 @@ def test_sorting_is_numeric(qtbot, aim: RealSession) -> None:
         widget.view().sortByColumn(model.column(key), Qt.SortOrder.AscendingOrder)
         rows = [proxy.mapToSource(proxy.index(r, 0)).row() for r in range(proxy.rowCount())]
         recs = [model.lap_at(r) for r in rows]
-        return [getattr(rec, {"time": "lap_time_s", "distance": "distance_m", "max_speed": "max_speed_kmh"}[key]) for rec in recs]
+        return [
+            getattr(rec, {"time": "lap_time_s", "distance": "distance_m", "max_speed": "max_speed_kmh"}[key])
+            for rec in recs
+        ]
 
     for key in ("time", "distance", "max_speed"):
         values = sorted_by(key)
         present = [v for v in values if v is not None]
         assert present == sorted(present), key
         # untimed laps go last, not first
-        assert values[len(present):] == [None] * (len(values) - len(present))
+        assert values[len(present) :] == [None] * (len(values) - len(present))
     # distance strings do not sort like numbers here ("97" > "1102" as text): the proxy must
     distances = sorted_by("distance")
     assert distances[0] == pytest.approx(aim.records[15].distance_m)
@@ -127,7 +129,9 @@ def test_checkbox_sets_user_valid_and_emits(qtbot, model: LapTableModel, aim: Re
     assert model.data(model.index(row, model.column("delta"))) == f"{58.510 - 58.622:+.3f}"
     # ticking the proposed-invalid lap 7 makes it valid by the user's decision
     with qtbot.waitSignal(model.userValidityChanged, timeout=1000) as blocker:
-        model.setData(model.index(model.row_of(7), model.column("valid")), Qt.CheckState.Checked, Qt.ItemDataRole.CheckStateRole)
+        model.setData(
+            model.index(model.row_of(7), model.column("valid")), Qt.CheckState.Checked, Qt.ItemDataRole.CheckStateRole
+        )
     assert blocker.args == [7, True]
     assert aim.records[7].user_valid is True and aim.records[7].proposed_valid is False
     # other columns are not editable through setData
@@ -164,7 +168,10 @@ def test_selecting_laps_emits_lap_numbers_in_order(qtbot, aim: RealSession) -> N
         sel.select(widget.proxy().index(1, 0), flags)  # next: lap 11
     assert blocker.args == [[12, 11]]
     with qtbot.waitSignal(widget.selectedLapsChanged, timeout=1000) as blocker:
-        sel.select(widget.proxy().index(0, 0), QItemSelectionModel.SelectionFlag.Deselect | QItemSelectionModel.SelectionFlag.Rows)
+        sel.select(
+            widget.proxy().index(0, 0),
+            QItemSelectionModel.SelectionFlag.Deselect | QItemSelectionModel.SelectionFlag.Rows,
+        )
     assert blocker.args == [[11]]
     with qtbot.waitSignal(widget.selectedLapsChanged, timeout=1000) as blocker:
         widget.select_laps([5, 3, 99])

@@ -130,7 +130,10 @@ def test_screenshot_script_saves_the_main_states(qapp: QApplication, tmp_path: P
     out = tmp_path / "shots"
     done = subprocess.run(
         [sys.executable, "-m", "desktop_app.gui.screenshots", str(out), "--loggers", str(LOGGERS)],
-        capture_output=True, text=True, timeout=300, check=False,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     names = sorted(p.name for p in out.glob("*.png"))

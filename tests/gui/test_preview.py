@@ -48,14 +48,18 @@ def test_curves_per_channel_and_lap(preview: PreviewWidget, aim: RealSession, co
     assert preview.plots.plot_keys()[-1] == DELTA_KEY
     for key in preview.plots.plot_keys():
         curves = preview.plots.curves(key)
-        assert [c.label for c in curves] == [f"Lap {lap.lap_number}" + (" (ref)" if i == 0 else "") for i, lap in enumerate(laps)]
+        assert [c.label for c in curves] == [
+            f"Lap {lap.lap_number}" + (" (ref)" if i == 0 else "") for i, lap in enumerate(laps)
+        ]
     widths = [c.item.opts["pen"].widthF() for c in preview.plots.curves("speed")]
     assert widths[0] > max(widths[1:], default=0.0)  # the reference is thicker
     colours = {c.item.opts["pen"].color().name() for c in preview.plots.curves("speed")}
     assert len(colours) == count  # one colour per lap
 
 
-def test_reference_outside_the_selection_is_drawn_and_none_means_no_delta(preview: PreviewWidget, aim: RealSession) -> None:
+def test_reference_outside_the_selection_is_drawn_and_none_means_no_delta(
+    preview: PreviewWidget, aim: RealSession
+) -> None:
     preview.show_laps([aim.laps[3], aim.laps[4]], aim.laps[12], aim.units)
     assert [c.label for c in preview.plots.curves("speed")] == ["Lap 12 (ref)", "Lap 3", "Lap 4"]
     preview.show_laps([aim.laps[3]], None, aim.units)
@@ -68,18 +72,26 @@ def test_all_standard_channels_and_auxiliary_by_chooser(preview: PreviewWidget, 
     assert preview.plotted_channels() == ["speed", "throttle", "brake", "gear", "rpm", "steering", "glat", "glong"]
     assert preview.plots.plot("brake").getAxis("left").labelText == "brake [bar]"
     # the auxiliary channel is offered, unchecked; ticking it adds its plot
-    items = {preview.channel_list.item(i).data(Qt.ItemDataRole.UserRole): preview.channel_list.item(i) for i in range(preview.channel_list.count())}
+    items = {
+        preview.channel_list.item(i).data(Qt.ItemDataRole.UserRole): preview.channel_list.item(i)
+        for i in range(preview.channel_list.count())
+    }
     assert items["Wheel Speed FL"].checkState() == Qt.CheckState.Unchecked
     items["Wheel Speed FL"].setCheckState(Qt.CheckState.Checked)
     assert preview.plotted_channels()[-1] == "Wheel Speed FL"
-    items = {preview.channel_list.item(i).data(Qt.ItemDataRole.UserRole): preview.channel_list.item(i) for i in range(preview.channel_list.count())}
+    items = {
+        preview.channel_list.item(i).data(Qt.ItemDataRole.UserRole): preview.channel_list.item(i)
+        for i in range(preview.channel_list.count())
+    }
     items["gear"].setCheckState(Qt.CheckState.Unchecked)
     assert "gear" not in preview.plotted_channels()
     preview.clear()
     assert preview.plots.plot_keys() == []
 
 
-def test_delta_zero_for_reference_and_constant_for_uniformly_slower_lap(preview: PreviewWidget, aim: RealSession) -> None:
+def test_delta_zero_for_reference_and_constant_for_uniformly_slower_lap(
+    preview: PreviewWidget, aim: RealSession
+) -> None:
     ref = aim.laps[12]
     same = delta_time(ref, ref)
     assert same.delta.size > 1000 and np.all(same.delta == 0.0)
@@ -208,7 +220,6 @@ def test_empty_and_malformed_laps(preview: PreviewWidget, aim: RealSession) -> N
     no_distance = LapTelemetry(2, 0.0, {"time": np.arange(3.0), "speed": np.ones(3)})
     with pytest.raises(ValueError, match="lap 2 has no 'distance' channel"):
         preview.show_laps([no_distance], None, aim.units)
-
 
 
 @given(

@@ -98,9 +98,7 @@ def test_form_edits_are_saved(qtbot: QtBot, window: MainWindow, catalogue: Catal
     assert completer.currentCompletion() == "A. Driver"
 
 
-def test_failed_save_offers_retry_and_retry_succeeds(
-    qtbot: QtBot, window: MainWindow, catalogue: Catalogue
-) -> None:
+def test_failed_save_offers_retry_and_retry_succeeds(qtbot: QtBot, window: MainWindow, catalogue: Catalogue) -> None:
     failing = FailingStorage(catalogue.config.data_dir, failures=1)
     window.set_catalogue(Catalogue(catalogue.config, catalogue.engine, failing))
     with qtbot.waitSignal(window.view.lapsShown, timeout=60_000):

@@ -41,11 +41,17 @@ def _refresh(qtbot: QtBot, window: MainWindow) -> None:
         window.browser.refresh()
 
 
-def test_lists_and_filters_saved_sessions(qtbot: QtBot, window: MainWindow, saved_ids: dict[str, int], qtmodeltester: object) -> None:
+def test_lists_and_filters_saved_sessions(
+    qtbot: QtBot, window: MainWindow, saved_ids: dict[str, int], qtmodeltester: object
+) -> None:
     _refresh(qtbot, window)
     assert sorted(_listed(window)) == sorted(saved_ids.values())
     qtmodeltester.check(window.browser.model)  # type: ignore[attr-defined]
-    assert [window.browser.driver.itemText(i) for i in range(window.browser.driver.count())] == ["(any)", "Alice", "Bob"]
+    assert [window.browser.driver.itemText(i) for i in range(window.browser.driver.count())] == [
+        "(any)",
+        "Alice",
+        "Bob",
+    ]
     with qtbot.waitSignal(window.browser.listed, timeout=10_000):
         window.browser.driver.setCurrentText("Bob")
     assert _listed(window) == [saved_ids["tianma"]]
@@ -65,7 +71,9 @@ def test_model_is_a_valid_item_model(qtmodeltester: object, catalogue: Catalogue
     assert model.rowCount() == 2
 
 
-def test_reopening_a_session_shows_the_same_laps(qtbot: QtBot, window: MainWindow, catalogue: Catalogue, saved_ids: dict[str, int]) -> None:
+def test_reopening_a_session_shows_the_same_laps(
+    qtbot: QtBot, window: MainWindow, catalogue: Catalogue, saved_ids: dict[str, int]
+) -> None:
     sid = saved_ids["aim"]
     saved = load_session(catalogue.engine, sid)
     with qtbot.waitSignal(window.view.lapsShown, timeout=20_000) as shown:
@@ -116,7 +124,10 @@ def test_lap_validity_and_fields_of_a_saved_session_are_stored(
 
 
 def test_delete_asks_first(
-    qtbot: QtBot, window: MainWindow, catalogue: Catalogue, saved_ids: dict[str, int],
+    qtbot: QtBot,
+    window: MainWindow,
+    catalogue: Catalogue,
+    saved_ids: dict[str, int],
     answer: Callable[[QWidget, str], None],
 ) -> None:
     sid = saved_ids["tianma"]

@@ -18,7 +18,9 @@ def aim() -> RealSession:
     return aim_session()
 
 
-def _show(qtbot, preview: PreviewWidget, laps: list[LapTelemetry], reference: LapTelemetry | None, units: dict[str, str]) -> None:
+def _show(
+    qtbot, preview: PreviewWidget, laps: list[LapTelemetry], reference: LapTelemetry | None, units: dict[str, str]
+) -> None:
     """show_laps, then let the event loop draw the map (it comes a turn after the plots)."""
     preview.show_laps(laps, reference, units)
     assert preview.map_pending()
@@ -49,7 +51,9 @@ def test_map_of_a_real_lap_is_bounded_equal_aspect_and_coloured(qtbot, aim: Real
     assert 100.0 < float(np.ptp(xs)) < 1000.0
     # colour bar spans the lap's speed; switching the colour channel re-levels it
     lap = aim.laps[12]
-    assert track_map.colour_levels() == pytest.approx((np.nanmin(lap.channels["speed"]), np.nanmax(lap.channels["speed"])), abs=1.0)
+    assert track_map.colour_levels() == pytest.approx(
+        (np.nanmin(lap.channels["speed"]), np.nanmax(lap.channels["speed"])), abs=1.0
+    )
     preview.colour_channel.setCurrentText("rpm")
     lo, hi = track_map.colour_levels()
     assert hi > 5000.0 and lo < hi

@@ -174,10 +174,12 @@ def test_out_and_back_with_a_finish_just_past_the_start() -> None:
     # crossed right after it on the way out; the lap ends when the car comes back over it
     rec = straight_recording(back_and_forth=True)
     lat0 = 45.0
+
     def gate(kind: str, north: float) -> Gate:
         a = lat0 + math.degrees((north - 3.0) / 6_367_000.0)
         b = lat0 + math.degrees((north + 3.0) / 6_367_000.0)
         return Gate(kind, a, 7.0, b, 7.0)  # type: ignore[arg-type]
+
     rec.gates = [gate("start", 100.0), gate("finish", 115.0)]
     a = analyse_laps(rec)
     assert a.split.source == "gate"

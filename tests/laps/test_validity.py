@@ -10,9 +10,7 @@ from storage.types import LapKind, LapRecord
 
 
 def lap(n: int, t: float | None, kind: LapKind = "flying", dist: float | None = 2000.0) -> MeasuredLap:
-    return MeasuredLap(
-        LapRecord(n, kind, 100.0 * n, t, dist, 100, None, None, [], True, "", complete=kind == "flying")
-    )
+    return MeasuredLap(LapRecord(n, kind, 100.0 * n, t, dist, 100, None, None, [], True, "", complete=kind == "flying"))
 
 
 def judge(laps: list[MeasuredLap]) -> dict[int, tuple[bool, str]]:

@@ -145,9 +145,7 @@ def test_comma_only_records_inside_the_data_are_padding(tmp_path: Path) -> None:
 
 
 def test_no_beacon_field_means_unknown(tmp_path: Path) -> None:
-    text = "\n".join(
-        line for line in _QUOTED.splitlines() if not line.startswith(('"Beacon', '"Segment Times'))
-    )
+    text = "\n".join(line for line in _QUOTED.splitlines() if not line.startswith(('"Beacon', '"Segment Times')))
     rec = aim.read(_write(tmp_path, text))
     assert rec.beacons is None
 

@@ -49,9 +49,7 @@ def test_real_files_are_recognised_by_content(relative: str, fmt: str, tmp_path:
         ("a.csv", b"hello,world\n1,2\n", "not a logger format"),
     ],
 )
-def test_unsupported_files_are_refused_with_advice(
-    tmp_path: Path, name: str, content: bytes, needle: str
-) -> None:
+def test_unsupported_files_are_refused_with_advice(tmp_path: Path, name: str, content: bytes, needle: str) -> None:
     path = tmp_path / name
     path.write_bytes(content)
     with pytest.raises(UnsupportedFormatError) as info:

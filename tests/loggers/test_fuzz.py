@@ -54,9 +54,7 @@ def test_damaged_copies_read_or_are_rejected(path: Path, tmp_path: Path) -> None
 
 
 @pytest.mark.parametrize("path", TEXT_FILES, ids=[str(p.relative_to(LOGGERS)) for p in TEXT_FILES])
-def test_damaged_copies_through_the_streaming_path(
-    path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_damaged_copies_through_the_streaming_path(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # the real files are small enough for the read-whole path: force the streaming one
     # (used for blocks over 16 MB), padding removal included
     from desktop_app.loggers import textblock

@@ -37,7 +37,9 @@ def test_padded_tab_fields_without_final_newline() -> None:
 
 
 def test_quoted_comma_decimals_and_spreadsheet_padding() -> None:
-    block = parse_block('"1,5","2",,\n"3","x",,\n', path="f.csv", first_line=3, ncols=2, delimiter=",", decimal_comma=True)
+    block = parse_block(
+        '"1,5","2",,\n"3","x",,\n', path="f.csv", first_line=3, ncols=2, delimiter=",", decimal_comma=True
+    )
     assert block.values[0] is not None and block.values[1] is not None
     np.testing.assert_array_equal(block.values[0], [1.5, 3.0])
     assert block.values[1][0] == 2.0 and np.isnan(block.values[1][1])

@@ -80,7 +80,9 @@ def test_racechrono_midnight_rollover_and_two_gates() -> None:
     assert rec.standard("long")[row] == pytest.approx(8308.02665 / 60)  # type: ignore[index]
     assert [g.kind for g in rec.gates] == ["start", "finish"]
     assert [g.name for g in rec.gates] == ["新トラップ", "ゴール"]
-    assert rec.gates[0].long1 == pytest.approx(8308.020460 / 60) and rec.gates[0].lat1 == pytest.approx(2218.210230 / 60)
+    assert rec.gates[0].long1 == pytest.approx(8308.020460 / 60) and rec.gates[0].lat1 == pytest.approx(
+        2218.210230 / 60
+    )
     assert rec.track == "野沢" and rec.logger == "RaceChrono Pro v7.6.5"
     assert rec.channels["glat"].source_name == "latacc" and rec.channels["combined_acc"].unit == "g"
 
@@ -162,8 +164,16 @@ def test_repeated_rows_are_merged_with_a_warning(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("body", "line", "what"),
     [
-        ("[column names]\nsats time lat long velocity\n[data]\n011 120000.00 +1 +2 3\n011 120000.10 +1 +2 3 4 5\n011 120000.20 +1 +2 3\n", 13, "7 values, expected 5"),
-        ("[column names]\nsats time lat long velocity\n[data]\n011 120000.00 +1 +2 3\n011 110000.00 +1 +2 3\n", 13, "time goes back"),
+        (
+            "[column names]\nsats time lat long velocity\n[data]\n011 120000.00 +1 +2 3\n011 120000.10 +1 +2 3 4 5\n011 120000.20 +1 +2 3\n",
+            13,
+            "7 values, expected 5",
+        ),
+        (
+            "[column names]\nsats time lat long velocity\n[data]\n011 120000.00 +1 +2 3\n011 110000.00 +1 +2 3\n",
+            13,
+            "time goes back",
+        ),
         ("[column names]\nsats time lat long velocity\n[data]\n011 126100.00 +1 +2 3\n", 12, "not a time of day"),
     ],
 )

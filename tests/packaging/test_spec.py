@@ -95,8 +95,12 @@ def run_spec(
         rec.bundle = kwargs
 
     namespace: dict[str, Any] = {
-        "SPECPATH": str(PACKAGING), "Analysis": Analysis, "PYZ": lambda *a, **k: None,
-        "EXE": exe, "COLLECT": lambda *a, **k: None, "BUNDLE": bundle,
+        "SPECPATH": str(PACKAGING),
+        "Analysis": Analysis,
+        "PYZ": lambda *a, **k: None,
+        "EXE": exe,
+        "COLLECT": lambda *a, **k: None,
+        "BUNDLE": bundle,
     }
     monkeypatch.setattr(sys, "platform", platform)
     monkeypatch.setattr(sys, "path", list(sys.path))
@@ -140,19 +144,29 @@ def _entry(dest: str, kind: str = "BINARY") -> tuple[str, str, str]:
 def test_trimming_keeps_what_the_app_loads_and_drops_the_rest(monkeypatch: pytest.MonkeyPatch) -> None:
     plugins = "PySide6/Qt/plugins/"
     kept = [
-        plugins + "platforms/libqxcb.so", plugins + "platforms/libqoffscreen.so",
-        plugins + "imageformats/libqsvg.so", plugins + "iconengines/libqsvgicon.so",
+        plugins + "platforms/libqxcb.so",
+        plugins + "platforms/libqoffscreen.so",
+        plugins + "imageformats/libqsvg.so",
+        plugins + "iconengines/libqsvgicon.so",
         plugins + "platformthemes/libqxdgdesktopportal.so",
-        "pyarrow/libarrow.so.2600", "pyarrow/libparquet.so.2600", "libxcb.so.1",
+        "pyarrow/libarrow.so.2600",
+        "pyarrow/libparquet.so.2600",
+        "libxcb.so.1",
         "PySide6/Qt/lib/libQt6OpenGL.so.6",
     ]
     dropped = [
-        plugins + "platforms/libqeglfs.so", plugins + "platforms/libqwayland.so",
-        plugins + "imageformats/libqtiff.so", plugins + "platformthemes/libqgtk3.so",
-        plugins + "sqldrivers/libqsqlite.so", plugins + "tls/libqopensslbackend.so",
-        "pyarrow/libarrow_flight.so.2600", "pyarrow/libarrow_s3.so.2600",
-        "pyarrow/libarrow_python.so", "pyarrow/libarrow_python.so.2600.1.0",
-        "PySide6/Qt/lib/libQt6Quick.so.6", "libgtk-3.so.0",  # only the gtk3 theme needs GTK
+        plugins + "platforms/libqeglfs.so",
+        plugins + "platforms/libqwayland.so",
+        plugins + "imageformats/libqtiff.so",
+        plugins + "platformthemes/libqgtk3.so",
+        plugins + "sqldrivers/libqsqlite.so",
+        plugins + "tls/libqopensslbackend.so",
+        "pyarrow/libarrow_flight.so.2600",
+        "pyarrow/libarrow_s3.so.2600",
+        "pyarrow/libarrow_python.so",
+        "pyarrow/libarrow_python.so.2600.1.0",
+        "PySide6/Qt/lib/libQt6Quick.so.6",
+        "libgtk-3.so.0",  # only the gtk3 theme needs GTK
     ]
     binaries = [_entry(d) for d in kept + dropped]
     binaries.append(_entry("pyarrow/lib.cpython-311-x86_64-linux-gnu.so", "EXTENSION"))
@@ -161,8 +175,10 @@ def test_trimming_keeps_what_the_app_loads_and_drops_the_rest(monkeypatch: pytes
         "/src/" + plugins + "platforms/libqxcb.so": ["libxcb.so.1"],
     }
     datas = [
-        _entry("pyarrow/include/arrow/api.h", "DATA"), _entry("PySide6/Qt/translations/qtbase_de.qm", "DATA"),
-        _entry("pyarrow/tests/test_array.py", "DATA"), _entry("pyqtgraph/icons/auto.png", "DATA"),
+        _entry("pyarrow/include/arrow/api.h", "DATA"),
+        _entry("PySide6/Qt/translations/qtbase_de.qm", "DATA"),
+        _entry("pyarrow/tests/test_array.py", "DATA"),
+        _entry("pyqtgraph/icons/auto.png", "DATA"),
         ("libarrow.so.2600", "pyarrow/libarrow.so.2600", "SYMLINK"),
         ("libarrow_flight.so.2600", "pyarrow/libarrow_flight.so.2600", "SYMLINK"),
     ]
@@ -172,8 +188,15 @@ def test_trimming_keeps_what_the_app_loads_and_drops_the_rest(monkeypatch: pytes
     assert not set(dropped) & got, set(dropped) & got
     data = {dest for dest, _src, _kind in rec.datas}
     assert "pyqtgraph/icons/auto.png" in data and "libarrow.so.2600" in data
-    assert not {"pyarrow/include/arrow/api.h", "PySide6/Qt/translations/qtbase_de.qm",
-                "pyarrow/tests/test_array.py", "libarrow_flight.so.2600"} & data
+    assert (
+        not {
+            "pyarrow/include/arrow/api.h",
+            "PySide6/Qt/translations/qtbase_de.qm",
+            "pyarrow/tests/test_array.py",
+            "libarrow_flight.so.2600",
+        }
+        & data
+    )
 
 
 @pytest.mark.parametrize(
@@ -256,8 +279,11 @@ def _magic_type(head: bytes) -> str | None:
 
 
 EXPECTED_TYPE = {
-    "vbo": "text/x-vbo", "racechrono_csv": "text/x-racechrono-csv", "aim_csv": "text/x-aim-csv",
-    "motec_csv": "text/x-motec-csv", "bosch_windarab_txt": "text/x-windarab-ascii",
+    "vbo": "text/x-vbo",
+    "racechrono_csv": "text/x-racechrono-csv",
+    "aim_csv": "text/x-aim-csv",
+    "motec_csv": "text/x-motec-csv",
+    "bosch_windarab_txt": "text/x-windarab-ascii",
     "mf4": "application/x-asam-mdf",
 }
 
@@ -272,13 +298,16 @@ def test_inno_setup_associates_the_owned_extensions() -> None:
     iss = (PACKAGING / "windows" / "laptrace.iss").read_text(encoding="utf-8")
     for doc in doctypes.DOCUMENT_TYPES:
         for ext in doc.extensions:
-            assert f'Software\\Classes\\Applications\\{{#AppExe}}\\SupportedTypes"; ValueType: string; ValueName: ".{ext}"' in iss
+            assert (
+                f'Software\\Classes\\Applications\\{{#AppExe}}\\SupportedTypes"; ValueType: string; ValueName: ".{ext}"'
+                in iss
+            )
             default = re.search(rf'Subkey: "Software\\Classes\\.{ext}"; .*ValueName: ""; ValueData: "([^"]+)"', iss)
             if doc.owned:
                 assert default is not None, ext
             else:
                 assert default is None, f".{ext} must only be offered, not taken over"
-                assert f'Software\\Classes\\.{ext}\\OpenWithProgids' in iss
+                assert f"Software\\Classes\\.{ext}\\OpenWithProgids" in iss
 
 
 # --- build.py helpers -----------------------------------------------------------------------
@@ -294,7 +323,7 @@ def test_windows_icon_holds_every_size_as_png(tmp_path: Path) -> None:
     sizes = []
     for i in range(count):
         width, _h, _c, _r, _planes, _bits, length, offset = struct.unpack_from("<BBBBHHII", data, 6 + 16 * i)
-        assert data[offset:offset + 8] == b"\x89PNG\r\n\x1a\n"
+        assert data[offset : offset + 8] == b"\x89PNG\r\n\x1a\n"
         assert offset + length <= len(data)
         sizes.append(width or 256)
     assert sizes == sorted(s for s in build.png_sizes() if s <= 256)

@@ -58,29 +58,59 @@ def test_foreign_keys_and_indexes(engine: Engine) -> None:
 
 def _session(**kw: object) -> TrackSession:
     fields: dict[str, object] = dict(
-        name="s", imported_at=datetime.now(UTC), notes="", status="writing",
-        lap_source="gate", source_type="vbo",
+        name="s",
+        imported_at=datetime.now(UTC),
+        notes="",
+        status="writing",
+        lap_source="gate",
+        source_type="vbo",
     )
     fields.update(kw)
     return TrackSession(**fields)
 
 
 def _lap(n: int) -> Lap:
-    return Lap(lap_number=n, start_offset_s=0.0, samples=1, kind="flying", source="gate", proposed_valid=True,
-               reason="", sectors_s=[], complete=True)
+    return Lap(
+        lap_number=n,
+        start_offset_s=0.0,
+        samples=1,
+        kind="flying",
+        source="gate",
+        proposed_valid=True,
+        reason="",
+        sectors_s=[],
+        complete=True,
+    )
 
 
 def test_cascade_and_unique_lap_numbers(engine: Engine) -> None:
     with Session(engine) as db, db.begin():
-        s = _session(laps=[_lap(0), _lap(1)], sources=[TelemetrySource(
-            source_type="vbo", file_name="a.vbo", file_size=1, sha256="ab" * 32,
-            channels=[], time_offset_s=0.0)])
+        s = _session(
+            laps=[_lap(0), _lap(1)],
+            sources=[
+                TelemetrySource(
+                    source_type="vbo", file_name="a.vbo", file_size=1, sha256="ab" * 32, channels=[], time_offset_s=0.0
+                )
+            ],
+        )
         db.add(s)
         db.flush()
         sid = s.id
     with pytest.raises(IntegrityError), Session(engine) as db, db.begin():
-        db.add(Lap(session_id=sid, lap_number=1, start_offset_s=0.0, samples=1, kind="flying", source="gate",
-                   proposed_valid=True, reason="", sectors_s=[], complete=True))
+        db.add(
+            Lap(
+                session_id=sid,
+                lap_number=1,
+                start_offset_s=0.0,
+                samples=1,
+                kind="flying",
+                source="gate",
+                proposed_valid=True,
+                reason="",
+                sectors_s=[],
+                complete=True,
+            )
+        )
     with pytest.raises(IntegrityError), Session(engine) as db, db.begin():
         db.add(_session(status="done"))  # not a status
     # delete in plain SQL: the database cascades, not the ORM

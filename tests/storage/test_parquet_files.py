@@ -27,7 +27,9 @@ LAP_ROWS = [250, 0, 1, 400, 120]
 AUX = ["Öltemp °C", "新トラップ", "Speed", "oil pressure"]
 
 
-def make_session(session_id: int = 7, lap_rows: list[int] | None = None, aux: list[str] | None = None) -> SessionTelemetry:
+def make_session(
+    session_id: int = 7, lap_rows: list[int] | None = None, aux: list[str] | None = None
+) -> SessionTelemetry:
     """Laps of known sizes with speed, rpm and auxiliary channels; lap k starts at 100*k s."""
     lap_rows = LAP_ROWS if lap_rows is None else lap_rows
     aux = AUX if aux is None else aux
@@ -342,7 +344,9 @@ def test_failed_first_write_leaves_nothing(tmp_path: Path) -> None:
 
     with pytest.raises(Boom):
         store.write(make_session(), cancel_after(2, during))
-    assert seen and all(len(names) == 1 and names[0].startswith(".7.parquet.") and names[0].endswith(".tmp") for names in seen)
+    assert seen and all(
+        len(names) == 1 and names[0].startswith(".7.parquet.") and names[0].endswith(".tmp") for names in seen
+    )
     assert leftovers(store.folder) == []
     assert store.read(7) is None
 
@@ -457,7 +461,9 @@ def test_truncated_file(written: tuple[ParquetTelemetryStorage, Path, SessionTel
 NOISE = np.random.default_rng(0).bytes(5000)
 
 
-@pytest.mark.parametrize("content", [b"", b"PAR1", NOISE, b"PAR1" + NOISE + b"PAR1"], ids=["empty", "magic", "noise", "framed"])
+@pytest.mark.parametrize(
+    "content", [b"", b"PAR1", NOISE, b"PAR1" + NOISE + b"PAR1"], ids=["empty", "magic", "noise", "framed"]
+)
 def test_random_bytes(tmp_path: Path, content: bytes) -> None:
     store = ParquetTelemetryStorage(tmp_path)
     store.folder.mkdir()

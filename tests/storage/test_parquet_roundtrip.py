@@ -95,9 +95,7 @@ nan_pattern = st.sampled_from(["none", "all", "random"])
 
 @st.composite
 def channel_values(draw: st.DrawFn, n: int) -> np.ndarray:
-    values = draw(
-        hnp.arrays(np.float64, n, elements=st.floats(allow_nan=False, allow_infinity=True, width=64))
-    )
+    values = draw(hnp.arrays(np.float64, n, elements=st.floats(allow_nan=False, allow_infinity=True, width=64)))
     pattern = draw(nan_pattern)
     if pattern == "all":
         values[:] = np.nan
@@ -285,7 +283,9 @@ def test_zstd_is_configurable(tmp_path: Path) -> None:
         ParquetTelemetryStorage(tmp_path, compression="rar")
 
 
-def test_module_functions_use_the_data_dir_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_module_functions_use_the_data_dir_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("LAPTRACE_DATA_DIR", str(tmp_path / "env-data"))
     path = write_session_telemetry(session([(0, 0.0, simple_lap(3)), (1, 1.0, simple_lap(1))], [], session_id=9))
     assert path == tmp_path / "env-data" / "telemetry" / "9.parquet"

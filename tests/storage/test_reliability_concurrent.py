@@ -21,15 +21,15 @@ PROCESSES = 4
 SAVES_EACH = 3
 
 
-def test_four_processes_save_at_once(
-    db_url: str, bare_engine: Engine, telemetry: ParquetTelemetryStorage
-) -> None:
+def test_four_processes_save_at_once(db_url: str, bare_engine: Engine, telemetry: ParquetTelemetryStorage) -> None:
     assert current_revision(bare_engine) is None  # each worker migrates at start
     tags = [[f"p{p}s{s}" for s in range(SAVES_EACH)] for p in range(PROCESSES)]
     procs = [
         subprocess.Popen(
             [sys.executable, str(WORKER), "save", db_url, str(telemetry.root), *mine],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         for mine in tags
     ]
@@ -38,7 +38,9 @@ def test_four_processes_save_at_once(
         assert p.returncode == 0, err
     saved = dict(
         (line.split()[1], int(line.split()[2]))
-        for out, _ in outputs for line in out.splitlines() if line.startswith("saved ")
+        for out, _ in outputs
+        for line in out.splitlines()
+        if line.startswith("saved ")
     )
     every_tag = [t for mine in tags for t in mine]
     assert sorted(saved) == sorted(every_tag)

@@ -139,15 +139,19 @@ def pg_victim() -> Iterator[tuple[Engine, Callable[[], int]]]:
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(base).update_query_dict(
-        {"options": f"-csearch_path={schema}", "application_name": name})
+    url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}", "application_name": name})
     engine = make_engine(url.render_as_string(hide_password=False))
 
     def terminate() -> int:
         with admin.connect() as conn:
-            return int(conn.execute(text(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                "WHERE application_name = :name"), {"name": name}).scalar_one())
+            return int(
+                conn.execute(
+                    text(
+                        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = :name"
+                    ),
+                    {"name": name},
+                ).scalar_one()
+            )
 
     try:
         upgrade(engine)

@@ -48,7 +48,9 @@ class Zygote:
     def __init__(self, url: str, data_dir: Path) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, str(WORKER), "zygote", url, str(data_dir)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
         )
         assert self._line() == "ready"
 
@@ -95,8 +97,9 @@ def _check_invariants(engine: Engine, storage: ParquetTelemetryStorage, committe
     with reading(engine) as db:
         sessions = db.scalars(select(TrackSession)).all()
         laps = dict(db.execute(select(Lap.session_id, func.count()).group_by(Lap.session_id)).all())
-        sources = dict(db.execute(
-            select(TelemetrySource.session_id, func.count()).group_by(TelemetrySource.session_id)).all())
+        sources = dict(
+            db.execute(select(TelemetrySource.session_id, func.count()).group_by(TelemetrySource.session_id)).all()
+        )
     by_id = {s.id: s for s in sessions}
     for s in sessions:
         assert s.status in ("ready", "failed"), f"session {s.id} left {s.status}"
@@ -157,8 +160,7 @@ def test_sigkill_at_every_checkpoint_then_recover(
             if row is None:
                 # nothing of it was committed: no stray source blocks a new save
                 with reading(engine) as db:
-                    assert db.scalar(select(TelemetrySource.id).where(
-                        TelemetrySource.sha256 == sha_of(tag))) is None
+                    assert db.scalar(select(TelemetrySource.id).where(TelemetrySource.sha256 == sha_of(tag))) is None
                 sid = save_session(draft, engine, telemetry)
             else:
                 sid = row.id
@@ -169,8 +171,7 @@ def test_sigkill_at_every_checkpoint_then_recover(
             saved = load_session(engine, sid)
             assert saved.summary.status == "ready" and saved.laps == draft.laps
             lap = telemetry.read_lap(sid, 2)
-            assert lap is not None and list(lap.channels["speed"]) == list(
-                draft.telemetry.laps[2].channels["speed"])
+            assert lap is not None and list(lap.channels["speed"]) == list(draft.telemetry.laps[2].channels["speed"])
             committed[sid] = saved.summary.row_count or 0
             _check_invariants(engine, telemetry, committed)
     finally:

@@ -39,8 +39,7 @@ def test_save_then_load(engine: Engine, telemetry: ParquetTelemetryStorage) -> N
 
     saved = load_session(engine, sid)
     s = saved.summary
-    assert (s.id, s.name, s.driver, s.track, s.vehicle) == (
-        sid, "session alpha", "Ayrton", "Interlagos", "MP4/4")
+    assert (s.id, s.name, s.driver, s.track, s.vehicle) == (sid, "session alpha", "Ayrton", "Interlagos", "MP4/4")
     assert s.status == "ready" and s.error is None
     assert s.started_at == draft.started_at and s.started_at.tzinfo == UTC
     assert s.file_path == f"telemetry/{sid}.parquet"
@@ -75,8 +74,7 @@ def test_duplicate_source_is_refused_before_anything_is_written(
     assert err.sha256 == again.sources[0].sha256
     assert "dup.vbo" in str(err) and f"session {first}" in str(err)
     assert [s.id for s in list_sessions(engine)] == [first]
-    assert find_duplicates(engine, [again.sources[0].sha256.upper(), "0" * 64]) == {
-        again.sources[0].sha256: first}
+    assert find_duplicates(engine, [again.sources[0].sha256.upper(), "0" * 64]) == {again.sources[0].sha256: first}
     forced = save_session(again, engine, telemetry, force=True)
     assert forced != first and load_session(engine, forced).summary.status == "ready"
 
@@ -84,10 +82,8 @@ def test_duplicate_source_is_refused_before_anything_is_written(
 def test_list_filters_and_order(engine: Engine, telemetry: ParquetTelemetryStorage) -> None:
     t0 = datetime(2024, 6, 1, 10, tzinfo=UTC)
     a = save_session(make_draft("a", driver="Ann", track="Spa", started_at=t0), engine, telemetry)
-    b = save_session(make_draft("b", driver="Bob", track="Spa", started_at=t0 + timedelta(days=1)),
-                     engine, telemetry)
-    c = save_session(make_draft("c", driver="Ann", track="Monza", started_at=t0 + timedelta(days=2)),
-                     engine, telemetry)
+    b = save_session(make_draft("b", driver="Bob", track="Spa", started_at=t0 + timedelta(days=1)), engine, telemetry)
+    c = save_session(make_draft("c", driver="Ann", track="Monza", started_at=t0 + timedelta(days=2)), engine, telemetry)
     assert [s.id for s in list_sessions(engine)] == [c, b, a]
     assert [s.id for s in list_sessions(engine, driver="Ann")] == [c, a]
     assert [s.id for s in list_sessions(engine, track="Spa")] == [b, a]
@@ -117,11 +113,14 @@ def test_lap_validity_and_session_edits(engine: Engine, telemetry: ParquetTeleme
         set_lap_validity(engine, sid, 99, True)
 
     when = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
-    update_session(engine, sid, name="renamed", driver="Nelson", track=None, started_at=when,
-                   notes="wet")
+    update_session(engine, sid, name="renamed", driver="Nelson", track=None, started_at=when, notes="wet")
     s = load_session(engine, sid)
     assert (s.summary.name, s.summary.driver, s.summary.track, s.summary.vehicle) == (
-        "renamed", "Nelson", None, "MP4/4")
+        "renamed",
+        "Nelson",
+        None,
+        "MP4/4",
+    )
     assert s.summary.started_at == when and s.notes == "wet"
     update_session(engine, sid, driver=None)
     assert load_session(engine, sid).summary.driver is None
@@ -147,19 +146,21 @@ def test_delete_removes_rows_then_file(engine: Engine, telemetry: ParquetTelemet
     assert save_session(make_draft("gone"), engine, telemetry) not in (keep, gone)
 
 
-def test_recover_settles_writing_sessions_and_lists_orphans(
-    engine: Engine, telemetry: ParquetTelemetryStorage
-) -> None:
+def test_recover_settles_writing_sessions_and_lists_orphans(engine: Engine, telemetry: ParquetTelemetryStorage) -> None:
     complete = save_session(make_draft("complete"), engine, telemetry)
     missing = save_session(make_draft("missing"), engine, telemetry)
     short = save_session(make_draft("short"), engine, telemetry)
     telemetry.delete(missing)
     # what a process killed between its commit and its status update leaves behind
-    run_write(engine, lambda db: db.execute(
-        update(TrackSession).where(TrackSession.id.in_([complete, missing, short]))
-        .values(status="writing", file_size=None)))
-    run_write(engine, lambda db: db.execute(
-        update(TrackSession).where(TrackSession.id == short).values(row_count=999)))
+    run_write(
+        engine,
+        lambda db: db.execute(
+            update(TrackSession)
+            .where(TrackSession.id.in_([complete, missing, short]))
+            .values(status="writing", file_size=None)
+        ),
+    )
+    run_write(engine, lambda db: db.execute(update(TrackSession).where(TrackSession.id == short).values(row_count=999)))
     orphan_draft = make_draft("orphan")
     orphan_path = telemetry.write(replace(orphan_draft.telemetry, session_id=777))
 
@@ -181,15 +182,13 @@ def test_recover_settles_writing_sessions_and_lists_orphans(
 INJECTIONS = [
     "Robert'); DROP TABLE sessions;--",
     "x' OR '1'='1",
-    "\"; DELETE FROM laps; --",
+    '"; DELETE FROM laps; --',
     "名前 ümlaut \\ %_ ' \" ; -- /* */",
 ]
 
 
 @pytest.mark.parametrize("evil", INJECTIONS)
-def test_sql_injection_is_stored_verbatim(
-    engine: Engine, telemetry: ParquetTelemetryStorage, evil: str
-) -> None:
+def test_sql_injection_is_stored_verbatim(engine: Engine, telemetry: ParquetTelemetryStorage, evil: str) -> None:
     other = save_session(make_draft("bystander"), engine, telemetry)
     draft = make_draft(evil, driver=evil, track=evil, vehicle=evil, file_name=evil + ".vbo")
     draft.name = evil

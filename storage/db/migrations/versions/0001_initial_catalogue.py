@@ -47,9 +47,7 @@ def upgrade() -> None:
         sa.Column("row_count", sa.BigInteger(), nullable=True),
         sa.Column("lap_source", sa.String(length=16), nullable=False),
         sa.Column("source_type", sa.String(length=16), nullable=False),
-        sa.CheckConstraint(
-            "status IN ('writing', 'ready', 'failed')", name=op.f("ck_sessions_status")
-        ),
+        sa.CheckConstraint("status IN ('writing', 'ready', 'failed')", name=op.f("ck_sessions_status")),
         sa.ForeignKeyConstraint(
             ["driver_id"],
             ["drivers.id"],
@@ -88,9 +86,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_laps")),
-        sa.UniqueConstraint(
-            "session_id", "lap_number", name=op.f("uq_laps_session_id_lap_number")
-        ),
+        sa.UniqueConstraint("session_id", "lap_number", name=op.f("uq_laps_session_id_lap_number")),
     )
     op.create_table(
         "telemetry_sources",
