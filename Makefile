@@ -18,6 +18,8 @@ run: $(STAMP)
 	$(VENV)/bin/laptrace
 
 lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(PY) -m mypy
 	$(VENV)/bin/lint-imports
 

@@ -385,7 +385,7 @@ def main(argv: list[str] | None = None) -> int:
                 "--repeat",
                 str(args.repeat),
             ]
-            code, peak, wall, out = run_measured(cmd)
+            code, peak, _wall, out = run_measured(cmd)
             if code != 0:
                 rows.append({"name": "synthetic", "error": f"worker exited {code}"})
             else:

@@ -17,7 +17,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -107,7 +107,7 @@ def synthetic_session(session_id: int, hours: float, rate_hz: float, channels: i
         auxiliary_channels=list(aux),
         units=units,
         source_names={c: c for c in [*STANDARD_CHANNELS, *aux]},
-        metadata=SessionMetadata(datetime.now(timezone.utc), "vbo"),
+        metadata=SessionMetadata(datetime.now(UTC), "vbo"),
     )
 
 
@@ -135,7 +135,7 @@ def real_sessions() -> Iterator[tuple[str, SessionTelemetry]]:
             auxiliary_channels=aux,
             units={c.name: c.unit for c in rec.channels.values()},
             source_names={c.name: c.source_name for c in rec.channels.values()},
-            metadata=SessionMetadata(datetime.now(timezone.utc), rec.format, rec.started_at),
+            metadata=SessionMetadata(datetime.now(UTC), rec.format, rec.started_at),
         )
         yield f"{path.parent.name}/{path.name}", telemetry
 

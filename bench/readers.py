@@ -394,7 +394,7 @@ def fuzz(files: list[Path], count: int) -> int:
                 totals[k] += v
             tried = sum(counts[k] for k in kinds[:4])
             print(
-                f"{str(path.relative_to(LOGGERS)):<56} {tried:>6} {counts['read']:>6} "
+                f"{path.relative_to(LOGGERS)!s:<56} {tried:>6} {counts['read']:>6} "
                 f"{counts['rejected']:>6} {counts['crashed']:>6} {counts['hung']:>6} {counts['slow']:>6} "
                 f"{longest:>6.1f}",
                 flush=True,

@@ -59,11 +59,11 @@ __all__ = [
     "ImportedFile",
     "MergeError",
     "MergedImport",
-    "merge_files",
     "draft_from_recording",
     "file_sha256",
     "import_file",
     "lap_json",
+    "merge_files",
 ]
 
 _STAGES = 4

@@ -27,9 +27,9 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
+from realfiles import logger_file
 
 from desktop_app.loggers import Gate, Recording, read_recording
-from realfiles import logger_file
 from storage.types import FloatArray
 
 #: 20 Hz, GPS + rpm, 16 beacons: the default source
@@ -122,7 +122,7 @@ def write_motec(path: Path, t: FloatArray, cols: dict[str, tuple[str, FloatArray
         '"Device","M150"',
         '"Log Date","6/19/2022",,,"Origin Time","0.000","s"',
         '"Log Time","3:42:03 PM",,,"Start Time","0.000","s"',
-        '"Sample Rate","20.000","Hz",,"End Time","%.3f","s"' % float(t[-1]),
+        f'"Sample Rate","20.000","Hz",,"End Time","{float(t[-1]):.3f}","s"',
         f'"Beacon Markers","{markers}"',
         "",
         "",

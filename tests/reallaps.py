@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
+from realfiles import logger_file
 
 from desktop_app.importing import import_file
-from realfiles import logger_file
 from storage.types import LapRecord, LapTelemetry
 
 AIM = "aim_csv/aim_format_example.csv"  # 16 laps from beacons, GPS, speed/rpm/g
@@ -24,7 +24,7 @@ class RealSession:
     units: dict[str, str]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _imported(relative: str) -> RealSession:
     draft = import_file(logger_file(relative)).draft
     return RealSession(draft.laps, draft.telemetry.laps, draft.telemetry.units)

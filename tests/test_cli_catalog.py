@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from realfiles import logger_file
 from sqlalchemy import create_engine, text, update
 from sqlalchemy.engine import make_url
 
 from desktop_app.cli import main
 from desktop_app.commands import exitcodes
-from realfiles import logger_file
 from storage.db import make_engine
 from storage.db.catalog import run_write
 from storage.db.models import TrackSession

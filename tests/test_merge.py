@@ -12,13 +12,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from mergecases import GATES_VBO, build_case, original
 
 from desktop_app.importing import merge_files
 from desktop_app.laps import analyse_laps
 from desktop_app.loggers import Recording, read_recording
-from desktop_app.merging import MergeError, merge_recordings
 from desktop_app.loggers.timebase import to_microseconds
-from mergecases import GATES_VBO, build_case, original
+from desktop_app.merging import MergeError, merge_recordings
 from storage.types import LapRecord
 
 GPS_PERIOD = 0.1

@@ -10,9 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from realfiles import REPO, logger_file
 
 from desktop_app.commands import exitcodes, selftest_cmd
-from realfiles import REPO, logger_file
 
 STEPS = ("window", "import", "catalogue", "save", "read back", "drivers")
 

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from desktop_app import config
 from desktop_app.commands import exitcodes
 from desktop_app.commands.inspect_cmd import iso_utc
-from desktop_app.importing import MergeError, MergedImport, import_file, lap_json, merge_files
+from desktop_app.importing import MergedImport, MergeError, import_file, lap_json, merge_files
 from desktop_app.laps import format_lap_time
 from desktop_app.loggers.recording import LoggerFileError
 from storage.db.errors import CatalogError, DuplicateImportError, SaveError
@@ -36,10 +36,9 @@ from storage.db.errors import CatalogError, DuplicateImportError, SaveError
 if TYPE_CHECKING:  # the database stack loads only when one of these commands runs
     from sqlalchemy import Engine
 
-    from storage.types import SessionDraft
-
     from storage.parquet import ParquetTelemetryStorage
     from storage.sessions import SessionSummary
+    from storage.types import SessionDraft
 
 
 def _common(p: argparse.ArgumentParser) -> None:

@@ -121,7 +121,7 @@ class _Report:
         except SelfTestError as exc:
             self._fail(name, str(exc))
             raise
-        except Exception as exc:  # noqa: BLE001 - any failure of a step is the report
+        except Exception as exc:
             self._fail(name, f"{type(exc).__name__}: {exc}")
             traceback.print_exc(file=self.out)
             raise SelfTestError(f"{name}: {type(exc).__name__}: {exc}") from exc

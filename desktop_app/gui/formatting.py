@@ -121,7 +121,7 @@ def format_value(value: float) -> str:
     if not math.isfinite(value):
         return MISSING
     magnitude = abs(value)
-    if magnitude >= 1000.0 or value == int(value) and magnitude < 1e6:
+    if magnitude >= 1000.0 or (value == int(value) and magnitude < 1e6):
         return f"{value:.0f}"
     if magnitude >= 100.0:
         return f"{value:.1f}"

@@ -10,9 +10,9 @@ save's outcome (Retry / Discard after a failure).
 from __future__ import annotations
 
 import itertools
-from functools import partial
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Literal
 
@@ -334,7 +334,7 @@ class ImportPanel(QWidget):
         hint = row.sizeHint()
         self._items[entry.key].setSizeHint(QSize(width, height if height > 0 else hint.height()))
 
-    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt API
+    def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         for entry in self.entries:
             self._resize(entry)

@@ -358,7 +358,7 @@ class MainWindow(QMainWindow):
         state["splitter"] = bytes(self.splitter.saveState().toBase64().data()).decode()
         state["lap_splitter"] = bytes(self.view.splitter.saveState().toBase64().data()).decode()
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
+    def closeEvent(self, event: QCloseEvent) -> None:
         if self.workers.writing and not self._closing_ok:
             event.ignore()
             if not self._close_when_idle:

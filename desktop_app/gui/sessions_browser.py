@@ -7,8 +7,8 @@ Listing runs on the read pool; deleting runs on the write thread. The model hold
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import partial
 from datetime import date, datetime, time
+from functools import partial
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QDate, QModelIndex, QPersistentModelIndex, Qt, Signal

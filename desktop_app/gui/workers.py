@@ -107,7 +107,7 @@ class InlineRunner:
     def start(self, worker: WorkerBase[Any]) -> None:
         worker.run()
 
-    def waitForDone(self, msecs: int = -1) -> bool:  # noqa: N802 - QThreadPool's spelling
+    def waitForDone(self, msecs: int = -1) -> bool:
         return True
 
 

@@ -27,7 +27,6 @@ from .recording import LoggerFileError
 from .textblock import decode_text, parse_file_block
 from .timebase import IntArray
 
-
 _BOM = b"\xef\xbb\xbf"
 
 

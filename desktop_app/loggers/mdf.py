@@ -48,7 +48,7 @@ def _open(path: Path) -> Any:
     except MemoryError as exc:
         _disarm(exc)
         raise LoggerFileError(path, "too large to read into memory") from None
-    except Exception as exc:  # asammdf raises many types on damaged files
+    except Exception as exc:  # noqa: BLE001 - asammdf raises many types on damaged files
         _disarm(exc)
         raise LoggerFileError(path, f"damaged or unreadable MDF: {exc}") from None
 
@@ -68,11 +68,11 @@ def _disarm(exc: BaseException) -> None:
                 if handle is not None and hasattr(handle, "close"):
                     try:
                         handle.close()
-                    except Exception:  # noqa: S110 - best effort on an already broken object
+                    except Exception:  # noqa: BLE001 - asammdf raises many types on damaged files
                         pass
             try:
                 object.__setattr__(obj, "_closed", True)  # makes close()/__del__ a no-op
-            except Exception:  # noqa: S110
+            except Exception:  # noqa: BLE001 - asammdf raises many types on damaged files
                 pass
         tb = tb.tb_next
 
@@ -95,7 +95,7 @@ def _decode_bus(path: Path, mdf: Any, warnings: list[str]) -> Any:
         with pywarnings.catch_warnings():
             pywarnings.simplefilter("ignore")
             decoded = mdf.extract_bus_logging({"CAN": [(str(d), 0) for d in dbcs]})
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - asammdf raises many types on damaged files
         raise LoggerFileError(path, f"decoding the CAN frames with {dbcs[0].name} failed: {exc}") from None
     if not any(g.channel_group.cycles_nr for g in decoded.groups):
         raise UnsupportedFormatError(
@@ -132,7 +132,7 @@ def _check_vlsd(path: Path, mdf: Any) -> None:
                         master_is_required=False, skip_vlsd=True,
                     )  # fmt: skip
                     data = inner._load_signal_data(group, ci)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - asammdf raises many types on damaged files
                 raise LoggerFileError(path, f"damaged bus-frame data in channel group {gi}: {exc}") from None
             offs = np.asarray(offsets).astype(np.int64, copy=False)
             if offs.ndim != 1 or offs.shape[0] == 0:
@@ -231,7 +231,7 @@ def _read(
             with pywarnings.catch_warnings():
                 pywarnings.simplefilter("ignore")
                 signals = source.select([(None, gi, ci) for ci in wanted])
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - asammdf raises many types on damaged files
             raise LoggerFileError(path, f"channel group {gi} cannot be read: {exc}") from None
         if not signals:
             continue

@@ -48,7 +48,7 @@ import pyarrow.csv as pcsv
 from storage.types import FloatArray
 
 from .recording import LoggerFileError
-from .textsource import Buf, BlockSource, NotUtf8, first_row, looks_padded, nonblank_line_index
+from .textsource import BlockSource, Buf, NotUtf8, first_row, looks_padded, nonblank_line_index
 
 _TRUE = {"true"}
 _FALSE = {"false"}

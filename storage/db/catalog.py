@@ -335,10 +335,10 @@ def update_session(
     session_id: int,
     *,
     name: str | _Unset = UNSET,
-    driver: str | None | _Unset = UNSET,
-    track: str | None | _Unset = UNSET,
-    vehicle: str | None | _Unset = UNSET,
-    started_at: datetime | None | _Unset = UNSET,
+    driver: str | _Unset | None = UNSET,
+    track: str | _Unset | None = UNSET,
+    vehicle: str | _Unset | None = UNSET,
+    started_at: datetime | _Unset | None = UNSET,
     notes: str | _Unset = UNSET,
 ) -> None:
     """Change the fields given; the others stay. A new driver name creates the driver."""

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from gui.qt_helpers import click, question_box
 from PySide6.QtCore import QThreadPool
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
@@ -15,7 +16,6 @@ from desktop_app.gui.catalogue import Catalogue, open_catalogue
 from desktop_app.gui.main_window import MainWindow
 from desktop_app.gui.warmup import settle_heap, warm_up
 from desktop_app.gui.workers import Workers
-from gui.qt_helpers import click, question_box
 
 
 @pytest.fixture

@@ -8,9 +8,9 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
+from realfiles import LOGGERS, all_logger_files, logger_file
 
 from desktop_app.gui.drop import FileDropFilter, expand_paths
-from realfiles import LOGGERS, all_logger_files, logger_file
 
 
 def _mime(paths: list[Path]) -> QMimeData:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from gui.qt_helpers import drop_files, wait_read
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
+from realfiles import LOGGERS, logger_file
 
-from gui.qt_helpers import drop_files, wait_read
 from desktop_app.gui.catalogue import Catalogue
 from desktop_app.gui.main_window import MainWindow
 from desktop_app.importing import import_file
-from realfiles import LOGGERS, logger_file
 from storage.sessions import save_session
 
 AIM = "aim_csv/aim_format_example.csv"

@@ -6,18 +6,18 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from gui.qt_helpers import wait_read
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
+from realfiles import logger_file
 
 from desktop_app.config import Config, Settings, load_settings
 from desktop_app.gui import app as gui_app
 from desktop_app.gui.main_window import MainWindow
 from desktop_app.gui.workers import Workers
 from desktop_app.importing import import_file
-from gui.qt_helpers import wait_read
-from realfiles import logger_file
 from storage.db import make_engine, upgrade
 from storage.parquet import ParquetTelemetryStorage
 from storage.sessions import load_session, save_session
@@ -123,9 +123,9 @@ def test_screenshot_script_saves_the_main_states(qapp: QApplication, tmp_path: P
     import sys
 
     from PySide6.QtGui import QImage
+    from realfiles import LOGGERS
 
     from desktop_app.gui import screenshots
-    from realfiles import LOGGERS
 
     out = tmp_path / "shots"
     done = subprocess.run(

@@ -6,13 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from mergecases import build_case
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
 from desktop_app.gui.merge_dialog import MAX_POINTS, SLIDER_STEPS_PER_S, MergeOffsetDialog, ask_offset
 from desktop_app.loggers import read_recording
 from desktop_app.merging import merge_recordings
-from mergecases import build_case
 
 
 def _assert_samples_of(x: np.ndarray, times: np.ndarray) -> None:

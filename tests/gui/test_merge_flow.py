@@ -11,17 +11,17 @@ import re
 from pathlib import Path
 
 import numpy as np
+from gui.qt_helpers import drop_files, wait_read, wait_state
+from mergecases import MergeCase, build_case, original
 from PySide6.QtWidgets import QDialogButtonBox, QFileDialog
 from pytestqt.qtbot import QtBot
+from realfiles import logger_file
 
 from desktop_app.gui.catalogue import Catalogue
 from desktop_app.gui.import_panel import ImportEntry
 from desktop_app.gui.main_window import MainWindow
 from desktop_app.gui.merge_flow import MergedFile
 from desktop_app.laps import analyse_laps
-from gui.qt_helpers import drop_files, wait_read, wait_state
-from mergecases import MergeCase, build_case, original
-from realfiles import logger_file
 from storage.sessions import load_session
 
 #: the ECU file's sample period: the offset must be found within one sample

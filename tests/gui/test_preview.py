@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from PySide6.QtCore import QPointF, Qt
+from reallaps import RealSession, aim_session, motec_session
 
 from desktop_app.gui.decimate import minmax
 from desktop_app.gui.delta import delta_time
 from desktop_app.gui.preview import DELTA_KEY, PreviewWidget
-from reallaps import RealSession, aim_session, motec_session
 from storage.types import LapTelemetry
 
 
@@ -216,7 +216,7 @@ def test_empty_and_malformed_laps(preview: PreviewWidget, aim: RealSession) -> N
     assert preview.plots.plot_keys() == []
     empty = LapTelemetry(1, 0.0, {"time": np.empty(0), "distance": np.empty(0), "speed": np.empty(0)})
     preview.show_laps([empty, aim.laps[3]], aim.laps[3], aim.units)
-    assert [len(c.x) for c in preview.plots.curves("speed")][0] == 0
+    assert next(len(c.x) for c in preview.plots.curves("speed")) == 0
     no_distance = LapTelemetry(2, 0.0, {"time": np.arange(3.0), "speed": np.ones(3)})
     with pytest.raises(ValueError, match="lap 2 has no 'distance' channel"):
         preview.show_laps([no_distance], None, aim.units)

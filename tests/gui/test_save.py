@@ -9,14 +9,14 @@ from typing import Any
 
 import numpy as np
 import pytest
+from gui.qt_helpers import drop_files, question_box, wait_read, wait_state
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
+from realfiles import logger_file
 
 from desktop_app.gui.catalogue import Catalogue
 from desktop_app.gui.latency import TickMonitor
 from desktop_app.gui.main_window import MainWindow
-from gui.qt_helpers import drop_files, question_box, wait_read, wait_state
-from realfiles import logger_file
 from storage.parquet import ParquetTelemetryStorage
 from storage.sessions import list_sessions, load_session
 from storage.types import Progress, SessionTelemetry

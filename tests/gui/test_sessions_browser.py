@@ -8,12 +8,12 @@ import pytest
 from PySide6.QtCore import QDate
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
+from realfiles import logger_file
 
 from desktop_app.gui.catalogue import Catalogue
 from desktop_app.gui.main_window import MainWindow
 from desktop_app.gui.sessions_browser import SessionListModel
 from desktop_app.importing import import_file
-from realfiles import logger_file
 from storage.sessions import list_sessions, load_session, save_session
 
 AIM = "aim_csv/aim_format_example.csv"

@@ -13,6 +13,7 @@ from keyring.errors import NoKeyringError, PasswordDeleteError
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
+from realfiles import logger_file
 from sqlalchemy.engine import make_url
 
 from desktop_app.config import KEYRING_SERVICE, Settings, config_dir, load_settings, resolve
@@ -22,7 +23,6 @@ from desktop_app.gui.settings_dialog import SettingsDialog
 from desktop_app.gui.theme import apply_theme
 from desktop_app.gui.workers import Workers
 from desktop_app.importing import import_file
-from realfiles import logger_file
 from storage.sessions import save_session
 
 PG_URL = "postgresql+psycopg://app@db.example:5432/laptrace"

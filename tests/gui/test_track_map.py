@@ -6,10 +6,10 @@ import math
 
 import numpy as np
 import pytest
+from reallaps import RealSession, aim_session, motec_session, racechrono_session
 
 from desktop_app.gui.preview import PreviewWidget
 from desktop_app.gui.track_map import EARTH_RADIUS_M, MapTrack, TrackMapWidget, project
-from reallaps import RealSession, aim_session, motec_session, racechrono_session
 from storage.types import LapTelemetry
 
 

@@ -7,10 +7,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from desktop_app.loggers import LoggerFileError, Recording, read_recording
-from desktop_app.loggers import aim
 from realfiles import logger_file
+
+from desktop_app.loggers import LoggerFileError, Recording, aim, read_recording
 
 REAL = "aim_csv/aim_format_example.csv"
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from realfiles import logger_file
 
 from desktop_app.loggers import LoggerFileError, read_recording
 from desktop_app.loggers.bosch import read
-from realfiles import logger_file
 
 
 def test_real_export_values_units_and_metadata() -> None:

@@ -3,8 +3,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from realfiles import logger_file
+
 from desktop_app.loggers import LoggerFileError, UnsupportedFormatError, sniff
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from fuzzcases import cases, reader_available, run_case
 from realfiles import LOGGERS, all_logger_files
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from realfiles import logger_file
 
 from desktop_app.loggers import LoggerFileError, UnsupportedFormatError, read_recording
 from desktop_app.loggers.mdf import read
-from realfiles import logger_file
 
 CANAPE = "mf4/ASAP2_Demo_V171.mf4"
 CANEDGE = "mf4/canedge_11111111_00000012_00000001.MF4"

@@ -7,11 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from desktop_app.loggers import LoggerFileError, Recording, read_recording
-from desktop_app.loggers import motec
-from desktop_app.loggers.csvmeta import parse_clock, parse_date
 from realfiles import logger_file
+
+from desktop_app.loggers import LoggerFileError, Recording, motec, read_recording
+from desktop_app.loggers.csvmeta import parse_clock, parse_date
 
 BLAKELY = "motec_csv/blakelyauto.csv"
 MAY22 = "motec_csv/May_22_2026_Peter.csv"

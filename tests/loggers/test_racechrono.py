@@ -8,10 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from desktop_app.loggers import LoggerFileError, Recording, read_recording
-from desktop_app.loggers import racechrono
 from realfiles import logger_file
+
+from desktop_app.loggers import LoggerFileError, Recording, racechrono, read_recording
 
 TIANMA = "racechrono_csv/session_20251231_111318_tianma_lap9_v3.csv"
 LOGGING = "racechrono_csv/Short_RaceChrono_Offical_App_Data.csv"

@@ -170,10 +170,11 @@ def test_real_text_files_read_the_same_in_small_pieces(name: str, monkeypatch: p
     # the CSV readers read their header from a growing head of the file, and every reader
     # streams its data block in chunks (padding removed per chunk, VBO positions converted
     # in place on writable columns): tiny pieces must give exactly the one-piece result
+    from realfiles import logger_file
+
     from desktop_app.loggers import read_recording, textblock
     from desktop_app.loggers.csvmeta import FileHead
     from desktop_app.loggers.textsource import BlockSource
-    from realfiles import logger_file
 
     path = logger_file(name)
     whole = read_recording(path)

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from realfiles import logger_file
 
 from desktop_app.loggers import LoggerFileError, read_recording
 from desktop_app.loggers.vbo import read
-from realfiles import logger_file
 
 HD2 = "vbo/25IR05_RdAm_FP1_Run05_TL.vbo"
 VB3I = "vbo/Example_File.VBO"

@@ -14,13 +14,11 @@ import struct
 import sys
 import types
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
-
 from realfiles import LOGGERS, REPO, all_logger_files
 
 PACKAGING = REPO / "packaging"
@@ -105,7 +103,7 @@ def run_spec(
     monkeypatch.setattr(sys, "platform", platform)
     monkeypatch.setattr(sys, "path", list(sys.path))
     code = compile((PACKAGING / "laptrace.spec").read_text(encoding="utf-8"), "laptrace.spec", "exec")
-    exec(code, namespace)  # noqa: S102 - the spec is a Python file PyInstaller executes the same way
+    exec(code, namespace)
     analysis = namespace["a"]
     rec.binaries, rec.datas = analysis.binaries, analysis.datas
     return rec

@@ -20,9 +20,10 @@ from sqlalchemy.engine import make_url
 # the helpers beside this file (draft builder, subprocess worker) are importable by name
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from pgserver import postgres_base_url  # noqa: E402
-from storage.db import make_engine, upgrade  # noqa: E402
-from storage.parquet import ParquetTelemetryStorage  # noqa: E402
+from pgserver import postgres_base_url
+
+from storage.db import make_engine, upgrade
+from storage.parquet import ParquetTelemetryStorage
 
 BACKENDS = [
     pytest.param("sqlite", id="sqlite"),

@@ -25,10 +25,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from draftmaker import make_draft  # noqa: E402
-from storage.db import faults, make_engine, upgrade  # noqa: E402
-from storage.parquet import ParquetTelemetryStorage  # noqa: E402
-from storage.sessions import delete_session, list_sessions, save_session  # noqa: E402
+from draftmaker import make_draft
+
+from storage.db import faults, make_engine, upgrade
+from storage.parquet import ParquetTelemetryStorage
+from storage.sessions import delete_session, list_sessions, save_session
 
 
 def save(url: str, data_dir: str, tags: list[str]) -> int:

@@ -8,7 +8,7 @@ import json
 import os
 import shutil
 from collections.abc import Callable, Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -57,9 +57,9 @@ def make_session(
         units=units,
         source_names=sources,
         metadata=SessionMetadata(
-            imported_at=datetime(2026, 6, 1, 9, 0, tzinfo=timezone.utc),
+            imported_at=datetime(2026, 6, 1, 9, 0, tzinfo=UTC),
             source_type="merged",
-            started_at=datetime(2026, 6, 1, 8, 0, tzinfo=timezone.utc),
+            started_at=datetime(2026, 6, 1, 8, 0, tzinfo=UTC),
             extra={"logger": "VBOX 3i + Bosch"},
         ),
     )
@@ -517,7 +517,7 @@ def test_flipped_byte_in_the_data_is_caught(written: tuple[ParquetTelemetryStora
     data = bytearray(path.read_bytes())
     data[start + chunk.total_compressed_size * 2 // 3] ^= 0x40
     path.write_bytes(bytes(data))
-    with pytest.raises(TelemetryFileError, match="lap 3 .row group 3. cannot be read") as info:
+    with pytest.raises(TelemetryFileError, match=r"lap 3 .row group 3. cannot be read") as info:
         store.read_lap(7, 3)
     assert str(path) in str(info.value)
     with pytest.raises(TelemetryFileError):

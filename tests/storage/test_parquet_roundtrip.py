@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import hypothesis.extra.numpy as hnp
@@ -65,7 +65,7 @@ def session(
         units=units if units is not None else {},
         source_names=sources if sources is not None else {},
         metadata=SessionMetadata(
-            imported_at=datetime(2026, 5, 1, 12, 30, 15, 123456, tzinfo=timezone.utc),
+            imported_at=datetime(2026, 5, 1, 12, 30, 15, 123456, tzinfo=UTC),
             source_type="vbo",
             started_at=datetime(2026, 5, 1, 10, 0, 0),
             extra={"logger": "VBOX 3i", "note": "Nürburgring — 新"},

@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 import pyarrow.parquet as pq
+from draftmaker import make_draft
 from sqlalchemy import Engine
 
-from draftmaker import make_draft
 from storage.db import current_revision, head_revision
 from storage.parquet import ParquetTelemetryStorage
 from storage.sessions import list_sessions, load_session, recover
@@ -34,7 +34,7 @@ def test_four_processes_save_at_once(db_url: str, bare_engine: Engine, telemetry
         for mine in tags
     ]
     outputs = [p.communicate(timeout=120) for p in procs]
-    for p, (out, err) in zip(procs, outputs, strict=True):
+    for p, (_out, err) in zip(procs, outputs, strict=True):
         assert p.returncode == 0, err
     saved = dict(
         (line.split()[1], int(line.split()[2]))

@@ -14,12 +14,12 @@ from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
+from draftmaker import make_draft
+from pgserver import postgres_base_url
 from sqlalchemy import Engine, create_engine, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from pgserver import postgres_base_url
-from draftmaker import make_draft
 from storage.db import faults, make_engine, upgrade
 from storage.db.catalog import reading
 from storage.db.models import Lap, TelemetrySource, TrackSession

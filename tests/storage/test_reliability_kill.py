@@ -19,9 +19,9 @@ from typing import IO
 
 import pyarrow.parquet as pq
 import pytest
+from draftmaker import make_draft, sha_of
 from sqlalchemy import Engine, event, func, select
 
-from draftmaker import make_draft, sha_of
 from storage.db import make_engine
 from storage.db.catalog import reading
 from storage.db.models import Lap, TelemetrySource, TrackSession

@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta, timezone
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
+from draftmaker import make_draft
 from sqlalchemy import Engine, func, select, update
 
-from draftmaker import make_draft
-from storage.db.models import Driver, Lap, TelemetrySource, TrackSession
 from storage.db.catalog import reading, run_write
+from storage.db.models import Driver, Lap, TelemetrySource, TrackSession
 from storage.parquet import ParquetTelemetryStorage
 from storage.sessions import (
     DuplicateImportError,
