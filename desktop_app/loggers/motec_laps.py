@@ -58,7 +58,9 @@ class LapTiming:
 
 def beacon_passes(ch: LapChannel) -> tuple[FloatArray, FloatArray]:
     """(times, beacon codes) of every complete pass coded in a ``Beacon`` channel."""
-    v = np.rint(ch.values).astype(np.int64)
+    # a float-typed or damaged channel may hold NaN or huge values: no pass is coded in those
+    finite = np.where(np.isfinite(ch.values), ch.values, 0.0)
+    v = np.rint(np.clip(finite, -(2.0**31), 2.0**31)).astype(np.int64)
     neg = v < 0
     starts = np.flatnonzero(neg & ~np.concatenate(([False], neg[:-1])))
     code_at = np.flatnonzero((v >= 0) & (v < _PAYLOAD))

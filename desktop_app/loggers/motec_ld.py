@@ -193,7 +193,7 @@ def read_layout(path: Path, data: bytes) -> Layout:
 
 def _channel_blocks(path: Path, data: bytes, warnings: list[str]) -> list[ChannelBlock]:
     size = len(data)
-    declared = _u32(data, 86)
+    declared = _u16(data, 86)
     first = _u32(data, 8)
     if first == 0:
         raise LoggerFileError(path, "the header points at no channel list: nothing to import", offset=8)
@@ -386,7 +386,8 @@ def _laps(
                 values = own[i]
                 found[role] = motec_laps.LapChannel(blk.name, np.arange(values.shape[0]) / blk.rate, values)
                 break
-    timing = motec_laps.lap_timing(end_s, **found)
+    with np.errstate(invalid="ignore", over="ignore"):  # damaged float samples may be inf or NaN
+        timing = motec_laps.lap_timing(end_s, **found)
     counter = found["counter"].name if "counter" in found else None
     return timing, counter
 

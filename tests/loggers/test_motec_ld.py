@@ -214,6 +214,15 @@ def test_beacon_channel_passes(rec: Recording) -> None:
     assert int(np.count_nonzero(codes == 56)) == 12
 
 
+def test_beacon_values_that_code_no_pass() -> None:
+    t = np.arange(8.0)
+    values = np.array([0, np.nan, -5.0, np.inf, 1e30, -1e30, 16500.0, 100.0])
+    times, codes = beacon_passes(LapChannel("Beacon", t, values))
+    # NaN and inf count as idle (0): the run at sample 2 ends without a payload, no pass; the
+    # run at sample 5 (a huge negative, clipped) has payload 16500 (116 ms) and code 100
+    assert times.tolist() == pytest.approx([5 - 1 + 0.116]) and codes.tolist() == [100.0]
+
+
 def _ldx(markers_us: list[float], details: dict[str, str]) -> str:
     marks = "\n".join(
         f'     <Marker Version="100" ClassName="BCN" Name="Manual.{i}" Flags="77" Time="{t:.17e}"/>'
