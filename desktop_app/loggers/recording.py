@@ -9,10 +9,11 @@ from typing import Literal
 
 import numpy as np
 
+from storage.errors import LaptraceError
 from storage.types import FloatArray, SourceType
 
 
-class LoggerFileError(Exception):
+class LoggerFileError(LaptraceError):
     """A logger file that cannot be read. The message names the file, where, and what."""
 
     def __init__(

@@ -28,6 +28,7 @@ import numpy as np
 from desktop_app.loggers.channels import unique_name
 from desktop_app.loggers.recording import Channel, Recording
 from desktop_app.loggers.timebase import to_microseconds
+from storage.errors import LaptraceError
 from storage.types import STANDARD_CHANNELS, FloatArray
 
 from .align import MIN_OVERLAP_S, Alignment, AlignmentError, align
@@ -38,7 +39,7 @@ SIDES: tuple[Side, Side] = ("primary", "secondary")
 GPS_CHANNELS: frozenset[str] = frozenset({"lat", "long", "speed", "distance"})
 
 
-class MergeError(Exception):
+class MergeError(LaptraceError):
     """Two files that cannot be merged into one session; the message names both and why."""
 
     def __init__(self, primary: Path, secondary: Path, reason: str) -> None:
