@@ -67,7 +67,7 @@ class Channel:
 class Gate:
     """A timing line from the file (VBO ``[laptiming]``), in degrees (north, east positive).
 
-    The two points are as the file gives them; see FORMATS.md 2.7 on their geometry.
+    The two points are as the file gives them; see docs/formats.md#vbo-gates on their geometry.
     """
 
     kind: Literal["start", "finish", "split"]

@@ -1,6 +1,6 @@
 """Two aligned recordings -> one merged :class:`Recording` on the union of their time bases.
 
-Rules (FORMATS.md 1.3): the secondary's timestamps are mapped onto the primary's clock
+Rules (docs/formats.md#time-base): the secondary's timestamps are mapped onto the primary's clock
 (offset and drift from :mod:`.align`), both are compared as integer microseconds, and the
 merged time axis is their sorted union; rows merge only on exactly equal timestamps. Every
 sample of either file lands in exactly one row, nothing is interpolated or filled: a
