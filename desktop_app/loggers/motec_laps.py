@@ -2,7 +2,7 @@
 
 The logger's ``Lap Time`` values (the time of each lap just completed) are the lap times;
 the crossing instants that place those laps on the time axis come from the most precise
-channel there is (docs/formats.md, "MoTeC native logs (.ld/.ldx)"):
+channel there is (docs/formats.md#motec-ld-lap-channels):
 
 1. the ``Beacon`` channel: each beacon pass is a short run of coded samples that carries
    the pass time to the millisecond;

@@ -1,11 +1,11 @@
 """MoTeC native logs (``.ld``), with the ``.ldx`` sidecar when one lies beside it.
 
 The layout (little-endian, fixed offsets, found by the community parsers and checked on
-MoTeC's demo log) is written down in docs/formats.md, "MoTeC native logs (.ld/.ldx)". In
-short: a header at byte 0 (marker 0x40, pointers to the channel list and the event block,
-device, date, time, driver, vehicle, venue, session, comment), a linked list of 124-byte
-channel blocks (name, unit, rate, type, scaling, a pointer to the samples), and each
-channel's samples as one contiguous little-endian block.
+MoTeC's demo log) is written down in docs/formats.md#motec-native-logs-ldldx. In short: a
+header at byte 0 (marker 0x40, pointers to the channel list and the event block, device,
+date, time, driver, vehicle, venue, session, comment), a linked list of 124-byte channel
+blocks (name, unit, rate, type, scaling, a pointer to the samples), and each channel's
+samples as one contiguous little-endian block.
 
 Every channel keeps its own rate: sample ``k`` of a channel at ``r`` Hz is at ``k / r`` s,
 and all channels go on the sorted union of those instants, NaN where a channel has no

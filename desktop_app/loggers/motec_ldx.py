@@ -1,6 +1,6 @@
 """The ``.ldx`` sidecar MoTeC i2 writes beside an ``.ld`` log: beacons (lap boundaries) and details.
 
-An ``.ldx`` is a small XML file (layout in docs/formats.md, "MoTeC native logs (.ld/.ldx)").
+An ``.ldx`` is a small XML file (layout in docs/formats.md#motec-ldx-sidecar).
 The lap boundaries are the ``Marker`` elements of the ``MarkerGroup`` named ``Beacons``,
 their ``Time`` in microseconds from the start of the log; ``Details`` holds ``String``
 elements (``Id``/``Value``: total laps, fastest time...). Nothing else is used.
