@@ -176,6 +176,22 @@ def test_int32_float16_and_float32_channels(tmp_path: Path, raw: bytes) -> None:
         assert np.array_equal(own, values), name
 
 
+def test_a_rate_off_the_fastest_grid_keeps_its_own_instants(tmp_path: Path, raw: bytes) -> None:
+    data = bytearray(raw)
+    first = struct.unpack_from("<I", raw, 8)[0]  # Air Temp Inlet, 908 samples at 2 Hz
+    struct.pack_into("<H", data, first + 22, 3)  # as if logged at 3 Hz: 302.7 s
+    path = tmp_path / "three_hz.ld"
+    path.write_bytes(bytes(data))
+    rec = read_recording(path)
+    t, v = _own(rec, "Air Temp Inlet", 3)
+    assert t.shape[0] == 908 and v[:3].tolist() == [19.9, 19.9, 20.1]
+    assert np.array_equal(t, np.rint(np.arange(908) * 1e6 / 3) / 1e6)  # k / 3 s, to the microsecond
+    # the 100 Hz channels are untouched; the union gains only the 3 Hz instants off their grid
+    assert int(np.count_nonzero(~np.isnan(rec.channels["Susp Pos FL"].values))) == 45400
+    assert rec.sample_count == 45400 + int(np.count_nonzero(np.arange(908) % 3))
+    assert any("'Air Temp Inlet' 302.7 s" in w for w in rec.warnings)
+
+
 # --- laps -------------------------------------------------------------------------------
 
 
