@@ -31,6 +31,7 @@ from storage.types import FloatArray
 from . import motec_laps, motec_ldx
 from .channels import SourceChannel, build_channels
 from .csvmeta import local_start
+from .motec import logger_name
 from .recording import LoggerFileError, Recording
 from .timebase import IntArray, relative_seconds
 
@@ -455,7 +456,7 @@ def read(path: Path) -> Recording:
         format="motec",
         time=time,
         channels=channels,
-        logger=f"MoTeC {device}" if device else "MoTeC",
+        logger=logger_name(device),
         started_at=local_start(meta.get("Log Date"), meta.get("Log Time"), month_first=False, warnings=warnings),
         sample_rate_hz=top,
         beacons=beacons,
