@@ -33,6 +33,8 @@ UPDATE_WINDOW_S = 5.0
 MATCH_S = 0.25
 #: beacon payload: bit 14 set, low 14 bits the pass time in ms (signed) after (first sample - 1 s)
 _PAYLOAD = 1 << 14
+#: beacon codes tried as the lap line, most frequent first
+_MAX_CODES = 16
 
 
 @dataclass
@@ -105,11 +107,18 @@ def _value_after(ch: LapChannel, t: float, until: float) -> float:
 
 
 def _match_code(times: FloatArray, codes: FloatArray, refs: FloatArray, lag: tuple[float, float]) -> float | None:
-    """The beacon code whose passes best match the reference instants (ref - pass in ``lag``)."""
+    """The beacon code whose passes best match the reference instants (ref - pass in ``lag``).
+
+    A real log has a handful of codes (a lap line and split beacons): only the most frequent
+    ones are tried, so a damaged channel with thousands of "codes" costs nothing.
+    """
+    values, counts = np.unique(codes, return_counts=True)
     best: tuple[int, float] | None = None
-    for code in np.unique(codes):
-        mine = times[codes == code]
-        hits = sum(1 for r in refs if np.any((r - mine >= lag[0]) & (r - mine <= lag[1])))
+    for code in values[np.argsort(-counts, kind="stable")[:_MAX_CODES]]:
+        mine = np.sort(times[codes == code])
+        lo = np.searchsorted(mine, refs - lag[1], side="left")
+        hi = np.searchsorted(mine, refs - lag[0], side="right")
+        hits = int(np.count_nonzero(hi > lo))
         if hits and (best is None or hits > best[0]):
             best = (hits, float(code))
     return None if best is None else best[1]
