@@ -14,6 +14,7 @@ directory (the app's settings are not visible from here; pass ``root=`` to overr
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 import threading
 from collections import OrderedDict
@@ -39,6 +40,11 @@ from storage.parquet_schema import (
     encode_footer,
 )
 from storage.types import LapTelemetry, Progress, SessionTelemetry
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None  # type: ignore[assignment]
 
 __all__ = [
     "COMPRESSIONS",
@@ -93,6 +99,69 @@ def _fsync_dir(folder: Path) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+def _lock_fd(fd: int) -> None:
+    """Hold an exclusive lock on an open temp file (POSIX; on Windows an open file cannot
+    be removed, which protects it the same way)."""
+    if fcntl is not None:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+
+
+def _writer_pid(path: Path) -> int | None:
+    """The pid in a temp file's name (``.<id>.parquet.<pid>.<random>.tmp``), if any."""
+    parts = path.name.split(".")
+    if len(parts) >= 6 and parts[3].isdigit():
+        return int(parts[3])
+    return None
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # exists, someone else's: not ours to judge
+    return True
+
+
+def _remove_if_abandoned(path: Path) -> int | None:
+    """Remove ``path`` if no live writer owns it; bytes freed, None if kept, -1 if gone."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_BINARY", 0))
+    except FileNotFoundError:
+        return -1
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return None
+        if fcntl is not None:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                return None  # a writer holds it
+            pid = _writer_pid(path)
+            # lock free but the writer alive: it is between creating and locking the file
+            if pid is not None and _pid_alive(pid):
+                return None
+        else:
+            pid = _writer_pid(path)
+            if pid is not None and _pid_alive(pid):
+                return None
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            return -1
+        except OSError:
+            return None
+        return st.st_size
+    finally:
+        os.close(fd)
 
 
 _FOOTER_CACHE = 8  #: parsed footers kept per storage object
@@ -151,17 +220,22 @@ class ParquetTelemetryStorage:
         schema = arrow_schema(footer)
 
         self.folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=self.folder)
-        os.close(fd)
+        # the writer's pid is in the name and it holds a lock on the temp file until the
+        # rename, so recovery can tell a live write from a killed one (docs/storage.md)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{final.name}.{os.getpid()}.", suffix=".tmp", dir=self.folder)
         tmp = Path(tmp_name)
         try:
-            self._write_file(tmp, schema, footer, telemetry, rows, aux_names, progress)
-            _fsync_file(tmp)
-            os.replace(tmp, final)
-        except BaseException:
-            with suppress(OSError):
-                tmp.unlink()
-            raise
+            _lock_fd(fd)
+            try:
+                self._write_file(tmp, schema, footer, telemetry, rows, aux_names, progress)
+                _fsync_file(tmp)
+                os.replace(tmp, final)
+            except BaseException:
+                with suppress(OSError):
+                    tmp.unlink()
+                raise
+        finally:
+            os.close(fd)
         _fsync_dir(self.folder)
         return final
 
@@ -343,8 +417,24 @@ class ParquetTelemetryStorage:
         return sorted(int(s) for s in ids if s.isdigit() and s == str(int(s)) and int(s) > 0)
 
     def temp_files(self) -> list[Path]:
-        """Temp files left by writes that were killed before they could clean up."""
+        """Temp files of writes: running now, or killed before they could clean up."""
         return sorted(self.folder.glob(".*.parquet.*.tmp")) if self.folder.is_dir() else []
+
+    def remove_stale_temp_files(self) -> tuple[list[tuple[Path, int]], list[Path]]:
+        """Remove the temp files no live writer owns.
+
+        Returns ``([(path, bytes freed)...], [paths left because a writer still owns them])``.
+        A temp file is never a valid final file, so one whose writer is gone is only waste.
+        """
+        removed: list[tuple[Path, int]] = []
+        kept: list[Path] = []
+        for path in self.temp_files():
+            freed = _remove_if_abandoned(path)
+            if freed is None:
+                kept.append(path)
+            elif freed >= 0:
+                removed.append((path, freed))
+        return removed, kept
 
 
 # --- module-level functions over the default root ------------------------------------------

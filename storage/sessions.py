@@ -14,12 +14,13 @@ other is ``failed``; files without a session are reported and left alone.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, select, text, update
 from sqlalchemy.orm import Session
 
 from storage.db import faults
@@ -29,6 +30,7 @@ from storage.db.catalog import (
     SessionSummary,
     driver_id,
     find_duplicates,
+    held_sources,
     lap_row,
     list_drivers,
     list_sessions,
@@ -86,6 +88,8 @@ class _FileStorage(Protocol):
 
     def temp_files(self) -> list[Path]: ...
 
+    def remove_stale_temp_files(self) -> tuple[list[tuple[Path, int]], list[Path]]: ...
+
 
 class _Footer(Protocol):
     total_points: int
@@ -115,12 +119,15 @@ def save_session(
     be written (the session exists, ``failed``). ``draft`` is not modified, so it can be
     handed to :func:`retry_telemetry` later.
     """
-    if not force:
-        _refuse_duplicates(engine, draft)
     faults.checkpoint("before_tx")
     expected_rows = draft.telemetry.total_points
 
     def insert(db: Session) -> int:
+        if not force:
+            # checked in the transaction that inserts, under a lock two importers of the
+            # same file share, so only one of them can pass (docs/storage.md)
+            _lock_sources(db, [s.sha256 for s in draft.sources])
+            _refuse_duplicates(db, draft)
         row = TrackSession(
             name=draft.name,
             track=draft.track,
@@ -148,14 +155,33 @@ def save_session(
     return session_id
 
 
-def _refuse_duplicates(engine: Engine, draft: SessionDraft) -> None:
-    held = find_duplicates(engine, [s.sha256 for s in draft.sources])
+def _lock_sources(db: Session, sha256s: list[str]) -> None:
+    """Serialise the transactions that save these sources.
+
+    SQLite: the write transaction is ``BEGIN IMMEDIATE`` already, one writer at a time.
+    PostgreSQL: a transaction-level advisory lock per SHA-256 (sorted, so two sessions
+    sharing several sources cannot deadlock), released at commit or rollback; the check
+    that follows runs after the other transaction committed and sees its rows.
+    """
+    if db.get_bind().dialect.name != "postgresql":
+        return
+    for sha in sorted({s.lower() for s in sha256s}):
+        db.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _lock_key(sha)})
+
+
+def _lock_key(sha256: str) -> int:
+    """A signed 64-bit advisory-lock key from a SHA-256 (hashed again if it is not hex)."""
+    digest = hashlib.sha256(sha256.encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def _refuse_duplicates(db: Session, draft: SessionDraft) -> None:
+    held = held_sources(db, [s.sha256 for s in draft.sources])
     if not held:
         return
     src = next(s for s in draft.sources if s.sha256.lower() in held)
     session_id = held[src.sha256.lower()]
-    with reading(engine) as db:
-        name = db.execute(select(TrackSession.name).where(TrackSession.id == session_id)).scalar()
+    name = db.execute(select(TrackSession.name).where(TrackSession.id == session_id)).scalar()
     raise DuplicateImportError(src.sha256.lower(), src.file_name, session_id, name or "")
 
 
@@ -284,8 +310,11 @@ class RecoveryReport:
     ready: list[int] = field(default_factory=list)  #: ``writing`` sessions now ``ready``
     failed: list[int] = field(default_factory=list)  #: ``writing`` sessions now ``failed``
     orphans: list[Path] = field(default_factory=list)  #: files no session owns (left alone)
-    #: temp files of writes that were killed (or are running now): left alone too
+    #: temp files of writes still running (their writer is alive): left alone
     temp_files: list[Path] = field(default_factory=list)
+    #: temp files of writes that were killed, removed
+    temp_files_removed: list[Path] = field(default_factory=list)
+    bytes_freed: int = 0  #: their total size
 
 
 def _file_rows(storage: TelemetryStorage, session_id: int) -> int | None:
@@ -336,5 +365,7 @@ def recover(engine: Engine, storage: TelemetryStorage) -> RecoveryReport:
         with reading(engine) as db:
             known = set(db.scalars(select(TrackSession.id)))
         report.orphans = [storage.path_for(i) for i in on_disk if i not in known]
-        report.temp_files = storage.temp_files()
+        removed, report.temp_files = storage.remove_stale_temp_files()
+        report.temp_files_removed = [p for p, _ in removed]
+        report.bytes_freed = sum(n for _, n in removed)
     return report

@@ -346,6 +346,8 @@ def _recover(args: argparse.Namespace) -> int:
                     "failed": report.failed,
                     "orphans": [str(p) for p in report.orphans],
                     "temp_files": [str(p) for p in report.temp_files],
+                    "temp_files_removed": [str(p) for p in report.temp_files_removed],
+                    "bytes_freed": report.bytes_freed,
                 }
             )
         )
@@ -355,8 +357,15 @@ def _recover(args: argparse.Namespace) -> int:
     print(f"orphan files (left alone): {len(report.orphans)}")
     for path in report.orphans:
         print(f"  {Path(path)}")
+    if report.temp_files_removed:
+        print(
+            f"temp files of interrupted writes removed: {len(report.temp_files_removed)}, "
+            f"{report.bytes_freed:,} bytes freed"
+        )
+        for path in report.temp_files_removed:
+            print(f"  {Path(path)}")
     if report.temp_files:
-        print(f"temp files of interrupted writes (left alone): {len(report.temp_files)}")
+        print(f"temp files of writes still running (left alone): {len(report.temp_files)}")
         for path in report.temp_files:
             print(f"  {Path(path)}")
     return exitcodes.OK

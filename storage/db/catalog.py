@@ -299,18 +299,29 @@ def list_tracks(engine: Engine) -> list[str]:
         return sorted(t for t in db.scalars(query) if t is not None)
 
 
-def find_duplicates(engine: Engine, sha256s: list[str] | tuple[str, ...] | set[str]) -> dict[str, int]:
-    """Which of these SHA-256s the catalogue already holds, and in which session (lowest id)."""
+def held_sources(db: Session, sha256s: list[str] | tuple[str, ...] | set[str]) -> dict[str, int]:
+    """Which of these SHA-256s a session that is not ``failed`` holds (lowest id), in ``db``.
+
+    A file held only by a failed session (its telemetry was never written) can be
+    imported again, so it does not count.
+    """
     wanted = sorted({s.lower() for s in sha256s})
     if not wanted:
         return {}
+    query = (
+        select(TelemetrySource.sha256, func.min(TelemetrySource.session_id))
+        .join(TrackSession, TrackSession.id == TelemetrySource.session_id)
+        .where(TelemetrySource.sha256.in_(wanted), TrackSession.status != "failed")
+        .group_by(TelemetrySource.sha256)
+    )
+    return {sha: int(sid) for sha, sid in db.execute(query).all()}
+
+
+def find_duplicates(engine: Engine, sha256s: list[str] | tuple[str, ...] | set[str]) -> dict[str, int]:
+    """Which of these SHA-256s the catalogue already holds, and in which session (lowest id);
+    sessions that are ``failed`` do not count (see :func:`held_sources`)."""
     with reading(engine) as db:
-        query = (
-            select(TelemetrySource.sha256, func.min(TelemetrySource.session_id))
-            .where(TelemetrySource.sha256.in_(wanted))
-            .group_by(TelemetrySource.sha256)
-        )
-        return {sha: int(sid) for sha, sid in db.execute(query).all()}
+        return held_sources(db, sha256s)
 
 
 # --- edits ---------------------------------------------------------------------------------

@@ -144,11 +144,13 @@ def test_sigkill_at_every_checkpoint_then_recover(
             killed += code == -9
             report = recover(engine, telemetry)
             assert report.orphans == []
-            # a write killed mid-way leaves its temp file (reported, left alone), never a
-            # file under the final name
-            parquet_kills += kill_at.startswith("parquet:")
-            assert len(report.temp_files) >= parquet_kills
-            assert all(p.name.startswith(".") and p.suffix == ".tmp" for p in report.temp_files)
+            # a write killed mid-way leaves its temp file, never a file under the final
+            # name; recover removes it (its writer is dead) and says how much it freed
+            if kill_at.startswith("parquet:"):
+                parquet_kills += 1
+                assert len(report.temp_files_removed) == 1 and report.bytes_freed > 0
+            assert all(p.name.startswith(".") and p.suffix == ".tmp" for p in report.temp_files_removed)
+            assert report.temp_files == [] and telemetry.temp_files() == []
             _check_invariants(engine, telemetry, committed)
 
             row = _session_of(engine, tag)
