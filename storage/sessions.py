@@ -15,6 +15,11 @@ other is ``failed``; files without a session are reported and left alone.
 from __future__ import annotations
 
 import hashlib
+import json
+import os
+import stat
+from collections.abc import Callable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -56,7 +61,9 @@ __all__ = [
     "UNSET",
     "CatalogError",
     "DuplicateImportError",
+    "NotDiscardableError",
     "RecoveryReport",
+    "RetryRefusedError",
     "SaveError",
     "SavedSession",
     "SessionNotFoundError",
@@ -69,6 +76,7 @@ __all__ = [
     "list_tracks",
     "load_session",
     "recover",
+    "retry_from_sources",
     "retry_telemetry",
     "save_session",
     "set_lap_validity",
@@ -110,6 +118,7 @@ def save_session(
     *,
     progress: Progress | None = None,
     force: bool = False,
+    source_paths: Sequence[str | Path] | None = None,
 ) -> int:
     """Commit the draft's metadata, write its telemetry, and return the new session id.
 
@@ -117,7 +126,9 @@ def save_session(
     is already in the catalogue (unless ``force``), :class:`CatalogError` if the metadata
     transaction fails (nothing committed), :class:`SaveError` if the telemetry could not
     be written (the session exists, ``failed``). ``draft`` is not modified, so it can be
-    handed to :func:`retry_telemetry` later.
+    handed to :func:`retry_telemetry` later. ``source_paths`` (the files the draft was
+    read from, in the order of its sources) are noted beside the telemetry until the
+    save is complete, so that :func:`retry_from_sources` can finish it after a crash.
     """
     faults.checkpoint("before_tx")
     expected_rows = draft.telemetry.total_points
@@ -151,6 +162,8 @@ def save_session(
 
     session_id = run_write(engine, insert)
     faults.checkpoint("after_commit")
+    if source_paths is not None:
+        _write_note(storage, session_id, draft, source_paths)
     _write_telemetry(engine, storage, session_id, draft.telemetry, progress)
     return session_id
 
@@ -220,8 +233,9 @@ def _write_telemetry(
         )
     except CatalogError as exc:
         # the file is complete; recover() will see that and mark the session ready
-        raise SaveError(session_id, exc) from exc
+        raise SaveError(session_id, exc, file_complete=True) from exc
     faults.checkpoint("after_ready")
+    _remove_note(storage, session_id)
 
 
 def _relative(storage: TelemetryStorage, path: Path) -> str:
@@ -277,13 +291,32 @@ def retry_telemetry(engine: Engine, storage: TelemetryStorage, session_id: int, 
 
 
 def delete_session(engine: Engine, storage: TelemetryStorage, session_id: int) -> None:
-    """Delete the session's rows (laps and sources cascade), then its file.
+    """Delete the session: its file set aside, its rows (laps and sources cascade), the file.
 
-    The file goes last: if the process stops in between, the file is an orphan that
-    :func:`recover` reports, never a session pointing at a missing file. An ``OSError``
-    removing the file is raised after the rows are gone (the file is then an orphan).
+    Crash-safe order: the file is first renamed to ``.<id>.parquet.deleting`` (so nothing
+    opens it any more), then the rows go in one transaction, then the renamed file. If the
+    process stops in between, :func:`recover` finds the renamed file and completes the
+    delete. An ``OSError`` removing the file is raised after the rows are gone.
     """
+    with reading(engine) as db:
+        if db.get(TrackSession, session_id) is None:
+            raise SessionNotFoundError(session_id)
+    aside = _set_aside(storage, session_id)
+    faults.checkpoint("after_set_aside")
+    try:
+        _delete_rows(engine, session_id)
+    except SessionNotFoundError:
+        pass  # deleted meanwhile by another process: finish removing the file
+    faults.checkpoint("after_delete_rows")
+    _remove_note(storage, session_id)
+    if aside is not None:
+        aside.unlink(missing_ok=True)
+        _fsync_folder(aside.parent)
+    else:
+        storage.delete(session_id)
 
+
+def _delete_rows(engine: Engine, session_id: int) -> None:
     def work(db: Session) -> None:
         row = db.get(TrackSession, session_id)
         if row is None:
@@ -291,13 +324,188 @@ def delete_session(engine: Engine, storage: TelemetryStorage, session_id: int) -
         db.delete(row)
 
     run_write(engine, work)
-    faults.checkpoint("after_delete_rows")
-    storage.delete(session_id)
+
+
+class NotDiscardableError(Exception):
+    """Only a session whose telemetry was never written can be discarded."""
+
+    def __init__(self, session_id: int, status: str) -> None:
+        self.session_id = session_id
+        self.status = status
+        super().__init__(
+            f"session {session_id} is {status}, not failed: only a failed save can be discarded "
+            "(delete a saved session instead)"
+        )
 
 
 def discard_session(engine: Engine, storage: TelemetryStorage, session_id: int) -> None:
-    """Give up on a session whose telemetry could not be written (rows and any file)."""
+    """Give up on a session whose telemetry could not be written (rows and any file).
+
+    Refuses (:class:`NotDiscardableError`) a ``ready`` session: that is a delete.
+    """
+    with reading(engine) as db:
+        status = db.execute(select(TrackSession.status).where(TrackSession.id == session_id)).scalar()
+    if status is None:
+        raise SessionNotFoundError(session_id)
+    if status == "ready":
+        raise NotDiscardableError(session_id, status)
     delete_session(engine, storage, session_id)
+
+
+# --- files beside the telemetry: set-aside deletes, source notes -----------------------------
+
+_ASIDE = ".deleting"
+_NOTE = ".sources.json"
+
+
+def _folder(storage: TelemetryStorage) -> Path | None:
+    return Path(storage.root) / "telemetry" if isinstance(storage, _FileStorage) else None
+
+
+def _fsync_folder(folder: Path) -> None:
+    if os.name == "nt":
+        return
+    with suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _aside_path(storage: TelemetryStorage, session_id: int) -> Path | None:
+    folder = _folder(storage)
+    return None if folder is None else folder / f".{session_id}.parquet{_ASIDE}"
+
+
+def _set_aside(storage: TelemetryStorage, session_id: int) -> Path | None:
+    """Rename the session's file out of the way; the new path (None: not file storage)."""
+    aside = _aside_path(storage, session_id)
+    if aside is None or not isinstance(storage, _FileStorage):
+        return None
+    try:
+        os.replace(storage.path_for(session_id), aside)
+    except FileNotFoundError:
+        return aside  # no file (a failed save), or set aside by an earlier attempt
+    _fsync_folder(aside.parent)
+    return aside
+
+
+def _pending_deletes(storage: TelemetryStorage) -> list[int]:
+    folder = _folder(storage)
+    if folder is None or not folder.is_dir():
+        return []
+    ids = (p.name[1 : -len(".parquet" + _ASIDE)] for p in folder.glob(f".*.parquet{_ASIDE}"))
+    return sorted(int(i) for i in ids if i.isdigit() and int(i) > 0)
+
+
+def _note_path(storage: TelemetryStorage, session_id: int) -> Path | None:
+    folder = _folder(storage)
+    return None if folder is None else folder / f".{session_id}{_NOTE}"
+
+
+def _write_note(storage: TelemetryStorage, session_id: int, draft: SessionDraft, paths: Sequence[str | Path]) -> None:
+    """Note where the draft's sources are (absolute paths, SHA-256) until the save is done.
+
+    Best effort: without the note a failed save can still be retried by hand.
+    """
+    note = _note_path(storage, session_id)
+    if note is None or len(paths) != len(draft.sources):
+        return
+    doc = {
+        "session_id": session_id,
+        "sources": [
+            {"path": os.fsencode(Path(p).resolve()).hex(), "sha256": src.sha256.lower()}
+            for p, src in zip(paths, draft.sources, strict=True)
+        ],
+    }
+    with suppress(OSError):
+        note.parent.mkdir(parents=True, exist_ok=True)
+        tmp = note.with_name(note.name + f".{os.getpid()}.part")
+        tmp.write_text(json.dumps(doc), encoding="utf-8")
+        os.replace(tmp, note)
+
+
+def _read_note(storage: TelemetryStorage, session_id: int) -> list[tuple[Path, str]] | None:
+    note = _note_path(storage, session_id)
+    if note is None:
+        return None
+    try:
+        if note.stat().st_size > 1 << 20:
+            return None
+        doc = json.loads(note.read_text(encoding="utf-8"))
+        if doc.get("session_id") != session_id:
+            return None
+        return [(Path(os.fsdecode(bytes.fromhex(str(s["path"])))), str(s["sha256"])) for s in doc["sources"]]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def _remove_note(storage: TelemetryStorage, session_id: int) -> None:
+    note = _note_path(storage, session_id)
+    if note is not None:
+        with suppress(OSError):
+            note.unlink(missing_ok=True)
+
+
+def _notes(storage: TelemetryStorage) -> list[int]:
+    folder = _folder(storage)
+    if folder is None or not folder.is_dir():
+        return []
+    ids = (p.name[1 : -len(_NOTE)] for p in folder.glob(f".*{_NOTE}"))
+    return sorted(int(i) for i in ids if i.isdigit() and int(i) > 0)
+
+
+# --- finishing a failed save from its source files ------------------------------------------
+
+
+class RetryRefusedError(Exception):
+    """A failed save cannot be finished from its source files (moved, changed, unknown)."""
+
+
+def retry_from_sources(
+    engine: Engine,
+    storage: TelemetryStorage,
+    session_id: int,
+    reread: Callable[[list[Path]], SessionTelemetry],
+) -> None:
+    """Finish a ``failed`` save by reading its source files again.
+
+    The paths come from the note :func:`save_session` left; each file must still be there
+    with the SHA-256 the catalogue holds. ``reread(paths)`` builds the telemetry again (the
+    app's import pipeline, which storage does not know); it must have the session's row
+    count. Raises :class:`RetryRefusedError` with the reason, or :class:`SaveError`.
+    """
+    saved = load_session(engine, session_id)
+    if saved.summary.status != "failed":
+        raise RetryRefusedError(f"session {session_id} is {saved.summary.status}, not failed")
+    noted = _read_note(storage, session_id)
+    if noted is None:
+        raise RetryRefusedError(f"session {session_id}: where its source files were is not known")
+    known = [s.sha256.lower() for s in saved.sources]
+    if sorted(sha for _, sha in noted) != sorted(known):
+        raise RetryRefusedError(f"session {session_id}: the noted source files do not match the catalogue")
+    for path, sha in noted:
+        try:
+            actual = _sha256_of(path)
+        except OSError as exc:
+            raise RetryRefusedError(f"session {session_id}: source {path} cannot be read ({exc})") from exc
+        if actual != sha:
+            raise RetryRefusedError(f"session {session_id}: source {path} has changed since it was imported")
+    telemetry = reread([p for p, _ in noted])
+    retry_telemetry(engine, storage, session_id, telemetry)
+    _remove_note(storage, session_id)
+
+
+def _sha256_of(path: Path) -> str:
+    st = os.stat(path)
+    if not stat.S_ISREG(st.st_mode):
+        raise OSError(f"{path} is not a regular file")
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 # --- start-up recovery ---------------------------------------------------------------------
@@ -308,6 +516,7 @@ class RecoveryReport:
     """What :func:`recover` did and found."""
 
     ready: list[int] = field(default_factory=list)  #: ``writing`` sessions now ``ready``
+    deleted: list[int] = field(default_factory=list)  #: half-done deletes completed
     failed: list[int] = field(default_factory=list)  #: ``writing`` sessions now ``failed``
     orphans: list[Path] = field(default_factory=list)  #: files no session owns (left alone)
     #: temp files of writes still running (their writer is alive): left alone
@@ -352,18 +561,33 @@ def recover(engine: Engine, storage: TelemetryStorage) -> RecoveryReport:
                 report.ready.append(session_id)
             continue
         error = (
-            "the telemetry file was not completed (the app stopped while saving)"
+            "the telemetry file was not completed (the app stopped while saving); "
+            "'laptrace recover --retry' finishes it from the source file"
             if rows is None
             else f"the telemetry file holds {rows} rows, the session has {expected}"
         )
         if _set_status(engine, session_id, "failed", error=error, only_if="writing"):
             report.failed.append(session_id)
+    for session_id in _pending_deletes(storage):
+        # a delete stopped after setting the file aside: the user asked for it, finish it
+        with suppress(SessionNotFoundError):
+            _delete_rows(engine, session_id)
+        _remove_note(storage, session_id)
+        aside = _aside_path(storage, session_id)
+        if aside is not None:
+            aside.unlink(missing_ok=True)
+        report.deleted.append(session_id)
     if isinstance(storage, _FileStorage):
         # files first, rows second: a save running meanwhile commits its row before it
         # writes its file, so its file is never mistaken for an orphan
         on_disk = storage.session_ids()
+        noted = _notes(storage)
         with reading(engine) as db:
             known = set(db.scalars(select(TrackSession.id)))
+            unfinished = set(db.scalars(select(TrackSession.id).where(TrackSession.status != "ready")))
+        for session_id in noted:
+            if session_id not in unfinished:  # saved since, or deleted: nothing to finish
+                _remove_note(storage, session_id)
         report.orphans = [storage.path_for(i) for i in on_disk if i not in known]
         removed, report.temp_files = storage.remove_stale_temp_files()
         report.temp_files_removed = [p for p, _ in removed]

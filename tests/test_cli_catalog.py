@@ -154,6 +154,7 @@ def test_recover_settles_a_half_saved_session(
     assert json.loads(out) == {
         "ready": [sid],
         "failed": [],
+        "deleted": [],
         "orphans": [],
         "temp_files": [],
         "temp_files_removed": [],

@@ -17,6 +17,7 @@ failure apart (:mod:`desktop_app.commands.exitcodes`), the most serious one winn
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 from collections.abc import Iterator
@@ -38,7 +39,7 @@ if TYPE_CHECKING:  # the database stack loads only when one of these commands ru
 
     from storage.parquet import ParquetTelemetryStorage
     from storage.sessions import SessionSummary
-    from storage.types import SessionDraft
+    from storage.types import SessionDraft, SessionTelemetry
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -94,9 +95,32 @@ def register(subparsers: Any) -> None:
         description="Mark sessions left 'writing' ready (file complete) or failed, and list "
         "telemetry files that no session owns (they are left alone).",
     )
+    p.add_argument(
+        "--retry",
+        action="store_true",
+        help="also finish failed saves by reading their source files again (when still there and unchanged)",
+    )
     p.add_argument("--json", action="store_true", help="print a JSON object")
     _common(p)
     p.set_defaults(func=run_recover)
+
+    p = subparsers.add_parser(
+        "delete",
+        help="delete a saved session (rows and telemetry file)",
+        description="Delete a session: its telemetry file is set aside, its rows deleted, then the file removed.",
+    )
+    p.add_argument("session_id", metavar="SESSION_ID", help="the session's id (see laptrace sessions)")
+    _common(p)
+    p.set_defaults(func=run_delete)
+
+    p = subparsers.add_parser(
+        "discard",
+        help="give up on a failed save",
+        description="Remove a session whose telemetry could not be written (status failed).",
+    )
+    p.add_argument("session_id", metavar="SESSION_ID", help="the failed session's id (see laptrace sessions)")
+    _common(p)
+    p.set_defaults(func=run_discard)
 
 
 class _Failure(Exception):
@@ -232,7 +256,8 @@ def _save_and_report(
         draft.name = args.session_name
     status, error, code = "ready", None, exitcodes.OK
     try:
-        session_id = save_session(draft, cat.engine, cat.storage, force=args.force)
+        paths = list(merged.paths) if merged is not None else [Path(name)]
+        session_id = save_session(draft, cat.engine, cat.storage, force=args.force, source_paths=paths)
     except DuplicateImportError as exc:
         _fail(
             "import",
@@ -242,7 +267,15 @@ def _save_and_report(
         return exitcodes.DUPLICATE
     except SaveError as exc:
         session_id, status, error = exc.session_id, "failed", str(exc)
-        _fail("import", f"{name}: {exc}")
+        if exc.file_complete:
+            status = "writing"
+            hint = ""
+        else:
+            hint = (
+                f"; once that is fixed, 'laptrace recover --retry' finishes the save "
+                f"('laptrace discard {exc.session_id}' gives it up)"
+            )
+        _fail("import", f"{name}: {exc}{hint}")
         code = exitcodes.STORAGE_FAILURE
     except CatalogError as exc:
         _fail("import", f"{name}: {exc}")
@@ -333,27 +366,65 @@ def run_recover(args: argparse.Namespace) -> int:
     return _guarded("recover", _recover, args)
 
 
+def _reread(paths: list[Path], saved_offsets: list[float]) -> SessionTelemetry:
+    """The telemetry of a session's source files, read and split again as at import."""
+    if len(paths) == 1:
+        return import_file(paths[0]).draft.telemetry
+    offset = saved_offsets[1] - saved_offsets[0] if len(saved_offsets) >= 2 else None
+    return merge_files(paths, offset_s=offset).draft.telemetry
+
+
+def _retry_failed(cat: _Catalogue) -> tuple[list[int], dict[int, str]]:
+    """Finish every failed save whose source files are still there and unchanged."""
+    from storage.sessions import RetryRefusedError, SaveError, list_sessions, load_session, retry_from_sources
+
+    done: list[int] = []
+    refused: dict[int, str] = {}
+    for s in list_sessions(cat.engine):
+        if s.status != "failed":
+            continue
+        offsets = [src.time_offset_s for src in load_session(cat.engine, s.id).sources]
+        try:
+            retry_from_sources(cat.engine, cat.storage, s.id, functools.partial(_reread, saved_offsets=offsets))
+        except (RetryRefusedError, SaveError, LoggerFileError, MergeError, OSError, ValueError) as exc:
+            refused[s.id] = str(exc)
+        else:
+            done.append(s.id)
+    return done, refused
+
+
 def _recover(args: argparse.Namespace) -> int:
     from storage.sessions import recover
 
+    retried: list[int] = []
+    refused: dict[int, str] = {}
     with _catalogue(args) as cat:
         report = recover(cat.engine, cat.storage)
+        if args.retry:
+            retried, refused = _retry_failed(cat)
     if args.json:
-        print(
-            json.dumps(
-                {
-                    "ready": report.ready,
-                    "failed": report.failed,
-                    "orphans": [str(p) for p in report.orphans],
-                    "temp_files": [str(p) for p in report.temp_files],
-                    "temp_files_removed": [str(p) for p in report.temp_files_removed],
-                    "bytes_freed": report.bytes_freed,
-                }
-            )
-        )
+        doc: dict[str, Any] = {
+            "ready": report.ready,
+            "failed": report.failed,
+            "deleted": report.deleted,
+            "orphans": [str(p) for p in report.orphans],
+            "temp_files": [str(p) for p in report.temp_files],
+            "temp_files_removed": [str(p) for p in report.temp_files_removed],
+            "bytes_freed": report.bytes_freed,
+        }
+        if args.retry:
+            doc["retried"] = retried
+            doc["not_retried"] = {str(k): v for k, v in refused.items()}
+        print(json.dumps(doc, ensure_ascii=False))
         return exitcodes.OK
     print(f"ready: {len(report.ready)} session(s) {report.ready or ''}".rstrip())
     print(f"failed: {len(report.failed)} session(s) {report.failed or ''}".rstrip())
+    if report.deleted:
+        print(f"half-done deletes completed: {len(report.deleted)} session(s) {report.deleted}")
+    if args.retry:
+        print(f"retried: {len(retried)} failed save(s) finished {retried or ''}".rstrip())
+        for sid, why in refused.items():
+            print(f"  not retried: {why}" if str(sid) in why else f"  not retried: session {sid}: {why}")
     print(f"orphan files (left alone): {len(report.orphans)}")
     for path in report.orphans:
         print(f"  {Path(path)}")
@@ -368,4 +439,58 @@ def _recover(args: argparse.Namespace) -> int:
         print(f"temp files of writes still running (left alone): {len(report.temp_files)}")
         for path in report.temp_files:
             print(f"  {Path(path)}")
+    return exitcodes.OK
+
+
+# --- delete and discard --------------------------------------------------------------------
+
+
+def _session_id(text: str) -> int:
+    value = text.strip()
+    if not value.isascii() or not value.isdigit() or len(value) > 18 or int(value) <= 0:
+        raise _Failure(f"{text[:80]!r} is not a session id (a positive whole number)", exitcodes.BAD_INPUT)
+    return int(value)
+
+
+def run_delete(args: argparse.Namespace) -> int:
+    return _guarded("delete", _delete, args)
+
+
+def _delete(args: argparse.Namespace) -> int:
+    from storage.sessions import SessionNotFoundError, delete_session
+
+    session_id = _session_id(args.session_id)
+    with _catalogue(args) as cat:
+        try:
+            delete_session(cat.engine, cat.storage, session_id)
+        except SessionNotFoundError as exc:
+            _fail("delete", str(exc))
+            return exitcodes.BAD_INPUT
+    print(f"deleted session {session_id}")
+    return exitcodes.OK
+
+
+def run_discard(args: argparse.Namespace) -> int:
+    return _guarded("discard", _discard, args)
+
+
+def _discard(args: argparse.Namespace) -> int:
+    from storage.sessions import NotDiscardableError, SessionNotFoundError, discard_session, load_session
+
+    session_id = _session_id(args.session_id)
+    with _catalogue(args) as cat:
+        try:
+            status = load_session(cat.engine, session_id).summary.status
+            if status == "writing":
+                _fail(
+                    "discard",
+                    f"session {session_id} is still being written (or its save was interrupted): "
+                    "run 'laptrace recover' first",
+                )
+                return exitcodes.BAD_INPUT
+            discard_session(cat.engine, cat.storage, session_id)
+        except (SessionNotFoundError, NotDiscardableError) as exc:
+            _fail("discard", str(exc))
+            return exitcodes.BAD_INPUT
+    print(f"discarded session {session_id}")
     return exitcodes.OK
