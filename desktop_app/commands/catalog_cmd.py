@@ -137,14 +137,13 @@ class _Catalogue:
 
 @contextmanager
 def _catalogue(args: argparse.Namespace) -> Iterator[_Catalogue]:
-    from sqlalchemy.engine import make_url
     from sqlalchemy.exc import SQLAlchemyError
 
     from storage.db import make_engine, upgrade
     from storage.parquet import ParquetTelemetryStorage
 
     cfg = config.resolve(args.data_dir, args.database_url)
-    shown = make_url(cfg.database_url).render_as_string(hide_password=True)
+    shown = config.mask_url(cfg.database_url)
     try:
         engine = make_engine(cfg.database_url)
     except (SQLAlchemyError, ValueError, ImportError, OSError) as exc:
@@ -161,7 +160,8 @@ def _catalogue(args: argparse.Namespace) -> Iterator[_Catalogue]:
 
 
 def _fail(command: str, message: str) -> None:
-    print(f"laptrace {command}: {message}", file=sys.stderr, flush=True)
+    # a driver's message can quote the connection string: never print a password
+    print(f"laptrace {command}: {config.scrub(message)}", file=sys.stderr, flush=True)
 
 
 def _guarded(command: str, body: Any, args: argparse.Namespace) -> int:
