@@ -60,6 +60,16 @@ def build_parser(command: str | None) -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    guard = importlib.import_module("desktop_app.commands.guard")
+    guard.tolerant_streams()
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        guard.quiet_broken_pipe()
+        return 0
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args_in = list(sys.argv[1:] if argv is None else argv)
     command = args_in[0] if args_in and args_in[0] in COMMANDS else None
     parser = build_parser(command)

@@ -33,6 +33,7 @@ from storage.db.catalog import (
     UNSET,
     SavedSession,
     SessionSummary,
+    clean_draft,
     driver_id,
     find_duplicates,
     held_sources,
@@ -68,6 +69,7 @@ __all__ = [
     "SavedSession",
     "SessionNotFoundError",
     "SessionSummary",
+    "clean_draft",
     "delete_session",
     "discard_session",
     "find_duplicates",
@@ -131,6 +133,7 @@ def save_session(
     save is complete, so that :func:`retry_from_sources` can finish it after a crash.
     """
     faults.checkpoint("before_tx")
+    draft, _ = clean_draft(draft)  # callers that show warnings clean it first themselves
     expected_rows = draft.telemetry.total_points
 
     def insert(db: Session) -> int:

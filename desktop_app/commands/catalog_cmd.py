@@ -21,13 +21,14 @@ import functools
 import json
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from desktop_app import config
 from desktop_app.commands import exitcodes
+from desktop_app.commands.guard import display_name, is_utf8_name, not_a_file, stdout_to_stderr, utf8_path
 from desktop_app.commands.inspect_cmd import iso_utc
 from desktop_app.importing import MergedImport, MergeError, import_file, lap_json, merge_files
 from desktop_app.laps import format_lap_time
@@ -174,6 +175,8 @@ def _guarded(command: str, body: Any, args: argparse.Namespace) -> int:
     except CatalogError as exc:
         _fail(command, str(exc))
         return exitcodes.STORAGE_FAILURE
+    except BrokenPipeError:
+        raise  # stdout's reader went away: the CLI's entry point ends quietly
     except Exception as exc:  # noqa: BLE001 - a bug must not become a traceback for the user
         _fail(command, f"unexpected error: {type(exc).__name__}: {exc}")
         return exitcodes.STORAGE_FAILURE
@@ -194,8 +197,17 @@ def _import(args: argparse.Namespace) -> int:
         if len(args.files) != 2:
             _fail("import", f"--merge takes two files (GPS logger, then ECU logger), not {len(args.files)}")
             return exitcodes.BAD_INPUT
+        for name in args.files:
+            refused = not_a_file(name)
+            if refused is not None:
+                _fail("import", refused)
+                return exitcodes.BAD_INPUT
         try:
-            merged = merge_files(args.files, offset_s=args.merge_offset)
+            with _quiet(args), ExitStack() as stack:
+                readable = [stack.enter_context(utf8_path(n)) for n in args.files]
+                merged = merge_files(readable, offset_s=args.merge_offset)
+            merged.paths = [Path(n) for n in args.files]
+            _rename_sources(merged.draft, list(args.files))
         except MergeError as exc:
             _fail("import", str(exc))
             return exitcodes.MERGE_REFUSED
@@ -204,6 +216,9 @@ def _import(args: argparse.Namespace) -> int:
             return exitcodes.BAD_INPUT
         except OSError as exc:
             _fail("import", f"{exc.filename or ' + '.join(args.files)}: {exc.strerror or exc}")
+            return exitcodes.BAD_INPUT
+        except Exception as exc:  # noqa: BLE001 - a reader bug: say which files, not a traceback
+            _fail("import", f"{' + '.join(args.files)}: could not be read ({type(exc).__name__}: {exc})")
             return exitcodes.BAD_INPUT
         with _catalogue(args) as cat:
             return _save_and_report(args, cat, " + ".join(args.files), merged.draft, merged)
@@ -232,14 +247,41 @@ def _merge_json(merged: MergedImport) -> dict[str, Any]:
     }
 
 
+def _rename_sources(draft: SessionDraft, names: list[str]) -> None:
+    """After reading through a stand-in path (:func:`utf8_path`), put the real file names
+    back (as text: bytes that are not UTF-8 shown as U+FFFD)."""
+    for src, name in zip(draft.sources, names, strict=False):
+        real = display_name(Path(name).name)
+        if src.file_name != real:
+            stem = Path(src.file_name).stem
+            if stem and stem in draft.name:
+                draft.name = draft.name.replace(stem, Path(real).stem)
+            src.file_name = real
+
+
+def _quiet(args: argparse.Namespace) -> AbstractContextManager[None]:
+    """With ``--json``, what libraries print goes to stderr, not into the JSON."""
+    return stdout_to_stderr() if args.json else nullcontext()
+
+
 def _import_one(args: argparse.Namespace, cat: _Catalogue, name: str) -> int:
+    refused = not_a_file(name)
+    if refused is not None:
+        _fail("import", refused)
+        return exitcodes.BAD_INPUT
     try:
-        draft = import_file(name).draft
+        with _quiet(args), utf8_path(name) as readable:
+            draft = import_file(readable).draft
+        if not is_utf8_name(name):
+            _rename_sources(draft, [name])
     except LoggerFileError as exc:
         _fail("import", str(exc))
         return exitcodes.BAD_INPUT
     except OSError as exc:
         _fail("import", f"{name}: {exc.strerror or exc}")
+        return exitcodes.BAD_INPUT
+    except Exception as exc:  # noqa: BLE001 - a reader bug: say which file, not a traceback
+        _fail("import", f"{name}: could not be read ({type(exc).__name__}: {exc})")
         return exitcodes.BAD_INPUT
     return _save_and_report(args, cat, name, draft, None)
 
@@ -247,17 +289,21 @@ def _import_one(args: argparse.Namespace, cat: _Catalogue, name: str) -> int:
 def _save_and_report(
     args: argparse.Namespace, cat: _Catalogue, name: str, draft: SessionDraft, merged: MergedImport | None
 ) -> int:
-    from storage.sessions import save_session
+    from storage.sessions import clean_draft, save_session
 
     for field in ("driver", "track", "vehicle"):
         if getattr(args, field) is not None:
             setattr(draft, field, getattr(args, field))
     if args.session_name is not None:
         draft.name = args.session_name
+    draft, cleaned = clean_draft(draft)
+    for warning in cleaned:
+        _fail("import", f"{name}: warning: {warning}")
     status, error, code = "ready", None, exitcodes.OK
     try:
         paths = list(merged.paths) if merged is not None else [Path(name)]
-        session_id = save_session(draft, cat.engine, cat.storage, force=args.force, source_paths=paths)
+        with _quiet(args):
+            session_id = save_session(draft, cat.engine, cat.storage, force=args.force, source_paths=paths)
     except DuplicateImportError as exc:
         _fail(
             "import",
@@ -266,7 +312,7 @@ def _save_and_report(
         )
         return exitcodes.DUPLICATE
     except SaveError as exc:
-        session_id, status, error = exc.session_id, "failed", str(exc)
+        session_id, status, error = exc.session_id, "failed", config.scrub(str(exc))
         if exc.file_complete:
             status = "writing"
             hint = ""
