@@ -279,6 +279,14 @@ class ParquetTelemetryStorage:
 
     # --- reading ----------------------------------------------------------------------
 
+    #: limits on what a file under ``telemetry/`` may ask of the reader, so that a foreign
+    #: or hostile file is refused quickly with bounded memory (docs/storage.md). Far above
+    #: what a saved session needs; tests lower them on an instance.
+    max_footer_bytes = 64 << 20
+    max_row_groups = 10_000
+    max_columns = 10_000
+    max_lap_bytes = 2 << 30  #: one lap (row group) decoded into memory
+
     def _open(self, session_id: int) -> tuple[pq.ParquetFile, TelemetryFooter] | None:
         path = self.path_for(session_id)
         try:
@@ -287,11 +295,16 @@ class ParquetTelemetryStorage:
             return None
         except OSError as exc:
             raise TelemetryFileError(path, f"cannot be read ({exc})") from exc
+        if not stat.S_ISREG(st.st_mode):
+            # a FIFO would block the open, a device never end
+            raise TelemetryFileError(path, "not a regular file (a FIFO, device or folder in its place)")
         key = (st.st_ino, st.st_size, st.st_mtime_ns)
         with self._footers_lock:
             cached = self._footers.get(path)
         if cached is not None and cached[0] != key:
             cached = None
+        if cached is None:
+            self._check_tail(path, st.st_size)
         try:
             pf = pq.ParquetFile(path, metadata=None if cached is None else cached[1], page_checksum_verification=True)
         except FileNotFoundError:
@@ -302,6 +315,9 @@ class ParquetTelemetryStorage:
             return pf, copy_footer(cached[2])
         try:
             footer = self._check_footer(path, pf, session_id)
+        except (pa.ArrowException, OSError, RecursionError, MemoryError) as exc:
+            pf.close()
+            raise TelemetryFileError(path, f"not a readable session file ({type(exc).__name__}: {exc})") from exc
         except BaseException:
             pf.close()
             raise
@@ -312,14 +328,51 @@ class ParquetTelemetryStorage:
                 self._footers.popitem(last=False)
         return pf, copy_footer(footer)
 
+    def _check_tail(self, path: Path, size: int) -> None:
+        """The Parquet trailer (footer length, ``PAR1``) before any parsing: a file that is
+        not Parquet, truncated, or whose footer is larger than any session's is refused
+        without reading the footer."""
+        if size < 12:
+            raise TelemetryFileError(path, f"not a readable Parquet file: {size} bytes, too short (truncated?)")
+        try:
+            with path.open("rb") as f:
+                head = f.read(4)
+                f.seek(size - 8)
+                tail = f.read(8)
+        except OSError as exc:
+            raise TelemetryFileError(path, f"cannot be read ({exc})") from exc
+        if head != b"PAR1" or tail[4:] != b"PAR1":
+            raise TelemetryFileError(
+                path, "not a readable Parquet file: no PAR1 magic at its start and end (truncated or foreign)"
+            )
+        footer_len = int.from_bytes(tail[:4], "little")
+        if footer_len > size - 12:
+            raise TelemetryFileError(
+                path,
+                f"not a readable Parquet file: its footer length at byte {size - 8} says {footer_len} bytes, "
+                f"the file has {size} (truncated?)",
+            )
+        if footer_len > self.max_footer_bytes:
+            raise TelemetryFileError(
+                path, f"footer of {footer_len} bytes is over the limit of {self.max_footer_bytes} (not a session file)"
+            )
+
     def _check_footer(self, path: Path, pf: pq.ParquetFile, session_id: int) -> TelemetryFooter:
         meta = pf.metadata
+        if meta.num_row_groups > self.max_row_groups:
+            raise TelemetryFileError(
+                path, f"{meta.num_row_groups} row groups, over the limit of {self.max_row_groups} (not a session file)"
+            )
+        if meta.num_columns > self.max_columns:
+            raise TelemetryFileError(
+                path, f"{meta.num_columns} columns, over the limit of {self.max_columns} (not a session file)"
+            )
         raw = (meta.metadata or {}).get(FOOTER_KEY)
         if raw is None:
             raise TelemetryFileError(path, "not a Laptrace telemetry file: no 'laptrace' footer metadata")
         try:
             footer = decode_footer(raw)
-        except ValueError as exc:
+        except (ValueError, RecursionError, TypeError, KeyError, AttributeError) as exc:
             raise TelemetryFileError(path, f"bad Laptrace footer: {exc}") from exc
         if footer.session_id != session_id:
             raise TelemetryFileError(path, f"holds session {footer.session_id}, not {session_id} (renamed file?)")
@@ -334,9 +387,18 @@ class ParquetTelemetryStorage:
             raise TelemetryFileError(
                 path, f"footer lists {len(footer.laps)} laps but the file has {meta.num_row_groups} row groups"
             )
+        row_bytes = 4 + 8 * len(footer.channels)  # the lap column (int32) and float64 channels
         for i, entry in enumerate(footer.laps):
-            if entry.row_group != i or meta.row_group(i).num_rows != entry.rows:
+            group = meta.row_group(i)
+            if entry.row_group != i or group.num_rows != entry.rows:
                 raise TelemetryFileError(path, f"lap {entry.lap_number}: lap index does not match row group {i}")
+            decoded = max(group.num_rows * row_bytes, group.total_byte_size)
+            if decoded > self.max_lap_bytes:
+                raise TelemetryFileError(
+                    path,
+                    f"lap {entry.lap_number} (row group {i}) would take {decoded} bytes in memory, over the "
+                    f"limit of {self.max_lap_bytes} (a file that expands far beyond its size)",
+                )
         if footer.total_points != meta.num_rows:
             raise TelemetryFileError(path, f"footer says {footer.total_points} points, file has {meta.num_rows}")
         return footer

@@ -434,7 +434,8 @@ def _read_note(storage: TelemetryStorage, session_id: int) -> list[tuple[Path, s
     if note is None:
         return None
     try:
-        if note.stat().st_size > 1 << 20:
+        st = note.stat()
+        if not stat.S_ISREG(st.st_mode) or st.st_size > 1 << 20:
             return None
         doc = json.loads(note.read_text(encoding="utf-8"))
         if doc.get("session_id") != session_id:
@@ -529,16 +530,16 @@ class RecoveryReport:
     bytes_freed: int = 0  #: their total size
 
 
-def _file_rows(storage: TelemetryStorage, session_id: int) -> int | None:
-    """Rows in the session's file if it is complete and readable, else None."""
+def _file_rows(storage: TelemetryStorage, session_id: int) -> tuple[int | None, str | None]:
+    """Rows in the session's file if it is complete and readable, else None and why."""
     try:
         if isinstance(storage, _FooterStorage):
             footer = storage.read_footer(session_id)
-            return None if footer is None else footer.total_points
+            return (None, None) if footer is None else (footer.total_points, None)
         telemetry = storage.read(session_id)
-        return None if telemetry is None else telemetry.total_points
-    except Exception:  # noqa: BLE001 - an unreadable file is exactly what we look for
-        return None
+        return (None, None) if telemetry is None else (telemetry.total_points, None)
+    except Exception as exc:  # noqa: BLE001 - an unreadable file is exactly what we look for
+        return None, describe(exc)
 
 
 def recover(engine: Engine, storage: TelemetryStorage) -> RecoveryReport:
@@ -549,7 +550,7 @@ def recover(engine: Engine, storage: TelemetryStorage) -> RecoveryReport:
             select(TrackSession.id, TrackSession.row_count).where(TrackSession.status == "writing")
         ).all()
     for session_id, expected in writing:
-        rows = _file_rows(storage, session_id)
+        rows, unreadable = _file_rows(storage, session_id)
         if rows is not None and (expected is None or rows == expected):
             path = storage.path_for(session_id) if isinstance(storage, _FileStorage) else None
             if _set_status(
@@ -563,12 +564,15 @@ def recover(engine: Engine, storage: TelemetryStorage) -> RecoveryReport:
             ):
                 report.ready.append(session_id)
             continue
-        error = (
-            "the telemetry file was not completed (the app stopped while saving); "
-            "'laptrace recover --retry' finishes it from the source file"
-            if rows is None
-            else f"the telemetry file holds {rows} rows, the session has {expected}"
-        )
+        if unreadable is not None:
+            error = f"the telemetry file cannot be read: {unreadable}"
+        elif rows is None:
+            error = (
+                "the telemetry file was not completed (the app stopped while saving); "
+                "'laptrace recover --retry' finishes it from the source file"
+            )
+        else:
+            error = f"the telemetry file holds {rows} rows, the session has {expected}"
         if _set_status(engine, session_id, "failed", error=error, only_if="writing"):
             report.failed.append(session_id)
     for session_id in _pending_deletes(storage):
