@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import math
 import sys
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
@@ -28,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from desktop_app import config
 from desktop_app.commands import exitcodes
-from desktop_app.commands.guard import display_name, is_utf8_name, not_a_file, stdout_to_stderr, utf8_path
+from desktop_app.commands.guard import display_name, is_utf8_name, not_a_file, shorten, stdout_to_stderr, utf8_path
 from desktop_app.commands.inspect_cmd import iso_utc
 from desktop_app.importing import MergedImport, MergeError, import_file, lap_json, merge_files
 from desktop_app.laps import format_lap_time
@@ -136,6 +137,41 @@ class _Catalogue:
     storage: ParquetTelemetryStorage
 
 
+def _check_locations(args: argparse.Namespace) -> None:
+    """``--db`` and ``--data-dir`` given empty are a mistake, not "use the default"."""
+    for flag, value in (("--db", args.database_url), ("--data-dir", args.data_dir)):
+        if value is not None and not value.strip():
+            raise _Failure(f"{flag} is empty", exitcodes.BAD_INPUT)
+        if value is not None and "\x00" in value:
+            raise _Failure(f"{flag} contains a NUL character", exitcodes.BAD_INPUT)
+    if args.data_dir is not None and not is_utf8_name(args.data_dir):
+        # the Parquet library opens paths as UTF-8 only
+        raise _Failure(
+            f"--data-dir {display_name(args.data_dir)!r}: a folder name that is not UTF-8 cannot hold telemetry",
+            exitcodes.BAD_INPUT,
+        )
+
+
+def _no_catalogue_yet(args: argparse.Namespace) -> bool:
+    """True if the catalogue is the default SQLite file and it does not exist: commands that
+    only read or remove then report an empty catalogue instead of creating one."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    _check_locations(args)
+    cfg = config.resolve(args.data_dir, args.database_url)
+    try:
+        u = make_url(cfg.database_url)
+    except (ArgumentError, ValueError):
+        return False
+    if not u.drivername.startswith("sqlite") or not u.database or u.database == ":memory:":
+        return False
+    try:
+        return not Path(u.database).expanduser().exists()
+    except (OSError, ValueError):
+        return False
+
+
 @contextmanager
 def _catalogue(args: argparse.Namespace) -> Iterator[_Catalogue]:
     from sqlalchemy.exc import SQLAlchemyError
@@ -143,6 +179,7 @@ def _catalogue(args: argparse.Namespace) -> Iterator[_Catalogue]:
     from storage.db import make_engine, upgrade
     from storage.parquet import ParquetTelemetryStorage
 
+    _check_locations(args)
     cfg = config.resolve(args.data_dir, args.database_url)
     shown = config.mask_url(cfg.database_url)
     try:
@@ -162,7 +199,7 @@ def _catalogue(args: argparse.Namespace) -> Iterator[_Catalogue]:
 
 def _fail(command: str, message: str) -> None:
     # a driver's message can quote the connection string: never print a password
-    print(f"laptrace {command}: {config.scrub(message)}", file=sys.stderr, flush=True)
+    print(f"laptrace {command}: {shorten(config.scrub(message))}", file=sys.stderr, flush=True)
 
 
 def _guarded(command: str, body: Any, args: argparse.Namespace) -> int:
@@ -190,6 +227,17 @@ def run_import(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
+    _check_locations(args)
+    if args.session_name is not None and not args.session_name.strip():
+        _fail("import", "--session-name is empty")
+        return exitcodes.BAD_INPUT
+    if args.merge_offset is not None and not (math.isfinite(args.merge_offset) and abs(args.merge_offset) <= 1e7):
+        _fail("import", f"--merge-offset must be a finite number of seconds (at most 1e7), not {args.merge_offset}")
+        return exitcodes.BAD_INPUT
+    for name in args.files:
+        if not name.strip() or "\x00" in name:
+            _fail("import", f"{name!r} is not a file name")
+            return exitcodes.BAD_INPUT
     if args.merge_offset is not None and not args.merge:
         _fail("import", "--merge-offset needs --merge")
         return exitcodes.BAD_INPUT
@@ -389,8 +437,11 @@ def run_sessions(args: argparse.Namespace) -> int:
 def _sessions(args: argparse.Namespace) -> int:
     from storage.sessions import list_sessions
 
-    with _catalogue(args) as cat:
-        sessions = list_sessions(cat.engine, driver=args.driver, track=args.track)
+    if _no_catalogue_yet(args):
+        sessions = []
+    else:
+        with _catalogue(args) as cat:
+            sessions = list_sessions(cat.engine, driver=args.driver, track=args.track)
     if args.json:
         print(json.dumps([summary_json(s) for s in sessions], ensure_ascii=False, indent=2))
         return exitcodes.OK
@@ -440,14 +491,17 @@ def _retry_failed(cat: _Catalogue) -> tuple[list[int], dict[int, str]]:
 
 
 def _recover(args: argparse.Namespace) -> int:
-    from storage.sessions import recover
+    from storage.sessions import RecoveryReport, recover
 
     retried: list[int] = []
     refused: dict[int, str] = {}
-    with _catalogue(args) as cat:
-        report = recover(cat.engine, cat.storage)
-        if args.retry:
-            retried, refused = _retry_failed(cat)
+    if _no_catalogue_yet(args):
+        report = RecoveryReport()
+    else:
+        with _catalogue(args) as cat:
+            report = recover(cat.engine, cat.storage)
+            if args.retry:
+                retried, refused = _retry_failed(cat)
     if args.json:
         doc: dict[str, Any] = {
             "ready": report.ready,
@@ -506,6 +560,9 @@ def _delete(args: argparse.Namespace) -> int:
     from storage.sessions import SessionNotFoundError, delete_session
 
     session_id = _session_id(args.session_id)
+    if _no_catalogue_yet(args):
+        _fail("delete", str(SessionNotFoundError(session_id)))
+        return exitcodes.BAD_INPUT
     with _catalogue(args) as cat:
         try:
             delete_session(cat.engine, cat.storage, session_id)
@@ -524,6 +581,9 @@ def _discard(args: argparse.Namespace) -> int:
     from storage.sessions import NotDiscardableError, SessionNotFoundError, discard_session, load_session
 
     session_id = _session_id(args.session_id)
+    if _no_catalogue_yet(args):
+        _fail("discard", str(SessionNotFoundError(session_id)))
+        return exitcodes.BAD_INPUT
     with _catalogue(args) as cat:
         try:
             status = load_session(cat.engine, session_id).summary.status

@@ -24,9 +24,13 @@ def not_a_file(name: str) -> str | None:
     A FIFO or a device would block the reader or never end, so it is refused before it is
     opened; a missing file is left to the reader's own error.
     """
+    if not name.strip():
+        return "an empty file name"
+    if "\x00" in name:
+        return f"{name!r}: a file name cannot contain a NUL character"
     try:
         st = os.stat(name)
-    except OSError:
+    except (OSError, ValueError):
         return None
     if stat.S_ISREG(st.st_mode):
         return None
@@ -110,3 +114,15 @@ def utf8_path(name: str) -> Iterator[str]:
 def display_name(name: str) -> str:
     """``name`` as Unicode text (bytes that are not UTF-8 become U+FFFD)."""
     return os.fsencode(name).decode("utf-8", "replace")
+
+
+#: characters of one error message: a huge argument quoted back is cut in the middle
+LONGEST_MESSAGE = 1000
+
+
+def shorten(message: str) -> str:
+    """``message`` cut in the middle if it is very long, keeping its start and its reason."""
+    if len(message) <= LONGEST_MESSAGE:
+        return message
+    half = LONGEST_MESSAGE // 2
+    return f"{message[:half]} …[{len(message) - LONGEST_MESSAGE} characters]… {message[-half:]}"

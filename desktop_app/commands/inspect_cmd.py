@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop_app.commands import exitcodes
-from desktop_app.commands.guard import not_a_file, stdout_to_stderr, utf8_path
+from desktop_app.commands.guard import not_a_file, shorten, stdout_to_stderr, utf8_path
 from desktop_app.importing import ImportedFile, import_file, lap_json
 from desktop_app.laps import format_lap_time
 from desktop_app.loggers.recording import LoggerFileError
@@ -146,6 +146,7 @@ def run(args: argparse.Namespace) -> int:
             else:
                 print(_text(imported), flush=True)
             continue
+        message = shorten(message)
         print(f"laptrace inspect: {message}", file=sys.stderr, flush=True)
         errors.append({"path": name, "error": message})
     if args.json:
