@@ -17,11 +17,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import socket
 import stat
+import threading
 from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -152,6 +154,7 @@ def save_session(
             imported_at=datetime.now(UTC),
             notes=draft.notes,
             status="writing",
+            error=_writer_mark(),
             row_count=expected_rows,
             lap_source=draft.lap_source,
             source_type=draft.telemetry.metadata.source_type,
@@ -165,10 +168,54 @@ def save_session(
 
     session_id = run_write(engine, insert)
     faults.checkpoint("after_commit")
-    if source_paths is not None:
-        _write_note(storage, session_id, draft, source_paths)
-    _write_telemetry(engine, storage, session_id, draft.telemetry, progress)
+    with _saving_lock:
+        _saving.add(session_id)
+    try:
+        if source_paths is not None:
+            _write_note(storage, session_id, draft, source_paths)
+        _write_telemetry(engine, storage, session_id, draft.telemetry, progress)
+    finally:
+        with _saving_lock:
+            _saving.discard(session_id)
     return session_id
+
+
+#: while a session is ``writing``, its error column names the writer (docs/storage.md)
+_WRITER = "being saved by pid "
+#: a save by a process on another machine is settled by recover only after this long
+FOREIGN_WRITER_GRACE = timedelta(hours=6)
+
+
+def _writer_mark() -> str:
+    return f"{_WRITER}{os.getpid()} on {socket.gethostname()}"
+
+
+#: sessions this process is saving right now (a mark with our own pid is alive only for these)
+_saving: set[int] = set()
+_saving_lock = threading.Lock()
+
+
+def _writer_alive(session_id: int, mark: str | None, imported_at: datetime | None) -> bool:
+    """Whether the process that marked a ``writing`` session may still be saving it."""
+    if not mark or not mark.startswith(_WRITER):
+        return False
+    pid_text, _, host = mark[len(_WRITER) :].partition(" on ")
+    if host != socket.gethostname():
+        # no way to ask another machine: leave its save alone for a while
+        return imported_at is not None and datetime.now(UTC) - imported_at < FOREIGN_WRITER_GRACE
+    if not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        with _saving_lock:
+            return session_id in _saving
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
 
 
 def _lock_sources(db: Session, sha256s: list[str]) -> None:
@@ -289,8 +336,14 @@ def retry_telemetry(engine: Engine, storage: TelemetryStorage, session_id: int, 
             f"session {session_id} has {expected[0]} rows of telemetry, "
             f"the telemetry given has {telemetry.total_points}"
         )
-    _set_status(engine, session_id, "writing")
-    _write_telemetry(engine, storage, session_id, telemetry, None)
+    with _saving_lock:
+        _saving.add(session_id)
+    try:
+        _set_status(engine, session_id, "writing", error=_writer_mark())
+        _write_telemetry(engine, storage, session_id, telemetry, None)
+    finally:
+        with _saving_lock:
+            _saving.discard(session_id)
 
 
 def delete_session(engine: Engine, storage: TelemetryStorage, session_id: int) -> None:
@@ -310,6 +363,12 @@ def delete_session(engine: Engine, storage: TelemetryStorage, session_id: int) -
         _delete_rows(engine, session_id)
     except SessionNotFoundError:
         pass  # deleted meanwhile by another process: finish removing the file
+    except CatalogError:
+        # the rows are still there (nothing was committed): put the file back
+        if aside is not None and isinstance(storage, _FileStorage):
+            with suppress(FileNotFoundError):
+                os.replace(aside, storage.path_for(session_id))
+        raise
     faults.checkpoint("after_delete_rows")
     _remove_note(storage, session_id)
     if aside is not None:
@@ -521,6 +580,8 @@ class RecoveryReport:
 
     ready: list[int] = field(default_factory=list)  #: ``writing`` sessions now ``ready``
     deleted: list[int] = field(default_factory=list)  #: half-done deletes completed
+    #: ``writing`` sessions whose writer is still running: left alone
+    in_progress: list[int] = field(default_factory=list)
     failed: list[int] = field(default_factory=list)  #: ``writing`` sessions now ``failed``
     orphans: list[Path] = field(default_factory=list)  #: files no session owns (left alone)
     #: temp files of writes still running (their writer is alive): left alone
@@ -547,9 +608,14 @@ def recover(engine: Engine, storage: TelemetryStorage) -> RecoveryReport:
     report = RecoveryReport()
     with reading(engine) as db:
         writing = db.execute(
-            select(TrackSession.id, TrackSession.row_count).where(TrackSession.status == "writing")
+            select(TrackSession.id, TrackSession.row_count, TrackSession.error, TrackSession.imported_at).where(
+                TrackSession.status == "writing"
+            )
         ).all()
-    for session_id, expected in writing:
+    for session_id, expected, mark, imported_at in writing:
+        if _writer_alive(session_id, mark, imported_at):
+            report.in_progress.append(session_id)
+            continue
         rows, unreadable = _file_rows(storage, session_id)
         if rows is not None and (expected is None or rows == expected):
             path = storage.path_for(session_id) if isinstance(storage, _FileStorage) else None

@@ -155,6 +155,7 @@ def test_recover_settles_a_half_saved_session(
         "ready": [sid],
         "failed": [],
         "deleted": [],
+        "in_progress": [],
         "orphans": [],
         "temp_files": [],
         "temp_files_removed": [],

@@ -507,6 +507,7 @@ def _recover(args: argparse.Namespace) -> int:
             "ready": report.ready,
             "failed": report.failed,
             "deleted": report.deleted,
+            "in_progress": report.in_progress,
             "orphans": [str(p) for p in report.orphans],
             "temp_files": [str(p) for p in report.temp_files],
             "temp_files_removed": [str(p) for p in report.temp_files_removed],
@@ -519,6 +520,8 @@ def _recover(args: argparse.Namespace) -> int:
         return exitcodes.OK
     print(f"ready: {len(report.ready)} session(s) {report.ready or ''}".rstrip())
     print(f"failed: {len(report.failed)} session(s) {report.failed or ''}".rstrip())
+    if report.in_progress:
+        print(f"still being saved by a running process (left alone): {report.in_progress}")
     if report.deleted:
         print(f"half-done deletes completed: {len(report.deleted)} session(s) {report.deleted}")
     if args.retry:

@@ -96,3 +96,31 @@ def test_the_running_write_of_this_process_keeps_its_temp_file(
     assert telemetry.temp_files() == []
     telemetry_read = telemetry.read(sid)
     assert telemetry_read is not None and telemetry_read.total_points == 200
+
+
+def test_recover_leaves_a_save_of_a_live_process_alone(engine: Engine, telemetry: ParquetTelemetryStorage) -> None:
+    from sqlalchemy import update
+
+    from storage.db.catalog import run_write
+    from storage.db.models import TrackSession
+
+    sid = save_session(make_draft("live"), engine, telemetry)
+    telemetry.path_for(sid).unlink()  # as if its file were still being written
+    sleeper = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
+    assert sleeper.stdin is not None
+    import socket
+
+    mark = f"being saved by pid {sleeper.pid} on {socket.gethostname()}"
+    run_write(
+        engine,
+        lambda db: db.execute(update(TrackSession).where(TrackSession.id == sid).values(status="writing", error=mark)),
+    )
+    try:
+        report = recover(engine, telemetry)
+        assert report.in_progress == [sid] and report.failed == []
+        assert [s.status for s in list_sessions(engine)] == ["writing"]
+    finally:
+        sleeper.stdin.close()
+        sleeper.wait(timeout=30)
+    report = recover(engine, telemetry)  # its writer is gone now
+    assert report.failed == [sid] and report.in_progress == []
