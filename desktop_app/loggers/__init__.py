@@ -30,6 +30,7 @@ READERS = {
     "motec": "motec",
     "bosch": "bosch",
     "mdf": "mdf",
+    "xrk": "xrk",
 }
 
 

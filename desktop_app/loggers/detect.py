@@ -5,15 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from .recording import LoggerFileError, UnsupportedFormatError
+from .xrk import looks_like_xrk
 
 #: How many bytes of the head we look at.
 HEAD_BYTES = 4096
 
 _UNSUPPORTED_BY_EXT = {
     ".rcz": "a RaceChrono session archive (.rcz): export it from RaceChrono as CSV v3 or VBO",
-    ".xrk": "an AiM binary log (.xrk): export CSV from AiM Race Studio",
-    ".xrz": "an AiM binary log (.xrz): export CSV from AiM Race Studio",
-    ".drk": "an AiM binary log (.drk): export CSV from AiM Race Studio",
     ".ld": "a MoTeC binary log (.ld): export CSV from MoTeC i2",
     ".ldx": "a MoTeC i2 lap index (.ldx): export CSV from MoTeC i2",
     ".bmsbin": "a Bosch WinDarab binary file (.bmsbin): export ASCII or MDF from WinDarab",
@@ -36,7 +34,7 @@ def _second_text_line(head: bytes) -> str:
 
 
 def sniff(path: Path) -> str:
-    """Return the format name (``vbo``, ``racechrono``, ``aim``, ``motec``, ``bosch``, ``mdf``).
+    """Return the format name (``vbo``, ``racechrono``, ``aim``, ``motec``, ``bosch``, ``mdf``, ``xrk``).
 
     Raises :class:`UnsupportedFormatError` for files we recognise but do not read and for
     anything unrecognised, and :class:`LoggerFileError` if the file cannot be opened.
@@ -55,6 +53,8 @@ def sniff(path: Path) -> str:
 
     if head[:8] in (b"MDF     ", b"UnFinMF "):
         return "mdf"
+    if looks_like_xrk(head):
+        return "xrk"
     if head[:2] == b"PK":
         raise UnsupportedFormatError(
             path,

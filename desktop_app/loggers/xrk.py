@@ -1,0 +1,584 @@
+"""AiM native logs: ``.xrk``, ``.xrz`` (the same, zlib-compressed) and ``.drk``, through libxrk.
+
+The format facts this module relies on are in ``docs/formats.md``, section "AiM native
+logs (.xrk/.xrz/.drk)". In short:
+
+- libxrk decodes the message stream into one table per channel (its own millisecond
+  timestamps, its own rate). Every channel goes onto the sorted union of all channels'
+  timestamps, NaN where it has no sample (:func:`.timebase.union_time_base`); libxrk's
+  ``get_channels_as_table`` is not used, it interpolates and forward-fills.
+- ``.xrz`` is inflated here (with a size cap and an exact error offset), not by libxrk,
+  which would silently keep the readable part of a truncated stream.
+- libxrk's Rust decoder is used: it reports the byte ranges it could not decode ("Bad
+  bytes(N at X)") where the default decoder skips them silently. Everything libxrk prints,
+  from Python or native code, is captured at the file-descriptor level, so a command's
+  stdout stays clean; a skipped byte range becomes :class:`LoggerFileError` at that offset,
+  anything else a warning.
+- The logger's own laps (its LAP messages) become :attr:`Recording.beacons`; the out-lap
+  before the first one and the in-lap after the last one stay laps of their own.
+- A few header messages are read here too (channel order, unknown unit codes, the GPS
+  records' own GPS time, which repairs a record whose logger timestamp is damaged).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import sys
+import tempfile
+import threading
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from storage.types import FloatArray
+
+from . import timebase
+from .channels import SourceChannel, build_channels
+from .csvmeta import local_start
+from .recording import LoggerFileError, Recording, UnsupportedFormatError
+
+#: every AiM log starts with its configuration message
+MAGIC = b"<hCNF"
+#: the two bytes that open a zlib stream (deflate, any compression level)
+ZLIB_HEADS = (b"\x78\x01", b"\x78\x5e", b"\x78\x9c", b"\x78\xda")
+#: an ``.xrz`` that inflates past this is refused (a day of logging is far less)
+MAX_INFLATED_BYTES = 1 << 30
+#: a channel sample this far outside every other channel's time span is a damaged timestamp
+_OUTLIER_MS = 10_000
+#: a GPS record whose logger time and GPS time disagree by more than this is re-timed
+_GPS_CLOCK_SLIP_MS = 1_000
+_GPS_WEEK_MS = 604_800_000
+_GPS_RECORD = 56
+#: what a captured line may hold before it is cut (a skipped byte range is dumped in hex)
+_LINE_MAX = 300
+
+#: the logger's channel functions (libxrk's ``function`` metadata) that name standard channels
+_FUNCTIONS = {
+    "Engine RPM": "rpm",
+    "Lateral Acceleration": "glat",
+    "Inline Acceleration": "glong",
+}
+_GPS_SPEED = "GPS Speed"
+
+_BAD_BYTES = re.compile(rb"Bad bytes\((\d+) at ([0-9a-fA-F]+)\)")
+_UNKNOWN_UNITS = re.compile(r"Unknown units\[(\d+)\] for (.+)")
+_AT_HEX = re.compile(r"\bat (?:0x)?([0-9a-fA-F]+)\b")
+#: the header messages read here: channel set-up, GPS records, the configuration block
+
+_capture_lock = threading.Lock()
+
+IntArray = npt.NDArray[np.int64]
+
+
+def looks_like_xrk(head: bytes) -> bool:
+    """Whether a file's first bytes are an AiM log (plain, or zlib-compressed as ``.xrz``)."""
+    if head.startswith(MAGIC):
+        return True
+    if head[:2] not in ZLIB_HEADS:
+        return False
+    try:
+        return zlib.decompressobj().decompress(head, len(MAGIC)).startswith(MAGIC)
+    except zlib.error:
+        return False
+
+
+def read(path: Path) -> Recording:
+    """Read an AiM ``.xrk``/``.xrz``/``.drk`` log (see the module docstring)."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise LoggerFileError(path, f"cannot be read: {exc.strerror or exc}") from None
+    inflated = raw[:2] in ZLIB_HEADS
+    data = _inflate(path, raw) if inflated else raw
+    where = " of the inflated log" if inflated else ""
+    if not data.startswith(MAGIC):
+        raise LoggerFileError(path, f"not an AiM log: it does not start with {MAGIC.decode()!r}{where}", offset=0)
+
+    log, lines, failure = _decode(data)
+    _reject_damage(path, lines, failure, len(data), where)
+    if log is None or not log.channels:
+        raise UnsupportedFormatError(path, "holds no channel with samples: nothing to import")
+
+    warnings: list[str] = []
+    unknown_units = _output_warnings(lines, warnings)
+    frames = _Frames.scan(data)
+    return _build(path, log, frames, unknown_units, warnings, where)
+
+
+# --- input ----------------------------------------------------------------------------
+
+
+def _inflate(path: Path, raw: bytes) -> bytes:
+    """The log inside an ``.xrz``: the whole zlib stream, checked, at most MAX_INFLATED_BYTES."""
+    inflater = zlib.decompressobj()
+    parts: list[bytes] = []
+    size = 0
+    chunk = 1 << 16
+    for start in range(0, len(raw), chunk):
+        before = inflater.copy()
+        piece = raw[start : start + chunk]
+        try:
+            out = inflater.decompress(piece, MAX_INFLATED_BYTES + 1 - size)
+        except zlib.error as exc:
+            raise LoggerFileError(
+                path, f"the compressed data is damaged ({exc})", offset=start + _zlib_error_at(before, piece)
+            ) from None
+        size += len(out)
+        parts.append(out)
+        if size > MAX_INFLATED_BYTES or inflater.unconsumed_tail:
+            raise LoggerFileError(
+                path, f"inflates to more than {MAX_INFLATED_BYTES >> 20} MiB: refused", offset=start
+            ) from None
+        if inflater.eof:
+            extra = len(inflater.unused_data) + len(raw) - (start + len(piece))
+            if extra:
+                raise LoggerFileError(
+                    path,
+                    f"{extra} byte(s) follow the end of the compressed log",
+                    offset=len(raw) - extra,
+                )
+            break
+    if not inflater.eof:
+        raise LoggerFileError(path, "the compressed log ends early (truncated .xrz?)", offset=len(raw))
+    return b"".join(parts)
+
+
+def _zlib_error_at(state: Any, piece: bytes) -> int:
+    """Where in ``piece`` a zlib stream (``state`` before it) fails, byte by byte."""
+    for i in range(len(piece)):
+        try:
+            state.decompress(piece[i : i + 1], 1 << 16)
+        except zlib.error:
+            return i
+    return 0
+
+
+# --- libxrk ---------------------------------------------------------------------------
+
+
+def _decode(data: bytes) -> tuple[Any, list[bytes], BaseException | None]:
+    """libxrk's decode of ``data``, what it printed, and the exception it raised (if any)."""
+    from libxrk._aim_xrk_rs import aim_xrk  # heavy import, only when an AiM log is read
+
+    log: Any = None
+    failure: BaseException | None = None
+    with _captured_output() as lines:
+        try:
+            log = aim_xrk(data)
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:  # noqa: BLE001 - libxrk raises many types on damaged files, Rust panics too
+            failure = exc
+    return log, lines, failure
+
+
+@contextmanager
+def _captured_output() -> Iterator[list[bytes]]:
+    """Collect what is printed to stdout/stderr, by Python or native code, as lines.
+
+    File descriptors 1 and 2 point at an unnamed temporary file for the duration (native
+    code writes there directly); Python's own streams go to a buffer. One capture at a
+    time: the descriptors are the process's.
+    """
+    lines: list[bytes] = []
+    with _capture_lock, tempfile.TemporaryFile() as sink:
+        buffer = io.StringIO()
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:
+                stream.flush()
+        saved: list[tuple[int, int]] = []
+        for fd in (1, 2):
+            try:
+                saved.append((fd, os.dup(fd)))
+            except OSError:
+                continue  # no such descriptor (a windowed app): nothing printed there is seen
+            os.dup2(sink.fileno(), fd)
+        try:
+            with redirect_stdout(buffer), redirect_stderr(buffer):
+                yield lines
+        finally:
+            for fd, copy in saved:
+                os.dup2(copy, fd)
+                os.close(copy)
+            sink.seek(0)
+            lines.extend(line.rstrip(b"\r\n") for line in sink)
+            lines.extend(line.encode("utf-8", "replace") for line in buffer.getvalue().splitlines())
+
+
+def _reject_damage(path: Path, lines: list[bytes], failure: BaseException | None, size: int, where: str) -> None:
+    """:class:`LoggerFileError` for a byte range libxrk skipped, or for an exception it raised."""
+    for line in lines:
+        m = _BAD_BYTES.search(line[:200])
+        if m is None:
+            continue
+        count, at = int(m[1]), int(m[2], 16)
+        if at + count >= size:
+            what = f"the log ends inside a message at byte {at}{where} (truncated?)"
+        else:
+            what = f"{count} byte(s) from byte {at}{where} are not a valid AiM message (damaged)"
+        raise LoggerFileError(path, what, offset=at)
+    if failure is not None:
+        if isinstance(failure, MemoryError):
+            raise LoggerFileError(path, "too large to read into memory") from None
+        text = str(failure)
+        m2 = _AT_HEX.search(text)
+        offset = int(m2[1], 16) if m2 else None
+        raise LoggerFileError(
+            path, f"damaged AiM log: libxrk failed with {type(failure).__name__}: {text[:200]}", offset=offset
+        ) from None
+
+
+def _output_warnings(lines: list[bytes], warnings: list[str]) -> dict[str, int]:
+    """libxrk's printed remarks as warnings (each once); returns the unknown unit codes."""
+    unknown: dict[str, int] = {}
+    seen: set[str] = set()
+    for raw in lines:
+        line = raw[:_LINE_MAX].decode("utf-8", "replace").strip()
+        if not line or line in seen:
+            continue
+        seen.add(line)
+        m = _UNKNOWN_UNITS.match(line)
+        if m is not None:
+            unknown[m[2].strip().strip("'\"")] = int(m[1])
+            continue
+        warnings.append(f"libxrk: {line}")
+    for name, code in sorted(unknown.items()):
+        warnings.append(f"channel {name!r}: unit code {code} is not known: kept without a unit, not guessed")
+    return unknown
+
+
+# --- header messages read here --------------------------------------------------------
+
+
+@dataclass
+class _Frames:
+    """What this module reads from the header messages itself (see docs/formats.md)."""
+
+    channel_order: list[str]
+    gps_offsets: IntArray  #: byte offset of each top-level GPS record, in file order
+    gps_logger_ms: IntArray  #: its logger timestamp as written
+    gps_itow_ms: IntArray  #: its GPS time of week (unwrapped over week ends)
+
+    @classmethod
+    def scan(cls, data: bytes) -> _Frames:
+        buf = np.frombuffer(data, np.uint8)
+        order: list[str] = []
+        seen: set[str] = set()
+        for start, end in zip(*_frames(data, buf, b"CHS\x00")):
+            if end - start >= 56:
+                name = data[start + 32 : start + 56].split(b"\x00", 1)[0].decode("ascii", "replace")
+                if name and name not in seen:
+                    seen.add(name)
+                    order.append(name)
+        cnf_starts, cnf_ends = _frames(data, buf, b"CNF\x00")
+        spans: list[tuple[IntArray, IntArray]] = []
+        for tok in (b"GPS\x00", b"GPS1"):
+            starts, ends = _frames(data, buf, tok)
+            keep = (ends - starts) % _GPS_RECORD == 0
+            for a, b in zip(cnf_starts, cnf_ends):  # libxrk ignores GPS inside a CNF block
+                keep &= ~((starts >= a) & (starts < b))
+            spans.append((starts[keep], ends[keep]))
+        starts = np.concatenate([s for s, _ in spans])
+        ends = np.concatenate([e for _, e in spans])
+        by_place = np.argsort(starts, kind="stable")
+        starts, ends = starts[by_place], ends[by_place]
+        counts = (ends - starts) // _GPS_RECORD
+        offsets = _ranges(starts, counts, _GPS_RECORD)
+        logger_ms = _le(buf, offsets, 4, signed=True)
+        itow = _le(buf, offsets + 4, 4, signed=False)
+        if itow.shape[0] > 1:
+            itow = itow + _GPS_WEEK_MS * np.concatenate(([0], np.cumsum(np.diff(itow) < -_GPS_WEEK_MS // 2)))
+        return cls(order, offsets, logger_ms, itow)
+
+
+def _le(buf: npt.NDArray[np.uint8], at: IntArray, size: int, *, signed: bool) -> IntArray:
+    """Little-endian integers of ``size`` bytes at each offset in ``at``."""
+    value = np.zeros(at.shape[0], np.int64)
+    for k in range(size):
+        value |= buf[at + k].astype(np.int64) << (8 * k)
+    if signed:
+        top = np.int64(1) << (8 * size - 1)
+        value = (value ^ top) - top
+    return value
+
+
+def _ranges(starts: IntArray, counts: IntArray, step: int) -> IntArray:
+    """``starts[i] + step * j`` for ``j < counts[i]``, concatenated."""
+    total = int(counts.sum())
+    if total == 0:
+        return np.zeros(0, np.int64)
+    first = np.repeat(starts, counts)
+    within = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
+    return first + step * within
+
+
+def _frames(data: bytes, buf: npt.NDArray[np.uint8], tok: bytes) -> tuple[IntArray, IntArray]:
+    """Payload spans of the ``<h`` header messages of one token whose framing and checksum hold.
+
+    A header message is ``<h`` + token (4) + payload length (int32) + version (1) + ``>``,
+    the payload, then ``<`` + token + 16-bit byte sum of the payload + ``>``.
+    """
+    at = np.fromiter((m.start() for m in re.finditer(re.escape(b"<h" + tok), data)), np.int64)
+    n = buf.shape[0]
+    at = at[at + 12 <= n]
+    if not at.shape[0]:
+        return at, at
+    hlen = _le(buf, at + 6, 4, signed=True)
+    start = at + 12
+    end = start + hlen
+    ok = (buf[at + 11] == 0x3E) & (hlen >= 0) & (end + 8 <= n)
+    at, start, end = at[ok], start[ok], end[ok]
+    ok = (buf[end] == 0x3C) & (buf[end + 7] == 0x3E)
+    for k in range(4):
+        ok &= buf[end + 1 + k] == buf[at + 2 + k]
+    at, start, end = at[ok], start[ok], end[ok]
+    lengths = end - start
+    sums = np.zeros(at.shape[0], np.int64)
+    if int(lengths.sum()):
+        nonempty = lengths > 0
+        idx = _ranges(start[nonempty], lengths[nonempty], 1)
+        sums[nonempty] = np.add.reduceat(buf[idx].astype(np.int64), np.cumsum(lengths[nonempty]) - lengths[nonempty])
+    ok = (sums & 0xFFFF) == _le(buf, end + 5, 2, signed=False)
+    return start[ok], end[ok]
+
+
+# --- building the recording -----------------------------------------------------------
+
+
+@dataclass
+class _Group:
+    """Channels sharing one set of timestamps (libxrk's milliseconds)."""
+
+    t_ms: IntArray
+    names: list[str]
+    units: list[str]
+    values: list[FloatArray]
+
+
+def _build(
+    path: Path, log: Any, frames: _Frames, unknown_units: dict[str, int], warnings: list[str], where: str
+) -> Recording:
+    from libxrk import GPS_CHANNEL_NAMES, ChannelMetadata
+
+    names = _ordered(list(log.channels), frames.channel_order, list(GPS_CHANNEL_NAMES))
+    groups: list[_Group] = []
+    functions: dict[str, str] = {}
+    for name in names:
+        table = log.channels[name]
+        t_ms = np.asarray(table.column("timecodes").to_numpy(), np.int64)
+        values = np.asarray(table.column(name).to_numpy(zero_copy_only=False), np.float64)
+        info = ChannelMetadata.from_channel_table(table)
+        if info.function:
+            functions[name] = info.function
+        for g in groups:
+            if g.t_ms.shape == t_ms.shape and np.array_equal(g.t_ms, t_ms):
+                break
+        else:
+            g = _Group(t_ms, [], [], [])
+            groups.append(g)
+        g.names.append(name)
+        g.units.append(info.units)
+        g.values.append(values)
+
+    for g in groups:
+        if _GPS_SPEED in g.names or any(n in GPS_CHANNEL_NAMES for n in g.names):
+            g.t_ms = _repair_gps_times(path, g.t_ms, frames, warnings, where)
+    _reject_outliers(path, groups, frames, where)
+
+    timed: list[tuple[IntArray, list[FloatArray]]] = []
+    sources: list[SourceChannel] = []
+    for g in groups:
+        t_us = g.t_ms * 1000
+        group_warnings: list[str] = []
+        timebase.check_backward_steps(t_us, path, group_warnings)
+        t_us, cols = timebase.merge_repeated(t_us, g.values, group_warnings)
+        warnings.extend(f"{g.names[0]} and its group: {w}" for w in group_warnings)
+        timed.append((t_us, cols))
+        sources.extend(SourceChannel(n, u, np.empty(0)) for n, u in zip(g.names, g.units))
+    union, placed = timebase.union_time_base(timed)
+    for src, column in zip(sources, (c for cols in placed for c in cols)):
+        src.values = column
+
+    overrides = {std: name for name, fn in functions.items() if (std := _FUNCTIONS.get(fn)) is not None}
+    if _GPS_SPEED in log.channels:
+        overrides.setdefault("speed", _GPS_SPEED)
+    with np.errstate(over="ignore", invalid="ignore"):
+        channels = build_channels("aim", sources, warnings, overrides=_first_per_standard(overrides, names))
+
+    meta = dict(log.metadata or {})
+    metadata = {
+        k.lower(): str(v).strip() for k, v in meta.items() if isinstance(v, str | int | float) and str(v).strip()
+    }
+    if unknown_units:
+        metadata["unknown unit codes"] = ", ".join(f"{n}: {c}" for n, c in sorted(unknown_units.items()))
+    t0_ms = int(union[0]) / 1000.0 if union.shape[0] else 0.0
+    rates = [1000.0 / float(np.median(np.diff(g.t_ms))) for g in groups if g.t_ms.shape[0] > 1]
+    rec = Recording(
+        path=path,
+        format="aim",
+        time=timebase.relative_seconds(union),
+        channels=channels,
+        logger=_logger(meta),
+        started_at=local_start(
+            str(meta.get("Log Date") or "") or None,
+            str(meta.get("Log Time") or "") or None,
+            month_first=True,
+            warnings=warnings,
+        ),
+        sample_rate_hz=round(max(rates), 3) if rates else None,
+        beacons=_beacons(log.laps, t0_ms, warnings),
+        track=str(meta.get("Venue") or "").strip() or None,
+        metadata=metadata,
+        warnings=warnings,
+    )
+    rec.check()
+    return rec
+
+
+def _ordered(present: list[str], file_order: list[str], gps: list[str]) -> list[str]:
+    """Channels in the file's own order, then libxrk's GPS channels, then anything else."""
+    have = set(present)
+    out = [n for n in file_order if n in have]
+    out += [n for n in gps if n in have and n not in out]
+    taken = set(out)
+    return out + sorted(n for n in present if n not in taken)
+
+
+def _first_per_standard(overrides: dict[str, str], order: list[str]) -> dict[str, str]:
+    """One source per standard channel: the first in file order among those named for it."""
+    rank = {n: i for i, n in enumerate(order)}
+    best: dict[str, str] = {}
+    for std, name in sorted(overrides.items(), key=lambda kv: rank.get(kv[1], 0)):
+        best.setdefault(std, name)
+    return best
+
+
+def _repair_gps_times(path: Path, t_ms: IntArray, frames: _Frames, warnings: list[str], where: str) -> IntArray:
+    """Re-time GPS records whose logger timestamp is damaged, from their own GPS time.
+
+    Each GPS record carries the logger's millisecond clock and the receiver's GPS time of
+    week; on a sound record the two differ by one constant (a few ms of jitter). A record
+    that is out of order and off that constant by more than a second gets the logger time
+    its GPS time implies, if that falls between its neighbours; otherwise the file is
+    rejected at the record's byte offset.
+    """
+    n = t_ms.shape[0]
+    if n < 2 or np.all(np.diff(t_ms) > 0):
+        return t_ms
+    if frames.gps_itow_ms.shape[0] != n:
+        return t_ms  # not the records libxrk decoded: leave the order check to decide
+    raw = frames.gps_logger_ms
+    shift = int(np.median(raw - t_ms))
+    if np.count_nonzero(raw - t_ms == shift) < 0.9 * n:
+        return t_ms  # libxrk re-timed these itself (a firmware fix): not ours to repeat
+    clock = t_ms - frames.gps_itow_ms
+    usual = int(np.median(clock))
+    out = t_ms.copy()
+    fixed: list[str] = []
+    back = np.flatnonzero(np.diff(t_ms) < 0) + 1
+    for k in back:
+        # the out-of-order record is the one whose clocks disagree: k, or the one before it
+        bad = next((j for j in (int(k), int(k) - 1) if abs(int(clock[j]) - usual) > _GPS_CLOCK_SLIP_MS), None)
+        if bad is None:
+            continue
+        # placed after its neighbour by the receiver's own step (the two clocks drift apart
+        # over a session, so the neighbour is a closer reference than the session's median)
+        if bad > 0:
+            new = int(out[bad - 1] + frames.gps_itow_ms[bad] - frames.gps_itow_ms[bad - 1])
+        else:
+            new = int(out[1] - (frames.gps_itow_ms[1] - frames.gps_itow_ms[0]))
+        lo = out[bad - 1] if bad > 0 else np.iinfo(np.int64).min
+        hi = out[bad + 1] if bad + 1 < n else np.iinfo(np.int64).max
+        offset = int(frames.gps_offsets[bad])
+        if not lo < new < hi:
+            raise LoggerFileError(
+                path,
+                f"GPS record {bad + 1} at byte {offset}{where} has a damaged time "
+                f"({out[bad] / 1000:.3f} s) that its GPS time does not place between its neighbours",
+                offset=offset,
+            )
+        fixed.append(f"record {bad + 1} at byte {offset}{where}: {out[bad] / 1000:.3f} s -> {new / 1000:.3f} s")
+        out[bad] = new
+    if fixed:
+        warnings.append(
+            f"{len(fixed)} GPS record(s) had a logger time out of order with their own GPS time, "
+            f"re-timed from the GPS time ({'; '.join(fixed[:3])})"
+        )
+    return out
+
+
+def _reject_outliers(path: Path, groups: list[_Group], frames: _Frames, where: str) -> None:
+    """:class:`LoggerFileError` for a channel sample far outside every other channel's span.
+
+    libxrk keeps a channel's samples only while its timestamps increase, so one damaged
+    timestamp in the future hides the rest of that channel; a sample hours after the others
+    end is such damage, not data.
+    """
+    if len(groups) < 2:
+        return
+    firsts = [int(g.t_ms[0]) for g in groups if g.t_ms.shape[0]]
+    lasts = [int(g.t_ms[-1]) for g in groups if g.t_ms.shape[0]]
+    for i, g in enumerate(groups):
+        if not g.t_ms.shape[0]:
+            continue
+        others_first = min(f for j, f in enumerate(firsts) if j != i)
+        others_last = max(x for j, x in enumerate(lasts) if j != i)
+        late = np.flatnonzero(g.t_ms > others_last + _OUTLIER_MS)
+        early = np.flatnonzero(g.t_ms < others_first - _OUTLIER_MS)
+        if not late.shape[0] and not early.shape[0]:
+            continue
+        k = int(late[0]) if late.shape[0] else int(early[-1])
+        t = int(g.t_ms[k])
+        side = "after every other channel ends" if late.shape[0] else "before every other channel starts"
+        gap = (t - others_last) if late.shape[0] else (others_first - t)
+        offset = _sample_offset(frames, g, k, t)
+        at = f" (byte {offset}{where})" if offset is not None else ""
+        raise LoggerFileError(
+            path,
+            f"channel {g.names[0]!r} has a sample at {t / 1000:.3f} s, {gap / 1000:.1f} s {side}{at}: "
+            "a damaged timestamp",
+            offset=offset,
+        )
+
+
+def _sample_offset(frames: _Frames, group: _Group, k: int, t_ms: int) -> int | None:
+    """The byte offset of a channel sample's message, where it can be found."""
+    if frames.gps_logger_ms.shape[0] == group.t_ms.shape[0] and _GPS_SPEED in group.names:
+        return int(frames.gps_offsets[k])
+    return None
+
+
+def _logger(meta: dict[str, Any]) -> str:
+    model = str(meta.get("Logger Model") or "").strip()
+    if model:
+        return f"AiM {model}"
+    model_id = meta.get("Logger Model ID")
+    return f"AiM (model id {model_id})" if model_id not in (None, "") else "AiM"
+
+
+def _beacons(laps: Any, t0_ms: float, warnings: list[str]) -> list[float] | None:
+    """The logger's laps as lap-boundary times (seconds on the recording's time base).
+
+    Every lap's start is a boundary (the first one ends the out-lap); the last lap's end is
+    one too unless libxrk calls it the in-lap, which ends where logging stopped.
+    """
+    if laps is None or laps.num_rows == 0:
+        return None
+    starts = [int(x) for x in laps.column("start_time").to_pylist()]
+    ends = [int(x) for x in laps.column("end_time").to_pylist()]
+    kinds = [str(x) for x in laps.column("lap_type").to_pylist()]
+    marks = list(starts)
+    if kinds[-1] != "in":
+        marks.append(ends[-1])
+    if any(b <= a for a, b in zip(starts, ends)):
+        warnings.append("the logger's laps include one that ends before it starts: laps used as written")
+    return [(m - t0_ms) / 1000.0 for m in sorted(set(marks))]
