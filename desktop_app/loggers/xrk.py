@@ -25,6 +25,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import struct
 import sys
 import tempfile
 import threading
@@ -111,7 +112,7 @@ def read(path: Path) -> Recording:
     warnings: list[str] = []
     unknown_units = _output_warnings(lines, warnings)
     frames = _Frames.scan(data)
-    return _build(path, log, frames, unknown_units, warnings, where)
+    return _build(path, data, log, frames, unknown_units, warnings, where)
 
 
 # --- input ----------------------------------------------------------------------------
@@ -365,7 +366,7 @@ class _Group:
 
 
 def _build(
-    path: Path, log: Any, frames: _Frames, unknown_units: dict[str, int], warnings: list[str], where: str
+    path: Path, data: bytes, log: Any, frames: _Frames, unknown_units: dict[str, int], warnings: list[str], where: str
 ) -> Recording:
     from libxrk import GPS_CHANNEL_NAMES, ChannelMetadata
 
@@ -392,7 +393,7 @@ def _build(
     for g in groups:
         if _GPS_SPEED in g.names or any(n in GPS_CHANNEL_NAMES for n in g.names):
             g.t_ms = _repair_gps_times(path, g.t_ms, frames, warnings, where)
-    _reject_outliers(path, groups, frames, where)
+    _reject_outliers(path, data, groups, frames, where)
 
     timed: list[tuple[IntArray, list[FloatArray]]] = []
     sources: list[SourceChannel] = []
@@ -516,7 +517,7 @@ def _repair_gps_times(path: Path, t_ms: IntArray, frames: _Frames, warnings: lis
     return out
 
 
-def _reject_outliers(path: Path, groups: list[_Group], frames: _Frames, where: str) -> None:
+def _reject_outliers(path: Path, data: bytes, groups: list[_Group], frames: _Frames, where: str) -> None:
     """:class:`LoggerFileError` for a channel sample far outside every other channel's span.
 
     libxrk keeps a channel's samples only while its timestamps increase, so one damaged
@@ -540,8 +541,8 @@ def _reject_outliers(path: Path, groups: list[_Group], frames: _Frames, where: s
         t = int(g.t_ms[k])
         side = "after every other channel ends" if late.shape[0] else "before every other channel starts"
         gap = (t - others_last) if late.shape[0] else (others_first - t)
-        offset = _sample_offset(frames, g, k, t)
-        at = f" (byte {offset}{where})" if offset is not None else ""
+        offset = _sample_offset(data, frames, groups, g, k)
+        at = f" (the byte offset is{where})" if offset is not None and where else ""
         raise LoggerFileError(
             path,
             f"channel {g.names[0]!r} has a sample at {t / 1000:.3f} s, {gap / 1000:.1f} s {side}{at}: "
@@ -550,11 +551,26 @@ def _reject_outliers(path: Path, groups: list[_Group], frames: _Frames, where: s
         )
 
 
-def _sample_offset(frames: _Frames, group: _Group, k: int, t_ms: int) -> int | None:
-    """The byte offset of a channel sample's message, where it can be found."""
-    if frames.gps_logger_ms.shape[0] == group.t_ms.shape[0] and _GPS_SPEED in group.names:
+def _sample_offset(data: bytes, frames: _Frames, groups: list[_Group], group: _Group, k: int) -> int | None:
+    """The byte offset of a channel sample's message, where it can be found.
+
+    A GPS sample is a GPS record found by :meth:`_Frames.scan`. Any other sample is looked
+    up by its timestamp as written: libxrk's times are the file's minus one constant, which
+    the GPS records give; ``(G``, ``(S`` and ``(M`` data messages carry the time right after
+    their two-byte opening.
+    """
+    gps = next((g for g in groups if _GPS_SPEED in g.names), None)
+    if gps is None or frames.gps_logger_ms.shape[0] != gps.t_ms.shape[0] or not gps.t_ms.shape[0]:
+        return None
+    if group is gps:
         return int(frames.gps_offsets[k])
-    return None
+    shift = int(np.median(frames.gps_logger_ms - gps.t_ms))
+    written = int(group.t_ms[k]) + shift
+    if not -(1 << 31) <= written < 1 << 31:
+        return None
+    stamp = struct.pack("<i", written)
+    found = [at for op in (b"(G", b"(S", b"(M") if (at := data.find(op + stamp)) >= 0]
+    return min(found) if found else None
 
 
 def _logger(meta: dict[str, Any]) -> str:
