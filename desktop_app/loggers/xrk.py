@@ -33,6 +33,7 @@ import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -111,7 +112,7 @@ def read(path: Path) -> Recording:
 
     warnings: list[str] = []
     unknown_units = _output_warnings(lines, warnings)
-    frames = _Frames.scan(data)
+    frames = _Frames(data)
     return _build(path, data, log, frames, unknown_units, warnings, where)
 
 
@@ -260,45 +261,57 @@ def _output_warnings(lines: list[bytes], warnings: list[str]) -> dict[str, int]:
 # --- header messages read here --------------------------------------------------------
 
 
-@dataclass
 class _Frames:
-    """What this module reads from the header messages itself (see docs/formats.md)."""
+    """What this module reads from the header messages itself (see docs/formats.md).
 
-    channel_order: list[str]
-    gps_offsets: IntArray  #: byte offset of each top-level GPS record, in file order
-    gps_logger_ms: IntArray  #: its logger timestamp as written
-    gps_itow_ms: IntArray  #: its GPS time of week (unwrapped over week ends)
+    The channel order comes from the first configuration block; the GPS records are
+    looked up only when a GPS time needs checking.
+    """
 
-    @classmethod
-    def scan(cls, data: bytes) -> _Frames:
-        buf = np.frombuffer(data, np.uint8)
-        order: list[str] = []
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.buf = np.frombuffer(data, np.uint8)
+        first = _frames(data, self.buf, (b"CNF\x00",), limit=12)
+        limit = int(first[1][0]) + 8 if first[1].shape[0] else 0
+        self.channel_order: list[str] = []
         seen: set[str] = set()
-        for start, end in zip(*_frames(data, buf, b"CHS\x00")):
+        starts, ends, _ = _frames(data, self.buf, (b"CHS\x00",), limit=limit)
+        for start, end in zip(starts.tolist(), ends.tolist()):
             if end - start >= 56:
                 name = data[start + 32 : start + 56].split(b"\x00", 1)[0].decode("ascii", "replace")
                 if name and name not in seen:
                     seen.add(name)
-                    order.append(name)
-        cnf_starts, cnf_ends = _frames(data, buf, b"CNF\x00")
-        spans: list[tuple[IntArray, IntArray]] = []
-        for tok in (b"GPS\x00", b"GPS1"):
-            starts, ends = _frames(data, buf, tok)
-            keep = (ends - starts) % _GPS_RECORD == 0
-            for a, b in zip(cnf_starts, cnf_ends):  # libxrk ignores GPS inside a CNF block
-                keep &= ~((starts >= a) & (starts < b))
-            spans.append((starts[keep], ends[keep]))
-        starts = np.concatenate([s for s, _ in spans])
-        ends = np.concatenate([e for _, e in spans])
-        by_place = np.argsort(starts, kind="stable")
-        starts, ends = starts[by_place], ends[by_place]
-        counts = (ends - starts) // _GPS_RECORD
-        offsets = _ranges(starts, counts, _GPS_RECORD)
-        logger_ms = _le(buf, offsets, 4, signed=True)
-        itow = _le(buf, offsets + 4, 4, signed=False)
+                    self.channel_order.append(name)
+
+    @cached_property
+    def _gps(self) -> tuple[IntArray, IntArray, IntArray]:
+        starts, ends, which = _frames(self.data, self.buf, (b"CNF\x00", b"GPS\x00", b"GPS1"))
+        cnf = which == 0
+        keep = ~cnf & ((ends - starts) % _GPS_RECORD == 0)
+        for a, b in zip(starts[cnf].tolist(), ends[cnf].tolist()):  # libxrk ignores GPS inside a CNF block
+            keep &= ~((starts >= a) & (starts < b))
+        starts, ends = starts[keep], ends[keep]
+        offsets = _ranges(starts, (ends - starts) // _GPS_RECORD, _GPS_RECORD)
+        logger_ms = _le(self.buf, offsets, 4, signed=True)
+        itow = _le(self.buf, offsets + 4, 4, signed=False)
         if itow.shape[0] > 1:
             itow = itow + _GPS_WEEK_MS * np.concatenate(([0], np.cumsum(np.diff(itow) < -_GPS_WEEK_MS // 2)))
-        return cls(order, offsets, logger_ms, itow)
+        return offsets, logger_ms, itow
+
+    @property
+    def gps_offsets(self) -> IntArray:
+        """The byte offset of each top-level GPS record, in file order."""
+        return self._gps[0]
+
+    @property
+    def gps_logger_ms(self) -> IntArray:
+        """Each GPS record's logger timestamp as written."""
+        return self._gps[1]
+
+    @property
+    def gps_itow_ms(self) -> IntArray:
+        """Each GPS record's GPS time of week, unwrapped over week ends."""
+        return self._gps[2]
 
 
 def _le(buf: npt.NDArray[np.uint8], at: IntArray, size: int, *, signed: bool) -> IntArray:
@@ -322,26 +335,43 @@ def _ranges(starts: IntArray, counts: IntArray, step: int) -> IntArray:
     return first + step * within
 
 
-def _frames(data: bytes, buf: npt.NDArray[np.uint8], tok: bytes) -> tuple[IntArray, IntArray]:
-    """Payload spans of the ``<h`` header messages of one token whose framing and checksum hold.
+def _frames(
+    data: bytes, buf: npt.NDArray[np.uint8], toks: tuple[bytes, ...], limit: int | None = None
+) -> tuple[IntArray, IntArray, IntArray]:
+    """Payload spans of the ``<h`` header messages of these tokens whose framing and checksum hold.
 
     A header message is ``<h`` + token (4) + payload length (int32) + version (1) + ``>``,
-    the payload, then ``<`` + token + 16-bit byte sum of the payload + ``>``.
+    the payload, then ``<`` + token + 16-bit byte sum of the payload + ``>``. Returns the
+    payload starts and ends and which token each is (its index in ``toks``); with
+    ``limit``, only messages starting before it are looked at.
     """
-    at = np.fromiter((m.start() for m in re.finditer(re.escape(b"<h" + tok), data)), np.int64)
+    stop = len(data) if limit is None else limit
+    # every '<h' followed by one of the tokens, found with array compares (no Python loop)
+    view = buf[: max(0, min(stop, buf.shape[0] - 5))]
+    at = np.flatnonzero(view == 0x3C)
+    at = at[buf[at + 1] == 0x68]
+    which = np.full(at.shape[0], -1, np.int64)
+    for i, tok in enumerate(toks):
+        hit = which < 0
+        for k, byte in enumerate(tok):
+            hit &= buf[at + 2 + k] == byte
+        which[hit] = i
+    keep = which >= 0
+    at, which = at.astype(np.int64)[keep], which[keep]
     n = buf.shape[0]
-    at = at[at + 12 <= n]
+    ok = at + 12 <= n
+    at, which = at[ok], which[ok]
     if not at.shape[0]:
-        return at, at
+        return at, at, which
     hlen = _le(buf, at + 6, 4, signed=True)
     start = at + 12
     end = start + hlen
     ok = (buf[at + 11] == 0x3E) & (hlen >= 0) & (end + 8 <= n)
-    at, start, end = at[ok], start[ok], end[ok]
+    at, start, end, which = at[ok], start[ok], end[ok], which[ok]
     ok = (buf[end] == 0x3C) & (buf[end + 7] == 0x3E)
     for k in range(4):
         ok &= buf[end + 1 + k] == buf[at + 2 + k]
-    at, start, end = at[ok], start[ok], end[ok]
+    at, start, end, which = at[ok], start[ok], end[ok], which[ok]
     lengths = end - start
     sums = np.zeros(at.shape[0], np.int64)
     if int(lengths.sum()):
@@ -349,7 +379,7 @@ def _frames(data: bytes, buf: npt.NDArray[np.uint8], tok: bytes) -> tuple[IntArr
         idx = _ranges(start[nonempty], lengths[nonempty], 1)
         sums[nonempty] = np.add.reduceat(buf[idx].astype(np.int64), np.cumsum(lengths[nonempty]) - lengths[nonempty])
     ok = (sums & 0xFFFF) == _le(buf, end + 5, 2, signed=False)
-    return start[ok], end[ok]
+    return start[ok], end[ok], which[ok]
 
 
 # --- building the recording -----------------------------------------------------------
@@ -375,8 +405,8 @@ def _build(
     functions: dict[str, str] = {}
     for name in names:
         table = log.channels[name]
-        t_ms = np.asarray(table.column("timecodes").to_numpy(), np.int64)
-        values = np.asarray(table.column(name).to_numpy(zero_copy_only=False), np.float64)
+        t_ms = _column(table.column("timecodes")).astype(np.int64, copy=False)
+        values = _column(table.column(name)).astype(np.float64)
         info = ChannelMetadata.from_channel_table(table)
         if info.function:
             functions[name] = info.function
@@ -443,6 +473,39 @@ def _build(
     )
     rec.check()
     return rec
+
+
+#: Arrow primitive types (by name) as numpy dtypes
+_NUMPY_TYPES = {
+    "int8": np.int8, "int16": np.int16, "int32": np.int32, "int64": np.int64,
+    "uint8": np.uint8, "uint16": np.uint16, "uint32": np.uint32, "uint64": np.uint64,
+    "halffloat": np.float16, "float": np.float32, "double": np.float64,
+}  # fmt: skip
+
+
+def _column(column: Any) -> npt.NDArray[Any]:
+    """An Arrow column of numbers as a numpy view of its buffer, missing values as NaN.
+
+    Read from the buffers directly: pyarrow's ``to_numpy`` imports pandas on first use,
+    which costs more time and memory than the whole read.
+    """
+    parts: list[npt.NDArray[Any]] = []
+    for chunk in column.chunks:
+        dtype = _NUMPY_TYPES.get(str(chunk.type))
+        if dtype is None:
+            raise TypeError(f"libxrk gave a {chunk.type} column")
+        n, offset = len(chunk), chunk.offset
+        validity, data = chunk.buffers()[:2]
+        values = (
+            np.frombuffer(data, dtype, count=n, offset=offset * np.dtype(dtype).itemsize) if n else np.zeros(0, dtype)
+        )
+        if chunk.null_count:
+            bits = np.unpackbits(np.frombuffer(validity, np.uint8), bitorder="little")[offset : offset + n]
+            values = np.where(bits.astype(bool), values.astype(np.float64), np.nan)
+        parts.append(values)
+    if len(parts) == 1:
+        return parts[0]
+    return np.concatenate(parts) if parts else np.zeros(0, np.float64)
 
 
 def _ordered(present: list[str], file_order: list[str], gps: list[str]) -> list[str]:
@@ -554,7 +617,7 @@ def _reject_outliers(path: Path, data: bytes, groups: list[_Group], frames: _Fra
 def _sample_offset(data: bytes, frames: _Frames, groups: list[_Group], group: _Group, k: int) -> int | None:
     """The byte offset of a channel sample's message, where it can be found.
 
-    A GPS sample is a GPS record found by :meth:`_Frames.scan`. Any other sample is looked
+    A GPS sample is a GPS record found by :class:`_Frames`. Any other sample is looked
     up by its timestamp as written: libxrk's times are the file's minus one constant, which
     the GPS records give; ``(G``, ``(S`` and ``(M`` data messages carry the time right after
     their two-byte opening.
