@@ -1,7 +1,7 @@
 """AiM native logs: ``.xrk``, ``.xrz`` (the same, zlib-compressed) and ``.drk``, through libxrk.
 
-The format facts this module relies on are in ``docs/formats.md``, section "AiM native
-logs (.xrk/.xrz/.drk)". In short:
+The format facts this module relies on are in docs/formats.md#aim-native-logs-xrkxrzdrk.
+In short:
 
 - libxrk decodes the message stream into one table per channel (its own millisecond
   timestamps, its own rate). Every channel goes onto the sorted union of all channels'
@@ -262,7 +262,7 @@ def _output_warnings(lines: list[bytes], warnings: list[str]) -> dict[str, int]:
 
 
 class _Frames:
-    """What this module reads from the header messages itself (see docs/formats.md).
+    """What this module reads from the header messages itself (docs/formats.md#aim-native-logs-xrkxrzdrk).
 
     The channel order comes from the first configuration block; the GPS records are
     looked up only when a GPS time needs checking.
