@@ -332,3 +332,12 @@ def test_windows_icon_holds_every_size_as_png(tmp_path: Path) -> None:
         sizes.append(width or 256)
     assert sizes == sorted(s for s in build.png_sizes() if s <= 256)
     assert {16, 32, 48, 256} <= set(sizes)
+
+
+def test_open_dialogs_offer_every_owned_extension() -> None:
+    from desktop_app.gui.merge_flow import FILE_FILTERS
+
+    offered = set(FILE_FILTERS[0].split("(", 1)[1].rstrip(")").split())
+    for doc in doctypes.DOCUMENT_TYPES:
+        for ext in doc.extensions:
+            assert f"*.{ext}" in offered, ext
