@@ -189,31 +189,77 @@ def _captured_output() -> Iterator[list[bytes]]:
 
     File descriptors 1 and 2 point at an unnamed temporary file for the duration (native
     code writes there directly); Python's own streams go to a buffer. One capture at a
-    time: the descriptors are the process's.
+    time: the descriptors are the process's, so whatever another thread prints meanwhile
+    (a Qt message on the GUI thread) lands there too, and shows as a warning of this file.
     """
     lines: list[bytes] = []
-    with _capture_lock, tempfile.TemporaryFile() as sink:
-        buffer = io.StringIO()
-        for stream in (sys.stdout, sys.stderr):
-            if stream is not None:
-                stream.flush()
-        saved: list[tuple[int, int]] = []
+    with _capture_lock:
+        # a windowed app may have no descriptor 1 or 2: open one for the capture's duration
+        # first, so the temporary file does not land on that number itself
+        made: list[int] = []
         for fd in (1, 2):
             try:
-                saved.append((fd, os.dup(fd)))
+                os.fstat(fd)
             except OSError:
-                continue  # no such descriptor (a windowed app): nothing printed there is seen
-            os.dup2(sink.fileno(), fd)
+                null = os.open(os.devnull, os.O_WRONLY)
+                if null != fd:
+                    os.dup2(null, fd)
+                    os.close(null)
+                made.append(fd)
         try:
-            with redirect_stdout(buffer), redirect_stderr(buffer):
-                yield lines
+            with tempfile.TemporaryFile() as sink:
+                yield from _capture_into(sink, lines)
         finally:
-            for fd, copy in saved:
-                os.dup2(copy, fd)
-                os.close(copy)
-            sink.seek(0)
-            lines.extend(line.rstrip(b"\r\n") for line in sink)
-            lines.extend(line.encode("utf-8", "replace") for line in buffer.getvalue().splitlines())
+            for fd in made:
+                os.close(fd)
+
+
+def _capture_into(sink: Any, lines: list[bytes]) -> Iterator[list[bytes]]:
+    buffer = io.StringIO()
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None:
+            stream.flush()
+    saved = [(fd, os.dup(fd)) for fd in (1, 2)]
+    for fd, _ in saved:
+        os.dup2(sink.fileno(), fd)
+    handles = _point_std_handles(sink.fileno())
+    try:
+        with redirect_stdout(buffer), redirect_stderr(buffer):
+            yield lines
+    finally:
+        _restore_std_handles(handles)
+        for fd, copy in saved:
+            os.dup2(copy, fd)
+            os.close(copy)
+        sink.seek(0)
+        lines.extend(line.rstrip(b"\r\n") for line in sink)
+        lines.extend(line.encode("utf-8", "replace") for line in buffer.getvalue().splitlines())
+
+
+def _point_std_handles(fd: int) -> list[tuple[int, int]]:
+    """Windows: native code writes to the process's standard handles, not to descriptors
+    1 and 2, so those handles are pointed at ``fd`` too; returns what to restore."""
+    if sys.platform != "win32":
+        return []
+    import ctypes
+    import msvcrt
+
+    kernel32 = ctypes.windll.kernel32
+    target = msvcrt.get_osfhandle(fd)
+    saved = []
+    for which in (-11, -12):  # STD_OUTPUT_HANDLE, STD_ERROR_HANDLE
+        saved.append((which, int(kernel32.GetStdHandle(which) or 0)))
+        kernel32.SetStdHandle(which, target)
+    return saved
+
+
+def _restore_std_handles(saved: list[tuple[int, int]]) -> None:
+    if sys.platform != "win32" or not saved:
+        return
+    import ctypes
+
+    for which, handle in saved:
+        ctypes.windll.kernel32.SetStdHandle(which, handle)
 
 
 def _reject_damage(path: Path, lines: list[bytes], failure: BaseException | None, size: int, where: str) -> None:

@@ -358,3 +358,35 @@ def test_import_saves_the_session(tmp_path: Path) -> None:
 
     meta = pq.ParquetFile(doc["parquet_path"]).metadata
     assert meta.num_rows == recording().sample_count
+
+
+def test_damage_is_seen_in_a_process_without_stdout_and_stderr(tmp_path: Path) -> None:
+    # a windowed app may have no descriptors 1 and 2: libxrk's report must still be read
+    import os
+
+    data = logger_file(XRK).read_bytes()
+    cut = tmp_path / "cut.xrk"
+    cut.write_bytes(data[:1_000_000])
+    result = tmp_path / "result.txt"
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from desktop_app.loggers import LoggerFileError, read_recording\n"
+        "try:\n"
+        "    read_recording(Path(sys.argv[1]))\n"
+        "    outcome = 'read'\n"
+        "except LoggerFileError as exc:\n"
+        "    outcome = f'rejected {exc.offset}'\n"
+        "Path(sys.argv[2]).write_text(outcome)\n"
+    )
+
+    def close_std() -> None:
+        os.close(1)
+        os.close(2)
+
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(cut), str(result)], cwd=REPO, preexec_fn=close_std, timeout=120
+    )
+    assert proc.returncode == 0
+    outcome, offset = result.read_text().split()
+    assert outcome == "rejected" and 900_000 < int(offset) <= 1_000_000
