@@ -122,46 +122,44 @@ def read(path: Path) -> Recording:
 def _inflate(path: Path, raw: bytes) -> bytes:
     """The log inside an ``.xrz``: the whole zlib stream, checked, at most MAX_INFLATED_BYTES."""
     inflater = zlib.decompressobj()
-    parts: list[bytes] = []
-    size = 0
-    chunk = 1 << 16
-    for start in range(0, len(raw), chunk):
-        before = inflater.copy()
-        piece = raw[start : start + chunk]
-        try:
-            out = inflater.decompress(piece, MAX_INFLATED_BYTES + 1 - size)
-        except zlib.error as exc:
-            raise LoggerFileError(
-                path, f"the compressed data is damaged ({exc})", offset=start + _zlib_error_at(before, piece)
-            ) from None
-        size += len(out)
-        parts.append(out)
-        if size > MAX_INFLATED_BYTES or inflater.unconsumed_tail:
-            raise LoggerFileError(
-                path, f"inflates to more than {MAX_INFLATED_BYTES >> 20} MiB: refused", offset=start
-            ) from None
-        if inflater.eof:
-            extra = len(inflater.unused_data) + len(raw) - (start + len(piece))
-            if extra:
-                raise LoggerFileError(
-                    path,
-                    f"{extra} byte(s) follow the end of the compressed log",
-                    offset=len(raw) - extra,
-                )
-            break
+    try:
+        out = inflater.decompress(raw, MAX_INFLATED_BYTES + 1)
+    except zlib.error as exc:
+        raise LoggerFileError(path, f"the compressed data is damaged ({exc})", offset=_zlib_error_at(raw)) from None
+    if len(out) > MAX_INFLATED_BYTES or inflater.unconsumed_tail:
+        raise LoggerFileError(
+            path,
+            f"inflates to more than {MAX_INFLATED_BYTES >> 20} MiB: refused",
+            offset=len(raw) - len(inflater.unconsumed_tail),
+        )
     if not inflater.eof:
         raise LoggerFileError(path, "the compressed log ends early (truncated .xrz?)", offset=len(raw))
-    return b"".join(parts)
+    if inflater.unused_data:
+        extra = len(inflater.unused_data)
+        raise LoggerFileError(path, f"{extra} byte(s) follow the end of the compressed log", offset=len(raw) - extra)
+    return out
 
 
-def _zlib_error_at(state: Any, piece: bytes) -> int:
-    """Where in ``piece`` a zlib stream (``state`` before it) fails, byte by byte."""
-    for i in range(len(piece)):
+def _zlib_error_at(raw: bytes) -> int:
+    """The byte where a damaged zlib stream fails: 64 KiB steps, then byte by byte."""
+    inflater = zlib.decompressobj()
+    step = 1 << 16
+    for start in range(0, len(raw), step):
+        before = inflater.copy()
         try:
-            state.decompress(piece[i : i + 1], 1 << 16)
+            inflater.decompress(raw[start : start + step], 1 << 16)
+            while inflater.unconsumed_tail:
+                inflater.decompress(inflater.unconsumed_tail, 1 << 16)
         except zlib.error:
-            return i
-    return 0
+            for i in range(start, min(len(raw), start + step)):
+                try:
+                    before.decompress(raw[i : i + 1], 1 << 16)
+                    while before.unconsumed_tail:
+                        before.decompress(before.unconsumed_tail, 1 << 16)
+                except zlib.error:
+                    return i
+            return start
+    return len(raw)
 
 
 # --- libxrk ---------------------------------------------------------------------------
