@@ -113,7 +113,14 @@ def read(path: Path) -> Recording:
     warnings: list[str] = []
     unknown_units = _output_warnings(lines, warnings)
     frames = _Frames(data)
-    return _build(path, data, log, frames, unknown_units, warnings, where)
+    try:
+        return _build(path, data, log, frames, unknown_units, warnings, where)
+    except _Unusable as exc:
+        raise LoggerFileError(path, f"damaged AiM log: {exc}") from None
+
+
+class _Unusable(ValueError):
+    """What libxrk decoded cannot be a recording (checked where it is used)."""
 
 
 # --- input ----------------------------------------------------------------------------
@@ -496,7 +503,8 @@ def _build(
     if unknown_units:
         metadata["unknown unit codes"] = ", ".join(f"{n}: {c}" for n, c in sorted(unknown_units.items()))
     t0_ms = int(union[0]) / 1000.0 if union.shape[0] else 0.0
-    rates = [1000.0 / float(np.median(np.diff(g.t_ms))) for g in groups if g.t_ms.shape[0] > 1]
+    steps = [float(np.median(np.diff(g.t_ms))) for g in groups if g.t_ms.shape[0] > 1]
+    rates = [1000.0 / step for step in steps if step > 0]
     rec = Recording(
         path=path,
         format="aim",
@@ -537,7 +545,7 @@ def _column(column: Any) -> npt.NDArray[Any]:
     for chunk in column.chunks:
         dtype = _NUMPY_TYPES.get(str(chunk.type))
         if dtype is None:
-            raise TypeError(f"libxrk gave a {chunk.type} column")
+            raise _Unusable(f"libxrk gave a column of {chunk.type}, not numbers")
         n, offset = len(chunk), chunk.offset
         validity, data = chunk.buffers()[:2]
         values = (
@@ -696,9 +704,14 @@ def _beacons(laps: Any, t0_ms: float, warnings: list[str]) -> list[float] | None
     """
     if laps is None or laps.num_rows == 0:
         return None
-    starts = [int(x) for x in laps.column("start_time").to_pylist()]
-    ends = [int(x) for x in laps.column("end_time").to_pylist()]
-    kinds = [str(x) for x in laps.column("lap_type").to_pylist()]
+    rows = [
+        (int(a), int(b), str(k))
+        for a, b, k in zip(*(laps.column(c).to_pylist() for c in ("start_time", "end_time", "lap_type")))
+        if a is not None and b is not None
+    ]
+    if not rows:
+        return None
+    starts, ends, kinds = (list(col) for col in zip(*rows))
     marks = list(starts)
     if kinds[-1] != "in":
         marks.append(ends[-1])
