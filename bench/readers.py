@@ -345,7 +345,7 @@ def bench(files: list[Path], long: bool) -> None:
             fmt = sniff(path)
             label = str(path.relative_to(LOGGERS))
             print(_row(path, label, Path(tmp)), flush=True)
-            if long and fmt != "mdf":
+            if long and fmt not in ("mdf", "motec_ld"):  # binary: no text data block to repeat
                 longer = make_long(path, fmt, Path(tmp))
                 print(_row(longer, f"  x{REPEAT}", Path(tmp)), flush=True)
                 longer.unlink()
