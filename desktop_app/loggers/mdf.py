@@ -23,8 +23,9 @@ import numpy as np
 from storage.types import FloatArray
 
 from . import timebase
-from .channels import SourceChannel, build_channels
-from .recording import LoggerFileError, Recording, UnsupportedFormatError
+from .aliases import name_key
+from .channels import SourceChannel, build_channels, normalise_unit
+from .recording import Channel, LoggerFileError, Recording, UnsupportedFormatError
 
 #: ASAM bus-logging frame channels: a group holding one of these carries raw frames
 _RAW_FRAMES = {
@@ -36,6 +37,9 @@ _RAW_FRAMES = {
 _MASTER_TYPES = (2, 3)  # master, virtual master
 _WRITERS = {"TGT": "Vector CANape", "CE": "CSS Electronics CANedge"}
 _LAP_COUNTERS = ("lapctr", "lap number", "lap_number", "lapnumber")
+#: MDF 3 HD block: the common part; longer blocks (3.20+) add the time stamp and zone
+_MDF3_HEADER_COMMON_SIZE = 164
+_EPOCH = datetime(1970, 1, 1)
 
 
 def _open(path: Path) -> Any:
@@ -173,15 +177,94 @@ def _numeric(mdf: Any, sig: Any, gi: int, ci: int, warnings: list[str]) -> tuple
     return None
 
 
-def _started_at(mdf: Any, first_s: float, warnings: list[str]) -> datetime | None:
-    start = getattr(mdf.header, "start_time", None)
-    if not isinstance(start, datetime):
+def _header_start(mdf: Any, warnings: list[str]) -> datetime | None:
+    """The header's start time: UTC where the header gives a zone, else naive local.
+
+    MDF 3.x (``docs/formats.md``, "MDF start times") stores *local* time: a time stamp in
+    nanoseconds since 1970 counted in local time plus the UTC offset in hours (3.20 and
+    later), or only the local date and time strings (older files). asammdf reads the
+    stamp as if it were UTC, so for 3.x the fields are read here.
+    """
+    header = mdf.header
+    if str(getattr(mdf, "version", "4")).startswith(("2", "3")):
+        stamp = int(getattr(header, "abs_time", 0) or 0)
+        offset_h = getattr(header, "tz_offset", None)
+        has_stamp = getattr(header, "block_len", 0) > _MDF3_HEADER_COMMON_SIZE and stamp > 0
+        if has_stamp and isinstance(offset_h, int) and -24 <= offset_h <= 24:
+            local = _EPOCH + timedelta(microseconds=stamp // 1000)
+            return (local - timedelta(hours=offset_h)).replace(tzinfo=UTC)
+        try:
+            text = f"{header.date.decode('ascii')} {header.time.decode('ascii')}"
+            return datetime.strptime(text.strip("\x00 "), "%d:%m:%Y %H:%M:%S")
+        except (AttributeError, UnicodeDecodeError, ValueError):
+            return None
+    try:
+        start = header.start_time
+    except Exception:  # noqa: BLE001 - asammdf raises many types on damaged headers
         return None
-    start = start + timedelta(seconds=first_s)
+    return start if isinstance(start, datetime) else None
+
+
+def _started_at(mdf: Any, first_s: float, warnings: list[str]) -> datetime | None:
+    start = _header_start(mdf, warnings)
+    if start is None:
+        return None
+    try:
+        start = start + timedelta(seconds=first_s)
+    except OverflowError:
+        warnings.append("the MDF header start time is out of range: session start unknown")
+        return None
     if start.tzinfo is None:
         warnings.append("the MDF header start time has no zone: kept as local time")
         return start
     return start.astimezone(UTC)
+
+
+#: names of a GNSS time channel (seconds since 1970, UTC) in a decoded bus log
+_GNSS_TIME_NAMES = ("epoch", "gnss time", "gnss epoch", "gps time utc", "utc time", "unix time", "unixtime")
+#: validity flags beside it: a sample counts only where the flag is set
+_GNSS_TIME_VALID = ("timevalid", "time valid", "gnss time valid")
+#: plausible GNSS epochs: 2000-01-01 to 2100-01-01
+_EPOCH_RANGE = (946684800.0, 4102444800.0)
+
+
+def _gnss_start(
+    channels: dict[str, Channel],
+    time: FloatArray,
+    logger_start: datetime | None,
+    metadata: dict[str, str],
+    warnings: list[str],
+) -> datetime | None:
+    """The start from a GNSS time channel, and the logger clock's offset from it.
+
+    A logger's own clock (the MDF header) can be seconds or more off; a GNSS receiver's time
+    is UTC. Each valid GNSS time sample minus its recording time is an estimate of the
+    recording's start; their median is used (the GNSS time is whole seconds in CAN
+    messages such as CANmod.gps ``Epoch``, so the start is right to about a second).
+    """
+    by_key = {name_key(c.source_name): c for c in channels.values()}
+    ch = next((by_key[k] for k in _GNSS_TIME_NAMES if k in by_key), None)
+    if ch is None or normalise_unit(ch.unit).lower() not in ("s", "sec", "seconds", ""):
+        return None
+    ok = np.isfinite(ch.values) & (ch.values > _EPOCH_RANGE[0]) & (ch.values < _EPOCH_RANGE[1])
+    valid = next((by_key[k] for k in _GNSS_TIME_VALID if k in by_key), None)
+    if valid is not None:
+        ok &= np.nan_to_num(valid.values, nan=0.0) != 0
+    if int(ok.sum()) < 3:
+        return None
+    start_s = float(np.median(ch.values[ok] - time[ok]))
+    start = _EPOCH + timedelta(seconds=start_s)
+    start = start.replace(tzinfo=UTC)
+    metadata["start from"] = f"GNSS time channel {ch.source_name!r}"
+    if logger_start is not None and logger_start.tzinfo is not None:
+        off = (logger_start - start).total_seconds()
+        metadata["logger clock offset s"] = f"{off:+.1f}"
+        if abs(off) >= 1.0:
+            warnings.append(
+                f"start taken from the GNSS time ({ch.source_name!r}); the logger's clock was "
+                f"{abs(off):.1f} s {'ahead' if off > 0 else 'behind'}"
+            )
+    return start
 
 
 def _comment(mdf: Any) -> str:
@@ -270,16 +353,19 @@ def _read(
     writer = ident[16:24].decode("latin-1").strip(" \x00")
     logger = next((f"{name} ({writer})" for key, name in _WRITERS.items() if writer.startswith(key)), writer or None)
     lap_counter = next((n for n in channels if n.lower() in _LAP_COUNTERS), None)
+    metadata = {"mdf version": str(mdf.version), "comment": _comment(mdf), "groups": str(len(timed))}
+    started_at = _started_at(mdf, first_s, warnings)
+    gnss = _gnss_start(channels, time, started_at, metadata, warnings)
     rec = Recording(
         path=path,
         format="mdf",
         time=time,
         channels=channels,
         logger=logger,
-        started_at=_started_at(mdf, first_s, warnings),
+        started_at=gnss or started_at,
         sample_rate_hz=round(max(rates), 3) if rates else None,  # the fastest group's rate
         lap_counter=lap_counter,
-        metadata={"mdf version": str(mdf.version), "comment": _comment(mdf), "groups": str(len(timed))},
+        metadata=metadata,
         warnings=warnings,
     )
     rec.check()

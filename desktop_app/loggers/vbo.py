@@ -78,27 +78,31 @@ def _circular(d: float) -> float:
 
 
 def _started_at(header: VboHeader, first_tod: float, warnings: list[str]) -> datetime | None:
-    """The UTC start, when the ``File created on`` line proves the date (FORMATS.md 2.2)."""
+    """The UTC start: the first sample's UTC time of day on the date of ``File created on``.
+
+    See ``docs/formats.md`` ("VBO start times"): the creation time may be local time, or
+    written minutes after the first sample; the day nearest to it is taken.
+    """
     created = header.created_on()
     if created is None:
         return None
     tod = created.hour * 3600 + created.minute * 60 + created.second
     d = _circular(tod - first_tod)
-    if abs(d) <= _CREATED_SAME_S:
-        utc_created = created
-    else:
+    if abs(d) > _CREATED_SAME_S:
         half_hours = round(d / 1800.0)
         if half_hours != 0 and abs(half_hours) <= 28 and abs(d - half_hours * 1800.0) <= _CREATED_ZONE_S:
-            utc_created = created - timedelta(seconds=half_hours * 1800.0)
             warnings.append(f"'File created on' is local time (UTC{half_hours / 2:+g} h): date shifted to UTC")
         else:
+            # a time zone plus the minutes between the first sample and the file's creation
+            # (or a clock set wrong): the date still holds, and the samples give the time
+            hours, rest = divmod(abs(round(d)), 3600)
             warnings.append(
-                f"'File created on' ({created:%d/%m/%Y %H:%M:%S}) does not match the first "
-                "sample's UTC time: session date unknown"
+                f"'File created on' ({created:%d/%m/%Y %H:%M:%S}) is {hours} h {rest // 60:02d} min "
+                f"{'before' if d < 0 else 'after'} the first sample's UTC time: the start is that UTC "
+                "time on the nearest day"
             )
-            return None
-    utc_tod = utc_created.hour * 3600 + utc_created.minute * 60 + utc_created.second
-    start = utc_created + timedelta(seconds=_circular(first_tod - utc_tod))
+    # the UTC instant with the first sample's time of day nearest to the creation time
+    start = created - timedelta(seconds=d)
     return start.replace(tzinfo=UTC)
 
 
@@ -268,7 +272,8 @@ def read(path: Path) -> Recording:
         if "offset" in line.lower() and ":" not in line:
             metadata.setdefault("note", line)  # e.g. 'GPS Time offset by -15 seconds': never applied
     session = header.lines("session data")
-    track = None
+    # RaceBox writes the venue into [comments] ("Venue : NAME"); [session data] name wins
+    track = metadata.get("Venue") or None
     for line in session:
         key, _, value = line.partition(" ")
         metadata[f"session {key}"] = value.strip()
