@@ -369,13 +369,18 @@ def fuzz(files: list[Path], count: int) -> int:
 
     kinds = ("read", "rejected", "crashed", "hung", "slow")
     totals = dict.fromkeys(kinds, 0)
-    print(f"{'file':<56} {'tried':>6} {'read':>6} {'reject':>6} {'crash':>6} {'hung':>6} {'slow':>6} {'max s':>6}")
+    print(
+        f"{'file':<56} {'tried':>6} {'read':>6} {'reject':>6} {'w/ loc':>6} {'crash':>6} {'hung':>6} "
+        f"{'slow':>6} {'max s':>6}"
+    )
+    located_total = 0
     problems: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
         for path in files:
             if not reader_available(path):
                 continue
             counts = dict.fromkeys(kinds, 0)
+            located = 0
             longest = 0.0
             for i, (label, data) in enumerate(cases(path.read_bytes(), path.name, count)):
                 folder = Path(tmp) / f"{path.stem}_{i}"
@@ -385,6 +390,8 @@ def fuzz(files: list[Path], count: int) -> int:
                 elapsed = time.perf_counter() - start
                 longest = max(longest, elapsed)
                 counts[outcome] += 1
+                # a rejection names a line or byte offset unless run_case marks it "unlocated"
+                located += outcome == "rejected" and not detail.startswith("unlocated: ")
                 if elapsed > SLOW_CASE_S:
                     counts["slow"] += 1
                     problems.append(f"{path.name} {label}: slow: {elapsed:.1f} s ({outcome})")
@@ -395,15 +402,18 @@ def fuzz(files: list[Path], count: int) -> int:
             tried = sum(counts[k] for k in kinds[:4])
             print(
                 f"{path.relative_to(LOGGERS)!s:<56} {tried:>6} {counts['read']:>6} "
-                f"{counts['rejected']:>6} {counts['crashed']:>6} {counts['hung']:>6} {counts['slow']:>6} "
-                f"{longest:>6.1f}",
+                f"{counts['rejected']:>6} {located:>6} {counts['crashed']:>6} {counts['hung']:>6} "
+                f"{counts['slow']:>6} {longest:>6.1f}",
                 flush=True,
             )
+            located_total += located
     tried = sum(totals[k] for k in kinds[:4])
     print(
-        f"{'total':<56} {tried:>6} {totals['read']:>6} {totals['rejected']:>6} "
+        f"{'total':<56} {tried:>6} {totals['read']:>6} {totals['rejected']:>6} {located_total:>6} "
         f"{totals['crashed']:>6} {totals['hung']:>6} {totals['slow']:>6}"
     )
+    share = located_total / totals["rejected"] if totals["rejected"] else 1.0
+    print(f"rejections naming a line or byte offset: {located_total} of {totals['rejected']} ({share:.0%})")
     for p in problems:
         print("  " + p)
     return 1 if problems else 0
