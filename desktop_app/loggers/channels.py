@@ -204,6 +204,10 @@ class NameAllocator:
         self._taken: set[str] = {t.lower() for t in taken}
         self._next: dict[str, int] = {}
 
+    def taken(self, name: str) -> bool:
+        """Whether ``name`` is already taken (case-insensitive)."""
+        return name.lower() in self._taken
+
     def take(self, name: str) -> str:
         low = name.lower()
         if low not in self._taken:
@@ -333,3 +337,30 @@ def build_channels(
         name = names.take(src.source_name.strip() or f"channel_{i + 1}")
         out[name] = Channel(name, src.source_name, normalise_unit(src.unit), False, np.asarray(src.values, np.float64))
     return out
+
+
+#: the archive's lap column is int32: a logged lap number beyond it is not a lap counter
+MAX_LAP_NUMBER = 2**31 - 1
+
+
+def checked_lap_counter(channels: Mapping[str, Channel], name: str | None, warnings: list[str]) -> str | None:
+    """``name`` if its channel can be a lap counter (whole numbers in the archive's range), else None.
+
+    A damaged or foreign column (a lap number of 4,294,967,295) stays an auxiliary
+    channel, with a warning, and the laps come from the other sources.
+    """
+    if name is None or name not in channels:
+        return None
+    values = channels[name].values
+    ok = np.isfinite(values)
+    if not ok.any():
+        return name
+    with np.errstate(invalid="ignore"):
+        worst = float(np.abs(values[ok]).max())
+    if worst > MAX_LAP_NUMBER:
+        warnings.append(
+            f"lap counter {channels[name].source_name!r} holds {worst:.0f}, beyond any lap number "
+            f"(at most {MAX_LAP_NUMBER:,}): kept as a channel, not used for laps"
+        )
+        return None
+    return name

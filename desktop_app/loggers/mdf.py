@@ -13,6 +13,7 @@ with a warning.
 
 from __future__ import annotations
 
+import re
 import warnings as pywarnings
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,7 +25,7 @@ from storage.types import FloatArray
 
 from . import timebase
 from .aliases import name_key
-from .channels import SourceChannel, build_channels, normalise_unit
+from .channels import SourceChannel, build_channels, checked_lap_counter, normalise_unit
 from .recording import Channel, LoggerFileError, Recording, UnsupportedFormatError
 
 #: ASAM bus-logging frame channels: a group holding one of these carries raw frames
@@ -42,6 +43,68 @@ _MDF3_HEADER_COMMON_SIZE = 164
 _EPOCH = datetime(1970, 1, 1)
 
 
+#: deflate cannot expand data more than about 1032 times: a block claiming more is damaged
+_DEFLATE_MAX_RATIO = 1100
+_ADDRESS = re.compile(r"(?:@ ?|\bat |address |offset )(0x[0-9a-fA-F]+|\d{2,})")
+
+
+def _address(message: str, size: int) -> int | None:
+    """A byte offset named in an asammdf error message (``@0x11c860``), if it is inside the file."""
+    m = _ADDRESS.search(message)
+    if m is None:
+        return None
+    value = int(m.group(1), 0)
+    return value if 0 <= value <= size else None
+
+
+def _file_size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _check_sizes(path: Path, mdf: Any) -> None:
+    """Refuse record counts and block sizes the file cannot hold, before anything is decoded.
+
+    A damaged channel group record count (or a compressed block's claimed size) makes
+    asammdf allocate arrays for data that is not there: gigabytes from a small file. Every
+    group's records must fit in its data blocks, and no compressed block may claim to
+    expand beyond what deflate can (``docs/formats.md``, "MDF: bounded memory").
+    """
+    inner = getattr(mdf, "_mdf", mdf)
+    for gi, group in enumerate(getattr(inner, "groups", [])):
+        cg = group.channel_group
+        record = int(getattr(cg, "samples_byte_nr", 0) or 0) + int(getattr(cg, "invalidation_bytes_nr", 0) or 0)
+        cycles = int(getattr(cg, "cycles_nr", 0) or 0)
+        where = int(getattr(cg, "address", 0) or 0) or None
+        if cycles <= 0 or record <= 0:
+            continue
+        try:
+            blocks = list(group.get_data_blocks())
+        except Exception:  # noqa: BLE001 - asammdf raises many types on damaged files
+            continue
+        held = 0
+        for block in blocks:
+            original = int(getattr(block, "original_size", 0) or 0)
+            compressed = int(getattr(block, "compressed_size", 0) or original)
+            if getattr(block, "block_type", 0) != 0 and original > _DEFLATE_MAX_RATIO * max(compressed, 1):
+                raise LoggerFileError(
+                    path,
+                    f"channel group {gi}: a compressed data block of {compressed:,} bytes claims to expand to "
+                    f"{original:,} bytes, more than compression can: the file is damaged",
+                    offset=where,
+                )
+            held += original
+        if cycles * record > held + record:
+            raise LoggerFileError(
+                path,
+                f"channel group {gi} (its block at this offset) claims {cycles:,} records of {record} bytes, "
+                f"but its data blocks hold {held:,} bytes: the file is damaged",
+                offset=where,
+            )
+
+
 def _open(path: Path) -> Any:
     from asammdf import MDF  # heavy import, only when an MDF file is read
 
@@ -54,7 +117,9 @@ def _open(path: Path) -> Any:
         raise LoggerFileError(path, "too large to read into memory") from None
     except Exception as exc:  # noqa: BLE001 - asammdf raises many types on damaged files
         _disarm(exc)
-        raise LoggerFileError(path, f"damaged or unreadable MDF: {exc}") from None
+        raise LoggerFileError(
+            path, f"damaged or unreadable MDF: {exc}", offset=_address(str(exc), _file_size(path))
+        ) from None
 
 
 def _disarm(exc: BaseException) -> None:
@@ -94,24 +159,39 @@ def _decode_bus(path: Path, mdf: Any, warnings: list[str]) -> Any:
             "holds raw bus frames (CAN/LIN) and no decoded channels: put the DBC file that "
             "decodes it next to the MF4 (or export decoded signals from the logger's tools)",
         )
-    _check_vlsd(path, mdf)
+    for group in getattr(getattr(mdf, "_mdf", mdf), "groups", []):
+        try:
+            _check_vlsd_group(path, mdf, group)
+        except LoggerFileError as exc:
+            raise _located(path, exc, group) from None
     try:
         with pywarnings.catch_warnings():
             pywarnings.simplefilter("ignore")
             decoded = mdf.extract_bus_logging({"CAN": [(str(d), 0) for d in dbcs]})
     except Exception as exc:  # noqa: BLE001 - asammdf raises many types on damaged files
-        raise LoggerFileError(path, f"decoding the CAN frames with {dbcs[0].name} failed: {exc}") from None
+        raise LoggerFileError(
+            path, f"decoding the CAN frames with {dbcs[0].name} failed: {exc}", offset=_raw_at(mdf)
+        ) from None
     if not any(g.channel_group.cycles_nr for g in decoded.groups):
         raise UnsupportedFormatError(
             path,
-            f"holds raw CAN frames that {', '.join(d.name for d in dbcs)} does not decode: "
-            "attach the DBC that matches this logger",
+            f"holds raw CAN frames (their channel group's block at this offset) that "
+            f"{', '.join(d.name for d in dbcs)} does not decode: attach the DBC that matches this logger",
+            offset=_raw_at(mdf),
         )
     warnings.append(f"raw CAN frames decoded with {', '.join(d.name for d in dbcs)}")
     return decoded
 
 
-def _check_vlsd(path: Path, mdf: Any) -> None:
+def _raw_at(mdf: Any) -> int | None:
+    """The byte offset of the first raw bus-frame channel group's block."""
+    for group in getattr(mdf, "groups", []):
+        if _is_raw_group(group) and group.channel_group.cycles_nr:
+            return int(getattr(group.channel_group, "address", 0) or 0) or None
+    return None
+
+
+def _check_vlsd_group(path: Path, mdf: Any, only: Any) -> None:
     """Check the variable-length frame data (``DataBytes``) before asammdf decodes it.
 
     asammdf's C extractor trusts the record offsets and length prefixes: on a damaged
@@ -122,6 +202,8 @@ def _check_vlsd(path: Path, mdf: Any) -> None:
     """
     inner = getattr(mdf, "_mdf", mdf)  # the MDF4 object behind asammdf's MDF facade
     for gi, group in enumerate(inner.groups):
+        if group is not only:
+            continue
         if not _is_raw_group(group) or not group.channel_group.cycles_nr:
             continue
         for ci, ch in enumerate(group.channels):
@@ -164,9 +246,13 @@ def _numeric(mdf: Any, sig: Any, gi: int, ci: int, warnings: list[str]) -> tuple
         return None
     if samples.dtype.kind in "biuf":
         return samples.astype(np.float64), str(sig.unit or "")
-    with pywarnings.catch_warnings():
-        pywarnings.simplefilter("ignore")
-        raw_sig = mdf.get(group=gi, index=ci, raw=True)
+    try:
+        with pywarnings.catch_warnings():
+            pywarnings.simplefilter("ignore")
+            raw_sig = mdf.get(group=gi, index=ci, raw=True)
+    except Exception as exc:  # noqa: BLE001 - asammdf raises many types on damaged files
+        warnings.append(f"channel {sig.name!r} holds text whose raw values cannot be read ({exc}): not imported")
+        return None
     raw = np.asarray(raw_sig.samples)
     if raw.ndim == 1 and raw.dtype.kind in "biuf":
         example = bytes(samples[0]).decode("latin-1") if samples.shape[0] and samples.dtype.kind == "S" else ""
@@ -268,7 +354,10 @@ def _gnss_start(
 
 
 def _comment(mdf: Any) -> str:
-    text = str(getattr(mdf.header, "comment", "") or "")
+    try:
+        text = str(getattr(mdf.header, "comment", "") or "")
+    except Exception:  # noqa: BLE001 - asammdf re-parses the comment as XML (ExpatError on damage)
+        text = str(getattr(mdf.header, "description", "") or "")
     return " ".join(text.split())[:500]
 
 
@@ -286,6 +375,7 @@ def read(path: Path) -> Recording:
     mdf = _open(path)
     opened = [mdf]
     try:
+        _check_sizes(path, mdf)
         groups = [(gi, g) for gi, g in enumerate(mdf.groups) if g.channel_group.cycles_nr]
         source = mdf
         if groups and all(_is_raw_group(g) for _, g in groups):
@@ -298,6 +388,61 @@ def read(path: Path) -> Recording:
             m.close()
 
 
+def _located(path: Path, exc: LoggerFileError, group: Any) -> LoggerFileError:
+    """``exc`` with the byte offset of its channel group's block, unless it names a place already."""
+    if exc.line is not None or exc.offset is not None:
+        return exc
+    where = int(getattr(group.channel_group, "address", 0) or 0) or None
+    return type(exc)(path, exc.message, offset=where, field_name=exc.field_name)
+
+
+def _read_group(
+    path: Path,
+    source: Any,
+    gi: int,
+    group: Any,
+    timed: list[tuple[timebase.IntArray, list[FloatArray]]],
+    sources: list[SourceChannel],
+    warnings: list[str],
+    first_s: float,
+) -> float:
+    """Read one channel group into ``timed``/``sources``; returns the earliest first stamp so far."""
+    wanted = [ci for ci, ch in enumerate(group.channels) if ch.channel_type not in _MASTER_TYPES]
+    if not wanted:
+        return first_s
+    try:
+        with pywarnings.catch_warnings():
+            pywarnings.simplefilter("ignore")
+            signals = source.select([(None, gi, ci) for ci in wanted])
+    except Exception as exc:  # noqa: BLE001 - asammdf raises many types on damaged files
+        raise LoggerFileError(path, f"channel group {gi} cannot be read: {exc}") from None
+    if not signals:
+        return first_s
+    stamps = np.asarray(signals[0].timestamps, np.float64)
+    if stamps.shape[0] == 0:
+        return first_s
+
+    cols: list[FloatArray] = []
+    names: list[tuple[str, str]] = []
+    for ci, sig in zip(wanted, signals, strict=True):
+        got = _numeric(source, sig, gi, ci, warnings)
+        if got is None or got[0].shape[0] != stamps.shape[0]:
+            continue
+        cols.append(got[0])
+        names.append((str(sig.name), got[1]))
+    if not cols:
+        return first_s
+    t_us = timebase.checked_microseconds(stamps, path, what=f"channel group {gi} time")
+    group_warnings: list[str] = []
+    timebase.check_backward_steps(t_us, path, group_warnings)
+    t_us, cols = timebase.merge_repeated(t_us, cols, group_warnings)
+    warnings.extend(f"channel group {gi}: {w}" for w in group_warnings)
+    first_s = min(first_s, float(stamps[0]))
+    timed.append((t_us, cols))
+    sources.extend(SourceChannel(n, u, np.empty(0)) for n, u in names)
+    return first_s
+
+
 def _read(
     path: Path, mdf: Any, source: Any, groups: list[tuple[int, Any]], ident: bytes, warnings: list[str]
 ) -> Recording:
@@ -307,39 +452,10 @@ def _read(
     for gi, group in groups:
         if _is_raw_group(group):
             continue
-        wanted = [ci for ci, ch in enumerate(group.channels) if ch.channel_type not in _MASTER_TYPES]
-        if not wanted:
-            continue
         try:
-            with pywarnings.catch_warnings():
-                pywarnings.simplefilter("ignore")
-                signals = source.select([(None, gi, ci) for ci in wanted])
-        except Exception as exc:  # noqa: BLE001 - asammdf raises many types on damaged files
-            raise LoggerFileError(path, f"channel group {gi} cannot be read: {exc}") from None
-        if not signals:
-            continue
-        stamps = np.asarray(signals[0].timestamps, np.float64)
-        if stamps.shape[0] == 0:
-            continue
-
-        cols: list[FloatArray] = []
-        names: list[tuple[str, str]] = []
-        for ci, sig in zip(wanted, signals, strict=True):
-            got = _numeric(source, sig, gi, ci, warnings)
-            if got is None or got[0].shape[0] != stamps.shape[0]:
-                continue
-            cols.append(got[0])
-            names.append((str(sig.name), got[1]))
-        if not cols:
-            continue
-        t_us = timebase.checked_microseconds(stamps, path, what=f"channel group {gi} time")
-        group_warnings: list[str] = []
-        timebase.check_backward_steps(t_us, path, group_warnings)
-        t_us, cols = timebase.merge_repeated(t_us, cols, group_warnings)
-        warnings.extend(f"channel group {gi}: {w}" for w in group_warnings)
-        first_s = min(first_s, float(stamps[0]))
-        timed.append((t_us, cols))
-        sources.extend(SourceChannel(n, u, np.empty(0)) for n, u in names)
+            first_s = _read_group(path, source, gi, group, timed, sources, warnings, first_s)
+        except LoggerFileError as exc:
+            raise _located(path, exc, group) from None
     if not timed:
         raise UnsupportedFormatError(path, "has no channel with samples: nothing to import")
     union, placed = timebase.union_time_base(timed)
@@ -364,7 +480,7 @@ def _read(
         logger=logger,
         started_at=gnss or started_at,
         sample_rate_hz=round(max(rates), 3) if rates else None,  # the fastest group's rate
-        lap_counter=lap_counter,
+        lap_counter=checked_lap_counter(channels, lap_counter, warnings),
         metadata=metadata,
         warnings=warnings,
     )

@@ -19,10 +19,10 @@ import numpy as np
 from storage.types import FloatArray
 
 from . import timebase
-from .channels import SourceChannel, build_channels
+from .channels import SourceChannel, build_channels, checked_lap_counter
 from .recording import Gate, LoggerFileError, Recording
 from .textblock import parse_file_block
-from .vbo_header import DATA_LINE, GPS_CHANNELS, VboHeader, parse_header, split_unit, values_per_row
+from .vbo_header import DATA_LINE, GPS_CHANNELS, MAX_HEADER_BYTES, VboHeader, parse_header, split_unit, values_per_row
 
 GateKind = Literal["start", "finish", "split"]
 _LAP_COUNTERS = ("lap_number", "lapnumber", "lap number", "lap")
@@ -45,6 +45,8 @@ def _read_head(path: Path) -> bytes:
                 m = DATA_LINE.search(head)
                 if m is not None and len(head) - m.end() >= _DATA_SAMPLE:
                     return head
+                if m is None and len(head) >= MAX_HEADER_BYTES:
+                    return head  # parse_header says there is no [data] line in the header
                 more = fh.read(max(len(head), 1 << 20))
                 if not more:
                     return head
@@ -289,7 +291,7 @@ def read(path: Path) -> Recording:
         sample_rate_hz=rate,
         gates=gates,
         beacons=None,
-        lap_counter=lap_counter,
+        lap_counter=checked_lap_counter(channels, lap_counter, warnings),
         track=track,
         metadata=metadata,
         warnings=warnings,
