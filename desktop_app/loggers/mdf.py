@@ -14,6 +14,7 @@ with a warning.
 from __future__ import annotations
 
 import re
+import struct
 import warnings as pywarnings
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -49,12 +50,55 @@ _ADDRESS = re.compile(r"(?:@ ?|\bat |address |offset )(0x[0-9a-fA-F]+|\d{2,})")
 
 
 def _address(message: str, size: int) -> int | None:
-    """A byte offset named in an asammdf error message (``@0x11c860``), if it is inside the file."""
+    """A byte offset named in an asammdf error message (``@0x11c860``), if it is inside the file.
+
+    An address past the end means the file ends too early: its end is the place.
+    """
     m = _ADDRESS.search(message)
     if m is None:
         return None
     value = int(m.group(1), 0)
-    return value if 0 <= value <= size else None
+    return value if 0 <= value <= size else size
+
+
+_BLOCK_HEADER = struct.Struct("<4s4xQQ")
+#: blocks walked at most when looking for a broken link (the walk is a diagnosis only)
+_WALK_MAX_BLOCKS = 200_000
+
+
+def _broken_link(path: Path) -> int | None:
+    """The byte offset of the first MDF 4 link that points outside the file or at no block.
+
+    Used only to locate the damage after asammdf refused a file without naming a place:
+    every block starts with ``##XX``, its length and link count, then the links; the walk
+    follows all links from the header block at byte 64.
+    """
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError:
+        return None
+    size = len(data)
+    if size < 64 + 24 or not data.startswith((b"MDF     4", b"UnFinMF 4")):
+        return None
+    seen: set[int] = set()
+    todo = [(64, 0)]  # (block address, offset of the link that points at it)
+    while todo and len(seen) < _WALK_MAX_BLOCKS:
+        address, via = todo.pop()
+        if address in seen:
+            continue
+        seen.add(address)
+        if address + 24 > size:
+            return via
+        ident, length, links = _BLOCK_HEADER.unpack_from(data, address)
+        if not ident.startswith(b"##") or length < 24 + 8 * links or address + length > size:
+            return via or address
+        for i in range(links):
+            at = address + 24 + 8 * i
+            (link,) = struct.unpack_from("<Q", data, at)
+            if link:
+                todo.append((link, at))
+    return None
 
 
 def _file_size(path: Path) -> int:
@@ -117,9 +161,10 @@ def _open(path: Path) -> Any:
         raise LoggerFileError(path, "too large to read into memory") from None
     except Exception as exc:  # noqa: BLE001 - asammdf raises many types on damaged files
         _disarm(exc)
-        raise LoggerFileError(
-            path, f"damaged or unreadable MDF: {exc}", offset=_address(str(exc), _file_size(path))
-        ) from None
+        where = _address(str(exc), _file_size(path))
+        if where is None:
+            where = _broken_link(path)
+        raise LoggerFileError(path, f"damaged or unreadable MDF: {exc}", offset=where) from None
 
 
 def _disarm(exc: BaseException) -> None:

@@ -192,7 +192,12 @@ def read(path: Path) -> Recording:
 
     ti = col("time")
     if ti is None:
-        raise LoggerFileError(path, "no numeric 'time' column", field_name="time")
+        raise LoggerFileError(
+            path,
+            "no numeric 'time' column",
+            line=header.section_line.get("column names", header.data_first_line),
+            field_name="time",
+        )
     time_values = block.values[ti]
     assert time_values is not None
     if np.isnan(time_values).any():

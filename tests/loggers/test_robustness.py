@@ -153,3 +153,29 @@ def test_build_channels_keeps_every_repeated_name() -> None:
     values = np.arange(3, dtype=np.float64)
     channels = build_channels("aim", [SourceChannel("T", "C", values + i) for i in range(5000)], [])
     assert len(channels) == 5000 and channels["T_5000"].values[0] == 4999.0
+
+
+@pytest.mark.parametrize("link", [0, 1])
+def test_an_mdf_link_out_of_the_file_is_located(tmp_path: Path, link: int) -> None:
+    # the CANape file with one of its header block's first links (at byte 64 + 24 + 8 i)
+    # pointing past the end of the file
+    raw = bytearray(logger_file(CANAPE).read_bytes())
+    assert raw[64:68] == b"##HD"
+    at = 64 + 24 + 8 * link
+    assert struct.unpack_from("<Q", raw, at)[0] != 0
+    struct.pack_into("<Q", raw, at, len(raw) + 4096)
+    path = tmp_path / "link.mf4"
+    path.write_bytes(bytes(raw))
+    with pytest.raises(LoggerFileError) as err:
+        read_recording(path)
+    # asammdf names the address (then the file's end is the place) or the walk finds the link
+    assert err.value.offset in (at, len(raw))
+
+
+def test_a_truncated_mdf_names_a_place_in_the_file(tmp_path: Path) -> None:
+    raw = logger_file(CANAPE).read_bytes()
+    path = tmp_path / "cut.mf4"
+    path.write_bytes(raw[: len(raw) // 3])
+    with pytest.raises(LoggerFileError) as err:
+        read_recording(path)
+    assert err.value.offset is not None and 0 <= err.value.offset <= len(raw) // 3
