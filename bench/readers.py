@@ -414,6 +414,11 @@ def fuzz(files: list[Path], count: int) -> int:
     )
     share = located_total / totals["rejected"] if totals["rejected"] else 1.0
     print(f"rejections naming a line or byte offset: {located_total} of {totals['rejected']} ({share:.0%})")
+    import resource
+
+    # every case runs in this process: its high-water mark bounds every single input's peak
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS of the whole run (an upper bound for every input): {peak_mb:.0f} MB")
     for p in problems:
         print("  " + p)
     return 1 if problems else 0
