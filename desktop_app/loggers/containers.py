@@ -1,7 +1,7 @@
 """Files that wrap a log rather than being one: ZIP archives, UTF-16 text, Git LFS pointers.
 
 :func:`.detect.sniff` asks here before it gives up on a file, so the refusal says what the
-file really is (``docs/formats.md``, "Containers and encodings"): a ZIP lists what it holds
+file really is (docs/formats.md#containers-and-encodings): a ZIP lists what it holds
 and says to unzip it when it holds files Laptrace reads; a Git LFS pointer says how to get
 the real file. UTF-16 text with a byte-order mark is decoded (:func:`utf16_head` for the
 sniffing, :func:`transcoded` for the reading), so it reads like its UTF-8 twin.

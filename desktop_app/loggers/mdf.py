@@ -1,4 +1,4 @@
-"""ASAM MDF (4.x, and 3.x through asammdf) reader (FORMATS.md section 7).
+"""ASAM MDF (4.x, and 3.x through asammdf) reader (docs/formats.md#asam-mdf).
 
 Every channel group has its own master (found by channel type, not name) and rate; all
 groups go on the sorted union of their real timestamps (integer microseconds), a channel
@@ -114,7 +114,7 @@ def _check_sizes(path: Path, mdf: Any) -> None:
     A damaged channel group record count (or a compressed block's claimed size) makes
     asammdf allocate arrays for data that is not there: gigabytes from a small file. Every
     group's records must fit in its data blocks, and no compressed block may claim to
-    expand beyond what deflate can (``docs/formats.md``, "MDF: bounded memory").
+    expand beyond what deflate can (docs/formats.md#mdf-bounded-memory).
     """
     inner = getattr(mdf, "_mdf", mdf)
     for gi, group in enumerate(getattr(inner, "groups", [])):
@@ -311,7 +311,7 @@ def _numeric(mdf: Any, sig: Any, gi: int, ci: int, warnings: list[str]) -> tuple
 def _header_start(mdf: Any, warnings: list[str]) -> datetime | None:
     """The header's start time: UTC where the header gives a zone, else naive local.
 
-    MDF 3.x (``docs/formats.md``, "MDF start times") stores *local* time: a time stamp in
+    MDF 3.x (docs/formats.md#mdf-start-times) stores *local* time: a time stamp in
     nanoseconds since 1970 counted in local time plus the UTC offset in hours (3.20 and
     later), or only the local date and time strings (older files). asammdf reads the
     stamp as if it were UTC, so for 3.x the fields are read here.

@@ -37,6 +37,7 @@ import numpy as np
 import numpy.typing as npt
 
 from desktop_app.loggers.recording import Recording
+from storage.errors import LaptraceError
 from storage.types import FloatArray
 
 #: channels tried for the correlation, best first (standard names)
@@ -48,9 +49,9 @@ CLOCK_TOLERANCE_S = 0.5
 #: the same circuit than a clock that wrong
 MAX_CLOCK_ERROR_S = 120.0
 #: below this normalised correlation peak the files are not aligned. Calibrated with
-#: ``python -m bench merge --confidence`` (see ``docs/formats.md``, "Merging: same run or
-#: not"): split real recordings match at 0.985 or more, unrelated real files reach 0.93
-#: at most; this sits between the two, about 0.03 from each
+#: ``python -m bench merge --confidence`` (docs/formats.md#merging-same-run-or-not): split
+#: real recordings match at 0.985 or more, unrelated real files reach 0.93 at most; this
+#: sits between the two, about 0.03 from each
 MIN_PEAK = 0.955
 #: the shorter file's trace must span this long for the correlation alone to prove a match:
 #: a shorter one fits somewhere in any long session (unrelated real files reach 0.99)
@@ -85,7 +86,7 @@ MAX_DRIFT_PPM = 5000.0
 IntArray = npt.NDArray[np.int64]
 
 
-class AlignmentError(ValueError):
+class AlignmentError(LaptraceError, ValueError):
     """The two recordings cannot be aligned; the message says why."""
 
 
