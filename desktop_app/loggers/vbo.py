@@ -280,7 +280,7 @@ def read(path: Path) -> Recording:
             metadata.setdefault("note", line)  # e.g. 'GPS Time offset by -15 seconds': never applied
     session = header.lines("session data")
     # RaceBox writes the venue into [comments] ("Venue : NAME"); [session data] name wins
-    track = metadata.get("Venue") or None
+    track = next((v for k, v in metadata.items() if k.lower() == "venue" and v), None)
     for line in session:
         key, _, value = line.partition(" ")
         metadata[f"session {key}"] = value.strip()
