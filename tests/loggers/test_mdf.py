@@ -143,3 +143,18 @@ def test_mdf3_local_time_and_utc_offset(tmp_path: Path) -> None:
     # the same instant as the MF4 of the same measurement (not 15:26:35 UTC, an hour late)
     assert rec.started_at == read_recording(logger_file(CANAPE)).started_at
     assert rec.started_at == datetime(2018, 11, 22, 14, 26, 35, 439737, tzinfo=UTC)
+
+
+def test_mdf3_without_a_time_stamp_is_naive_local_time(tmp_path: Path) -> None:
+    # MDF 3.00 headers have only the local date and time strings, to the second, no zone
+    from asammdf import MDF
+
+    with MDF(logger_file(CANAPE)) as mf4:
+        mdf3 = mf4.convert("3.00")
+    path = tmp_path / "canape300.mdf"
+    mdf3.save(path, overwrite=True)
+    mdf3.close()
+    rec = read_recording(path)
+    assert rec.metadata["mdf version"] == "3.00"
+    assert rec.started_at == datetime(2018, 11, 22, 15, 26, 35) and rec.started_at.tzinfo is None
+    assert "the MDF header start time has no zone: kept as local time" in rec.warnings
