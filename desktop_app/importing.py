@@ -169,6 +169,11 @@ def _build_telemetry(
         units={i.name: i.unit for i in infos},
         source_names={i.name: i.source_name for i in infos},
         metadata=meta,
+        labels={
+            i.name: labels
+            for i in infos[2:]
+            if not i.standard and (labels := recording.channels[aux_from.get(i.name, i.name)].labels) is not None
+        },
     )
 
 

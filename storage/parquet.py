@@ -37,6 +37,7 @@ from storage.parquet_schema import (
     column_names,
     decode_footer,
     encode_footer,
+    labels_of,
 )
 from storage.types import LapTelemetry, Progress, SessionTelemetry
 
@@ -50,6 +51,7 @@ __all__ = [
     "column_names",
     "default_root",
     "delete_telemetry",
+    "labels_of",
     "read_lap_telemetry",
     "read_session_telemetry",
     "read_telemetry_footer",
@@ -297,6 +299,9 @@ class ParquetTelemetryStorage:
         path = self.path_for(session_id)
         try:
             laps = [self._read_lap(path, pf, footer, entry) for entry in footer.laps]
+            labels = labels_of(pf.schema_arrow)
+        except ValueError as exc:
+            raise TelemetryFileError(path, str(exc)) from None
         finally:
             pf.close()
         return SessionTelemetry(
@@ -306,6 +311,7 @@ class ParquetTelemetryStorage:
             units=dict(footer.units),
             source_names=dict(footer.source_names),
             metadata=footer.metadata,
+            labels=labels,
         )
 
     def read_lap(self, session_id: int, lap_number: int) -> LapTelemetry | None:

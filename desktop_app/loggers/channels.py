@@ -188,6 +188,8 @@ class SourceChannel:
     source_name: str
     unit: str
     values: FloatArray
+    #: a text channel: values are codes into these labels (never a standard channel)
+    labels: tuple[str, ...] | None = None
 
 
 def unique_name(name: str, taken: set[str]) -> str:
@@ -229,7 +231,7 @@ def build_channels(
             candidates = (overrides[standard].lower(),)
         for cand in candidates:
             for idx in by_lower.get(cand, []):
-                if idx in used:
+                if idx in used or sources[idx].labels is not None:
                     continue
                 src = sources[idx]
                 try:
@@ -254,5 +256,6 @@ def build_channels(
             continue
         name = unique_name(src.source_name.strip() or f"channel_{i + 1}", taken)
         taken.add(name)
-        out[name] = Channel(name, src.source_name, normalise_unit(src.unit), False, np.asarray(src.values, np.float64))
+        values = np.asarray(src.values, np.float64)
+        out[name] = Channel(name, src.source_name, normalise_unit(src.unit), False, values, src.labels)
     return out

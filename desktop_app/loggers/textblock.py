@@ -11,8 +11,9 @@ Decisions (see ``docs/text-blocks.md``):
 - Empty cells are NaN.
 - A column whose cells are ``true``/``false`` (any case) becomes 1.0/0.0.
 - A column with no numeric cell at all (``b'3D-fix'``, ``running``) is a *text column*:
-  its values are ``None`` in :attr:`Block.values`, its first non-empty cell is kept in
-  :attr:`Block.text`, and a warning says it was skipped.
+  its values are integer codes (0, 1, ... in order of first appearance; NaN where empty)
+  and :attr:`Block.labels` holds the code-to-label table; its first non-empty cell is
+  also kept in :attr:`Block.text`.
 - A numeric column with a few non-numeric cells keeps its numbers; the odd cells are
   NaN and one warning names the first such line and how many there were.
 - A row with the wrong number of values is an error (:class:`LoggerFileError` naming the
@@ -72,10 +73,12 @@ _POLARS_ERRORS = (pl.exceptions.PolarsError, pl.exceptions.PanicException)
 class Block:
     """A parsed data block: one entry per column, in file order."""
 
-    #: float64 values per column (NaN where empty); None for a text column
+    #: float64 values per column (NaN where empty); a text column's are its label codes
     values: list[FloatArray | None]
     #: text columns: column index -> first non-empty cell
     text: dict[int, str] = field(default_factory=dict)
+    #: text columns: column index -> labels (code ``k`` is ``labels[k]``)
+    labels: dict[int, tuple[str, ...]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     #: file line number (1-based) of the block's first line
     first_line: int = 1
@@ -571,7 +574,7 @@ def _finish(state: _State, opts: _Options, block: Block) -> None:
 
 
 def _convert_text_column(cells: pl.Series, idx: int, opts: _Options, block: Block) -> FloatArray | None:
-    """Booleans -> 1/0; numbers with odd text cells -> numbers and NaN; pure text -> None."""
+    """Booleans -> 1/0; numbers with odd text cells -> numbers and NaN; pure text -> codes."""
     cells = _trimmed(cells)
     lowered = cells.str.to_lowercase()
     non_empty = cells.is_not_null()
@@ -586,10 +589,7 @@ def _convert_text_column(cells: pl.Series, idx: int, opts: _Options, block: Bloc
     if n_non_empty == 0:
         return np.full(len(cells), np.nan)
     if n_num == 0 and n_bool == 0:
-        first = str(cells.filter(non_empty)[0])
-        block.text[idx] = first
-        block.warnings.append(f"column {name!r} holds text ({first!r}), not numbers: kept as metadata, not a channel")
-        return None
+        return _codes(cells, idx, block)
     out = np.array(nums.fill_null(np.nan).to_numpy(), dtype=np.float64)
     if n_bool:
         out[is_true.to_numpy()] = 1.0
@@ -603,6 +603,15 @@ def _convert_text_column(cells: pl.Series, idx: int, opts: _Options, block: Bloc
             f"cell(s) (first {cells[row]!r}): read as missing values"
         )
     return out
+
+
+def _codes(cells: pl.Series, idx: int, block: Block) -> FloatArray:
+    """A text column as codes 0, 1, ... (in order of first appearance), NaN where empty."""
+    labels = cells.drop_nulls().unique(maintain_order=True)
+    block.text[idx] = str(labels[0])
+    block.labels[idx] = tuple(str(v) for v in labels.to_list())
+    codes = cells.replace_strict(labels, pl.Series(range(len(labels)), dtype=pl.Float64), default=None)
+    return np.array(codes.cast(pl.Float64).fill_null(np.nan).to_numpy(), dtype=np.float64)
 
 
 def _transcoded(source: BlockSource) -> BlockSource:
