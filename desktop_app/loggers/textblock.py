@@ -6,7 +6,7 @@ multi-threaded: the fastest CSV reader in Python on these files, measured by
 ``python -m bench readers`` and ``python -m bench textwide``) instead of splitting lines
 in Python, and returns one float64 numpy array per column.
 
-Decisions (see ``docs/text-blocks.md``):
+Decisions (see ``docs/text-blocks.md#what-a-cell-becomes``):
 
 - Empty cells are NaN.
 - A column whose cells are ``true``/``false`` (any case) becomes 1.0/0.0.
@@ -20,7 +20,7 @@ Decisions (see ``docs/text-blocks.md``):
   file and line), except a short *last* row, which loggers write on power loss: it is
   dropped with a warning when ``allow_short_last_row`` is true.
 
-One pass, no restarts: the head of the block (a few hundred lines) is read as text first
+One pass, no restarts (``docs/text-blocks.md#how-it-is-parsed-and-why``): the head of the block (a few hundred lines) is read as text first
 to find the columns that hold text; the block is then parsed with those columns as text
 and the others as float64. A chunk in which a float column meets a text cell after all
 (polars refuses it: an exception *type*, its wording is never read) is read once more as
@@ -104,7 +104,7 @@ class Block:
 
 
 def decode_text(raw: bytes) -> str:
-    """UTF-8 (BOM stripped), else cp1252, else latin-1: never fails (see docs/text-blocks.md)."""
+    """UTF-8 (BOM stripped), else cp1252, else latin-1: never fails (docs/formats.md#text-and-numbers)."""
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     for encoding in ("utf-8", "cp1252"):
