@@ -113,7 +113,7 @@ class ParquetTelemetryStorage:
     def __init__(
         self,
         root: str | Path,
-        compression: str = "snappy",
+        compression: str = "zstd",
         compression_level: int | None = None,
         *,
         adaptive_encoding: bool = True,
