@@ -7,14 +7,11 @@ removal is applied on line-aligned chunks as they stream, so no whole copy is ev
 from __future__ import annotations
 
 import codecs
-import io
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import numpy as np
-import pyarrow as pa
 
 _SPACE_EDGES = re.compile(rb"(?m)^ +| +$")
 _SPACE_RUNS = re.compile(rb" {2,}")
@@ -84,29 +81,6 @@ def _is_utf8(chunk: Buf) -> bool:
     return True
 
 
-class ChunkStream(io.RawIOBase):
-    """A readable stream over an iterator of byte chunks (feeds normalised text to pyarrow)."""
-
-    def __init__(self, chunks: Iterator[bytes]) -> None:
-        super().__init__()
-        self._chunks = chunks
-        self._pending = memoryview(b"")
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        while not self._pending:
-            nxt = next(self._chunks, None)
-            if nxt is None:
-                return 0
-            self._pending = memoryview(nxt)
-        n = min(len(buffer), len(self._pending))
-        buffer[:n] = self._pending[:n]
-        self._pending = self._pending[n:]
-        return n
-
-
 class BlockSource:
     """Where the block's bytes come from: memory (a view) or a file region, streamed.
 
@@ -147,17 +121,6 @@ class BlockSource:
         if self.size() <= self.IN_MEMORY_MAX:
             return BlockSource(data=normalise(self.load(), delimiter))
         return BlockSource(self._data, self._path, self._offset, lambda b: normalise(b, delimiter))
-
-    def open(self) -> Any:
-        """A fresh pyarrow input stream positioned at the block."""
-        if self._transform is not None:
-            return pa.PythonFile(io.BufferedReader(ChunkStream(self.chunks()), 1 << 20), mode="r")
-        if self._data is not None:
-            return pa.BufferReader(self._data)
-        assert self._path is not None
-        f = pa.OSFile(str(self._path), "r")
-        f.seek(self._offset)
-        return f
 
     def _raw_chunks(self) -> Iterator[bytes]:
         if self._data is not None:
