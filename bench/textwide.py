@@ -6,7 +6,9 @@ ten sensor-state text columns such as ``running``/``timeout``/``waitCam``) and p
 length, Laptrace's reader beside ``polars.read_csv`` and ``pyarrow.csv.read_csv`` of the
 same file with the same delimiter and types (float64, string for the text columns), and
 the reader's peak memory against the decoded float64 columns. Ratios are against polars,
-measured in the same run.
+measured in the same run. ``--import`` adds the end to end import (``import_file``: read,
+SHA-256, lap split, then the Parquet write) beside polars' read plus its own Parquet write
+of the same frame.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -97,11 +100,35 @@ def _pyarrow(path: Path) -> Callable[[], object]:
     return run
 
 
+def _import_and_write(path: Path, folder: Path) -> Callable[[], object]:
+    from desktop_app.importing import import_file
+    from storage.parquet import ParquetTelemetryStorage
+
+    def run() -> object:
+        telemetry = import_file(path).draft.telemetry
+        telemetry.session_id = 1
+        return ParquetTelemetryStorage(folder).write(telemetry)
+
+    return run
+
+
+def _polars_read_and_write(path: Path, folder: Path) -> Callable[[], object]:
+    read = _polars(path)
+
+    def run() -> object:
+        frame: Any = read()
+        frame.write_parquet(folder / "polars.parquet")
+        return None
+
+    return run
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench textwide", description=__doc__.split("\n")[0])
     parser.add_argument("--minutes", default="6,60", help="export lengths, comma-separated (60 = 1 h)")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--no-arrow", action="store_true")
+    parser.add_argument("--import", dest="end_to_end", action="store_true", help="also time the whole import")
     args = parser.parse_args(argv)
     from desktop_app.loggers import bosch
 
@@ -126,8 +153,18 @@ def main(argv: list[str] | None = None) -> int:
                 f"{peak / decoded:6.2f}",
                 flush=True,
             )
-            for f in Path(tmp).iterdir():
-                f.unlink()
+            if args.end_to_end:
+                out = Path(tmp) / "out"
+                t_import = _best(_import_and_write(path, out), runs)
+                t_base = _best(_polars_read_and_write(path, out), runs)
+                print(
+                    f"{'':>8} import + Parquet write {t_import:.2f} s; polars read + write_parquet "
+                    f"{t_base:.2f} s; ratio {t_import / t_base:.2f}",
+                    flush=True,
+                )
+            for f in Path(tmp).rglob("*"):
+                if f.is_file():
+                    f.unlink()
     print(
         "reader = bosch.read (the whole reader: header, block, channels); polars/arrow = read_csv of the\n"
         "same file (arrow: on a copy with the padding removed, which pyarrow cannot parse); best of\n"

@@ -73,22 +73,28 @@ def estimated_sizes(
     values: FloatArray, compression: Compression, level: int | None, lap_rows: int
 ) -> dict[Encoding, float]:
     """Estimated bytes per row of each candidate for a window of one column (NaN: null)."""
-    present = values[~np.isnan(values)]
-    n = max(values.shape[0], 1)
+    present = np.ascontiguousarray(values[~np.isnan(values)], np.float64)
     if present.shape[0] == 0:
         return dict.fromkeys(CANDIDATES, 0.0)
-    raw = np.ascontiguousarray(present, np.float64)
-    plain = _compressed(raw.tobytes(), compression, level)
-    split = _compressed(raw.view(np.uint8).reshape(-1, 8).T.tobytes(), compression, level)
-    distinct, codes = np.unique(raw, return_inverse=True)
+    distinct, codes = np.unique(present, return_inverse=True)
+    return _sizes(present, distinct, codes, values.shape[0], compression, level, lap_rows)
+
+
+def _sizes(
+    present: FloatArray,
+    distinct: FloatArray,
+    codes: np.ndarray,
+    n: int,
+    compression: Compression,
+    level: int | None,
+    lap_rows: int,
+) -> dict[Encoding, float]:
+    plain = _compressed(present.tobytes(), compression, level)
+    split = _compressed(present.view(np.uint8).reshape(-1, 8).T.tobytes(), compression, level)
     width = np.uint8 if distinct.shape[0] <= 256 else np.uint16 if distinct.shape[0] <= 65536 else np.uint32
     dictionary = _compressed(codes.astype(width).tobytes(), compression, level)
     dict_once = 8 * distinct.shape[0] / max(lap_rows, n)  # one dictionary page per row group
-    return {
-        "PLAIN": plain / n,
-        "BYTE_STREAM_SPLIT": split / n,
-        "RLE_DICTIONARY": dictionary / n + dict_once,
-    }
+    return {"PLAIN": plain / n, "BYTE_STREAM_SPLIT": split / n, "RLE_DICTIONARY": dictionary / n + dict_once}
 
 
 def choose_encoding(values: FloatArray, compression: Compression, level: int | None, lap_rows: int) -> Encoding:
@@ -97,14 +103,17 @@ def choose_encoding(values: FloatArray, compression: Compression, level: int | N
     A column with few distinct values (a gear, a status, a quantised slow sensor: at most
     one in :data:`DICTIONARY_SHARE` of the window's samples) is dictionary-encoded: its codes
     run-length encode, which the byte-level estimate undervalues. Otherwise
-    BYTE_STREAM_SPLIT must beat PLAIN by :data:`SPLIT_MARGIN`, PLAIN being the cheaper read.
+    BYTE_STREAM_SPLIT (or the dictionary) must beat PLAIN by :data:`SPLIT_MARGIN`, PLAIN
+    being the cheaper read.
     """
-    sizes = estimated_sizes(values, compression, level, lap_rows)
-    if not any(sizes.values()):
+    present = np.ascontiguousarray(values[~np.isnan(values)], np.float64)
+    if present.shape[0] == 0:
         return "PLAIN"  # all null: only the validity levels are written, whatever the encoding
-    present = values[~np.isnan(values)]
-    if np.unique(present).shape[0] <= max(16, present.shape[0] // DICTIONARY_SHARE):
-        return "RLE_DICTIONARY"
+    distinct = np.unique(present)
+    if distinct.shape[0] <= max(16, present.shape[0] // DICTIONARY_SHARE):
+        return "RLE_DICTIONARY"  # decided without compressing anything
+    codes = np.searchsorted(distinct, present)
+    sizes = _sizes(present, distinct, codes, values.shape[0], compression, level, lap_rows)
     if min(sizes["RLE_DICTIONARY"], sizes["BYTE_STREAM_SPLIT"]) > sizes["PLAIN"] * (1 - SPLIT_MARGIN):
         return "PLAIN"
     return "RLE_DICTIONARY" if sizes["RLE_DICTIONARY"] < sizes["BYTE_STREAM_SPLIT"] else "BYTE_STREAM_SPLIT"
