@@ -70,7 +70,7 @@ CHANNEL_NAMES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
         "speed": ("vehicle speed", "ground speed", "gps speed", "speed"),
         "rpm": ("engine rpm", "rpm"),
         "throttle": ("throttle pos", "throttle position", "throttle"),
-        "brake": ("brake press", "brake pressure", "brake press front"),
+        "brake": ("brake press", "brake pressure", "brake press front", "brake pres front"),
         "gear": ("gear",),
         "steering": ("steered angle", "steering angle"),
         "glat": ("g force lat",),
