@@ -26,6 +26,7 @@ import platformdirs
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from storage.errors import StorageError
 from storage.parquet_convert import choose_encodings, copy_footer, lap_sizes, lap_table, to_numpy
 from storage.parquet_encoding import COMPRESSIONS, Compression, writer_options
 from storage.parquet_schema import (
@@ -38,6 +39,7 @@ from storage.parquet_schema import (
     column_names,
     decode_footer,
     encode_footer,
+    labels_of,
 )
 from storage.types import LapTelemetry, Progress, SessionTelemetry
 
@@ -56,6 +58,7 @@ __all__ = [
     "column_names",
     "default_root",
     "delete_telemetry",
+    "labels_of",
     "read_lap_telemetry",
     "read_session_telemetry",
     "read_telemetry_footer",
@@ -64,7 +67,7 @@ __all__ = [
 ]
 
 
-class TelemetryFileError(Exception):
+class TelemetryFileError(StorageError):
     """A telemetry file that exists but cannot be read: corrupt, truncated or not ours."""
 
     def __init__(self, path: str | Path, message: str) -> None:
@@ -179,7 +182,7 @@ class ParquetTelemetryStorage:
     def __init__(
         self,
         root: str | Path,
-        compression: str = "snappy",
+        compression: str = "zstd",
         compression_level: int | None = None,
         *,
         adaptive_encoding: bool = True,
@@ -433,6 +436,9 @@ class ParquetTelemetryStorage:
         path = self.path_for(session_id)
         try:
             laps = [self._read_lap(path, pf, footer, entry) for entry in footer.laps]
+            labels = labels_of(pf.schema_arrow)
+        except ValueError as exc:
+            raise TelemetryFileError(path, str(exc)) from None
         finally:
             pf.close()
         return SessionTelemetry(
@@ -442,6 +448,7 @@ class ParquetTelemetryStorage:
             units=dict(footer.units),
             source_names=dict(footer.source_names),
             metadata=footer.metadata,
+            labels=labels,
         )
 
     def read_lap(self, session_id: int, lap_number: int) -> LapTelemetry | None:

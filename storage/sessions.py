@@ -58,6 +58,7 @@ from storage.db.errors import (
     describe,
 )
 from storage.db.models import TrackSession
+from storage.errors import StorageError
 from storage.types import Progress, SessionDraft, SessionTelemetry, TelemetryStorage
 
 __all__ = [
@@ -388,7 +389,7 @@ def _delete_rows(engine: Engine, session_id: int) -> None:
     run_write(engine, work)
 
 
-class NotDiscardableError(Exception):
+class NotDiscardableError(StorageError):
     """Only a session whose telemetry was never written can be discarded."""
 
     def __init__(self, session_id: int, status: str) -> None:
@@ -522,7 +523,7 @@ def _notes(storage: TelemetryStorage) -> list[int]:
 # --- finishing a failed save from its source files ------------------------------------------
 
 
-class RetryRefusedError(Exception):
+class RetryRefusedError(StorageError):
     """A failed save cannot be finished from its source files (moved, changed, unknown)."""
 
 

@@ -31,10 +31,10 @@ from desktop_app import config
 from desktop_app.commands import exitcodes
 from desktop_app.commands.guard import display_name, is_utf8_name, not_a_file, shorten, stdout_to_stderr, utf8_path
 from desktop_app.commands.inspect_cmd import iso_utc
-from desktop_app.importing import MergedImport, MergeError, import_file, lap_json, merge_files
+from desktop_app.importing import MergedImport, import_file, lap_json, merge_files
 from desktop_app.laps import format_lap_time
-from desktop_app.loggers.recording import LoggerFileError
-from storage.db.errors import CatalogError, DuplicateImportError, SaveError
+from storage.db.errors import DuplicateImportError, SaveError
+from storage.errors import LaptraceError
 
 if TYPE_CHECKING:  # the database stack loads only when one of these commands runs
     from sqlalchemy import Engine
@@ -209,9 +209,9 @@ def _guarded(command: str, body: Any, args: argparse.Namespace) -> int:
     except _Failure as exc:
         _fail(command, str(exc))
         return exc.code
-    except CatalogError as exc:
+    except LaptraceError as exc:
         _fail(command, str(exc))
-        return exitcodes.STORAGE_FAILURE
+        return exitcodes.for_error(exc)
     except BrokenPipeError:
         raise  # stdout's reader went away: the CLI's entry point ends quietly
     except Exception as exc:  # noqa: BLE001 - a bug must not become a traceback for the user
@@ -256,12 +256,9 @@ def _import(args: argparse.Namespace) -> int:
                 merged = merge_files(readable, offset_s=args.merge_offset)
             merged.paths = [Path(n) for n in args.files]
             _rename_sources(merged.draft, list(args.files))
-        except MergeError as exc:
+        except LaptraceError as exc:
             _fail("import", str(exc))
-            return exitcodes.MERGE_REFUSED
-        except LoggerFileError as exc:
-            _fail("import", str(exc))
-            return exitcodes.BAD_INPUT
+            return exitcodes.for_error(exc)
         except OSError as exc:
             _fail("import", f"{exc.filename or ' + '.join(args.files)}: {exc.strerror or exc}")
             return exitcodes.BAD_INPUT
@@ -322,9 +319,9 @@ def _import_one(args: argparse.Namespace, cat: _Catalogue, name: str) -> int:
             draft = import_file(readable).draft
         if not is_utf8_name(name):
             _rename_sources(draft, [name])
-    except LoggerFileError as exc:
+    except LaptraceError as exc:
         _fail("import", str(exc))
-        return exitcodes.BAD_INPUT
+        return exitcodes.for_error(exc)
     except OSError as exc:
         _fail("import", f"{name}: {exc.strerror or exc}")
         return exitcodes.BAD_INPUT
@@ -371,9 +368,9 @@ def _save_and_report(
             )
         _fail("import", f"{name}: {exc}{hint}")
         code = exitcodes.STORAGE_FAILURE
-    except CatalogError as exc:
+    except LaptraceError as exc:
         _fail("import", f"{name}: {exc}")
-        return exitcodes.STORAGE_FAILURE
+        return exitcodes.for_error(exc)
     path = cat.storage.path_for(session_id)
     if args.json:
         doc: dict[str, Any] = {
@@ -473,7 +470,7 @@ def _reread(paths: list[Path], saved_offsets: list[float]) -> SessionTelemetry:
 
 def _retry_failed(cat: _Catalogue) -> tuple[list[int], dict[int, str]]:
     """Finish every failed save whose source files are still there and unchanged."""
-    from storage.sessions import RetryRefusedError, SaveError, list_sessions, load_session, retry_from_sources
+    from storage.sessions import RetryRefusedError, list_sessions, load_session, retry_from_sources
 
     done: list[int] = []
     refused: dict[int, str] = {}
@@ -483,7 +480,7 @@ def _retry_failed(cat: _Catalogue) -> tuple[list[int], dict[int, str]]:
         offsets = [src.time_offset_s for src in load_session(cat.engine, s.id).sources]
         try:
             retry_from_sources(cat.engine, cat.storage, s.id, functools.partial(_reread, saved_offsets=offsets))
-        except (RetryRefusedError, SaveError, LoggerFileError, MergeError, OSError, ValueError) as exc:
+        except (RetryRefusedError, LaptraceError, OSError, ValueError) as exc:
             refused[s.id] = str(exc)
         else:
             done.append(s.id)

@@ -21,7 +21,7 @@ from desktop_app.commands import exitcodes
 from desktop_app.commands.guard import not_a_file, shorten, stdout_to_stderr, utf8_path
 from desktop_app.importing import ImportedFile, import_file, lap_json
 from desktop_app.laps import format_lap_time
-from desktop_app.loggers.recording import LoggerFileError
+from storage.errors import LaptraceError
 
 
 def register(subparsers: Any) -> None:
@@ -134,7 +134,7 @@ def run(args: argparse.Namespace) -> int:
             imported.path = Path(name)
         except _Refused as exc:
             message = str(exc)
-        except LoggerFileError as exc:
+        except LaptraceError as exc:
             message = str(exc)
         except OSError as exc:
             message = f"{name}: {exc.strerror or exc}"

@@ -1,4 +1,4 @@
-"""Merging two files of one run into one session from the window (issue 8, GUI half).
+"""Merging two files of one run into one session from the window.
 
 Three ways in, one merge: :func:`desktop_app.importing.merge_files` on the read pool, its
 outcome as a new row of the import list (``merged: A + B`` with the offset, drift,
@@ -32,8 +32,11 @@ from desktop_app.gui.merge_dialog import MergeOffsetDialog, ask_offset
 from desktop_app.importing import ImportedFile, MergedImport, merge_files
 from desktop_app.loggers.recording import Recording
 
-#: what the file dialog of "Add source" offers (as File ▸ Open does)
-FILE_FILTERS = ["Logger files (*.vbo *.VBO *.csv *.txt *.mf4 *.MF4 *.mdf)", "All files (*)"]
+#: what the file dialogs of File ▸ Open and "Add source" offer
+FILE_FILTERS = [
+    "Logger files (*.vbo *.VBO *.csv *.txt *.mf4 *.MF4 *.mdf *.xrk *.XRK *.xrz *.XRZ *.drk *.DRK *.ld *.LD)",
+    "All files (*)",
+]
 #: an offset the dialog returns closer than this to the one found is "unchanged" (its
 #: spin box shows milliseconds)
 SAME_OFFSET_S = 5e-4

@@ -1,4 +1,4 @@
-"""The text part of a Racelogic VBO file: everything above ``[data]`` (FORMATS.md 2.1-2.3, 2.7).
+"""The text part of a Racelogic VBO file: everything above ``[data]`` (docs/formats.md#racelogic-vbo).
 
 Kept apart from :mod:`.vbo` (which parses the data block) because the header has most of
 the traps: decoding, sections in any case and order, the ``File created on`` line, column
@@ -25,6 +25,11 @@ _CREATED = re.compile(
     re.IGNORECASE,
 )
 _NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$")
+#: a VBO header (everything above ``[data]``) longer than this is not one: real headers are
+#: a few kilobytes, and the reader must not load a whole file looking for ``[data]``
+MAX_HEADER_BYTES = 16 << 20
+#: more values per data row than this is not a logger's row (real VBOs have under 100)
+MAX_VALUES_PER_ROW = 10_000
 _LOG_RATE = re.compile(r"log\s*rate\s*\(hz\)\s*:\s*([\d.,]+)", re.IGNORECASE)
 
 #: a unit written as the last word of a long (or short) name: ``velocity kmh``, ``long accel g``
@@ -42,7 +47,7 @@ NAME_UNITS = {
 }
 
 #: Racelogic GPS-engine channels (and the names other writers use for them): units come from
-#: the format itself, never from ``[channel units]`` (FORMATS.md 2.3)
+#: the format itself, never from ``[channel units]`` (docs/formats.md#vbo-header)
 GPS_CHANNELS = {
     "sats", "satellites", "time", "lat", "latitude", "long", "lng", "longitude", "velocity",
     "heading", "height", "vert-vel", "tsample", "solution_type", "avifileindex", "avitime",
@@ -66,6 +71,8 @@ class VboHeader:
     data_first_line: int  #: its 1-based line number
     preamble: list[str] = field(default_factory=list)
     sections: dict[str, list[str]] = field(default_factory=dict)
+    #: 1-based line number of each section's ``[name]`` line
+    section_line: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
     def lines(self, name: str) -> list[str]:
@@ -98,7 +105,7 @@ class VboHeader:
         return None
 
     def column_names(self, path: Path, nvalues: int) -> tuple[list[str], list[str] | None]:
-        """Reconcile column names with the data (FORMATS.md 2.3).
+        """Reconcile column names with the data (docs/formats.md#vbo-header).
 
         Returns (names, long names paired by position or None). Raises
         :class:`LoggerFileError` with the three counts when nothing matches.
@@ -132,11 +139,12 @@ class VboHeader:
             path,
             f"cannot match names to data: [column names] has {len(short)} names, "
             f"[header] {len(long_names)} lines, data rows {nvalues} values",
+            line=self.section_line.get("column names", self.section_line.get("header", self.data_first_line)),
             field_name="column names",
         )
 
     def aligned_units(self, names: list[str]) -> list[str]:
-        """``[channel units]`` aligned to the last columns, best effort (FORMATS.md 2.3).
+        """``[channel units]`` aligned to the last columns, best effort (docs/formats.md#vbo-header).
 
         Never used for GPS channels (or secondary-antenna copies, ``_lat``...); units that
         look like text rather than a unit are dropped.
@@ -166,24 +174,37 @@ def parse_header(path: Path, raw: bytes) -> VboHeader:
     """Split the header into sections and locate ``[data]``."""
     m = DATA_LINE.search(raw)
     if m is None:
-        raise LoggerFileError(path, "no [data] section: not a complete VBO file", field_name="[data]")
+        lines = raw.count(b"\n") + (0 if raw.endswith(b"\n") else 1)
+        raise LoggerFileError(
+            path,
+            f"no [data] section in the {'file' if len(raw) < MAX_HEADER_BYTES else 'header'} "
+            f"(read to line {lines}): not a complete VBO file",
+            line=lines,
+            field_name="[data]",
+        )
     end = m.end()
     if raw[end : end + 1] == b"\n":
         end += 1
     first_line = raw.count(b"\n", 0, end) + 1
     header = VboHeader(data_offset=end, data_first_line=first_line)
     current: list[str] = header.preamble
-    for line in decode(raw[: m.start()]).splitlines():
+    for number, line in enumerate(decode(raw[: m.start()]).split("\n"), start=1):
+        line = line.rstrip("\r")
         sm = _SECTION.match(line)
         if sm:
-            current = header.sections.setdefault(sm.group(1).strip().lower(), [])
+            name = sm.group(1).strip().lower()
+            current = header.sections.setdefault(name, [])
+            header.section_line.setdefault(name, number)
             continue
         current.append(line)
     return header
 
 
 def values_per_row(data: bytes | memoryview, path: Path, first_line: int) -> tuple[int, bool]:
-    """(most common value count over the first rows, decimal comma?) (FORMATS.md 2.3, 2.4)."""
+    """(most common value count over the first rows, decimal comma?).
+
+    See docs/formats.md#vbo-header (the count) and docs/formats.md#vbo-data-rows (the commas).
+    """
     counts: Counter[int] = Counter()
     comma = False
     for i, line in enumerate(bytes(data[:200_000]).split(b"\n")[:50]):
@@ -195,4 +216,11 @@ def values_per_row(data: bytes | memoryview, path: Path, first_line: int) -> tup
             comma = True
     if not counts:
         raise LoggerFileError(path, "the [data] section has no rows", line=first_line)
-    return counts.most_common(1)[0][0], comma
+    nvalues = counts.most_common(1)[0][0]
+    if nvalues > MAX_VALUES_PER_ROW:
+        raise LoggerFileError(
+            path,
+            f"data rows have {nvalues:,} values, more than a logger writes ({MAX_VALUES_PER_ROW:,})",
+            line=first_line,
+        )
+    return nvalues, comma

@@ -1,6 +1,6 @@
 """Two aligned recordings -> one merged :class:`Recording` on the union of their time bases.
 
-Rules (FORMATS.md 1.3): the secondary's timestamps are mapped onto the primary's clock
+Rules (docs/formats.md#time-base): the secondary's timestamps are mapped onto the primary's clock
 (offset and drift from :mod:`.align`), both are compared as integer microseconds, and the
 merged time axis is their sorted union; rows merge only on exactly equal timestamps. Every
 sample of either file lands in exactly one row, nothing is interpolated or filled: a
@@ -25,9 +25,10 @@ from typing import Literal
 
 import numpy as np
 
-from desktop_app.loggers.channels import unique_name
+from desktop_app.loggers.channels import NameAllocator
 from desktop_app.loggers.recording import Channel, Recording
 from desktop_app.loggers.timebase import to_microseconds
+from storage.errors import LaptraceError
 from storage.types import STANDARD_CHANNELS, FloatArray
 
 from .align import MIN_OVERLAP_S, Alignment, AlignmentError, align
@@ -38,7 +39,7 @@ SIDES: tuple[Side, Side] = ("primary", "secondary")
 GPS_CHANNELS: frozenset[str] = frozenset({"lat", "long", "speed", "distance"})
 
 
-class MergeError(Exception):
+class MergeError(LaptraceError):
     """Two files that cannot be merged into one session; the message names both and why."""
 
     def __init__(self, primary: Path, secondary: Path, reason: str) -> None:
@@ -162,17 +163,17 @@ def merge_recordings(
                 continue
             channels[name] = _placed(ch, name, rows, n, standard=True)
             owned[side][name] = name
-    taken = set(STANDARD_CHANNELS) | set(channels)
+    names = NameAllocator(set(STANDARD_CHANNELS) | set(channels))
     for side in SIDES:
         rec, rows, label = sides[side]
+        kept = set(owned[side].values())
         for key, ch in rec.channels.items():
-            if key in owned[side].values():
+            if key in kept:
                 continue
             base = key
-            if ch.standard or key.lower() in {t.lower() for t in taken}:
+            if ch.standard or names.taken(key):
                 base = f"{key} [{label}]"
-            name = unique_name(base, taken)
-            taken.add(name)
+            name = names.take(base)
             channels[name] = _placed(ch, name, rows, n, standard=False)
             owned[side][name] = key
 
