@@ -24,9 +24,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QBrush, QColor, QFont, QGuiApplication, QPalette
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QVBoxLayout, QWidget
 
-from storage.types import LapRecord
-
-from .formatting import (
+from desktop_app.analysis.formatting import (
     MISSING,
     SpeedUnit,
     check_speed_unit,
@@ -36,6 +34,7 @@ from .formatting import (
     format_sector_time,
     format_speed,
 )
+from storage.types import LapRecord
 
 #: Role holding a column's value as a number (or text for "kind") for sorting.
 SORT_ROLE = int(Qt.ItemDataRole.UserRole) + 1

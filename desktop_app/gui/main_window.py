@@ -34,7 +34,7 @@ from desktop_app.gui.session_view import SessionView
 from desktop_app.gui.sessions_browser import SessionsBrowser
 from desktop_app.gui.settings_dialog import SettingsDialog
 from desktop_app.gui.theme import apply_theme
-from desktop_app.gui.workers import Workers
+from desktop_app.gui.workers import Workers, call
 from storage.sessions import SavedSession, list_drivers, list_tracks, load_session, set_lap_validity, update_session
 
 ICON = Path(__file__).resolve().parents[2] / "resources" / "laptrace.svg"
@@ -131,6 +131,9 @@ class MainWindow(QMainWindow):
         self.browser.openRequested.connect(self.open_session)
         self.browser.deleted.connect(self._on_deleted)
         self.workers.busyChanged.connect(self._on_writes_busy)
+        # a background job's error that no caller handles is still the user's to see
+        self.workers.unhandledError.connect(lambda message, _exc: self.statusBar().showMessage(message))
+        self.view.readFailed.connect(self.statusBar().showMessage)
 
     # --- catalogue --------------------------------------------------------------------
     def set_catalogue(self, catalogue: Catalogue, message: str = "") -> None:
@@ -149,7 +152,7 @@ class MainWindow(QMainWindow):
     def open_catalogue(self, config: Config) -> None:
         """Connect, migrate and recover on the write thread (after any queued save), then
         switch to the new catalogue; on failure the current one stays."""
-        self.workers.write(open_catalogue, config, on_result=self._catalogue_opened, on_error=self.catalogue_failed)
+        self.workers.write(call(open_catalogue, config), returned=self._catalogue_opened, errored=self.catalogue_failed)
 
     def _catalogue_opened(self, result: OpenedCatalogue) -> None:
         old = self.catalogue
@@ -163,8 +166,8 @@ class MainWindow(QMainWindow):
         if self.catalogue is not None:
             engine = self.catalogue.engine
             self.workers.read(
-                lambda: (list_drivers(engine), list_tracks(engine)),
-                on_result=lambda dt: self.form.set_completions(*dt),
+                call(lambda: (list_drivers(engine), list_tracks(engine)), what="listing drivers and tracks"),
+                returned=lambda dt: self.form.set_completions(*dt),
             )
 
     def _catalogue_changed(self) -> None:
@@ -229,11 +232,9 @@ class MainWindow(QMainWindow):
             return
         self.statusBar().showMessage(f"Opening session {session_id}…")
         self.workers.read(
-            load_session,
-            self.catalogue.engine,
-            session_id,
-            on_result=self._show_saved,
-            on_error=lambda exc: self.statusBar().showMessage(f"Cannot open session {session_id}: {exc}"),
+            call(load_session, self.catalogue.engine, session_id),
+            returned=self._show_saved,
+            errored=lambda exc: self.statusBar().showMessage(f"Cannot open session {session_id}: {exc}"),
         )
 
     def _show_saved(self, saved: SavedSession) -> None:
@@ -255,17 +256,19 @@ class MainWindow(QMainWindow):
         sid = self.saved.summary.id
         self.form.apply.setEnabled(False)
         self.workers.write(
-            update_session,
-            self.catalogue.engine,
-            sid,
-            name=f.name,
-            driver=f.driver,
-            track=f.track,
-            vehicle=f.vehicle,
-            started_at=f.started_at,
-            notes=f.notes,
-            on_result=lambda _r: self._on_session_updated(sid),
-            on_error=lambda exc: self.statusBar().showMessage(f"Cannot update session {sid}: {exc}"),
+            call(
+                update_session,
+                self.catalogue.engine,
+                sid,
+                name=f.name,
+                driver=f.driver,
+                track=f.track,
+                vehicle=f.vehicle,
+                started_at=f.started_at,
+                notes=f.notes,
+            ),
+            returned=lambda _r: self._on_session_updated(sid),
+            errored=lambda exc: self.statusBar().showMessage(f"Cannot update session {sid}: {exc}"),
         )
 
     def _on_session_updated(self, session_id: int) -> None:
@@ -278,13 +281,9 @@ class MainWindow(QMainWindow):
             return
         sid = self.saved.summary.id
         self.workers.write(
-            set_lap_validity,
-            self.catalogue.engine,
-            sid,
-            lap_number,
-            valid,
-            on_result=lambda _r: self.statusBar().showMessage(f"Session {sid}: lap {lap_number} validity saved", 4000),
-            on_error=lambda exc: self.statusBar().showMessage(f"Cannot change lap {lap_number}: {exc}"),
+            call(set_lap_validity, self.catalogue.engine, sid, lap_number, valid),
+            returned=lambda _r: self.statusBar().showMessage(f"Session {sid}: lap {lap_number} validity saved", 4000),
+            errored=lambda exc: self.statusBar().showMessage(f"Cannot change lap {lap_number}: {exc}"),
         )
 
     def _on_deleted(self, session_id: int) -> None:

@@ -2,7 +2,7 @@
 
 Each plot row holds one channel (or the delta trace) with one curve per lap. Curves keep
 their full data here and hand pyqtgraph only what the view shows, decimated to at most
-one point per pixel across (min/max per bucket, see :mod:`.decimate`), so a 2 h, 100 Hz
+one point per pixel across (min/max per bucket, see :mod:`desktop_app.analysis.decimate`), so a 2 h, 100 Hz
 lap draws as fast as a short one. pyqtgraph's own clip-to-view and peak downsampling stay
 on as a second line of defence.
 """
@@ -19,9 +19,8 @@ from PySide6.QtCore import QEvent, QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QPalette, QPen
 from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
+from desktop_app.analysis.decimate import finite_xy, minmax
 from storage.types import FloatArray
-
-from .decimate import finite_xy, minmax
 
 #: A qualitative palette (Tableau 10): mid-luminance colours that read on light and dark.
 LAP_COLOURS: tuple[str, ...] = (

@@ -26,10 +26,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from storage.types import STANDARD_CHANNELS, FloatArray, LapTelemetry
-
-from .delta import delta_time
-from .formatting import (
+from desktop_app.analysis.delta import delta_time
+from desktop_app.analysis.formatting import (
     SpeedUnit,
     axis_label,
     check_speed_unit,
@@ -38,6 +36,8 @@ from .formatting import (
     format_delta,
     format_value,
 )
+from storage.types import STANDARD_CHANNELS, FloatArray, LapTelemetry
+
 from .plots import ChannelPlotsWidget, lap_colour
 from .track_map import MapTrack, TrackMapWidget, has_gps
 
@@ -154,6 +154,11 @@ class PreviewWidget(QWidget):
         self.colour_channel.blockSignals(True)
         self.colour_channel.clear()
         self.colour_channel.blockSignals(False)
+
+    def show_message(self, text: str) -> None:
+        """Show nothing but ``text`` (e.g. why the laps could not be read)."""
+        self.clear()
+        self.readout.setText(html.escape(text))
 
     def set_speed_unit(self, unit: str) -> None:
         """Show speeds in ``"km/h"`` or ``"mph"`` (the laps keep km/h)."""

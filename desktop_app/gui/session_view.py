@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
 from desktop_app.gui.lap_table import LapTableWidget
 from desktop_app.gui.preview import PreviewWidget
-from desktop_app.gui.workers import Job, Workers
+from desktop_app.gui.workers import Job, Workers, steps
 from storage.parquet import ParquetTelemetryStorage
 from storage.types import LapRecord, LapTelemetry, SessionDraft
 
@@ -50,6 +50,8 @@ class SessionView(QWidget):
 
     validityChanged = Signal(int, object)
     lapsShown = Signal(list)
+    #: a saved session's laps could not be read (the message says which and why)
+    readFailed = Signal(str)
 
     def __init__(self, workers: Workers, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -94,6 +96,8 @@ class SessionView(QWidget):
     ) -> None:
         """A saved session: lap telemetry is read from its Parquet file on demand."""
         self._reset(units, storage=storage, session_id=session_id)
+        # the previous laps go now: they are not this session's, whatever its file holds
+        self.preview.clear()
         self._show_laps(laps)
 
     def clear(self) -> None:
@@ -154,12 +158,10 @@ class SessionView(QWidget):
         self._generation += 1
         gen = self._generation
         self._job = self.workers.read(
-            read_laps,
-            self._storage,
-            self._session_id,
-            missing,
-            on_progress=partial(self._on_lap_read, gen),
-            on_result=partial(self._on_laps_read, gen, list(numbers)),
+            steps(read_laps, self._storage, self._session_id, missing),
+            yielded=partial(self._on_lap_read, gen),
+            returned=partial(self._on_laps_read, gen, list(numbers)),
+            errored=partial(self._on_read_failed, gen),
         )
 
     def _on_lap_read(self, generation: int, lap: object) -> None:
@@ -170,6 +172,13 @@ class SessionView(QWidget):
     def _on_laps_read(self, generation: int, numbers: list[int], _count: object) -> None:
         if generation == self._generation:
             self._draw(numbers)
+
+    def _on_read_failed(self, generation: int, exc: Exception) -> None:
+        if generation != self._generation:
+            return
+        message = f"Cannot read the laps of session {self._session_id}: {exc}"
+        self.preview.show_message(message)
+        self.readFailed.emit(message)
 
     def _draw(self, numbers: list[int]) -> None:
         laps = [self._telemetry[n] for n in numbers if n in self._telemetry]

@@ -27,10 +27,10 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy import Engine
 
+from desktop_app.analysis.formatting import format_lap_time
 from desktop_app.gui.catalogue import Catalogue
 from desktop_app.gui.dialogs import ask
-from desktop_app.gui.formatting import format_lap_time
-from desktop_app.gui.workers import Workers
+from desktop_app.gui.workers import Workers, call
 from storage.sessions import SessionSummary, delete_session, list_drivers, list_sessions, list_tracks
 
 _Index = QModelIndex | QPersistentModelIndex
@@ -202,14 +202,9 @@ class SessionsBrowser(QWidget):
         until = _day(self.until.date(), time.max) if self.use_until.isChecked() else None
         self._generation += 1
         self.workers.read(
-            fetch_listing,
-            self.catalogue.engine,
-            _choice(self.driver),
-            _choice(self.track),
-            since,
-            until,
-            on_result=partial(self._on_listing, self._generation),
-            on_error=lambda exc: self.info.setText(f"cannot list sessions: {exc}"),
+            call(fetch_listing, self.catalogue.engine, _choice(self.driver), _choice(self.track), since, until),
+            returned=partial(self._on_listing, self._generation),
+            errored=lambda exc: self.info.setText(f"cannot list sessions: {exc}"),
         )
 
     def _on_listing(self, generation: int, listing: Listing) -> None:
@@ -254,12 +249,9 @@ class SessionsBrowser(QWidget):
             return
         cat = self.catalogue
         self.workers.write(
-            delete_session,
-            cat.engine,
-            cat.storage,
-            session_id,
-            on_result=lambda _r: self._on_deleted(session_id),
-            on_error=lambda exc: self.info.setText(f"cannot delete session {session_id}: {exc}"),
+            call(delete_session, cat.engine, cat.storage, session_id),
+            returned=lambda _r: self._on_deleted(session_id),
+            errored=lambda exc: self.info.setText(f"cannot delete session {session_id}: {exc}"),
         )
 
     def _on_deleted(self, session_id: int) -> None:

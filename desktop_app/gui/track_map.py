@@ -17,9 +17,8 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 
+from desktop_app.analysis.decimate import stride
 from storage.types import FloatArray
-
-from .decimate import stride
 
 #: mean Earth radius (IUGG), metres
 EARTH_RADIUS_M = 6_371_008.8

@@ -143,3 +143,20 @@ def test_delete_asks_first(
     assert sid not in [s.id for s in list_sessions(catalogue.engine)]
     assert not catalogue.storage.exists(sid)
     qtbot.waitUntil(lambda: sid not in _listed(window), timeout=10_000)
+
+
+def test_reopening_a_damaged_session_says_so_and_drops_the_previous_laps(
+    qtbot: QtBot, window: MainWindow, catalogue: Catalogue, saved_ids: dict[str, int]
+) -> None:
+    with qtbot.waitSignal(window.view.lapsShown, timeout=20_000):
+        window.open_session(saved_ids["tianma"])
+    assert window.view.preview.plots.curves("speed"), "the first session is drawn"
+    damaged = catalogue.storage.path_for(saved_ids["aim"])
+    data = damaged.read_bytes()
+    damaged.write_bytes(data[: len(data) // 3])  # a truncated file: no Parquet footer
+    with qtbot.waitSignal(window.view.readFailed, timeout=20_000) as failed:
+        window.open_session(saved_ids["aim"])
+    assert f"session {saved_ids['aim']}" in failed.args[0]
+    qtbot.waitUntil(lambda: failed.args[0] in window.statusBar().currentMessage(), timeout=5000)
+    assert window.view.preview.plotted_channels() == [], "the previous session's laps are gone"
+    assert "Cannot read" in window.view.preview.readout.text()

@@ -1,4 +1,4 @@
-"""``python -m desktop_app.gui.screenshots OUTDIR [--loggers DIR]``: PNGs of the main states.
+"""``python -m tools.screenshots OUTDIR [--loggers DIR]``: PNGs of the main states.
 
 Runs the real window (offscreen unless a display is set) on a throw-away catalogue and the
 real sample logger files, and saves ``widget.grab()`` of: the empty window, a file loaded
@@ -28,7 +28,7 @@ def default_loggers() -> Path:
     env = os.environ.get("LAPTRACE_LOGGERS_DIR")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[3] / "shared" / "data" / "loggers"
+    return Path(__file__).resolve().parents[2] / "shared" / "data" / "loggers"
 
 
 def main(argv: list[str] | None = None) -> int:
