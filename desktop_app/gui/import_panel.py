@@ -77,10 +77,16 @@ class ImportRow(QWidget):
         self.name.setToolTip(str(entry.path))
         self.status = QLabel("reading…")
         self.status.setWordWrap(True)
-        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.status.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        # The labels take no mouse input, so a click anywhere on the row selects it and a
+        # right-click opens the list's (merge) menu; and they never ask for more width than
+        # the list has, so a long file name or path cannot widen the left pane.
+        for label in (self.name, self.status):
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
+            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+            label.setMinimumWidth(0)
         self.note = QLabel()
         self.note.setWordWrap(True)
+        self.note.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.note.hide()
         self.progress = QProgressBar()
         self.progress.setRange(0, 0)

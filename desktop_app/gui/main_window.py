@@ -125,6 +125,7 @@ class MainWindow(QMainWindow):
         self.form.applyRequested.connect(self.apply_session_fields)
         self.save_button.clicked.connect(self.save_current)
         self.save_flow.saved.connect(lambda _e, _sid: self._update_save_button())
+        self.save_flow.saved.connect(lambda e, _sid: self._on_entry_saved(e))
         self.save_flow.changed.connect(self._catalogue_changed)
         self.save_flow.changed.connect(self._update_save_button)
         self.view.validityChanged.connect(self._on_validity)
@@ -217,10 +218,19 @@ class MainWindow(QMainWindow):
             return
         self.entry, self.saved = entry, None
         draft = entry.imported.draft
-        title = f"<b>{entry.title or entry.path.name}</b> (not saved)"
-        self.form.show_fields(SessionFields.of_draft(draft), title, saved=False)
+        self.form.show_fields(SessionFields.of_draft(draft), self._draft_heading(entry), saved=False)
         self.view.show_draft(draft)
         self._update_save_button()
+
+    def _draft_heading(self, entry: ImportEntry) -> str:
+        name = f"<b>{entry.title or entry.path.name}</b>"
+        if entry.state == "saved" and entry.session_id is not None:
+            return f"{name} (saved as session {entry.session_id})"
+        return f"{name} (not saved)"
+
+    def _on_entry_saved(self, entry: ImportEntry) -> None:
+        if self.entry is entry and self.saved is None:
+            self.form.heading.setText(self._draft_heading(entry))  # no stale "(not saved)"
 
     def _on_form_edited(self) -> None:
         if self.entry is not None and self.entry.imported is not None and self.saved is None:

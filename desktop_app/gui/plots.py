@@ -3,8 +3,7 @@
 Each plot row holds one channel (or the delta trace) with one curve per lap. Curves keep
 their full data here and hand pyqtgraph only what the view shows, decimated to at most
 one point per pixel across (min/max per bucket, see :mod:`desktop_app.analysis.decimate`), so a 2 h, 100 Hz
-lap draws as fast as a short one. pyqtgraph's own clip-to-view and peak downsampling stay
-on as a second line of defence.
+lap draws as fast as a short one.
 """
 
 from __future__ import annotations
@@ -39,6 +38,24 @@ def lap_colour(index: int) -> QColor:
     return QColor(LAP_COLOURS[index % len(LAP_COLOURS)])
 
 
+class CurveItem(pg.PlotDataItem):  # type: ignore[misc]  # pyqtgraph has no type hints
+    """A lap's curve item: it draws the decimated view, but hands exporters the full data.
+
+    pyqtgraph's "Export..." (CSV) reads ``getOriginalDataset``, which would otherwise be the
+    points on screen (one or two per pixel), not the lap.
+    """
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.full: tuple[FloatArray, FloatArray] | None = None
+
+    def getOriginalDataset(self) -> tuple[FloatArray | None, FloatArray | None]:
+        if self.full is not None:
+            return self.full
+        shown: tuple[FloatArray | None, FloatArray | None] = super().getOriginalDataset()
+        return shown
+
+
 @dataclass
 class Curve:
     """One lap's curve in one plot: the full (finite, x-sorted) data and its pyqtgraph item."""
@@ -47,7 +64,7 @@ class Curve:
     label: str
     x: FloatArray
     y: FloatArray
-    item: pg.PlotDataItem
+    item: CurveItem
 
     def value_at(self, x: float, tolerance: float) -> float | None:
         """The y of the curve's own sample nearest to ``x`` (None beyond its ends)."""
@@ -71,7 +88,7 @@ class _Row:
     plot: pg.PlotItem
     line: pg.InfiniteLine
     zero: pg.InfiniteLine
-    items: list[pg.PlotDataItem] = field(default_factory=list)
+    items: list[CurveItem] = field(default_factory=list)
     used: int = 0  #: items in use by the current curves (the rest are hidden)
 
 
@@ -182,8 +199,11 @@ class ChannelPlotsWidget(QWidget):
 
     def _build_row(self) -> _Row:
         plot = pg.PlotItem()
-        plot.setClipToView(True)
-        plot.setDownsampling(auto=True, mode="peak")
+        # no clip-to-view or auto downsampling by pyqtgraph: the curves get our decimated
+        # points already, and pyqtgraph's version works from the view range it had when the
+        # data came, which for a reused row is the previous file's (a row could show 2 points)
+        plot.setClipToView(False)
+        plot.setDownsampling(auto=False)
         plot.setMouseEnabled(x=True, y=False)  # wheel/drag zoom and pan along x only
         plot.hideButtons()
         plot.showGrid(x=True, y=True, alpha=0.25)
@@ -230,16 +250,18 @@ class ChannelPlotsWidget(QWidget):
             item.opts["name"] = label
             item.setVisible(True)
         else:
-            item = pg.PlotDataItem(pen=pen, name=label)
+            item = CurveItem(pen=pen, name=label)
             row.plot.addItem(item)
             row.items.append(item)
         row.used += 1
+        item.full = (fx, fy)
         curve = Curve(lap_index, label, fx, fy, item)
         self._curves[key].append(curve)
         return curve
 
-    def finish(self, x_min: float, x_max: float, x_label: str) -> None:
-        """Label the bottom axis, show [x_min, x_max] and hand each curve its view's points."""
+    def finish(self, x_min: float, x_max: float, x_label: str, view: tuple[float, float] | None = None) -> None:
+        """Label the bottom axis, show [x_min, x_max] (or ``view`` within it, a zoom kept
+        from the previous draw) and hand each curve its view's points."""
         self._x_label = x_label
         rows = list(self._rows.values())
         self._updating = True
@@ -263,7 +285,8 @@ class ChannelPlotsWidget(QWidget):
         first = rows[0].plot.getViewBox()
         first.enableAutoRange(x=False)
         first.setLimits(xMin=x_min - (x_max - x_min), xMax=x_max + (x_max - x_min))
-        first.setXRange(x_min, x_max, padding=0.0)
+        shown = view if view is not None and view[1] > view[0] else (x_min, x_max)
+        first.setXRange(shown[0], shown[1], padding=0.0)
         # lay the rows out now rather than on Qt's deferred layout request: otherwise the
         # first paint is made at the old geometry and the whole plot area is painted twice
         self._layout_widget.ci.layout.activate()

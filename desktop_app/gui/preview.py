@@ -14,11 +14,12 @@ from typing import Literal
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QPen
+from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
     QLabel,
+    QLineEdit,
     QListWidget,
     QListWidgetItem,
     QSplitter,
@@ -49,6 +50,10 @@ NOT_PLOTTED = frozenset({"time", "distance", "lat", "long"})
 DELTA_KEY = "delta"
 #: how long after the plots the map is drawn (ms): long enough for their paint to go first
 MAP_DELAY_MS = 25
+#: shown when no standard channel is there: the file's first channels (a MoTeC dash log)
+FIRST_FEW = 4
+#: a lap's distance must span at least this much to be an x axis (m); else time is used
+MIN_DISTANCE_SPAN_M = 1.0
 #: whole-pixel pen widths: Qt's raster engine strokes fractional widths (2.6/1.3 were) at
 #: twice the cost per curve
 REFERENCE_WIDTH = 2.0
@@ -69,7 +74,16 @@ class PreviewWidget(QWidget):
         self._units: dict[str, str] = {}
         self._speed_unit: SpeedUnit = "km/h"
         self._x_axis: XAxis = "distance"
-        self._chosen: set[str] | None = None  #: None until the user changes the channel list
+        #: the user's tick (True) or untick (False) per channel name, kept from file to file;
+        #: channels the user never touched follow the defaults
+        self._choice: dict[str, bool] = {}
+        #: a stable palette slot per lap number while one session is shown
+        self._colours: dict[int, int] = {}
+        #: the x range the user zoomed to (None: the whole lap), kept across redraws
+        self._zoom: tuple[float, float] | None = None
+        self._full_x: tuple[float, float] = (0.0, 1.0)
+        self._drawn_axis: XAxis = "distance"
+        self._fresh = True  #: nothing of this session drawn yet: no zoom to keep
         self._rendering = False
         self._axis_x: list[FloatArray] = []  #: per lap, its x values (non-decreasing)
         self._available: list[str] = []  #: channels with samples in the shown laps
@@ -80,6 +94,9 @@ class PreviewWidget(QWidget):
         self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.track_map = TrackMapWidget()
         self.channel_list = QListWidget()
+        self.channel_search = QLineEdit()
+        self.channel_search.setPlaceholderText("Search channels")
+        self.channel_search.setClearButtonEnabled(True)
         self.colour_channel = QComboBox()
 
         left = QWidget()
@@ -95,6 +112,7 @@ class PreviewWidget(QWidget):
         form.addRow("Map colour", self.colour_channel)
         right_layout.addLayout(form)
         right_layout.addWidget(QLabel("Channels"))
+        right_layout.addWidget(self.channel_search)
         right_layout.addWidget(self.channel_list, 2)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(left)
@@ -114,6 +132,7 @@ class PreviewWidget(QWidget):
         self._map_timer.timeout.connect(self._render_map)
         self.plots.cursorMoved.connect(self._on_cursor)
         self.channel_list.itemChanged.connect(self._on_channel_toggled)
+        self.channel_search.textChanged.connect(lambda _t: self._filter_channels())
         self.colour_channel.currentTextChanged.connect(self._on_colour_channel)
         self.clear()
 
@@ -133,11 +152,30 @@ class PreviewWidget(QWidget):
                 found = 0
             self._reference = found
         self._laps = shown
+        self._assign_colours()
         self._available = self._find_available()
         self._units = dict(units)
         self._fill_channel_list()
         self._fill_colour_channels()
         self._render()
+
+    def new_session(self) -> None:
+        """Another session is about to be shown: lap colours and zoom start afresh."""
+        self._colours = {}
+        self._zoom = None
+        self._fresh = True
+
+    def _assign_colours(self) -> None:
+        taken = {self._colours[lap.lap_number] for lap in self._laps if lap.lap_number in self._colours}
+        for lap in self._laps:
+            if lap.lap_number not in self._colours:
+                free = next(i for i in range(len(self._colours) + len(self._laps) + 1) if i not in taken)
+                self._colours[lap.lap_number] = free
+                taken.add(free)
+
+    def colour_of(self, index: int) -> QColor:
+        """The colour of the index-th lap shown: the same for a lap whatever else is shown."""
+        return lap_colour(self._colours.get(self._laps[index].lap_number, index))
 
     def clear(self) -> None:
         """Show nothing."""
@@ -175,7 +213,23 @@ class PreviewWidget(QWidget):
             self._render()
 
     def x_axis(self) -> XAxis:
+        """The axis the plots are drawn against: time when the laps have no usable distance."""
+        if self._x_axis == "distance" and self._laps and not self._has_distance():
+            return "time"
         return self._x_axis
+
+    def _has_distance(self) -> bool:
+        # a lap without the channel at all breaks the telemetry contract: that is an error
+        # when it is drawn, not a reason to switch axes
+        if any("distance" not in lap.channels for lap in self._laps):
+            return True
+        for lap in self._laps:
+            d = lap.channels.get("distance")
+            if d is not None and d.size:
+                finite = d[np.isfinite(d)]
+                if finite.size >= 2 and float(finite.max() - finite.min()) >= MIN_DISTANCE_SPAN_M:
+                    return True
+        return False
 
     def set_cursor(self, x: float | None) -> None:
         """Put the crosshair at ``x`` (metres or seconds, per the x axis)."""
@@ -200,7 +254,9 @@ class PreviewWidget(QWidget):
 
     def set_channels(self, channels: Sequence[str]) -> None:
         """Choose the plotted channels (the channel list's check boxes follow)."""
-        self._chosen = set(channels)
+        wanted = set(channels)
+        for name in {*self._available, *wanted}:
+            self._choice[name] = name in wanted
         self._fill_channel_list()
         if self._laps:
             self._render()
@@ -212,10 +268,12 @@ class PreviewWidget(QWidget):
     # --- building ---------------------------------------------------------------------
     def _channels_to_plot(self) -> list[str]:
         available = self.available_channels()
-        if self._chosen is None:
-            return [c for c in DEFAULT_CHANNELS if c in available]
         order = [c for c in DEFAULT_CHANNELS if c in available] + [c for c in available if c not in DEFAULT_CHANNELS]
-        return [c for c in order if c in self._chosen]
+        picked = [c for c in order if self._choice.get(c, c in DEFAULT_CHANNELS)]
+        if not picked and not any(self._choice.get(c) is False for c in available):
+            # no standard channel and nothing unticked by the user: the first few channels
+            picked = order[:FIRST_FEW]
+        return picked
 
     def _fill_channel_list(self) -> None:
         plotted = set(self._channels_to_plot())
@@ -228,6 +286,15 @@ class PreviewWidget(QWidget):
             item.setCheckState(Qt.CheckState.Checked if name in plotted else Qt.CheckState.Unchecked)
             self.channel_list.addItem(item)
         self.channel_list.blockSignals(False)
+        self._filter_channels()
+
+    def _filter_channels(self) -> None:
+        """Show only the channels whose name holds every word typed (any case)."""
+        words = self.channel_search.text().lower().split()
+        for row in range(self.channel_list.count()):
+            item = self.channel_list.item(row)
+            text = item.text().lower()
+            item.setHidden(not all(w in text for w in words))
 
     def _relabel_channel_list(self) -> None:
         self.channel_list.blockSignals(True)
@@ -248,22 +315,29 @@ class PreviewWidget(QWidget):
         self.colour_channel.blockSignals(False)
 
     def _x_values(self, lap: LapTelemetry) -> FloatArray:
-        if self._x_axis not in lap.channels:
-            raise ValueError(f"lap {lap.lap_number} has no {self._x_axis!r} channel to plot against")
-        x = lap.channels[self._x_axis]
+        axis = self.x_axis()
+        if axis not in lap.channels:
+            raise ValueError(f"lap {lap.lap_number} has no {axis!r} channel to plot against")
+        x = lap.channels[axis]
         # GPS distance can step back a little; the x axis must not (fmax skips NaN)
-        return np.fmax.accumulate(x) if self._x_axis == "distance" else x
+        return np.fmax.accumulate(x) if axis == "distance" else x
 
     def _display_values(self, name: str, values: FloatArray) -> FloatArray:
         return convert_speed_array(values, self._speed_unit) if name == "speed" else values
 
     def _pen(self, index: int) -> QPen:
         width = REFERENCE_WIDTH if index == self._reference else LAP_WIDTH
-        pen: QPen = pg.mkPen(lap_colour(index), width=width)
+        pen: QPen = pg.mkPen(self.colour_of(index), width=width)
         return pen
 
     def _render(self) -> None:
         cursor = self.plots.cursor_x()
+        axis = self.x_axis()
+        if self.plots.plot_keys() and not self._fresh:
+            x0, x1 = self.plots.x_range()
+            full0, full1 = self._full_x
+            zoomed = (x0 > full0 + 1e-9 or x1 < full1 - 1e-9) and self._drawn_axis == axis
+            self._zoom = (x0, x1) if zoomed else None
         self._relabel_channel_list()  # labels follow the speed unit
         self._axis_x = [self._x_values(lap) for lap in self._laps]
         x_max = max((float(np.nanmax(x)) for x in self._axis_x if x.size and np.isfinite(x).any()), default=1.0)
@@ -283,18 +357,26 @@ class PreviewWidget(QWidget):
             reference = self._laps[self._reference]
             for i, lap in enumerate(self._laps):
                 trace = delta_time(lap, reference)
-                x = trace.distance if self._x_axis == "distance" else trace.time
+                x = trace.distance if axis == "distance" else trace.time
                 self.plots.add_curve(DELTA_KEY, i, self.lap_label(i), x, trace.delta, self._pen(i))
-        x_label = "distance [m]" if self._x_axis == "distance" else "time [s]"
-        self.plots.finish(0.0, x_max, x_label)
+        x_label = "distance [m]" if axis == "distance" else "time [s]"
+        self._full_x = (0.0, x_max)
+        self._fresh = False
+        self._drawn_axis = axis
+        zoom = self._zoom
+        if zoom is not None and zoom[0] < x_max:
+            self.plots.finish(0.0, x_max, x_label, view=(zoom[0], min(zoom[1], x_max)))
+        else:
+            self._zoom = None
+            self.plots.finish(0.0, x_max, x_label)
         self._map_timer.start()
         self._rendering = True  # the map follows the cursor when it is drawn
         try:
             self.plots.set_cursor(cursor if cursor is not None and cursor <= x_max else None)
         finally:
             self._rendering = False
-        if self.plots.cursor_x() is None:
-            self._update_readout(None)
+        # the readout shows the laps now drawn, at the cursor, without waiting for the mouse
+        self._update_readout(self.plots.cursor_x())
 
     def map_pending(self) -> bool:
         """True between a draw of the plots and the map's draw (the next event-loop turn)."""
@@ -309,7 +391,7 @@ class PreviewWidget(QWidget):
         tracks = [
             MapTrack(
                 label=self.lap_label(i),
-                colour=lap_colour(i),
+                colour=self.colour_of(i),
                 lat=lap.channels.get("lat", np.empty(0)),
                 long=lap.channels.get("long", np.empty(0)),
                 axis_x=self._axis_x[i],
@@ -321,7 +403,7 @@ class PreviewWidget(QWidget):
         if not tracks and self._laps:
             # no lap has a position: the map says so instead of staying blank
             empty = np.empty(0)
-            tracks = [MapTrack("", lap_colour(0), empty, empty, empty)]
+            tracks = [MapTrack("", self.colour_of(0), empty, empty, empty)]
         label = axis_label(name, display_unit(name, self._units.get(name), self._speed_unit)) if name else ""
         self.track_map.set_tracks(tracks, label)
         self.colour_channel.setEnabled(not self.track_map.showing_message())  # nothing to colour
@@ -331,7 +413,7 @@ class PreviewWidget(QWidget):
     def _on_cursor(self, x: float) -> None:
         if self._map_timer.isActive():
             if self._rendering:
-                return  # the map is drawn next turn, with this cursor
+                return  # the map is drawn next turn with this cursor; _render updates the readout
             self._render_map()  # the user moved the cursor before the map was drawn
         self.track_map.set_cursor(x)
         self._update_readout(x)
@@ -351,7 +433,8 @@ class PreviewWidget(QWidget):
             self.readout.setText("Move the mouse over the plots for values." if self._laps else "")
             return
         values = self.readout_values(x)
-        unit = "m" if self._x_axis == "distance" else "s"
+        axis = self.x_axis()
+        unit = "m" if axis == "distance" else "s"
         keys = list(values)
         titles = {k: axis_label(k, display_unit(k, self._units.get(k), self._speed_unit)) for k in keys}
         titles[DELTA_KEY] = "Δt [s]"
@@ -364,19 +447,15 @@ class PreviewWidget(QWidget):
                 value = values[key].get(label)
                 text = "–" if value is None else (format_delta(value) if key == DELTA_KEY else format_value(value))
                 cells.append(f"<td align='right'>&nbsp;{text}&nbsp;</td>")
-            colour = lap_colour(i).name()
+            colour = self.colour_of(i).name()
             rows.append(f"<tr><td><b style='color:{colour}'>■</b> {html.escape(label)}</td>{''.join(cells)}</tr>")
         self.readout.setText(
-            f"<table cellspacing='0'><tr><th align='left'>{self._x_axis} {x:.1f} {unit}</th>{head}</tr>{''.join(rows)}</table>"
+            f"<table cellspacing='0'><tr><th align='left'>{axis} {x:.1f} {unit}</th>{head}</tr>{''.join(rows)}</table>"
         )
 
-    def _on_channel_toggled(self, _item: QListWidgetItem) -> None:
-        chosen = set()
-        for row in range(self.channel_list.count()):
-            item = self.channel_list.item(row)
-            if item.checkState() == Qt.CheckState.Checked:
-                chosen.add(str(item.data(Qt.ItemDataRole.UserRole)))
-        self._chosen = chosen
+    def _on_channel_toggled(self, item: QListWidgetItem) -> None:
+        # only the channel the user clicked becomes a choice; the others keep their defaults
+        self._choice[str(item.data(Qt.ItemDataRole.UserRole))] = item.checkState() == Qt.CheckState.Checked
         if self._laps:
             self._render()
 

@@ -79,6 +79,8 @@ class SessionView(QWidget):
         self._quiet = False
         self.table.selectedLapsChanged.connect(self._on_selection)
         self.table.model().userValidityChanged.connect(self.validityChanged)
+        # a validity decision can move the best lap, the delta's reference: redraw the same laps
+        self.table.model().userValidityChanged.connect(lambda *_: self._on_selection(self.table.selected_laps()))
 
     # --- what to show -----------------------------------------------------------------
     def show_draft(self, draft: SessionDraft) -> None:
@@ -122,6 +124,7 @@ class SessionView(QWidget):
             self._job = None
         self._units = dict(units)
         self._telemetry = {}
+        self.preview.new_session()
         self._storage = storage
         self._session_id = session_id
 
