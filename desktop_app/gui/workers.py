@@ -17,14 +17,13 @@ job is submitted. A job submitted without an ``errored`` handler still never los
 error: :class:`Workers` logs it and emits :attr:`Workers.unhandledError` with a message the
 window shows in its status bar.
 
-Two executors: :attr:`Workers.reads` runs reads and previews in parallel (up to the core
-count) and :attr:`Workers.writes` runs every save and database write on one thread, in
-submission order. Both are injectable: :class:`InlineRunner` runs a job synchronously on the
-calling thread, for tests of logic that is not about threads.
+Two executors (docs/architecture.md#threads): :attr:`Workers.reads` runs reads and previews
+in parallel (up to the core count) and :attr:`Workers.writes` runs every save and database
+write on one thread, in submission order. Both are injectable: :class:`InlineRunner` runs a
+job synchronously on the calling thread, for tests of logic that is not about threads.
 
 Results cross into the GUI thread at one seam: the worker's signals, connected to the
-GUI-thread :class:`Job`, are delivered queued. The scheduling rules are described in
-``docs/architecture.md``.
+GUI-thread :class:`Job`, are delivered queued.
 """
 
 from __future__ import annotations

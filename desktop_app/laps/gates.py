@@ -6,9 +6,9 @@ signed distance to the line (the position projected on the normal) changes sign 
 the interpolated crossing point lies within the capture radius of the line's midpoint.
 The crossing time is interpolated linearly between the two fixes. Both directions count.
 
-File gates (VBO ``[laptiming]``) are turned into lines by :func:`lines_from_gate`:
-FORMATS.md 2.7 found that real files give two points 5-10 m apart *along* the direction
-of travel, so the line is the perpendicular through their midpoint. The textbook reading
+File gates (VBO ``[laptiming]``) are turned into lines by :func:`lines_from_gate`: real
+files give two points 5-10 m apart *along* the direction of travel (docs/formats.md#vbo-gates),
+so the line is the perpendicular through their midpoint. The textbook reading
 (the two points are the ends of a line drawn across the track) is tried as well, and
 whichever reading the driven line actually crosses is used.
 """
@@ -25,7 +25,7 @@ from storage.types import FloatArray
 
 from .geodesy import to_local
 
-#: how far from the line's midpoint a crossing may be (m); FORMATS.md 2.7 found 15-30 m
+#: how far from the line's midpoint a crossing may be (m); 15-30 m works on real files (docs/formats.md#vbo-gates)
 CAPTURE_RADIUS_M = 25.0
 #: a step between two fixes longer than this (m) is a glitch or a dropout: no crossing on it
 MAX_STEP_M = 250.0
@@ -110,7 +110,7 @@ def _gate_points(gate: Gate) -> tuple[float, float, float, float]:
 
 
 def lines_from_gate(gate: Gate) -> list[TimingLine]:
-    """Both readings of a file gate as timing lines, the FORMATS.md 2.7 one first.
+    """Both readings of a file gate as timing lines, the one real files need first.
 
     1. perpendicular to the segment through its midpoint (what real VBO files need);
     2. the segment itself, captured over its half-length plus a margin (the textbook gate).
@@ -133,8 +133,8 @@ def gate_crossings(
 ) -> list[Crossing]:
     """The crossings of a file gate, under whichever reading the car actually crosses.
 
-    The FORMATS.md 2.7 reading wins ties; the textbook reading is used only when it gives
-    strictly more crossings.
+    The along-the-travel reading (docs/formats.md#vbo-gates) wins ties; the textbook reading
+    is used only when it gives strictly more crossings.
     """
     best: list[Crossing] = []
     for line in lines_from_gate(gate):

@@ -164,7 +164,7 @@ def split_laps(recording: Recording) -> LapSplit:
             if res.boundaries:
                 source, bounds, splits = "gate", res.boundaries, res.splits
     if source == "gate" and recording.lap_counter is not None:
-        # the logged counter as a cross-check (FORMATS.md 2.7: HD2's never moves at the line)
+        # the logged counter as a cross-check (docs/formats.md#vbo-lap-counter: HD2's never moves at the line)
         counted = len(from_counter(recording))
         crossed = sum(1 for b in bounds if b.opens)
         if counted != crossed:

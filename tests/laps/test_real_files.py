@@ -1,8 +1,8 @@
 """Laps of the real logger files, checked against what each file itself says.
 
 The expected values come from the files (AiM Segment Times and Beacon Markers, MoTeC Beacon
-Markers, RaceChrono's lap_number column read with the csv module) or from FORMATS.md's
-hand-checked gate crossings (VBO), never from this code's own output.
+Markers, RaceChrono's lap_number column read with the csv module) or from the hand-checked
+gate crossings in docs/formats.md#vbo-gates (VBO), never from this code's own output.
 """
 
 from __future__ import annotations
