@@ -15,7 +15,7 @@ from functools import partial
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QPointF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QGuiApplication, QPalette, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QGuiApplication, QPalette, QPen
 from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
 from desktop_app.analysis.decimate import finite_xy, minmax
@@ -27,8 +27,18 @@ LAP_COLOURS: tuple[str, ...] = (
     "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac",
 )  # fmt: skip
 
-#: Left axis width, fixed so the stacked plots' x axes line up exactly.
-AXIS_WIDTH = 64
+#: the widest tick label a plot's left axis must hold (rpm in five digits, a sign, a decimal)
+WIDEST_TICK = "-88888.8"
+
+
+def axis_width(font: QFont) -> int:
+    """The left axis width for ``font``: its rotated label line, the widest tick label and
+    pyqtgraph's tick and text margins. The same for every row, so the stacked plots' x axes
+    line up; measured from the font, so labels do not overlap the ticks at any scaling."""
+    metrics = QFontMetrics(font)
+    return int(metrics.height() * 1.6 + metrics.horizontalAdvance(WIDEST_TICK) + 14)
+
+
 #: plot rows built ahead while idle: the default channels and the delta trace
 PREBUILT_ROWS = 9
 
@@ -207,7 +217,7 @@ class ChannelPlotsWidget(QWidget):
         plot.setMouseEnabled(x=True, y=False)  # wheel/drag zoom and pan along x only
         plot.hideButtons()
         plot.showGrid(x=True, y=True, alpha=0.25)
-        plot.getAxis("left").setWidth(AXIS_WIDTH)
+        plot.getAxis("left").setWidth(axis_width(self.font()))
         for side in ("left", "bottom"):
             axis = plot.getAxis(side)
             axis.enableAutoSIPrefix(False)  # labels carry the unit; no "(x0.001)"

@@ -216,3 +216,31 @@ def test_the_channel_search_box_filters_the_list(preview: PreviewWidget) -> None
     assert sum(not preview.channel_list.item(i).isHidden() for i in range(preview.channel_list.count())) == len(shown)
     preview.channel_search.clear()
     assert all(not preview.channel_list.item(i).isHidden() for i in range(preview.channel_list.count()))
+
+
+@pytest.mark.parametrize("scale", [1.0, 1.5])
+def test_y_axis_labels_leave_room_for_the_tick_labels(preview: PreviewWidget, scale: float) -> None:
+    from PySide6.QtGui import QFontMetrics
+
+    font = preview.font()
+    font.setPointSizeF(font.pointSizeF() * scale)
+    preview.setFont(font)
+    preview.plots.setFont(font)
+    aim = aim_session()
+    preview.show_laps([aim.laps[3]], aim.laps[3], aim.units)
+    preview.grab()
+    metrics = QFontMetrics(font)
+    for key in preview.plots.plot_keys():
+        axis = preview.plots.plot(key).getAxis("left")
+        ticks = [text for level in axis.tickStrings(*_ticks(axis)) for text in [level]]
+        widest = max(metrics.horizontalAdvance(t) for t in ticks)
+        # the rotated label needs a line's height beside the widest tick label
+        assert axis.width() >= widest + metrics.height(), (key, axis.width(), widest)
+
+
+def _ticks(axis: object) -> tuple[list[float], float, float]:
+    view = axis.linkedView()  # type: ignore[attr-defined]
+    y0, y1 = view.viewRange()[1]
+    levels = axis.tickValues(y0, y1, axis.height())  # type: ignore[attr-defined]
+    spacing, values = levels[0]
+    return list(values), 1.0, spacing
