@@ -5,6 +5,7 @@ one wires them together and owns nothing but the "what is shown" state.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, Qt, QTimer
@@ -135,6 +136,7 @@ class MainWindow(QMainWindow):
         # a background job's error that no caller handles is still the user's to see
         self.workers.unhandledError.connect(lambda message, _exc: self.statusBar().showMessage(message))
         self.view.readFailed.connect(self.statusBar().showMessage)
+        self.view.exportDone.connect(lambda message: self.statusBar().showMessage(message, 8000))
 
     # --- catalogue --------------------------------------------------------------------
     def set_catalogue(self, catalogue: Catalogue, message: str = "") -> None:
@@ -359,6 +361,13 @@ class MainWindow(QMainWindow):
         for splitter, key in ((self.splitter, "splitter"), (self.view.splitter, "lap_splitter")):
             if key in state:
                 splitter.restoreState(QByteArray.fromBase64(state[key].encode()))
+        if "preview" in state:  # the graphs: channels ticked, channels sharing a graph, math channels
+            try:
+                preview = json.loads(state["preview"])
+            except ValueError:
+                preview = None
+            if isinstance(preview, dict):
+                self.view.preview.restore_layout_state(preview)
 
     def store_layout(self) -> None:
         state = self.settings.window_state
@@ -366,6 +375,7 @@ class MainWindow(QMainWindow):
         state["state"] = bytes(self.saveState().toBase64().data()).decode()
         state["splitter"] = bytes(self.splitter.saveState().toBase64().data()).decode()
         state["lap_splitter"] = bytes(self.view.splitter.saveState().toBase64().data()).decode()
+        state["preview"] = json.dumps(self.view.preview.layout_state())
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.workers.writing and not self._closing_ok:

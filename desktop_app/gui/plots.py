@@ -75,6 +75,8 @@ class Curve:
     x: FloatArray
     y: FloatArray
     item: CurveItem
+    #: the channel drawn (a graph can hold several); "" for the row's own key
+    channel: str = ""
 
     def value_at(self, x: float, tolerance: float) -> float | None:
         """The y of the curve's own sample nearest to ``x`` (None beyond its ends)."""
@@ -247,7 +249,9 @@ class ChannelPlotsWidget(QWidget):
         self._all.append(row)
         return row
 
-    def add_curve(self, key: str, lap_index: int, label: str, x: FloatArray, y: FloatArray, pen: QPen) -> Curve:
+    def add_curve(
+        self, key: str, lap_index: int, label: str, x: FloatArray, y: FloatArray, pen: QPen, channel: str = ""
+    ) -> Curve:
         """Add one lap's curve to plot ``key``; NaN samples are skipped, never filled.
 
         ``x`` must be non-decreasing where finite (the caller makes distance monotonic).
@@ -265,7 +269,7 @@ class ChannelPlotsWidget(QWidget):
             row.items.append(item)
         row.used += 1
         item.full = (fx, fy)
-        curve = Curve(lap_index, label, fx, fy, item)
+        curve = Curve(lap_index, label, fx, fy, item, channel or key)
         self._curves[key].append(curve)
         return curve
 
@@ -313,6 +317,10 @@ class ChannelPlotsWidget(QWidget):
             row.plot.layout.activate()
 
     # --- queries ------------------------------------------------------------------------
+    def layout_item(self) -> pg.GraphicsLayout:
+        """The item holding every plot row (what an export of the traces draws)."""
+        return self._layout_widget.ci
+
     def plot_keys(self) -> list[str]:
         return list(self._rows)
 

@@ -9,20 +9,27 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import (
     QComboBox,
+    QFileDialog,
     QFormLayout,
+    QHBoxLayout,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QMenu,
+    QPushButton,
     QSplitter,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -37,8 +44,10 @@ from desktop_app.analysis.formatting import (
     format_delta,
     format_value,
 )
+from desktop_app.analysis.mathchannels import MathChannel, MathChannelError, evaluate, parse
 from storage.types import STANDARD_CHANNELS, FloatArray, LapTelemetry
 
+from .charts import HistogramChart, ScatterChart
 from .plots import ChannelPlotsWidget, lap_colour
 from .track_map import MapTrack, TrackMapWidget, has_gps
 
@@ -84,6 +93,13 @@ class PreviewWidget(QWidget):
         self._full_x: tuple[float, float] = (0.0, 1.0)
         self._drawn_axis: XAxis = "distance"
         self._fresh = True  #: nothing of this session drawn yet: no zoom to keep
+        #: guest channel -> the channel whose graph it is drawn in (throttle and brake together)
+        self._hosts: dict[str, str] = {}
+        #: the user's math channels, evaluated on every lap shown
+        self._math: list[MathChannel] = []
+        self._math_errors: list[str] = []
+        self._source: list[LapTelemetry] = []  #: the laps as given (before math channels)
+        self._source_reference: LapTelemetry | None = None
         self._rendering = False
         self._axis_x: list[FloatArray] = []  #: per lap, its x values (non-decreasing)
         self._available: list[str] = []  #: channels with samples in the shown laps
@@ -99,10 +115,20 @@ class PreviewWidget(QWidget):
         self.channel_search.setClearButtonEnabled(True)
         self.colour_channel = QComboBox()
 
+        self.scatter = ScatterChart()
+        self.histogram = HistogramChart()
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self.plots, "Traces")
+        self.tabs.addTab(self.scatter, "X-Y")
+        self.tabs.addTab(self.histogram, "Histogram")
+        self.math_button = QPushButton("Math channel…")
+        self.export_laps_button = QPushButton("Export laps…")
+        self.export_plot_button = QPushButton("Export plot…")
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
-        left_layout.addWidget(self.plots, 1)
+        left_layout.addWidget(self.tabs, 1)
         left_layout.addWidget(self.readout)
         right = QWidget()
         right_layout = QVBoxLayout(right)
@@ -114,6 +140,12 @@ class PreviewWidget(QWidget):
         right_layout.addWidget(QLabel("Channels"))
         right_layout.addWidget(self.channel_search)
         right_layout.addWidget(self.channel_list, 2)
+        buttons = QHBoxLayout()
+        for button in (self.math_button, self.export_laps_button, self.export_plot_button):
+            buttons.addWidget(button)
+        right_layout.addLayout(buttons)
+        self.channel_list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.channel_list.customContextMenuRequested.connect(self._channel_menu)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(left)
         splitter.addWidget(right)
@@ -134,6 +166,8 @@ class PreviewWidget(QWidget):
         self.channel_list.itemChanged.connect(self._on_channel_toggled)
         self.channel_search.textChanged.connect(lambda _t: self._filter_channels())
         self.colour_channel.currentTextChanged.connect(self._on_colour_channel)
+        self.math_button.clicked.connect(self._ask_math_channel)
+        self.export_plot_button.clicked.connect(self._ask_export_plot)
         self.clear()
 
     # --- public API -------------------------------------------------------------------
@@ -143,7 +177,9 @@ class PreviewWidget(QWidget):
         The reference is drawn thicker; if it is not among ``laps`` it is drawn too, first.
         ``units`` maps channel names to their (canonical or logged) unit for the labels.
         """
-        shown = list(laps)
+        self._source, self._source_reference = list(laps), reference
+        shown = [self._with_math(lap) for lap in laps]
+        reference = self._with_math(reference) if reference is not None else None
         self._reference = None
         if reference is not None:
             found = next((i for i, lap in enumerate(shown) if _same_lap(lap, reference)), None)
@@ -158,6 +194,151 @@ class PreviewWidget(QWidget):
         self._fill_channel_list()
         self._fill_colour_channels()
         self._render()
+        self._fill_charts()
+
+    # --- math channels ----------------------------------------------------------------
+    def set_math_channels(self, channels: Sequence[MathChannel]) -> None:
+        """Use these math channels (evaluated on every lap shown, offered like any channel)."""
+        self._math = list(channels)
+        if self._source:
+            self.show_laps(self._source, self._source_reference, self._units)
+
+    def math_channels(self) -> list[MathChannel]:
+        return list(self._math)
+
+    def math_errors(self) -> list[str]:
+        """Why a math channel could not be computed on the laps shown (one message each)."""
+        return list(self._math_errors)
+
+    def _with_math(self, lap: LapTelemetry) -> LapTelemetry:
+        if not self._math:
+            return lap
+        channels = dict(lap.channels)  # a new dict: the lap itself is never changed
+        for math in self._math:
+            try:
+                channels[math.name] = evaluate(math.expression, channels)
+            except MathChannelError as exc:
+                if str(exc) not in self._math_errors:
+                    self._math_errors.append(str(exc))
+        return LapTelemetry(lap.lap_number, lap.start_offset, channels)
+
+    def _ask_math_channel(self) -> None:
+        text, ok = QInputDialog.getText(
+            self,
+            "Math channel",
+            "name = expression, e.g.  speed_ms = speed / 3.6  (channels by name, spaces as _)",
+        )
+        if ok and text.strip():
+            self.add_math_channel(text)
+
+    def add_math_channel(self, definition: str) -> MathChannel:
+        """Add ``name = expression`` (raises :class:`MathChannelError` on a bad one)."""
+        name, sep, expression = definition.partition("=")
+        if not sep or not name.strip() or not expression.strip():
+            raise MathChannelError(f"math channel {definition!r}: write it as  name = expression")
+        parse(expression)
+        math = MathChannel(name.strip(), expression.strip())
+        self._math = [m for m in self._math if m.name != math.name] + [math]
+        self._choice[math.name] = True
+        self.set_math_channels(self._math)
+        return math
+
+    # --- graphs: several channels in one, layout ----------------------------------------
+    def plot_with(self, channel: str, host: str | None) -> None:
+        """Draw ``channel`` in ``host``'s graph (None: in its own graph)."""
+        if host is None or host == channel:
+            self._hosts.pop(channel, None)
+        else:
+            self._hosts[channel] = self._hosts.get(host, host)
+            for guest, old in list(self._hosts.items()):
+                if old == channel:  # its own guests follow it
+                    self._hosts[guest] = self._hosts[channel]
+            self._choice[channel] = True
+        self._fill_channel_list()
+        if self._laps:
+            self._render()
+
+    def graph_of(self, channel: str) -> str:
+        """The plot key a channel is drawn in."""
+        return self._hosts.get(channel, channel)
+
+    def _channel_menu(self, pos: QPoint) -> None:
+        item = self.channel_list.itemAt(pos)
+        if item is None:
+            return
+        name = str(item.data(Qt.ItemDataRole.UserRole))
+        menu = QMenu(self)
+        into = menu.addMenu("Plot in the graph of")
+        for other in self._channels_to_plot():
+            if other != name and self.graph_of(other) == other:
+                into.addAction(other, lambda other=other: self.plot_with(name, other))
+        own = menu.addAction("Own graph", lambda: self.plot_with(name, None))
+        own.setEnabled(name in self._hosts)
+        menu.exec(self.channel_list.viewport().mapToGlobal(pos))
+
+    def layout_state(self) -> dict[str, object]:
+        """What the user chose for the graphs, to be remembered (JSON-able)."""
+        return {
+            "choice": dict(self._choice),
+            "hosts": dict(self._hosts),
+            "math": [{"name": m.name, "expression": m.expression, "unit": m.unit} for m in self._math],
+            "tab": self.tabs.currentIndex(),
+        }
+
+    def restore_layout_state(self, state: Mapping[str, object]) -> None:
+        """Take back what :meth:`layout_state` gave (unknown or bad entries are ignored)."""
+        choice, hosts, math, tab = (state.get(k) for k in ("choice", "hosts", "math", "tab"))
+        if isinstance(choice, dict):
+            self._choice = {str(k): bool(v) for k, v in choice.items()}
+        if isinstance(hosts, dict):
+            self._hosts = {str(k): str(v) for k, v in hosts.items()}
+        if isinstance(math, list):
+            kept = []
+            for m in math:
+                if isinstance(m, dict) and isinstance(m.get("name"), str) and isinstance(m.get("expression"), str):
+                    try:
+                        parse(m["expression"])
+                    except MathChannelError:
+                        continue
+                    kept.append(MathChannel(m["name"], m["expression"], str(m.get("unit") or "")))
+            self._math = kept
+        if isinstance(tab, int) and 0 <= tab < self.tabs.count():
+            self.tabs.setCurrentIndex(tab)
+        if self._source:
+            self.show_laps(self._source, self._source_reference, self._units)
+
+    # --- charts and exports -----------------------------------------------------------
+    def _fill_charts(self) -> None:
+        colours = [self.colour_of(i) for i in range(len(self._laps))]
+        labels = [self.lap_label(i) for i in range(len(self._laps))]
+        names = self.available_channels()
+        self.scatter.set_laps(
+            self._laps, colours, labels, self._units, names, {"x": ("glat",), "y": ("glong", "speed")}
+        )
+        self.histogram.set_laps(self._laps, colours, labels, self._units, names, {"channel": ("throttle", "rpm")})
+
+    def shown_laps(self) -> list[LapTelemetry]:
+        """The laps drawn, reference included, with their math channels."""
+        return list(self._laps)
+
+    def units(self) -> dict[str, str]:
+        return {**self._units, **{m.name: m.unit for m in self._math if m.unit}}
+
+    def export_plot(self, path: str | Path) -> Path:
+        """The traces (or the chart on show) as PNG or SVG, by the file's suffix."""
+        from pyqtgraph.exporters import ImageExporter, SVGExporter
+
+        target = Path(path)
+        tab = self.tabs.currentWidget()
+        item = self.plots.layout_item() if tab is self.plots else tab.plot.getPlotItem()  # type: ignore[attr-defined]
+        exporter = SVGExporter(item) if target.suffix.lower() == ".svg" else ImageExporter(item)
+        exporter.export(str(target))
+        return target
+
+    def _ask_export_plot(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export plot", "laps.png", "PNG image (*.png);;SVG (*.svg)")
+        if path:
+            self.export_plot(path)
 
     def new_session(self) -> None:
         """Another session is about to be shown: lap colours and zoom start afresh."""
@@ -192,6 +373,10 @@ class PreviewWidget(QWidget):
         self.colour_channel.blockSignals(True)
         self.colour_channel.clear()
         self.colour_channel.blockSignals(False)
+        self._source, self._source_reference = [], None
+        self._math_errors = []
+        if hasattr(self, "scatter"):
+            self._fill_charts()
 
     def show_message(self, text: str) -> None:
         """Show nothing but ``text`` (e.g. why the laps could not be read)."""
@@ -342,17 +527,31 @@ class PreviewWidget(QWidget):
         self._axis_x = [self._x_values(lap) for lap in self._laps]
         x_max = max((float(np.nanmax(x)) for x in self._axis_x if x.size and np.isfinite(x).any()), default=1.0)
         channels = self._channels_to_plot()
+        hosts = {c: self._hosts[c] for c in channels if self._hosts.get(c) in channels}
+        graphs = [c for c in channels if c not in hosts]
         rows = [
-            (name, axis_label(name, display_unit(name, self._units.get(name), self._speed_unit))) for name in channels
+            (
+                name,
+                " · ".join(
+                    axis_label(c, display_unit(c, self._units.get(c), self._speed_unit))
+                    for c in [name, *(g for g in channels if hosts.get(g) == name)]
+                ),
+            )
+            for name in graphs
         ]
         if self._reference is not None:
             rows.append((DELTA_KEY, f"Δt to lap {self._laps[self._reference].lap_number} [s]"))
         self.plots.set_rows(rows, zero_line={DELTA_KEY})
         for name in channels:
+            key = hosts.get(name, name)
+            guest = name in hosts
             for i, lap in enumerate(self._laps):
                 if name in lap.channels:
                     y = self._display_values(name, lap.channels[name])
-                    self.plots.add_curve(name, i, self.lap_label(i), self._axis_x[i], y, self._pen(i))
+                    pen = self._pen(i)
+                    if guest:  # a second channel in a graph: same lap colour, dashed
+                        pen.setStyle(Qt.PenStyle.DashLine)
+                    self.plots.add_curve(key, i, self.lap_label(i), self._axis_x[i], y, pen, channel=name)
         if self._reference is not None:
             reference = self._laps[self._reference]
             for i, lap in enumerate(self._laps):
@@ -425,7 +624,8 @@ class PreviewWidget(QWidget):
         tolerance = max(x1 - x0, 1e-9) / 200.0
         values: dict[str, dict[str, float | None]] = {}
         for key in self.plots.plot_keys():
-            values[key] = {c.label: c.value_at(x, tolerance) for c in self.plots.curves(key)}
+            for c in self.plots.curves(key):
+                values.setdefault(c.channel or key, {})[c.label] = c.value_at(x, tolerance)
         return values
 
     def _update_readout(self, x: float | None) -> None:

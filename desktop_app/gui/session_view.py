@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Generator, Mapping
 from functools import partial
+from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFileDialog, QSplitter, QVBoxLayout, QWidget
 
+from desktop_app.analysis.export import write_laps_csv
 from desktop_app.gui.lap_table import LapTableWidget
 from desktop_app.gui.preview import PreviewWidget
-from desktop_app.gui.workers import Job, Workers, steps
+from desktop_app.gui.workers import Job, Workers, call, steps
 from storage.parquet import ParquetTelemetryStorage
 from storage.types import LapRecord, LapTelemetry, SessionDraft
 
@@ -52,6 +54,8 @@ class SessionView(QWidget):
     lapsShown = Signal(list)
     #: a saved session's laps could not be read (the message says which and why)
     readFailed = Signal(str)
+    #: what became of an export (a message for the status bar)
+    exportDone = Signal(str)
 
     def __init__(self, workers: Workers, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -78,6 +82,7 @@ class SessionView(QWidget):
         self._generation = 0
         self._quiet = False
         self.table.selectedLapsChanged.connect(self._on_selection)
+        self.preview.export_laps_button.clicked.connect(self._ask_export_laps)
         self.table.model().userValidityChanged.connect(self.validityChanged)
         # a validity decision can move the best lap, the delta's reference: redraw the same laps
         self.table.model().userValidityChanged.connect(lambda *_: self._on_selection(self.table.selected_laps()))
@@ -175,6 +180,26 @@ class SessionView(QWidget):
     def _on_laps_read(self, generation: int, numbers: list[int], _count: object) -> None:
         if generation == self._generation:
             self._draw(numbers)
+
+    def export_laps(self, path: str | Path) -> Job | None:
+        """Write the laps on show (every sample, units in the header) to ``path`` as CSV, on
+        the write thread; ``exportDone`` says how it went."""
+        laps = self.preview.shown_laps()
+        if not laps:
+            self.exportDone.emit("No laps to export: select laps in the table first.")
+            return None
+        target = Path(path)
+        numbers = ", ".join(str(lap.lap_number) for lap in laps)
+        return self.workers.write(
+            call(write_laps_csv, target, laps, self.preview.units()),
+            returned=lambda _p: self.exportDone.emit(f"Laps {numbers} exported to {target}"),
+            errored=lambda exc: self.exportDone.emit(f"Cannot export laps to {target}: {exc}"),
+        )
+
+    def _ask_export_laps(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export laps", "laps.csv", "CSV (*.csv)")
+        if path:
+            self.export_laps(path)
 
     def _on_read_failed(self, generation: int, exc: Exception) -> None:
         if generation != self._generation:
