@@ -33,7 +33,13 @@ class _Chart(QWidget):
         self.plot = pg.PlotWidget()
         self.plot.setBackground(self.palette().color(QPalette.ColorRole.Base))
         self.plot.showGrid(x=True, y=True, alpha=0.25)
-        self.plot.addLegend(offset=(-10, 10))
+        text = self.palette().color(QPalette.ColorRole.Text)
+        for side in ("left", "bottom"):
+            axis = self.plot.getAxis(side)
+            axis.enableAutoSIPrefix(False)  # the label carries the unit; no "(x0.001)"
+            axis.setTextPen(pg.mkPen(text))
+            axis.setPen(pg.mkPen(self.palette().color(QPalette.ColorRole.Mid)))
+        self.plot.addLegend(offset=(-10, 10), labelTextColor=text)
         self.pickers: dict[str, QComboBox] = {}
         row = QHBoxLayout()
         for key, title in pickers:

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
     QHBoxLayout,
+    QInputDialog,
     QMainWindow,
     QPushButton,
     QSplitter,
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.analysis.formatting import format_lap_time
 from desktop_app.config import Config, Settings, resolve, save_settings
 from desktop_app.gui.actions import build_menus, fill_recent, remember
 from desktop_app.gui.catalogue import Catalogue, OpenedCatalogue, open_catalogue, recovery_text
@@ -131,6 +133,7 @@ class MainWindow(QMainWindow):
         self.save_flow.changed.connect(self._update_save_button)
         self.view.validityChanged.connect(self._on_validity)
         self.browser.openRequested.connect(self.open_session)
+        self.browser.compareRequested.connect(self.compare_session_lap)
         self.browser.deleted.connect(self._on_deleted)
         self.workers.busyChanged.connect(self._on_writes_busy)
         # a background job's error that no caller handles is still the user's to see
@@ -248,6 +251,36 @@ class MainWindow(QMainWindow):
             returned=self._show_saved,
             errored=lambda exc: self.statusBar().showMessage(f"Cannot open session {session_id}: {exc}"),
         )
+
+    def compare_session_lap(self, session_id: int, as_reference: bool) -> None:
+        """Let the user pick a lap of a saved session for the overlay (or as the reference)."""
+        if self.catalogue is None:
+            return
+        self.workers.read(
+            call(load_session, self.catalogue.engine, session_id),
+            returned=lambda saved: self._pick_compare_lap(saved, as_reference),
+            errored=lambda exc: self.statusBar().showMessage(f"Cannot open session {session_id}: {exc}"),
+        )
+
+    def _pick_compare_lap(self, saved: SavedSession, as_reference: bool) -> QInputDialog:
+        laps = [lap for lap in saved.laps if lap.samples]
+        items = [f"Lap {lap.lap_number}  {format_lap_time(lap.lap_time_s)}  {lap.kind}" for lap in laps]
+        dialog = QInputDialog(self)
+        dialog.setWindowTitle("Reference lap" if as_reference else "Overlay a lap")
+        dialog.setLabelText(f"Session {saved.summary.id}: {saved.summary.name}")
+        dialog.setComboBoxItems(items)
+        dialog.setOption(QInputDialog.InputDialogOption.UseListViewForComboBoxItems)
+        sid = saved.summary.id
+
+        def chosen(text: str) -> None:
+            if self.catalogue is not None and text in items:
+                lap = laps[items.index(text)]
+                self.view.compare_lap(self.catalogue.storage, sid, lap.lap_number, as_reference=as_reference)
+
+        dialog.textValueSelected.connect(chosen)
+        dialog.finished.connect(lambda _r: dialog.deleteLater())
+        dialog.open()
+        return dialog
 
     def _show_saved(self, saved: SavedSession) -> None:
         assert self.catalogue is not None

@@ -87,7 +87,9 @@ class PreviewWidget(QWidget):
         #: channels the user never touched follow the defaults
         self._choice: dict[str, bool] = {}
         #: a stable palette slot per lap number while one session is shown
-        self._colours: dict[int, int] = {}
+        self._colours: dict[str, int] = {}  #: by lap name
+        self._names: dict[int, str] = {}  #: id(lap) -> its name, for laps of other sessions
+        self._source_names: dict[int, str] = {}
         #: the x range the user zoomed to (None: the whole lap), kept across redraws
         self._zoom: tuple[float, float] | None = None
         self._full_x: tuple[float, float] = (0.0, 1.0)
@@ -171,18 +173,42 @@ class PreviewWidget(QWidget):
         self.clear()
 
     # --- public API -------------------------------------------------------------------
-    def show_laps(self, laps: Sequence[LapTelemetry], reference: LapTelemetry | None, units: Mapping[str, str]) -> None:
+    def show_laps(
+        self,
+        laps: Sequence[LapTelemetry],
+        reference: LapTelemetry | None,
+        units: Mapping[str, str],
+        names: Mapping[int, str] | None = None,
+    ) -> None:
         """Overlay ``laps`` (display order = colour order) against ``reference``.
 
         The reference is drawn thicker; if it is not among ``laps`` it is drawn too, first.
         ``units`` maps channel names to their (canonical or logged) unit for the labels.
+        ``names`` labels laps by ``id(lap)`` (a lap of another session: "S7 lap 5"); the
+        others are "Lap N".
         """
         self._source, self._source_reference = list(laps), reference
-        shown = [self._with_math(lap) for lap in laps]
-        reference = self._with_math(reference) if reference is not None else None
+        self._source_names = dict(names or {})
+        self._names = {}
+        shown = []
+        for lap in laps:
+            drawn = self._with_math(lap)
+            if id(lap) in self._source_names:
+                self._names[id(drawn)] = self._source_names[id(lap)]
+            shown.append(drawn)
+        if reference is not None:
+            drawn_ref = next((d for lap, d in zip(laps, shown) if lap is reference), None) or self._with_math(reference)
+            if id(reference) in self._source_names:
+                self._names[id(drawn_ref)] = self._source_names[id(reference)]
+            reference = drawn_ref
         self._reference = None
         if reference is not None:
-            found = next((i for i, lap in enumerate(shown) if _same_lap(lap, reference)), None)
+            found = next((i for i, lap in enumerate(shown) if lap is reference), None)
+            if found is None and id(reference) not in self._names:
+                found = next(
+                    (i for i, lap in enumerate(shown) if id(lap) not in self._names and _same_lap(lap, reference)),
+                    None,
+                )
             if found is None:
                 shown.insert(0, reference)
                 found = 0
@@ -201,7 +227,7 @@ class PreviewWidget(QWidget):
         """Use these math channels (evaluated on every lap shown, offered like any channel)."""
         self._math = list(channels)
         if self._source:
-            self.show_laps(self._source, self._source_reference, self._units)
+            self.show_laps(self._source, self._source_reference, self._units, self._source_names)
 
     def math_channels(self) -> list[MathChannel]:
         return list(self._math)
@@ -305,7 +331,7 @@ class PreviewWidget(QWidget):
         if isinstance(tab, int) and 0 <= tab < self.tabs.count():
             self.tabs.setCurrentIndex(tab)
         if self._source:
-            self.show_laps(self._source, self._source_reference, self._units)
+            self.show_laps(self._source, self._source_reference, self._units, self._source_names)
 
     # --- charts and exports -----------------------------------------------------------
     def _fill_charts(self) -> None:
@@ -346,17 +372,23 @@ class PreviewWidget(QWidget):
         self._zoom = None
         self._fresh = True
 
+    def lap_name(self, index: int) -> str:
+        """The lap's name without the reference mark: "Lap 5", or "S7 lap 5" from another session."""
+        lap = self._laps[index]
+        return self._names.get(id(lap), f"Lap {lap.lap_number}")
+
     def _assign_colours(self) -> None:
-        taken = {self._colours[lap.lap_number] for lap in self._laps if lap.lap_number in self._colours}
-        for lap in self._laps:
-            if lap.lap_number not in self._colours:
-                free = next(i for i in range(len(self._colours) + len(self._laps) + 1) if i not in taken)
-                self._colours[lap.lap_number] = free
+        names = [self.lap_name(i) for i in range(len(self._laps))]
+        taken = {self._colours[n] for n in names if n in self._colours}
+        for name in names:
+            if name not in self._colours:
+                free = next(i for i in range(len(self._colours) + len(names) + 1) if i not in taken)
+                self._colours[name] = free
                 taken.add(free)
 
     def colour_of(self, index: int) -> QColor:
         """The colour of the index-th lap shown: the same for a lap whatever else is shown."""
-        return lap_colour(self._colours.get(self._laps[index].lap_number, index))
+        return lap_colour(self._colours.get(self.lap_name(index), index))
 
     def clear(self) -> None:
         """Show nothing."""
@@ -374,6 +406,7 @@ class PreviewWidget(QWidget):
         self.colour_channel.clear()
         self.colour_channel.blockSignals(False)
         self._source, self._source_reference = [], None
+        self._source_names, self._names = {}, {}
         self._math_errors = []
         if hasattr(self, "scatter"):
             self._fill_charts()
@@ -447,8 +480,7 @@ class PreviewWidget(QWidget):
             self._render()
 
     def lap_label(self, index: int) -> str:
-        lap = self._laps[index]
-        return f"Lap {lap.lap_number}" + (" (ref)" if index == self._reference else "")
+        return self.lap_name(index) + (" (ref)" if index == self._reference else "")
 
     # --- building ---------------------------------------------------------------------
     def _channels_to_plot(self) -> list[str]:
@@ -540,7 +572,9 @@ class PreviewWidget(QWidget):
             for name in graphs
         ]
         if self._reference is not None:
-            rows.append((DELTA_KEY, f"Δt to lap {self._laps[self._reference].lap_number} [s]"))
+            ref_lap = self._laps[self._reference]
+            ref_name = self._names.get(id(ref_lap), f"lap {ref_lap.lap_number}")
+            rows.append((DELTA_KEY, f"Δt to {ref_name} [s]"))
         self.plots.set_rows(rows, zero_line={DELTA_KEY})
         for name in channels:
             key = hosts.get(name, name)

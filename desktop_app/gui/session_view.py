@@ -75,6 +75,9 @@ class SessionView(QWidget):
         layout.addWidget(splitter)
 
         self._units: Mapping[str, str] = {}
+        #: laps of other saved sessions added to the overlay: (lap, its name)
+        self._external: list[tuple[LapTelemetry, str]] = []
+        self._external_reference: tuple[LapTelemetry, str] | None = None
         self._telemetry: dict[int, LapTelemetry] = {}
         self._storage: ParquetTelemetryStorage | None = None
         self._session_id = 0
@@ -129,6 +132,8 @@ class SessionView(QWidget):
             self._job = None
         self._units = dict(units)
         self._telemetry = {}
+        self._external = []
+        self._external_reference = None
         self.preview.new_session()
         self._storage = storage
         self._session_id = session_id
@@ -208,12 +213,47 @@ class SessionView(QWidget):
         self.preview.show_message(message)
         self.readFailed.emit(message)
 
+    def compare_lap(
+        self, storage: ParquetTelemetryStorage, session_id: int, lap_number: int, *, as_reference: bool = False
+    ) -> Job:
+        """Add lap ``lap_number`` of saved session ``session_id`` (another driver, day or car)
+        to the overlay, or make it the delta's reference; read from its Parquet file."""
+        name = f"S{session_id} lap {lap_number}"
+        return self.workers.read(
+            call(storage.read_lap, session_id, lap_number, what=f"reading {name}"),
+            returned=lambda lap: self._on_compare_read(lap, name, as_reference),
+            errored=lambda exc: self.readFailed.emit(f"Cannot read {name}: {exc}"),
+        )
+
+    def _on_compare_read(self, lap: LapTelemetry | None, name: str, as_reference: bool) -> None:
+        if lap is None:
+            self.readFailed.emit(f"{name}: no such lap in its telemetry file")
+            return
+        if as_reference:
+            self._external_reference = (lap, name)
+        else:
+            self._external = [(other, n) for other, n in self._external if n != name] + [(lap, name)]
+        self._on_selection(self.table.selected_laps())
+
+    def clear_compared(self) -> None:
+        """Drop the laps of other sessions from the overlay (and an external reference)."""
+        self._external, self._external_reference = [], None
+        self._on_selection(self.table.selected_laps())
+
     def _draw(self, numbers: list[int]) -> None:
         laps = [self._telemetry[n] for n in numbers if n in self._telemetry]
         ref_number = self._reference()
         reference = self._telemetry.get(ref_number) if ref_number is not None else None
-        if not laps:
+        local = [lap.lap_number for lap in laps]
+        names = {id(lap): name for lap, name in self._external}
+        laps += [lap for lap, _ in self._external]
+        if self._external_reference is not None:
+            reference, ref_name = self._external_reference
+            names[id(reference)] = ref_name
+        if not laps and reference is None:
             self.preview.clear()
+        elif not laps:
+            self.preview.show_laps([], reference, self._units, names)
         else:
-            self.preview.show_laps(laps, reference, self._units)
-        self.lapsShown.emit([lap.lap_number for lap in laps])
+            self.preview.show_laps(laps, reference, self._units, names)
+        self.lapsShown.emit(local)

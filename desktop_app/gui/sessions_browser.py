@@ -120,6 +120,8 @@ class SessionsBrowser(QWidget):
     """Filters, the session list and its actions. ``openRequested(int)`` carries a session id."""
 
     openRequested = Signal(int)
+    #: (session id, as the reference): the user wants one of its laps in the overlay
+    compareRequested = Signal(int, bool)
     listed = Signal()
     deleted = Signal(int)
 
@@ -158,6 +160,12 @@ class SessionsBrowser(QWidget):
         self.open_button.clicked.connect(self.open_selected)
         self.delete_button = QPushButton("Delete…")
         self.delete_button.clicked.connect(self.delete_selected)
+        self.compare_button = QPushButton("Overlay a lap…")
+        self.compare_button.setToolTip("Add a lap of this session to the laps on show")
+        self.compare_button.clicked.connect(lambda: self._compare(False))
+        self.reference_button = QPushButton("Reference lap…")
+        self.reference_button.setToolTip("Measure the delta against a lap of this session")
+        self.reference_button.clicked.connect(lambda: self._compare(True))
         refresh = QPushButton("Refresh")
         refresh.clicked.connect(self.refresh)
         self.info = QLabel()
@@ -177,7 +185,7 @@ class SessionsBrowser(QWidget):
         filters.addStretch(1)
         actions = QHBoxLayout()
         actions.addWidget(self.info, 1)
-        for button in (refresh, self.delete_button, self.open_button):
+        for button in (refresh, self.delete_button, self.compare_button, self.reference_button, self.open_button):
             actions.addWidget(button)
         layout = QVBoxLayout(self)
         layout.addLayout(filters)
@@ -231,6 +239,11 @@ class SessionsBrowser(QWidget):
         s = self.selected()
         if s is not None:
             self.openRequested.emit(s.id)
+
+    def _compare(self, as_reference: bool) -> None:
+        s = self.selected()
+        if s is not None:
+            self.compareRequested.emit(s.id, as_reference)
 
     def delete_selected(self) -> None:
         s = self.selected()

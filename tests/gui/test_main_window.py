@@ -143,7 +143,15 @@ def test_screenshot_script_saves_the_main_states(qapp: QApplication, tmp_path: P
     )
     assert done.returncode == 0, done.stderr[-2000:]
     names = sorted(p.name for p in out.glob("*.png"))
-    assert names == ["01-empty.png", "02-laps-and-map.png", "03-sessions.png", "04-import-error.png", "05-dark.png"]
+    assert names == [
+        "01-empty.png",
+        "02-laps-and-map.png",
+        "03-sessions.png",
+        "04-import-error.png",
+        "05-dark.png",
+        "06-gg-scatter.png",
+        "07-histogram.png",
+    ]
     for name in names:
         image = QImage(str(out / name))
         # the whole window (at a device pixel ratio above 1 the image is larger)
