@@ -8,7 +8,7 @@ lap draws as fast as a short one.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -127,6 +127,7 @@ class ChannelPlotsWidget(QWidget):
         self._free: list[_Row] = []  #: built, not in the layout
         self._all: list[_Row] = []
         self._curves: dict[str, list[Curve]] = {}
+        self._labels: dict[str, tuple[str, str]] = {}  #: key -> (full, short) y label
         self._x_label = ""
         self._cursor: float | None = None
         self._updating = False
@@ -152,12 +153,19 @@ class ChannelPlotsWidget(QWidget):
         self._free.extend(self._detach_all().values())
         self._cursor = None
 
-    def set_rows(self, rows: Sequence[tuple[str, str]], zero_line: Collection[str] = ()) -> None:
+    def set_rows(
+        self,
+        rows: Sequence[tuple[str, str]],
+        zero_line: Collection[str] = (),
+        short: Mapping[str, str] | None = None,
+    ) -> None:
         """Show one plot per (key, y label), top to bottom, with no curves yet.
 
         Rows are reused: the same key keeps its plot (selecting other laps is the common
         case), other keys take pooled rows. Keys in ``zero_line`` get a horizontal line at
-        y = 0. Call :meth:`finish` after adding the curves.
+        y = 0. ``short`` gives a shorter y label per key, used when the full one is longer
+        than the row is high (it would run into the next row's label). Call :meth:`finish`
+        after adding the curves.
         """
         self._updating = True  # no re-decimation while rows and curves are being built
         self._layout_widget.viewport().setUpdatesEnabled(False)
@@ -172,6 +180,7 @@ class ChannelPlotsWidget(QWidget):
                     self._rows[key] = row
                 self._free.extend(previous.values())
                 self._link()
+            self._labels = {key: (label, (short or {}).get(key, label)) for key, label in rows}
             for key, label in rows:
                 row = self._rows[key]
                 if row.plot.getAxis("left").labelText != label:
@@ -311,10 +320,22 @@ class ChannelPlotsWidget(QWidget):
         # another paint of every plot. Fitted now, the first paint is the only one.
         for row in rows:
             row.plot.getViewBox().prepareForPaint()
+        # a flat row (the reference's own delta, a constant channel) gets a range around its
+        # value: pyqtgraph's range for a zero span is +-1000 times nothing useful
+        for key, row in self._rows.items():
+            ys = [c.y for c in self._curves.get(key, []) if c.y.size]
+            if ys:
+                lo, hi = min(float(y.min()) for y in ys), max(float(y.max()) for y in ys)
+                box = row.plot.getViewBox()
+                if hi - lo <= 1e-12:
+                    box.setYRange(lo - 0.5, hi + 0.5, padding=0.0)
+                else:
+                    box.enableAutoRange(y=True)
         # what the steps above changed (axis labels and ranges) invalidated the layout again
         self._layout_widget.ci.layout.activate()
         for row in rows:
             row.plot.layout.activate()
+            self._fit_label(row)
 
     # --- queries ------------------------------------------------------------------------
     def layout_item(self) -> pg.GraphicsLayout:
@@ -373,6 +394,25 @@ class ChannelPlotsWidget(QWidget):
         # the linked plots follow the top one: only its changes re-decimate
         if self._rows and row is next(iter(self._rows.values())):
             self._refresh_visible()
+        self._fit_label(row)
+
+    def _fit_label(self, row: _Row) -> None:
+        """The row's full y label if it fits its height, else the short one."""
+        key = next((k for k, r in self._rows.items() if r is row), None)
+        if key is None or key not in self._labels:
+            return
+        full, short = self._labels[key]
+        height = row.plot.getViewBox().height()
+        width = QFontMetrics(self.font()).horizontalAdvance(full)
+        # a widget not on screen has no real row height yet: its rows are fitted once shown
+        wanted = full if not self.isVisible() or height <= 0 or width <= height else short
+        axis = row.plot.getAxis("left")
+        if axis.labelText != wanted:
+            axis.setLabel(wanted)
+
+    def y_label(self, key: str) -> str:
+        """The y label a row shows now (full or short, by its height)."""
+        return str(self._rows[key].plot.getAxis("left").labelText)
 
     def _refresh_visible(self) -> None:
         """Hand every curve the decimated points of the visible x range."""

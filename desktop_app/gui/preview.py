@@ -575,7 +575,9 @@ class PreviewWidget(QWidget):
             ref_lap = self._laps[self._reference]
             ref_name = self._names.get(id(ref_lap), f"lap {ref_lap.lap_number}")
             rows.append((DELTA_KEY, f"Δt to {ref_name} [s]"))
-        self.plots.set_rows(rows, zero_line={DELTA_KEY})
+        short = {key: " · ".join(c for c in [key, *(g for g in channels if hosts.get(g) == key)]) for key in graphs}
+        short[DELTA_KEY] = "Δt [s]"
+        self.plots.set_rows(rows, zero_line={DELTA_KEY}, short=short)
         for name in channels:
             key = hosts.get(name, name)
             guest = name in hosts

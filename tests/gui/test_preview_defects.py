@@ -244,3 +244,27 @@ def _ticks(axis: object) -> tuple[list[float], float, float]:
     levels = axis.tickValues(y0, y1, axis.height())  # type: ignore[attr-defined]
     spacing, values = levels[0]
     return list(values), 1.0, spacing
+
+
+def test_short_rows_take_short_labels_and_a_flat_delta_gets_a_sane_range(qtbot: QtBot, preview: PreviewWidget) -> None:
+    aim = aim_session()
+    ref = aim.laps[12]
+    preview.resize(1200, 420)  # the Sessions dock open: rows a fraction of their default height
+    preview.show()
+    qtbot.waitExposed(preview)
+    preview.show_laps([ref], ref, aim.units)
+    qtbot.wait(20)
+    row_height = preview.plots.plot(DELTA_KEY).getViewBox().height()
+    full = f"Δt to lap {ref.lap_number} [s]"
+    from PySide6.QtGui import QFontMetrics
+
+    if QFontMetrics(preview.plots.font()).horizontalAdvance(full) > row_height:
+        assert preview.plots.y_label(DELTA_KEY) == "Δt [s]"
+    else:
+        assert preview.plots.y_label(DELTA_KEY) == full
+    # the reference against itself is 0 everywhere: the axis shows about +-0.5 s, not +-1000
+    (_, _), (y0, y1) = preview.plots.plot(DELTA_KEY).getViewBox().viewRange()
+    assert -1.0 <= y0 < 0.0 < y1 <= 1.0
+    preview.resize(1200, 1400)
+    qtbot.wait(20)
+    assert preview.plots.y_label(DELTA_KEY) == full
