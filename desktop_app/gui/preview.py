@@ -17,6 +17,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QComboBox,
     QFileDialog,
     QFormLayout,
@@ -97,6 +98,8 @@ class PreviewWidget(QWidget):
         self._fresh = True  #: nothing of this session drawn yet: no zoom to keep
         #: guest channel -> the channel whose graph it is drawn in (throttle and brake together)
         self._hosts: dict[str, str] = {}
+        #: the user's graph order (channel names, top first); channels not in it follow
+        self._order: list[str] = []
         #: the user's math channels, evaluated on every lap shown
         self._math: list[MathChannel] = []
         self._math_errors: list[str] = []
@@ -147,6 +150,9 @@ class PreviewWidget(QWidget):
             buttons.addWidget(button)
         right_layout.addLayout(buttons)
         self.channel_list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        # drag a channel up or down: the graphs follow the list's order
+        self.channel_list.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
+        self.channel_list.model().rowsMoved.connect(self._on_channels_moved)
         self.channel_list.customContextMenuRequested.connect(self._channel_menu)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(left)
@@ -307,13 +313,16 @@ class PreviewWidget(QWidget):
         return {
             "choice": dict(self._choice),
             "hosts": dict(self._hosts),
+            "order": list(self._order),
             "math": [{"name": m.name, "expression": m.expression, "unit": m.unit} for m in self._math],
             "tab": self.tabs.currentIndex(),
         }
 
     def restore_layout_state(self, state: Mapping[str, object]) -> None:
         """Take back what :meth:`layout_state` gave (unknown or bad entries are ignored)."""
-        choice, hosts, math, tab = (state.get(k) for k in ("choice", "hosts", "math", "tab"))
+        choice, hosts, math, tab, order = (state.get(k) for k in ("choice", "hosts", "math", "tab", "order"))
+        if isinstance(order, list):
+            self._order = [str(n) for n in order]
         if isinstance(choice, dict):
             self._choice = {str(k): bool(v) for k, v in choice.items()}
         if isinstance(hosts, dict):
@@ -485,18 +494,42 @@ class PreviewWidget(QWidget):
     # --- building ---------------------------------------------------------------------
     def _channels_to_plot(self) -> list[str]:
         available = self.available_channels()
-        order = [c for c in DEFAULT_CHANNELS if c in available] + [c for c in available if c not in DEFAULT_CHANNELS]
+        order = self._ordered(available)
         picked = [c for c in order if self._choice.get(c, c in DEFAULT_CHANNELS)]
         if not picked and not any(self._choice.get(c) is False for c in available):
             # no standard channel and nothing unticked by the user: the first few channels
             picked = order[:FIRST_FEW]
         return picked
 
+    def _ordered(self, names: Sequence[str]) -> list[str]:
+        """``names`` in graph order: the user's (dragged) order, the defaults for the rest."""
+        default = [c for c in DEFAULT_CHANNELS if c in names] + [c for c in names if c not in DEFAULT_CHANNELS]
+        rank = {n: i for i, n in enumerate(self._order)}
+        return sorted(default, key=lambda n: rank.get(n, len(rank) + default.index(n)))
+
+    def move_graph(self, channel: str, position: int) -> None:
+        """Put ``channel`` at ``position`` among the channels (graphs follow the list order)."""
+        names = [n for n in self._ordered(self.available_channels()) if n != channel]
+        names.insert(max(0, min(position, len(names))), channel)
+        self._order = names + [n for n in self._order if n not in names]
+        self._fill_channel_list()
+        if self._laps:
+            self._render()
+
+    def _on_channels_moved(self, *_: object) -> None:
+        # the user dragged a channel in the list: its order becomes the graphs' order
+        names = [
+            str(self.channel_list.item(r).data(Qt.ItemDataRole.UserRole)) for r in range(self.channel_list.count())
+        ]
+        self._order = names + [n for n in self._order if n not in names]
+        if self._laps:
+            QTimer.singleShot(0, self._render)  # after the drop has finished with the list
+
     def _fill_channel_list(self) -> None:
         plotted = set(self._channels_to_plot())
         self.channel_list.blockSignals(True)
         self.channel_list.clear()
-        for name in self.available_channels():
+        for name in self._ordered(self.available_channels()):
             item = QListWidgetItem(axis_label(name, display_unit(name, self._units.get(name), self._speed_unit)))
             item.setData(Qt.ItemDataRole.UserRole, name)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)

@@ -168,3 +168,26 @@ def test_export_the_plot_to_png_and_svg(preview: PreviewWidget, tmp_path: Path) 
     svg = preview.export_plot(tmp_path / "laps.svg")
     text = svg.read_text()
     assert text.lstrip().startswith("<?xml") and "<svg" in text and "path" in text
+
+
+def test_graphs_follow_the_order_the_channels_are_dragged_to(qtbot: QtBot, preview: PreviewWidget) -> None:
+    from PySide6.QtCore import QModelIndex
+
+    aim = aim_session()
+    preview.show_laps([aim.laps[3]], None, aim.units)
+    assert preview.plotted_channels() == ["speed", "rpm", "glat", "glong"]
+    names = [preview.channel_list.item(r).data(Qt.ItemDataRole.UserRole) for r in range(preview.channel_list.count())]
+    assert names[:4] == ["speed", "rpm", "glat", "glong"], "the list is in graph order"
+    # what a drag of glong to the top does to the list's model
+    assert preview.channel_list.model().moveRow(QModelIndex(), names.index("glong"), QModelIndex(), 0)
+    qtbot.waitUntil(lambda: preview.plotted_channels()[0] == "glong", timeout=2000)
+    assert preview.plotted_channels() == ["glong", "speed", "rpm", "glat"]
+    preview.move_graph("rpm", 3)
+    assert preview.plotted_channels() == ["glong", "speed", "glat", "rpm"]
+    # kept for the next file and in the remembered layout
+    state = preview.layout_state()
+    other = PreviewWidget()
+    qtbot.addWidget(other)
+    other.restore_layout_state(state)
+    other.show_laps([aim.laps[5]], None, aim.units)
+    assert other.plotted_channels() == ["glong", "speed", "glat", "rpm"]
