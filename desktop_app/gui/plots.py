@@ -39,6 +39,8 @@ def axis_width(font: QFont) -> int:
     return int(metrics.height() * 1.6 + metrics.horizontalAdvance(WIDEST_TICK) + 14)
 
 
+#: the decimation's point budget moves in steps of this many pixels (see _refresh_visible)
+WIDTH_STEP_PX = 32
 #: plot rows built ahead while idle: the default channels and the delta trace
 PREBUILT_ROWS = 9
 
@@ -128,6 +130,8 @@ class ChannelPlotsWidget(QWidget):
         self._all: list[_Row] = []
         self._curves: dict[str, list[Curve]] = {}
         self._labels: dict[str, tuple[str, str]] = {}  #: key -> (full, short) y label
+        #: (x0, x1, point budget) the curves were last decimated for
+        self._decimated: tuple[float, float, int] | None = None
         self._x_label = ""
         self._cursor: float | None = None
         self._updating = False
@@ -315,7 +319,7 @@ class ChannelPlotsWidget(QWidget):
         self._layout_widget.ci.layout.activate()
         for row in rows:
             row.plot.layout.activate()  # each plot's own layout (axes, view box) too
-        self._refresh_visible()
+        self._refresh_visible(force=True)
         # pyqtgraph fits the y ranges just before painting; the axes it changes then ask for
         # another paint of every plot. Fitted now, the first paint is the only one.
         for row in rows:
@@ -414,8 +418,13 @@ class ChannelPlotsWidget(QWidget):
         """The y label a row shows now (full or short, by its height)."""
         return str(self._rows[key].plot.getAxis("left").labelText)
 
-    def _refresh_visible(self) -> None:
-        """Hand every curve the decimated points of the visible x range."""
+    def _refresh_visible(self, force: bool = False) -> None:
+        """Hand every curve the decimated points of the visible x range.
+
+        The point budget is the view's width rounded down to :data:`WIDTH_STEP_PX`: still
+        never more points than pixels, and resizing the window re-decimates only when the
+        width crosses a step, not on every resize event.
+        """
         if self._updating or not self._rows:
             return
         self._updating = True
@@ -424,7 +433,12 @@ class ChannelPlotsWidget(QWidget):
             if width < 16:  # not laid out yet: the screen's width bounds any view
                 screen = QGuiApplication.primaryScreen()
                 width = screen.availableGeometry().width() if screen is not None else 1024
+            if width >= WIDTH_STEP_PX:
+                width -= width % WIDTH_STEP_PX
             x0, x1 = self.x_range()
+            if not force and self._decimated == (x0, x1, width):
+                return
+            self._decimated = (x0, x1, width)
             for curves in self._curves.values():
                 for curve in curves:
                     xs, ys = minmax(curve.x, curve.y, x0, x1, width)

@@ -268,3 +268,36 @@ def test_short_rows_take_short_labels_and_a_flat_delta_gets_a_sane_range(qtbot: 
     preview.resize(1200, 1400)
     qtbot.wait(20)
     assert preview.plots.y_label(DELTA_KEY) == full
+
+
+def test_resizing_redecimates_only_when_the_width_crosses_a_step(
+    qtbot: QtBot, preview: PreviewWidget, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from desktop_app.gui import plots
+
+    aim = aim_session()
+    preview.show()
+    qtbot.waitExposed(preview)
+    preview.show_laps([aim.laps[12], aim.laps[3]], aim.laps[12], aim.units)
+    qtbot.wait(20)
+    calls: list[int] = []
+    real = plots.minmax
+
+    def counting(*args: object) -> object:
+        calls.append(1)
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(plots, "minmax", counting)
+    curves = sum(len(preview.plots.curves(k)) for k in preview.plots.plot_keys())
+    redecimations = 0
+    for step in range(1, 41):  # a slow drag of the window edge: 40 resizes of 2 px
+        before = len(calls)
+        preview.resize(1200 - 2 * step, 800)
+        qtbot.wait(1)
+        redecimations += len(calls) > before
+        width = preview.plots.view_width_px()
+        for key in preview.plots.plot_keys():
+            for curve in preview.plots.curves(key):
+                assert curve.points_shown() <= width, "never more points than pixels"
+    assert len(calls) % curves == 0
+    assert 1 <= redecimations <= 80 // plots.WIDTH_STEP_PX + 1
