@@ -152,6 +152,16 @@ class ChannelPlotsWidget(QWidget):
         self._reveal.timeout.connect(self._show_updates)
 
     # --- building -----------------------------------------------------------------------
+    def hide_curves(self) -> None:
+        """Keep the rows where they are but draw no curve in them (new ones are coming):
+        the next draw with the same rows then needs no relayout."""
+        for key, row in self._rows.items():
+            for item in row.items:
+                item.setVisible(False)
+            row.used = 0
+            self._curves[key] = []
+        self.set_cursor(None)
+
     def clear(self) -> None:
         """Show no plot (the rows are kept for the next draw)."""
         self._free.extend(self._detach_all().values())

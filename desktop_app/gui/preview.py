@@ -96,6 +96,7 @@ class PreviewWidget(QWidget):
         self._full_x: tuple[float, float] = (0.0, 1.0)
         self._drawn_axis: XAxis = "distance"
         self._fresh = True  #: nothing of this session drawn yet: no zoom to keep
+        self._holding = False  #: between hold() and the next draw
         #: guest channel -> the channel whose graph it is drawn in (throttle and brake together)
         self._hosts: dict[str, str] = {}
         #: the user's graph order (channel names, top first); channels not in it follow
@@ -193,6 +194,7 @@ class PreviewWidget(QWidget):
         ``names`` labels laps by ``id(lap)`` (a lap of another session: "S7 lap 5"); the
         others are "Lap N".
         """
+        self._holding = False
         self._source, self._source_reference = list(laps), reference
         self._source_names = dict(names or {})
         self._names = {}
@@ -401,6 +403,7 @@ class PreviewWidget(QWidget):
 
     def clear(self) -> None:
         """Show nothing."""
+        self._holding = False
         self._laps = []
         self._available = []
         self._reference = None
@@ -419,6 +422,16 @@ class PreviewWidget(QWidget):
         self._math_errors = []
         if hasattr(self, "scatter"):
             self._fill_charts()
+
+    def hold(self, text: str) -> None:
+        """The laps shown are gone and others are on their way: no curve, no value, ``text``
+        in the readout, but the graphs stay in place for the new laps."""
+        self._laps, self._available, self._reference = [], [], None
+        self._holding = True
+        self._map_timer.stop()
+        self.plots.hide_curves()
+        self.track_map.clear()
+        self.readout.setText(html.escape(text))
 
     def show_message(self, text: str) -> None:
         """Show nothing but ``text`` (e.g. why the laps could not be read)."""
@@ -477,6 +490,8 @@ class PreviewWidget(QWidget):
 
     def plotted_channels(self) -> list[str]:
         """The channel plots shown, top to bottom (the delta trace excluded)."""
+        if self._holding:
+            return []
         return [k for k in self.plots.plot_keys() if k != DELTA_KEY]
 
     def set_channels(self, channels: Sequence[str]) -> None:

@@ -107,7 +107,7 @@ class SessionView(QWidget):
         """A saved session: lap telemetry is read from its Parquet file on demand."""
         self._reset(units, storage=storage, session_id=session_id)
         # the previous laps go now: they are not this session's, whatever its file holds
-        self.preview.clear()
+        self.preview.hold(f"Reading the laps of session {session_id}…")
         self._show_laps(laps)
 
     def clear(self) -> None:

@@ -301,3 +301,18 @@ def test_resizing_redecimates_only_when_the_width_crosses_a_step(
                 assert curve.points_shown() <= width, "never more points than pixels"
     assert len(calls) % curves == 0
     assert 1 <= redecimations <= 80 // plots.WIDTH_STEP_PX + 1
+
+
+def test_while_a_saved_sessions_laps_are_read_nothing_old_is_shown(preview: PreviewWidget) -> None:
+    aim = aim_session()
+    preview.show_laps([aim.laps[12], aim.laps[3]], aim.laps[12], aim.units)
+    preview.set_cursor(400.0)
+    speed_plot = preview.plots.plot("speed")
+    preview.hold("Reading the laps of session 2…")
+    assert preview.plotted_channels() == []
+    assert not any(item.isVisible() for item in speed_plot.listDataItems())
+    assert preview.readout.text() == "Reading the laps of session 2…"
+    assert preview.plots.cursor_x() is None
+    preview.show_laps([aim.laps[5]], aim.laps[5], aim.units)
+    assert preview.plots.plot("speed") is speed_plot, "the graphs stayed in place for the new laps"
+    assert [c.label for c in preview.plots.curves("speed")] == ["Lap 5 (ref)"]
