@@ -3,6 +3,13 @@
 ``PreviewWidget.show_laps`` takes plain :class:`storage.types.LapTelemetry` (canonical
 units; NaN = no sample) and draws them; nothing is changed in them. Speeds are converted
 for display only. The reference lap is drawn thicker and is the base of the delta trace.
+
+What the user arranges is kept from file to file (and in the settings, through
+:meth:`PreviewWidget.layout_state`): which channels are ticked (per channel; the rest
+follow the defaults), the graphs' order (dragged in the channel list), channels sharing a
+graph, and math channels. A lap keeps its colour while its session is shown, and a zoom is
+kept when other laps are selected. Files without usable distance are drawn against time.
+The X-Y and histogram tabs (:mod:`.charts`) draw the same laps.
 """
 
 from __future__ import annotations
@@ -702,8 +709,9 @@ class PreviewWidget(QWidget):
         self._update_readout(x)
 
     def readout_values(self, x: float) -> dict[str, dict[str, float | None]]:
-        """Per plot key (channel or "delta"), per lap label: the value at ``x`` (own nearest
-        sample, None where the lap has no sample there). What the readout label shows."""
+        """Per channel (or "delta"), per lap label: the value at ``x`` (own nearest sample,
+        None where the lap has no sample there). What the readout label shows; a graph
+        holding several channels gives each its own entry."""
         x0, x1 = self.plots.x_range()
         tolerance = max(x1 - x0, 1e-9) / 200.0
         values: dict[str, dict[str, float | None]] = {}
