@@ -184,7 +184,7 @@ def union_time_base(
     if not groups:
         return np.empty(0, np.int64), []
     # sort and drop repeats: faster than np.unique's hashing for many sorted runs
-    union = np.sort(np.concatenate([g[0] for g in groups]))
+    union = np.sort(np.concatenate([g[0] for g in groups]), kind="stable")  # merges the sorted runs
     if union.shape[0] > 1:
         union = union[np.concatenate(([True], union[1:] != union[:-1]))]
     out: list[list[FloatArray]] = []
