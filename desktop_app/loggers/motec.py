@@ -73,7 +73,7 @@ def read(path: Path) -> Recording:
         format="motec",
         time=relative_seconds(table.time_us),
         channels=build_channels("motec", sources, warnings),
-        logger=f"MoTeC {device}" if device else "MoTeC",
+        logger=logger_name(device),
         started_at=local_start(
             _value(meta, "Log Date") or None,
             _value(meta, "Log Time") or None,
@@ -88,6 +88,11 @@ def read(path: Path) -> Recording:
     )
     rec.check()
     return rec
+
+
+def logger_name(device: str) -> str:
+    """The logger as the CSV export and the native ``.ld`` both name it (``MoTeC ADL``)."""
+    return f"MoTeC {device}" if device else "MoTeC"
 
 
 def _value(meta: dict[str, tuple[str, str]], key: str) -> str:

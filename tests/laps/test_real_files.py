@@ -28,6 +28,7 @@ REAL_FILES = [
     "bosch_windarab_txt/sim_data.txt",
     "motec_csv/May_22_2026_Peter.csv",
     "motec_csv/blakelyauto.csv",
+    "motec_ld/Sample1.ld",
     "racechrono_csv/Short_RaceChrono_Offical_App_Data.csv",
     "racechrono_csv/session_20230918_0946_0916takata_v2.csv",
     "racechrono_csv/session_20251231_111318_tianma_lap9_v3.csv",
