@@ -67,7 +67,9 @@ def read(path: Path) -> Recording:
     if beacons and t0 != 0.0:
         beacons = [b - t0 for b in beacons]  # markers are on the file's Time axis
     device = _value(meta, "Device")
-    sources = [SourceChannel(n, u, v) for n, u, v in zip(table.names, table.units, table.columns)]
+    sources = [
+        SourceChannel(n, u, v, lab) for n, u, v, lab in zip(table.names, table.units, table.columns, table.labels)
+    ]
     rec = Recording(
         path=path,
         format="motec",

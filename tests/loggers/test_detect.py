@@ -25,6 +25,7 @@ from desktop_app.loggers import LoggerFileError, UnsupportedFormatError, sniff
         ("bosch_windarab_txt/sim_data.txt", "bosch"),
         ("mf4/ASAP2_Demo_V171.mf4", "mdf"),
         ("mf4/canedge_11111111_00000012_00000001.MF4", "mdf"),
+        ("aim_xrk/test.xrk", "xrk"),
         ("motec_ld/Sample1.ld", "motec_ld"),
     ],
 )
@@ -41,7 +42,6 @@ def test_real_files_are_recognised_by_content(relative: str, fmt: str, tmp_path:
     ("name", "content", "needle"),
     [
         ("a.rcz", b"PK\x03\x04rest", "CSV v3"),
-        ("a.xrk", b"<hCNF\x00\x00", "Race Studio"),
         ("a.ldx", b'<?xml version="1.0"?>\n<LDXFile/>', "open its log, a.ld, instead"),
         ("a.bmsbin", b"\x00\x01\x02", "WinDarab"),
         ("a.vbb", b"\x00\x01\x02", "Racelogic"),
