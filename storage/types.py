@@ -56,7 +56,9 @@ SourceType = Literal["vbo", "bosch", "racechrono", "aim", "motec", "mdf", "merge
 SOURCE_TYPES: tuple[str, ...] = ("vbo", "bosch", "racechrono", "aim", "motec", "mdf", "merged")
 
 LapKind = Literal["out", "flying", "in", "partial", "pit"]
-LapSource = Literal["gate", "beacon", "counter", "auto", "none"]
+#: where the laps came from: the file's gates, beacons or lap counter, an automatic line,
+#: lines an engineer set (``user``), lines a track remembered (``track``), or none
+LapSource = Literal["gate", "beacon", "counter", "auto", "user", "track", "none"]
 
 #: Progress callback: (done, total). Long jobs call it now and then; it may raise to cancel.
 Progress = Callable[[int, int], None]
