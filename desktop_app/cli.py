@@ -1,4 +1,4 @@
-"""``laptrace``: the GUI by default, ``laptrace import|inspect|sessions|recover|selftest``.
+"""``laptrace``: the GUI by default, ``laptrace import|inspect|sessions|recover|resplit|selftest``.
 
 Each sub-command lives in its own module under :mod:`desktop_app.commands` with a
 ``register(subparsers)`` function that adds its parser and sets ``func``. Exit codes are
@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "sessions": "catalog_cmd",
     "recover": "catalog_cmd",
     "selftest": "selftest_cmd",
+    "resplit": "resplit_cmd",
 }
 
 
@@ -34,6 +35,7 @@ def build_parser(command: str | None) -> argparse.ArgumentParser:
             "  import FILE...    read, split and save sessions into the catalogue\n"
             "  sessions          list the saved sessions\n"
             "  recover           finish or fail interrupted saves; list orphan files\n"
+            "  resplit ID ...    split a saved session's laps again at new lines\n"
             "  selftest          the packaged self-test"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,

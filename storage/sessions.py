@@ -30,6 +30,7 @@ from storage.db.catalog import (
     driver_id,
     find_duplicates,
     lap_row,
+    lines_json,
     list_drivers,
     list_sessions,
     list_tracks,
@@ -48,6 +49,8 @@ from storage.db.errors import (
     describe,
 )
 from storage.db.models import TrackSession
+from storage.parquet import ParquetTelemetryStorage
+from storage.parquet_resplit import settle_resplits
 from storage.types import Progress, SessionDraft, SessionTelemetry, TelemetryStorage
 
 __all__ = [
@@ -136,6 +139,9 @@ def save_session(
             source_type=draft.telemetry.metadata.source_type,
             sources=[source_row(s) for s in draft.sources],
             laps=[lap_row(lap, draft.lap_source) for lap in draft.laps],
+            ideal_lap_s=draft.ideal_lap_s,
+            sector_source=draft.sector_source,
+            timing_lines=lines_json(draft.lines),
         )
         db.add(row)
         db.flush()
@@ -286,6 +292,10 @@ class RecoveryReport:
     orphans: list[Path] = field(default_factory=list)  #: files no session owns (left alone)
     #: temp files of writes that were killed (or are running now): left alone too
     temp_files: list[Path] = field(default_factory=list)
+    #: re-split sessions whose new file recover() put in place (the catalogue had the laps)
+    resplit_finished: list[int] = field(default_factory=list)
+    #: new files of re-splits that never committed (or are running now): left alone
+    resplit_leftovers: list[Path] = field(default_factory=list)
 
 
 def _file_rows(storage: TelemetryStorage, session_id: int) -> int | None:
@@ -301,8 +311,12 @@ def _file_rows(storage: TelemetryStorage, session_id: int) -> int | None:
 
 
 def recover(engine: Engine, storage: TelemetryStorage) -> RecoveryReport:
-    """Settle sessions left ``writing`` by a stopped process, and list orphan files."""
+    """Settle sessions left ``writing`` by a stopped process, finish interrupted re-splits
+    (:mod:`storage.parquet_resplit`), and list orphan files."""
     report = RecoveryReport()
+    if isinstance(storage, ParquetTelemetryStorage):
+        settled = settle_resplits(engine, storage)
+        report.resplit_finished, report.resplit_leftovers = settled.finished, settled.leftovers
     with reading(engine) as db:
         writing = db.execute(
             select(TrackSession.id, TrackSession.row_count).where(TrackSession.status == "writing")

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from desktop_app import config
 from desktop_app.commands import exitcodes
 from desktop_app.commands.inspect_cmd import iso_utc
-from desktop_app.importing import MergedImport, MergeError, import_file, lap_json, merge_files
+from desktop_app.importing import MergedImport, MergeError, ideal_json, import_file, lap_json, merge_files
 from desktop_app.laps import format_lap_time
 from desktop_app.loggers.recording import LoggerFileError
 from storage.db.errors import CatalogError, DuplicateImportError, SaveError
@@ -109,6 +109,8 @@ class _Failure(Exception):
 class _Catalogue:
     engine: Engine
     storage: ParquetTelemetryStorage
+    #: the id of the session the last save created (None if it created none)
+    saved_id: int | None = None
 
 
 @contextmanager
@@ -209,15 +211,23 @@ def _merge_json(merged: MergedImport) -> dict[str, Any]:
 
 
 def _import_one(args: argparse.Namespace, cat: _Catalogue, name: str) -> int:
+    from desktop_app.resplitting import remember_import
+    from storage.db.catalog import known_tracks
+
+    tracks = known_tracks(cat.engine)
     try:
-        draft = import_file(name).draft
+        imported = import_file(name, tracks=tracks)
+        draft = imported.draft
     except LoggerFileError as exc:
         _fail("import", str(exc))
         return exitcodes.BAD_INPUT
     except OSError as exc:
         _fail("import", f"{name}: {exc.strerror or exc}")
         return exitcodes.BAD_INPUT
-    return _save_and_report(args, cat, name, draft, None)
+    code = _save_and_report(args, cat, name, draft, None)
+    if cat.saved_id is not None:
+        remember_import(cat.engine, cat.saved_id, imported.recording, draft, tracks)
+    return code
 
 
 def _save_and_report(
@@ -231,8 +241,10 @@ def _save_and_report(
     if args.session_name is not None:
         draft.name = args.session_name
     status, error, code = "ready", None, exitcodes.OK
+    cat.saved_id = None
     try:
         session_id = save_session(draft, cat.engine, cat.storage, force=args.force)
+        cat.saved_id = session_id
     except DuplicateImportError as exc:
         _fail(
             "import",
@@ -256,6 +268,9 @@ def _save_and_report(
             "parquet_path": str(path),
             "status": status,
             "error": error,
+            "lap_source": draft.lap_source,
+            "sector_source": draft.sector_source,
+            "ideal_lap_s": ideal_json(draft.ideal_lap_s),
             "laps": [lap_json(lap) for lap in draft.laps],
         }
         if merged is not None:

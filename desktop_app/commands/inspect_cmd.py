@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from desktop_app.commands import exitcodes
-from desktop_app.importing import ImportedFile, import_file, lap_json
+from desktop_app.importing import ImportedFile, ideal_json, import_file, lap_json
 from desktop_app.laps import format_lap_time
 from desktop_app.loggers.recording import LoggerFileError
 
@@ -71,6 +71,8 @@ def file_json(imported: ImportedFile) -> dict[str, Any]:
         ],
         "warnings": list(draft.warnings),
         "lap_source": draft.lap_source,
+        "sector_source": draft.sector_source,
+        "ideal_lap_s": ideal_json(draft.ideal_lap_s),
         "laps": [lap_json(lap) for lap in draft.laps],
     }
 
@@ -109,6 +111,10 @@ def _text(imported: ImportedFile) -> str:
         )
         if lap.sectors_s:
             lines.append("          sectors " + "  ".join(format_lap_time(s) for s in lap.sectors_s))
+    if draft.ideal_lap_s is not None:
+        lines.append(
+            f"  ideal lap   {format_lap_time(draft.ideal_lap_s)} (best sectors; {draft.sector_source} sectors)"
+        )
     return "\n".join(lines)
 
 

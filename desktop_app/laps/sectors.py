@@ -17,7 +17,7 @@ from storage.types import LapRecord
 from .distance import gps_fix_mask
 from .gates import TimingLine
 from .geodesy import to_local
-from .split import LapSplit, PlacedLine, debounced, assign_sectors, line_times
+from .split import LapSplit, PlacedLine, assign_sectors, debounced, line_times
 
 #: sectors per lap when the file has no split lines (the start/finish line and two more)
 AUTO_SECTORS = 3

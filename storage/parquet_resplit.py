@@ -1,0 +1,151 @@
+"""Re-split a saved session: new laps into its Parquet file and the catalogue, crash-safe.
+
+The catalogue's ``laps_revision`` and the Parquet footer's ``laps_revision`` extra say
+which laps each holds. :func:`commit_resplit` goes:
+
+1. write the whole session with its new laps (one row group per lap, new lap index) to a
+   pending file next to the old one, ``.<id>.parquet.resplit`` (itself written to a temp
+   file, fsynced and renamed, as every Parquet write), footer revision ``r + 1``;
+2. one catalogue transaction: the old laps out, the new ones in, revision ``r + 1``
+   (refused if the revision is no longer ``r``);
+3. ``os.replace`` the pending file over ``<id>.parquet`` and fsync the folder.
+
+A crash before 2 commits leaves the old laps in both (the pending file is a leftover that
+:func:`settle_resplits` reports); a crash after it leaves a pending file whose revision is
+the catalogue's, and :func:`settle_resplits` (run by ``recover``) finishes step 3. So
+after recovery the catalogue and the file hold the same laps, old or new, never a mix.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import suppress
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from storage.db import faults
+from storage.db.catalog import NewLaps, laps_revision, replace_laps, set_file_size
+from storage.parquet import ParquetTelemetryStorage, TelemetryFileError, _fsync_dir
+from storage.types import SessionMetadata, SessionTelemetry
+
+#: the footer's ``metadata.extra`` key holding the revision of the file's laps
+REVISION_KEY = "laps_revision"
+PENDING_SUFFIX = ".parquet.resplit"
+
+
+class _PendingStorage(ParquetTelemetryStorage):
+    """The same storage, writing and reading the pending file of a session instead."""
+
+    def path_for(self, session_id: int) -> Path:
+        return pending_path(self, session_id)
+
+
+def pending_path(storage: ParquetTelemetryStorage, session_id: int) -> Path:
+    """Where a re-split's new file waits until the catalogue has committed its laps."""
+    return storage.folder / f".{int(session_id)}{PENDING_SUFFIX}"
+
+
+def _pending(storage: ParquetTelemetryStorage) -> _PendingStorage:
+    return _PendingStorage(
+        storage.root,
+        storage.compression,
+        storage.compression_level,
+        adaptive_encoding=storage.adaptive_encoding,
+    )
+
+
+def file_revision(metadata: SessionMetadata) -> int:
+    """The laps revision a footer's metadata names (0: never re-split)."""
+    raw = metadata.extra.get(REVISION_KEY, "0")
+    try:
+        return int(raw)
+    except ValueError:
+        return 0
+
+
+def _pending_revision(storage: ParquetTelemetryStorage, session_id: int) -> int | None:
+    """The revision of a complete pending file, or None if there is none (or it is broken)."""
+    try:
+        footer = _pending(storage).read_footer(session_id)
+    except (TelemetryFileError, OSError):
+        return None
+    return None if footer is None else file_revision(footer.metadata)
+
+
+def _swap(storage: ParquetTelemetryStorage, session_id: int) -> Path:
+    final = storage.path_for(session_id)
+    os.replace(pending_path(storage, session_id), final)
+    _fsync_dir(storage.folder)
+    return final
+
+
+def commit_resplit(
+    engine: Engine,
+    storage: ParquetTelemetryStorage,
+    session_id: int,
+    base_revision: int,
+    telemetry: SessionTelemetry,
+    new: NewLaps,
+) -> int:
+    """Steps 1-3 of the module docstring; return the new revision.
+
+    ``telemetry`` must hold the session's rows, cut into ``new.laps``. If step 1 or 2
+    fails the pending file is removed and nothing changed; the error propagates.
+    """
+    if [lap.lap_number for lap in telemetry.laps] != [lap.lap_number for lap in new.laps]:
+        raise ValueError("the telemetry's laps are not the new laps")
+    revision = base_revision + 1
+    meta = replace(telemetry.metadata, extra={**telemetry.metadata.extra, REVISION_KEY: str(revision)})
+    staged = replace(telemetry, session_id=session_id, metadata=meta)
+
+    def report(done: int, total: int) -> None:
+        faults.checkpoint("parquet")
+
+    pending = _pending(storage)
+    try:
+        pending.write(staged, report)
+        faults.checkpoint("resplit_written")
+        replace_laps(engine, session_id, base_revision, new)
+    except BaseException:
+        with suppress(OSError):
+            pending_path(storage, session_id).unlink()
+        raise
+    faults.checkpoint("resplit_committed")
+    final = _swap(storage, session_id)
+    faults.checkpoint("resplit_swapped")
+    with suppress(Exception):
+        set_file_size(engine, session_id, final.stat().st_size)
+    return revision
+
+
+@dataclass
+class ResplitRecovery:
+    """What :func:`settle_resplits` did: sessions whose new file it put in place, and
+    pending files of re-splits that never committed (left alone, like temp files)."""
+
+    finished: list[int] = field(default_factory=list)
+    leftovers: list[Path] = field(default_factory=list)
+
+
+def pending_sessions(storage: ParquetTelemetryStorage) -> list[int]:
+    if not storage.folder.is_dir():
+        return []
+    ids = (p.name[1 : -len(PENDING_SUFFIX)] for p in storage.folder.glob(f".*{PENDING_SUFFIX}"))
+    return sorted(int(s) for s in ids if s.isdigit() and int(s) > 0)
+
+
+def settle_resplits(engine: Engine, storage: ParquetTelemetryStorage) -> ResplitRecovery:
+    """Finish re-splits whose laps the catalogue committed; list the ones that never did."""
+    out = ResplitRecovery()
+    for session_id in pending_sessions(storage):
+        path = pending_path(storage, session_id)
+        revision = _pending_revision(storage, session_id)
+        if revision is not None and revision == laps_revision(engine, session_id):
+            final = _swap(storage, session_id)
+            set_file_size(engine, session_id, final.stat().st_size)
+            out.finished.append(session_id)
+        else:
+            out.leftovers.append(path)
+    return out
