@@ -74,6 +74,20 @@ def _pending_revision(storage: ParquetTelemetryStorage, session_id: int) -> int 
     return None if footer is None else file_revision(footer.metadata)
 
 
+def write_pending(
+    storage: ParquetTelemetryStorage, session_id: int, telemetry: SessionTelemetry, revision: int
+) -> Path:
+    """Step 1: the session with its new laps into its pending file, footer revision
+    ``revision``; the storage's codec and encodings, its atomic write."""
+    meta = replace(telemetry.metadata, extra={**telemetry.metadata.extra, REVISION_KEY: str(revision)})
+    staged = replace(telemetry, session_id=session_id, metadata=meta)
+
+    def report(done: int, total: int) -> None:
+        faults.checkpoint("parquet")
+
+    return _pending(storage).write(staged, report)
+
+
 def _swap(storage: ParquetTelemetryStorage, session_id: int) -> Path:
     final = storage.path_for(session_id)
     os.replace(pending_path(storage, session_id), final)
@@ -97,15 +111,8 @@ def commit_resplit(
     if [lap.lap_number for lap in telemetry.laps] != [lap.lap_number for lap in new.laps]:
         raise ValueError("the telemetry's laps are not the new laps")
     revision = base_revision + 1
-    meta = replace(telemetry.metadata, extra={**telemetry.metadata.extra, REVISION_KEY: str(revision)})
-    staged = replace(telemetry, session_id=session_id, metadata=meta)
-
-    def report(done: int, total: int) -> None:
-        faults.checkpoint("parquet")
-
-    pending = _pending(storage)
     try:
-        pending.write(staged, report)
+        write_pending(storage, session_id, telemetry, revision)
         faults.checkpoint("resplit_written")
         replace_laps(engine, session_id, base_revision, new)
     except BaseException:

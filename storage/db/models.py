@@ -139,7 +139,8 @@ class TrackSession(Base):
     timing_lines: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     #: bumped by every re-split; the Parquet footer carries the revision its laps belong to
     laps_revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    track_id: Mapped[int | None] = mapped_column(ForeignKey("tracks.id", ondelete="SET NULL"))
+    #: the :class:`Track` the session was recorded at (no foreign key: see migration 0002)
+    track_id: Mapped[int | None] = mapped_column(Integer)
 
     driver: Mapped[Driver | None] = relationship()
     sources: Mapped[list[TelemetrySource]] = relationship(

@@ -33,25 +33,21 @@ def upgrade() -> None:
         sa.Column("updated_at", UTC_DATETIME, nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_tracks")),
     )
-    with op.batch_alter_table("sessions") as batch:
-        batch.add_column(sa.Column("ideal_lap_s", sa.Float(), nullable=True))
-        batch.add_column(sa.Column("sector_source", sa.String(length=16), server_default="none", nullable=False))
-        batch.add_column(sa.Column("timing_lines", sa.JSON(), nullable=True))
-        batch.add_column(sa.Column("laps_revision", sa.Integer(), server_default="0", nullable=False))
-        batch.add_column(sa.Column("track_id", sa.Integer(), nullable=True))
-        batch.create_foreign_key(
-            batch.f("fk_sessions_track_id_tracks"), "tracks", ["track_id"], ["id"], ondelete="SET NULL"
-        )
-        batch.create_index("ix_sessions_track_id", ["track_id"])
+    # plain ADD COLUMNs: a batch rebuild of ``sessions`` on SQLite would drop its
+    # AUTOINCREMENT (ids of deleted sessions, and their file names, would come back) and
+    # cascade-delete the laps when the old table is dropped; so ``track_id`` carries no
+    # foreign key (tracks are never deleted)
+    op.add_column("sessions", sa.Column("ideal_lap_s", sa.Float(), nullable=True))
+    op.add_column("sessions", sa.Column("sector_source", sa.String(length=16), server_default="none", nullable=False))
+    op.add_column("sessions", sa.Column("timing_lines", sa.JSON(), nullable=True))
+    op.add_column("sessions", sa.Column("laps_revision", sa.Integer(), server_default="0", nullable=False))
+    op.add_column("sessions", sa.Column("track_id", sa.Integer(), nullable=True))
+    op.create_index("ix_sessions_track_id", "sessions", ["track_id"])
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("sessions") as batch:
-        batch.drop_index("ix_sessions_track_id")
-        batch.drop_constraint("fk_sessions_track_id_tracks", type_="foreignkey")
-        batch.drop_column("track_id")
-        batch.drop_column("laps_revision")
-        batch.drop_column("timing_lines")
-        batch.drop_column("sector_source")
-        batch.drop_column("ideal_lap_s")
+    op.drop_index("ix_sessions_track_id", table_name="sessions")
+    # SQLite (3.35+) drops plain columns in place, keeping the table and its AUTOINCREMENT
+    for column in ("track_id", "laps_revision", "timing_lines", "sector_source", "ideal_lap_s"):
+        op.drop_column("sessions", column)
     op.drop_table("tracks")
