@@ -26,7 +26,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from storage.db import faults
-from storage.db.catalog import NewLaps, laps_revision, replace_laps, set_file_size
+from storage.db.catalog import NewLaps, laps_revision, replace_laps
 from storage.parquet import ParquetTelemetryStorage, TelemetryFileError, _fsync_dir
 from storage.types import SessionMetadata, SessionTelemetry
 
@@ -112,18 +112,16 @@ def commit_resplit(
         raise ValueError("the telemetry's laps are not the new laps")
     revision = base_revision + 1
     try:
-        write_pending(storage, session_id, telemetry, revision)
+        staged = write_pending(storage, session_id, telemetry, revision)
         faults.checkpoint("resplit_written")
-        replace_laps(engine, session_id, base_revision, new)
+        replace_laps(engine, session_id, base_revision, new, file_size=staged.stat().st_size)
     except BaseException:
         with suppress(OSError):
             pending_path(storage, session_id).unlink()
         raise
     faults.checkpoint("resplit_committed")
-    final = _swap(storage, session_id)
+    _swap(storage, session_id)
     faults.checkpoint("resplit_swapped")
-    with suppress(Exception):
-        set_file_size(engine, session_id, final.stat().st_size)
     return revision
 
 
@@ -150,8 +148,7 @@ def settle_resplits(engine: Engine, storage: ParquetTelemetryStorage) -> Resplit
         path = pending_path(storage, session_id)
         revision = _pending_revision(storage, session_id)
         if revision is not None and revision == laps_revision(engine, session_id):
-            final = _swap(storage, session_id)
-            set_file_size(engine, session_id, final.stat().st_size)
+            _swap(storage, session_id)  # the catalogue has its size already
             out.finished.append(session_id)
         else:
             out.leftovers.append(path)

@@ -426,8 +426,13 @@ class NewLaps:
     lines: list[TrackLine]
 
 
-def replace_laps(engine: Engine, session_id: int, base_revision: int, new: NewLaps) -> int:
+def replace_laps(
+    engine: Engine, session_id: int, base_revision: int, new: NewLaps, *, file_size: int | None = None
+) -> int:
     """Replace a ``ready`` session's laps in one transaction; return the new revision.
+
+    ``file_size``: the size of the file that will hold the new laps (it is complete and
+    waiting to be swapped in when this commits).
 
     Refused (:class:`CatalogError`, nothing changed) when the session is not ``ready``,
     when its laps changed since ``base_revision`` (another re-split won), or when the new
@@ -454,6 +459,8 @@ def replace_laps(engine: Engine, session_id: int, base_revision: int, new: NewLa
         row.sector_source = new.sector_source
         row.timing_lines = lines_json(new.lines)
         row.laps_revision = base_revision + 1
+        if file_size is not None:
+            row.file_size = file_size
         return base_revision + 1
 
     return run_write(engine, work)
