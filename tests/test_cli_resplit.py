@@ -171,7 +171,7 @@ def test_import_splits_a_file_without_gates_with_the_tracks_lines(
 def test_inspect_does_not_use_the_catalogue(
     imported: tuple[list[str], int, dict[str, Any]], capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    data, _, _ = imported
+    _, _, _ = imported  # the catalogue now knows the track and its S/F line
     later = track(laps=3.6, start_m=400.0)
     vbo = tmp_path / "run2.vbo"
     write_vbo(vbo, later, [])
