@@ -1,8 +1,8 @@
 """Laps of the real logger files, checked against what each file itself says.
 
 The expected values come from the files (AiM Segment Times and Beacon Markers, MoTeC Beacon
-Markers, RaceChrono's lap_number column read with the csv module) or from FORMATS.md's
-hand-checked gate crossings (VBO), never from this code's own output.
+Markers, RaceChrono's lap_number column read with the csv module) or from the hand-checked
+gate crossings (VBO), never from this code's own output.
 """
 
 from __future__ import annotations
@@ -203,6 +203,9 @@ def test_racechrono_vbo_start_and_finish_gates() -> None:
     assert lap.start_offset_s == pytest.approx(945.4, abs=0.05)  # the Start crossing
     assert lap.start_offset_s + lap.lap_time_s == pytest.approx(1052.9, abs=0.05)  # type: ignore[operator]
     assert lap.lap_time_s == pytest.approx(107.5, abs=0.05)
+    # each gate is also passed once the other way, further from its midpoint: ignored, said so
+    assert "start gate '新トラップ': 1 pass(es) the other way ignored (at 1053.5 s" in a.split.notes[0]
+    assert "finish gate 'ゴール': 1 pass(es) the other way ignored (at 946.4 s" in a.split.notes[1]
 
 
 @pytest.mark.parametrize(
@@ -229,3 +232,19 @@ def test_parked_gps_logger_travels_almost_nothing() -> None:
     a = analyse_laps(recording("mf4/canedge_11111111_00000012_00000001.MF4"))
     assert a.split.travel.source == "gps"
     assert a.laps[0].distance_m is not None and a.laps[0].distance_m < 10.0
+
+
+def test_aim_automatic_sectors_and_ideal_lap() -> None:
+    # the kart file has no split lines: three automatic sectors, the same places every lap
+    a = analyse_laps(recording("aim_csv/aim_format_example.csv"))
+    assert a.split.sector_source == "auto"
+    flying = [lap for lap in a.laps if lap.kind == "flying"]
+    assert len(flying) == 14 and all(len(lap.sectors_s) == 3 for lap in flying)
+    for lap in flying:
+        assert sum(lap.sectors_s) == pytest.approx(lap.lap_time_s, abs=1e-9)
+    valid = [lap for lap in flying if lap.valid]
+    best = [min(lap.sectors_s[i] for lap in valid) for i in range(3)]
+    assert a.ideal_lap_s == pytest.approx(sum(best), abs=1e-12)
+    fastest = min(lap.lap_time_s for lap in valid if lap.lap_time_s is not None)
+    # about a kilometre of kart track: the best sectors gain tenths on the best lap, not seconds
+    assert fastest - 1.0 < a.ideal_lap_s <= fastest  # type: ignore[operator]
