@@ -1,6 +1,6 @@
 """Qt-free: logger file(s) -> :class:`storage.types.SessionDraft`; the pipeline CLI and GUI share.
 
-Contract (the laps issue implements it; the GUI and the catalogue command call it):
+Contract (the GUI and the catalogue command call it):
 
 ``import_file(path, progress=None) -> ImportedFile``
     read the recording (``desktop_app.loggers.read_recording``), split it into laps, measure

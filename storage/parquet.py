@@ -25,6 +25,7 @@ import platformdirs
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from storage.errors import StorageError
 from storage.parquet_convert import choose_encodings, copy_footer, lap_sizes, lap_table, to_numpy
 from storage.parquet_encoding import COMPRESSIONS, Compression, writer_options
 from storage.parquet_schema import (
@@ -58,7 +59,7 @@ __all__ = [
 ]
 
 
-class TelemetryFileError(Exception):
+class TelemetryFileError(StorageError):
     """A telemetry file that exists but cannot be read: corrupt, truncated or not ours."""
 
     def __init__(self, path: str | Path, message: str) -> None:

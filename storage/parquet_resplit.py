@@ -1,4 +1,5 @@
-"""Re-split a saved session: new laps into its Parquet file and the catalogue, crash-safe.
+"""Re-split a saved session: new laps into its Parquet file and the catalogue, crash-safe
+(docs/laps.md#splitting-a-saved-session-again).
 
 The catalogue's ``laps_revision`` and the Parquet footer's ``laps_revision`` extra say
 which laps each holds. :func:`commit_resplit` goes:

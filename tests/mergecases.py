@@ -65,7 +65,7 @@ def _ch(rec: Recording, name: str) -> FloatArray:
 
 
 def _gate_line(g: Gate) -> str:
-    """A ``[laptiming]`` line: minutes, longitude first and west-positive (FORMATS.md 2.7)."""
+    """A ``[laptiming]`` line: minutes, longitude first and west-positive (docs/formats.md#vbo-gates)."""
     pts = (-g.long1 * 60, g.lat1 * 60, -g.long2 * 60, g.lat2 * 60)
     return f"{g.kind.capitalize():<7} " + " ".join(f"{v:+.6f}" for v in pts) + f" \u00ac {g.name}"
 

@@ -186,7 +186,7 @@ def test_unreachable_database_is_a_storage_failure_without_the_password(
         assert "s3cret-pw" not in err + out
 
 
-# --- import --merge (issue 8) --------------------------------------------------------------
+# --- import --merge -----------------------------------------------------------------------
 
 
 def _laptrace_import(*args: str | Path) -> subprocess.CompletedProcess[str]:

@@ -75,7 +75,7 @@ def test_json_document_for_several_real_files() -> None:
     # AiM gives local wall-clock time with no zone: not UTC, so started_at is null
     assert a["started_at"] is None and a["started_at_local"] == "2022-06-19T15:42:00"
     assert h["format"] == "vbo" and h["lap_source"] == "gate"
-    # HD2: the first sample is 19:52:20.880 UTC on the file's date (FORMATS.md 2.2)
+    # HD2: the first sample is 19:52:20.880 UTC on the file's date (docs/formats.md#vbo-created-line)
     assert h["started_at"] == "2025-08-01T19:52:20.880000Z" and h["started_at_local"] is None
     assert h["sample_rate_hz"] == pytest.approx(25.0)
     assert h["laps"][1]["start_s"] == pytest.approx(171.6, abs=0.05)

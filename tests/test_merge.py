@@ -1,4 +1,4 @@
-"""Merging a GPS logger file with an ECU logger file of the same run (issue 8).
+"""Merging a GPS logger file with an ECU logger file of the same run.
 
 The cases are cut from one real recording (tests/mergecases.py): a 10 Hz VBO with the GPS
 channels, and a 20 Hz MoTeC / Bosch / RaceChrono file with the engine channels, a noisy

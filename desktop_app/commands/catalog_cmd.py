@@ -28,10 +28,11 @@ from typing import TYPE_CHECKING, Any
 from desktop_app import config
 from desktop_app.commands import exitcodes
 from desktop_app.commands.inspect_cmd import iso_utc
-from desktop_app.importing import MergedImport, MergeError, ideal_json, import_file, lap_json, merge_files
+from desktop_app.importing import MergedImport, ideal_json, import_file, lap_json, merge_files
 from desktop_app.laps import format_lap_time
 from desktop_app.loggers.recording import LoggerFileError
-from storage.db.errors import CatalogError, DuplicateImportError, SaveError
+from storage.db.errors import DuplicateImportError, SaveError
+from storage.errors import LaptraceError
 
 if TYPE_CHECKING:  # the database stack loads only when one of these commands runs
     from sqlalchemy import Engine
@@ -149,9 +150,9 @@ def _guarded(command: str, body: Any, args: argparse.Namespace) -> int:
     except _Failure as exc:
         _fail(command, str(exc))
         return exc.code
-    except CatalogError as exc:
+    except LaptraceError as exc:
         _fail(command, str(exc))
-        return exitcodes.STORAGE_FAILURE
+        return exitcodes.for_error(exc)
     except Exception as exc:  # noqa: BLE001 - a bug must not become a traceback for the user
         _fail(command, f"unexpected error: {type(exc).__name__}: {exc}")
         return exitcodes.STORAGE_FAILURE
@@ -174,12 +175,9 @@ def _import(args: argparse.Namespace) -> int:
             return exitcodes.BAD_INPUT
         try:
             merged = merge_files(args.files, offset_s=args.merge_offset)
-        except MergeError as exc:
+        except LaptraceError as exc:
             _fail("import", str(exc))
-            return exitcodes.MERGE_REFUSED
-        except LoggerFileError as exc:
-            _fail("import", str(exc))
-            return exitcodes.BAD_INPUT
+            return exitcodes.for_error(exc)
         except OSError as exc:
             _fail("import", f"{exc.filename or ' + '.join(args.files)}: {exc.strerror or exc}")
             return exitcodes.BAD_INPUT
@@ -256,9 +254,9 @@ def _save_and_report(
         session_id, status, error = exc.session_id, "failed", str(exc)
         _fail("import", f"{name}: {exc}")
         code = exitcodes.STORAGE_FAILURE
-    except CatalogError as exc:
+    except LaptraceError as exc:
         _fail("import", f"{name}: {exc}")
-        return exitcodes.STORAGE_FAILURE
+        return exitcodes.for_error(exc)
     path = cat.storage.path_for(session_id)
     if args.json:
         doc: dict[str, Any] = {

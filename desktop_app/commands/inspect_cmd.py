@@ -18,7 +18,7 @@ from typing import Any
 from desktop_app.commands import exitcodes
 from desktop_app.importing import ImportedFile, ideal_json, import_file, lap_json
 from desktop_app.laps import format_lap_time
-from desktop_app.loggers.recording import LoggerFileError
+from storage.errors import LaptraceError
 
 
 def register(subparsers: Any) -> None:
@@ -125,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
     for name in args.files:
         try:
             imported = import_file(name)
-        except LoggerFileError as exc:
+        except LaptraceError as exc:
             message = str(exc)
         except OSError as exc:
             message = f"{name}: {exc.strerror or exc}"

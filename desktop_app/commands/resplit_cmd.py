@@ -19,6 +19,7 @@ from desktop_app.commands import exitcodes
 from desktop_app.importing import ideal_json, lap_json
 from desktop_app.laps import format_lap_time
 from desktop_app.laps.resplit import LineError, parse_line, user_lines
+from storage.errors import LaptraceError
 
 
 def register(subparsers: Any) -> None:
@@ -82,8 +83,8 @@ def _run(args: argparse.Namespace) -> int:
 
     from desktop_app.resplitting import resplit_session
     from storage.db import make_engine, upgrade
-    from storage.db.errors import CatalogError, SessionNotFoundError
-    from storage.parquet import ParquetTelemetryStorage, TelemetryFileError
+    from storage.db.errors import SessionNotFoundError
+    from storage.parquet import ParquetTelemetryStorage
 
     cfg = config.resolve(args.data_dir, args.database_url)
     shown = make_url(cfg.database_url).render_as_string(hide_password=True)
@@ -102,7 +103,10 @@ def _run(args: argparse.Namespace) -> int:
     except SessionNotFoundError as exc:
         _fail(str(exc))
         return exitcodes.BAD_INPUT
-    except (CatalogError, TelemetryFileError, SQLAlchemyError, OSError) as exc:
+    except LaptraceError as exc:
+        _fail(f"session {session_id}: {exc}")
+        return exitcodes.for_error(exc)
+    except (SQLAlchemyError, OSError) as exc:
         _fail(f"session {session_id}: {exc}")
         return exitcodes.STORAGE_FAILURE
     finally:

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from desktop_app.commands import exitcodes
+from storage.errors import LaptraceError
 
 if TYPE_CHECKING:  # the heavy imports wait until the steps that need them run
     from sqlalchemy import Engine
@@ -46,7 +47,7 @@ FAILED = 1
 _STARTED = time.monotonic()
 
 
-class SelfTestError(Exception):
+class SelfTestError(LaptraceError):
     """A step failed; ``code`` is the process exit code."""
 
     def __init__(self, message: str, code: int = FAILED) -> None:

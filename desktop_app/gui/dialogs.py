@@ -1,7 +1,8 @@
 """Questions without nested event loops: window-modal message boxes opened with ``open()``.
 
-``QMessageBox.exec()`` would spin a second event loop on the GUI thread (STYLE.md forbids
-it); :func:`ask` shows the box and calls back when the user answers.
+``QMessageBox.exec()`` would spin a second event loop on the GUI thread (never done here:
+docs/architecture.md#no-nested-event-loops); :func:`ask` shows the box and calls back when
+the user answers.
 """
 
 from __future__ import annotations

@@ -155,8 +155,8 @@ def ask_offset(
     parent: QWidget | None,
     on_offset: Callable[[float], object],
 ) -> MergeOffsetDialog:
-    """Open the dialog window-modally (``open()``, no nested event loop, STYLE.md) and call
-    ``on_offset(offset)`` if the user presses OK; nothing happens on Cancel. The dialog
+    """Open the dialog window-modally (``open()``: docs/architecture.md#no-nested-event-loops)
+    and call ``on_offset(offset)`` if the user presses OK; nothing happens on Cancel. The dialog
     deletes itself once answered; it is returned for tests and callers that track it."""
     dialog = MergeOffsetDialog(primary, secondary, alignment, parent)
     dialog.offsetChosen.connect(on_offset)

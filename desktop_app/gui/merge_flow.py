@@ -1,4 +1,4 @@
-"""Merging two files of one run into one session from the window (issue 8, GUI half).
+"""Merging two files of one run into one session from the window.
 
 Three ways in, one merge: :func:`desktop_app.importing.merge_files` on the read pool, its
 outcome as a new row of the import list (``merged: A + B`` with the offset, drift,

@@ -10,7 +10,7 @@ that take a ``progress(done, total)`` callable (the Qt-free pipeline's protocol)
 :func:`progress_job` adapts the callback to ``yielded`` and raises :class:`Cancelled` in the
 core when the user cancels, so cancellation works between progress calls.
 
-Two executors (STYLE.md, Picard): :attr:`Workers.reads` runs reads and previews in parallel
+Two executors (docs/architecture.md#threads): :attr:`Workers.reads` runs reads and previews in parallel
 (up to the core count) and :attr:`Workers.writes` runs every save and database write on one
 thread, in submission order. Both are injectable: :class:`InlineRunner` runs a job
 synchronously on the calling thread, for tests of logic that is not about threads.

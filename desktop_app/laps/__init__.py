@@ -3,7 +3,7 @@
 :func:`analyse_laps` is the one call the importer needs: it splits the recording
 (:func:`split_laps`), measures every lap (:func:`measure_laps`), proposes validity
 (:func:`propose_validity`), adds automatic sectors where the file has no split lines and
-sums the ideal lap. The rules are in ``docs/laps.md``.
+sums the ideal lap. The rules are in docs/laps.md.
 """
 
 from __future__ import annotations

@@ -9,11 +9,11 @@ The crossing time is interpolated linearly between the two fixes.
 Only crossings in the direction of travel count (:func:`directed_crossings`): the line's
 own orientation where it has one (``one_way``), else the direction most of its crossings
 take. Passes the other way (a return section of the track running next to the line) are
-kept apart so the caller can report them. See ``docs/laps.md``.
+kept apart so the caller can report them. See docs/laps.md#timing-lines-and-direction-of-travel.
 
-File gates (VBO ``[laptiming]``) are turned into lines by :func:`lines_from_gate`:
-real files give two points 5-10 m apart *along* the direction of travel, so the line is
-the perpendicular through their midpoint (``docs/laps.md``). The textbook reading
+File gates (VBO ``[laptiming]``) are turned into lines by :func:`lines_from_gate`: real
+files give two points 5-10 m apart *along* the direction of travel (docs/formats.md#vbo-gates),
+so the line is the perpendicular through their midpoint. The textbook reading
 (the two points are the ends of a line drawn across the track) is tried as well, and
 whichever reading the driven line actually crosses is used.
 """
@@ -166,7 +166,7 @@ def _gate_points(gate: Gate) -> tuple[float, float, float, float]:
 
 
 def lines_from_gate(gate: Gate) -> list[TimingLine]:
-    """Both readings of a file gate as timing lines, the along-travel one first.
+    """Both readings of a file gate as timing lines, the one real files need first.
 
     1. perpendicular to the segment through its midpoint (what real VBO files need);
     2. the segment itself, captured over its half-length plus a margin (the textbook gate).
@@ -202,8 +202,9 @@ def gate_crossings(
 ) -> LineCrossings | None:
     """The crossings of a file gate, under whichever reading the car actually crosses.
 
-    The along-travel reading wins ties; the textbook reading is used only when it gives
-    strictly more crossings in the direction of travel. None for a gate of zero length.
+    The along-the-travel reading (docs/formats.md#vbo-gates) wins ties; the textbook reading
+    is used only when it gives strictly more crossings in the direction of travel. None for a
+    gate of zero length.
     """
     best: LineCrossings | None = None
     for line in lines_from_gate(gate):

@@ -38,7 +38,7 @@ class PitVisit:
 
 
 def pit_visits(time: FloatArray, speed: FloatArray | None) -> list[PitVisit]:
-    """Stretches of at least PIT_VISIT_S at or under the pit-lane speed (see docs/laps.md)."""
+    """Stretches of at least PIT_VISIT_S at or under the pit-lane speed (docs/laps.md#kinds-out-flying-in-pit-partial)."""
     if speed is None:
         return []
     ok = np.isfinite(speed)

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from desktop_app.loggers.recording import Recording
+from storage.errors import LaptraceError
 
 from .distance import gps_fix_mask
 from .gates import TimingLine, directed_crossings, distance_to_point, line_across
@@ -22,8 +23,9 @@ from .split import LineSet
 LinePoints = tuple[float, float, float, float]
 
 
-class LineError(ValueError):
-    """A start or split line that cannot be used; the message names the line."""
+class LineError(LaptraceError, ValueError):
+    """A start or split line that cannot be used; the message names the line. Bad input:
+    the ``resplit`` command exits with ``BAD_INPUT``."""
 
 
 def parse_line(text: str, label: str) -> LinePoints:

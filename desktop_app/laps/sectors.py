@@ -4,7 +4,7 @@ When no split line was used, the session gets ``AUTO_SECTORS`` sectors of equal 
 split lines across the track at equal fractions of the fastest valid lap's distance,
 placed once for the session so that every lap is timed at the same places. They are
 one-way lines (their orientation is the direction the fastest lap drove there), like the
-automatic start/finish line. See ``docs/laps.md``.
+automatic start/finish line. See docs/laps.md#sectors.
 """
 
 from __future__ import annotations

@@ -266,7 +266,7 @@ def split_laps(recording: Recording, lines: LineSet | None = None, track: LineSe
                 splits = [debounced(x, time, dist) for x in res.splits]
                 placed = [PlacedLine(kind, line, "file") for kind, line in res.crossed]
     if source == "gate" and recording.lap_counter is not None:
-        # the logged counter as a cross-check only: some loggers' counters never move at the line
+        # the logged counter as a cross-check (docs/formats.md#vbo-lap-counter: HD2's never moves at the line)
         counted = len(from_counter(recording))
         crossed = sum(1 for b in bounds if b.opens)
         if counted != crossed:

@@ -1,7 +1,7 @@
 """Which remembered track a recording was made at: its driven line passes the start line.
 
 A track's start line is "passed" when some GPS fix comes within the line's capture radius
-of its midpoint; of several such tracks the closest wins. See ``docs/laps.md``.
+of its midpoint; of several such tracks the closest wins. See docs/laps.md#tracks-remember-their-lines.
 """
 
 from __future__ import annotations

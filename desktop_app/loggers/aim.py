@@ -1,4 +1,4 @@
-"""AiM Race Studio CSV exports (FORMATS.md 4).
+"""AiM Race Studio CSV exports (docs/formats.md#aim-csv-exports).
 
 RaceStudio quotes every field; files re-saved through a spreadsheet are unquoted and
 padded with commas, with comma-only blank records. Both are read with a real CSV reader

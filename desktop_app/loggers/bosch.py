@@ -1,4 +1,4 @@
-"""Bosch WinDarab ASCII export reader (FORMATS.md section 6).
+"""Bosch WinDarab ASCII export reader (docs/formats.md#bosch-windarab-ascii).
 
 Layout: a variable number of ``#`` comment lines, one TAB-separated names row whose
 entries are ``name [unit]`` with padding (split on TAB only: entries contain spaces), then

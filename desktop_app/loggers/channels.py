@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from storage.errors import LaptraceError
 from storage.types import CANONICAL_UNITS, FloatArray
 
 from .recording import Channel
@@ -141,7 +142,7 @@ def _distance_factor(unit: str) -> float | None:
     return {"m": 1.0, "km": 1000.0, "mi": 1609.344, "miles": 1609.344, "ft": 0.3048}.get(u)
 
 
-class UnitError(ValueError):
+class UnitError(LaptraceError, ValueError):
     """A standard channel whose unit cannot be converted to the canonical unit."""
 
 

@@ -1,4 +1,4 @@
-"""Shared header parsing for the CSV loggers (RaceChrono, AiM, MoTeC): FORMATS.md 1.2, 3-5.
+"""Shared header parsing for the CSV loggers (RaceChrono, AiM, MoTeC): docs/formats.md#csv-exports.
 
 These formats put a few lines of metadata (key/value records, a names row, a units row)
 in front of one big numeric block. The header is small, so it is read here line by line
@@ -226,7 +226,7 @@ def parse_date(text: str, *, month_first: bool) -> tuple[date | None, str | None
 def local_start(
     date_text: str | None, clock_text: str | None, *, month_first: bool, warnings: list[str]
 ) -> datetime | None:
-    """Naive local start from a date and a clock field (AiM, MoTeC: no zone, FORMATS.md 1.3).
+    """Naive local start from a date and a clock field (AiM, MoTeC: no zone, docs/formats.md#session-start).
 
     Anything unparsable becomes a warning and ``None``: a missing start never stops an
     import.
@@ -282,7 +282,7 @@ def parse_duration(text: str) -> float | None:
     return total
 
 
-# --- time base (FORMATS.md 1.3; the repairs themselves live in timebase.py) ------------
+# --- time base (docs/formats.md#time-base; the repairs themselves live in timebase.py) ---
 
 #: beyond this many seconds the conversion to integer microseconds could overflow, and
 #: no logger writes such a time

@@ -1,4 +1,4 @@
-"""Recognise a logger file by its content, never by its extension alone (FORMATS.md 1.1, 1.7)."""
+"""Recognise a logger file by its content, never by its extension alone (docs/formats.md#recognising-a-file)."""
 
 from __future__ import annotations
 

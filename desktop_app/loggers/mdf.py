@@ -1,4 +1,4 @@
-"""ASAM MDF (4.x, and 3.x through asammdf) reader (FORMATS.md section 7).
+"""ASAM MDF (4.x, and 3.x through asammdf) reader (docs/formats.md#asam-mdf).
 
 Every channel group has its own master (found by channel type, not name) and rate; all
 groups go on the sorted union of their real timestamps (integer microseconds), a channel

@@ -1,4 +1,4 @@
-"""MoTeC i2 CSV exports (FORMATS.md 5).
+"""MoTeC i2 CSV exports (docs/formats.md#motec-csv-exports).
 
 The header is a grid of two key/value columns (key, value, unit at fields 0-2 and
 4-6), then blank-line separated blocks: names, units, data, every data field quoted.

@@ -1,4 +1,4 @@
-"""RaceChrono CSV exports, formats 3 and 2 (FORMATS.md 3).
+"""RaceChrono CSV exports, formats 3 and 2 (docs/formats.md#racechrono-csv).
 
 Format 3: key/value metadata (with a blank line inside when the track name is empty),
 then three header rows found by content (names starting ``timestamp,``, units, sources),

@@ -9,10 +9,11 @@ from typing import Literal
 
 import numpy as np
 
+from storage.errors import LaptraceError
 from storage.types import FloatArray, SourceType
 
 
-class LoggerFileError(Exception):
+class LoggerFileError(LaptraceError):
     """A logger file that cannot be read. The message names the file, where, and what."""
 
     def __init__(
@@ -66,7 +67,7 @@ class Channel:
 class Gate:
     """A timing line from the file (VBO ``[laptiming]``), in degrees (north, east positive).
 
-    The two points are as the file gives them; see FORMATS.md 2.7 on their geometry.
+    The two points are as the file gives them; see docs/formats.md#vbo-gates on their geometry.
     """
 
     kind: Literal["start", "finish", "split"]

@@ -5,7 +5,7 @@ delimited numbers. :func:`parse_block` hands that block to ``pyarrow.csv`` (C++,
 multi-threaded) instead of splitting lines in Python, and returns one float64 numpy
 array per column.
 
-Decisions (FORMATS.md 1.2):
+Decisions (docs/formats.md#text-and-numbers):
 
 - Empty cells are NaN.
 - A column whose cells are ``true``/``false`` (any case) becomes 1.0/0.0.
@@ -98,7 +98,7 @@ class Block:
 
 
 def decode_text(raw: bytes) -> str:
-    """UTF-8 (BOM stripped), else cp1252, else latin-1: never fails (FORMATS.md 1.2)."""
+    """UTF-8 (BOM stripped), else cp1252, else latin-1: never fails (docs/formats.md#text-and-numbers)."""
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     for encoding in ("utf-8", "cp1252"):

@@ -1,4 +1,4 @@
-"""Time-base repairs shared by the readers (FORMATS.md 1.3 and 2.5).
+"""Time-base repairs shared by the readers (docs/formats.md#time-base, docs/formats.md#midnight-rollover).
 
 Only provable repairs are made, and each one is reported as a warning:
 

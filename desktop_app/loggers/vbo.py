@@ -1,4 +1,4 @@
-"""Racelogic VBO reader (FORMATS.md section 2).
+"""Racelogic VBO reader (docs/formats.md#racelogic-vbo).
 
 The header is handled by :mod:`.vbo_header`; the data block goes through the vectorised
 :func:`.textblock.parse_block`. Conversions made here, once: ``HHMMSS.SS`` -> seconds with
@@ -78,7 +78,7 @@ def _circular(d: float) -> float:
 
 
 def _started_at(header: VboHeader, first_tod: float, warnings: list[str]) -> datetime | None:
-    """The UTC start, when the ``File created on`` line proves the date (FORMATS.md 2.2)."""
+    """The UTC start, when the ``File created on`` line proves the date (docs/formats.md#vbo-created-line)."""
     created = header.created_on()
     if created is None:
         return None
@@ -153,7 +153,7 @@ def _logger(header: VboHeader) -> str | None:
 
 
 def read(path: Path) -> Recording:
-    """Read a VBO file (see the module docstring and FORMATS.md section 2)."""
+    """Read a VBO file (see the module docstring and docs/formats.md#racelogic-vbo)."""
     path = Path(path)
     head = _read_head(path)
     header = parse_header(path, head)

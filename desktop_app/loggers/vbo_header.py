@@ -1,4 +1,4 @@
-"""The text part of a Racelogic VBO file: everything above ``[data]`` (FORMATS.md 2.1-2.3, 2.7).
+"""The text part of a Racelogic VBO file: everything above ``[data]`` (docs/formats.md#racelogic-vbo).
 
 Kept apart from :mod:`.vbo` (which parses the data block) because the header has most of
 the traps: decoding, sections in any case and order, the ``File created on`` line, column
@@ -42,7 +42,7 @@ NAME_UNITS = {
 }
 
 #: Racelogic GPS-engine channels (and the names other writers use for them): units come from
-#: the format itself, never from ``[channel units]`` (FORMATS.md 2.3)
+#: the format itself, never from ``[channel units]`` (docs/formats.md#vbo-header)
 GPS_CHANNELS = {
     "sats", "satellites", "time", "lat", "latitude", "long", "lng", "longitude", "velocity",
     "heading", "height", "vert-vel", "tsample", "solution_type", "avifileindex", "avitime",
@@ -98,7 +98,7 @@ class VboHeader:
         return None
 
     def column_names(self, path: Path, nvalues: int) -> tuple[list[str], list[str] | None]:
-        """Reconcile column names with the data (FORMATS.md 2.3).
+        """Reconcile column names with the data (docs/formats.md#vbo-header).
 
         Returns (names, long names paired by position or None). Raises
         :class:`LoggerFileError` with the three counts when nothing matches.
@@ -136,7 +136,7 @@ class VboHeader:
         )
 
     def aligned_units(self, names: list[str]) -> list[str]:
-        """``[channel units]`` aligned to the last columns, best effort (FORMATS.md 2.3).
+        """``[channel units]`` aligned to the last columns, best effort (docs/formats.md#vbo-header).
 
         Never used for GPS channels (or secondary-antenna copies, ``_lat``...); units that
         look like text rather than a unit are dropped.
@@ -183,7 +183,10 @@ def parse_header(path: Path, raw: bytes) -> VboHeader:
 
 
 def values_per_row(data: bytes | memoryview, path: Path, first_line: int) -> tuple[int, bool]:
-    """(most common value count over the first rows, decimal comma?) (FORMATS.md 2.3, 2.4)."""
+    """(most common value count over the first rows, decimal comma?).
+
+    See docs/formats.md#vbo-header (the count) and docs/formats.md#vbo-data-rows (the commas).
+    """
     counts: Counter[int] = Counter()
     comma = False
     for i, line in enumerate(bytes(data[:200_000]).split(b"\n")[:50]):

@@ -36,6 +36,7 @@ import numpy as np
 import numpy.typing as npt
 
 from desktop_app.loggers.recording import Recording
+from storage.errors import LaptraceError
 from storage.types import FloatArray
 
 #: channels tried for the correlation, best first (standard names)
@@ -69,7 +70,7 @@ MAX_DRIFT_PPM = 5000.0
 IntArray = npt.NDArray[np.int64]
 
 
-class AlignmentError(ValueError):
+class AlignmentError(LaptraceError, ValueError):
     """The two recordings cannot be aligned; the message says why."""
 
 

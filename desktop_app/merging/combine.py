@@ -1,6 +1,6 @@
 """Two aligned recordings -> one merged :class:`Recording` on the union of their time bases.
 
-Rules (FORMATS.md 1.3): the secondary's timestamps are mapped onto the primary's clock
+Rules (docs/formats.md#time-base): the secondary's timestamps are mapped onto the primary's clock
 (offset and drift from :mod:`.align`), both are compared as integer microseconds, and the
 merged time axis is their sorted union; rows merge only on exactly equal timestamps. Every
 sample of either file lands in exactly one row, nothing is interpolated or filled: a
@@ -28,6 +28,7 @@ import numpy as np
 from desktop_app.loggers.channels import unique_name
 from desktop_app.loggers.recording import Channel, Recording
 from desktop_app.loggers.timebase import to_microseconds
+from storage.errors import LaptraceError
 from storage.types import STANDARD_CHANNELS, FloatArray
 
 from .align import MIN_OVERLAP_S, Alignment, AlignmentError, align
@@ -38,7 +39,7 @@ SIDES: tuple[Side, Side] = ("primary", "secondary")
 GPS_CHANNELS: frozenset[str] = frozenset({"lat", "long", "speed", "distance"})
 
 
-class MergeError(Exception):
+class MergeError(LaptraceError):
     """Two files that cannot be merged into one session; the message names both and why."""
 
     def __init__(self, primary: Path, secondary: Path, reason: str) -> None:

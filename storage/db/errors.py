@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from storage.errors import StorageError
 
-class CatalogError(Exception):
+
+class CatalogError(StorageError):
     """The catalogue database could not be read or written (server gone, disk full...).
 
     Nothing of the unit of work that failed was committed.
     """
 
 
-class SessionNotFoundError(LookupError):
+class SessionNotFoundError(StorageError, LookupError):
     """No session (or no such lap of it) in the catalogue."""
 
     def __init__(self, session_id: int, lap_number: int | None = None) -> None:
@@ -20,7 +22,7 @@ class SessionNotFoundError(LookupError):
         super().__init__(f"{what} is not in the catalogue")
 
 
-class DuplicateImportError(Exception):
+class DuplicateImportError(StorageError):
     """A source file with this SHA-256 is already in the catalogue (nothing was written)."""
 
     def __init__(self, sha256: str, file_name: str, session_id: int, session_name: str) -> None:
@@ -34,7 +36,7 @@ class DuplicateImportError(Exception):
         )
 
 
-class SaveError(Exception):
+class SaveError(StorageError):
     """The session's rows were committed but its telemetry file could not be written.
 
     The session is left ``failed`` (or ``writing`` if even that could not be recorded);

@@ -2,7 +2,7 @@
 
 The expected values come from the files (AiM Segment Times and Beacon Markers, MoTeC Beacon
 Markers, RaceChrono's lap_number column read with the csv module) or from the hand-checked
-gate crossings (VBO), never from this code's own output.
+gate crossings in docs/formats.md#vbo-gates (VBO), never from this code's own output.
 """
 
 from __future__ import annotations

@@ -170,7 +170,7 @@ def test_start_and_finish_pairs() -> None:
 
 
 def test_out_and_back_with_a_finish_just_past_the_start() -> None:
-    # as in racechrono_2023Rd3_1.vbo (docs/laps.md): the Finish is 15 m past the Start and is
+    # docs/formats.md#vbo-gates (racechrono_2023Rd3_1.vbo): the Finish is 15 m past the Start and is
     # crossed right after it on the way out; the lap ends when the car comes back over it
     rec = straight_recording(back_and_forth=True)
     lat0 = 45.0
@@ -294,7 +294,7 @@ def test_pit_stop_inside_a_timed_lap() -> None:
 
 def test_no_lap_and_no_distance_across_a_paused_recording() -> None:
     # RaceChrono: recording paused at 70 s and resumed 10 minutes later somewhere else on
-    # the track (fragment 0 -> 1): never join laps or distance across it
+    # the track (fragment 0 -> 1); docs/formats.md#racechrono-fragments: never join laps or distance across it
     c = Circle(laps=5.5, start_angle=-0.5)
     rec = c.recording(gates=[c.gate_along()])
     after = rec.time >= 70.0

@@ -43,7 +43,7 @@ def _fuzz(path: Path, count: int, tmp_path: Path) -> None:
 
 
 def test_every_real_file_is_fuzzed() -> None:
-    # the VBO, WinDarab and MDF readers are part of this commit: their 8 files are always in
+    # the VBO, WinDarab and MDF samples (8 files) are always part of the fuzz run
     assert sum(1 for p in FILES if p.parent.name in ("vbo", "bosch_windarab_txt", "mf4")) == 8
 
 

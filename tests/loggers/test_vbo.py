@@ -1,4 +1,4 @@
-"""Racelogic VBO reader: the five real files, then the traps of FORMATS.md 2.8 on small files."""
+"""Racelogic VBO reader: the five real files, then the traps of docs/formats.md#vbo-checklist on small files."""
 
 from __future__ import annotations
 
