@@ -53,6 +53,19 @@ def resplit_session(
     ``SessionNotFoundError`` and ``CatalogError`` from the catalogue.
     """
     saved = load_session(engine, session_id)
+    draft = preview_resplit(engine, storage, session_id, lines)
+    new = NewLaps(draft.laps, draft.lap_source, draft.ideal_lap_s, draft.sector_source, draft.lines)
+    revision = commit_resplit(engine, storage, session_id, saved.laps_revision, draft.telemetry, new)
+    if remember:
+        remember_lines(engine, session_id, draft.track or draft.name, draft.lines, saved.track_id)
+    return Resplit(session_id, revision, draft, storage.path_for(session_id))
+
+
+def preview_resplit(engine: Engine, storage: ParquetTelemetryStorage, session_id: int, lines: LineSet) -> SessionDraft:
+    """A saved session split anew at ``lines``, from its Parquet file alone, nothing saved:
+    what the window shows while the engineer moves a line. Raises like
+    :func:`resplit_session`."""
+    saved = load_session(engine, session_id)
     if saved.summary.status != "ready":
         raise CatalogError(f"session {session_id} is {saved.summary.status!r}: only a ready session can be re-split")
     telemetry = storage.read(session_id)
@@ -72,11 +85,7 @@ def resplit_session(
         telemetry=telemetry,
     )
     draft = resplit_draft(recording, base, lines)
-    new = NewLaps(draft.laps, draft.lap_source, draft.ideal_lap_s, draft.sector_source, draft.lines)
-    revision = commit_resplit(engine, storage, session_id, saved.laps_revision, draft.telemetry, new)
-    if remember:
-        remember_lines(engine, session_id, draft.track or draft.name, draft.lines, saved.track_id)
-    return Resplit(session_id, revision, draft, storage.path_for(session_id))
+    return draft
 
 
 def remember_lines(

@@ -359,6 +359,8 @@ def _recover(args: argparse.Namespace) -> int:
                     "failed": report.failed,
                     "orphans": [str(p) for p in report.orphans],
                     "temp_files": [str(p) for p in report.temp_files],
+                    "resplit_finished": report.resplit_finished,
+                    "resplit_leftovers": [str(p) for p in report.resplit_leftovers],
                 }
             )
         )
@@ -371,5 +373,11 @@ def _recover(args: argparse.Namespace) -> int:
     if report.temp_files:
         print(f"temp files of interrupted writes (left alone): {len(report.temp_files)}")
         for path in report.temp_files:
+            print(f"  {Path(path)}")
+    if report.resplit_finished:
+        print(f"re-splits finished: {len(report.resplit_finished)} session(s) {report.resplit_finished}")
+    if report.resplit_leftovers:
+        print(f"files of re-splits that never committed (left alone): {len(report.resplit_leftovers)}")
+        for path in report.resplit_leftovers:
             print(f"  {Path(path)}")
     return exitcodes.OK

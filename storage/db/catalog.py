@@ -427,9 +427,16 @@ class NewLaps:
 
 
 def replace_laps(
-    engine: Engine, session_id: int, base_revision: int, new: NewLaps, *, file_size: int | None = None
+    engine: Engine,
+    session_id: int,
+    base_revision: int,
+    new: NewLaps,
+    revision: int | None = None,
+    *,
+    file_size: int | None = None,
 ) -> int:
-    """Replace a ``ready`` session's laps in one transaction; return the new revision.
+    """Replace a ``ready`` session's laps in one transaction; return the new revision
+    (``revision``, by default ``base_revision + 1``).
 
     ``file_size``: the size of the file that will hold the new laps (it is complete and
     waiting to be swapped in when this commits).
@@ -445,6 +452,8 @@ def replace_laps(
             raise SessionNotFoundError(session_id)
         if row.status != "ready":
             raise CatalogError(f"session {session_id} is {row.status!r}, not ready: its laps cannot be re-split")
+        if revision is not None and revision <= base_revision:
+            raise ValueError(f"revision {revision} does not come after {base_revision}")
         if row.laps_revision != base_revision:
             raise CatalogError(f"session {session_id}'s laps changed meanwhile (revision {row.laps_revision})")
         rows = sum(lap.samples for lap in new.laps)
@@ -458,10 +467,10 @@ def replace_laps(
         row.ideal_lap_s = new.ideal_lap_s
         row.sector_source = new.sector_source
         row.timing_lines = lines_json(new.lines)
-        row.laps_revision = base_revision + 1
+        row.laps_revision = base_revision + 1 if revision is None else revision
         if file_size is not None:
             row.file_size = file_size
-        return base_revision + 1
+        return row.laps_revision
 
     return run_write(engine, work)
 

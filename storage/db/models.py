@@ -137,8 +137,9 @@ class TrackSession(Base):
     #: the lines the laps were timed at: [{"kind", "lat1", "lon1", "lat2", "lon2",
     #: "capture_m", "origin", "one_way", "name"}, ...]
     timing_lines: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
-    #: bumped by every re-split; the Parquet footer carries the revision its laps belong to
-    laps_revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: raised by every re-split (by a random step, so concurrent ones never pick the same);
+    #: the Parquet footer carries the revision its laps belong to
+    laps_revision: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     #: the :class:`Track` the session was recorded at (no foreign key: see migration 0002)
     track_id: Mapped[int | None] = mapped_column(Integer)
 

@@ -14,8 +14,9 @@ from desktop_app.laps.resplit import LineError, user_lines
 from desktop_app.resplitting import resplit_session
 from storage.db import make_engine, upgrade
 from storage.db.catalog import NewLaps, known_tracks, load_session, replace_laps
+from storage.db.errors import CatalogError
 from storage.parquet import ParquetTelemetryStorage
-from storage.parquet_resplit import pending_path, write_pending
+from storage.parquet_resplit import commit_resplit, file_revision, pending_files, pending_path, write_pending
 from storage.sessions import recover
 from storage.types import SessionDraft
 
@@ -29,8 +30,8 @@ def test_resplit_replaces_laps_in_catalogue_and_file(engine: Engine, telemetry: 
     assert check_agree(engine, telemetry, sid, rows) == 0
     start, splits = line_sets(t)[0]
     result = resplit_session(engine, telemetry, sid, user_lines(start, splits))
-    assert result.revision == 1
-    assert check_agree(engine, telemetry, sid, rows) == 1
+    assert result.revision > 0
+    assert check_agree(engine, telemetry, sid, rows) == result.revision
     saved = load_session(engine, sid)
     assert saved.lap_source == "user" and saved.sector_source == "user"
     # the new laps start where the car crosses the new line (150 m up the first straight)
@@ -47,10 +48,11 @@ def test_resplit_replaces_laps_in_catalogue_and_file(engine: Engine, telemetry: 
     (kept,) = known_tracks(engine)
     assert [x.kind for x in kept.lines] == ["start", "split"] and saved.track_id == kept.id
     start, splits = line_sets(t)[1]
-    assert resplit_session(engine, telemetry, sid, user_lines(start, splits)).revision == 2
-    assert check_agree(engine, telemetry, sid, rows) == 2
+    second = resplit_session(engine, telemetry, sid, user_lines(start, splits)).revision
+    assert second > result.revision
+    assert check_agree(engine, telemetry, sid, rows) == second
     assert len(known_tracks(engine)) == 1  # the same track, its lines replaced
-    assert not pending_path(telemetry, sid).exists() and telemetry.temp_files() == []
+    assert pending_files(telemetry) == [] and telemetry.temp_files() == []
 
 
 def test_line_nowhere_near_changes_nothing(engine: Engine, telemetry: ParquetTelemetryStorage) -> None:
@@ -67,7 +69,7 @@ def test_line_nowhere_near_changes_nothing(engine: Engine, telemetry: ParquetTel
         resplit_session(engine, telemetry, sid, user_lines(t.across(0.0, 150.0, 8.0), [far]))
     assert path.read_bytes() == data and load_session(engine, sid).laps == laps
     assert load_session(engine, sid).laps_revision == 0
-    assert telemetry.temp_files() == [] and not pending_path(telemetry, sid).exists()
+    assert telemetry.temp_files() == [] and pending_files(telemetry) == []
 
 
 def test_recover_finishes_a_committed_resplit(engine: Engine, telemetry: ParquetTelemetryStorage) -> None:
@@ -84,17 +86,49 @@ def test_recover_finishes_a_committed_resplit(engine: Engine, telemetry: Parquet
     )
     new = resplit_draft(recording_from_telemetry(before), base, user_lines(start, splits))
     # steps 1 and 2 of commit_resplit, then the process "dies" before the swap
-    write_pending(telemetry, sid, new.telemetry, 1)
-    replace_laps(engine, sid, 0, NewLaps(new.laps, new.lap_source, new.ideal_lap_s, new.sector_source, new.lines))
-    assert load_session(engine, sid).laps_revision == 1
+    write_pending(telemetry, sid, new.telemetry, 7)
+    replace_laps(engine, sid, 0, NewLaps(new.laps, new.lap_source, new.ideal_lap_s, new.sector_source, new.lines), 7)
+    assert load_session(engine, sid).laps_revision == 7
+    footer = telemetry.read_footer(sid)
+    assert footer is not None and file_revision(footer.metadata) == 0  # the two disagree until recover
     report = recover(engine, telemetry)
     assert report.resplit_finished == [sid] and report.resplit_leftovers == []
-    assert check_agree(engine, telemetry, sid, rows) == 1
-    # a pending file of a re-split that never committed: left alone, reported, no harm
-    write_pending(telemetry, sid, new.telemetry, 2)
+    assert check_agree(engine, telemetry, sid, rows) == 7
+    # pending files of re-splits that never committed (or lost to a concurrent one): left
+    # alone, reported, no harm
+    write_pending(telemetry, sid, new.telemetry, 9)
+    write_pending(telemetry, sid, new.telemetry, 12)
     report = recover(engine, telemetry)
-    assert report.resplit_finished == [] and report.resplit_leftovers == [pending_path(telemetry, sid)]
-    assert check_agree(engine, telemetry, sid, rows) == 1
+    assert report.resplit_finished == []
+    assert report.resplit_leftovers == [pending_path(telemetry, sid, 9), pending_path(telemetry, sid, 12)]
+    assert check_agree(engine, telemetry, sid, rows) == 7
+    # and a re-split after them still goes through
+    start, splits = line_sets()[1]
+    assert resplit_session(engine, telemetry, sid, user_lines(start, splits)).revision > 7
+    check_agree(engine, telemetry, sid, rows)
+
+
+def test_two_resplits_from_the_same_revision_only_one_wins(engine: Engine, telemetry: ParquetTelemetryStorage) -> None:
+    """Two re-splits (the window and the command line) read the same laps; the second to
+    commit is refused, and its new file never replaces the winner's."""
+    sid = save(engine, telemetry)
+    before = telemetry.read(sid)
+    assert before is not None
+    rows = raw_rows(before)
+    saved = load_session(engine, sid)
+    base = SessionDraft(
+        saved.summary.name, None, None, None, None, "", saved.lap_source, saved.sources, saved.laps, before
+    )
+    drafts = [resplit_draft(recording_from_telemetry(before), base, user_lines(s, sp)) for s, sp in line_sets()]
+    new = [NewLaps(d.laps, d.lap_source, d.ideal_lap_s, d.sector_source, d.lines) for d in drafts]
+    won = commit_resplit(engine, telemetry, sid, 0, drafts[0].telemetry, new[0])
+    with pytest.raises(CatalogError, match="changed meanwhile"):
+        commit_resplit(engine, telemetry, sid, 0, drafts[1].telemetry, new[1])
+    assert check_agree(engine, telemetry, sid, rows) == won
+    assert [lap.start_offset_s for lap in load_session(engine, sid).laps] == [
+        lap.start_offset_s for lap in drafts[0].laps
+    ]
+    assert pending_files(telemetry) == []
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -40,7 +40,7 @@ def upgrade() -> None:
     op.add_column("sessions", sa.Column("ideal_lap_s", sa.Float(), nullable=True))
     op.add_column("sessions", sa.Column("sector_source", sa.String(length=16), server_default="none", nullable=False))
     op.add_column("sessions", sa.Column("timing_lines", sa.JSON(), nullable=True))
-    op.add_column("sessions", sa.Column("laps_revision", sa.Integer(), server_default="0", nullable=False))
+    op.add_column("sessions", sa.Column("laps_revision", sa.BigInteger(), server_default="0", nullable=False))
     op.add_column("sessions", sa.Column("track_id", sa.Integer(), nullable=True))
     op.create_index("ix_sessions_track_id", "sessions", ["track_id"])
 
