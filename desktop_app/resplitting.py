@@ -22,7 +22,7 @@ from desktop_app.loggers.recording import Recording
 from storage.db.catalog import NewLaps, link_track, load_session, remember_track
 from storage.db.errors import CatalogError
 from storage.parquet import ParquetTelemetryStorage
-from storage.parquet_resplit import commit_resplit
+from storage.parquet_resplit import commit_resplit, file_revision
 from storage.types import KnownTrack, SessionDraft, TrackLine
 
 
@@ -71,6 +71,13 @@ def preview_resplit(engine: Engine, storage: ParquetTelemetryStorage, session_id
     telemetry = storage.read(session_id)
     if telemetry is None:
         raise CatalogError(f"session {session_id} has no telemetry file")
+    if file_revision(telemetry.metadata) != saved.laps_revision:
+        # a re-split committed its laps and has not put its file in place yet (running, or
+        # stopped: recover finishes it); starting another now could lose one of the two
+        raise CatalogError(
+            f"session {session_id}: a re-split is being finished (its file is not in place yet); "
+            "try again, or run laptrace recover if no other Laptrace is running"
+        )
     recording = recording_from_telemetry(telemetry, saved.summary.name)
     base = SessionDraft(
         name=saved.summary.name,

@@ -91,6 +91,8 @@ def test_recover_finishes_a_committed_resplit(engine: Engine, telemetry: Parquet
     assert load_session(engine, sid).laps_revision == 7
     footer = telemetry.read_footer(sid)
     assert footer is not None and file_revision(footer.metadata) == 0  # the two disagree until recover
+    with pytest.raises(CatalogError, match="run laptrace recover"):  # and nothing re-splits over that
+        resplit_session(engine, telemetry, sid, user_lines(*line_sets()[1]))
     report = recover(engine, telemetry)
     assert report.resplit_finished == [sid] and report.resplit_leftovers == []
     assert check_agree(engine, telemetry, sid, rows) == 7
