@@ -151,7 +151,14 @@ def test_recover_settles_a_half_saved_session(
     engine.dispose()
     code, out, _ = _run(capsys, "recover", "--json", *db_args)
     assert code == exitcodes.OK
-    assert json.loads(out) == {"ready": [sid], "failed": [], "orphans": [], "temp_files": []}
+    assert json.loads(out) == {
+        "ready": [sid],
+        "failed": [],
+        "orphans": [],
+        "temp_files": [],
+        "resplit_finished": [],
+        "resplit_leftovers": [],
+    }
     code, out, _ = _run(capsys, "recover", *db_args)
     assert code == exitcodes.OK and "ready: 0" in out
 

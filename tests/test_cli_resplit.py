@@ -89,6 +89,7 @@ def test_resplit_prints_the_import_document(
     code, out, err = run(capsys, "sessions", "--json", *data)
     (listed,) = json.loads(out)
     assert listed["lap_count"] == len(doc["laps"])
+    assert listed["ideal_lap_s"] == pytest.approx(doc["ideal_lap_s"], abs=1e-6)
 
 
 @pytest.mark.parametrize(
@@ -179,3 +180,36 @@ def test_inspect_does_not_use_the_catalogue(
     assert code == exitcodes.OK, err
     (f,) = json.loads(out)["files"]
     assert f["lap_source"] == "auto"  # no catalogue, no remembered line: the automatic one
+
+
+def test_recover_command_finishes_a_resplit_stopped_before_its_swap(
+    imported: tuple[list[str], int, dict[str, Any]], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from desktop_app.importing import recording_from_telemetry, resplit_draft
+    from desktop_app.laps.resplit import user_lines
+    from storage.db import make_engine
+    from storage.db.catalog import NewLaps, load_session, replace_laps
+    from storage.parquet import ParquetTelemetryStorage
+    from storage.parquet_resplit import write_pending
+    from storage.types import SessionDraft
+
+    data, sid, _ = imported
+    engine = make_engine(f"sqlite:///{tmp_path / 'data' / 'laptrace.sqlite3'}")
+    storage = ParquetTelemetryStorage(tmp_path / "data")
+    before = storage.read(sid)
+    assert before is not None
+    saved = load_session(engine, sid)
+    base = SessionDraft(
+        saved.summary.name, None, None, None, None, "", saved.lap_source, saved.sources, saved.laps, before
+    )
+    new = resplit_draft(recording_from_telemetry(before), base, user_lines(track().across(0.0, 150.0, 8.0)))
+    write_pending(storage, sid, new.telemetry, 5)
+    replace_laps(engine, sid, 0, NewLaps(new.laps, new.lap_source, new.ideal_lap_s, new.sector_source, new.lines), 5)
+    engine.dispose()
+    code, out, err = run(capsys, "recover", "--json", *data)
+    assert code == exitcodes.OK, err
+    report = json.loads(out)
+    assert report["resplit_finished"] == [sid] and report["resplit_leftovers"] == []
+    footer = storage.read_footer(sid)
+    assert footer is not None and [e.lap_number for e in footer.laps] == [lap.lap_number for lap in new.laps]
+    assert [e.start_offset for e in footer.laps] == pytest.approx([lap.start_offset_s for lap in new.laps], abs=1e-9)

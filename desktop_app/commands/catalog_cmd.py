@@ -310,6 +310,7 @@ def summary_json(s: SessionSummary) -> dict[str, Any]:
         "error": s.error,
         "lap_count": s.lap_count,
         "best_lap_s": s.best_lap_s,
+        "ideal_lap_s": s.ideal_lap_s,
         "file_path": s.file_path,
         "row_count": s.row_count,
         "source_type": s.source_type,

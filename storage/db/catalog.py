@@ -56,6 +56,8 @@ class SessionSummary:
     file_path: str | None  #: relative to the data directory
     row_count: int | None
     source_type: str
+    #: the sum of the best sector times of the valid complete laps
+    ideal_lap_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -285,6 +287,7 @@ def _summary(row: TrackSession, driver: str | None, laps: int | None, best: floa
         file_path=row.file_path,
         row_count=row.row_count,
         source_type=row.source_type,
+        ideal_lap_s=row.ideal_lap_s,
     )
 
 
