@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+import tempfile
+
 import numpy as np
+import pyarrow.parquet as pq
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from resplitcase import check_agree, line_sets, raw_rows, recording, save, track
 from sqlalchemy import Engine, text
@@ -152,13 +156,22 @@ def test_resplitting_keeps_every_sample_once_in_order(at: float, splits: list[fl
         return t.across(float(e), float(n), half)
 
     lines = user_lines(across(at), [across((at + f) % 1.0) for f in splits])
-    again = recording_from_telemetry(draft.telemetry)
-    try:
-        new = resplit_draft(again, draft, lines)
-    except LineError:
-        # a line on a hairpin's apex can be passed without being crossed: refused whole
-        return
-    tel = new.telemetry
+    with tempfile.TemporaryDirectory() as tmp:
+        # through the Parquet file both ways, as a saved session goes
+        store = ParquetTelemetryStorage(tmp)
+        store.write(dataclasses.replace(draft.telemetry, session_id=1))
+        saved = store.read(1)
+        assert saved is not None
+        try:
+            new = resplit_draft(recording_from_telemetry(saved), draft, lines)
+        except LineError:
+            # a line on a hairpin's apex can be passed without being crossed: refused whole
+            assume(False)
+            return
+        path = store.write(dataclasses.replace(new.telemetry, session_id=1))
+        tel = store.read(1)
+        assert tel is not None
+        assert pq.ParquetFile(path).metadata.num_row_groups == len(new.laps)
     got = raw_rows(tel)
     for name, values in rows.items():
         if name == "session time":
