@@ -132,7 +132,7 @@ def from_gates(recording: Recording, fix: npt.NDArray[np.bool_], dist: FloatArra
 
     def crossed(g: Gate, kind: str) -> list[float]:
         label = f"{g.kind} gate {g.name.strip()!r}" if g.name.strip() else f"{g.kind} gate"
-        found = gate_crossings(t, lat, lon, fix, g)
+        found = gate_crossings(t, lat, lon, fix, g, recording.standard("speed"))
         if found is None or not found.kept:
             miss = distance_to_point(lat, lon, fix, 0.5 * (g.lat1 + g.lat2), 0.5 * (g.long1 + g.long2))
             notes.append(f"{label} is never crossed (the car comes no closer than {miss:.0f} m): ignored")

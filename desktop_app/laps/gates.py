@@ -44,6 +44,12 @@ MAX_STEP_M = 250.0
 MIN_APPROACH_COS = 0.5
 #: the travel direction is measured over about this distance (m) around the crossing
 APPROACH_BASELINE_M = 3.0
+#: below this logged speed (km/h) the car stands: no crossing
+STANDING_KMH = 2.0
+#: over that baseline the car must move at least this far (m): a car standing on the line
+#: (in the pits) jitters across it without driving through it, and its jitter must not vote
+#: on the direction of travel
+MIN_APPROACH_MOVE_M = 0.5
 
 
 @dataclass(frozen=True)
@@ -76,8 +82,13 @@ def crossings(
     lon: FloatArray,
     fix: npt.NDArray[np.bool_],
     line: TimingLine,
+    speed: FloatArray | None = None,
 ) -> list[Crossing]:
-    """Every crossing of ``line`` by the fixes ``fix`` marks, in time order."""
+    """Every crossing of ``line`` by the fixes ``fix`` marks, in time order.
+
+    ``speed`` (km/h per row, NaN where not logged): where the logged speed says the car
+    stands, a sign change is GPS wander around a car parked on the line, not a crossing.
+    """
     rows = np.flatnonzero(fix)
     if rows.size < 2:
         return []
@@ -103,12 +114,19 @@ def crossings(
     hi = np.clip(j + 1 + w, 0, rows.size - 1)
     de = east[hi] - east[lo]
     dn = north[hi] - north[lo]
+    moved = np.hypot(de, dn)
     with np.errstate(invalid="ignore", divide="ignore"):
-        approach = np.abs(de * line.east + dn * line.north) / np.hypot(de, dn)
+        approach = np.abs(de * line.east + dn * line.north) / moved
     keep = (step <= MAX_STEP_M) & (np.abs(along_c) <= line.capture_m) & (approach >= MIN_APPROACH_COS)
+    keep &= moved >= MIN_APPROACH_MOVE_M
     t0 = time[rows[j]]
     t1 = time[rows[j + 1]]
     tc = t0 + frac * (t1 - t0)
+    if speed is not None:
+        logged = np.isfinite(speed)
+        if int(logged.sum()) >= 2:
+            at = np.interp(tc, time[logged], speed[logged])
+            keep &= at >= STANDING_KMH
     return [Crossing(float(tc[k]), bool(a1[k] > a0[k]), float(along_c[k])) for k in np.flatnonzero(keep)]
 
 
@@ -130,7 +148,12 @@ class LineCrossings:
 
 
 def directed_crossings(
-    time: FloatArray, lat: FloatArray, lon: FloatArray, fix: npt.NDArray[np.bool_], line: TimingLine
+    time: FloatArray,
+    lat: FloatArray,
+    lon: FloatArray,
+    fix: npt.NDArray[np.bool_],
+    line: TimingLine,
+    speed: FloatArray | None = None,
 ) -> LineCrossings:
     """The crossings of ``line`` in the direction of travel, and the passes the other way.
 
@@ -140,7 +163,7 @@ def directed_crossings(
     the direction whose crossings pass closer to the line's midpoint wins: the line was
     placed on the driven line, the return section runs beside it.
     """
-    found = crossings(time, lat, lon, fix, line)
+    found = crossings(time, lat, lon, fix, line, speed)
     forward: bool | None
     if line.one_way:
         forward = True
@@ -198,7 +221,12 @@ def line_across(lat1: float, lon1: float, lat2: float, lon2: float, name: str = 
 
 
 def gate_crossings(
-    time: FloatArray, lat: FloatArray, lon: FloatArray, fix: npt.NDArray[np.bool_], gate: Gate
+    time: FloatArray,
+    lat: FloatArray,
+    lon: FloatArray,
+    fix: npt.NDArray[np.bool_],
+    gate: Gate,
+    speed: FloatArray | None = None,
 ) -> LineCrossings | None:
     """The crossings of a file gate, under whichever reading the car actually crosses.
 
@@ -208,7 +236,7 @@ def gate_crossings(
     """
     best: LineCrossings | None = None
     for line in lines_from_gate(gate):
-        found = directed_crossings(time, lat, lon, fix, line)
+        found = directed_crossings(time, lat, lon, fix, line, speed)
         if best is None or len(found.kept) > len(best.kept):
             best = found
     return best

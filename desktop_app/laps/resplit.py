@@ -74,7 +74,7 @@ def check_crossed(recording: Recording, lines: LineSet) -> None:
         raise LineError("the recording has no GPS position: lines cannot be crossed")
     named = [("start line", lines.start)] + [(f"split line {k}", s) for k, s in enumerate(lines.splits, start=1)]
     for label, line in named:
-        if directed_crossings(recording.time, lat, lon, fix, line).kept:
+        if directed_crossings(recording.time, lat, lon, fix, line, recording.standard("speed")).kept:
             continue
         miss = distance_to_point(lat, lon, fix, line.lat, line.lon)
         where = f"{line.lat:.6f},{line.lon:.6f}"

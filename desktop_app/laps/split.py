@@ -194,7 +194,7 @@ def line_times(
 ) -> list[float]:
     """The times ``line`` is crossed in the direction of travel, with notes for the rest."""
     lat, lon = _latlon(recording)
-    found = directed_crossings(recording.time, lat, lon, fix, line)
+    found = directed_crossings(recording.time, lat, lon, fix, line, recording.standard("speed"))
     for note in (ignored_note(label, found), tie_note(label, found)):
         if note is not None:
             notes.append(note)
@@ -309,7 +309,7 @@ def split_laps(recording: Recording, lines: LineSet | None = None, track: LineSe
         if auto is not None:
             line, _ = auto
             lat, lon = _latlon(recording)
-            crossed_auto = directed_crossings(time, lat, lon, fix, line)
+            crossed_auto = directed_crossings(time, lat, lon, fix, line, recording.standard("speed"))
             bounds = single_line(crossed_auto.times, time, dist)
             if bounds:
                 source = "auto"

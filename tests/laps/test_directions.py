@@ -132,3 +132,40 @@ def test_capture_radius_follows_the_gate_length() -> None:
     b = analyse_laps(c.recording(gates=[short_gate]))
     assert b.split.source == "auto"
     assert any("is never crossed" in n for n in b.split.notes)
+
+
+def test_standing_on_the_line_with_gps_jitter_is_no_crossing() -> None:
+    # the car waits 60 s parked 2 m behind the start line, the fix wandering a metre around
+    # it and across the line, then drives off and laps: the wander neither makes laps nor
+    # outvotes the direction of travel
+    c = Circle(laps=3.4, start_angle=-0.01)
+    rec = c.recording(gates=[c.gate_along()])
+    n = rec.sample_count
+    rng = np.random.default_rng(3)
+    wait = 600  # 60 s at 10 Hz
+    lat = rec.channels["lat"].values
+    lon = rec.channels["long"].values
+    lat0, lon0 = c.point(-0.01)
+    jitter_lat = lat0 + rng.normal(0.0, 1.0 / 111_000.0, wait)
+    jitter_lon = lon0 + rng.normal(0.0, 1.0 / 78_600.0, wait)
+    jitter_lat[-1], jitter_lon[-1] = lat0, lon0  # where it drives off from
+    rec.time = np.concatenate((np.arange(wait) / 10.0, rec.time + wait / 10.0))
+    rec.channels["lat"].values = np.concatenate((jitter_lat, lat))
+    rec.channels["long"].values = np.concatenate((jitter_lon, lon))
+    for key in ("speed", "rpm", "Water_Temp"):
+        v = rec.channels[key].values
+        rec.channels[key].values = np.concatenate((np.full(wait, 0.0 if key == "speed" else v[0]), v))
+    rec.check()
+    assert rec.sample_count == n + wait
+    lat_all, lon_all = rec.standard("lat"), rec.standard("long")
+    assert lat_all is not None and lon_all is not None
+    fix = gps_fix_mask(rec)
+    assert fix is not None
+    line = lines_from_gate(c.gate_along())[0]
+    assert len(crossings(rec.time, lat_all, lon_all, fix, line)) > 20  # the wander does cross it
+    raw = crossings(rec.time, lat_all, lon_all, fix, line, rec.standard("speed"))
+    assert len(raw) == len(c.crossing_times())  # but the car stands: no crossing
+    a = analyse_laps(rec)
+    truth = [t + wait / 10.0 for t in c.crossing_times()]
+    assert [s.start for s in a.split.segments[1:]] == pytest.approx(truth, abs=1e-3)
+    assert not any("the other way" in n for n in a.split.notes)
