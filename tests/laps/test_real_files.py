@@ -248,3 +248,29 @@ def test_aim_automatic_sectors_and_ideal_lap() -> None:
     fastest = min(lap.lap_time_s for lap in valid if lap.lap_time_s is not None)
     # about a kilometre of kart track: the best sectors gain tenths on the best lap, not seconds
     assert fastest - 1.0 < a.ideal_lap_s <= fastest  # type: ignore[operator]
+
+
+def test_windarab_counter_starting_at_one_has_lap_zero_as_its_out_lap(tmp_path: Path) -> None:
+    # the real WinDarab export with a lap counter column added, counting 1 from its first
+    # row, 2 from 40 s and 3 from 80 s (as WinDarab numbers an out-lap 1)
+    from desktop_app.importing import import_file
+
+    src = logger_file("bosch_windarab_txt/sim_data.txt").read_bytes().decode("latin-1").split("\r\n")
+    head = next(i for i, line in enumerate(src) if line.startswith("xtime"))
+    out = src[:head] + [src[head] + "\tlapctr[   ]"]
+    for line in src[head + 1 :]:
+        if not line.strip():
+            out.append(line)
+            continue
+        t = float(line.split("\t")[0])
+        out.append(f"{line}\t{1 + (t >= 40.0) + (t >= 80.0):14d}")
+    derived = tmp_path / "with_lapctr.txt"
+    derived.write_bytes("\r\n".join(out).encode("latin-1"))
+    imported = import_file(derived)
+    draft = imported.draft
+    assert imported.recording.lap_counter is not None and draft.lap_source == "counter"
+    assert [(lap.lap_number, lap.kind) for lap in draft.laps] == [(0, "out"), (1, "flying"), (2, "in")]
+    assert draft.laps[1].lap_time_s == pytest.approx(40.0, abs=0.011)
+    assert [lap.lap_number for lap in draft.telemetry.laps] == [0, 1, 2]
+    assert draft.telemetry.laps[0].start_offset == 0.0
+    assert sum(lap.samples for lap in draft.laps) == imported.recording.sample_count == 12013
