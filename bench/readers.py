@@ -1,8 +1,9 @@
-"""Logger readers: speed and peak memory on the real files and on 50x longer copies.
+"""Logger readers: speed and peak memory on the real files and on 10x and 100x longer copies.
 
 ``python -m bench readers`` prints one table: per real file, and per copy whose data block
-is repeated 50 times (time shifted so it keeps increasing), the reader's time beside
-``pyarrow.csv.read_csv`` and ``pandas.read_csv`` on the same data block (best of 3). The
+is repeated 10 and 100 times (``--repeat``; time shifted so it keeps increasing), the
+reader's time beside ``polars.read_csv``, ``pyarrow.csv.read_csv`` and ``pandas.read_csv``
+on the same data block (best of 3). The
 baseline is like for like: the block alone, with the reader's own delimiter, decimal point
 and column types (float64; string where the reader had to read a column as text), found
 by recording the reader's parse call. Peak memory (RSS high-water mark above the level
@@ -11,7 +12,11 @@ so Linux only) is measured for the reader and for read_csv of the block, and com
 with the decoded float64 columns.
 
 ``python -m bench readers --fuzz [N]`` reads N damaged copies of every real file and
-prints how many were read, rejected cleanly, crashed or were too slow.
+prints how many were read, rejected cleanly (and how many of those name a line or byte
+offset), crashed or were too slow, and the run's peak memory.
+
+``python -m bench readers --wide`` times channel-name de-duplication and a whole read
+against the header's width (1,000 to 20,000 repeated names).
 """
 
 from __future__ import annotations
@@ -99,8 +104,8 @@ def _shift_time(block: bytes, fmt: str, copy: int, span: float) -> bytes:
     return b"".join(out)
 
 
-def make_long(path: Path, fmt: str, folder: Path) -> Path:
-    """A copy of ``path`` whose data block is repeated REPEAT times, time kept increasing."""
+def make_long(path: Path, fmt: str, folder: Path, repeat: int = REPEAT) -> Path:
+    """A copy of ``path`` whose data block is repeated ``repeat`` times, time kept increasing."""
     from desktop_app.loggers import read_recording
 
     raw = path.read_bytes()
@@ -109,10 +114,10 @@ def make_long(path: Path, fmt: str, folder: Path) -> Path:
         block += b"\r\n" if b"\r\n" in block else b"\n"
     rec = read_recording(path)
     span = float(rec.time[-1]) + (1.0 / rec.sample_rate_hz if rec.sample_rate_hz else 1.0)
-    target = folder / f"x{REPEAT}_{path.name}"
+    target = folder / f"x{repeat}_{path.name}"
     with open(target, "wb") as fh:
         fh.write(header)
-        for k in range(REPEAT):
+        for k in range(repeat):
             fh.write(_shift_time(block, fmt, k, span))
     return target
 
@@ -264,6 +269,27 @@ def _arrow_reader(block: bytes, how: _Parse) -> tuple[Callable[[], object], dict
     return None
 
 
+def _polars_reader(block: bytes, how: _Parse, opts: dict[str, Any]) -> Callable[[], object]:
+    """``polars.read_csv`` of the block with the same delimiter, decimal point and column types."""
+    import polars as pl
+
+    types = opts["convert_options"][1]["column_types"]
+    schema = {k: (pl.String if t == "string" else pl.Float64) for k, t in types.items()}
+
+    def run() -> object:
+        return pl.read_csv(
+            block,
+            has_header=False,
+            separator=how.delimiter,
+            quote_char='"' if how.delimiter != " " else None,
+            schema=schema,
+            decimal_comma=how.decimal_comma,
+            truncate_ragged_lines=True,
+        )
+
+    return run
+
+
 def _pandas_reader(block: bytes, how: _Parse) -> Callable[[], object]:
     import pandas as pd
 
@@ -287,7 +313,7 @@ def _row(path: Path, label: str, folder: Path) -> str:
     how = _reader_parse(path)
     rec = read_recording(path)
     t_reader = _best(lambda: read_recording(path))
-    t_arrow = t_pandas = None
+    t_arrow = t_pandas = t_polars = None
     arrow_peak: int | None = None
     note = ""
     if how is not None:
@@ -310,6 +336,10 @@ def _row(path: Path, label: str, folder: Path) -> str:
             data_file.write_bytes(block)
             arrow_peak, _ = _probe(_ARROW_PROBE, str(data_file), json.dumps(opts))
             data_file.unlink()
+            try:
+                t_polars = _best(_polars_reader(block, how, opts))
+            except Exception:  # noqa: BLE001 - a baseline that cannot parse the block is just absent
+                t_polars = None
         try:
             t_pandas = _best(_pandas_reader(block, how))
         except Exception:  # noqa: BLE001 - a baseline that cannot parse the block is just absent
@@ -327,31 +357,34 @@ def _row(path: Path, label: str, folder: Path) -> str:
     arrow_mb = f"{arrow_peak / 1e6:8.1f}" if arrow_peak is not None else f"{'-':>8}"
     return (
         f"{label + note:<50} {rec.sample_count:>8} {len(rec.channels):>4} {path.stat().st_size / 1e6:7.2f} "
-        f"{ms(t_reader)} {ms(t_arrow)} {ms(t_pandas)} {ratio(t_reader, t_arrow)} {ratio(t_reader, t_pandas)} "
+        f"{ms(t_reader)} {ms(t_polars)} {ms(t_arrow)} {ms(t_pandas)} {ratio(t_reader, t_polars)} "
+        f"{ratio(t_reader, t_arrow)} {ratio(t_reader, t_pandas)} "
         f"{peak / 1e6:8.1f} {arrow_mb} {decoded / 1e6:8.1f} {ratio(peak, decoded)} {ratio(peak, blk or None)}"
     )
 
 
-def bench(files: list[Path], long: bool) -> None:
-    """One table: every real file, then (``long``) its copy with the data block repeated."""
+def bench(files: list[Path], repeats: list[int]) -> None:
+    """One table: every real file, then its copies with the data block repeated ``repeats`` times."""
     from desktop_app.loggers import sniff
 
     print(
-        f"{'file':<50} {'rows':>8} {'ch':>4} {'MB':>7} {'reader ms':>9} {'arrow ms':>9} "
-        f"{'pandas ms':>9} {'xarrow':>6} {'xpanda':>6} {'peak MB':>8} {'arrowMB':>8} {'f64 MB':>8} {'x f64':>6} {'x blk':>6}"
+        f"{'file':<50} {'rows':>8} {'ch':>4} {'MB':>7} {'reader ms':>9} {'polars ms':>9} {'arrow ms':>9} "
+        f"{'pandas ms':>9} {'xpolar':>6} {'xarrow':>6} {'xpanda':>6} {'peak MB':>8} {'arrowMB':>8} {'f64 MB':>8} "
+        f"{'x f64':>6} {'x blk':>6}"
     )
     with tempfile.TemporaryDirectory() as tmp:
         for path in files:
             fmt = sniff(path)
             label = str(path.relative_to(LOGGERS))
             print(_row(path, label, Path(tmp)), flush=True)
-            if long and fmt != "mdf":
-                longer = make_long(path, fmt, Path(tmp))
-                print(_row(longer, f"  x{REPEAT}", Path(tmp)), flush=True)
+            for repeat in repeats if fmt not in ("mdf", "motec_ld") else []:  # binary: no text block
+                longer = make_long(path, fmt, Path(tmp), repeat)
+                print(_row(longer, f"  x{repeat}", Path(tmp)), flush=True)
                 longer.unlink()
     print(
-        "reader/arrow/pandas: best of 3; arrow = pyarrow.csv.read_csv on the data block alone with the\n"
-        "reader's options (delimiter, decimal point, float64 columns, string where a column holds text);\n"
+        "reader/polars/arrow/pandas: best of 3; polars/arrow = polars.read_csv/pyarrow.csv.read_csv on the\n"
+        "data block alone with the reader's options (delimiter, decimal point, float64 columns, string\n"
+        "where a column holds text); xpolar/xarrow/xpanda = reader time / that baseline's;\n"
         "* = padded numbers pyarrow cannot parse: arrow timed on the block with padding already removed.\n"
         "peak MB = RSS high-water mark of one read in a fresh process (arrowMB: read_csv of the block\n"
         "file); f64 MB = the recording's float64 columns (time + channels); x f64 = peak / f64;\n"
@@ -369,13 +402,18 @@ def fuzz(files: list[Path], count: int) -> int:
 
     kinds = ("read", "rejected", "crashed", "hung", "slow")
     totals = dict.fromkeys(kinds, 0)
-    print(f"{'file':<56} {'tried':>6} {'read':>6} {'reject':>6} {'crash':>6} {'hung':>6} {'slow':>6} {'max s':>6}")
+    print(
+        f"{'file':<56} {'tried':>6} {'read':>6} {'reject':>6} {'w/ loc':>6} {'crash':>6} {'hung':>6} "
+        f"{'slow':>6} {'max s':>6}"
+    )
+    located_total = 0
     problems: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
         for path in files:
             if not reader_available(path):
                 continue
             counts = dict.fromkeys(kinds, 0)
+            located = 0
             longest = 0.0
             for i, (label, data) in enumerate(cases(path.read_bytes(), path.name, count)):
                 folder = Path(tmp) / f"{path.stem}_{i}"
@@ -385,6 +423,8 @@ def fuzz(files: list[Path], count: int) -> int:
                 elapsed = time.perf_counter() - start
                 longest = max(longest, elapsed)
                 counts[outcome] += 1
+                # a rejection names a line or byte offset unless run_case marks it "unlocated"
+                located += outcome == "rejected" and not detail.startswith("unlocated: ")
                 if elapsed > SLOW_CASE_S:
                     counts["slow"] += 1
                     problems.append(f"{path.name} {label}: slow: {elapsed:.1f} s ({outcome})")
@@ -395,31 +435,101 @@ def fuzz(files: list[Path], count: int) -> int:
             tried = sum(counts[k] for k in kinds[:4])
             print(
                 f"{path.relative_to(LOGGERS)!s:<56} {tried:>6} {counts['read']:>6} "
-                f"{counts['rejected']:>6} {counts['crashed']:>6} {counts['hung']:>6} {counts['slow']:>6} "
-                f"{longest:>6.1f}",
+                f"{counts['rejected']:>6} {located:>6} {counts['crashed']:>6} {counts['hung']:>6} "
+                f"{counts['slow']:>6} {longest:>6.1f}",
                 flush=True,
             )
+            located_total += located
     tried = sum(totals[k] for k in kinds[:4])
     print(
-        f"{'total':<56} {tried:>6} {totals['read']:>6} {totals['rejected']:>6} "
+        f"{'total':<56} {tried:>6} {totals['read']:>6} {totals['rejected']:>6} {located_total:>6} "
         f"{totals['crashed']:>6} {totals['hung']:>6} {totals['slow']:>6}"
     )
+    share = located_total / totals["rejected"] if totals["rejected"] else 1.0
+    print(f"rejections naming a line or byte offset: {located_total} of {totals['rejected']} ({share:.0%})")
+    import resource
+
+    # every case runs in this process: its high-water mark bounds every single input's peak
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS of the whole run (an upper bound for every input): {peak_mb:.0f} MB")
     for p in problems:
         print("  " + p)
     return 1 if problems else 0
+
+
+def wide() -> int:
+    """Channel-name de-duplication and a whole read against the number of (repeated) names.
+
+    The real AiM export with its water temperature column repeated to N names (20 data
+    rows): ``build_channels`` alone and the whole read; time per name should stay flat
+    (linear), where the old de-duplication grew with N (quadratic).
+    """
+    import numpy as np
+
+    from desktop_app.loggers import read_recording
+    from desktop_app.loggers.channels import SourceChannel, build_channels
+
+    lines = (LOGGERS / "aim_csv" / "aim_format_example.csv").read_bytes().decode("utf-8").split("\r\n")
+    names_at = next(i for i, line in enumerate(lines) if line.startswith("Time,GPS Speed"))
+
+    def old_unique(name: str, taken: set[str]) -> str:
+        # the de-duplication before NameAllocator: every call lowers every name taken so far
+        lowered = {t.lower() for t in taken}
+        if name.lower() not in lowered:
+            return name
+        i = 2
+        while f"{name}_{i}".lower() in lowered:
+            i += 1
+        return f"{name}_{i}"
+
+    def old_names(n: int) -> None:
+        taken: set[str] = set()
+        for _ in range(n):
+            taken.add(old_unique("Water Temp", taken))
+
+    read_recording(LOGGERS / "aim_csv" / "aim_format_example.csv")  # imports and caches warm
+    print(f"{'names':>7} {'build ms':>9} {'us/name':>8} {'old ms':>9} {'x old':>6} {'read ms':>9} {'us/name':>8}")
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in (1_000, 5_000, 20_000):
+            sources = [SourceChannel("Water Temp", "C", np.zeros(20)) for _ in range(n)]
+            t_build = _best(lambda s=sources: build_channels("aim", s, []))
+            # the old way, names only (quadratic: 20,000 names would take minutes)
+            t_old = _best(lambda n=n: old_names(n), runs=1) if n <= 5_000 else None
+            extra = n - 23
+            cut = list(lines[: names_at + 23])
+            cut[names_at] += ",Water Temp" * extra
+            cut[names_at + 1] += ",C" * extra
+            for i in range(names_at + 3, names_at + 23):
+                cut[i] += ("," + cut[i].split(",")[15]) * extra
+            path = Path(tmp) / f"wide{n}.csv"
+            path.write_bytes("\r\n".join(cut).encode("utf-8"))
+            t_read = _best(lambda p=path: read_recording(p), runs=1)
+            per = t_build / n * 1e6
+            old = f"{t_old * 1e3:>9.1f} {t_old / t_build:>6.1f}" if t_old is not None else f"{'-':>9} {'-':>6}"
+            print(f"{n:>7} {t_build * 1e3:>9.1f} {per:>8.1f} {old} {t_read * 1e3:>9.1f} {t_read / n * 1e6:>8.1f}")
+    print(
+        "build = channels.build_channels (mapping and de-duplication) on N channels all named 'Water Temp';\n"
+        "old = the previous de-duplication on the same names alone (x old = old / build); read = the whole\n"
+        "read of the AiM export widened to N names (20 rows; most of it is the data block's parse)"
+    )
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     """Print the readers' speed/memory table, or the fuzz counts with ``--fuzz``."""
     parser = argparse.ArgumentParser(prog="python -m bench readers", description=__doc__.split("\n")[0])
     parser.add_argument("--fuzz", type=int, nargs="?", const=40, help="damaged copies per file")
-    parser.add_argument("--no-long", action="store_true", help=f"skip the x{REPEAT} copies")
+    parser.add_argument("--no-long", action="store_true", help="skip the longer copies")
+    parser.add_argument("--repeat", default="10,100", help="lengths of the longer copies (comma-separated)")
     parser.add_argument("--only", default="", help="only files whose path contains this")
+    parser.add_argument("--wide", action="store_true", help="channel-name de-duplication against header width")
     args = parser.parse_args(argv)
+    if args.wide:
+        return wide()
     files = [p for p in all_logger_files() if args.only in str(p)]
     if args.fuzz:
         return fuzz(files, args.fuzz)
-    bench(files, long=not args.no_long)
+    bench(files, [] if args.no_long else [int(r) for r in args.repeat.split(",")])
     return 0
 
 

@@ -38,6 +38,7 @@ from storage.parquet_schema import (
     column_names,
     decode_footer,
     encode_footer,
+    labels_of,
 )
 from storage.types import LapTelemetry, Progress, SessionTelemetry
 
@@ -51,6 +52,7 @@ __all__ = [
     "column_names",
     "default_root",
     "delete_telemetry",
+    "labels_of",
     "read_lap_telemetry",
     "read_session_telemetry",
     "read_telemetry_footer",
@@ -111,7 +113,7 @@ class ParquetTelemetryStorage:
     def __init__(
         self,
         root: str | Path,
-        compression: str = "snappy",
+        compression: str = "zstd",
         compression_level: int | None = None,
         *,
         adaptive_encoding: bool = True,
@@ -298,6 +300,9 @@ class ParquetTelemetryStorage:
         path = self.path_for(session_id)
         try:
             laps = [self._read_lap(path, pf, footer, entry) for entry in footer.laps]
+            labels = labels_of(pf.schema_arrow)
+        except ValueError as exc:
+            raise TelemetryFileError(path, str(exc)) from None
         finally:
             pf.close()
         return SessionTelemetry(
@@ -307,6 +312,7 @@ class ParquetTelemetryStorage:
             units=dict(footer.units),
             source_names=dict(footer.source_names),
             metadata=footer.metadata,
+            labels=labels,
         )
 
     def read_lap(self, session_id: int, lap_number: int) -> LapTelemetry | None:

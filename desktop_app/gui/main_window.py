@@ -27,7 +27,7 @@ from desktop_app.gui.catalogue import Catalogue, OpenedCatalogue, open_catalogue
 from desktop_app.gui.dialogs import ask
 from desktop_app.gui.drop import FileDropFilter
 from desktop_app.gui.import_panel import ImportEntry, ImportPanel
-from desktop_app.gui.merge_flow import MergeFlow
+from desktop_app.gui.merge_flow import FILE_FILTERS, MergeFlow
 from desktop_app.gui.save_flow import SaveFlow
 from desktop_app.gui.session_form import SessionFields, SessionForm
 from desktop_app.gui.session_view import SessionView
@@ -175,7 +175,7 @@ class MainWindow(QMainWindow):
     def open_dialog(self) -> None:
         dialog = QFileDialog(self, "Open logger files")
         dialog.setFileMode(QFileDialog.FileMode.ExistingFiles)
-        dialog.setNameFilters(["Logger files (*.vbo *.VBO *.csv *.txt *.mf4 *.MF4 *.mdf)", "All files (*)"])
+        dialog.setNameFilters(FILE_FILTERS)
         dialog.filesSelected.connect(lambda files: self.open_paths([Path(f) for f in files]))
         dialog.open()
 

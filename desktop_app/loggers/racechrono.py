@@ -25,7 +25,7 @@ import numpy as np
 
 from storage.types import FloatArray
 
-from .channels import SourceChannel, build_channels, unique_name
+from .channels import NameAllocator, SourceChannel, build_channels, checked_lap_counter
 from .csvmeta import (
     HeaderLine,
     first_line,
@@ -149,13 +149,11 @@ def _channel_names(columns: list[_Column], version: int) -> list[str]:
             owner.setdefault(c.name.lower(), i)
     for i, c in enumerate(columns):
         owner.setdefault(c.name.lower(), i)
-    taken: set[str] = set()
+    names = NameAllocator()
     out: list[str] = []
     for i, c in enumerate(columns):
         name = c.name if owner[c.name.lower()] == i else f"{c.name} ({c.source or 'gps'})"
-        name = unique_name(name, taken)
-        taken.add(name)
-        out.append(name)
+        out.append(names.take(name))
     return out
 
 
@@ -187,8 +185,8 @@ def _build(
         text = block.text.get(i)
         if text is not None:
             metadata[names[i]] = text
-    # text columns that pyarrow saw as empty (all NaN) are still not channels
-    skipped = [i for i in keep if columns[i].name.lower() in _TEXT_COLUMNS]
+    # text columns read as empty (all NaN) or as numbers are not channels; with text, they are
+    skipped = [i for i in keep if columns[i].name.lower() in _TEXT_COLUMNS and i not in block.labels]
     for i in skipped:
         cells = block.values[i]
         assert cells is not None
@@ -215,7 +213,7 @@ def _build(
     else:
         warnings.append(f"first timestamp {first_s:.3f} is not a plausible Unix time: start unknown")
 
-    sources = [SourceChannel(names[i], columns[i].unit, v) for i, v in zip(keep, values)]
+    sources = [SourceChannel(names[i], columns[i].unit, v, block.labels.get(i)) for i, v in zip(keep, values)]
     channels = build_channels("racechrono", sources, warnings)
     lap_counter = None
     if lap_name is not None:
@@ -229,7 +227,7 @@ def _build(
         channels=channels,
         logger=logger,
         started_at=started_at,
-        lap_counter=lap_counter,
+        lap_counter=checked_lap_counter(channels, lap_counter, warnings),
         track=metadata.get("Track name") or None,
         metadata=metadata,
         warnings=warnings,
