@@ -154,8 +154,12 @@ def test_recover_settles_a_half_saved_session(
     assert json.loads(out) == {
         "ready": [sid],
         "failed": [],
+        "deleted": [],
+        "in_progress": [],
         "orphans": [],
         "temp_files": [],
+        "temp_files_removed": [],
+        "bytes_freed": 0,
         "resplit_finished": [],
         "resplit_leftovers": [],
     }

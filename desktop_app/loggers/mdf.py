@@ -124,6 +124,7 @@ def _check_sizes(path: Path, mdf: Any) -> None:
         where = int(getattr(cg, "address", 0) or 0) or None
         if cycles <= 0 or record <= 0:
             continue
+        _check_layout(path, gi, group, where)
         try:
             blocks = list(group.get_data_blocks())
         except Exception:  # noqa: BLE001 - asammdf raises many types on damaged files
@@ -146,6 +147,32 @@ def _check_sizes(path: Path, mdf: Any) -> None:
                 f"channel group {gi} (its block at this offset) claims {cycles:,} records of {record} bytes, "
                 f"but its data blocks hold {held:,} bytes: the file is damaged",
                 offset=where,
+            )
+
+
+#: MDF 4 channel types without bytes in the record (virtual master, virtual data)
+_VIRTUAL_TYPES = (3, 6)
+
+
+def _check_layout(path: Path, gi: int, group: Any, where: int | None) -> None:
+    """Every channel's bytes must lie inside its group's record.
+
+    asammdf's C extractor copies ``byte_offset .. byte_offset + size`` out of every record
+    without checking it against the record size: a damaged offset or bit count reads out of
+    bounds and kills the process (found by the fuzz run).
+    """
+    record = int(getattr(group.channel_group, "samples_byte_nr", 0) or 0)
+    for ch in group.channels:
+        if not hasattr(ch, "byte_offset") or getattr(ch, "channel_type", 0) in _VIRTUAL_TYPES:
+            continue
+        offset = int(ch.byte_offset or 0)
+        size = (int(getattr(ch, "bit_offset", 0) or 0) + int(getattr(ch, "bit_count", 0) or 0) + 7) // 8
+        if offset < 0 or offset + size > record:
+            raise LoggerFileError(
+                path,
+                f"channel group {gi}: channel {str(getattr(ch, 'name', '?'))[:60]!r} lies at bytes "
+                f"{offset}..{offset + size} of a {record}-byte record: the file is damaged",
+                offset=int(getattr(ch, "address", 0) or 0) or where,
             )
 
 

@@ -179,3 +179,27 @@ def test_a_truncated_mdf_names_a_place_in_the_file(tmp_path: Path) -> None:
     with pytest.raises(LoggerFileError) as err:
         read_recording(path)
     assert err.value.offset is not None and 0 <= err.value.offset <= len(raw) // 3
+
+
+def test_a_channel_outside_its_record_is_refused_before_asammdf_reads_it(tmp_path: Path) -> None:
+    # a damaged byte offset made asammdf's C extractor read out of bounds (a segfault)
+    from asammdf import MDF
+
+    with MDF(logger_file(CANAPE)) as mdf:
+        group = mdf.groups[3]
+        record = group.channel_group.samples_byte_nr
+        ch = next(c for c in group.channels if c.channel_type == 0)
+        address, name = ch.address, ch.name
+    raw = bytearray(logger_file(CANAPE).read_bytes())
+    assert raw[address : address + 4] == b"##CN"
+    links = struct.unpack_from("<Q", raw, address + 16)[0]
+    byte_offset_at = address + 24 + 8 * links + 4  # after channel, sync and data type and bit offset
+    struct.pack_into("<I", raw, byte_offset_at, 35085)
+    path = tmp_path / "layout.mf4"
+    path.write_bytes(bytes(raw))
+    with pytest.raises(LoggerFileError) as err:
+        read_recording(path)
+    assert err.value.offset == address
+    assert f"channel {name!r} lies at bytes 35085.." in str(err.value) and f"of a {record}-byte record" in str(
+        err.value
+    )
