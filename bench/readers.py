@@ -12,7 +12,11 @@ so Linux only) is measured for the reader and for read_csv of the block, and com
 with the decoded float64 columns.
 
 ``python -m bench readers --fuzz [N]`` reads N damaged copies of every real file and
-prints how many were read, rejected cleanly, crashed or were too slow.
+prints how many were read, rejected cleanly (and how many of those name a line or byte
+offset), crashed or were too slow, and the run's peak memory.
+
+``python -m bench readers --wide`` times channel-name de-duplication and a whole read
+against the header's width (1,000 to 20,000 repeated names).
 """
 
 from __future__ import annotations
@@ -399,13 +403,18 @@ def fuzz(files: list[Path], count: int) -> int:
 
     kinds = ("read", "rejected", "crashed", "hung", "slow")
     totals = dict.fromkeys(kinds, 0)
-    print(f"{'file':<56} {'tried':>6} {'read':>6} {'reject':>6} {'crash':>6} {'hung':>6} {'slow':>6} {'max s':>6}")
+    print(
+        f"{'file':<56} {'tried':>6} {'read':>6} {'reject':>6} {'w/ loc':>6} {'crash':>6} {'hung':>6} "
+        f"{'slow':>6} {'max s':>6}"
+    )
+    located_total = 0
     problems: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
         for path in files:
             if not reader_available(path):
                 continue
             counts = dict.fromkeys(kinds, 0)
+            located = 0
             longest = 0.0
             for i, (label, data) in enumerate(cases(path.read_bytes(), path.name, count)):
                 folder = Path(tmp) / f"{path.stem}_{i}"
@@ -415,6 +424,8 @@ def fuzz(files: list[Path], count: int) -> int:
                 elapsed = time.perf_counter() - start
                 longest = max(longest, elapsed)
                 counts[outcome] += 1
+                # a rejection names a line or byte offset unless run_case marks it "unlocated"
+                located += outcome == "rejected" and not detail.startswith("unlocated: ")
                 if elapsed > SLOW_CASE_S:
                     counts["slow"] += 1
                     problems.append(f"{path.name} {label}: slow: {elapsed:.1f} s ({outcome})")
@@ -425,18 +436,84 @@ def fuzz(files: list[Path], count: int) -> int:
             tried = sum(counts[k] for k in kinds[:4])
             print(
                 f"{path.relative_to(LOGGERS)!s:<56} {tried:>6} {counts['read']:>6} "
-                f"{counts['rejected']:>6} {counts['crashed']:>6} {counts['hung']:>6} {counts['slow']:>6} "
-                f"{longest:>6.1f}",
+                f"{counts['rejected']:>6} {located:>6} {counts['crashed']:>6} {counts['hung']:>6} "
+                f"{counts['slow']:>6} {longest:>6.1f}",
                 flush=True,
             )
+            located_total += located
     tried = sum(totals[k] for k in kinds[:4])
     print(
-        f"{'total':<56} {tried:>6} {totals['read']:>6} {totals['rejected']:>6} "
+        f"{'total':<56} {tried:>6} {totals['read']:>6} {totals['rejected']:>6} {located_total:>6} "
         f"{totals['crashed']:>6} {totals['hung']:>6} {totals['slow']:>6}"
     )
+    share = located_total / totals["rejected"] if totals["rejected"] else 1.0
+    print(f"rejections naming a line or byte offset: {located_total} of {totals['rejected']} ({share:.0%})")
+    import resource
+
+    # every case runs in this process: its high-water mark bounds every single input's peak
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS of the whole run (an upper bound for every input): {peak_mb:.0f} MB")
     for p in problems:
         print("  " + p)
     return 1 if problems else 0
+
+
+def wide() -> int:
+    """Channel-name de-duplication and a whole read against the number of (repeated) names.
+
+    The real AiM export with its water temperature column repeated to N names (20 data
+    rows): ``build_channels`` alone and the whole read; time per name should stay flat
+    (linear), where the old de-duplication grew with N (quadratic).
+    """
+    import numpy as np
+
+    from desktop_app.loggers import read_recording
+    from desktop_app.loggers.channels import SourceChannel, build_channels
+
+    lines = (LOGGERS / "aim_csv" / "aim_format_example.csv").read_bytes().decode("utf-8").split("\r\n")
+    names_at = next(i for i, line in enumerate(lines) if line.startswith("Time,GPS Speed"))
+
+    def old_unique(name: str, taken: set[str]) -> str:
+        # the de-duplication before NameAllocator: every call lowers every name taken so far
+        lowered = {t.lower() for t in taken}
+        if name.lower() not in lowered:
+            return name
+        i = 2
+        while f"{name}_{i}".lower() in lowered:
+            i += 1
+        return f"{name}_{i}"
+
+    def old_names(n: int) -> None:
+        taken: set[str] = set()
+        for _ in range(n):
+            taken.add(old_unique("Water Temp", taken))
+
+    read_recording(LOGGERS / "aim_csv" / "aim_format_example.csv")  # imports and caches warm
+    print(f"{'names':>7} {'build ms':>9} {'us/name':>8} {'old ms':>9} {'x old':>6} {'read ms':>9} {'us/name':>8}")
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in (1_000, 5_000, 20_000):
+            sources = [SourceChannel("Water Temp", "C", np.zeros(20)) for _ in range(n)]
+            t_build = _best(lambda s=sources: build_channels("aim", s, []))
+            # the old way, names only (quadratic: 20,000 names would take minutes)
+            t_old = _best(lambda n=n: old_names(n), runs=1) if n <= 5_000 else None
+            extra = n - 23
+            cut = list(lines[: names_at + 23])
+            cut[names_at] += ",Water Temp" * extra
+            cut[names_at + 1] += ",C" * extra
+            for i in range(names_at + 3, names_at + 23):
+                cut[i] += ("," + cut[i].split(",")[15]) * extra
+            path = Path(tmp) / f"wide{n}.csv"
+            path.write_bytes("\r\n".join(cut).encode("utf-8"))
+            t_read = _best(lambda p=path: read_recording(p), runs=1)
+            per = t_build / n * 1e6
+            old = f"{t_old * 1e3:>9.1f} {t_old / t_build:>6.1f}" if t_old is not None else f"{'-':>9} {'-':>6}"
+            print(f"{n:>7} {t_build * 1e3:>9.1f} {per:>8.1f} {old} {t_read * 1e3:>9.1f} {t_read / n * 1e6:>8.1f}")
+    print(
+        "build = channels.build_channels (mapping and de-duplication) on N channels all named 'Water Temp';\n"
+        "old = the previous de-duplication on the same names alone (x old = old / build); read = the whole\n"
+        "read of the AiM export widened to N names (20 rows; most of it is the data block's parse)"
+    )
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -446,7 +523,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-long", action="store_true", help="skip the longer copies")
     parser.add_argument("--repeat", default="10,100", help="lengths of the longer copies (comma-separated)")
     parser.add_argument("--only", default="", help="only files whose path contains this")
+    parser.add_argument("--wide", action="store_true", help="channel-name de-duplication against header width")
     args = parser.parse_args(argv)
+    if args.wide:
+        return wide()
     files = [p for p in all_logger_files() if args.only in str(p)]
     if args.fuzz:
         return fuzz(files, args.fuzz)

@@ -105,7 +105,8 @@ def run_case(original: Path, data: bytes, folder: Path) -> tuple[str, str]:
             rec = read_recording(target)
             rec.check()
     except LoggerFileError as exc:
-        outcome, detail = "rejected", str(exc)
+        located = exc.line is not None or exc.offset is not None
+        outcome, detail = "rejected", ("" if located else "unlocated: ") + str(exc)
     except TooSlow as exc:
         return "hung", str(exc)
     except Exception as exc:  # noqa: BLE001 - this is what the fuzz test looks for

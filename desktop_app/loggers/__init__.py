@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 
+from .containers import is_utf16, relocated, transcoded
 from .detect import sniff
 from .recording import Channel, Gate, LoggerFileError, Recording, UnsupportedFormatError
 
@@ -44,5 +45,14 @@ def read_recording(path: str | Path) -> Recording:
     p = Path(path)
     fmt = sniff(p)
     module = importlib.import_module(f"{__name__}.{READERS[fmt]}")
-    recording: Recording = module.read(p)
+    if not is_utf16(p):
+        recording: Recording = module.read(p)
+        return recording
+    with transcoded(p) as utf8:
+        try:
+            recording = module.read(utf8)
+        except LoggerFileError as exc:
+            raise relocated(exc, p) from None
+    recording.path = p
+    recording.warnings.insert(0, "UTF-16 text: decoded (byte offsets in messages count its UTF-8 decoding)")
     return recording

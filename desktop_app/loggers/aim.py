@@ -34,8 +34,8 @@ from .csvmeta import (
 from .recording import LoggerFileError, Recording
 from .timebase import relative_seconds
 
-#: marker differences and segment times agree to the millisecond in real files
-_SEGMENT_TOLERANCE_S = 0.0015
+#: a ``Duration`` longer than the data by more than this (s) says the export is cut
+_CUT_SLACK_S = 1.0
 
 
 def _is_names_row(line: HeaderLine) -> bool:
@@ -79,6 +79,7 @@ def read(path: Path) -> Recording:
         beacons = [b - t0 for b in beacons]  # markers count from Time = 0, our time[0] is 0
 
     rate = sample_rate(_first(meta, "Sample Rate"), warnings)
+    _check_duration(meta, table.time_us, rate, warnings)
     started = local_start(
         _first(meta, "Date") or None, _first(meta, "Time") or None, month_first=True, warnings=warnings
     )
@@ -131,7 +132,14 @@ def _beacons(meta: dict[str, list[str]], warnings: list[str]) -> list[float] | N
         )
         return markers
     diffs = np.diff(np.concatenate(([0.0], markers)))
-    bad = np.flatnonzero(np.abs(diffs - np.array(durations, dtype=np.float64)) > _SEGMENT_TOLERANCE_S)
+    # compared at the precision they are printed with (Race Studio writes segment times to
+    # 0.001 s or to 0.1 s): half a unit of the segment's last digit, plus half a unit of
+    # each of the two markers that bound it
+    steps = [_step(c) for c in raw]
+    tolerance = np.array(
+        [0.5 * (_step(seg) + steps[i] + (steps[i - 1] if i else 0.0)) + 1e-9 for i, seg in enumerate(segments)]
+    )
+    bad = np.flatnonzero(np.abs(diffs - np.array(durations, dtype=np.float64)) > tolerance)
     if bad.shape[0]:
         i = int(bad[0])
         warnings.append(
@@ -140,3 +148,24 @@ def _beacons(meta: dict[str, list[str]], warnings: list[str]) -> list[float] | N
             "beacons used as written"
         )
     return markers
+
+
+def _step(cell: str) -> float:
+    """The unit of the last printed digit of a time such as ``1:17.2`` (0.1) or ``77.200`` (0.001)."""
+    _, dot, decimals = cell.strip().rpartition(".")
+    return 10.0 ** -len(decimals) if dot and decimals.isdigit() else 1.0
+
+
+def _check_duration(meta: dict[str, list[str]], time_us: np.ndarray, rate: float | None, warnings: list[str]) -> None:
+    """Warn when the data ends long before the ``Duration`` the header states: a cut export."""
+    text = _first(meta, "Duration")
+    duration = parse_duration(text) if text else None
+    if duration is None or time_us.shape[0] == 0:
+        return
+    end = float(time_us[-1]) / 1e6
+    slack = max(_CUT_SLACK_S, 5.0 / rate) if rate else _CUT_SLACK_S
+    if duration - end > slack:
+        warnings.append(
+            f"the data ends at {end:.3f} s but Duration is {text} ({duration:.3f} s): the export is cut, "
+            f"{duration - end:.1f} s of the session are not in the file"
+        )

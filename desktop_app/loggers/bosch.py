@@ -17,7 +17,7 @@ import numpy as np
 from storage.types import FloatArray
 
 from . import timebase
-from .channels import SourceChannel, build_channels
+from .channels import SourceChannel, build_channels, checked_lap_counter
 from .recording import LoggerFileError, Recording
 from .textblock import decode_text, parse_file_block
 
@@ -27,6 +27,10 @@ _WINDOW = re.compile(r"where\s+(.+?)\s*$", re.IGNORECASE)
 _SOURCE = re.compile(r'data from source file\s+"?(.*?)"?\s*$', re.IGNORECASE)
 #: a complete line that is neither a comment nor blank: the names row
 _NAMES_ROW = re.compile(rb"(?m)^[ \t]*[^#\s][^\n]*\n")
+#: the comments and names row of a real export are a few kilobytes; past this it is not one
+_MAX_HEADER_BYTES = 16 << 20
+#: channels in one export at most (WinDarab exports hold tens to hundreds)
+_MAX_CHANNELS = 50_000
 _TIME_SCALE = {"s": 1.0, "sec": 1.0, "ms": 1e-3, "us": 1e-6, "min": 60.0}
 
 
@@ -56,6 +60,12 @@ def read(path: Path) -> Recording:
             # the comments and names are at the top; the block is streamed from the file later
             raw = fh.read(1 << 20)
             while not _NAMES_ROW.search(raw):  # the names row must be complete in the head
+                if len(raw) >= _MAX_HEADER_BYTES:
+                    raise LoggerFileError(
+                        path,
+                        f"no channel names row in the first {_MAX_HEADER_BYTES >> 20} MiB: not a WinDarab export",
+                        line=raw.count(b"\n") + 1,
+                    )
                 more = fh.read(len(raw))
                 if not more:
                     break
@@ -81,6 +91,10 @@ def read(path: Path) -> Recording:
     if names_line is None:
         raise LoggerFileError(path, "no channel names row after the '#' comments", line=line_no)
     names_row = line_no
+    if names_line.count("\t") >= _MAX_CHANNELS:
+        raise LoggerFileError(
+            path, f"the names row has more than {_MAX_CHANNELS:,} entries: not a WinDarab export", line=line_no
+        )
     entries = _split_names(names_line)
     if not entries or not all(n for n, _ in entries):
         raise LoggerFileError(path, "the channel names row has an empty name", line=names_row)
@@ -155,7 +169,7 @@ def read(path: Path) -> Recording:
         started_at=None,  # the file only has the export time
         sample_rate_hz=round(1.0 / step, 3) if step > 0 else None,
         beacons=_beacons(time, trig.values) if trig is not None else None,
-        lap_counter=lap_counter,
+        lap_counter=checked_lap_counter(channels, lap_counter, warnings),
         metadata=metadata,
         warnings=warnings,
     )

@@ -8,7 +8,7 @@ else as an auxiliary channel under its source name (made unique when names repea
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,6 +16,8 @@ import numpy as np
 from storage.errors import LaptraceError
 from storage.types import CANONICAL_UNITS, FloatArray
 
+from . import aliases
+from .aliases import name_key, signal_key
 from .recording import Channel
 
 G = 9.80665
@@ -193,15 +195,66 @@ class SourceChannel:
     labels: tuple[str, ...] | None = None
 
 
+class NameAllocator:
+    """Unique channel names in linear time: ``name``, else ``name_2``, ``name_3``...
+
+    Case-insensitive. Keeps, per base name, the next suffix to try, so a file whose
+    header repeats one name thousands of times costs one step per name, not a scan of
+    every name taken so far.
+    """
+
+    def __init__(self, taken: Iterable[str] = ()) -> None:
+        self._taken: set[str] = {t.lower() for t in taken}
+        self._next: dict[str, int] = {}
+
+    def taken(self, name: str) -> bool:
+        """Whether ``name`` is already taken (case-insensitive)."""
+        return name.lower() in self._taken
+
+    def take(self, name: str) -> str:
+        low = name.lower()
+        if low not in self._taken:
+            self._taken.add(low)
+            return name
+        i = self._next.get(low, 2)
+        while f"{low}_{i}" in self._taken:
+            i += 1
+        self._next[low] = i + 1
+        out = f"{name}_{i}"
+        self._taken.add(out.lower())
+        return out
+
+
 def unique_name(name: str, taken: set[str]) -> str:
-    """``name``, or ``name_2``, ``name_3``... whichever is free in ``taken`` (case-insensitive)."""
-    lowered = {t.lower() for t in taken}
-    if name.lower() not in lowered:
-        return name
-    i = 2
-    while f"{name}_{i}".lower() in lowered:
-        i += 1
-    return f"{name}_{i}"
+    """``name``, or ``name_2``, ``name_3``... whichever is free in ``taken`` (case-insensitive).
+
+    For one name; a reader naming many channels uses :class:`NameAllocator` (linear).
+    """
+    return NameAllocator(taken).take(name)
+
+
+def _find(
+    standard: str,
+    candidates: Iterable[str],
+    keys: Mapping[str, list[int]],
+    sources: Sequence[SourceChannel],
+    used: set[int],
+    warnings: list[str] | None,
+) -> tuple[int, FloatArray, str] | None:
+    """The first candidate present, unused and convertible to the canonical unit."""
+    for cand in candidates:
+        for idx in keys.get(name_key(cand), []):
+            if idx in used or sources[idx].labels is not None:
+                continue  # a text channel's codes are never a standard channel
+            src = sources[idx]
+            try:
+                values, unit = to_canonical(standard, src.values, src.unit)
+            except UnitError as exc:
+                if warnings is not None:
+                    warnings.append(f"channel {src.source_name!r} kept auxiliary: {exc}")
+                continue
+            return idx, values, unit
+    return None
 
 
 def build_channels(
@@ -213,50 +266,105 @@ def build_channels(
     """Map a reader's channels to standard and auxiliary channels.
 
     ``overrides`` maps a standard channel to the source name the user picked for it.
-    Candidates whose unit cannot be converted stay auxiliary (with a warning) and the next
-    candidate is tried. Returns channels keyed by their final name: standard channels
-    first, in ``STANDARD_CHANNELS`` order, then auxiliary ones in file order.
+    Candidates come in the priority order of :mod:`.aliases` (the format's own table, the
+    common names, device-prefixed positions, a wheel speed as the last resort for
+    ``speed``). Candidates whose unit cannot be converted stay auxiliary (with a warning)
+    and the next candidate is tried. Returns channels keyed by their final name: standard
+    channels first, in ``STANDARD_CHANNELS`` order, then auxiliary ones in file order.
     """
     table = CHANNEL_NAMES.get(fmt, {})
-    by_lower: dict[str, list[int]] = {}
+    keys: dict[str, list[int]] = {}
     for i, src in enumerate(sources):
-        by_lower.setdefault(src.source_name.strip().lower(), []).append(i)
+        keys.setdefault(name_key(src.source_name), []).append(i)
+    # decoded bus signals (``CCVS1.WheelBasedVehicleSpeed``) also go by their last part,
+    # unless a channel is named so in full
+    full = set(keys)
+    for i, src in enumerate(sources):
+        short = signal_key(src.source_name)
+        if short is not None and short not in full:
+            keys.setdefault(short, []).append(i)
 
     chosen: dict[str, tuple[int, FloatArray, str]] = {}
     used: set[int] = set()
+
+    def pick(standard: str, candidates: Iterable[str]) -> bool:
+        if standard in chosen:
+            return True
+        got = _find(standard, candidates, keys, sources, used, warnings)
+        if got is None:
+            return False
+        chosen[standard] = got
+        used.add(got[0])
+        return True
+
     for standard in CANONICAL_UNITS:
         if standard == "time":
             continue
-        candidates: tuple[str, ...] = table.get(standard, ())
         if overrides and standard in overrides:
-            candidates = (overrides[standard].lower(),)
-        for cand in candidates:
-            for idx in by_lower.get(cand, []):
-                if idx in used or sources[idx].labels is not None:
-                    continue
-                src = sources[idx]
-                try:
-                    values, unit = to_canonical(standard, src.values, src.unit)
-                except UnitError as exc:
-                    if warnings is not None:
-                        warnings.append(f"channel {src.source_name!r} kept auxiliary: {exc}")
-                    continue
-                chosen[standard] = (idx, values, unit)
-                used.add(idx)
+            pick(standard, (overrides[standard],))
+            continue
+        if not pick(standard, table.get(standard, ())):
+            pick(standard, aliases.COMMON.get(standard, ()))
+    if "lat" not in chosen and "long" not in chosen:
+        for _prefix, lat_idx, lon_idx in aliases.position_pairs(keys):
+            if lat_idx in used or lon_idx in used:
+                continue
+            lat = _find("lat", (sources[lat_idx].source_name,), keys, sources, used, warnings)
+            lon = _find("long", (sources[lon_idx].source_name,), keys, sources, used, warnings)
+            if lat is not None and lon is not None:
+                chosen["lat"], chosen["long"] = lat, lon
+                used.update((lat[0], lon[0]))
                 break
-            if standard in chosen:
+    if "speed" not in chosen:
+        for pos in aliases.WHEEL_POSITIONS:
+            if pick("speed", aliases.WHEEL_SPEEDS[pos]):
+                if warnings is not None:
+                    name = sources[chosen["speed"][0]].source_name
+                    warnings.append(
+                        f"no vehicle speed channel: speed is the wheel speed {name!r} "
+                        "(front wheels first; a wheel that slips or locks reads wrong)"
+                    )
                 break
 
     out: dict[str, Channel] = {}
-    for standard, (idx, values, unit) in chosen.items():
+    for standard in CANONICAL_UNITS:
+        if standard not in chosen:
+            continue
+        idx, values, unit = chosen[standard]
         src = sources[idx]
         out[standard] = Channel(standard, src.source_name, unit, True, np.asarray(values, np.float64))
-    taken = set(CANONICAL_UNITS)
+    names = NameAllocator(CANONICAL_UNITS)
     for i, src in enumerate(sources):
         if i in used:
             continue
-        name = unique_name(src.source_name.strip() or f"channel_{i + 1}", taken)
-        taken.add(name)
+        name = names.take(src.source_name.strip() or f"channel_{i + 1}")
         values = np.asarray(src.values, np.float64)
         out[name] = Channel(name, src.source_name, normalise_unit(src.unit), False, values, src.labels)
     return out
+
+
+#: the archive's lap column is int32: a logged lap number beyond it is not a lap counter
+MAX_LAP_NUMBER = 2**31 - 1
+
+
+def checked_lap_counter(channels: Mapping[str, Channel], name: str | None, warnings: list[str]) -> str | None:
+    """``name`` if its channel can be a lap counter (whole numbers in the archive's range), else None.
+
+    A damaged or foreign column (a lap number of 4,294,967,295) stays an auxiliary
+    channel, with a warning, and the laps come from the other sources.
+    """
+    if name is None or name not in channels:
+        return None
+    values = channels[name].values
+    ok = np.isfinite(values)
+    if not ok.any():
+        return name
+    with np.errstate(invalid="ignore"):
+        worst = float(np.abs(values[ok]).max())
+    if worst > MAX_LAP_NUMBER:
+        warnings.append(
+            f"lap counter {channels[name].source_name!r} holds {worst:.0f}, beyond any lap number "
+            f"(at most {MAX_LAP_NUMBER:,}): kept as a channel, not used for laps"
+        )
+        return None
+    return name

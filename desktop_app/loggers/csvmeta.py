@@ -28,6 +28,11 @@ from .textblock import decode_text, parse_file_block
 from .timebase import IntArray
 
 _BOM = b"\xef\xbb\xbf"
+#: a header line (metadata, names, units) longer than this is not one: the longest real
+#: names rows are a few kilobytes (a 20,000-channel row is about 400 KB)
+MAX_HEADER_LINE_BYTES = 4 << 20
+#: fields per header row at most: real exports have a few hundred channels
+MAX_FIELDS = 50_000
 
 
 @dataclass(frozen=True)
@@ -117,6 +122,8 @@ def header_lines(head: FileHead, start: int = 0) -> Iterator[HeaderLine]:
     while True:
         nl = head.data.find(b"\n", pos)
         if nl < 0 and not head.complete:
+            if len(head.data) - pos > MAX_HEADER_LINE_BYTES:
+                _too_long(head.path, number + 1)
             head.more()
             continue
         data = head.data
@@ -125,10 +132,28 @@ def header_lines(head: FileHead, start: int = 0) -> Iterator[HeaderLine]:
             return
         number += 1
         end = size if nl < 0 else nl + 1
+        if end - pos > MAX_HEADER_LINE_BYTES:
+            _too_long(head.path, number)
         raw = data[pos : (size if nl < 0 else nl)].rstrip(b"\r")
         text = decode_text(raw)  # the BOM is already skipped, so this decodes only
-        yield HeaderLine(number, pos, end, text, split_fields(text))
+        # counted before the CSV split: a million-field row is refused without building it
+        fields = split_fields(text) if raw.count(b",") < MAX_FIELDS else [""] * (raw.count(b",") + 1)
+        if len(fields) > MAX_FIELDS:
+            raise LoggerFileError(
+                head.path,
+                f"line has {len(fields):,} fields, more than a logger writes ({MAX_FIELDS:,} at most)",
+                line=number,
+            )
+        yield HeaderLine(number, pos, end, text, fields)
         pos = end
+
+
+def _too_long(path: Path, number: int) -> None:
+    raise LoggerFileError(
+        path,
+        f"line is longer than {MAX_HEADER_LINE_BYTES >> 20} MiB before the data begins: not a logger's header line",
+        line=number,
+    )
 
 
 def first_line(path: Path, lines: Iterator[HeaderLine]) -> HeaderLine:

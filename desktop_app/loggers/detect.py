@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 
+from .containers import lfs_pointer, utf16_head, zip_refusal
 from .recording import LoggerFileError, UnsupportedFormatError
 from .xrk import looks_like_xrk
 
@@ -38,37 +40,23 @@ def _ldx_alone(path: Path) -> str:
     return f"is a MoTeC i2 lap file (.ldx), not a log: it holds the laps of the .ld of the same name; {where}"
 
 
-def sniff(path: Path) -> str:
-    """Return the format name (``vbo``, ``racechrono``, ``aim``, ``motec``, ``motec_ld``, ``bosch``, ``mdf``, ``xrk``).
-
-    Raises :class:`UnsupportedFormatError` for files we recognise but do not read and for
-    anything unrecognised, and :class:`LoggerFileError` if the file cannot be opened.
-    """
+def _sniff_member(head: bytes, name: str) -> str | None:
+    """The format of a ZIP member from its first bytes (UTF-16 members too), or None."""
+    decoded = utf16_head(head)
     try:
-        with open(path, "rb") as fh:
-            head = fh.read(HEAD_BYTES)
-    except IsADirectoryError:
-        raise LoggerFileError(path, "is a folder, not a logger file") from None
-    except FileNotFoundError:
-        raise LoggerFileError(path, "no such file") from None
-    except OSError as exc:
-        raise LoggerFileError(path, f"cannot be opened: {exc.strerror or exc}") from None
-    if not head:
-        raise LoggerFileError(path, "the file is empty", offset=0)
+        return _sniff_head(Path(name), decoded if decoded is not None else head)
+    except UnsupportedFormatError:
+        return None
 
+
+def _sniff_head(path: Path, head: bytes) -> str | None:
+    """The format a head of (UTF-8 or 8-bit) bytes shows, or None when it shows none."""
     if head[:8] in (b"MDF     ", b"UnFinMF "):
         return "mdf"
     if looks_like_xrk(head):
         return "xrk"
     if head[:4] == b"\x40\x00\x00\x00":
         return "motec_ld"  # the reader checks the rest of the header and names what is wrong
-    if head[:2] == b"PK":
-        raise UnsupportedFormatError(
-            path,
-            "is a ZIP archive (a RaceChrono .rcz session or similar): export it from RaceChrono as CSV v3 or VBO",
-            offset=0,
-        )
-
     first = _first_text_line(head)
     lowered = first.lower()
     if lowered.startswith("file created on") or lowered.startswith("[header]"):
@@ -88,6 +76,55 @@ def sniff(path: Path) -> str:
             return "motec"
         if fields[1] == "AiM CSV File":
             return "aim"
+    return None
+
+
+def sniff(path: Path) -> str:
+    """Return the format name (``vbo``, ``racechrono``, ``aim``, ``motec``, ``motec_ld``, ``bosch``, ``mdf``, ``xrk``).
+
+    Raises :class:`UnsupportedFormatError` for files we recognise but do not read and for
+    anything unrecognised, and :class:`LoggerFileError` if the file cannot be opened.
+    """
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise LoggerFileError(path, "no such file") from None
+    except OSError as exc:
+        raise LoggerFileError(path, f"cannot be opened: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+        # opening a FIFO blocks until a writer comes, a device may never end: not a log
+        raise LoggerFileError(path, "is not a regular file (a FIFO, socket or device): save the log as a file first")
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(HEAD_BYTES)
+    except IsADirectoryError:
+        raise LoggerFileError(path, "is a folder, not a logger file") from None
+    except FileNotFoundError:
+        raise LoggerFileError(path, "no such file") from None
+    except OSError as exc:
+        raise LoggerFileError(path, f"cannot be opened: {exc.strerror or exc}") from None
+    if not head:
+        raise LoggerFileError(path, "the file is empty", offset=0)
+
+    lfs = lfs_pointer(head)
+    if lfs is not None:
+        raise UnsupportedFormatError(path, lfs, offset=0)
+    if head[:2] == b"PK":
+        raise UnsupportedFormatError(path, zip_refusal(path, _sniff_member), offset=0)
+    decoded = utf16_head(head)
+    if decoded is not None:
+        fmt = _sniff_head(path, decoded)
+        if fmt is None or fmt == "mdf":
+            raise UnsupportedFormatError(
+                path,
+                "is UTF-16 text but not a logger format Laptrace reads (VBO, RaceChrono CSV, AiM CSV, "
+                f"MoTeC CSV, WinDarab ASCII); it starts with {_first_text_line(decoded)[:40]!r}",
+                line=1,
+            )
+        return fmt  # read_recording decodes it (containers.transcoded)
+    fmt = _sniff_head(path, head)
+    if fmt is not None:
+        return fmt
 
     ext = path.suffix.lower()
     if ext == ".ld":
@@ -106,6 +143,6 @@ def sniff(path: Path) -> str:
     raise UnsupportedFormatError(
         path,
         "is not a logger format Laptrace reads (VBO, RaceChrono CSV, AiM CSV, MoTeC CSV, "
-        f"WinDarab ASCII, MDF4); it starts with {first[:40]!r}",
+        f"WinDarab ASCII, MDF4); it starts with {_first_text_line(head)[:40]!r}",
         line=1,
     )

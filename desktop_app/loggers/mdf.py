@@ -13,6 +13,8 @@ with a warning.
 
 from __future__ import annotations
 
+import re
+import struct
 import warnings as pywarnings
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,8 +25,9 @@ import numpy as np
 from storage.types import FloatArray
 
 from . import timebase
-from .channels import SourceChannel, build_channels
-from .recording import LoggerFileError, Recording, UnsupportedFormatError
+from .aliases import name_key
+from .channels import SourceChannel, build_channels, checked_lap_counter, normalise_unit
+from .recording import Channel, LoggerFileError, Recording, UnsupportedFormatError
 
 #: ASAM bus-logging frame channels: a group holding one of these carries raw frames
 _RAW_FRAMES = {
@@ -36,6 +39,141 @@ _RAW_FRAMES = {
 _MASTER_TYPES = (2, 3)  # master, virtual master
 _WRITERS = {"TGT": "Vector CANape", "CE": "CSS Electronics CANedge"}
 _LAP_COUNTERS = ("lapctr", "lap number", "lap_number", "lapnumber")
+#: MDF 3 HD block: the common part; longer blocks (3.20+) add the time stamp and zone
+_MDF3_HEADER_COMMON_SIZE = 164
+_EPOCH = datetime(1970, 1, 1)
+
+
+#: deflate cannot expand data more than about 1032 times: a block claiming more is damaged
+_DEFLATE_MAX_RATIO = 1100
+_ADDRESS = re.compile(r"(?:@ ?|\bat |address |offset )(0x[0-9a-fA-F]+|\d{2,})")
+
+
+def _address(message: str, size: int) -> int | None:
+    """A byte offset named in an asammdf error message (``@0x11c860``), if it is inside the file.
+
+    An address past the end means the file ends too early: its end is the place.
+    """
+    m = _ADDRESS.search(message)
+    if m is None:
+        return None
+    value = int(m.group(1), 0)
+    return value if 0 <= value <= size else size
+
+
+_BLOCK_HEADER = struct.Struct("<4s4xQQ")
+#: blocks walked at most when looking for a broken link (the walk is a diagnosis only)
+_WALK_MAX_BLOCKS = 200_000
+
+
+def _broken_link(path: Path) -> int | None:
+    """The byte offset of the first MDF 4 link that points outside the file or at no block.
+
+    Used only to locate the damage after asammdf refused a file without naming a place:
+    every block starts with ``##XX``, its length and link count, then the links; the walk
+    follows all links from the header block at byte 64.
+    """
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError:
+        return None
+    size = len(data)
+    if size < 64 + 24 or not data.startswith((b"MDF     4", b"UnFinMF 4")):
+        return None
+    seen: set[int] = set()
+    todo = [(64, 0)]  # (block address, offset of the link that points at it)
+    while todo and len(seen) < _WALK_MAX_BLOCKS:
+        address, via = todo.pop()
+        if address in seen:
+            continue
+        seen.add(address)
+        if address + 24 > size:
+            return via
+        ident, length, links = _BLOCK_HEADER.unpack_from(data, address)
+        if not ident.startswith(b"##") or length < 24 + 8 * links or address + length > size:
+            return via or address
+        for i in range(links):
+            at = address + 24 + 8 * i
+            (link,) = struct.unpack_from("<Q", data, at)
+            if link:
+                todo.append((link, at))
+    return None
+
+
+def _file_size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _check_sizes(path: Path, mdf: Any) -> None:
+    """Refuse record counts and block sizes the file cannot hold, before anything is decoded.
+
+    A damaged channel group record count (or a compressed block's claimed size) makes
+    asammdf allocate arrays for data that is not there: gigabytes from a small file. Every
+    group's records must fit in its data blocks, and no compressed block may claim to
+    expand beyond what deflate can (docs/formats.md#mdf-bounded-memory).
+    """
+    inner = getattr(mdf, "_mdf", mdf)
+    for gi, group in enumerate(getattr(inner, "groups", [])):
+        cg = group.channel_group
+        record = int(getattr(cg, "samples_byte_nr", 0) or 0) + int(getattr(cg, "invalidation_bytes_nr", 0) or 0)
+        cycles = int(getattr(cg, "cycles_nr", 0) or 0)
+        where = int(getattr(cg, "address", 0) or 0) or None
+        if cycles <= 0 or record <= 0:
+            continue
+        _check_layout(path, gi, group, where)
+        try:
+            blocks = list(group.get_data_blocks())
+        except Exception:  # noqa: BLE001 - asammdf raises many types on damaged files
+            continue
+        held = 0
+        for block in blocks:
+            original = int(getattr(block, "original_size", 0) or 0)
+            compressed = int(getattr(block, "compressed_size", 0) or original)
+            if getattr(block, "block_type", 0) != 0 and original > _DEFLATE_MAX_RATIO * max(compressed, 1):
+                raise LoggerFileError(
+                    path,
+                    f"channel group {gi}: a compressed data block of {compressed:,} bytes claims to expand to "
+                    f"{original:,} bytes, more than compression can: the file is damaged",
+                    offset=where,
+                )
+            held += original
+        if cycles * record > held + record:
+            raise LoggerFileError(
+                path,
+                f"channel group {gi} (its block at this offset) claims {cycles:,} records of {record} bytes, "
+                f"but its data blocks hold {held:,} bytes: the file is damaged",
+                offset=where,
+            )
+
+
+#: MDF 4 channel types without bytes in the record (virtual master, virtual data)
+_VIRTUAL_TYPES = (3, 6)
+
+
+def _check_layout(path: Path, gi: int, group: Any, where: int | None) -> None:
+    """Every channel's bytes must lie inside its group's record.
+
+    asammdf's C extractor copies ``byte_offset .. byte_offset + size`` out of every record
+    without checking it against the record size: a damaged offset or bit count reads out of
+    bounds and kills the process (found by the fuzz run).
+    """
+    record = int(getattr(group.channel_group, "samples_byte_nr", 0) or 0)
+    for ch in group.channels:
+        if not hasattr(ch, "byte_offset") or getattr(ch, "channel_type", 0) in _VIRTUAL_TYPES:
+            continue
+        offset = int(ch.byte_offset or 0)
+        size = (int(getattr(ch, "bit_offset", 0) or 0) + int(getattr(ch, "bit_count", 0) or 0) + 7) // 8
+        if offset < 0 or offset + size > record:
+            raise LoggerFileError(
+                path,
+                f"channel group {gi}: channel {str(getattr(ch, 'name', '?'))[:60]!r} lies at bytes "
+                f"{offset}..{offset + size} of a {record}-byte record: the file is damaged",
+                offset=int(getattr(ch, "address", 0) or 0) or where,
+            )
 
 
 def _open(path: Path) -> Any:
@@ -50,7 +188,10 @@ def _open(path: Path) -> Any:
         raise LoggerFileError(path, "too large to read into memory") from None
     except Exception as exc:  # noqa: BLE001 - asammdf raises many types on damaged files
         _disarm(exc)
-        raise LoggerFileError(path, f"damaged or unreadable MDF: {exc}") from None
+        where = _address(str(exc), _file_size(path))
+        if where is None:
+            where = _broken_link(path)
+        raise LoggerFileError(path, f"damaged or unreadable MDF: {exc}", offset=where) from None
 
 
 def _disarm(exc: BaseException) -> None:
@@ -90,24 +231,39 @@ def _decode_bus(path: Path, mdf: Any, warnings: list[str]) -> Any:
             "holds raw bus frames (CAN/LIN) and no decoded channels: put the DBC file that "
             "decodes it next to the MF4 (or export decoded signals from the logger's tools)",
         )
-    _check_vlsd(path, mdf)
+    for group in getattr(getattr(mdf, "_mdf", mdf), "groups", []):
+        try:
+            _check_vlsd_group(path, mdf, group)
+        except LoggerFileError as exc:
+            raise _located(path, exc, group) from None
     try:
         with pywarnings.catch_warnings():
             pywarnings.simplefilter("ignore")
             decoded = mdf.extract_bus_logging({"CAN": [(str(d), 0) for d in dbcs]})
     except Exception as exc:  # noqa: BLE001 - asammdf raises many types on damaged files
-        raise LoggerFileError(path, f"decoding the CAN frames with {dbcs[0].name} failed: {exc}") from None
+        raise LoggerFileError(
+            path, f"decoding the CAN frames with {dbcs[0].name} failed: {exc}", offset=_raw_at(mdf)
+        ) from None
     if not any(g.channel_group.cycles_nr for g in decoded.groups):
         raise UnsupportedFormatError(
             path,
-            f"holds raw CAN frames that {', '.join(d.name for d in dbcs)} does not decode: "
-            "attach the DBC that matches this logger",
+            f"holds raw CAN frames (their channel group's block at this offset) that "
+            f"{', '.join(d.name for d in dbcs)} does not decode: attach the DBC that matches this logger",
+            offset=_raw_at(mdf),
         )
     warnings.append(f"raw CAN frames decoded with {', '.join(d.name for d in dbcs)}")
     return decoded
 
 
-def _check_vlsd(path: Path, mdf: Any) -> None:
+def _raw_at(mdf: Any) -> int | None:
+    """The byte offset of the first raw bus-frame channel group's block."""
+    for group in getattr(mdf, "groups", []):
+        if _is_raw_group(group) and group.channel_group.cycles_nr:
+            return int(getattr(group.channel_group, "address", 0) or 0) or None
+    return None
+
+
+def _check_vlsd_group(path: Path, mdf: Any, only: Any) -> None:
     """Check the variable-length frame data (``DataBytes``) before asammdf decodes it.
 
     asammdf's C extractor trusts the record offsets and length prefixes: on a damaged
@@ -118,6 +274,8 @@ def _check_vlsd(path: Path, mdf: Any) -> None:
     """
     inner = getattr(mdf, "_mdf", mdf)  # the MDF4 object behind asammdf's MDF facade
     for gi, group in enumerate(inner.groups):
+        if group is not only:
+            continue
         if not _is_raw_group(group) or not group.channel_group.cycles_nr:
             continue
         for ci, ch in enumerate(group.channels):
@@ -160,9 +318,13 @@ def _numeric(mdf: Any, sig: Any, gi: int, ci: int, warnings: list[str]) -> tuple
         return None
     if samples.dtype.kind in "biuf":
         return samples.astype(np.float64), str(sig.unit or "")
-    with pywarnings.catch_warnings():
-        pywarnings.simplefilter("ignore")
-        raw_sig = mdf.get(group=gi, index=ci, raw=True)
+    try:
+        with pywarnings.catch_warnings():
+            pywarnings.simplefilter("ignore")
+            raw_sig = mdf.get(group=gi, index=ci, raw=True)
+    except Exception as exc:  # noqa: BLE001 - asammdf raises many types on damaged files
+        warnings.append(f"channel {sig.name!r} holds text whose raw values cannot be read ({exc}): not imported")
+        return None
     raw = np.asarray(raw_sig.samples)
     if raw.ndim == 1 and raw.dtype.kind in "biuf":
         example = bytes(samples[0]).decode("latin-1") if samples.shape[0] and samples.dtype.kind == "S" else ""
@@ -173,19 +335,101 @@ def _numeric(mdf: Any, sig: Any, gi: int, ci: int, warnings: list[str]) -> tuple
     return None
 
 
-def _started_at(mdf: Any, first_s: float, warnings: list[str]) -> datetime | None:
-    start = getattr(mdf.header, "start_time", None)
-    if not isinstance(start, datetime):
+def _header_start(mdf: Any, warnings: list[str]) -> datetime | None:
+    """The header's start time: UTC where the header gives a zone, else naive local.
+
+    MDF 3.x (docs/formats.md#mdf-start-times) stores *local* time: a time stamp in
+    nanoseconds since 1970 counted in local time plus the UTC offset in hours (3.20 and
+    later), or only the local date and time strings (older files). asammdf reads the
+    stamp as if it were UTC, so for 3.x the fields are read here.
+    """
+    header = mdf.header
+    if str(getattr(mdf, "version", "4")).startswith(("2", "3")):
+        stamp = int(getattr(header, "abs_time", 0) or 0)
+        offset_h = getattr(header, "tz_offset", None)
+        has_stamp = getattr(header, "block_len", 0) > _MDF3_HEADER_COMMON_SIZE and stamp > 0
+        if has_stamp and isinstance(offset_h, int) and -24 <= offset_h <= 24:
+            local = _EPOCH + timedelta(microseconds=stamp // 1000)
+            return (local - timedelta(hours=offset_h)).replace(tzinfo=UTC)
+        try:
+            text = f"{header.date.decode('ascii')} {header.time.decode('ascii')}"
+            return datetime.strptime(text.strip("\x00 "), "%d:%m:%Y %H:%M:%S")
+        except (AttributeError, UnicodeDecodeError, ValueError):
+            return None
+    try:
+        start = header.start_time
+    except Exception:  # noqa: BLE001 - asammdf raises many types on damaged headers
         return None
-    start = start + timedelta(seconds=first_s)
+    return start if isinstance(start, datetime) else None
+
+
+def _started_at(mdf: Any, first_s: float, warnings: list[str]) -> datetime | None:
+    start = _header_start(mdf, warnings)
+    if start is None:
+        return None
+    try:
+        start = start + timedelta(seconds=first_s)
+    except OverflowError:
+        warnings.append("the MDF header start time is out of range: session start unknown")
+        return None
     if start.tzinfo is None:
         warnings.append("the MDF header start time has no zone: kept as local time")
         return start
     return start.astimezone(UTC)
 
 
+#: names of a GNSS time channel (seconds since 1970, UTC) in a decoded bus log
+_GNSS_TIME_NAMES = ("epoch", "gnss time", "gnss epoch", "gps time utc", "utc time", "unix time", "unixtime")
+#: validity flags beside it: a sample counts only where the flag is set
+_GNSS_TIME_VALID = ("timevalid", "time valid", "gnss time valid")
+#: plausible GNSS epochs: 2000-01-01 to 2100-01-01
+_EPOCH_RANGE = (946684800.0, 4102444800.0)
+
+
+def _gnss_start(
+    channels: dict[str, Channel],
+    time: FloatArray,
+    logger_start: datetime | None,
+    metadata: dict[str, str],
+    warnings: list[str],
+) -> datetime | None:
+    """The start from a GNSS time channel, and the logger clock's offset from it.
+
+    A logger's own clock (the MDF header) can be seconds or more off; a GNSS receiver's time
+    is UTC. Each valid GNSS time sample minus its recording time is an estimate of the
+    recording's start; their median is used (the GNSS time is whole seconds in CAN
+    messages such as CANmod.gps ``Epoch``, so the start is right to about a second).
+    """
+    by_key = {name_key(c.source_name): c for c in channels.values()}
+    ch = next((by_key[k] for k in _GNSS_TIME_NAMES if k in by_key), None)
+    if ch is None or normalise_unit(ch.unit).lower() not in ("s", "sec", "seconds", ""):
+        return None
+    ok = np.isfinite(ch.values) & (ch.values > _EPOCH_RANGE[0]) & (ch.values < _EPOCH_RANGE[1])
+    valid = next((by_key[k] for k in _GNSS_TIME_VALID if k in by_key), None)
+    if valid is not None:
+        ok &= np.nan_to_num(valid.values, nan=0.0) != 0
+    if int(ok.sum()) < 3:
+        return None
+    start_s = float(np.median(ch.values[ok] - time[ok]))
+    start = _EPOCH + timedelta(seconds=start_s)
+    start = start.replace(tzinfo=UTC)
+    metadata["start from"] = f"GNSS time channel {ch.source_name!r}"
+    if logger_start is not None and logger_start.tzinfo is not None:
+        off = (logger_start - start).total_seconds()
+        metadata["logger clock offset s"] = f"{off:+.1f}"
+        if abs(off) >= 1.0:
+            warnings.append(
+                f"start taken from the GNSS time ({ch.source_name!r}); the logger's clock was "
+                f"{abs(off):.1f} s {'ahead' if off > 0 else 'behind'}"
+            )
+    return start
+
+
 def _comment(mdf: Any) -> str:
-    text = str(getattr(mdf.header, "comment", "") or "")
+    try:
+        text = str(getattr(mdf.header, "comment", "") or "")
+    except Exception:  # noqa: BLE001 - asammdf re-parses the comment as XML (ExpatError on damage)
+        text = str(getattr(mdf.header, "description", "") or "")
     return " ".join(text.split())[:500]
 
 
@@ -203,6 +447,7 @@ def read(path: Path) -> Recording:
     mdf = _open(path)
     opened = [mdf]
     try:
+        _check_sizes(path, mdf)
         groups = [(gi, g) for gi, g in enumerate(mdf.groups) if g.channel_group.cycles_nr]
         source = mdf
         if groups and all(_is_raw_group(g) for _, g in groups):
@@ -215,6 +460,61 @@ def read(path: Path) -> Recording:
             m.close()
 
 
+def _located(path: Path, exc: LoggerFileError, group: Any) -> LoggerFileError:
+    """``exc`` with the byte offset of its channel group's block, unless it names a place already."""
+    if exc.line is not None or exc.offset is not None:
+        return exc
+    where = int(getattr(group.channel_group, "address", 0) or 0) or None
+    return type(exc)(path, exc.message, offset=where, field_name=exc.field_name)
+
+
+def _read_group(
+    path: Path,
+    source: Any,
+    gi: int,
+    group: Any,
+    timed: list[tuple[timebase.IntArray, list[FloatArray]]],
+    sources: list[SourceChannel],
+    warnings: list[str],
+    first_s: float,
+) -> float:
+    """Read one channel group into ``timed``/``sources``; returns the earliest first stamp so far."""
+    wanted = [ci for ci, ch in enumerate(group.channels) if ch.channel_type not in _MASTER_TYPES]
+    if not wanted:
+        return first_s
+    try:
+        with pywarnings.catch_warnings():
+            pywarnings.simplefilter("ignore")
+            signals = source.select([(None, gi, ci) for ci in wanted])
+    except Exception as exc:  # noqa: BLE001 - asammdf raises many types on damaged files
+        raise LoggerFileError(path, f"channel group {gi} cannot be read: {exc}") from None
+    if not signals:
+        return first_s
+    stamps = np.asarray(signals[0].timestamps, np.float64)
+    if stamps.shape[0] == 0:
+        return first_s
+
+    cols: list[FloatArray] = []
+    names: list[tuple[str, str]] = []
+    for ci, sig in zip(wanted, signals, strict=True):
+        got = _numeric(source, sig, gi, ci, warnings)
+        if got is None or got[0].shape[0] != stamps.shape[0]:
+            continue
+        cols.append(got[0])
+        names.append((str(sig.name), got[1]))
+    if not cols:
+        return first_s
+    t_us = timebase.checked_microseconds(stamps, path, what=f"channel group {gi} time")
+    group_warnings: list[str] = []
+    timebase.check_backward_steps(t_us, path, group_warnings)
+    t_us, cols = timebase.merge_repeated(t_us, cols, group_warnings)
+    warnings.extend(f"channel group {gi}: {w}" for w in group_warnings)
+    first_s = min(first_s, float(stamps[0]))
+    timed.append((t_us, cols))
+    sources.extend(SourceChannel(n, u, np.empty(0)) for n, u in names)
+    return first_s
+
+
 def _read(
     path: Path, mdf: Any, source: Any, groups: list[tuple[int, Any]], ident: bytes, warnings: list[str]
 ) -> Recording:
@@ -224,39 +524,10 @@ def _read(
     for gi, group in groups:
         if _is_raw_group(group):
             continue
-        wanted = [ci for ci, ch in enumerate(group.channels) if ch.channel_type not in _MASTER_TYPES]
-        if not wanted:
-            continue
         try:
-            with pywarnings.catch_warnings():
-                pywarnings.simplefilter("ignore")
-                signals = source.select([(None, gi, ci) for ci in wanted])
-        except Exception as exc:  # noqa: BLE001 - asammdf raises many types on damaged files
-            raise LoggerFileError(path, f"channel group {gi} cannot be read: {exc}") from None
-        if not signals:
-            continue
-        stamps = np.asarray(signals[0].timestamps, np.float64)
-        if stamps.shape[0] == 0:
-            continue
-
-        cols: list[FloatArray] = []
-        names: list[tuple[str, str]] = []
-        for ci, sig in zip(wanted, signals, strict=True):
-            got = _numeric(source, sig, gi, ci, warnings)
-            if got is None or got[0].shape[0] != stamps.shape[0]:
-                continue
-            cols.append(got[0])
-            names.append((str(sig.name), got[1]))
-        if not cols:
-            continue
-        t_us = timebase.checked_microseconds(stamps, path, what=f"channel group {gi} time")
-        group_warnings: list[str] = []
-        timebase.check_backward_steps(t_us, path, group_warnings)
-        t_us, cols = timebase.merge_repeated(t_us, cols, group_warnings)
-        warnings.extend(f"channel group {gi}: {w}" for w in group_warnings)
-        first_s = min(first_s, float(stamps[0]))
-        timed.append((t_us, cols))
-        sources.extend(SourceChannel(n, u, np.empty(0)) for n, u in names)
+            first_s = _read_group(path, source, gi, group, timed, sources, warnings, first_s)
+        except LoggerFileError as exc:
+            raise _located(path, exc, group) from None
     if not timed:
         raise UnsupportedFormatError(path, "has no channel with samples: nothing to import")
     union, placed = timebase.union_time_base(timed)
@@ -270,16 +541,19 @@ def _read(
     writer = ident[16:24].decode("latin-1").strip(" \x00")
     logger = next((f"{name} ({writer})" for key, name in _WRITERS.items() if writer.startswith(key)), writer or None)
     lap_counter = next((n for n in channels if n.lower() in _LAP_COUNTERS), None)
+    metadata = {"mdf version": str(mdf.version), "comment": _comment(mdf), "groups": str(len(timed))}
+    started_at = _started_at(mdf, first_s, warnings)
+    gnss = _gnss_start(channels, time, started_at, metadata, warnings)
     rec = Recording(
         path=path,
         format="mdf",
         time=time,
         channels=channels,
         logger=logger,
-        started_at=_started_at(mdf, first_s, warnings),
+        started_at=gnss or started_at,
         sample_rate_hz=round(max(rates), 3) if rates else None,  # the fastest group's rate
-        lap_counter=lap_counter,
-        metadata={"mdf version": str(mdf.version), "comment": _comment(mdf), "groups": str(len(timed))},
+        lap_counter=checked_lap_counter(channels, lap_counter, warnings),
+        metadata=metadata,
         warnings=warnings,
     )
     rec.check()

@@ -25,7 +25,7 @@ import numpy as np
 
 from storage.types import FloatArray
 
-from .channels import SourceChannel, build_channels, unique_name
+from .channels import NameAllocator, SourceChannel, build_channels, checked_lap_counter
 from .csvmeta import (
     HeaderLine,
     first_line,
@@ -149,13 +149,11 @@ def _channel_names(columns: list[_Column], version: int) -> list[str]:
             owner.setdefault(c.name.lower(), i)
     for i, c in enumerate(columns):
         owner.setdefault(c.name.lower(), i)
-    taken: set[str] = set()
+    names = NameAllocator()
     out: list[str] = []
     for i, c in enumerate(columns):
         name = c.name if owner[c.name.lower()] == i else f"{c.name} ({c.source or 'gps'})"
-        name = unique_name(name, taken)
-        taken.add(name)
-        out.append(name)
+        out.append(names.take(name))
     return out
 
 
@@ -229,7 +227,7 @@ def _build(
         channels=channels,
         logger=logger,
         started_at=started_at,
-        lap_counter=lap_counter,
+        lap_counter=checked_lap_counter(channels, lap_counter, warnings),
         track=metadata.get("Track name") or None,
         metadata=metadata,
         warnings=warnings,

@@ -19,10 +19,10 @@ import numpy as np
 from storage.types import FloatArray
 
 from . import timebase
-from .channels import SourceChannel, build_channels
+from .channels import SourceChannel, build_channels, checked_lap_counter
 from .recording import Gate, LoggerFileError, Recording
 from .textblock import parse_file_block
-from .vbo_header import DATA_LINE, GPS_CHANNELS, VboHeader, parse_header, split_unit, values_per_row
+from .vbo_header import DATA_LINE, GPS_CHANNELS, MAX_HEADER_BYTES, VboHeader, parse_header, split_unit, values_per_row
 
 GateKind = Literal["start", "finish", "split"]
 _LAP_COUNTERS = ("lap_number", "lapnumber", "lap number", "lap")
@@ -45,6 +45,8 @@ def _read_head(path: Path) -> bytes:
                 m = DATA_LINE.search(head)
                 if m is not None and len(head) - m.end() >= _DATA_SAMPLE:
                     return head
+                if m is None and len(head) >= MAX_HEADER_BYTES:
+                    return head  # parse_header says there is no [data] line in the header
                 more = fh.read(max(len(head), 1 << 20))
                 if not more:
                     return head
@@ -78,27 +80,31 @@ def _circular(d: float) -> float:
 
 
 def _started_at(header: VboHeader, first_tod: float, warnings: list[str]) -> datetime | None:
-    """The UTC start, when the ``File created on`` line proves the date (docs/formats.md#vbo-created-line)."""
+    """The UTC start: the first sample's UTC time of day on the date of ``File created on``.
+
+    The creation time may be local time, or written minutes after the first sample; the day
+    nearest to it is taken (docs/formats.md#vbo-start-times, docs/formats.md#vbo-created-line).
+    """
     created = header.created_on()
     if created is None:
         return None
     tod = created.hour * 3600 + created.minute * 60 + created.second
     d = _circular(tod - first_tod)
-    if abs(d) <= _CREATED_SAME_S:
-        utc_created = created
-    else:
+    if abs(d) > _CREATED_SAME_S:
         half_hours = round(d / 1800.0)
         if half_hours != 0 and abs(half_hours) <= 28 and abs(d - half_hours * 1800.0) <= _CREATED_ZONE_S:
-            utc_created = created - timedelta(seconds=half_hours * 1800.0)
             warnings.append(f"'File created on' is local time (UTC{half_hours / 2:+g} h): date shifted to UTC")
         else:
+            # a time zone plus the minutes between the first sample and the file's creation
+            # (or a clock set wrong): the date still holds, and the samples give the time
+            hours, rest = divmod(abs(round(d)), 3600)
             warnings.append(
-                f"'File created on' ({created:%d/%m/%Y %H:%M:%S}) does not match the first "
-                "sample's UTC time: session date unknown"
+                f"'File created on' ({created:%d/%m/%Y %H:%M:%S}) is {hours} h {rest // 60:02d} min "
+                f"{'before' if d < 0 else 'after'} the first sample's UTC time: the start is that UTC "
+                "time on the nearest day"
             )
-            return None
-    utc_tod = utc_created.hour * 3600 + utc_created.minute * 60 + utc_created.second
-    start = utc_created + timedelta(seconds=_circular(first_tod - utc_tod))
+    # the UTC instant with the first sample's time of day nearest to the creation time
+    start = created - timedelta(seconds=d)
     return start.replace(tzinfo=UTC)
 
 
@@ -186,7 +192,12 @@ def read(path: Path) -> Recording:
 
     ti = col("time")
     if ti is None:
-        raise LoggerFileError(path, "no numeric 'time' column", field_name="time")
+        raise LoggerFileError(
+            path,
+            "no numeric 'time' column",
+            line=header.section_line.get("column names", header.data_first_line),
+            field_name="time",
+        )
     time_values = block.values[ti]
     assert time_values is not None
     if np.isnan(time_values).any():
@@ -268,7 +279,8 @@ def read(path: Path) -> Recording:
         if "offset" in line.lower() and ":" not in line:
             metadata.setdefault("note", line)  # e.g. 'GPS Time offset by -15 seconds': never applied
     session = header.lines("session data")
-    track = None
+    # RaceBox writes the venue into [comments] ("Venue : NAME"); [session data] name wins
+    track = next((v for k, v in metadata.items() if k.lower() == "venue" and v), None)
     for line in session:
         key, _, value = line.partition(" ")
         metadata[f"session {key}"] = value.strip()
@@ -284,7 +296,7 @@ def read(path: Path) -> Recording:
         sample_rate_hz=rate,
         gates=gates,
         beacons=None,
-        lap_counter=lap_counter,
+        lap_counter=checked_lap_counter(channels, lap_counter, warnings),
         track=track,
         metadata=metadata,
         warnings=warnings,

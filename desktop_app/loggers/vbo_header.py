@@ -25,6 +25,11 @@ _CREATED = re.compile(
     re.IGNORECASE,
 )
 _NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$")
+#: a VBO header (everything above ``[data]``) longer than this is not one: real headers are
+#: a few kilobytes, and the reader must not load a whole file looking for ``[data]``
+MAX_HEADER_BYTES = 16 << 20
+#: more values per data row than this is not a logger's row (real VBOs have under 100)
+MAX_VALUES_PER_ROW = 10_000
 _LOG_RATE = re.compile(r"log\s*rate\s*\(hz\)\s*:\s*([\d.,]+)", re.IGNORECASE)
 
 #: a unit written as the last word of a long (or short) name: ``velocity kmh``, ``long accel g``
@@ -66,6 +71,8 @@ class VboHeader:
     data_first_line: int  #: its 1-based line number
     preamble: list[str] = field(default_factory=list)
     sections: dict[str, list[str]] = field(default_factory=dict)
+    #: 1-based line number of each section's ``[name]`` line
+    section_line: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
     def lines(self, name: str) -> list[str]:
@@ -132,6 +139,7 @@ class VboHeader:
             path,
             f"cannot match names to data: [column names] has {len(short)} names, "
             f"[header] {len(long_names)} lines, data rows {nvalues} values",
+            line=self.section_line.get("column names", self.section_line.get("header", self.data_first_line)),
             field_name="column names",
         )
 
@@ -166,17 +174,27 @@ def parse_header(path: Path, raw: bytes) -> VboHeader:
     """Split the header into sections and locate ``[data]``."""
     m = DATA_LINE.search(raw)
     if m is None:
-        raise LoggerFileError(path, "no [data] section: not a complete VBO file", field_name="[data]")
+        lines = raw.count(b"\n") + (0 if raw.endswith(b"\n") else 1)
+        raise LoggerFileError(
+            path,
+            f"no [data] section in the {'file' if len(raw) < MAX_HEADER_BYTES else 'header'} "
+            f"(read to line {lines}): not a complete VBO file",
+            line=lines,
+            field_name="[data]",
+        )
     end = m.end()
     if raw[end : end + 1] == b"\n":
         end += 1
     first_line = raw.count(b"\n", 0, end) + 1
     header = VboHeader(data_offset=end, data_first_line=first_line)
     current: list[str] = header.preamble
-    for line in decode(raw[: m.start()]).splitlines():
+    for number, line in enumerate(decode(raw[: m.start()]).split("\n"), start=1):
+        line = line.rstrip("\r")
         sm = _SECTION.match(line)
         if sm:
-            current = header.sections.setdefault(sm.group(1).strip().lower(), [])
+            name = sm.group(1).strip().lower()
+            current = header.sections.setdefault(name, [])
+            header.section_line.setdefault(name, number)
             continue
         current.append(line)
     return header
@@ -198,4 +216,11 @@ def values_per_row(data: bytes | memoryview, path: Path, first_line: int) -> tup
             comma = True
     if not counts:
         raise LoggerFileError(path, "the [data] section has no rows", line=first_line)
-    return counts.most_common(1)[0][0], comma
+    nvalues = counts.most_common(1)[0][0]
+    if nvalues > MAX_VALUES_PER_ROW:
+        raise LoggerFileError(
+            path,
+            f"data rows have {nvalues:,} values, more than a logger writes ({MAX_VALUES_PER_ROW:,})",
+            line=first_line,
+        )
+    return nvalues, comma

@@ -503,8 +503,11 @@ def _build(
     if unknown_units:
         metadata["unknown unit codes"] = ", ".join(f"{n}: {c}" for n, c in sorted(unknown_units.items()))
     t0_ms = int(union[0]) / 1000.0 if union.shape[0] else 0.0
-    steps = [float(np.median(np.diff(g.t_ms))) for g in groups if g.t_ms.shape[0] > 1]
-    rates = [1000.0 / step for step in steps if step > 0]
+    # the fastest group's rate: the median step of the group with the most samples per second
+    timed_groups = [g for g in groups if g.t_ms.shape[0] > 1 and g.t_ms[-1] > g.t_ms[0]]
+    fastest = max(timed_groups, key=lambda g: g.t_ms.shape[0] / float(g.t_ms[-1] - g.t_ms[0]), default=None)
+    step = float(np.median(np.diff(fastest.t_ms))) if fastest is not None else 0.0
+    rates = [1000.0 / step] if step > 0 else []
     rec = Recording(
         path=path,
         format="aim",

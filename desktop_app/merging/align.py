@@ -28,9 +28,10 @@ the preview's overlay (or the engineer) can tell.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 import numpy as np
 import numpy.typing as npt
@@ -47,8 +48,23 @@ CLOCK_TOLERANCE_S = 0.5
 #: lie by seconds, but a trace matching much further away is more likely another lap of
 #: the same circuit than a clock that wrong
 MAX_CLOCK_ERROR_S = 120.0
-#: below this normalised correlation peak the files are not aligned
-MIN_PEAK = 0.6
+#: below this normalised correlation peak the files are not aligned. Calibrated with
+#: ``python -m bench merge --confidence`` (docs/formats.md#merging-same-run-or-not): split
+#: real recordings match at 0.985 or more, unrelated real files reach 0.93 at most; this
+#: sits between the two, about 0.03 from each
+MIN_PEAK = 0.955
+#: the shorter file's trace must span this long for the correlation alone to prove a match:
+#: a shorter one fits somewhere in any long session (unrelated real files reach 0.99)
+MIN_CORRELATION_S = 60.0
+#: two files whose positions lie further apart than this (km) are of different places
+MAX_PLACE_DISTANCE_KM = 5.0
+#: two starts further apart than the longer file plus this are of different runs: one hour
+#: between files that both state their zone (or both do not), 14 h (the widest time zone
+#: difference) when one is UTC and the other local time
+SAME_RUN_SLACK_S = 3600.0
+SAME_RUN_ZONE_SLACK_S = 14 * 3600.0
+#: how the user overrides a refusal they know better than
+FORCE_HINT = "; if they are one run, give the offset (--merge-offset) to merge them anyway"
 #: the peak must beat the best other peak (further than EXCLUDE_S away) by this much
 MIN_MARGIN = 0.03
 #: lags closer than this to the peak are its shoulders, not a second peak
@@ -321,6 +337,72 @@ def _aware(d: datetime | None) -> bool:
     return d is not None and d.tzinfo is not None and d.utcoffset() is not None
 
 
+def _span(rec: Recording) -> float:
+    return float(rec.time[-1] - rec.time[0]) if rec.sample_count else 0.0
+
+
+def _naive_utc(d: datetime) -> datetime:
+    return d.astimezone(UTC).replace(tzinfo=None) if _aware(d) else d.replace(tzinfo=None)
+
+
+def _place(rec: Recording) -> tuple[float, float] | None:
+    lat, lon = rec.standard("lat"), rec.standard("long")
+    if lat is None or lon is None:
+        return None
+    ok = np.isfinite(lat) & np.isfinite(lon) & ((lat != 0) | (lon != 0)) & (np.abs(lat) <= 90) & (np.abs(lon) <= 180)
+    if not ok.any():
+        return None
+    return float(np.median(lat[ok])), float(np.median(lon[ok]))
+
+
+def _km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    la1, lo1, la2, lo2 = (np.radians(v) for v in (*a, *b))
+    h = np.sin((la2 - la1) / 2) ** 2 + np.cos(la1) * np.cos(la2) * np.sin((lo2 - lo1) / 2) ** 2
+    return float(6371.0 * 2 * np.arcsin(np.sqrt(min(1.0, float(h)))))
+
+
+def _words(name: str) -> set[str]:
+    return {w for w in re.findall(r"\w+", name.casefold()) if len(w) >= 3 or not w.isascii()}
+
+
+def check_same_run(primary: Recording, secondary: Recording) -> None:
+    """Refuse files that cannot be of one run: different days, places or tracks.
+
+    Each test names itself in the message. Only what both files state is compared: a file
+    without a date, position or track name passes that test.
+    """
+    a, b = primary.started_at, secondary.started_at
+    if a is not None and b is not None:
+        same_kind = _aware(a) == _aware(b)
+        slack = SAME_RUN_SLACK_S if same_kind else SAME_RUN_ZONE_SLACK_S
+        gap = abs((_naive_utc(b) - _naive_utc(a)).total_seconds())
+        if gap > max(_span(primary), _span(secondary)) + slack:
+
+            def when(d: datetime) -> str:
+                return f"{_naive_utc(d):%Y-%m-%d %H:%M} {'UTC' if _aware(d) else '(local time)'}"
+
+            raise AlignmentError(
+                f"different runs (date test): {primary.path.name} starts {when(a)}, "
+                f"{secondary.path.name} {when(b)}, {gap / 86400:.1f} days apart{FORCE_HINT}"
+            )
+    pa, pb = _place(primary), _place(secondary)
+    if pa is not None and pb is not None:
+        km = _km(pa, pb)
+        if km > MAX_PLACE_DISTANCE_KM:
+            raise AlignmentError(
+                f"different runs (position test): the files were recorded {km:,.0f} km apart "
+                f"({pa[0]:.4f}, {pa[1]:.4f} and {pb[0]:.4f}, {pb[1]:.4f}){FORCE_HINT}"
+            )
+    elif primary.track and secondary.track:
+        wa, wb = _words(primary.track), _words(secondary.track)
+        ta, tb = primary.track.casefold().strip(), secondary.track.casefold().strip()
+        if wa and wb and not (wa & wb) and ta not in tb and tb not in ta:
+            raise AlignmentError(
+                f"different runs (track test): {primary.path.name} is at {primary.track!r}, "
+                f"{secondary.path.name} at {secondary.track!r}{FORCE_HINT}"
+            )
+
+
 def align(primary: Recording, secondary: Recording, *, offset_s: float | None = None) -> Alignment:
     """Find how the secondary's clock maps onto the primary's (see the module docstring).
 
@@ -329,6 +411,8 @@ def align(primary: Recording, secondary: Recording, *, offset_s: float | None = 
     channel to correlate, or when the correlation is too weak or ambiguous to trust.
     """
     warnings: list[str] = []
+    if offset_s is None:  # a forced offset is the user's word that the files are one run
+        check_same_run(primary, secondary)
     absolute = _absolute_offset(primary, secondary)
     channel = common_channel(primary, secondary)
     near = None if absolute is None else (absolute, MAX_CLOCK_ERROR_S)
@@ -375,11 +459,19 @@ def align(primary: Recording, secondary: Recording, *, offset_s: float | None = 
                 f"the {channel} traces never overlap long enough to compare (at least "
                 f"{MIN_OVERLAP_FRACTION:.0%} of the shorter file): the files may not overlap"
             )
+        shorter = min(_span(primary), _span(secondary))
+        if shorter < MIN_CORRELATION_S:
+            raise AlignmentError(
+                f"different runs? (correlation test): the shorter file spans {shorter:.0f} s, too short "
+                f"for its {channel} trace to prove the match (needs {MIN_CORRELATION_S:.0f} s "
+                f"without absolute start times in both files){FORCE_HINT}"
+            )
         if corr_at_zero is None:
             raise AlignmentError(
-                f"the {channel} traces do not match well enough (peak correlation {peak.value:.2f}, "
-                f"lead over the next candidate {peak.margin:.3f}; needs {MIN_PEAK:.2f} and "
-                f"{MIN_MARGIN:.3f}): the files may not overlap"
+                f"different runs? (correlation test): the {channel} traces do not match well enough "
+                f"(peak correlation {peak.value:.3f}, lead over the next candidate {peak.margin:.3f}; "
+                f"needs {MIN_PEAK:.3f} and {MIN_MARGIN:.3f}, unrelated files reach 0.93): the files "
+                f"may not overlap{FORCE_HINT}"
             )
         result = Alignment(corr_at_zero, ppm, confidence, margin, "correlation", channel, corr_at_zero, None, warnings)
     return result

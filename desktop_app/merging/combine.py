@@ -25,7 +25,7 @@ from typing import Literal
 
 import numpy as np
 
-from desktop_app.loggers.channels import unique_name
+from desktop_app.loggers.channels import NameAllocator
 from desktop_app.loggers.recording import Channel, Recording
 from desktop_app.loggers.timebase import to_microseconds
 from storage.errors import LaptraceError
@@ -163,17 +163,17 @@ def merge_recordings(
                 continue
             channels[name] = _placed(ch, name, rows, n, standard=True)
             owned[side][name] = name
-    taken = set(STANDARD_CHANNELS) | set(channels)
+    names = NameAllocator(set(STANDARD_CHANNELS) | set(channels))
     for side in SIDES:
         rec, rows, label = sides[side]
+        kept = set(owned[side].values())
         for key, ch in rec.channels.items():
-            if key in owned[side].values():
+            if key in kept:
                 continue
             base = key
-            if ch.standard or key.lower() in {t.lower() for t in taken}:
+            if ch.standard or names.taken(key):
                 base = f"{key} [{label}]"
-            name = unique_name(base, taken)
-            taken.add(name)
+            name = names.take(base)
             channels[name] = _placed(ch, name, rows, n, standard=False)
             owned[side][name] = key
 

@@ -181,7 +181,8 @@ def test_files_of_different_runs_are_refused_in_the_row(qtbot: QtBot, window: Ma
     wait_state(qtbot, refused, ("failed", "ready"))
     assert refused.state == "failed" and refused.imported is None
     text = window.imports.row(refused).status.text()
-    assert text.startswith(f"cannot merge {vbo.name} with {aim.name}: the speed traces do not match")
+    # two real files of different days (2023-06-03 in Japan, 2022-06-19 in Saskatchewan)
+    assert text.startswith(f"cannot merge {vbo.name} with {aim.name}: different runs (date test)")
     assert refused.error == text
     # both files are still there to be shown and saved on their own
     assert all(e.state == "ready" for e in window.imports.entries[:count])

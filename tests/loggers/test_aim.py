@@ -219,3 +219,59 @@ def test_damaged_names_row_fails_at_the_first_data_line(tmp_path: Path) -> None:
     path.write_bytes(data)
     with pytest.raises(LoggerFileError, match=r"damaged\.csv, line 18: channel names row"):
         aim.read(path)
+
+
+# --- warnings that are true: printed precision, cut exports --------------------------------
+
+
+def _real_with(tmp_path: Path, segment_times: str | None = None, keep_rows: int | None = None) -> Path:
+    """The real export with its Segment Times line replaced, or its data cut after ``keep_rows``."""
+    lines = logger_file(REAL).read_bytes().decode("utf-8").split("\r\n")
+    if segment_times is not None:
+        i = next(k for k, line in enumerate(lines) if line.startswith("Segment Times,"))
+        lines[i] = segment_times
+    if keep_rows is not None:
+        first = next(k for k, line in enumerate(lines) if line.startswith("0.000,"))
+        lines = lines[: first + keep_rows]
+    path = tmp_path / "aim.csv"
+    path.write_bytes("\r\n".join(lines).encode("utf-8"))
+    return path
+
+
+def _tenths(real: Recording) -> list[str]:
+    """The real file's lap durations as Race Studio prints them to 0.1 s (m:ss.s)."""
+    assert real.beacons is not None
+    bounds = [0.0, *real.beacons]
+    out = []
+    for a, b in zip(bounds, bounds[1:]):
+        d = round(b - a, 1)
+        out.append(f"{int(d // 60)}:{d % 60:04.1f}")
+    return out
+
+
+def test_segment_times_printed_to_a_tenth_agree_with_the_markers(real: Recording, tmp_path: Path) -> None:
+    segments = _tenths(real)
+    assert segments[:3] == ["1:17.2", "1:11.9", "1:02.3"]
+    rec = read_recording(_real_with(tmp_path, "Segment Times," + ",".join(segments) + ",,,,,,,"))
+    assert not any("Segment Times" in w for w in rec.warnings)
+    assert rec.beacons == real.beacons
+
+
+def test_a_segment_time_off_by_more_than_its_precision_still_warns(real: Recording, tmp_path: Path) -> None:
+    segments = _tenths(real)
+    segments[4] = "0:59.1"  # the markers span 58.843 s: 0.26 s off, beyond the 0.05 s of a tenth
+    rec = read_recording(_real_with(tmp_path, "Segment Times," + ",".join(segments)))
+    warning = next(w for w in rec.warnings if "Segment Times disagree" in w)
+    assert "for 1 lap(s)" in warning and "segment 5 is 0:59.1" in warning
+
+
+def test_an_export_cut_long_before_its_duration_says_so(tmp_path: Path) -> None:
+    rec = read_recording(_real_with(tmp_path, keep_rows=6000))  # 300 s of the 951 s session
+    assert rec.time[-1] == pytest.approx(299.95)
+    assert any("the data ends at 299.950 s but Duration is 951" in w and "the export is cut" in w for w in rec.warnings)
+
+
+def test_the_real_export_is_not_called_cut(real: Recording) -> None:
+    # its data ends at 950.95 s, one sample before the 951 s Duration
+    assert real.time[-1] == pytest.approx(950.95)
+    assert not any("cut" in w for w in real.warnings) and real.warnings == []

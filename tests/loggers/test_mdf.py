@@ -52,8 +52,19 @@ def test_canedge_raw_can_decoded_with_the_dbc_beside_it() -> None:
     assert any("UnFinMF" in w for w in rec.warnings)
     assert any("canmod-gps.dbc" in w for w in rec.warnings)
     assert rec.logger is not None and rec.logger.startswith("CSS Electronics CANedge")
-    # header 2021-10-26 01:00:54+06:00, first decoded sample 12.9473 s later
-    assert rec.started_at == datetime(2021, 10, 25, 19, 1, 6, 947300, tzinfo=UTC)
+    # header 2021-10-26 01:00:54+06:00, first decoded sample 12.9473 s later: the logger's
+    # clock says 19:01:06.9473 UTC; the CANmod.gps Epoch samples (GNSS time, whole seconds,
+    # each message ±0.34 s late) put that first sample at 19:00:59.3 UTC
+    epoch = rec.channels["Epoch"]
+    ok = np.isfinite(epoch.values)
+    assert epoch.values[ok][0] == pytest.approx(1635188459.0, abs=0.01)
+    assert rec.started_at is not None
+    assert abs((rec.started_at - datetime(2021, 10, 25, 19, 0, 59, 316550, tzinfo=UTC)).total_seconds()) < 0.01
+    logger_clock = datetime(2021, 10, 25, 19, 1, 6, 947300, tzinfo=UTC)
+    assert rec.metadata["logger clock offset s"] == "+7.6"
+    assert (logger_clock - rec.started_at).total_seconds() == pytest.approx(7.63, abs=0.01)
+    assert rec.metadata["start from"] == "GNSS time channel 'Epoch'"
+    assert "the logger's clock was 7.6 s ahead" in " ".join(rec.warnings)
     lat, lon, speed = rec.channels["lat"], rec.channels["long"], rec.channels["speed"]
     assert lat.source_name == "Latitude" and _samples(lat.values).shape[0] == 115
     assert lat.values[_samples(lat.values)[0]] == pytest.approx(41.412935)
@@ -112,3 +123,38 @@ def test_repeated_names_and_overlapping_rates_on_one_time_base(tmp_path: Path) -
     assert other.unit == "km/h" and rec.sample_rate_hz == 100.0
     np.testing.assert_array_equal(rec.channels["toil"].values, [90.0, 91.0, 92.0, np.nan, 93.0])
     np.testing.assert_array_equal(rec.channels["toil_2"].values, [80.0, np.nan, np.nan, 81.0, np.nan])
+
+
+def test_mdf3_local_time_and_utc_offset(tmp_path: Path) -> None:
+    # the CANape MF4 (15:26:35.439737 +01:00) as MDF 3.30, its header written as MDF 3 writers
+    # do: the time stamp counts *local* nanoseconds since 1970, beside the UTC offset in hours
+    from asammdf import MDF
+
+    with MDF(logger_file(CANAPE)) as mf4:
+        mdf3 = mf4.convert("3.30")
+    local = datetime(2018, 11, 22, 15, 26, 35, 439737)
+    mdf3.header.abs_time = int((local - datetime(1970, 1, 1)).total_seconds() * 1e6) * 1000
+    mdf3.header.tz_offset = 1
+    path = tmp_path / "canape.mdf"
+    mdf3.save(path, overwrite=True)
+    mdf3.close()
+    rec = read_recording(path)
+    assert rec.metadata["mdf version"] == "3.30"
+    # the same instant as the MF4 of the same measurement (not 15:26:35 UTC, an hour late)
+    assert rec.started_at == read_recording(logger_file(CANAPE)).started_at
+    assert rec.started_at == datetime(2018, 11, 22, 14, 26, 35, 439737, tzinfo=UTC)
+
+
+def test_mdf3_without_a_time_stamp_is_naive_local_time(tmp_path: Path) -> None:
+    # MDF 3.00 headers have only the local date and time strings, to the second, no zone
+    from asammdf import MDF
+
+    with MDF(logger_file(CANAPE)) as mf4:
+        mdf3 = mf4.convert("3.00")
+    path = tmp_path / "canape300.mdf"
+    mdf3.save(path, overwrite=True)
+    mdf3.close()
+    rec = read_recording(path)
+    assert rec.metadata["mdf version"] == "3.00"
+    assert rec.started_at == datetime(2018, 11, 22, 15, 26, 35) and rec.started_at.tzinfo is None
+    assert "the MDF header start time has no zone: kept as local time" in rec.warnings
