@@ -250,14 +250,9 @@ def draft_from_recording(
         vehicle=_header_field(recording, _VEHICLE_KEYS),
         started_at=recording.started_at,
         notes="",
-        lap_source=analysis.split.source,
         sources=[source],
-        laps=analysis.laps,
         telemetry=telemetry,
-        warnings=list(recording.warnings) + list(analysis.split.notes),
-        ideal_lap_s=analysis.ideal_lap_s,
-        lines=[track_line(p) for p in analysis.split.lines],
-        sector_source=analysis.split.sector_source,
+        **_lap_fields(recording, analysis),
     )
 
 
@@ -413,13 +408,16 @@ def resplit_draft(recording: Recording, draft: SessionDraft, lines: LineSet) -> 
         session_id=old.session_id,
         metadata=dataclasses.replace(old.metadata, extra=extra),
     )
-    return dataclasses.replace(
-        draft,
-        lap_source=analysis.split.source,
-        laps=analysis.laps,
-        telemetry=telemetry,
-        warnings=list(recording.warnings) + list(analysis.split.notes),
-        ideal_lap_s=analysis.ideal_lap_s,
-        lines=[track_line(p) for p in analysis.split.lines],
-        sector_source=analysis.split.sector_source,
-    )
+    return dataclasses.replace(draft, telemetry=telemetry, **_lap_fields(recording, analysis))
+
+
+def _lap_fields(recording: Recording, analysis: LapAnalysis) -> dict[str, Any]:
+    """The draft's fields that follow from how the recording was split into laps."""
+    return {
+        "lap_source": analysis.split.source,
+        "laps": analysis.laps,
+        "warnings": list(recording.warnings) + list(analysis.split.notes),
+        "ideal_lap_s": analysis.ideal_lap_s,
+        "lines": [track_line(p) for p in analysis.split.lines],
+        "sector_source": analysis.split.sector_source,
+    }
