@@ -1,8 +1,9 @@
-"""Logger readers: speed and peak memory on the real files and on 50x longer copies.
+"""Logger readers: speed and peak memory on the real files and on 10x and 100x longer copies.
 
 ``python -m bench readers`` prints one table: per real file, and per copy whose data block
-is repeated 50 times (time shifted so it keeps increasing), the reader's time beside
-``pyarrow.csv.read_csv`` and ``pandas.read_csv`` on the same data block (best of 3). The
+is repeated 10 and 100 times (``--repeat``; time shifted so it keeps increasing), the
+reader's time beside ``polars.read_csv``, ``pyarrow.csv.read_csv`` and ``pandas.read_csv``
+on the same data block (best of 3). The
 baseline is like for like: the block alone, with the reader's own delimiter, decimal point
 and column types (float64; string where the reader had to read a column as text), found
 by recording the reader's parse call. Peak memory (RSS high-water mark above the level
@@ -103,8 +104,8 @@ def _shift_time(block: bytes, fmt: str, copy: int, span: float) -> bytes:
     return b"".join(out)
 
 
-def make_long(path: Path, fmt: str, folder: Path) -> Path:
-    """A copy of ``path`` whose data block is repeated REPEAT times, time kept increasing."""
+def make_long(path: Path, fmt: str, folder: Path, repeat: int = REPEAT) -> Path:
+    """A copy of ``path`` whose data block is repeated ``repeat`` times, time kept increasing."""
     from desktop_app.loggers import read_recording
 
     raw = path.read_bytes()
@@ -113,10 +114,10 @@ def make_long(path: Path, fmt: str, folder: Path) -> Path:
         block += b"\r\n" if b"\r\n" in block else b"\n"
     rec = read_recording(path)
     span = float(rec.time[-1]) + (1.0 / rec.sample_rate_hz if rec.sample_rate_hz else 1.0)
-    target = folder / f"x{REPEAT}_{path.name}"
+    target = folder / f"x{repeat}_{path.name}"
     with open(target, "wb") as fh:
         fh.write(header)
-        for k in range(REPEAT):
+        for k in range(repeat):
             fh.write(_shift_time(block, fmt, k, span))
     return target
 
@@ -268,6 +269,27 @@ def _arrow_reader(block: bytes, how: _Parse) -> tuple[Callable[[], object], dict
     return None
 
 
+def _polars_reader(block: bytes, how: _Parse, opts: dict[str, Any]) -> Callable[[], object]:
+    """``polars.read_csv`` of the block with the same delimiter, decimal point and column types."""
+    import polars as pl
+
+    types = opts["convert_options"][1]["column_types"]
+    schema = {k: (pl.String if t == "string" else pl.Float64) for k, t in types.items()}
+
+    def run() -> object:
+        return pl.read_csv(
+            block,
+            has_header=False,
+            separator=how.delimiter,
+            quote_char='"' if how.delimiter != " " else None,
+            schema=schema,
+            decimal_comma=how.decimal_comma,
+            truncate_ragged_lines=True,
+        )
+
+    return run
+
+
 def _pandas_reader(block: bytes, how: _Parse) -> Callable[[], object]:
     import pandas as pd
 
@@ -291,7 +313,7 @@ def _row(path: Path, label: str, folder: Path) -> str:
     how = _reader_parse(path)
     rec = read_recording(path)
     t_reader = _best(lambda: read_recording(path))
-    t_arrow = t_pandas = None
+    t_arrow = t_pandas = t_polars = None
     arrow_peak: int | None = None
     note = ""
     if how is not None:
@@ -314,6 +336,10 @@ def _row(path: Path, label: str, folder: Path) -> str:
             data_file.write_bytes(block)
             arrow_peak, _ = _probe(_ARROW_PROBE, str(data_file), json.dumps(opts))
             data_file.unlink()
+            try:
+                t_polars = _best(_polars_reader(block, how, opts))
+            except Exception:  # noqa: BLE001 - a baseline that cannot parse the block is just absent
+                t_polars = None
         try:
             t_pandas = _best(_pandas_reader(block, how))
         except Exception:  # noqa: BLE001 - a baseline that cannot parse the block is just absent
@@ -331,31 +357,34 @@ def _row(path: Path, label: str, folder: Path) -> str:
     arrow_mb = f"{arrow_peak / 1e6:8.1f}" if arrow_peak is not None else f"{'-':>8}"
     return (
         f"{label + note:<50} {rec.sample_count:>8} {len(rec.channels):>4} {path.stat().st_size / 1e6:7.2f} "
-        f"{ms(t_reader)} {ms(t_arrow)} {ms(t_pandas)} {ratio(t_reader, t_arrow)} {ratio(t_reader, t_pandas)} "
+        f"{ms(t_reader)} {ms(t_polars)} {ms(t_arrow)} {ms(t_pandas)} {ratio(t_reader, t_polars)} "
+        f"{ratio(t_reader, t_arrow)} {ratio(t_reader, t_pandas)} "
         f"{peak / 1e6:8.1f} {arrow_mb} {decoded / 1e6:8.1f} {ratio(peak, decoded)} {ratio(peak, blk or None)}"
     )
 
 
-def bench(files: list[Path], long: bool) -> None:
-    """One table: every real file, then (``long``) its copy with the data block repeated."""
+def bench(files: list[Path], repeats: list[int]) -> None:
+    """One table: every real file, then its copies with the data block repeated ``repeats`` times."""
     from desktop_app.loggers import sniff
 
     print(
-        f"{'file':<50} {'rows':>8} {'ch':>4} {'MB':>7} {'reader ms':>9} {'arrow ms':>9} "
-        f"{'pandas ms':>9} {'xarrow':>6} {'xpanda':>6} {'peak MB':>8} {'arrowMB':>8} {'f64 MB':>8} {'x f64':>6} {'x blk':>6}"
+        f"{'file':<50} {'rows':>8} {'ch':>4} {'MB':>7} {'reader ms':>9} {'polars ms':>9} {'arrow ms':>9} "
+        f"{'pandas ms':>9} {'xpolar':>6} {'xarrow':>6} {'xpanda':>6} {'peak MB':>8} {'arrowMB':>8} {'f64 MB':>8} "
+        f"{'x f64':>6} {'x blk':>6}"
     )
     with tempfile.TemporaryDirectory() as tmp:
         for path in files:
             fmt = sniff(path)
             label = str(path.relative_to(LOGGERS))
             print(_row(path, label, Path(tmp)), flush=True)
-            if long and fmt != "mdf":
-                longer = make_long(path, fmt, Path(tmp))
-                print(_row(longer, f"  x{REPEAT}", Path(tmp)), flush=True)
+            for repeat in repeats if fmt not in ("mdf", "motec_ld") else []:  # binary: no text block
+                longer = make_long(path, fmt, Path(tmp), repeat)
+                print(_row(longer, f"  x{repeat}", Path(tmp)), flush=True)
                 longer.unlink()
     print(
-        "reader/arrow/pandas: best of 3; arrow = pyarrow.csv.read_csv on the data block alone with the\n"
-        "reader's options (delimiter, decimal point, float64 columns, string where a column holds text);\n"
+        "reader/polars/arrow/pandas: best of 3; polars/arrow = polars.read_csv/pyarrow.csv.read_csv on the\n"
+        "data block alone with the reader's options (delimiter, decimal point, float64 columns, string\n"
+        "where a column holds text); xpolar/xarrow/xpanda = reader time / that baseline's;\n"
         "* = padded numbers pyarrow cannot parse: arrow timed on the block with padding already removed.\n"
         "peak MB = RSS high-water mark of one read in a fresh process (arrowMB: read_csv of the block\n"
         "file); f64 MB = the recording's float64 columns (time + channels); x f64 = peak / f64;\n"
@@ -490,7 +519,8 @@ def main(argv: list[str] | None = None) -> int:
     """Print the readers' speed/memory table, or the fuzz counts with ``--fuzz``."""
     parser = argparse.ArgumentParser(prog="python -m bench readers", description=__doc__.split("\n")[0])
     parser.add_argument("--fuzz", type=int, nargs="?", const=40, help="damaged copies per file")
-    parser.add_argument("--no-long", action="store_true", help=f"skip the x{REPEAT} copies")
+    parser.add_argument("--no-long", action="store_true", help="skip the longer copies")
+    parser.add_argument("--repeat", default="10,100", help="lengths of the longer copies (comma-separated)")
     parser.add_argument("--only", default="", help="only files whose path contains this")
     parser.add_argument("--wide", action="store_true", help="channel-name de-duplication against header width")
     args = parser.parse_args(argv)
@@ -499,7 +529,7 @@ def main(argv: list[str] | None = None) -> int:
     files = [p for p in all_logger_files() if args.only in str(p)]
     if args.fuzz:
         return fuzz(files, args.fuzz)
-    bench(files, long=not args.no_long)
+    bench(files, [] if args.no_long else [int(r) for r in args.repeat.split(",")])
     return 0
 
 

@@ -1,6 +1,10 @@
 """Start-up time to the first window, and the self-test's steps, for a source tree or a build.
 
 ``python -m bench startup`` runs ``python -m desktop_app --self-test`` a few times;
+``python -m bench startup --inspect`` times ``laptrace inspect`` of a small real file instead,
+against a bare interpreter start in the same run, and lists the slowest imports of that
+command (``python -X importtime``) and whether Qt, SQLAlchemy, Alembic, asammdf or pandas
+were imported at all;
 ``python -m bench startup --binary packaging/dist/laptrace/laptrace`` (or ``/usr/bin/laptrace``)
 times a frozen build the same way. Each run is a fresh process, so the numbers include the
 interpreter's (or the bootloader's) start, every import, and building and showing the main
@@ -35,11 +39,58 @@ def run_once(command: list[str]) -> tuple[float, float, dict[str, float]]:
     return float(match.group(1)), wall, steps
 
 
+#: modules a command that reads one file must not import (see the CLI's lazy imports)
+HEAVY = ("PySide6", "sqlalchemy", "alembic", "asammdf", "pandas", "superqt")
+
+
+def inspect_startup(runs: int) -> int:
+    """``laptrace inspect`` of a small file: wall time, the bare interpreter's, top imports."""
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from realfiles import logger_file
+
+    small = str(logger_file("vbo/20210620_035615.vbo"))
+    command = [sys.executable, "-m", "desktop_app.cli", "inspect", small]
+
+    def wall(cmd: list[str]) -> float:
+        started = time.monotonic()
+        subprocess.run(cmd, capture_output=True, check=True)
+        return time.monotonic() - started
+
+    bare = [wall([sys.executable, "-c", "pass"]) for _ in range(runs)]
+    numpy_only = [wall([sys.executable, "-c", "import numpy"]) for _ in range(runs)]
+    walls = [wall(command) for _ in range(runs)]
+    print(f"laptrace inspect {Path(small).name} ({runs} runs)")
+    print(f"{'measure':<34}{'median':>9}{'min':>9}{'max':>9}")
+    for label, values in (
+        ("python -c pass (s)", bare),
+        ("python -c 'import numpy' (s)", numpy_only),
+        ("laptrace inspect (s)", walls),
+    ):
+        print(f"{label:<34}{statistics.median(values):>9.2f}{min(values):>9.2f}{max(values):>9.2f}")
+    out = subprocess.run([sys.executable, "-X", "importtime", *command[1:]], capture_output=True, text=True, check=True)
+    rows = []
+    for line in out.stderr.splitlines():
+        parts = line.split("|")
+        if len(parts) == 3 and parts[1].strip().isdigit():
+            rows.append((int(parts[1]), parts[2].rstrip()))
+    top = {name.strip() for _, name in rows}
+    print("heavy modules imported: " + (", ".join(h for h in HEAVY if h in top) or "none"))
+    print("slowest imports (cumulative ms):")
+    for cumulative, name in sorted(rows, reverse=True)[:12]:
+        print(f"  {cumulative / 1000:8.1f}  {name}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench startup", description=__doc__)
     parser.add_argument("--binary", help="a frozen laptrace executable (default: this source tree)")
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--inspect", action="store_true", help="time `laptrace inspect` of a small file")
     args = parser.parse_args(argv)
+    if args.inspect:
+        return inspect_startup(args.runs)
     command = [args.binary] if args.binary else [sys.executable, "-m", "desktop_app"]
     command.append("--self-test")
 

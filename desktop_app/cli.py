@@ -1,4 +1,4 @@
-"""``laptrace``: the GUI by default, ``laptrace import|inspect|sessions|recover|selftest``.
+"""``laptrace``: the GUI by default, ``laptrace import|inspect|sessions|recover|delete|discard|selftest``.
 
 Each sub-command lives in its own module under :mod:`desktop_app.commands` with a
 ``register(subparsers)`` function that adds its parser and sets ``func``. Exit codes are
@@ -20,6 +20,8 @@ COMMANDS: dict[str, str] = {
     "import": "catalog_cmd",
     "sessions": "catalog_cmd",
     "recover": "catalog_cmd",
+    "delete": "catalog_cmd",
+    "discard": "catalog_cmd",
     "selftest": "selftest_cmd",
 }
 
@@ -34,6 +36,8 @@ def build_parser(command: str | None) -> argparse.ArgumentParser:
             "  import FILE...    read, split and save sessions into the catalogue\n"
             "  sessions          list the saved sessions\n"
             "  recover           finish or fail interrupted saves; list orphan files\n"
+            "  delete ID         delete a saved session\n"
+            "  discard ID        give up on a failed save\n"
             "  selftest          the packaged self-test"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -56,6 +60,16 @@ def build_parser(command: str | None) -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    guard = importlib.import_module("desktop_app.commands.guard")
+    guard.tolerant_streams()
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        guard.quiet_broken_pipe()
+        return 0
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args_in = list(sys.argv[1:] if argv is None else argv)
     command = args_in[0] if args_in and args_in[0] in COMMANDS else None
     parser = build_parser(command)

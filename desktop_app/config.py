@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -69,6 +70,10 @@ def load_settings() -> Settings:
         s.data_dir = raw["data_dir"]
     if isinstance(raw.get("database_url"), str):
         s.database_url = raw["database_url"]
+        if s.database_url and split_password(s.database_url)[1] is not None:
+            # an older version (or a hand edit) left a password here: move it to the keyring
+            with suppress(Exception):
+                save_settings(s)
     if raw.get("speed_unit") in ("km/h", "mph"):
         s.speed_unit = raw["speed_unit"]
     if isinstance(raw.get("recent_files"), list):
@@ -89,19 +94,65 @@ def save_settings(settings: Settings) -> None:
     os.replace(tmp, folder / SETTINGS_FILE)
 
 
-def store_password(url: str) -> str:
-    """Move a password out of ``url`` into the OS keyring; return the URL without it."""
-    from sqlalchemy.engine import URL, make_url
+#: query parameters of a PostgreSQL URL that carry a credential (libpq's ``password``;
+#: a ``passfile`` names a file and is left to libpq)
+_SECRET_KEYS = ("password",)
+#: every password this process has seen in a URL, masked in whatever it prints
+_secrets: set[str] = set()
 
-    u = make_url(url)
-    if u.password is None:
+
+def split_password(url: str) -> tuple[str, str | None]:
+    """``url`` without any password (user part or ``password=`` parameter), and the password.
+
+    With both, the ``password=`` parameter wins, as in libpq. A URL SQLAlchemy cannot parse
+    is returned as is (it cannot carry a password we could find).
+    """
+    from sqlalchemy.engine import URL, make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        u = make_url(url)
+    except (ArgumentError, ValueError):
+        return url, None
+    password: str | None = None if u.password is None else str(u.password)
+    query: dict[str, str | tuple[str, ...]] = {}
+    for key, value in u.query.items():
+        if key.lower() in _SECRET_KEYS:
+            values = value if isinstance(value, tuple) else (value,)
+            if values:
+                password = values[-1]
+            continue
+        query[key] = value
+    if password is None:
+        return url, None
+    _remember(password)
+    # URL.set(password=None) leaves the password in place (set() skips None): rebuild it
+    bare = URL.create(u.drivername, username=u.username, host=u.host, port=u.port, database=u.database, query=query)
+    return bare.render_as_string(hide_password=False), password
+
+
+def _remember(password: str) -> None:
+    from urllib.parse import quote, quote_plus
+
+    if password:
+        _secrets.update({password, quote(password, safe=""), quote_plus(password)})
+
+
+def store_password(url: str) -> str:
+    """Move a password out of ``url`` into the OS keyring; return the URL without it.
+
+    Raises SQLAlchemy's ``ArgumentError`` for a URL it cannot parse (nothing is saved).
+    """
+    from sqlalchemy.engine import make_url
+
+    make_url(url)
+    bare, password = split_password(url)
+    if password is None:
         return url
     import keyring
 
-    keyring.set_password(KEYRING_SERVICE, _keyring_user(url), str(u.password))
-    # URL.set(password=None) leaves the password in place (set() skips None): rebuild it
-    bare = URL.create(u.drivername, username=u.username, host=u.host, port=u.port, database=u.database, query=u.query)
-    return bare.render_as_string(hide_password=False)
+    keyring.set_password(KEYRING_SERVICE, _keyring_user(bare), password)
+    return bare
 
 
 def _keyring_user(url: str) -> str:
@@ -114,9 +165,15 @@ def _keyring_user(url: str) -> str:
 def with_keyring_password(url: str) -> str:
     """``url`` with its password from the keyring, if it has none and the keyring has one."""
     from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
 
-    u = make_url(url)
+    try:
+        u = make_url(url)
+    except (ArgumentError, ValueError):
+        return url
     if u.password is not None or u.drivername.startswith("sqlite"):
+        return url
+    if any(k.lower() in _SECRET_KEYS for k in u.query):
         return url
     try:
         import keyring
@@ -126,7 +183,31 @@ def with_keyring_password(url: str) -> str:
         return url
     if password is None:
         return url
+    _remember(password)
     return u.set(password=password).render_as_string(hide_password=False)
+
+
+def mask_url(url: str) -> str:
+    """``url`` as it may be shown: any password (user part or parameter) as ``***``."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    bare, password = split_password(url)
+    if password is None:
+        return scrub(url)
+    try:
+        u = make_url(bare)
+    except (ArgumentError, ValueError):
+        return scrub(bare)
+    return scrub(u.set(password="***").render_as_string(hide_password=False).replace("%2A%2A%2A", "***"))
+
+
+def scrub(text: str) -> str:
+    """``text`` with every password this process has seen replaced by ``***``."""
+    for secret in sorted(_secrets, key=len, reverse=True):
+        if secret:
+            text = text.replace(secret, "***")
+    return text
 
 
 @dataclass(frozen=True)
@@ -154,5 +235,6 @@ def resolve(
     if not url:
         url = f"sqlite:///{(data / SQLITE_FILE).as_posix()}"
     else:
+        split_password(url)  # remembered, so that nothing printed shows it
         url = with_keyring_password(url)
     return Config(data_dir=data, database_url=url)

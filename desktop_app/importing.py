@@ -42,6 +42,7 @@ from desktop_app.laps import LapAnalysis, analyse_laps
 from desktop_app.loggers import read_recording
 from desktop_app.loggers.channels import unique_name
 from desktop_app.loggers.recording import Recording
+from desktop_app.loggers.textsource import FileDigest
 from desktop_app.merging import MergeError, MergeResult, Side, merge_recordings
 from storage.types import (
     STANDARD_CHANNELS,
@@ -92,9 +93,11 @@ def import_file(path: str | Path, progress: Progress | None = None) -> ImportedF
     p = Path(path)
     tick = progress or (lambda done, total: None)
     tick(0, _STAGES)
-    recording = read_recording(p)
+    digest = FileDigest(p)
+    with digest.active():  # text readers hash the bytes as they stream them: one pass
+        recording = read_recording(p)
     tick(1, _STAGES)
-    sha = file_sha256(p)
+    sha = digest.hexdigest() or file_sha256(p)
     size = p.stat().st_size
     tick(2, _STAGES)
     draft = draft_from_recording(recording, sha256=sha, file_size=size, progress=tick)
@@ -169,6 +172,11 @@ def _build_telemetry(
         units={i.name: i.unit for i in infos},
         source_names={i.name: i.source_name for i in infos},
         metadata=meta,
+        labels={
+            i.name: labels
+            for i in infos[2:]
+            if not i.standard and (labels := recording.channels[aux_from.get(i.name, i.name)].labels) is not None
+        },
     )
 
 

@@ -6,7 +6,7 @@ the Inno Setup script are static files; ``tests/packaging/test_spec.py`` checks 
 agree with it.
 
 Only extensions that belong to a logger format are claimed as Laptrace's own (``.vbo``,
-``.mf4``/``.mdf``). CSV exports (RaceChrono, AiM, MoTeC) share ``.csv`` with every
+``.mf4``/``.mdf``, AiM's ``.xrk``/``.xrz``/``.drk``, MoTeC's ``.ld``). CSV exports (RaceChrono, AiM, MoTeC) share ``.csv`` with every
 spreadsheet, so Laptrace is only offered as an alternative for them ("Open with").
 """
 
@@ -45,6 +45,22 @@ DOCUMENT_TYPES: tuple[DocumentType, ...] = (
         extensions=("mf4", "mdf"),
         mime="application/x-asam-mdf",
         uti="org.laptrace.mdf",
+        uti_conforms_to=("public.data",),
+        owned=True,
+    ),
+    DocumentType(
+        description="AiM data logger log",
+        extensions=("xrk", "xrz", "drk"),
+        mime="application/x-aim-xrk",
+        uti="org.laptrace.aim-xrk",
+        uti_conforms_to=("public.data",),
+        owned=True,
+    ),
+    DocumentType(
+        description="MoTeC data logger log",
+        extensions=("ld",),
+        mime="application/x-motec-ld",
+        uti="org.laptrace.motec-ld",
         uti_conforms_to=("public.data",),
         owned=True,
     ),

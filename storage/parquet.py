@@ -14,6 +14,7 @@ directory (the app's settings are not visible from here; pass ``root=`` to overr
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 import threading
 from collections import OrderedDict
@@ -38,8 +39,14 @@ from storage.parquet_schema import (
     column_names,
     decode_footer,
     encode_footer,
+    labels_of,
 )
 from storage.types import LapTelemetry, Progress, SessionTelemetry
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None  # type: ignore[assignment]
 
 __all__ = [
     "COMPRESSIONS",
@@ -51,6 +58,7 @@ __all__ = [
     "column_names",
     "default_root",
     "delete_telemetry",
+    "labels_of",
     "read_lap_telemetry",
     "read_session_telemetry",
     "read_telemetry_footer",
@@ -96,6 +104,69 @@ def _fsync_dir(folder: Path) -> None:
             os.close(fd)
 
 
+def _lock_fd(fd: int) -> None:
+    """Hold an exclusive lock on an open temp file (POSIX; on Windows an open file cannot
+    be removed, which protects it the same way)."""
+    if fcntl is not None:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+
+
+def _writer_pid(path: Path) -> int | None:
+    """The pid in a temp file's name (``.<id>.parquet.<pid>.<random>.tmp``), if any."""
+    parts = path.name.split(".")
+    if len(parts) >= 6 and parts[3].isdigit():
+        return int(parts[3])
+    return None
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # exists, someone else's: not ours to judge
+    return True
+
+
+def _remove_if_abandoned(path: Path) -> int | None:
+    """Remove ``path`` if no live writer owns it; bytes freed, None if kept, -1 if gone."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_BINARY", 0))
+    except FileNotFoundError:
+        return -1
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return None
+        if fcntl is not None:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                return None  # a writer holds it
+            pid = _writer_pid(path)
+            # lock free but the writer alive: it is between creating and locking the file
+            if pid is not None and _pid_alive(pid):
+                return None
+        else:
+            pid = _writer_pid(path)
+            if pid is not None and _pid_alive(pid):
+                return None
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            return -1
+        except OSError:
+            return None
+        return st.st_size
+    finally:
+        os.close(fd)
+
+
 _FOOTER_CACHE = 8  #: parsed footers kept per storage object
 
 
@@ -111,7 +182,7 @@ class ParquetTelemetryStorage:
     def __init__(
         self,
         root: str | Path,
-        compression: str = "snappy",
+        compression: str = "zstd",
         compression_level: int | None = None,
         *,
         adaptive_encoding: bool = True,
@@ -152,17 +223,22 @@ class ParquetTelemetryStorage:
         schema = arrow_schema(footer)
 
         self.folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=self.folder)
-        os.close(fd)
+        # the writer's pid is in the name and it holds a lock on the temp file until the
+        # rename, so recovery can tell a live write from a killed one (docs/storage.md)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{final.name}.{os.getpid()}.", suffix=".tmp", dir=self.folder)
         tmp = Path(tmp_name)
         try:
-            self._write_file(tmp, schema, footer, telemetry, rows, aux_names, progress)
-            _fsync_file(tmp)
-            os.replace(tmp, final)
-        except BaseException:
-            with suppress(OSError):
-                tmp.unlink()
-            raise
+            _lock_fd(fd)
+            try:
+                self._write_file(tmp, schema, footer, telemetry, rows, aux_names, progress)
+                _fsync_file(tmp)
+                os.replace(tmp, final)
+            except BaseException:
+                with suppress(OSError):
+                    tmp.unlink()
+                raise
+        finally:
+            os.close(fd)
         _fsync_dir(self.folder)
         return final
 
@@ -206,6 +282,14 @@ class ParquetTelemetryStorage:
 
     # --- reading ----------------------------------------------------------------------
 
+    #: limits on what a file under ``telemetry/`` may ask of the reader, so that a foreign
+    #: or hostile file is refused quickly with bounded memory (docs/storage.md). Far above
+    #: what a saved session needs; tests lower them on an instance.
+    max_footer_bytes = 64 << 20
+    max_row_groups = 10_000
+    max_columns = 10_000
+    max_lap_bytes = 2 << 30  #: one lap (row group) decoded into memory
+
     def _open(self, session_id: int) -> tuple[pq.ParquetFile, TelemetryFooter] | None:
         path = self.path_for(session_id)
         try:
@@ -214,11 +298,16 @@ class ParquetTelemetryStorage:
             return None
         except OSError as exc:
             raise TelemetryFileError(path, f"cannot be read ({exc})") from exc
+        if not stat.S_ISREG(st.st_mode):
+            # a FIFO would block the open, a device never end
+            raise TelemetryFileError(path, "not a regular file (a FIFO, device or folder in its place)")
         key = (st.st_ino, st.st_size, st.st_mtime_ns)
         with self._footers_lock:
             cached = self._footers.get(path)
         if cached is not None and cached[0] != key:
             cached = None
+        if cached is None:
+            self._check_tail(path, st.st_size)
         try:
             pf = pq.ParquetFile(path, metadata=None if cached is None else cached[1], page_checksum_verification=True)
         except FileNotFoundError:
@@ -229,6 +318,9 @@ class ParquetTelemetryStorage:
             return pf, copy_footer(cached[2])
         try:
             footer = self._check_footer(path, pf, session_id)
+        except (pa.ArrowException, OSError, RecursionError, MemoryError) as exc:
+            pf.close()
+            raise TelemetryFileError(path, f"not a readable session file ({type(exc).__name__}: {exc})") from exc
         except BaseException:
             pf.close()
             raise
@@ -239,14 +331,51 @@ class ParquetTelemetryStorage:
                 self._footers.popitem(last=False)
         return pf, copy_footer(footer)
 
+    def _check_tail(self, path: Path, size: int) -> None:
+        """The Parquet trailer (footer length, ``PAR1``) before any parsing: a file that is
+        not Parquet, truncated, or whose footer is larger than any session's is refused
+        without reading the footer."""
+        if size < 12:
+            raise TelemetryFileError(path, f"not a readable Parquet file: {size} bytes, too short (truncated?)")
+        try:
+            with path.open("rb") as f:
+                head = f.read(4)
+                f.seek(size - 8)
+                tail = f.read(8)
+        except OSError as exc:
+            raise TelemetryFileError(path, f"cannot be read ({exc})") from exc
+        if head != b"PAR1" or tail[4:] != b"PAR1":
+            raise TelemetryFileError(
+                path, "not a readable Parquet file: no PAR1 magic at its start and end (truncated or foreign)"
+            )
+        footer_len = int.from_bytes(tail[:4], "little")
+        if footer_len > size - 12:
+            raise TelemetryFileError(
+                path,
+                f"not a readable Parquet file: its footer length at byte {size - 8} says {footer_len} bytes, "
+                f"the file has {size} (truncated?)",
+            )
+        if footer_len > self.max_footer_bytes:
+            raise TelemetryFileError(
+                path, f"footer of {footer_len} bytes is over the limit of {self.max_footer_bytes} (not a session file)"
+            )
+
     def _check_footer(self, path: Path, pf: pq.ParquetFile, session_id: int) -> TelemetryFooter:
         meta = pf.metadata
+        if meta.num_row_groups > self.max_row_groups:
+            raise TelemetryFileError(
+                path, f"{meta.num_row_groups} row groups, over the limit of {self.max_row_groups} (not a session file)"
+            )
+        if meta.num_columns > self.max_columns:
+            raise TelemetryFileError(
+                path, f"{meta.num_columns} columns, over the limit of {self.max_columns} (not a session file)"
+            )
         raw = (meta.metadata or {}).get(FOOTER_KEY)
         if raw is None:
             raise TelemetryFileError(path, "not a Laptrace telemetry file: no 'laptrace' footer metadata")
         try:
             footer = decode_footer(raw)
-        except ValueError as exc:
+        except (ValueError, RecursionError, TypeError, KeyError, AttributeError) as exc:
             raise TelemetryFileError(path, f"bad Laptrace footer: {exc}") from exc
         if footer.session_id != session_id:
             raise TelemetryFileError(path, f"holds session {footer.session_id}, not {session_id} (renamed file?)")
@@ -261,9 +390,18 @@ class ParquetTelemetryStorage:
             raise TelemetryFileError(
                 path, f"footer lists {len(footer.laps)} laps but the file has {meta.num_row_groups} row groups"
             )
+        row_bytes = 4 + 8 * len(footer.channels)  # the lap column (int32) and float64 channels
         for i, entry in enumerate(footer.laps):
-            if entry.row_group != i or meta.row_group(i).num_rows != entry.rows:
+            group = meta.row_group(i)
+            if entry.row_group != i or group.num_rows != entry.rows:
                 raise TelemetryFileError(path, f"lap {entry.lap_number}: lap index does not match row group {i}")
+            decoded = max(group.num_rows * row_bytes, group.total_byte_size)
+            if decoded > self.max_lap_bytes:
+                raise TelemetryFileError(
+                    path,
+                    f"lap {entry.lap_number} (row group {i}) would take {decoded} bytes in memory, over the "
+                    f"limit of {self.max_lap_bytes} (a file that expands far beyond its size)",
+                )
         if footer.total_points != meta.num_rows:
             raise TelemetryFileError(path, f"footer says {footer.total_points} points, file has {meta.num_rows}")
         return footer
@@ -298,6 +436,9 @@ class ParquetTelemetryStorage:
         path = self.path_for(session_id)
         try:
             laps = [self._read_lap(path, pf, footer, entry) for entry in footer.laps]
+            labels = labels_of(pf.schema_arrow)
+        except ValueError as exc:
+            raise TelemetryFileError(path, str(exc)) from None
         finally:
             pf.close()
         return SessionTelemetry(
@@ -307,6 +448,7 @@ class ParquetTelemetryStorage:
             units=dict(footer.units),
             source_names=dict(footer.source_names),
             metadata=footer.metadata,
+            labels=labels,
         )
 
     def read_lap(self, session_id: int, lap_number: int) -> LapTelemetry | None:
@@ -344,8 +486,24 @@ class ParquetTelemetryStorage:
         return sorted(int(s) for s in ids if s.isdigit() and s == str(int(s)) and int(s) > 0)
 
     def temp_files(self) -> list[Path]:
-        """Temp files left by writes that were killed before they could clean up."""
+        """Temp files of writes: running now, or killed before they could clean up."""
         return sorted(self.folder.glob(".*.parquet.*.tmp")) if self.folder.is_dir() else []
+
+    def remove_stale_temp_files(self) -> tuple[list[tuple[Path, int]], list[Path]]:
+        """Remove the temp files no live writer owns.
+
+        Returns ``([(path, bytes freed)...], [paths left because a writer still owns them])``.
+        A temp file is never a valid final file, so one whose writer is gone is only waste.
+        """
+        removed: list[tuple[Path, int]] = []
+        kept: list[Path] = []
+        for path in self.temp_files():
+            freed = _remove_if_abandoned(path)
+            if freed is None:
+                kept.append(path)
+            elif freed >= 0:
+                removed.append((path, freed))
+        return removed, kept
 
 
 # --- module-level functions over the default root ------------------------------------------

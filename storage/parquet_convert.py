@@ -89,11 +89,14 @@ def choose_encodings(
         return dict.fromkeys(columns, "PLAIN")
     i, start, stop = window
     lap = telemetry.laps[i]
+    typical = sorted(n for n in rows if n)[len([n for n in rows if n]) // 2]
     out: dict[str, Encoding] = {}
     for column in columns:
         values = lap.channels.get(in_memory[column]) if column in in_memory else None
-        sample = float_column(None if values is None else np.asarray(values)[start:stop], stop - start)
-        out[column] = choose_encoding(sample, compression, level)
+        if values is None:
+            out[column] = "PLAIN"
+            continue
+        out[column] = choose_encoding(np.asarray(values, np.float64)[start:stop], compression, level, typical)
     return out
 
 

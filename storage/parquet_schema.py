@@ -5,7 +5,10 @@ Columns, in order: ``lap_number`` (int32, not null), then all twelve standard ch
 nullable), then every auxiliary channel (float64, nullable). Every file carries every
 standard column, so all files share the same leading schema; a standard channel the session
 does not have is an all-null column and is left out of the footer's ``standard_channels``
-(reads do not return it). Each field's Arrow metadata carries ``unit`` and ``source_name``.
+(reads do not return it). Each field's Arrow metadata carries ``unit`` and ``source_name``;
+a text channel's field also carries ``labels``, a JSON list: its values are integer codes
+(0, 1, ...; null where the file had no text) and code ``k`` stands for ``labels[k]``
+(:func:`labels_of` gives them back).
 
 An auxiliary channel keeps its in-memory name unless that name collides, ignoring case
 (DuckDB resolves column names case-insensitively), with ``lap_number``, a standard channel
@@ -24,7 +27,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -44,6 +47,8 @@ FORMAT_VERSION = 1
 #: The footer key-value metadata key holding the session JSON.
 FOOTER_KEY = b"laptrace"
 LAP_COLUMN = "lap_number"
+#: the field metadata key of a text channel's code-to-label table
+LABELS_KEY = b"labels"
 _INT32 = (-(2**31), 2**31 - 1)
 
 
@@ -71,6 +76,8 @@ class TelemetryFooter:
     units: dict[str, str]
     source_names: dict[str, str]
     laps: tuple[LapIndexEntry, ...]
+    #: text channels (file column names): code -> label; written as field metadata
+    labels: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def channels(self) -> list[str]:
@@ -153,6 +160,10 @@ def build_footer(telemetry: SessionTelemetry, lap_rows: list[int]) -> tuple[Tele
     for name, column in names.items():
         if column != name:  # renamed: keep the name it came with
             sources.setdefault(column, name)
+    labels: dict[str, tuple[str, ...]] = {}
+    for key, table in telemetry.labels.items():
+        if key in names:  # text channels are auxiliary
+            labels[names[key]] = tuple(_check_text(f"label of {key!r}", t) for t in table)
 
     laps = tuple(
         LapIndexEntry(lap.lap_number, i, rows, float(lap.start_offset))
@@ -169,6 +180,7 @@ def build_footer(telemetry: SessionTelemetry, lap_rows: list[int]) -> tuple[Tele
         units=units,
         source_names=sources,
         laps=laps,
+        labels=labels,
     )
     return footer, names
 
@@ -184,10 +196,33 @@ def arrow_schema(footer: TelemetryFooter) -> pa.Schema:
         source = footer.source_names.get(name)
         if source is not None:
             meta[b"source_name"] = source.encode()
+        labels = footer.labels.get(name)
+        if labels is not None:
+            meta[LABELS_KEY] = json.dumps(list(labels), ensure_ascii=False).encode()
         return pa.field(name, pa.float64(), nullable=True, metadata=meta or None)
 
     lap = pa.field(LAP_COLUMN, pa.int32(), nullable=False, metadata={b"unit": b""})
     return pa.schema([lap, *(field(c) for c in STANDARD_CHANNELS), *(field(c) for c in footer.auxiliary_channels)])
+
+
+def labels_of(schema: pa.Schema) -> dict[str, tuple[str, ...]]:
+    """The text channels of a file's schema: column name -> labels (code ``k`` is ``labels[k]``).
+
+    Files without text channels (and every ``format_version`` 1 file) give ``{}``.
+    """
+    out: dict[str, tuple[str, ...]] = {}
+    for f in schema:
+        raw = (f.metadata or {}).get(LABELS_KEY)
+        if raw is None:
+            continue
+        try:
+            table = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ValueError(f"labels of column {f.name!r} are not valid JSON ({exc})") from None
+        if not isinstance(table, list) or not all(isinstance(t, str) for t in table):
+            raise ValueError(f"labels of column {f.name!r} must be a list of text")
+        out[f.name] = tuple(table)
+    return out
 
 
 def encode_footer(footer: TelemetryFooter) -> bytes:

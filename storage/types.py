@@ -119,7 +119,8 @@ class SessionTelemetry:
     """A whole session's telemetry: what one Parquet file holds.
 
     ``units`` and ``source_names`` are keyed by channel name (standard and auxiliary).
-    ``auxiliary_channels`` lists the non-standard channels in file order.
+    ``auxiliary_channels`` lists the non-standard channels in file order. ``labels`` names
+    the text channels: their values are codes, ``labels[name][code]`` the text.
     """
 
     session_id: int
@@ -128,6 +129,7 @@ class SessionTelemetry:
     units: dict[str, str]
     source_names: dict[str, str]
     metadata: SessionMetadata
+    labels: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def channel_names(self) -> list[str]:

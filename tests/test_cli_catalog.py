@@ -151,7 +151,16 @@ def test_recover_settles_a_half_saved_session(
     engine.dispose()
     code, out, _ = _run(capsys, "recover", "--json", *db_args)
     assert code == exitcodes.OK
-    assert json.loads(out) == {"ready": [sid], "failed": [], "orphans": [], "temp_files": []}
+    assert json.loads(out) == {
+        "ready": [sid],
+        "failed": [],
+        "deleted": [],
+        "in_progress": [],
+        "orphans": [],
+        "temp_files": [],
+        "temp_files_removed": [],
+        "bytes_freed": 0,
+    }
     code, out, _ = _run(capsys, "recover", *db_args)
     assert code == exitcodes.OK and "ready: 0" in out
 

@@ -17,20 +17,22 @@ failure apart (:mod:`desktop_app.commands.exitcodes`), the most serious one winn
 from __future__ import annotations
 
 import argparse
+import functools
 import json
+import math
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from desktop_app import config
 from desktop_app.commands import exitcodes
+from desktop_app.commands.guard import display_name, is_utf8_name, not_a_file, shorten, stdout_to_stderr, utf8_path
 from desktop_app.commands.inspect_cmd import iso_utc
 from desktop_app.importing import MergedImport, import_file, lap_json, merge_files
 from desktop_app.laps import format_lap_time
-from desktop_app.loggers.recording import LoggerFileError
 from storage.db.errors import DuplicateImportError, SaveError
 from storage.errors import LaptraceError
 
@@ -39,7 +41,7 @@ if TYPE_CHECKING:  # the database stack loads only when one of these commands ru
 
     from storage.parquet import ParquetTelemetryStorage
     from storage.sessions import SessionSummary
-    from storage.types import SessionDraft
+    from storage.types import SessionDraft, SessionTelemetry
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -95,9 +97,32 @@ def register(subparsers: Any) -> None:
         description="Mark sessions left 'writing' ready (file complete) or failed, and list "
         "telemetry files that no session owns (they are left alone).",
     )
+    p.add_argument(
+        "--retry",
+        action="store_true",
+        help="also finish failed saves by reading their source files again (when still there and unchanged)",
+    )
     p.add_argument("--json", action="store_true", help="print a JSON object")
     _common(p)
     p.set_defaults(func=run_recover)
+
+    p = subparsers.add_parser(
+        "delete",
+        help="delete a saved session (rows and telemetry file)",
+        description="Delete a session: its telemetry file is set aside, its rows deleted, then the file removed.",
+    )
+    p.add_argument("session_id", metavar="SESSION_ID", help="the session's id (see laptrace sessions)")
+    _common(p)
+    p.set_defaults(func=run_delete)
+
+    p = subparsers.add_parser(
+        "discard",
+        help="give up on a failed save",
+        description="Remove a session whose telemetry could not be written (status failed).",
+    )
+    p.add_argument("session_id", metavar="SESSION_ID", help="the failed session's id (see laptrace sessions)")
+    _common(p)
+    p.set_defaults(func=run_discard)
 
 
 class _Failure(Exception):
@@ -112,16 +137,51 @@ class _Catalogue:
     storage: ParquetTelemetryStorage
 
 
+def _check_locations(args: argparse.Namespace) -> None:
+    """``--db`` and ``--data-dir`` given empty are a mistake, not "use the default"."""
+    for flag, value in (("--db", args.database_url), ("--data-dir", args.data_dir)):
+        if value is not None and not value.strip():
+            raise _Failure(f"{flag} is empty", exitcodes.BAD_INPUT)
+        if value is not None and "\x00" in value:
+            raise _Failure(f"{flag} contains a NUL character", exitcodes.BAD_INPUT)
+    if args.data_dir is not None and not is_utf8_name(args.data_dir):
+        # the Parquet library opens paths as UTF-8 only
+        raise _Failure(
+            f"--data-dir {display_name(args.data_dir)!r}: a folder name that is not UTF-8 cannot hold telemetry",
+            exitcodes.BAD_INPUT,
+        )
+
+
+def _no_catalogue_yet(args: argparse.Namespace) -> bool:
+    """True if the catalogue is the default SQLite file and it does not exist: commands that
+    only read or remove then report an empty catalogue instead of creating one."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    _check_locations(args)
+    cfg = config.resolve(args.data_dir, args.database_url)
+    try:
+        u = make_url(cfg.database_url)
+    except (ArgumentError, ValueError):
+        return False
+    if not u.drivername.startswith("sqlite") or not u.database or u.database == ":memory:":
+        return False
+    try:
+        return not Path(u.database).expanduser().exists()
+    except (OSError, ValueError):
+        return False
+
+
 @contextmanager
 def _catalogue(args: argparse.Namespace) -> Iterator[_Catalogue]:
-    from sqlalchemy.engine import make_url
     from sqlalchemy.exc import SQLAlchemyError
 
     from storage.db import make_engine, upgrade
     from storage.parquet import ParquetTelemetryStorage
 
+    _check_locations(args)
     cfg = config.resolve(args.data_dir, args.database_url)
-    shown = make_url(cfg.database_url).render_as_string(hide_password=True)
+    shown = config.mask_url(cfg.database_url)
     try:
         engine = make_engine(cfg.database_url)
     except (SQLAlchemyError, ValueError, ImportError, OSError) as exc:
@@ -138,7 +198,8 @@ def _catalogue(args: argparse.Namespace) -> Iterator[_Catalogue]:
 
 
 def _fail(command: str, message: str) -> None:
-    print(f"laptrace {command}: {message}", file=sys.stderr, flush=True)
+    # a driver's message can quote the connection string: never print a password
+    print(f"laptrace {command}: {shorten(config.scrub(message))}", file=sys.stderr, flush=True)
 
 
 def _guarded(command: str, body: Any, args: argparse.Namespace) -> int:
@@ -151,6 +212,8 @@ def _guarded(command: str, body: Any, args: argparse.Namespace) -> int:
     except LaptraceError as exc:
         _fail(command, str(exc))
         return exitcodes.for_error(exc)
+    except BrokenPipeError:
+        raise  # stdout's reader went away: the CLI's entry point ends quietly
     except Exception as exc:  # noqa: BLE001 - a bug must not become a traceback for the user
         _fail(command, f"unexpected error: {type(exc).__name__}: {exc}")
         return exitcodes.STORAGE_FAILURE
@@ -164,6 +227,17 @@ def run_import(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
+    _check_locations(args)
+    if args.session_name is not None and not args.session_name.strip():
+        _fail("import", "--session-name is empty")
+        return exitcodes.BAD_INPUT
+    if args.merge_offset is not None and not (math.isfinite(args.merge_offset) and abs(args.merge_offset) <= 1e7):
+        _fail("import", f"--merge-offset must be a finite number of seconds (at most 1e7), not {args.merge_offset}")
+        return exitcodes.BAD_INPUT
+    for name in args.files:
+        if not name.strip() or "\x00" in name:
+            _fail("import", f"{name!r} is not a file name")
+            return exitcodes.BAD_INPUT
     if args.merge_offset is not None and not args.merge:
         _fail("import", "--merge-offset needs --merge")
         return exitcodes.BAD_INPUT
@@ -171,13 +245,25 @@ def _import(args: argparse.Namespace) -> int:
         if len(args.files) != 2:
             _fail("import", f"--merge takes two files (GPS logger, then ECU logger), not {len(args.files)}")
             return exitcodes.BAD_INPUT
+        for name in args.files:
+            refused = not_a_file(name)
+            if refused is not None:
+                _fail("import", refused)
+                return exitcodes.BAD_INPUT
         try:
-            merged = merge_files(args.files, offset_s=args.merge_offset)
+            with _quiet(args), ExitStack() as stack:
+                readable = [stack.enter_context(utf8_path(n)) for n in args.files]
+                merged = merge_files(readable, offset_s=args.merge_offset)
+            merged.paths = [Path(n) for n in args.files]
+            _rename_sources(merged.draft, list(args.files))
         except LaptraceError as exc:
             _fail("import", str(exc))
             return exitcodes.for_error(exc)
         except OSError as exc:
             _fail("import", f"{exc.filename or ' + '.join(args.files)}: {exc.strerror or exc}")
+            return exitcodes.BAD_INPUT
+        except Exception as exc:  # noqa: BLE001 - a reader bug: say which files, not a traceback
+            _fail("import", f"{' + '.join(args.files)}: could not be read ({type(exc).__name__}: {exc})")
             return exitcodes.BAD_INPUT
         with _catalogue(args) as cat:
             return _save_and_report(args, cat, " + ".join(args.files), merged.draft, merged)
@@ -206,14 +292,41 @@ def _merge_json(merged: MergedImport) -> dict[str, Any]:
     }
 
 
+def _rename_sources(draft: SessionDraft, names: list[str]) -> None:
+    """After reading through a stand-in path (:func:`utf8_path`), put the real file names
+    back (as text: bytes that are not UTF-8 shown as U+FFFD)."""
+    for src, name in zip(draft.sources, names, strict=False):
+        real = display_name(Path(name).name)
+        if src.file_name != real:
+            stem = Path(src.file_name).stem
+            if stem and stem in draft.name:
+                draft.name = draft.name.replace(stem, Path(real).stem)
+            src.file_name = real
+
+
+def _quiet(args: argparse.Namespace) -> AbstractContextManager[None]:
+    """With ``--json``, what libraries print goes to stderr, not into the JSON."""
+    return stdout_to_stderr() if args.json else nullcontext()
+
+
 def _import_one(args: argparse.Namespace, cat: _Catalogue, name: str) -> int:
-    try:
-        draft = import_file(name).draft
-    except LoggerFileError as exc:
-        _fail("import", str(exc))
+    refused = not_a_file(name)
+    if refused is not None:
+        _fail("import", refused)
         return exitcodes.BAD_INPUT
+    try:
+        with _quiet(args), utf8_path(name) as readable:
+            draft = import_file(readable).draft
+        if not is_utf8_name(name):
+            _rename_sources(draft, [name])
+    except LaptraceError as exc:
+        _fail("import", str(exc))
+        return exitcodes.for_error(exc)
     except OSError as exc:
         _fail("import", f"{name}: {exc.strerror or exc}")
+        return exitcodes.BAD_INPUT
+    except Exception as exc:  # noqa: BLE001 - a reader bug: say which file, not a traceback
+        _fail("import", f"{name}: could not be read ({type(exc).__name__}: {exc})")
         return exitcodes.BAD_INPUT
     return _save_and_report(args, cat, name, draft, None)
 
@@ -221,16 +334,21 @@ def _import_one(args: argparse.Namespace, cat: _Catalogue, name: str) -> int:
 def _save_and_report(
     args: argparse.Namespace, cat: _Catalogue, name: str, draft: SessionDraft, merged: MergedImport | None
 ) -> int:
-    from storage.sessions import save_session
+    from storage.sessions import clean_draft, save_session
 
     for field in ("driver", "track", "vehicle"):
         if getattr(args, field) is not None:
             setattr(draft, field, getattr(args, field))
     if args.session_name is not None:
         draft.name = args.session_name
+    draft, cleaned = clean_draft(draft)
+    for warning in cleaned:
+        _fail("import", f"{name}: warning: {warning}")
     status, error, code = "ready", None, exitcodes.OK
     try:
-        session_id = save_session(draft, cat.engine, cat.storage, force=args.force)
+        paths = list(merged.paths) if merged is not None else [Path(name)]
+        with _quiet(args):
+            session_id = save_session(draft, cat.engine, cat.storage, force=args.force, source_paths=paths)
     except DuplicateImportError as exc:
         _fail(
             "import",
@@ -239,8 +357,16 @@ def _save_and_report(
         )
         return exitcodes.DUPLICATE
     except SaveError as exc:
-        session_id, status, error = exc.session_id, "failed", str(exc)
-        _fail("import", f"{name}: {exc}")
+        session_id, status, error = exc.session_id, "failed", config.scrub(str(exc))
+        if exc.file_complete:
+            status = "writing"
+            hint = ""
+        else:
+            hint = (
+                f"; once that is fixed, 'laptrace recover --retry' finishes the save "
+                f"('laptrace discard {exc.session_id}' gives it up)"
+            )
+        _fail("import", f"{name}: {exc}{hint}")
         code = exitcodes.STORAGE_FAILURE
     except LaptraceError as exc:
         _fail("import", f"{name}: {exc}")
@@ -308,8 +434,11 @@ def run_sessions(args: argparse.Namespace) -> int:
 def _sessions(args: argparse.Namespace) -> int:
     from storage.sessions import list_sessions
 
-    with _catalogue(args) as cat:
-        sessions = list_sessions(cat.engine, driver=args.driver, track=args.track)
+    if _no_catalogue_yet(args):
+        sessions = []
+    else:
+        with _catalogue(args) as cat:
+            sessions = list_sessions(cat.engine, driver=args.driver, track=args.track)
     if args.json:
         print(json.dumps([summary_json(s) for s in sessions], ensure_ascii=False, indent=2))
         return exitcodes.OK
@@ -331,30 +460,143 @@ def run_recover(args: argparse.Namespace) -> int:
     return _guarded("recover", _recover, args)
 
 
-def _recover(args: argparse.Namespace) -> int:
-    from storage.sessions import recover
+def _reread(paths: list[Path], saved_offsets: list[float]) -> SessionTelemetry:
+    """The telemetry of a session's source files, read and split again as at import."""
+    if len(paths) == 1:
+        return import_file(paths[0]).draft.telemetry
+    offset = saved_offsets[1] - saved_offsets[0] if len(saved_offsets) >= 2 else None
+    return merge_files(paths, offset_s=offset).draft.telemetry
 
-    with _catalogue(args) as cat:
-        report = recover(cat.engine, cat.storage)
+
+def _retry_failed(cat: _Catalogue) -> tuple[list[int], dict[int, str]]:
+    """Finish every failed save whose source files are still there and unchanged."""
+    from storage.sessions import RetryRefusedError, list_sessions, load_session, retry_from_sources
+
+    done: list[int] = []
+    refused: dict[int, str] = {}
+    for s in list_sessions(cat.engine):
+        if s.status != "failed":
+            continue
+        offsets = [src.time_offset_s for src in load_session(cat.engine, s.id).sources]
+        try:
+            retry_from_sources(cat.engine, cat.storage, s.id, functools.partial(_reread, saved_offsets=offsets))
+        except (RetryRefusedError, LaptraceError, OSError, ValueError) as exc:
+            refused[s.id] = str(exc)
+        else:
+            done.append(s.id)
+    return done, refused
+
+
+def _recover(args: argparse.Namespace) -> int:
+    from storage.sessions import RecoveryReport, recover
+
+    retried: list[int] = []
+    refused: dict[int, str] = {}
+    if _no_catalogue_yet(args):
+        report = RecoveryReport()
+    else:
+        with _catalogue(args) as cat:
+            report = recover(cat.engine, cat.storage)
+            if args.retry:
+                retried, refused = _retry_failed(cat)
     if args.json:
-        print(
-            json.dumps(
-                {
-                    "ready": report.ready,
-                    "failed": report.failed,
-                    "orphans": [str(p) for p in report.orphans],
-                    "temp_files": [str(p) for p in report.temp_files],
-                }
-            )
-        )
+        doc: dict[str, Any] = {
+            "ready": report.ready,
+            "failed": report.failed,
+            "deleted": report.deleted,
+            "in_progress": report.in_progress,
+            "orphans": [str(p) for p in report.orphans],
+            "temp_files": [str(p) for p in report.temp_files],
+            "temp_files_removed": [str(p) for p in report.temp_files_removed],
+            "bytes_freed": report.bytes_freed,
+        }
+        if args.retry:
+            doc["retried"] = retried
+            doc["not_retried"] = {str(k): v for k, v in refused.items()}
+        print(json.dumps(doc, ensure_ascii=False))
         return exitcodes.OK
     print(f"ready: {len(report.ready)} session(s) {report.ready or ''}".rstrip())
     print(f"failed: {len(report.failed)} session(s) {report.failed or ''}".rstrip())
+    if report.in_progress:
+        print(f"still being saved by a running process (left alone): {report.in_progress}")
+    if report.deleted:
+        print(f"half-done deletes completed: {len(report.deleted)} session(s) {report.deleted}")
+    if args.retry:
+        print(f"retried: {len(retried)} failed save(s) finished {retried or ''}".rstrip())
+        for sid, why in refused.items():
+            print(f"  not retried: {why}" if str(sid) in why else f"  not retried: session {sid}: {why}")
     print(f"orphan files (left alone): {len(report.orphans)}")
     for path in report.orphans:
         print(f"  {Path(path)}")
+    if report.temp_files_removed:
+        print(
+            f"temp files of interrupted writes removed: {len(report.temp_files_removed)}, "
+            f"{report.bytes_freed:,} bytes freed"
+        )
+        for path in report.temp_files_removed:
+            print(f"  {Path(path)}")
     if report.temp_files:
-        print(f"temp files of interrupted writes (left alone): {len(report.temp_files)}")
+        print(f"temp files of writes still running (left alone): {len(report.temp_files)}")
         for path in report.temp_files:
             print(f"  {Path(path)}")
+    return exitcodes.OK
+
+
+# --- delete and discard --------------------------------------------------------------------
+
+
+def _session_id(text: str) -> int:
+    value = text.strip()
+    if not value.isascii() or not value.isdigit() or len(value) > 18 or int(value) <= 0:
+        raise _Failure(f"{text[:80]!r} is not a session id (a positive whole number)", exitcodes.BAD_INPUT)
+    return int(value)
+
+
+def run_delete(args: argparse.Namespace) -> int:
+    return _guarded("delete", _delete, args)
+
+
+def _delete(args: argparse.Namespace) -> int:
+    from storage.sessions import SessionNotFoundError, delete_session
+
+    session_id = _session_id(args.session_id)
+    if _no_catalogue_yet(args):
+        _fail("delete", str(SessionNotFoundError(session_id)))
+        return exitcodes.BAD_INPUT
+    with _catalogue(args) as cat:
+        try:
+            delete_session(cat.engine, cat.storage, session_id)
+        except SessionNotFoundError as exc:
+            _fail("delete", str(exc))
+            return exitcodes.BAD_INPUT
+    print(f"deleted session {session_id}")
+    return exitcodes.OK
+
+
+def run_discard(args: argparse.Namespace) -> int:
+    return _guarded("discard", _discard, args)
+
+
+def _discard(args: argparse.Namespace) -> int:
+    from storage.sessions import NotDiscardableError, SessionNotFoundError, discard_session, load_session
+
+    session_id = _session_id(args.session_id)
+    if _no_catalogue_yet(args):
+        _fail("discard", str(SessionNotFoundError(session_id)))
+        return exitcodes.BAD_INPUT
+    with _catalogue(args) as cat:
+        try:
+            status = load_session(cat.engine, session_id).summary.status
+            if status == "writing":
+                _fail(
+                    "discard",
+                    f"session {session_id} is still being written (or its save was interrupted): "
+                    "run 'laptrace recover' first",
+                )
+                return exitcodes.BAD_INPUT
+            discard_session(cat.engine, cat.storage, session_id)
+        except (SessionNotFoundError, NotDiscardableError) as exc:
+            _fail("discard", str(exc))
+            return exitcodes.BAD_INPUT
+    print(f"discarded session {session_id}")
     return exitcodes.OK

@@ -12,10 +12,13 @@ import argparse
 import json
 import math
 import sys
+from contextlib import nullcontext
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from desktop_app.commands import exitcodes
+from desktop_app.commands.guard import not_a_file, shorten, stdout_to_stderr, utf8_path
 from desktop_app.importing import ImportedFile, import_file, lap_json
 from desktop_app.laps import format_lap_time
 from storage.errors import LaptraceError
@@ -112,13 +115,25 @@ def _text(imported: ImportedFile) -> str:
     return "\n".join(lines)
 
 
+class _Refused(Exception):
+    """An input refused before reading (a FIFO, a device)."""
+
+
 def run(args: argparse.Namespace) -> int:
     """Inspect every file; BAD_INPUT if any could not be read."""
     results: list[dict[str, Any]] = []
     errors: list[dict[str, str]] = []
     for name in args.files:
+        refused = not_a_file(name)
         try:
-            imported = import_file(name)
+            if refused is not None:
+                raise _Refused(refused)
+            # with --json, what libraries print goes to stderr, not into the document
+            with stdout_to_stderr() if args.json else nullcontext(), utf8_path(name) as readable:
+                imported = import_file(readable)
+            imported.path = Path(name)
+        except _Refused as exc:
+            message = str(exc)
         except LaptraceError as exc:
             message = str(exc)
         except OSError as exc:
@@ -131,6 +146,7 @@ def run(args: argparse.Namespace) -> int:
             else:
                 print(_text(imported), flush=True)
             continue
+        message = shorten(message)
         print(f"laptrace inspect: {message}", file=sys.stderr, flush=True)
         errors.append({"path": name, "error": message})
     if args.json:

@@ -15,8 +15,9 @@ from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 
 from desktop_app.loggers import LoggerFileError, UnsupportedFormatError, sniff
 
-#: Files in a dropped folder that are never logger files (skipped without a row).
-_NOT_LOGGER_SUFFIXES = {".md", ".dbc", ".pdf", ".png", ".jpg", ".jpeg", ".json", ".html"}
+#: Files in a dropped folder that are never logger files (skipped without a row). A MoTeC
+#: ``.ldx`` holds the laps of the ``.ld`` beside it, which reads it: not a file of its own.
+_NOT_LOGGER_SUFFIXES = {".md", ".dbc", ".pdf", ".png", ".jpg", ".jpeg", ".json", ".html", ".ldx"}
 
 
 def local_paths(mime: QMimeData) -> list[Path]:

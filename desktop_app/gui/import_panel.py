@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.gui.catalogue import Catalogue, duplicate_note
 from desktop_app.gui.drop import expand_paths
-from desktop_app.gui.workers import Job, JobProgress, Workers
+from desktop_app.gui.workers import Job, JobProgress, Workers, call, reporting
 from desktop_app.importing import ImportedFile, import_file
 from desktop_app.loggers import LoggerFileError
 from desktop_app.merging import MergeError
@@ -77,10 +77,16 @@ class ImportRow(QWidget):
         self.name.setToolTip(str(entry.path))
         self.status = QLabel("reading…")
         self.status.setWordWrap(True)
-        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.status.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        # The labels take no mouse input, so a click anywhere on the row selects it and a
+        # right-click opens the list's (merge) menu; and they never ask for more width than
+        # the list has, so a long file name or path cannot widen the left pane.
+        for label in (self.name, self.status):
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
+            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+            label.setMinimumWidth(0)
         self.note = QLabel()
         self.note.setWordWrap(True)
+        self.note.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.note.hide()
         self.progress = QProgressBar()
         self.progress.setRange(0, 0)
@@ -169,10 +175,9 @@ class ImportPanel(QWidget):
             return
         if any(p.is_dir() for p in paths):
             self.workers.read(
-                expand_paths,
-                list(paths),
-                on_result=self._on_expanded,
-                on_error=lambda exc: self.summary.setText(f"Cannot list the dropped folder: {exc}"),
+                call(expand_paths, list(paths)),
+                returned=self._on_expanded,
+                errored=lambda exc: self.summary.setText(f"Cannot list the dropped folder: {exc}"),
             )
         else:
             self._on_expanded((list(paths), 0))
@@ -214,13 +219,12 @@ class ImportPanel(QWidget):
         self._items[entry.key] = item
         func, args = (job, ()) if job is not None else (self.reader, (path,))
         running = self.workers.read(
-            func,
-            *args,
-            on_progress=row.set_progress,
-            on_result=lambda imported: self._on_read(entry, imported),
-            on_error=lambda exc: self._on_failed(entry, exc),
-            on_cancel=lambda: self._on_cancelled(entry),
-            on_finished=lambda: self._on_job_done(entry),
+            reporting(func, *args),
+            yielded=row.set_progress,
+            returned=lambda imported: self._on_read(entry, imported),
+            errored=lambda exc: self._on_failed(entry, exc),
+            aborted=lambda: self._on_cancelled(entry),
+            finished=lambda: self._on_job_done(entry),
         )
         self._jobs[entry.key] = running
         row.cancel.clicked.connect(running.cancel)
@@ -279,11 +283,9 @@ class ImportPanel(QWidget):
                 continue
             sha = entry.imported.draft.sources[0].sha256
             self.workers.read(
-                duplicate_note,
-                catalogue.engine,
-                sha,
-                on_result=partial(self._on_duplicate, entry),
-                on_error=partial(self._on_duplicate_failed, entry),
+                call(duplicate_note, catalogue.engine, sha),
+                returned=partial(self._on_duplicate, entry),
+                errored=partial(self._on_duplicate_failed, entry),
             )
 
     def _on_duplicate_failed(self, entry: ImportEntry, exc: Exception) -> None:

@@ -21,12 +21,10 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QBrush, QColor, QFont, QGuiApplication, QPalette
+from PySide6.QtGui import QBrush, QColor, QFont, QGuiApplication, QMouseEvent, QPalette
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QVBoxLayout, QWidget
 
-from storage.types import LapRecord
-
-from .formatting import (
+from desktop_app.analysis.formatting import (
     MISSING,
     SpeedUnit,
     check_speed_unit,
@@ -36,6 +34,7 @@ from .formatting import (
     format_sector_time,
     format_speed,
 )
+from storage.types import LapRecord
 
 #: Role holding a column's value as a number (or text for "kind") for sorting.
 SORT_ROLE = int(Qt.ItemDataRole.UserRole) + 1
@@ -303,7 +302,7 @@ class LapTableWidget(QWidget):
         self._proxy.setSortRole(SORT_ROLE)
         self._order: list[int] = []
 
-        self._view = QTableView(self)
+        self._view = _LapView(self)
         self._view.setModel(self._proxy)
         self._view.setSortingEnabled(True)
         self._view.sortByColumn(0, Qt.SortOrder.AscendingOrder)
@@ -377,3 +376,48 @@ class LapTableWidget(QWidget):
         if order != self._order:
             self._order = order
             self.selectedLapsChanged.emit(list(order))
+
+
+class _LapView(QTableView):
+    """The lap table's view: a click in the validity column toggles the lap's check box only.
+
+    A plain QTableView also makes the clicked row the whole selection, which replaced the
+    overlay of several laps by the one whose validity was changed.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._swallow_release = False
+
+    def _validity_index(self, event: QMouseEvent) -> QModelIndex | None:
+        if event.button() != Qt.MouseButton.LeftButton:
+            return None
+        index = self.indexAt(event.position().toPoint())
+        if not index.isValid() or not index.flags() & Qt.ItemFlag.ItemIsUserCheckable:
+            return None
+        return index
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        index = self._validity_index(event)
+        if index is None:
+            super().mousePressEvent(event)
+            return
+        state = index.data(Qt.ItemDataRole.CheckStateRole)
+        checked = state == Qt.CheckState.Checked or state == Qt.CheckState.Checked.value
+        new = Qt.CheckState.Unchecked if checked else Qt.CheckState.Checked
+        self.model().setData(index, new, Qt.ItemDataRole.CheckStateRole)
+        self._swallow_release = True
+        event.accept()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if self._swallow_release:
+            self._swallow_release = False
+            event.accept()
+            return
+        super().mouseReleaseEvent(event)
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        if self._validity_index(event) is not None:
+            self.mousePressEvent(event)  # a fast second click toggles again, like a check box
+            return
+        super().mouseDoubleClickEvent(event)

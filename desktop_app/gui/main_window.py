@@ -5,6 +5,7 @@ one wires them together and owns nothing but the "what is shown" state.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, Qt, QTimer
@@ -14,6 +15,7 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
     QHBoxLayout,
+    QInputDialog,
     QMainWindow,
     QPushButton,
     QSplitter,
@@ -21,20 +23,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.analysis.formatting import format_lap_time
 from desktop_app.config import Config, Settings, resolve, save_settings
 from desktop_app.gui.actions import build_menus, fill_recent, remember
 from desktop_app.gui.catalogue import Catalogue, OpenedCatalogue, open_catalogue, recovery_text
 from desktop_app.gui.dialogs import ask
 from desktop_app.gui.drop import FileDropFilter
 from desktop_app.gui.import_panel import ImportEntry, ImportPanel
-from desktop_app.gui.merge_flow import MergeFlow
+from desktop_app.gui.merge_flow import FILE_FILTERS, MergeFlow
 from desktop_app.gui.save_flow import SaveFlow
 from desktop_app.gui.session_form import SessionFields, SessionForm
 from desktop_app.gui.session_view import SessionView
 from desktop_app.gui.sessions_browser import SessionsBrowser
 from desktop_app.gui.settings_dialog import SettingsDialog
 from desktop_app.gui.theme import apply_theme
-from desktop_app.gui.workers import Workers
+from desktop_app.gui.workers import Workers, call
 from storage.sessions import SavedSession, list_drivers, list_tracks, load_session, set_lap_validity, update_session
 
 ICON = Path(__file__).resolve().parents[2] / "resources" / "laptrace.svg"
@@ -125,12 +128,18 @@ class MainWindow(QMainWindow):
         self.form.applyRequested.connect(self.apply_session_fields)
         self.save_button.clicked.connect(self.save_current)
         self.save_flow.saved.connect(lambda _e, _sid: self._update_save_button())
+        self.save_flow.saved.connect(lambda e, _sid: self._on_entry_saved(e))
         self.save_flow.changed.connect(self._catalogue_changed)
         self.save_flow.changed.connect(self._update_save_button)
         self.view.validityChanged.connect(self._on_validity)
         self.browser.openRequested.connect(self.open_session)
+        self.browser.compareRequested.connect(self.compare_session_lap)
         self.browser.deleted.connect(self._on_deleted)
         self.workers.busyChanged.connect(self._on_writes_busy)
+        # a background job's error that no caller handles is still the user's to see
+        self.workers.unhandledError.connect(lambda message, _exc: self.statusBar().showMessage(message))
+        self.view.readFailed.connect(self.statusBar().showMessage)
+        self.view.exportDone.connect(lambda message: self.statusBar().showMessage(message, 8000))
 
     # --- catalogue --------------------------------------------------------------------
     def set_catalogue(self, catalogue: Catalogue, message: str = "") -> None:
@@ -149,7 +158,7 @@ class MainWindow(QMainWindow):
     def open_catalogue(self, config: Config) -> None:
         """Connect, migrate and recover on the write thread (after any queued save), then
         switch to the new catalogue; on failure the current one stays."""
-        self.workers.write(open_catalogue, config, on_result=self._catalogue_opened, on_error=self.catalogue_failed)
+        self.workers.write(call(open_catalogue, config), returned=self._catalogue_opened, errored=self.catalogue_failed)
 
     def _catalogue_opened(self, result: OpenedCatalogue) -> None:
         old = self.catalogue
@@ -163,8 +172,8 @@ class MainWindow(QMainWindow):
         if self.catalogue is not None:
             engine = self.catalogue.engine
             self.workers.read(
-                lambda: (list_drivers(engine), list_tracks(engine)),
-                on_result=lambda dt: self.form.set_completions(*dt),
+                call(lambda: (list_drivers(engine), list_tracks(engine)), what="listing drivers and tracks"),
+                returned=lambda dt: self.form.set_completions(*dt),
             )
 
     def _catalogue_changed(self) -> None:
@@ -175,7 +184,7 @@ class MainWindow(QMainWindow):
     def open_dialog(self) -> None:
         dialog = QFileDialog(self, "Open logger files")
         dialog.setFileMode(QFileDialog.FileMode.ExistingFiles)
-        dialog.setNameFilters(["Logger files (*.vbo *.VBO *.csv *.txt *.mf4 *.MF4 *.mdf)", "All files (*)"])
+        dialog.setNameFilters(FILE_FILTERS)
         dialog.filesSelected.connect(lambda files: self.open_paths([Path(f) for f in files]))
         dialog.open()
 
@@ -214,10 +223,19 @@ class MainWindow(QMainWindow):
             return
         self.entry, self.saved = entry, None
         draft = entry.imported.draft
-        title = f"<b>{entry.title or entry.path.name}</b> (not saved)"
-        self.form.show_fields(SessionFields.of_draft(draft), title, saved=False)
+        self.form.show_fields(SessionFields.of_draft(draft), self._draft_heading(entry), saved=False)
         self.view.show_draft(draft)
         self._update_save_button()
+
+    def _draft_heading(self, entry: ImportEntry) -> str:
+        name = f"<b>{entry.title or entry.path.name}</b>"
+        if entry.state == "saved" and entry.session_id is not None:
+            return f"{name} (saved as session {entry.session_id})"
+        return f"{name} (not saved)"
+
+    def _on_entry_saved(self, entry: ImportEntry) -> None:
+        if self.entry is entry and self.saved is None:
+            self.form.heading.setText(self._draft_heading(entry))  # no stale "(not saved)"
 
     def _on_form_edited(self) -> None:
         if self.entry is not None and self.entry.imported is not None and self.saved is None:
@@ -229,12 +247,40 @@ class MainWindow(QMainWindow):
             return
         self.statusBar().showMessage(f"Opening session {session_id}…")
         self.workers.read(
-            load_session,
-            self.catalogue.engine,
-            session_id,
-            on_result=self._show_saved,
-            on_error=lambda exc: self.statusBar().showMessage(f"Cannot open session {session_id}: {exc}"),
+            call(load_session, self.catalogue.engine, session_id),
+            returned=self._show_saved,
+            errored=lambda exc: self.statusBar().showMessage(f"Cannot open session {session_id}: {exc}"),
         )
+
+    def compare_session_lap(self, session_id: int, as_reference: bool) -> None:
+        """Let the user pick a lap of a saved session for the overlay (or as the reference)."""
+        if self.catalogue is None:
+            return
+        self.workers.read(
+            call(load_session, self.catalogue.engine, session_id),
+            returned=lambda saved: self._pick_compare_lap(saved, as_reference),
+            errored=lambda exc: self.statusBar().showMessage(f"Cannot open session {session_id}: {exc}"),
+        )
+
+    def _pick_compare_lap(self, saved: SavedSession, as_reference: bool) -> QInputDialog:
+        laps = [lap for lap in saved.laps if lap.samples]
+        items = [f"Lap {lap.lap_number}  {format_lap_time(lap.lap_time_s)}  {lap.kind}" for lap in laps]
+        dialog = QInputDialog(self)
+        dialog.setWindowTitle("Reference lap" if as_reference else "Overlay a lap")
+        dialog.setLabelText(f"Session {saved.summary.id}: {saved.summary.name}")
+        dialog.setComboBoxItems(items)
+        dialog.setOption(QInputDialog.InputDialogOption.UseListViewForComboBoxItems)
+        sid = saved.summary.id
+
+        def chosen(text: str) -> None:
+            if self.catalogue is not None and text in items:
+                lap = laps[items.index(text)]
+                self.view.compare_lap(self.catalogue.storage, sid, lap.lap_number, as_reference=as_reference)
+
+        dialog.textValueSelected.connect(chosen)
+        dialog.finished.connect(lambda _r: dialog.deleteLater())
+        dialog.open()
+        return dialog
 
     def _show_saved(self, saved: SavedSession) -> None:
         assert self.catalogue is not None
@@ -255,17 +301,19 @@ class MainWindow(QMainWindow):
         sid = self.saved.summary.id
         self.form.apply.setEnabled(False)
         self.workers.write(
-            update_session,
-            self.catalogue.engine,
-            sid,
-            name=f.name,
-            driver=f.driver,
-            track=f.track,
-            vehicle=f.vehicle,
-            started_at=f.started_at,
-            notes=f.notes,
-            on_result=lambda _r: self._on_session_updated(sid),
-            on_error=lambda exc: self.statusBar().showMessage(f"Cannot update session {sid}: {exc}"),
+            call(
+                update_session,
+                self.catalogue.engine,
+                sid,
+                name=f.name,
+                driver=f.driver,
+                track=f.track,
+                vehicle=f.vehicle,
+                started_at=f.started_at,
+                notes=f.notes,
+            ),
+            returned=lambda _r: self._on_session_updated(sid),
+            errored=lambda exc: self.statusBar().showMessage(f"Cannot update session {sid}: {exc}"),
         )
 
     def _on_session_updated(self, session_id: int) -> None:
@@ -278,13 +326,9 @@ class MainWindow(QMainWindow):
             return
         sid = self.saved.summary.id
         self.workers.write(
-            set_lap_validity,
-            self.catalogue.engine,
-            sid,
-            lap_number,
-            valid,
-            on_result=lambda _r: self.statusBar().showMessage(f"Session {sid}: lap {lap_number} validity saved", 4000),
-            on_error=lambda exc: self.statusBar().showMessage(f"Cannot change lap {lap_number}: {exc}"),
+            call(set_lap_validity, self.catalogue.engine, sid, lap_number, valid),
+            returned=lambda _r: self.statusBar().showMessage(f"Session {sid}: lap {lap_number} validity saved", 4000),
+            errored=lambda exc: self.statusBar().showMessage(f"Cannot change lap {lap_number}: {exc}"),
         )
 
     def _on_deleted(self, session_id: int) -> None:
@@ -350,6 +394,13 @@ class MainWindow(QMainWindow):
         for splitter, key in ((self.splitter, "splitter"), (self.view.splitter, "lap_splitter")):
             if key in state:
                 splitter.restoreState(QByteArray.fromBase64(state[key].encode()))
+        if "preview" in state:  # the graphs: channels ticked, channels sharing a graph, math channels
+            try:
+                preview = json.loads(state["preview"])
+            except ValueError:
+                preview = None
+            if isinstance(preview, dict):
+                self.view.preview.restore_layout_state(preview)
 
     def store_layout(self) -> None:
         state = self.settings.window_state
@@ -357,6 +408,7 @@ class MainWindow(QMainWindow):
         state["state"] = bytes(self.saveState().toBase64().data()).decode()
         state["splitter"] = bytes(self.splitter.saveState().toBase64().data()).decode()
         state["lap_splitter"] = bytes(self.view.splitter.saveState().toBase64().data()).decode()
+        state["preview"] = json.dumps(self.view.preview.layout_state())
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.workers.writing and not self._closing_ok:

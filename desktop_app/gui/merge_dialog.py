@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.gui.decimate import finite_xy, minmax
+from desktop_app.analysis.decimate import finite_xy, minmax
 from desktop_app.loggers.recording import Recording
 from desktop_app.merging import CORRELATION_CHANNELS, Alignment
 from storage.types import FloatArray

@@ -32,8 +32,11 @@ from desktop_app.gui.merge_dialog import MergeOffsetDialog, ask_offset
 from desktop_app.importing import ImportedFile, MergedImport, merge_files
 from desktop_app.loggers.recording import Recording
 
-#: what the file dialog of "Add source" offers (as File ▸ Open does)
-FILE_FILTERS = ["Logger files (*.vbo *.VBO *.csv *.txt *.mf4 *.MF4 *.mdf)", "All files (*)"]
+#: what the file dialogs of File ▸ Open and "Add source" offer
+FILE_FILTERS = [
+    "Logger files (*.vbo *.VBO *.csv *.txt *.mf4 *.MF4 *.mdf *.xrk *.XRK *.xrz *.XRZ *.drk *.DRK *.ld *.LD)",
+    "All files (*)",
+]
 #: an offset the dialog returns closer than this to the one found is "unchanged" (its
 #: spin box shows milliseconds)
 SAME_OFFSET_S = 5e-4

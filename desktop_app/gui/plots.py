@@ -2,26 +2,24 @@
 
 Each plot row holds one channel (or the delta trace) with one curve per lap. Curves keep
 their full data here and hand pyqtgraph only what the view shows, decimated to at most
-one point per pixel across (min/max per bucket, see :mod:`.decimate`), so a 2 h, 100 Hz
-lap draws as fast as a short one. pyqtgraph's own clip-to-view and peak downsampling stay
-on as a second line of defence.
+one point per pixel across (min/max per bucket, see :mod:`desktop_app.analysis.decimate`), so a 2 h, 100 Hz
+lap draws as fast as a short one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QPointF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QGuiApplication, QPalette, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QGuiApplication, QPalette, QPen
 from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
+from desktop_app.analysis.decimate import finite_xy, minmax
 from storage.types import FloatArray
-
-from .decimate import finite_xy, minmax
 
 #: A qualitative palette (Tableau 10): mid-luminance colours that read on light and dark.
 LAP_COLOURS: tuple[str, ...] = (
@@ -29,8 +27,20 @@ LAP_COLOURS: tuple[str, ...] = (
     "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac",
 )  # fmt: skip
 
-#: Left axis width, fixed so the stacked plots' x axes line up exactly.
-AXIS_WIDTH = 64
+#: the widest tick label a plot's left axis must hold (rpm in five digits, a sign, a decimal)
+WIDEST_TICK = "-88888.8"
+
+
+def axis_width(font: QFont) -> int:
+    """The left axis width for ``font``: its rotated label line, the widest tick label and
+    pyqtgraph's tick and text margins. The same for every row, so the stacked plots' x axes
+    line up; measured from the font, so labels do not overlap the ticks at any scaling."""
+    metrics = QFontMetrics(font)
+    return int(metrics.height() * 1.6 + metrics.horizontalAdvance(WIDEST_TICK) + 14)
+
+
+#: the decimation's point budget moves in steps of this many pixels (see _refresh_visible)
+WIDTH_STEP_PX = 32
 #: plot rows built ahead while idle: the default channels and the delta trace
 PREBUILT_ROWS = 9
 
@@ -38,6 +48,24 @@ PREBUILT_ROWS = 9
 def lap_colour(index: int) -> QColor:
     """The pen colour of the index-th lap shown."""
     return QColor(LAP_COLOURS[index % len(LAP_COLOURS)])
+
+
+class CurveItem(pg.PlotDataItem):  # type: ignore[misc]  # pyqtgraph has no type hints
+    """A lap's curve item: it draws the decimated view, but hands exporters the full data.
+
+    pyqtgraph's "Export..." (CSV) reads ``getOriginalDataset``, which would otherwise be the
+    points on screen (one or two per pixel), not the lap.
+    """
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.full: tuple[FloatArray, FloatArray] | None = None
+
+    def getOriginalDataset(self) -> tuple[FloatArray | None, FloatArray | None]:
+        if self.full is not None:
+            return self.full
+        shown: tuple[FloatArray | None, FloatArray | None] = super().getOriginalDataset()
+        return shown
 
 
 @dataclass
@@ -48,7 +76,9 @@ class Curve:
     label: str
     x: FloatArray
     y: FloatArray
-    item: pg.PlotDataItem
+    item: CurveItem
+    #: the channel drawn (a graph can hold several); "" for the row's own key
+    channel: str = ""
 
     def value_at(self, x: float, tolerance: float) -> float | None:
         """The y of the curve's own sample nearest to ``x`` (None beyond its ends)."""
@@ -72,7 +102,7 @@ class _Row:
     plot: pg.PlotItem
     line: pg.InfiniteLine
     zero: pg.InfiniteLine
-    items: list[pg.PlotDataItem] = field(default_factory=list)
+    items: list[CurveItem] = field(default_factory=list)
     used: int = 0  #: items in use by the current curves (the rest are hidden)
 
 
@@ -99,6 +129,9 @@ class ChannelPlotsWidget(QWidget):
         self._free: list[_Row] = []  #: built, not in the layout
         self._all: list[_Row] = []
         self._curves: dict[str, list[Curve]] = {}
+        self._labels: dict[str, tuple[str, str]] = {}  #: key -> (full, short) y label
+        #: (x0, x1, point budget) the curves were last decimated for
+        self._decimated: tuple[float, float, int] | None = None
         self._x_label = ""
         self._cursor: float | None = None
         self._updating = False
@@ -119,17 +152,34 @@ class ChannelPlotsWidget(QWidget):
         self._reveal.timeout.connect(self._show_updates)
 
     # --- building -----------------------------------------------------------------------
+    def hide_curves(self) -> None:
+        """Keep the rows where they are but draw no curve in them (new ones are coming):
+        the next draw with the same rows then needs no relayout."""
+        for key, row in self._rows.items():
+            for item in row.items:
+                item.setVisible(False)
+            row.used = 0
+            self._curves[key] = []
+        self.set_cursor(None)
+
     def clear(self) -> None:
         """Show no plot (the rows are kept for the next draw)."""
         self._free.extend(self._detach_all().values())
         self._cursor = None
 
-    def set_rows(self, rows: Sequence[tuple[str, str]], zero_line: Collection[str] = ()) -> None:
+    def set_rows(
+        self,
+        rows: Sequence[tuple[str, str]],
+        zero_line: Collection[str] = (),
+        short: Mapping[str, str] | None = None,
+    ) -> None:
         """Show one plot per (key, y label), top to bottom, with no curves yet.
 
         Rows are reused: the same key keeps its plot (selecting other laps is the common
         case), other keys take pooled rows. Keys in ``zero_line`` get a horizontal line at
-        y = 0. Call :meth:`finish` after adding the curves.
+        y = 0. ``short`` gives a shorter y label per key, used when the full one is longer
+        than the row is high (it would run into the next row's label). Call :meth:`finish`
+        after adding the curves.
         """
         self._updating = True  # no re-decimation while rows and curves are being built
         self._layout_widget.viewport().setUpdatesEnabled(False)
@@ -144,6 +194,7 @@ class ChannelPlotsWidget(QWidget):
                     self._rows[key] = row
                 self._free.extend(previous.values())
                 self._link()
+            self._labels = {key: (label, (short or {}).get(key, label)) for key, label in rows}
             for key, label in rows:
                 row = self._rows[key]
                 if row.plot.getAxis("left").labelText != label:
@@ -183,12 +234,15 @@ class ChannelPlotsWidget(QWidget):
 
     def _build_row(self) -> _Row:
         plot = pg.PlotItem()
-        plot.setClipToView(True)
-        plot.setDownsampling(auto=True, mode="peak")
+        # no clip-to-view or auto downsampling by pyqtgraph: the curves get our decimated
+        # points already, and pyqtgraph's version works from the view range it had when the
+        # data came, which for a reused row is the previous file's (a row could show 2 points)
+        plot.setClipToView(False)
+        plot.setDownsampling(auto=False)
         plot.setMouseEnabled(x=True, y=False)  # wheel/drag zoom and pan along x only
         plot.hideButtons()
         plot.showGrid(x=True, y=True, alpha=0.25)
-        plot.getAxis("left").setWidth(AXIS_WIDTH)
+        plot.getAxis("left").setWidth(axis_width(self.font()))
         for side in ("left", "bottom"):
             axis = plot.getAxis(side)
             axis.enableAutoSIPrefix(False)  # labels carry the unit; no "(x0.001)"
@@ -218,7 +272,9 @@ class ChannelPlotsWidget(QWidget):
         self._all.append(row)
         return row
 
-    def add_curve(self, key: str, lap_index: int, label: str, x: FloatArray, y: FloatArray, pen: QPen) -> Curve:
+    def add_curve(
+        self, key: str, lap_index: int, label: str, x: FloatArray, y: FloatArray, pen: QPen, channel: str = ""
+    ) -> Curve:
         """Add one lap's curve to plot ``key``; NaN samples are skipped, never filled.
 
         ``x`` must be non-decreasing where finite (the caller makes distance monotonic).
@@ -231,16 +287,18 @@ class ChannelPlotsWidget(QWidget):
             item.opts["name"] = label
             item.setVisible(True)
         else:
-            item = pg.PlotDataItem(pen=pen, name=label)
+            item = CurveItem(pen=pen, name=label)
             row.plot.addItem(item)
             row.items.append(item)
         row.used += 1
-        curve = Curve(lap_index, label, fx, fy, item)
+        item.full = (fx, fy)
+        curve = Curve(lap_index, label, fx, fy, item, channel or key)
         self._curves[key].append(curve)
         return curve
 
-    def finish(self, x_min: float, x_max: float, x_label: str) -> None:
-        """Label the bottom axis, show [x_min, x_max] and hand each curve its view's points."""
+    def finish(self, x_min: float, x_max: float, x_label: str, view: tuple[float, float] | None = None) -> None:
+        """Label the bottom axis, show [x_min, x_max] (or ``view`` within it, a zoom kept
+        from the previous draw) and hand each curve its view's points."""
         self._x_label = x_label
         rows = list(self._rows.values())
         self._updating = True
@@ -264,23 +322,40 @@ class ChannelPlotsWidget(QWidget):
         first = rows[0].plot.getViewBox()
         first.enableAutoRange(x=False)
         first.setLimits(xMin=x_min - (x_max - x_min), xMax=x_max + (x_max - x_min))
-        first.setXRange(x_min, x_max, padding=0.0)
+        shown = view if view is not None and view[1] > view[0] else (x_min, x_max)
+        first.setXRange(shown[0], shown[1], padding=0.0)
         # lay the rows out now rather than on Qt's deferred layout request: otherwise the
         # first paint is made at the old geometry and the whole plot area is painted twice
         self._layout_widget.ci.layout.activate()
         for row in rows:
             row.plot.layout.activate()  # each plot's own layout (axes, view box) too
-        self._refresh_visible()
+        self._refresh_visible(force=True)
         # pyqtgraph fits the y ranges just before painting; the axes it changes then ask for
         # another paint of every plot. Fitted now, the first paint is the only one.
         for row in rows:
             row.plot.getViewBox().prepareForPaint()
+        # a flat row (the reference's own delta, a constant channel) gets a range around its
+        # value: pyqtgraph's range for a zero span is +-1000 times nothing useful
+        for key, row in self._rows.items():
+            ys = [c.y for c in self._curves.get(key, []) if c.y.size]
+            if ys:
+                lo, hi = min(float(y.min()) for y in ys), max(float(y.max()) for y in ys)
+                box = row.plot.getViewBox()
+                if hi - lo <= 1e-12:
+                    box.setYRange(lo - 0.5, hi + 0.5, padding=0.0)
+                else:
+                    box.enableAutoRange(y=True)
         # what the steps above changed (axis labels and ranges) invalidated the layout again
         self._layout_widget.ci.layout.activate()
         for row in rows:
             row.plot.layout.activate()
+            self._fit_label(row)
 
     # --- queries ------------------------------------------------------------------------
+    def layout_item(self) -> pg.GraphicsLayout:
+        """The item holding every plot row (what an export of the traces draws)."""
+        return self._layout_widget.ci
+
     def plot_keys(self) -> list[str]:
         return list(self._rows)
 
@@ -333,9 +408,33 @@ class ChannelPlotsWidget(QWidget):
         # the linked plots follow the top one: only its changes re-decimate
         if self._rows and row is next(iter(self._rows.values())):
             self._refresh_visible()
+        self._fit_label(row)
 
-    def _refresh_visible(self) -> None:
-        """Hand every curve the decimated points of the visible x range."""
+    def _fit_label(self, row: _Row) -> None:
+        """The row's full y label if it fits its height, else the short one."""
+        key = next((k for k, r in self._rows.items() if r is row), None)
+        if key is None or key not in self._labels:
+            return
+        full, short = self._labels[key]
+        height = row.plot.getViewBox().height()
+        width = QFontMetrics(self.font()).horizontalAdvance(full)
+        # a widget not on screen has no real row height yet: its rows are fitted once shown
+        wanted = full if not self.isVisible() or height <= 0 or width <= height else short
+        axis = row.plot.getAxis("left")
+        if axis.labelText != wanted:
+            axis.setLabel(wanted)
+
+    def y_label(self, key: str) -> str:
+        """The y label a row shows now (full or short, by its height)."""
+        return str(self._rows[key].plot.getAxis("left").labelText)
+
+    def _refresh_visible(self, force: bool = False) -> None:
+        """Hand every curve the decimated points of the visible x range.
+
+        The point budget is the view's width rounded down to :data:`WIDTH_STEP_PX`: still
+        never more points than pixels, and resizing the window re-decimates only when the
+        width crosses a step, not on every resize event.
+        """
         if self._updating or not self._rows:
             return
         self._updating = True
@@ -344,7 +443,12 @@ class ChannelPlotsWidget(QWidget):
             if width < 16:  # not laid out yet: the screen's width bounds any view
                 screen = QGuiApplication.primaryScreen()
                 width = screen.availableGeometry().width() if screen is not None else 1024
+            if width >= WIDTH_STEP_PX:
+                width -= width % WIDTH_STEP_PX
             x0, x1 = self.x_range()
+            if not force and self._decimated == (x0, x1, width):
+                return
+            self._decimated = (x0, x1, width)
             for curves in self._curves.values():
                 for curve in curves:
                     xs, ys = minmax(curve.x, curve.y, x0, x1, width)

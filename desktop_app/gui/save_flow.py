@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QWidget
 from desktop_app.gui.catalogue import Catalogue
 from desktop_app.gui.dialogs import ask
 from desktop_app.gui.import_panel import ImportEntry, ImportPanel
-from desktop_app.gui.workers import JobProgress, Workers
+from desktop_app.gui.workers import JobProgress, Workers, call, reporting
 from storage.sessions import (
     DuplicateImportError,
     SaveError,
@@ -80,14 +80,10 @@ class SaveFlow(QObject):
         draft = snapshot(entry.imported.draft)
         self.label.setText(f"Saving {entry.path.name}…")
         self.workers.write(
-            save_session,
-            draft,
-            catalogue.engine,
-            catalogue.storage,
-            force=force,
-            on_progress=self._on_progress,
-            on_result=lambda sid: self._on_saved(entry, int(sid)),
-            on_error=lambda exc: self._on_error(entry, exc),
+            reporting(save_session, draft, catalogue.engine, catalogue.storage, force=force),
+            yielded=self._on_progress,
+            returned=lambda sid: self._on_saved(entry, int(sid)),
+            errored=lambda exc: self._on_error(entry, exc),
         )
         return True
 
@@ -106,13 +102,9 @@ class SaveFlow(QObject):
         self.panel.row(entry).show_done("writing telemetry again…")
         telemetry = dataclasses.replace(entry.imported.draft.telemetry, session_id=sid)
         self.workers.write(
-            retry_telemetry,
-            catalogue.engine,
-            catalogue.storage,
-            sid,
-            telemetry,
-            on_result=lambda _r: self._on_saved(entry, sid),
-            on_error=lambda exc: self._on_error(entry, exc),
+            call(retry_telemetry, catalogue.engine, catalogue.storage, sid, telemetry),
+            returned=lambda _r: self._on_saved(entry, sid),
+            errored=lambda exc: self._on_error(entry, exc),
         )
 
     def discard(self, entry: ImportEntry) -> None:
@@ -123,12 +115,9 @@ class SaveFlow(QObject):
             self._discarded(entry)
             return
         self.workers.write(
-            discard_session,
-            catalogue.engine,
-            catalogue.storage,
-            entry.session_id,
-            on_result=lambda _r: self._discarded(entry),
-            on_error=lambda exc: self._on_error(entry, exc),
+            call(discard_session, catalogue.engine, catalogue.storage, entry.session_id),
+            returned=lambda _r: self._discarded(entry),
+            errored=lambda exc: self._on_error(entry, exc),
         )
 
     # --- outcomes ---------------------------------------------------------------------

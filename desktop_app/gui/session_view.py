@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Generator, Mapping
 from functools import partial
+from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFileDialog, QSplitter, QVBoxLayout, QWidget
 
+from desktop_app.analysis.export import write_laps_csv
 from desktop_app.gui.lap_table import LapTableWidget
 from desktop_app.gui.preview import PreviewWidget
-from desktop_app.gui.workers import Job, Workers
+from desktop_app.gui.workers import Job, Workers, call, steps
 from storage.parquet import ParquetTelemetryStorage
 from storage.types import LapRecord, LapTelemetry, SessionDraft
 
@@ -50,6 +52,10 @@ class SessionView(QWidget):
 
     validityChanged = Signal(int, object)
     lapsShown = Signal(list)
+    #: a saved session's laps could not be read (the message says which and why)
+    readFailed = Signal(str)
+    #: what became of an export (a message for the status bar)
+    exportDone = Signal(str)
 
     def __init__(self, workers: Workers, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -69,6 +75,9 @@ class SessionView(QWidget):
         layout.addWidget(splitter)
 
         self._units: Mapping[str, str] = {}
+        #: laps of other saved sessions added to the overlay: (lap, its name)
+        self._external: list[tuple[LapTelemetry, str]] = []
+        self._external_reference: tuple[LapTelemetry, str] | None = None
         self._telemetry: dict[int, LapTelemetry] = {}
         self._storage: ParquetTelemetryStorage | None = None
         self._session_id = 0
@@ -76,7 +85,10 @@ class SessionView(QWidget):
         self._generation = 0
         self._quiet = False
         self.table.selectedLapsChanged.connect(self._on_selection)
+        self.preview.export_laps_button.clicked.connect(self._ask_export_laps)
         self.table.model().userValidityChanged.connect(self.validityChanged)
+        # a validity decision can move the best lap, the delta's reference: redraw the same laps
+        self.table.model().userValidityChanged.connect(lambda *_: self._on_selection(self.table.selected_laps()))
 
     # --- what to show -----------------------------------------------------------------
     def show_draft(self, draft: SessionDraft) -> None:
@@ -94,6 +106,8 @@ class SessionView(QWidget):
     ) -> None:
         """A saved session: lap telemetry is read from its Parquet file on demand."""
         self._reset(units, storage=storage, session_id=session_id)
+        # the previous laps go now: they are not this session's, whatever its file holds
+        self.preview.hold(f"Reading the laps of session {session_id}…")
         self._show_laps(laps)
 
     def clear(self) -> None:
@@ -118,6 +132,9 @@ class SessionView(QWidget):
             self._job = None
         self._units = dict(units)
         self._telemetry = {}
+        self._external = []
+        self._external_reference = None
+        self.preview.new_session()
         self._storage = storage
         self._session_id = session_id
 
@@ -154,12 +171,10 @@ class SessionView(QWidget):
         self._generation += 1
         gen = self._generation
         self._job = self.workers.read(
-            read_laps,
-            self._storage,
-            self._session_id,
-            missing,
-            on_progress=partial(self._on_lap_read, gen),
-            on_result=partial(self._on_laps_read, gen, list(numbers)),
+            steps(read_laps, self._storage, self._session_id, missing),
+            yielded=partial(self._on_lap_read, gen),
+            returned=partial(self._on_laps_read, gen, list(numbers)),
+            errored=partial(self._on_read_failed, gen),
         )
 
     def _on_lap_read(self, generation: int, lap: object) -> None:
@@ -171,12 +186,74 @@ class SessionView(QWidget):
         if generation == self._generation:
             self._draw(numbers)
 
+    def export_laps(self, path: str | Path) -> Job | None:
+        """Write the laps on show (every sample, units in the header) to ``path`` as CSV, on
+        the write thread; ``exportDone`` says how it went."""
+        laps = self.preview.shown_laps()
+        if not laps:
+            self.exportDone.emit("No laps to export: select laps in the table first.")
+            return None
+        target = Path(path)
+        numbers = ", ".join(str(lap.lap_number) for lap in laps)
+        return self.workers.write(
+            call(write_laps_csv, target, laps, self.preview.units()),
+            returned=lambda _p: self.exportDone.emit(f"Laps {numbers} exported to {target}"),
+            errored=lambda exc: self.exportDone.emit(f"Cannot export laps to {target}: {exc}"),
+        )
+
+    def _ask_export_laps(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export laps", "laps.csv", "CSV (*.csv)")
+        if path:
+            self.export_laps(path)
+
+    def _on_read_failed(self, generation: int, exc: Exception) -> None:
+        if generation != self._generation:
+            return
+        message = f"Cannot read the laps of session {self._session_id}: {exc}"
+        self.preview.show_message(message)
+        self.readFailed.emit(message)
+
+    def compare_lap(
+        self, storage: ParquetTelemetryStorage, session_id: int, lap_number: int, *, as_reference: bool = False
+    ) -> Job:
+        """Add lap ``lap_number`` of saved session ``session_id`` (another driver, day or car)
+        to the overlay, or make it the delta's reference; read from its Parquet file."""
+        name = f"S{session_id} lap {lap_number}"
+        return self.workers.read(
+            call(storage.read_lap, session_id, lap_number, what=f"reading {name}"),
+            returned=lambda lap: self._on_compare_read(lap, name, as_reference),
+            errored=lambda exc: self.readFailed.emit(f"Cannot read {name}: {exc}"),
+        )
+
+    def _on_compare_read(self, lap: LapTelemetry | None, name: str, as_reference: bool) -> None:
+        if lap is None:
+            self.readFailed.emit(f"{name}: no such lap in its telemetry file")
+            return
+        if as_reference:
+            self._external_reference = (lap, name)
+        else:
+            self._external = [(other, n) for other, n in self._external if n != name] + [(lap, name)]
+        self._on_selection(self.table.selected_laps())
+
+    def clear_compared(self) -> None:
+        """Drop the laps of other sessions from the overlay (and an external reference)."""
+        self._external, self._external_reference = [], None
+        self._on_selection(self.table.selected_laps())
+
     def _draw(self, numbers: list[int]) -> None:
         laps = [self._telemetry[n] for n in numbers if n in self._telemetry]
         ref_number = self._reference()
         reference = self._telemetry.get(ref_number) if ref_number is not None else None
-        if not laps:
+        local = [lap.lap_number for lap in laps]
+        names = {id(lap): name for lap, name in self._external}
+        laps += [lap for lap, _ in self._external]
+        if self._external_reference is not None:
+            reference, ref_name = self._external_reference
+            names[id(reference)] = ref_name
+        if not laps and reference is None:
             self.preview.clear()
+        elif not laps:
+            self.preview.show_laps([], reference, self._units, names)
         else:
-            self.preview.show_laps(laps, reference, self._units)
-        self.lapsShown.emit([lap.lap_number for lap in laps])
+            self.preview.show_laps(laps, reference, self._units, names)
+        self.lapsShown.emit(local)

@@ -27,10 +27,10 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy import Engine
 
+from desktop_app.analysis.formatting import format_lap_time
 from desktop_app.gui.catalogue import Catalogue
 from desktop_app.gui.dialogs import ask
-from desktop_app.gui.formatting import format_lap_time
-from desktop_app.gui.workers import Workers
+from desktop_app.gui.workers import Workers, call
 from storage.sessions import SessionSummary, delete_session, list_drivers, list_sessions, list_tracks
 
 _Index = QModelIndex | QPersistentModelIndex
@@ -120,6 +120,8 @@ class SessionsBrowser(QWidget):
     """Filters, the session list and its actions. ``openRequested(int)`` carries a session id."""
 
     openRequested = Signal(int)
+    #: (session id, as the reference): the user wants one of its laps in the overlay
+    compareRequested = Signal(int, bool)
     listed = Signal()
     deleted = Signal(int)
 
@@ -158,6 +160,12 @@ class SessionsBrowser(QWidget):
         self.open_button.clicked.connect(self.open_selected)
         self.delete_button = QPushButton("Delete…")
         self.delete_button.clicked.connect(self.delete_selected)
+        self.compare_button = QPushButton("Overlay a lap…")
+        self.compare_button.setToolTip("Add a lap of this session to the laps on show")
+        self.compare_button.clicked.connect(lambda: self._compare(False))
+        self.reference_button = QPushButton("Reference lap…")
+        self.reference_button.setToolTip("Measure the delta against a lap of this session")
+        self.reference_button.clicked.connect(lambda: self._compare(True))
         refresh = QPushButton("Refresh")
         refresh.clicked.connect(self.refresh)
         self.info = QLabel()
@@ -177,7 +185,7 @@ class SessionsBrowser(QWidget):
         filters.addStretch(1)
         actions = QHBoxLayout()
         actions.addWidget(self.info, 1)
-        for button in (refresh, self.delete_button, self.open_button):
+        for button in (refresh, self.delete_button, self.compare_button, self.reference_button, self.open_button):
             actions.addWidget(button)
         layout = QVBoxLayout(self)
         layout.addLayout(filters)
@@ -202,14 +210,9 @@ class SessionsBrowser(QWidget):
         until = _day(self.until.date(), time.max) if self.use_until.isChecked() else None
         self._generation += 1
         self.workers.read(
-            fetch_listing,
-            self.catalogue.engine,
-            _choice(self.driver),
-            _choice(self.track),
-            since,
-            until,
-            on_result=partial(self._on_listing, self._generation),
-            on_error=lambda exc: self.info.setText(f"cannot list sessions: {exc}"),
+            call(fetch_listing, self.catalogue.engine, _choice(self.driver), _choice(self.track), since, until),
+            returned=partial(self._on_listing, self._generation),
+            errored=lambda exc: self.info.setText(f"cannot list sessions: {exc}"),
         )
 
     def _on_listing(self, generation: int, listing: Listing) -> None:
@@ -237,6 +240,11 @@ class SessionsBrowser(QWidget):
         if s is not None:
             self.openRequested.emit(s.id)
 
+    def _compare(self, as_reference: bool) -> None:
+        s = self.selected()
+        if s is not None:
+            self.compareRequested.emit(s.id, as_reference)
+
     def delete_selected(self) -> None:
         s = self.selected()
         if s is None or self.catalogue is None:
@@ -254,12 +262,9 @@ class SessionsBrowser(QWidget):
             return
         cat = self.catalogue
         self.workers.write(
-            delete_session,
-            cat.engine,
-            cat.storage,
-            session_id,
-            on_result=lambda _r: self._on_deleted(session_id),
-            on_error=lambda exc: self.info.setText(f"cannot delete session {session_id}: {exc}"),
+            call(delete_session, cat.engine, cat.storage, session_id),
+            returned=lambda _r: self._on_deleted(session_id),
+            errored=lambda exc: self.info.setText(f"cannot delete session {session_id}: {exc}"),
         )
 
     def _on_deleted(self, session_id: int) -> None:

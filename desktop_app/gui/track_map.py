@@ -17,9 +17,8 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 
+from desktop_app.analysis.decimate import stride
 from storage.types import FloatArray
-
-from .decimate import stride
 
 #: mean Earth radius (IUGG), metres
 EARTH_RADIUS_M = 6_371_008.8
@@ -156,7 +155,11 @@ class TrackMapWidget(QWidget):
 
     def set_tracks(self, tracks: list[MapTrack], value_label: str = "") -> None:
         """Show the laps; the first one with GPS is drawn coloured by its ``value``."""
-        self.clear()
+        # Not clear(): emptying the 32 bands and hiding the colour bar, only to fill and show
+        # them again a moment later, re-laid the map out twice and redrew the trace each time.
+        self._tracks = []
+        self._dots.setData([], [])
+        self._stack.setCurrentWidget(self._graphics)
         origin: tuple[float, float] | None = None
         for track in tracks:
             fix = np.flatnonzero(_fix(track.lat, track.long))
@@ -166,9 +169,11 @@ class TrackMapWidget(QWidget):
                 origin = (float(np.mean(track.lat[fix])), float(np.mean(track.long[fix])))
             self._tracks.append(_Projected(track, fix, track.axis_x[fix], origin))
         if tracks and not self._tracks:
+            self.clear()
             self._stack.setCurrentWidget(self._message)
             return
         if not self._tracks:
+            self.clear()
             return
         self._value_label = value_label
         # how far past a lap's ends the cursor still shows its dot: 1% of the longest lap
@@ -225,6 +230,15 @@ class TrackMapWidget(QWidget):
     def _set_trace(self, xs: FloatArray, ys: FloatArray, level: FloatArray | None) -> None:
         """Draw segment i -> i+1 in the colour of ``level[i]`` (0..1), or all in band 0."""
         self._trace_xy = (xs, ys)
+        # one range fit for the whole trace, not one per band's setData
+        view = self._plot.getViewBox()
+        view.enableAutoRange(enable=False)
+        try:
+            self._fill_bands(xs, ys, level)
+        finally:
+            view.enableAutoRange(enable=True)
+
+    def _fill_bands(self, xs: FloatArray, ys: FloatArray, level: FloatArray | None) -> None:
         n = xs.size - 1
         band = np.zeros(max(n, 0), dtype=np.intp)
         if level is not None and n > 0:

@@ -1,36 +1,47 @@
-"""The one worker vocabulary of the GUI, on top of :mod:`superqt.utils` workers.
+"""Background jobs of the GUI: superqt workers under superqt's own names, and no lost error.
 
-Every background job is a superqt worker with the same signals, whatever it does:
+The caller says what kind of job it submits, with one of three constructors:
 
-``started`` -> ``yielded`` (progress, any number of times) -> ``returned`` (the result) or
-``errored`` (the exception object) or ``aborted`` (cancelled) -> ``finished``.
+* :func:`call` -- a plain function, run once (cancel works only before it starts);
+* :func:`steps` -- a generator function; what it yields is reported, and a cancel is honoured
+  between yields;
+* :func:`reporting` -- a Qt-free core function that takes a ``progress(done, total)``
+  callable as the keyword the caller names (the pipeline's protocol); each call is reported
+  as a :class:`JobProgress` (throttled), and a cancel makes the next call raise
+  :class:`Cancelled` inside the core.
 
-Jobs are generator functions (cancellation is honoured between yields), or core functions
-that take a ``progress(done, total)`` callable (the Qt-free pipeline's protocol): for those,
-:func:`progress_job` adapts the callback to ``yielded`` and raises :class:`Cancelled` in the
-core when the user cancels, so cancellation works between progress calls.
+Every job has superqt's signal names, on :class:`Job`: ``yielded`` (progress, any number of
+times), then exactly one of ``returned`` (the result), ``errored`` (the exception) or
+``aborted`` (cancelled), then ``finished``. Handlers are passed under the same names when the
+job is submitted. A job submitted without an ``errored`` handler still never loses its
+error: :class:`Workers` logs it and emits :attr:`Workers.unhandledError` with a message the
+window shows in its status bar.
 
-Two executors (docs/architecture.md#threads): :attr:`Workers.reads` runs reads and previews in parallel
-(up to the core count) and :attr:`Workers.writes` runs every save and database write on one
-thread, in submission order. Both are injectable: :class:`InlineRunner` runs a job
-synchronously on the calling thread, for tests of logic that is not about threads.
+Two executors (docs/architecture.md#threads): :attr:`Workers.reads` runs reads and previews
+in parallel (up to the core count) and :attr:`Workers.writes` runs every save and database
+write on one thread, in submission order. Both are injectable: :class:`InlineRunner` runs a
+job synchronously on the calling thread, for tests of logic that is not about threads.
 
-Results cross into the GUI thread at one seam: the worker's signals, connected on the GUI
-thread to GUI-thread receivers, are delivered queued.
+Results cross into the GUI thread at one seam: the worker's signals, connected to the
+GUI-thread :class:`Job`, are delivered queued.
 """
 
 from __future__ import annotations
 
-import inspect
+import itertools
+import logging
 import os
+import threading
 import time
 from collections.abc import Callable, Generator
-from dataclasses import dataclass
-from typing import Any, Protocol
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, Literal, Protocol
 
 from PySide6.QtCore import QObject, QThreadPool, Signal
-from superqt.utils import GeneratorWorker, WorkerBase, create_worker
-from superqt.utils._qthreading import GeneratorWorkerSignals
+from superqt.utils import FunctionWorker, GeneratorWorker, WorkerBase
+
+log = logging.getLogger(__name__)
 
 
 class Cancelled(Exception):
@@ -38,9 +49,9 @@ class Cancelled(Exception):
 
 
 class _Carried(Exception):
-    """Carries a job's RuntimeError past superqt's GeneratorWorker, which takes any
-    RuntimeError for "the worker was deleted" and then ends without ``errored`` or
-    ``finished`` (the job would never end). :class:`Job` unwraps it."""
+    """Carries a generator job's RuntimeError past superqt's GeneratorWorker, which takes a
+    RuntimeError raised by the generator for "the worker was deleted" and then ends without
+    ``errored`` or ``finished``. :class:`Job` unwraps it."""
 
     def __init__(self, original: RuntimeError) -> None:
         super().__init__(str(original))
@@ -49,7 +60,7 @@ class _Carried(Exception):
 
 @dataclass(frozen=True)
 class JobProgress:
-    """What a job reports while it runs: ``done`` out of ``total`` (units are the job's)."""
+    """What a core job reports while it runs: ``done`` out of ``total`` (units are the job's)."""
 
     done: int
     total: int
@@ -62,50 +73,54 @@ class JobProgress:
 #: How often a core job's progress callback may cross into the GUI thread (seconds).
 PROGRESS_INTERVAL_S = 0.03
 
+Kind = Literal["call", "steps", "reporting"]
 
-class ProgressWorker(WorkerBase[Any]):
-    """A superqt worker for a core function taking ``progress(done, total)``.
 
-    It has the same signals as :class:`superqt.utils.GeneratorWorker`: each (throttled)
-    progress call is ``yielded`` as a :class:`JobProgress`, and a cancel request makes the
-    next progress call raise :class:`Cancelled`, which ends the job with ``aborted``.
-    """
+@dataclass(frozen=True)
+class Task:
+    """What to run and how: made by :func:`call`, :func:`steps` or :func:`reporting`."""
 
-    def __init__(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
-        super().__init__(SignalsClass=GeneratorWorkerSignals)
-        self._func = func
-        self._args = args
-        self._kwargs = kwargs
-        self._last_emit = 0.0
+    kind: Kind
+    func: Callable[..., Any]
+    args: tuple[Any, ...] = ()
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    #: the keyword that receives the progress callable (``reporting`` only)
+    progress_arg: str = "progress"
+    #: what the job does, for the message of an error nobody handles
+    what: str = ""
 
-    def _progress(self, done: int, total: int) -> None:
-        if self.abort_requested:
-            raise Cancelled()
-        now = time.monotonic()
-        # Throttled: a reader may call this thousands of times; the GUI needs a few a second.
-        if done >= total or now - self._last_emit >= PROGRESS_INTERVAL_S:
-            self._last_emit = now
-            self.yielded.emit(JobProgress(int(done), int(total)))
+    def describe(self) -> str:
+        return self.what or getattr(self.func, "__name__", "background job").replace("_", " ")
 
-    def work(self) -> Any:
-        try:
-            return self._func(*self._args, progress=self._progress, **self._kwargs)
-        except Cancelled:
-            self.aborted.emit()
-            return None
+
+def call(func: Callable[..., Any], /, *args: Any, what: str = "", **kwargs: Any) -> Task:
+    """``func(*args, **kwargs)`` run once on a worker thread."""
+    return Task("call", func, args, kwargs, what=what)
+
+
+def steps(func: Callable[..., Generator[Any, Any, Any]], /, *args: Any, what: str = "", **kwargs: Any) -> Task:
+    """A generator function: its yields are reported as ``yielded``; cancel works between them."""
+    return Task("steps", func, args, kwargs, what=what)
+
+
+def reporting(
+    func: Callable[..., Any], /, *args: Any, progress_arg: str = "progress", what: str = "", **kwargs: Any
+) -> Task:
+    """A core function given a ``progress(done, total)`` callable as keyword ``progress_arg``."""
+    return Task("reporting", func, args, kwargs, progress_arg=progress_arg, what=what)
 
 
 class Runner(Protocol):
-    """Where workers run: a ``QThreadPool`` or :class:`InlineRunner`."""
+    """Where jobs run: a ``QThreadPool`` or :class:`InlineRunner`."""
 
-    def start(self, worker: WorkerBase[Any]) -> None: ...
+    def start(self, job: Callable[[], None]) -> None: ...
 
 
 class InlineRunner:
-    """Runs each worker synchronously, on the calling thread (for tests of non-thread logic)."""
+    """Runs each job synchronously, on the calling thread (for tests of non-thread logic)."""
 
-    def start(self, worker: WorkerBase[Any]) -> None:
-        worker.run()
+    def start(self, job: Callable[[], None]) -> None:
+        job()
 
     def waitForDone(self, msecs: int = -1) -> bool:
         return True
@@ -118,46 +133,85 @@ def make_pool(threads: int) -> QThreadPool:
 
 
 class Job(QObject):
-    """A handle on a submitted worker: its signals under plain names, and :meth:`cancel`.
+    """A submitted job: superqt's signals, and :meth:`cancel`.
 
-    ``progress(object)`` carries whatever the job yields (:class:`JobProgress` for core jobs),
-    ``result(object)`` the return value, ``error(object)`` the exception; ``finished()``
-    always comes last, also after a cancel.
+    ``yielded(object)`` carries what the job reports (:class:`JobProgress` for ``reporting``
+    jobs), then exactly one of ``returned(object)``, ``errored(object)`` (the exception) and
+    ``aborted()``, then ``finished()`` -- which comes only once the worker thread is done
+    with the job.
     """
 
-    progress = Signal(object)
-    result = Signal(object)
-    error = Signal(object)
-    cancelled = Signal()
+    yielded = Signal(object)
+    returned = Signal(object)
+    errored = Signal(object)
+    aborted = Signal()
     finished = Signal()
 
-    def __init__(self, worker: WorkerBase[Any], parent: QObject | None = None) -> None:
-        super().__init__(parent)
+    def __init__(self, task: Task, worker: WorkerBase[Any], cancel: threading.Event) -> None:
+        super().__init__()
+        self.task = task
         self.worker = worker
         self.done = False
-        # The one seam: worker signals (emitted on the worker thread) are re-emitted by this
-        # GUI-thread object, so every receiver runs on the GUI thread.
-        signals: Any = worker.signals  # superqt's stubs do not know signal-to-signal connects
-        signals.yielded.connect(self.progress)
-        signals.returned.connect(self.result)
-        signals.errored.connect(self._on_error)
-        signals.aborted.connect(self.cancelled)
-        signals.finished.connect(self._on_finished)
+        self._outcome = False
+        self._cancel = cancel
+        # The one seam: the worker's signals are emitted on the worker thread and received by
+        # this GUI-thread object, so every handler runs on the GUI thread.
+        if isinstance(worker, GeneratorWorker):
+            yielded: Any = worker.yielded  # superqt's stubs do not know signal-to-signal connects
+            yielded.connect(self.yielded)
+        worker.returned.connect(self._on_returned)
+        worker.errored.connect(self._on_errored)
 
     def cancel(self) -> None:
         """Ask the job to stop at its next yield (or progress call)."""
+        self._cancel.set()
         self.worker.quit()
 
     @property
     def cancel_requested(self) -> bool:
-        return bool(self.worker.abort_requested)
+        return self._cancel.is_set()
 
-    def _on_error(self, exc: Exception) -> None:
-        self.error.emit(exc.original if isinstance(exc, _Carried) else exc)
+    def _on_returned(self, value: object) -> None:
+        self._outcome = True
+        self.returned.emit(value)
 
-    def _on_finished(self) -> None:
+    def _on_errored(self, exc: Exception) -> None:
+        if isinstance(exc, Cancelled):
+            return  # reported as ``aborted`` when the run is over
+        self._outcome = True
+        self.errored.emit(exc.original if isinstance(exc, _Carried) else exc)
+
+    def _on_ran(self) -> None:
+        if not self._outcome:
+            self.aborted.emit()  # cancelled: superqt emits no ``returned`` after a quit
         self.done = True
         self.finished.emit()
+
+
+class _Reporter:
+    """A ``reporting`` job's ``progress(done, total)``: throttled, raises :class:`Cancelled`.
+
+    It holds no Qt object of the job (only the long-lived :class:`Workers` and a key), so the
+    worker thread never holds the last reference to anything the GUI thread owns.
+    """
+
+    def __init__(self, workers: Workers, key: int, cancel: threading.Event) -> None:
+        self._workers = workers
+        self._key = key
+        self._cancel = cancel
+        self._last_emit = 0.0
+
+    def __call__(self, done: int, total: int) -> None:
+        if self._cancel.is_set():
+            raise Cancelled()
+        now = time.monotonic()
+        # Throttled: a reader may call this thousands of times; the GUI needs a few a second.
+        if done >= total or now - self._last_emit >= PROGRESS_INTERVAL_S:
+            self._last_emit = now
+            self._workers._reported.emit(self._key, JobProgress(int(done), int(total)))
+
+
+Handler = Callable[[Any], object]
 
 
 class Workers(QObject):
@@ -168,6 +222,12 @@ class Workers(QObject):
     """
 
     busyChanged = Signal(bool)
+    #: (message, exception) for a job's error that no handler was given for
+    unhandledError = Signal(str, object)
+    #: emitted on a worker thread once a job's run is over (delivered queued, by job key)
+    _ran = Signal(int)
+    #: a ``reporting`` job's progress, emitted on its worker thread (delivered queued)
+    _reported = Signal(int, object)
 
     def __init__(
         self,
@@ -178,42 +238,42 @@ class Workers(QObject):
         super().__init__(parent)
         self.reads: Runner = reads if reads is not None else make_pool(os.cpu_count() or 1)
         self.writes: Runner = writes if writes is not None else make_pool(1)
-        self._jobs: set[Job] = set()
-        self._write_jobs: set[Job] = set()
+        self._jobs: dict[int, Job] = {}
+        self._write_jobs: set[int] = set()
+        self._keys = itertools.count(1)
+        self._ran.connect(self._on_ran)
+        self._reported.connect(self._on_reported)
 
     def read(
         self,
-        func: Callable[..., Any],
-        *args: Any,
-        on_progress: Callable[[Any], object] | None = None,
-        on_result: Callable[[Any], object] | None = None,
-        on_error: Callable[[Exception], object] | None = None,
-        on_cancel: Callable[[], object] | None = None,
-        on_finished: Callable[[], object] | None = None,
-        **kwargs: Any,
+        task: Task,
+        *,
+        yielded: Handler | None = None,
+        returned: Handler | None = None,
+        errored: Callable[[Exception], object] | None = None,
+        aborted: Callable[[], object] | None = None,
+        finished: Callable[[], object] | None = None,
     ) -> Job:
-        """Run ``func(*args, **kwargs)`` on the parallel read pool.
+        """Run ``task`` on the parallel read pool.
 
-        The ``on_*`` callbacks are connected before the job starts (so they also work with
-        :class:`InlineRunner`) and always run on the GUI thread.
+        The handlers are connected before the job starts (so they also work with
+        :class:`InlineRunner`) and always run on the GUI thread. Without ``errored`` an
+        error is logged and reported through :attr:`unhandledError`.
         """
-        hooks = _Hooks(on_progress, on_result, on_error, on_cancel, on_finished)
-        return self._submit(self.reads, func, args, kwargs, hooks, write=False)
+        return self._submit(self.reads, task, (yielded, returned, errored, aborted, finished), write=False)
 
     def write(
         self,
-        func: Callable[..., Any],
-        *args: Any,
-        on_progress: Callable[[Any], object] | None = None,
-        on_result: Callable[[Any], object] | None = None,
-        on_error: Callable[[Exception], object] | None = None,
-        on_cancel: Callable[[], object] | None = None,
-        on_finished: Callable[[], object] | None = None,
-        **kwargs: Any,
+        task: Task,
+        *,
+        yielded: Handler | None = None,
+        returned: Handler | None = None,
+        errored: Callable[[Exception], object] | None = None,
+        aborted: Callable[[], object] | None = None,
+        finished: Callable[[], object] | None = None,
     ) -> Job:
-        """Run ``func(*args, **kwargs)`` on the single write thread (see :meth:`read`)."""
-        hooks = _Hooks(on_progress, on_result, on_error, on_cancel, on_finished)
-        return self._submit(self.writes, func, args, kwargs, hooks, write=True)
+        """Run ``task`` on the single write thread (see :meth:`read`)."""
+        return self._submit(self.writes, task, (yielded, returned, errored, aborted, finished), write=True)
 
     @property
     def writing(self) -> bool:
@@ -222,10 +282,10 @@ class Workers(QObject):
 
     @property
     def jobs(self) -> frozenset[Job]:
-        return frozenset(self._jobs)
+        return frozenset(self._jobs.values())
 
     def cancel_all(self) -> None:
-        for job in list(self._jobs):
+        for job in list(self._jobs.values()):
             job.cancel()
 
     def wait(self, msecs: int = -1) -> bool:
@@ -237,96 +297,107 @@ class Workers(QObject):
                 ok = bool(wait(msecs)) and ok
         return ok
 
-    def _submit(
-        self,
-        runner: Runner,
-        func: Callable[..., Any],
-        args: tuple[Any, ...],
-        kwargs: dict[str, Any],
-        hooks: _Hooks,
-        *,
-        write: bool,
-    ) -> Job:
-        if inspect.isgeneratorfunction(func):
-            worker = create_worker(
-                _carry_runtime_errors(func), *args, _start_thread=False, _ignore_errors=True, **kwargs
-            )
-        elif "progress" in inspect.signature(func).parameters:
-            worker = ProgressWorker(func, *args, **kwargs)
+    def _submit(self, runner: Runner, task: Task, handlers: _Handlers, *, write: bool) -> Job:
+        key = next(self._keys)
+        cancel = threading.Event()
+        worker: WorkerBase[Any]
+        if task.kind == "steps":
+            worker = GeneratorWorker(_carry_runtime_errors(task.func), *task.args, **task.kwargs)
+        elif task.kind == "reporting":
+            kwargs = {**task.kwargs, task.progress_arg: _Reporter(self, key, cancel)}
+            worker = FunctionWorker(task.func, *task.args, **kwargs)
         else:
-            worker = create_worker(
-                _as_generator(func),
-                *args,
-                _start_thread=False,
-                _ignore_errors=True,
-                _worker_class=GeneratorWorker,
-                **kwargs,
-            )
-        job = Job(worker, self)
+            worker = FunctionWorker(task.func, *task.args, **task.kwargs)
+        job = Job(task, worker, cancel)
+        self._connect(job, *handlers)
         was_busy = self.writing
-        self._jobs.add(job)
+        self._jobs[key] = job
         if write:
-            self._write_jobs.add(job)
-        hooks.connect(job)
-        # Let go of the worker only on its very last signal (``_finished``, emitted after
-        # ``finished``): dropping it earlier frees its signal object while the worker thread
-        # may still be emitting through it (superqt keeps the same reference for the same reason).
-        worker.signals._finished.connect(lambda _w: self._forget(job))
+            self._write_jobs.add(key)
         if write and not was_busy:
             self.busyChanged.emit(True)
         # Start only after connecting: an inline runner emits everything right here.
-        runner.start(worker)
+        runner.start(_Run(worker, self, key))
         return job
 
-    def _forget(self, job: Job) -> None:
-        self._jobs.discard(job)
-        if job in self._write_jobs:
-            self._write_jobs.discard(job)
+    def _connect(
+        self,
+        job: Job,
+        yielded: Handler | None,
+        returned: Handler | None,
+        errored: Callable[[Exception], object] | None,
+        aborted: Callable[[], object] | None,
+        finished: Callable[[], object] | None,
+    ) -> None:
+        if yielded is not None:
+            job.yielded.connect(yielded)
+        if returned is not None:
+            job.returned.connect(returned)
+        job.errored.connect(errored if errored is not None else partial(self._unhandled, job.task))
+        if aborted is not None:
+            job.aborted.connect(aborted)
+        if finished is not None:
+            job.finished.connect(finished)
+
+    def _unhandled(self, task: Task, exc: Exception) -> None:
+        message = f"{task.describe().capitalize()} failed: {exc}"
+        log.error("%s", message, exc_info=(type(exc), exc, exc.__traceback__))
+        self.unhandledError.emit(message, exc)
+
+    def _on_reported(self, key: int, progress: object) -> None:
+        job = self._jobs.get(key)
+        if job is not None:
+            job.yielded.emit(progress)
+
+    def _on_ran(self, key: int) -> None:
+        job = self._jobs.pop(key, None)
+        if job is None:
+            return
+        job._on_ran()
+        if key in self._write_jobs:
+            self._write_jobs.discard(key)
             if not self._write_jobs:
                 self.busyChanged.emit(False)
-        job.deleteLater()
+        # The worker thread let go of the worker before it reported, and the job has no Qt
+        # parent: the job and its worker are freed here, on the GUI thread, once no caller
+        # holds the job any more.
 
 
-@dataclass(frozen=True)
-class _Hooks:
-    progress: Callable[[Any], object] | None
-    result: Callable[[Any], object] | None
-    error: Callable[[Exception], object] | None
-    cancel: Callable[[], object] | None
-    finished: Callable[[], object] | None
+_Handlers = tuple[
+    Handler | None,
+    Handler | None,
+    Callable[[Exception], object] | None,
+    Callable[[], object] | None,
+    Callable[[], object] | None,
+]
 
-    def connect(self, job: Job) -> None:
-        if self.progress is not None:
-            job.progress.connect(self.progress)
-        if self.result is not None:
-            job.result.connect(self.result)
-        if self.error is not None:
-            job.error.connect(self.error)
-        if self.cancel is not None:
-            job.cancelled.connect(self.cancel)
-        if self.finished is not None:
-            job.finished.connect(self.finished)
+
+class _Run:
+    """What a runner runs: the worker's whole run, then "done" to the GUI thread.
+
+    It drops its reference to the worker before it reports, so the worker (and its signal
+    object, which lives on the GUI thread) is always released on the GUI thread.
+    """
+
+    def __init__(self, worker: WorkerBase[Any], workers: Workers, key: int) -> None:
+        self._worker: WorkerBase[Any] | None = worker
+        self._workers = workers
+        self._key = key
+
+    def __call__(self) -> None:
+        worker, self._worker = self._worker, None
+        try:
+            if worker is not None:
+                worker.run()
+        finally:
+            del worker
+            self._workers._ran.emit(self._key)
 
 
 def _carry_runtime_errors(func: Callable[..., Generator[Any, Any, Any]]) -> Callable[..., Generator[Any, Any, Any]]:
     def job(*args: Any, **kwargs: Any) -> Generator[Any, Any, Any]:
         try:
             return (yield from func(*args, **kwargs))
-        except RuntimeError as exc:
-            raise _Carried(exc) from exc
-
-    job.__name__ = getattr(func, "__name__", "job")
-    return job
-
-
-def _as_generator(func: Callable[..., Any]) -> Callable[..., Generator[None, None, Any]]:
-    """A plain function as a one-step generator job (cancellable before it starts)."""
-
-    def job(*args: Any, **kwargs: Any) -> Generator[None, None, Any]:
-        if False:  # pragma: no cover - makes this a generator function
-            yield None
-        try:
-            return func(*args, **kwargs)
         except RuntimeError as exc:
             raise _Carried(exc) from exc
 

@@ -29,8 +29,10 @@ READERS = {
     "racechrono": "racechrono",
     "aim": "aim",
     "motec": "motec",
+    "motec_ld": "motec_ld",
     "bosch": "bosch",
     "mdf": "mdf",
+    "xrk": "xrk",
 }
 
 

@@ -83,7 +83,9 @@ def read(path: Path) -> Recording:
     started = local_start(
         _first(meta, "Date") or None, _first(meta, "Time") or None, month_first=True, warnings=warnings
     )
-    sources = [SourceChannel(n, u, v) for n, u, v in zip(table.names, table.units, table.columns)]
+    sources = [
+        SourceChannel(n, u, v, lab) for n, u, v, lab in zip(table.names, table.units, table.columns, table.labels)
+    ]
     rec = Recording(
         path=path,
         format="aim",

@@ -141,7 +141,7 @@ def read(path: Path) -> Recording:
             continue
         if values is None:
             continue  # text column: parse_block already warned
-        sources.append(SourceChannel(name, unit, values))
+        sources.append(SourceChannel(name, unit, values, block.labels.get(i)))
     t_us, cols = timebase.merge_repeated(t_us, [s.values for s in sources], warnings)
     for s, v in zip(sources, cols, strict=True):
         s.values = v

@@ -72,7 +72,7 @@ CHANNEL_NAMES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
         "speed": ("vehicle speed", "ground speed", "gps speed", "speed"),
         "rpm": ("engine rpm", "rpm"),
         "throttle": ("throttle pos", "throttle position", "throttle"),
-        "brake": ("brake press", "brake pressure", "brake press front"),
+        "brake": ("brake press", "brake pressure", "brake press front", "brake pres front"),
         "gear": ("gear",),
         "steering": ("steered angle", "steering angle"),
         "glat": ("g force lat",),
@@ -191,6 +191,8 @@ class SourceChannel:
     source_name: str
     unit: str
     values: FloatArray
+    #: a text channel: values are codes into these labels (never a standard channel)
+    labels: tuple[str, ...] | None = None
 
 
 class NameAllocator:
@@ -242,8 +244,8 @@ def _find(
     """The first candidate present, unused and convertible to the canonical unit."""
     for cand in candidates:
         for idx in keys.get(name_key(cand), []):
-            if idx in used:
-                continue
+            if idx in used or sources[idx].labels is not None:
+                continue  # a text channel's codes are never a standard channel
             src = sources[idx]
             try:
                 values, unit = to_canonical(standard, src.values, src.unit)
@@ -336,7 +338,8 @@ def build_channels(
         if i in used:
             continue
         name = names.take(src.source_name.strip() or f"channel_{i + 1}")
-        out[name] = Channel(name, src.source_name, normalise_unit(src.unit), False, np.asarray(src.values, np.float64))
+        values = np.asarray(src.values, np.float64)
+        out[name] = Channel(name, src.source_name, normalise_unit(src.unit), False, values, src.labels)
     return out
 
 

@@ -352,7 +352,9 @@ class Table:
     names: list[str]  #: names of ``columns`` (the time column excluded), as in the file
     units: list[str]  #: their units as written
     columns: list[FloatArray]
-    text: dict[str, str]  #: text columns (not channels): name -> first non-empty cell
+    text: dict[str, str]  #: text columns: name -> first non-empty cell
+    #: per column of ``columns``: the labels of a text column's codes, else None
+    labels: list[tuple[str, ...] | None]
     warnings: list[str]
 
 
@@ -426,5 +428,6 @@ def read_table(path: Path, names: HeaderLine, rest: Iterator[HeaderLine]) -> Tab
         units=[unit_cells[i] for i in present if i > 0],
         columns=cols,
         text={names.fields[i]: t for i, t in block.text.items()},
+        labels=[block.labels.get(i) for i in present if i > 0],
         warnings=warnings,
     )

@@ -7,17 +7,13 @@ from pathlib import Path
 
 from .containers import lfs_pointer, utf16_head, zip_refusal
 from .recording import LoggerFileError, UnsupportedFormatError
+from .xrk import looks_like_xrk
 
 #: How many bytes of the head we look at.
 HEAD_BYTES = 4096
 
 _UNSUPPORTED_BY_EXT = {
     ".rcz": "a RaceChrono session archive (.rcz): export it from RaceChrono as CSV v3 or VBO",
-    ".xrk": "an AiM binary log (.xrk): export CSV from AiM Race Studio",
-    ".xrz": "an AiM binary log (.xrz): export CSV from AiM Race Studio",
-    ".drk": "an AiM binary log (.drk): export CSV from AiM Race Studio",
-    ".ld": "a MoTeC binary log (.ld): export CSV from MoTeC i2",
-    ".ldx": "a MoTeC i2 lap index (.ldx): export CSV from MoTeC i2",
     ".bmsbin": "a Bosch WinDarab binary file (.bmsbin): export ASCII or MDF from WinDarab",
     ".vbb": "a Racelogic binary file (.vbb): convert it to .vbo with Racelogic software",
     ".mfc": "a CANedge compressed MDF file (.MFC): decompress it with the vendor's tools first",
@@ -37,6 +33,13 @@ def _second_text_line(head: bytes) -> str:
     return parts[1].rstrip(b"\r").decode("utf-8", errors="replace").strip() if len(parts) > 1 else ""
 
 
+def _ldx_alone(path: Path) -> str:
+    """An .ldx holds only MoTeC i2's laps for the .ld log of the same name."""
+    logs = [p for p in (path.with_suffix(".ld"), path.with_suffix(".LD")) if p.is_file()]
+    where = f"open {logs[0].name} beside it instead" if logs else f"open its log, {path.stem}.ld, instead"
+    return f"is a MoTeC i2 lap file (.ldx), not a log: it holds the laps of the .ld of the same name; {where}"
+
+
 def _sniff_member(head: bytes, name: str) -> str | None:
     """The format of a ZIP member from its first bytes (UTF-16 members too), or None."""
     decoded = utf16_head(head)
@@ -50,6 +53,10 @@ def _sniff_head(path: Path, head: bytes) -> str | None:
     """The format a head of (UTF-8 or 8-bit) bytes shows, or None when it shows none."""
     if head[:8] in (b"MDF     ", b"UnFinMF "):
         return "mdf"
+    if looks_like_xrk(head):
+        return "xrk"
+    if head[:4] == b"\x40\x00\x00\x00":
+        return "motec_ld"  # the reader checks the rest of the header and names what is wrong
     first = _first_text_line(head)
     lowered = first.lower()
     if lowered.startswith("file created on") or lowered.startswith("[header]"):
@@ -73,7 +80,7 @@ def _sniff_head(path: Path, head: bytes) -> str | None:
 
 
 def sniff(path: Path) -> str:
-    """Return the format name (``vbo``, ``racechrono``, ``aim``, ``motec``, ``bosch``, ``mdf``).
+    """Return the format name (``vbo``, ``racechrono``, ``aim``, ``motec``, ``motec_ld``, ``bosch``, ``mdf``, ``xrk``).
 
     Raises :class:`UnsupportedFormatError` for files we recognise but do not read and for
     anything unrecognised, and :class:`LoggerFileError` if the file cannot be opened.
@@ -120,6 +127,10 @@ def sniff(path: Path) -> str:
         return fmt
 
     ext = path.suffix.lower()
+    if ext == ".ld":
+        return "motec_ld"  # damaged from byte 0: the reader says where and what
+    if ext == ".ldx":
+        raise UnsupportedFormatError(path, _ldx_alone(path), offset=0)
     if ext in _UNSUPPORTED_BY_EXT:
         raise UnsupportedFormatError(path, f"is {_UNSUPPORTED_BY_EXT[ext]}", offset=0)
     if ext in (".mf4", ".mdf", ".dat"):

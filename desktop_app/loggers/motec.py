@@ -67,13 +67,15 @@ def read(path: Path) -> Recording:
     if beacons and t0 != 0.0:
         beacons = [b - t0 for b in beacons]  # markers are on the file's Time axis
     device = _value(meta, "Device")
-    sources = [SourceChannel(n, u, v) for n, u, v in zip(table.names, table.units, table.columns)]
+    sources = [
+        SourceChannel(n, u, v, lab) for n, u, v, lab in zip(table.names, table.units, table.columns, table.labels)
+    ]
     rec = Recording(
         path=path,
         format="motec",
         time=relative_seconds(table.time_us),
         channels=build_channels("motec", sources, warnings),
-        logger=f"MoTeC {device}" if device else "MoTeC",
+        logger=logger_name(device),
         started_at=local_start(
             _value(meta, "Log Date") or None,
             _value(meta, "Log Time") or None,
@@ -88,6 +90,11 @@ def read(path: Path) -> Recording:
     )
     rec.check()
     return rec
+
+
+def logger_name(device: str) -> str:
+    """The logger as the CSV export and the native ``.ld`` both name it (``MoTeC ADL``)."""
+    return f"MoTeC {device}" if device else "MoTeC"
 
 
 def _value(meta: dict[str, tuple[str, str]], key: str) -> str:

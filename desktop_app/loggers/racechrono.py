@@ -185,8 +185,8 @@ def _build(
         text = block.text.get(i)
         if text is not None:
             metadata[names[i]] = text
-    # text columns that pyarrow saw as empty (all NaN) are still not channels
-    skipped = [i for i in keep if columns[i].name.lower() in _TEXT_COLUMNS]
+    # text columns read as empty (all NaN) or as numbers are not channels; with text, they are
+    skipped = [i for i in keep if columns[i].name.lower() in _TEXT_COLUMNS and i not in block.labels]
     for i in skipped:
         cells = block.values[i]
         assert cells is not None
@@ -213,7 +213,7 @@ def _build(
     else:
         warnings.append(f"first timestamp {first_s:.3f} is not a plausible Unix time: start unknown")
 
-    sources = [SourceChannel(names[i], columns[i].unit, v) for i, v in zip(keep, values)]
+    sources = [SourceChannel(names[i], columns[i].unit, v, block.labels.get(i)) for i, v in zip(keep, values)]
     channels = build_channels("racechrono", sources, warnings)
     lap_counter = None
     if lap_name is not None:

@@ -61,6 +61,8 @@ class Channel:
     unit: str
     standard: bool
     values: FloatArray  #: float64, NaN where the channel has no sample at that time
+    #: a text channel: its values are codes, ``labels[code]`` the text (None: a numeric channel)
+    labels: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)

@@ -1,78 +1,85 @@
 """Vectorised parsing of the numeric data block of a text logger file.
 
 Every text format (VBO, WinDarab, RaceChrono, AiM, MoTeC) ends in a big block of
-delimited numbers. :func:`parse_block` hands that block to ``pyarrow.csv`` (C++,
-multi-threaded) instead of splitting lines in Python, and returns one float64 numpy
-array per column.
+delimited numbers. :func:`parse_block` hands that block to ``polars.read_csv`` (Rust,
+multi-threaded: the fastest CSV reader in Python on these files, measured by
+``python -m bench readers`` and ``python -m bench textwide``) instead of splitting lines
+in Python, and returns one float64 numpy array per column.
 
-Decisions (docs/formats.md#text-and-numbers):
+Decisions (see ``docs/text-blocks.md#what-a-cell-becomes``):
 
 - Empty cells are NaN.
 - A column whose cells are ``true``/``false`` (any case) becomes 1.0/0.0.
-- A column with no numeric cell at all (``b'3D-fix'``, free text) is a *text column*:
-  its values are ``None`` in :attr:`Block.values`, its first non-empty cell is kept in
-  :attr:`Block.text` for metadata, and a warning says it was skipped.
+- A column with no numeric cell at all (``b'3D-fix'``, ``running``) is a *text column*:
+  its values are integer codes (0, 1, ... in order of first appearance; NaN where empty)
+  and :attr:`Block.labels` holds the code-to-label table; its first non-empty cell is
+  also kept in :attr:`Block.text`.
 - A numeric column with a few non-numeric cells keeps its numbers; the odd cells are
   NaN and one warning names the first such line and how many there were.
 - A row with the wrong number of values is an error (:class:`LoggerFileError` naming the
   file and line), except a short *last* row, which loggers write on power loss: it is
   dropped with a warning when ``allow_short_last_row`` is true.
 
-Speed and memory: blocks up to 4 MB go whole through the multi-threaded ``read_csv``.
-Larger ones (:func:`parse_file_block` streams them straight from the file) are cut into
-line-aligned chunks of a few MB, each parsed by the threaded ``read_csv`` and copied into
-numpy arrays preallocated from a row estimate (pages never written are never resident),
-so the peak is about the decoded columns plus one chunk's text and table, never text +
-Arrow table + numpy copies at once.
+One pass, no restarts (``docs/text-blocks.md#how-it-is-parsed-and-why``): the head of the block (a few hundred lines) is read as text first
+to find the columns that hold text; the block is then parsed with those columns as text
+and the others as float64. A chunk in which a float column meets a text cell after all
+(polars refuses it: an exception *type*, its wording is never read) is read once more as
+text, and only that chunk; a column found to hold text stays text for the rest.
 
-Whitespace: pyarrow does not trim numbers, so when the first row shows padding it is
-removed on line-aligned chunks as they stream (``bytes.replace``; regular expressions
-only for a space delimiter). Line numbers survive: newlines are never removed. Decimal
-commas are pyarrow's ``decimal_point=','``; a block that is not valid UTF-8 is transcoded
-first (pyarrow's bad-row report decodes the row as UTF-8).
+Speed and memory: the block streams in line-aligned chunks (``BlockSource.CHUNK``) from
+the file; each chunk is parsed by polars on all cores and copied into numpy arrays
+preallocated from a row estimate (pages never written are never resident), so the peak is
+about the decoded columns plus one chunk's text and frame.
+
+Rows and lines: polars turns a blank line into a row of nulls (so row *i* of a chunk is
+its line *i*), and fills a short row's missing cells with nulls. Only the rows whose first
+or last cell is null can be either; those lines alone are looked at in the bytes (blank:
+dropped; wrong number of fields: the error or the dropped last row above).
+
+Whitespace: polars trims numbers, and text cells are trimmed here, so padded tab, comma
+and semicolon blocks are read as they are. A space-delimited block (VBO) with padding has
+its runs of spaces collapsed on line-aligned chunks as they stream (newlines kept, so line
+numbers survive). A block that is not valid UTF-8 is transcoded first
+(:func:`decode_text`).
 """
 
 from __future__ import annotations
 
 import csv
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.csv as pcsv
+import polars as pl
 
 from storage.types import FloatArray
 
 from .recording import LoggerFileError
 from .textsource import BlockSource, Buf, NotUtf8, first_row, looks_padded, nonblank_line_index
 
-_TRUE = {"true"}
-_FALSE = {"false"}
-#: what pyarrow's float parser accepts, after trimming (used for mixed columns)
-_NUMBER = r"^[+-]?(\d+\.?\d*([eE][+-]?\d+)?|\.\d+([eE][+-]?\d+)?|nan|NaN|inf|-inf|Inf)$"
-_COLUMN_ERROR = re.compile(r"In CSV column #(\d+)")
-#: pyarrow streaming block: small enough that the batches in flight stay small beside the
-#: decoded columns, large enough to keep the per-batch overhead negligible
-_BLOCK_SIZE = 1 << 20
-_THREADS = True
-#: blocks up to this size are read whole by the threaded read_csv, larger ones in chunks
+_TRUE = "true"
+_FALSE = "false"
+#: blocks up to this size are read as one chunk; larger ones stream in BlockSource.CHUNK pieces
+#: (measured: polars on a few-MB chunk is faster than on one large buffer, bench textwide)
 _READ_WHOLE_MAX = 1 << 22
-#: pyarrow.compute untyped: pyarrow-stubs' overloads reject valid chains of ChunkedArray results
-_pc: Any = pc
+#: lines of the head read as text to find the text columns before the real parse
+_HEAD_LINES = 500
+#: polars refuses a chunk with PolarsError, and on some damaged input (an unterminated
+#: quote at the very end) its Rust code panics, which reaches Python as PanicException
+_POLARS_ERRORS = (pl.exceptions.PolarsError, pl.exceptions.PanicException)
 
 
 @dataclass
 class Block:
     """A parsed data block: one entry per column, in file order."""
 
-    #: float64 values per column (NaN where empty); None for a text column
+    #: float64 values per column (NaN where empty); a text column's are its label codes
     values: list[FloatArray | None]
     #: text columns: column index -> first non-empty cell
     text: dict[int, str] = field(default_factory=dict)
+    #: text columns: column index -> labels (code ``k`` is ``labels[k]``)
+    labels: dict[int, tuple[str, ...]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     #: file line number (1-based) of the block's first line
     first_line: int = 1
@@ -86,8 +93,8 @@ class Block:
         return self._rows
 
     def line_of(self, row: int) -> int:
-        """The file line number of parsed row ``row`` (blank lines are skipped by the parser)."""
-        # pyarrow skips blank lines: if there are none, row i is simply line i of the block
+        """The file line number of parsed row ``row`` (blank lines are not rows)."""
+        # no blank lines: row i is simply line i of the block
         if self._source is None or self._source.line_count() == self._rows + self.dropped_last_row:
             return self.first_line + row
         if self._line_starts is None:
@@ -109,55 +116,11 @@ def decode_text(raw: bytes) -> str:
     return raw.decode("latin-1")
 
 
-def _line_of_text(data: Buf, text: str) -> int:
-    """0-based line offset within the (normalised) block of the first line equal to ``text``."""
-    needle = text.encode("utf-8", errors="replace")
-    for i, line in enumerate(bytes(data).split(b"\n")):
-        if line.rstrip(b"\r") == needle:
-            return i
-    return 0
-
-
 def _count_fields(line: bytes, delimiter: bytes) -> int:
     if delimiter == b" " or b'"' not in line:
         return line.count(delimiter) + 1
     row = next(csv.reader([line.decode("utf-8", errors="replace")], delimiter=delimiter.decode()))
     return len(row)
-
-
-def _convert_text_column(col: pa.ChunkedArray[Any], idx: int, name: str, block: Block, path: Path) -> FloatArray | None:
-    """Booleans -> 1/0; numbers with odd text cells -> numbers and NaN; pure text -> None."""
-    strings = _pc.utf8_trim_whitespace(col.cast(pa.string()))
-    lowered = _pc.utf8_lower(strings)
-    non_empty = _pc.fill_null(_pc.not_equal(strings, ""), False)
-    is_true = _pc.fill_null(_pc.is_in(lowered, value_set=pa.array(sorted(_TRUE))), False)
-    is_false = _pc.fill_null(_pc.is_in(lowered, value_set=pa.array(sorted(_FALSE))), False)
-    is_num = _pc.fill_null(_pc.match_substring_regex(strings, _NUMBER), False)
-    n_non_empty = _pc.sum(non_empty).as_py() or 0
-    n_bool = (_pc.sum(is_true).as_py() or 0) + (_pc.sum(is_false).as_py() or 0)
-    n_num = _pc.sum(is_num).as_py() or 0
-    if n_non_empty == 0:
-        return np.full(len(col), np.nan)
-    if n_num == 0 and n_bool == 0:
-        first = _pc.filter(strings, non_empty)[0].as_py()
-        block.text[idx] = str(first)
-        block.warnings.append(f"column {name!r} holds text ({first!r}), not numbers: kept as metadata, not a channel")
-        return None
-    nums = _pc.cast(_pc.if_else(is_num, strings, pa.scalar(None, pa.string())), pa.float64())
-    out = np.array(_pc.fill_null(nums, np.nan).to_numpy(zero_copy_only=False), dtype=np.float64)
-    if n_bool:
-        out[np.asarray(is_true.to_numpy(zero_copy_only=False), dtype=bool)] = 1.0
-        out[np.asarray(is_false.to_numpy(zero_copy_only=False), dtype=bool)] = 0.0
-    bad = _pc.and_(non_empty, _pc.invert(_pc.or_(is_num, _pc.or_(is_true, is_false))))
-    n_bad = _pc.sum(bad).as_py() or 0
-    if n_bad:
-        row = int(np.flatnonzero(np.asarray(bad.to_numpy(zero_copy_only=False), dtype=bool))[0])
-        cell = strings[row].as_py()
-        block.warnings.append(
-            f"{path}, line {block.line_of(row)}: column {name!r} has {n_bad} non-numeric "
-            f"cell(s) (first {cell!r}): read as missing values"
-        )
-    return out
 
 
 def parse_block(
@@ -180,7 +143,7 @@ def parse_block(
     is ignored). Quoted fields are understood when the delimiter is not a space.
 
     Raises :class:`LoggerFileError` (file, line, what) for rows with the wrong number of
-    values or data pyarrow cannot tokenise.
+    values or data that cannot be tokenised.
     """
     raw: Buf = data.encode("utf-8") if isinstance(data, str) else data if isinstance(data, bytes) else memoryview(data)
     return _parse(
@@ -201,13 +164,67 @@ def parse_file_block(
 ) -> Block:
     """Like :func:`parse_block`, for the block that runs from byte ``offset`` to the end of ``path``.
 
-    The file is streamed through pyarrow in blocks straight into preallocated numpy
-    columns, so the text is never held in memory whole (peak ~ the decoded columns).
+    The file is streamed in line-aligned chunks straight into preallocated numpy columns,
+    so the text is never held in memory whole (peak ~ the decoded columns).
     """
     p = Path(path)
     return _parse(
         BlockSource(path=p, offset=offset), p, first_line, ncols, delimiter, decimal_comma, names, allow_short_last_row
     )
+
+
+@dataclass
+class _Options:
+    """How the block is tokenised (fixed for the whole block)."""
+
+    path: Path
+    first_line: int
+    ncols: int
+    nfields: int
+    delim: bytes
+    decimal_comma: bool
+    names: list[str]
+    allow_short_last_row: bool
+
+    def read(self, chunk: Buf, schema: dict[str, Any]) -> pl.DataFrame:
+        return pl.read_csv(
+            chunk if isinstance(chunk, bytes) else bytes(chunk),  # polars takes bytes, not views
+            has_header=False,
+            separator=self.delim.decode("ascii"),
+            quote_char='"' if self.delim != b" " else None,
+            schema=schema,
+            decimal_comma=self.decimal_comma,
+            truncate_ragged_lines=False,
+            raise_if_empty=False,
+        )
+
+
+@dataclass
+class _Odd:
+    """Non-numeric cells met in a numeric column: how many, and the first (block row, cell)."""
+
+    count: int = 0
+    row: int = 0
+    cell: str = ""
+
+
+@dataclass
+class _State:
+    """What the chunks have built so far."""
+
+    keys: list[str]
+    #: per field: True while it is parsed as float64, False once it is kept as text
+    numeric: list[bool]
+    capacity: int
+    out: list[FloatArray | None]
+    #: text fields: their cells, chunk by chunk (None padding where they were numeric)
+    strings: dict[int, list[pl.Series]] = field(default_factory=dict)
+    odd: dict[int, _Odd] = field(default_factory=dict)
+    rows: int = 0
+    #: lines of the block before the current chunk
+    line_base: int = 0
+    #: a short row that may be the last one: (block line offset, fields, text)
+    short: tuple[int, int, str] | None = None
 
 
 def _parse(
@@ -227,188 +244,377 @@ def _parse(
     head_row = first_row(source.head())
     if not head_row:
         return Block(values=[np.empty(0, np.float64) for _ in range(ncols)], first_line=first_line)
-    # fast path: hand the bytes to pyarrow untouched; normalise padding only when needed
     raw = source
-    # a stray Latin-1 byte would make pyarrow's bad-row report itself fail: transcode. A
-    # block read whole is checked here; a chunked one chunk by chunk as it is parsed
-    # (NotUtf8 below), which saves a pass over the file
     if source.size() <= _READ_WHOLE_MAX and not source.is_utf8():
         source = raw = _transcoded(source)
-    normalised = looks_padded(head_row, delim)
-    if normalised:
+    padded_spaces = delim == b" " and looks_padded(head_row, delim)
+    if padded_spaces:
         source = source.normalised(delim)
-    block = Block(values=[], first_line=first_line, _source=source)
+    try:
+        return _parse_source(source, p, first_line, ncols, delim, decimal_comma, col_names, allow_short_last_row)
+    except NotUtf8:
+        # a stray Latin-1 byte deep in a streamed block: transcode it and read it again
+        # (the one case read twice; the bytes are needed as text for the messages)
+        source = _transcoded(raw)
+        if padded_spaces:
+            source = source.normalised(delim)
+        return _parse_source(source, p, first_line, ncols, delim, decimal_comma, col_names, allow_short_last_row)
 
-    bad_rows: list[pcsv.InvalidRow] = []
 
-    def on_invalid(row: pcsv.InvalidRow) -> Literal["skip", "error"]:
-        bad_rows.append(row)
-        return "error" if len(bad_rows) > 1 else "skip"
-
-    parse = pcsv.ParseOptions(
-        delimiter=delimiter, quote_char='"' if delim != b" " else False, invalid_row_handler=on_invalid
+def _parse_source(
+    source: BlockSource,
+    p: Path,
+    first_line: int,
+    ncols: int,
+    delim: bytes,
+    decimal_comma: bool,
+    col_names: list[str],
+    allow_short_last_row: bool,
+) -> Block:
+    # a trailing delimiter (or spreadsheet padding) gives extra empty fields on every row
+    nfields = max(ncols, _count_fields(first_row(source.head()), delim))
+    opts = _Options(p, first_line, ncols, nfields, delim, decimal_comma, col_names, allow_short_last_row)
+    keys = [f"f{i}" for i in range(nfields)]
+    numeric = _head_types(source, opts, keys)
+    capacity = source.rows_estimate()
+    state = _State(
+        keys=keys,
+        numeric=numeric,
+        capacity=capacity,
+        out=[np.empty(capacity, np.float64) if n else None for n in numeric],
+        strings={i: [] for i, n in enumerate(numeric) if not n},
     )
+    whole = source.size() <= _READ_WHOLE_MAX
+    chunks = [source.load()] if whole and not source.transformed else source.line_chunks(check_utf8=not whole)
+    for chunk in chunks:
+        if len(chunk):
+            _read_chunk(chunk, opts, state)
+            state.line_base += _newlines(chunk)  # every chunk but the last ends at a line end
 
-    def start(src: BlockSource) -> tuple[int, list[str], dict[str, pa.DataType]]:
-        # a trailing delimiter (or spreadsheet padding) gives extra empty fields on every row
-        n = max(ncols, _count_fields(first_row(src.head()), delim))
-        keys = [f"f{i}" for i in range(n)]
-        return n, keys, {k: pa.float64() for k in keys}
-
-    nfields, internal, types = start(source)
-    result: tuple[list[FloatArray | list[Any]], int] | None = None
-    for _attempt in range(2 * nfields + 4):
-        bad_rows.clear()
-        convert = pcsv.ConvertOptions(
-            column_types=types,
-            decimal_point="," if decimal_comma else ".",
-            strings_can_be_null=True,
-            quoted_strings_can_be_null=True,
-        )
-        try:
-            result = _stream(source, internal, types, parse, convert)
-        except NotUtf8:
-            source = raw = _transcoded(raw)
-            if normalised:
-                source = source.normalised(delim)
-            block._source = source
-            nfields, internal, types = start(source)
-            continue
-        except pa.ArrowInvalid as exc:
-            m = _COLUMN_ERROR.search(str(exc))
-            if not normalised:
-                normalised = True
-                source = block._source = source.normalised(delim)
-                nfields, internal, types = start(source)
-                continue
-            if bad_rows and (len(bad_rows) > 1 or m is None):
-                _raise_bad_row(p, source.load(), first_line, bad_rows[0], ncols)
-            if m is None or int(m.group(1)) >= nfields or types[internal[int(m.group(1))]] == pa.string():
-                raise LoggerFileError(p, f"unreadable data block: {exc}", line=first_line) from None
-            types[internal[int(m.group(1))]] = pa.string()
-            continue
-        if bad_rows and not normalised:
-            normalised = True
-            source = block._source = source.normalised(delim)
-            nfields, internal, types = start(source)
-            result = None
-            continue
-        break
-    if result is None:
-        raise LoggerFileError(p, "unreadable data block", line=first_line)
-
-    if bad_rows:
-        bad = bad_rows[0]
-        text = source.load()
-        offset = _line_of_text(text, bad.text)
-        rows_where = nonblank_line_index(text)
-        is_last = rows_where.shape[0] > 0 and offset >= int(rows_where[-1])
-        if not (allow_short_last_row and is_last and bad.actual_columns < bad.expected_columns):
-            _raise_bad_row(p, text, first_line, bad, ncols)
-        del text
+    block = Block(values=[], first_line=first_line, _source=source, _rows=state.rows)
+    if state.short is not None:
+        offset, fields, _text = state.short
         block.dropped_last_row = True
         block.warnings.append(
-            f"{p}, line {first_line + offset}: last row has {bad.actual_columns} of "
-            f"{ncols} values (logging stopped mid-row?): dropped"
+            f"{p}, line {first_line + offset}: last row has {fields} of {ncols} values (logging stopped mid-row?): dropped"
         )
+        state.rows -= 1
+        block._rows = state.rows
+    _finish(state, opts, block)
+    return block
 
-    columns, block._rows = result
-    for i in range(nfields):
-        col = columns[i]
-        if i >= ncols:
-            valid = np.flatnonzero(np.isfinite(col)) if isinstance(col, np.ndarray) else np.array([0])
-            if isinstance(col, list) or valid.shape[0]:
-                raise LoggerFileError(
-                    p,
-                    f"row has {nfields} values but the header names {ncols} columns",
-                    line=block.line_of(int(valid[0])),
+
+def _newlines(chunk: Buf) -> int:
+    return bytes(chunk).count(b"\n") if isinstance(chunk, memoryview) else chunk.count(b"\n")
+
+
+def _head_types(source: BlockSource, opts: _Options, keys: list[str]) -> list[bool]:
+    """Which fields the head shows to be numeric (float64), read as text once."""
+    head = source.head()
+    if len(head) < source.size():
+        head = head[: head.rfind(b"\n") + 1]  # whole lines only
+    # leading blank lines would make polars take a field count of one from them
+    sample = b"\n".join(head.lstrip(b" \r\n").split(b"\n", _HEAD_LINES)[:_HEAD_LINES])
+    try:
+        frame = opts.read(sample, dict.fromkeys(keys, pl.String))
+    except _POLARS_ERRORS:
+        return [True] * len(keys)  # the real parse finds and reports what is wrong
+    numeric = []
+    for key in keys:
+        cells = _trimmed(frame[key])
+        nums = _as_numbers(cells, opts.decimal_comma)
+        # text (or booleans) in the head: the column is read as text throughout
+        numeric.append(int((cells.is_not_null() & nums.is_null()).sum()) == 0)
+    return numeric
+
+
+def _trimmed(col: pl.Series) -> pl.Series:
+    """Cells without padding; empty cells as null."""
+    s = col.str.strip_chars()
+    return s.set(s == "", None) if s.len() else s
+
+
+def _as_numbers(cells: pl.Series, decimal_comma: bool) -> pl.Series:
+    if decimal_comma:
+        cells = cells.str.replace(",", ".", literal=True)
+    return cells.cast(pl.Float64, strict=False)
+
+
+def _read_chunk(chunk: Buf, opts: _Options, state: _State) -> None:
+    chunk = _skip_blank_head(chunk, state)
+    if not len(chunk):
+        return
+    schema = {k: (pl.Float64 if n else pl.String) for k, n in zip(state.keys, state.numeric, strict=True)}
+    had_short = state.short is not None
+    try:
+        frame = opts.read(chunk, schema)
+    except _POLARS_ERRORS:
+        # a text cell in a float column, or a row polars cannot split: read as text, and if
+        # even that fails, split the chunk's lines in Python (the message is never parsed)
+        try:
+            text = opts.read(chunk, dict.fromkeys(state.keys, pl.String))
+        except _POLARS_ERRORS:
+            text = _python_rows(chunk, opts, state)
+        frame = _from_text(text, opts, state)
+        del text
+    keep = _keep_rows(chunk, frame, opts, state)
+    if keep is not None:
+        frame = frame.filter(pl.Series(keep))
+    n = frame.height
+    if had_short and n:
+        assert state.short is not None
+        _raise_short(opts, *state.short)  # rows after the short one: it was not the last
+    pos = state.rows
+    if pos + n > state.capacity:  # shorter rows later than in the head: grow
+        state.capacity = int((pos + n) * 1.5)
+        state.out = [np.resize(c, state.capacity) if c is not None else None for c in state.out]
+    for i, key in enumerate(state.keys):
+        target = state.out[i]
+        col = frame.get_column(key)
+        if target is not None:
+            target[pos : pos + n] = col.to_numpy() if col.null_count() == 0 else col.fill_null(np.nan).to_numpy()
+        else:
+            state.strings[i].append(col)
+    state.rows = pos + n
+
+
+def _skip_blank_head(chunk: Buf, state: _State) -> Buf:
+    """The chunk from its first non-blank line (polars takes the field count from the first line)."""
+    at = 0
+    while at < len(chunk):
+        end = bytes(chunk[at : at + 4096]).find(b"\n")
+        if end < 0:
+            end = _find_newline(chunk, at)
+        else:
+            end += at
+        line = bytes(chunk[at : end if end >= 0 else len(chunk)])
+        if line.strip(b" \r"):
+            break
+        if end < 0:
+            at = len(chunk)
+            break
+        state.line_base += 1
+        at = end + 1
+    return chunk[at:] if at else chunk
+
+
+def _find_newline(chunk: Buf, at: int) -> int:
+    data = chunk if isinstance(chunk, bytes) else bytes(chunk)
+    return data.find(b"\n", at)
+
+
+def _python_rows(chunk: Buf, opts: _Options, state: _State) -> pl.DataFrame:
+    """The chunk split line by line in Python, as text: the slow path for damaged rows.
+
+    Wrong rows are found (an error, or the short last row remembered) before anything is
+    built; blank lines stay rows of nulls, as polars makes them.
+    """
+    _check_rows(chunk, opts, state, np.arange(_newlines(chunk) + 1))
+    data = bytes(chunk).decode("utf-8", errors="replace")
+    lines = data.split("\n")
+    if lines and lines[-1] == "" and data.endswith("\n"):
+        lines.pop()
+    rows: list[list[str | None]] = []
+    for line in lines:
+        text = line.rstrip("\r")
+        if not text.strip(" "):
+            rows.append([None] * opts.nfields)
+            continue
+        if opts.delim == b" " or '"' not in text:
+            cells: list[str | None] = list(text.split(opts.delim.decode("ascii")))
+        else:
+            cells = list(next(csv.reader([text], delimiter=opts.delim.decode("ascii"))))
+        cells = [c if c != "" else None for c in cells[: opts.nfields]]
+        rows.append(cells + [None] * (opts.nfields - len(cells)))
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in state.keys]
+    return pl.DataFrame({k: pl.Series(k, list(c), pl.String) for k, c in zip(state.keys, columns, strict=True)})
+
+
+def _from_text(frame: pl.DataFrame, opts: _Options, state: _State) -> pl.DataFrame:
+    """A chunk read as text -> float64 for the numeric fields; fields found to hold text switch."""
+    out: list[pl.Series] = []
+    for i, key in enumerate(state.keys):
+        cells = _trimmed(frame.get_column(key))
+        if not state.numeric[i]:
+            out.append(cells)
+            continue
+        nums = _as_numbers(cells, opts.decimal_comma)
+        bad = cells.is_not_null() & nums.is_null()
+        n_bad = int(bad.sum())
+        target = state.out[i]
+        assert target is not None
+        if n_bad == 0:
+            out.append(nums)
+            continue
+        if not bool(np.isfinite(target[: state.rows]).any()):
+            # no number before this chunk: the column is text from here on (the final
+            # conversion decides between text, booleans and numbers with odd cells); the
+            # rows read before were all empty, so they are nulls of the text column
+            state.numeric[i] = False
+            state.out[i] = None
+            state.strings[i] = [pl.Series(key, [None] * state.rows, pl.String)] if state.rows else []
+            out.append(cells)
+            continue
+        lowered = cells.str.to_lowercase()
+        is_true = (lowered == _TRUE).fill_null(False)
+        is_false = (lowered == _FALSE).fill_null(False)
+        if bool((is_true | is_false).any()):
+            nums = pl.select(pl.when(is_true).then(1.0).when(is_false).then(0.0).otherwise(nums)).to_series()
+            bad = bad & ~(is_true | is_false)
+            n_bad = int(bad.sum())
+            if n_bad == 0:
+                out.append(nums.alias(key))
+                continue
+        first = int(bad.arg_true()[0])
+        odd = state.odd.setdefault(i, _Odd())
+        if odd.count == 0:
+            odd.row, odd.cell = state.rows + first, str(cells[first])
+        odd.count += n_bad
+        out.append(nums)
+    return pl.DataFrame(out)
+
+
+def _keep_rows(chunk: Buf, frame: pl.DataFrame, opts: _Options, state: _State) -> np.ndarray | None:
+    """The rows that are not blank lines (None: all), after checking rows that may be short."""
+    if frame.height == 0:
+        return None
+    first = frame.get_column(state.keys[0]).is_null()
+    last = frame.get_column(state.keys[min(opts.ncols, opts.nfields) - 1]).is_null()
+    suspects = np.flatnonzero((first | last).to_numpy())
+    if suspects.shape[0] == 0:
+        return None
+    blank = _check_rows(chunk, opts, state, suspects)
+    if blank.shape[0] == 0:
+        return None
+    keep = np.ones(frame.height, bool)
+    keep[blank] = False
+    return keep
+
+
+def _line_spans(chunk: Buf) -> tuple[np.ndarray, np.ndarray]:
+    arr = np.frombuffer(chunk, dtype=np.uint8)
+    nl = np.flatnonzero(arr == 10)
+    starts = np.concatenate(([0], nl + 1))
+    ends = np.concatenate((nl, [arr.shape[0]]))
+    return starts, ends
+
+
+def _check_rows(chunk: Buf, opts: _Options, state: _State, lines: np.ndarray) -> np.ndarray:
+    """Look at ``lines`` (chunk line offsets) in the bytes: return the blank ones; a line
+    with the wrong number of fields is an error, or the short last row (remembered)."""
+    starts, ends = _line_spans(chunk)
+    view = memoryview(chunk)
+    blank: list[int] = []
+    count = starts.shape[0]
+    for li in lines.tolist():
+        if li >= count:
+            continue
+        line = bytes(view[int(starts[li]) : int(ends[li])]).rstrip(b"\r")
+        if not line.strip(b" "):
+            blank.append(li)
+            continue
+        offset = state.line_base + li
+        if state.short is not None and offset > state.short[0]:
+            _raise_short(opts, *state.short)  # a row after the short one: it was not the last
+        fields = _count_fields(line, opts.delim)
+        if fields == opts.nfields:
+            continue
+        text = line.decode("utf-8", errors="replace")
+        is_last = not any(
+            bytes(view[int(a) : int(b)]).strip(b" \r") for a, b in zip(starts[li + 1 :], ends[li + 1 :], strict=True)
+        )
+        if fields < opts.nfields and opts.allow_short_last_row and is_last:
+            state.short = (offset, fields, text)
+            continue
+        raise LoggerFileError(
+            opts.path, f"row has {fields} values, expected {opts.ncols}: {text[:80]!r}", line=opts.first_line + offset
+        )
+    return np.asarray(blank, np.int64)
+
+
+def _raise_short(opts: _Options, offset: int, fields: int, text: str) -> None:
+    raise LoggerFileError(
+        opts.path, f"row has {fields} values, expected {opts.ncols}: {text[:80]!r}", line=opts.first_line + offset
+    )
+
+
+def _finish(state: _State, opts: _Options, block: Block) -> None:
+    """The columns in file order: views of the preallocated arrays, text columns converted."""
+    n = state.rows
+    for i in range(opts.nfields):
+        target = state.out[i]
+        if i >= opts.ncols:
+            if target is not None:
+                valid = np.flatnonzero(np.isfinite(target[:n]))
+                if not valid.shape[0]:
+                    continue
+                row = int(valid[0])
+            else:
+                cells = pl.concat(state.strings[i]).head(n) if state.strings[i] else pl.Series([], dtype=pl.String)
+                present = cells.is_not_null()
+                if not bool(present.any()):
+                    continue
+                row = int(present.arg_true()[0])
+            raise LoggerFileError(
+                opts.path,
+                f"row has {opts.nfields} values but the header names {opts.ncols} columns",
+                line=block.line_of(row),
+            )
+        if target is not None:
+            block.values.append(target[:n])  # the unused tail was never written: no memory
+            odd = state.odd.get(i)
+            if odd is not None:
+                block.warnings.append(
+                    f"{opts.path}, line {block.line_of(odd.row)}: column {opts.names[i]!r} has {odd.count} "
+                    f"non-numeric cell(s) (first {odd.cell!r}): read as missing values"
                 )
             continue
-        if isinstance(col, np.ndarray):
-            block.values.append(col)
-        else:
-            chunked = pa.chunked_array(col, pa.string()) if col else pa.chunked_array([], pa.string())
-            block.values.append(_convert_text_column(chunked, i, col_names[i], block, p))
-    return block
+        parts = state.strings.pop(i)
+        cells = pl.concat(parts).head(n) if parts else pl.Series([], dtype=pl.String)
+        block.values.append(_convert_text_column(cells, i, opts, block))
+
+
+def _convert_text_column(cells: pl.Series, idx: int, opts: _Options, block: Block) -> FloatArray | None:
+    """Booleans -> 1/0; numbers with odd text cells -> numbers and NaN; pure text -> codes."""
+    cells = _trimmed(cells)
+    lowered = cells.str.to_lowercase()
+    non_empty = cells.is_not_null()
+    is_true = (lowered == _TRUE).fill_null(False)
+    is_false = (lowered == _FALSE).fill_null(False)
+    name, path = opts.names[idx], opts.path
+    nums = _as_numbers(cells, opts.decimal_comma)
+    is_num = nums.is_not_null()
+    n_non_empty = int(non_empty.sum())
+    n_bool = int(is_true.sum()) + int(is_false.sum())
+    n_num = int(is_num.sum())
+    if n_non_empty == 0:
+        return np.full(len(cells), np.nan)
+    if n_num == 0 and n_bool == 0:
+        return _codes(cells, idx, block)
+    out = np.array(nums.fill_null(np.nan).to_numpy(), dtype=np.float64)
+    if n_bool:
+        out[is_true.to_numpy()] = 1.0
+        out[is_false.to_numpy()] = 0.0
+    bad = non_empty & ~(is_num | is_true | is_false)
+    n_bad = int(bad.sum())
+    if n_bad:
+        row = int(bad.arg_true()[0])
+        block.warnings.append(
+            f"{path}, line {block.line_of(row)}: column {name!r} has {n_bad} non-numeric "
+            f"cell(s) (first {cells[row]!r}): read as missing values"
+        )
+    return out
+
+
+def _codes(cells: pl.Series, idx: int, block: Block) -> FloatArray:
+    """A text column as codes 0, 1, ... (in order of first appearance), NaN where empty."""
+    labels = cells.drop_nulls().unique(maintain_order=True)
+    block.text[idx] = str(labels[0])
+    block.labels[idx] = tuple(str(v) for v in labels.to_list())
+    codes = cells.replace_strict(labels, pl.Series(range(len(labels)), dtype=pl.Float64), default=None)
+    return np.array(codes.cast(pl.Float64).fill_null(np.nan).to_numpy(), dtype=np.float64)
 
 
 def _transcoded(source: BlockSource) -> BlockSource:
     """The block decoded as :func:`decode_text` does and re-encoded as UTF-8 (held in memory)."""
     return BlockSource(data=decode_text(source.load()).encode("utf-8"))
-
-
-def _stream(
-    source: BlockSource,
-    keys: list[str],
-    types: dict[str, pa.DataType],
-    parse: pcsv.ParseOptions,
-    convert: pcsv.ConvertOptions,
-) -> tuple[list[FloatArray | list[Any]], int]:
-    """Read the block into float64 arrays (string columns as Arrow chunks).
-
-    Blocks up to :data:`_READ_WHOLE_MAX` bytes go whole through the multi-threaded
-    ``read_csv`` (the transient Arrow table is small in absolute terms). Larger ones are
-    parsed in line-aligned chunks (each by the threaded ``read_csv``) into preallocated
-    arrays, so never more than the decoded columns plus one chunk are in memory.
-    """
-    if source.size() <= _READ_WHOLE_MAX and not source.transformed:
-        table = pcsv.read_csv(
-            source.open(),
-            read_options=pcsv.ReadOptions(column_names=keys, use_threads=_THREADS),
-            parse_options=parse,
-            convert_options=convert,
-        )
-        rows = table.num_rows
-        columns = table.columns
-        del table
-        whole: list[FloatArray | list[Any]] = []
-        for i, key in enumerate(keys):
-            col, columns[i] = columns[i], pa.chunked_array([], pa.float64())  # free as we go
-            if types[key] == pa.float64():
-                if col.null_count:
-                    col = _pc.fill_null(col, np.nan)
-                whole.append(np.asarray(col.to_numpy(), dtype=np.float64))
-            else:
-                whole.append(list(col.chunks))
-        return whole, rows
-    capacity = source.rows_estimate()
-    out: list[FloatArray | list[Any]] = [
-        np.empty(capacity, np.float64) if types[k] == pa.float64() else [] for k in keys
-    ]
-    read = pcsv.ReadOptions(column_names=keys, block_size=_BLOCK_SIZE, use_threads=_THREADS)
-    pos = 0
-    # line-aligned chunks of a few MB, each parsed by the threaded read_csv (the streaming
-    # open_csv parses on one thread only: ~2x slower); the chunk's table is copied into the
-    # preallocated columns and dropped, so at most one chunk's text and table are in flight
-    for chunk in source.line_chunks(check_utf8=True):
-        if not len(chunk):
-            continue  # read_csv calls empty input an empty file (blank lines are no rows)
-        stream: Any = pa.BufferReader(chunk)  # pyarrow-stubs type read_csv's input as a Python file only
-        table = pcsv.read_csv(stream, read_options=read, parse_options=parse, convert_options=convert)
-        n = table.num_rows
-        if pos + n > capacity:  # shorter rows later than in the head: grow
-            capacity = int((pos + n) * 1.5)
-            out = [np.resize(c, capacity) if isinstance(c, np.ndarray) else c for c in out]
-        for i, target in enumerate(out):
-            col = table.column(i)
-            if isinstance(target, np.ndarray):
-                at = pos
-                for arr in col.chunks:
-                    # a view of the Arrow buffer when there are no nulls, NaN-filled otherwise
-                    target[at : at + len(arr)] = arr.to_numpy(zero_copy_only=False)
-                    at += len(arr)
-            else:
-                target.extend(col.chunks)
-        pos += n
-        del table
-    # views: the unused tail of each array was never written, so it costs no memory
-    return [c[:pos] if isinstance(c, np.ndarray) else c for c in out], pos
-
-
-def _raise_bad_row(p: Path, text: Buf, first_line: int, bad: pcsv.InvalidRow, ncols: int) -> None:
-    offset = _line_of_text(text, bad.text)
-    raise LoggerFileError(
-        p,
-        f"row has {bad.actual_columns} values, expected {ncols}: {bad.text[:80]!r}",
-        line=first_line + offset,
-    )

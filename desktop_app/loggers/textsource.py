@@ -7,14 +7,14 @@ removal is applied on line-aligned chunks as they stream, so no whole copy is ev
 from __future__ import annotations
 
 import codecs
-import io
+import hashlib
 import re
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
 
 import numpy as np
-import pyarrow as pa
 
 _SPACE_EDGES = re.compile(rb"(?m)^ +| +$")
 _SPACE_RUNS = re.compile(rb" {2,}")
@@ -84,27 +84,60 @@ def _is_utf8(chunk: Buf) -> bool:
     return True
 
 
-class ChunkStream(io.RawIOBase):
-    """A readable stream over an iterator of byte chunks (feeds normalised text to pyarrow)."""
+class FileDigest:
+    """The SHA-256 of a file, computed from the bytes a reader streams anyway.
 
-    def __init__(self, chunks: Iterator[bytes]) -> None:
-        super().__init__()
-        self._chunks = chunks
-        self._pending = memoryview(b"")
+    While :meth:`active`, every :class:`BlockSource` reading this file hands over what it
+    reads; bytes are taken in file order only (a region read twice counts once), and the
+    header before the block, which the reader parsed on its own, is read here once (it
+    is small and in the page cache). :meth:`hexdigest` is None unless the whole file was
+    covered: then the caller hashes the file itself (a reader that does not stream).
+    """
 
-    def readable(self) -> bool:
-        return True
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._hash = hashlib.sha256()
+        self._done = 0  # bytes hashed, from the start of the file
 
-    def readinto(self, buffer: Any) -> int:
-        while not self._pending:
-            nxt = next(self._chunks, None)
-            if nxt is None:
-                return 0
-            self._pending = memoryview(nxt)
-        n = min(len(buffer), len(self._pending))
-        buffer[:n] = self._pending[:n]
-        self._pending = self._pending[n:]
-        return n
+    @contextmanager
+    def active(self) -> Iterator[FileDigest]:
+        token = _DIGEST.set(self)
+        try:
+            yield self
+        finally:
+            _DIGEST.reset(token)
+
+    def feed(self, offset: int, data: Buf) -> None:
+        """``data`` was read at byte ``offset`` of the file."""
+        if offset > self._done:
+            with open(self.path, "rb") as fh:  # the header the reader parsed by itself
+                fh.seek(self._done)
+                gap = fh.read(offset - self._done)
+            if len(gap) != offset - self._done:
+                return
+            self._hash.update(gap)
+            self._done = offset
+        end = offset + len(data)
+        if end > self._done:
+            self._hash.update(memoryview(data)[self._done - offset :])
+            self._done = end
+
+    def hexdigest(self) -> str | None:
+        try:
+            size = self.path.stat().st_size
+        except OSError:
+            return None
+        return self._hash.hexdigest() if self._done == size else None
+
+
+_DIGEST: ContextVar[FileDigest | None] = ContextVar("laptrace_file_digest", default=None)
+
+
+def _digest_for(path: Path | None) -> FileDigest | None:
+    digest = _DIGEST.get()
+    if digest is None or path is None or digest.path != path:
+        return None
+    return digest
 
 
 class BlockSource:
@@ -148,26 +181,20 @@ class BlockSource:
             return BlockSource(data=normalise(self.load(), delimiter))
         return BlockSource(self._data, self._path, self._offset, lambda b: normalise(b, delimiter))
 
-    def open(self) -> Any:
-        """A fresh pyarrow input stream positioned at the block."""
-        if self._transform is not None:
-            return pa.PythonFile(io.BufferedReader(ChunkStream(self.chunks()), 1 << 20), mode="r")
-        if self._data is not None:
-            return pa.BufferReader(self._data)
-        assert self._path is not None
-        f = pa.OSFile(str(self._path), "r")
-        f.seek(self._offset)
-        return f
-
     def _raw_chunks(self) -> Iterator[bytes]:
         if self._data is not None:
             for i in range(0, len(self._data), self.CHUNK):
                 yield bytes(self._data[i : i + self.CHUNK])
             return
         assert self._path is not None
+        digest = _digest_for(self._path)
         with open(self._path, "rb") as fh:
-            fh.seek(self._offset)
+            pos = self._offset
+            fh.seek(pos)
             while chunk := fh.read(self.CHUNK):
+                if digest is not None:
+                    digest.feed(pos, chunk)
+                pos += len(chunk)
                 yield chunk
 
     def chunks(self) -> Iterator[bytes]:
@@ -219,6 +246,7 @@ class BlockSource:
                 yield carry
             return
         assert self._path is not None
+        digest = _digest_for(self._path)
         with open(self._path, "rb") as fh:
             pos = self._offset
             fh.seek(pos)
@@ -230,6 +258,8 @@ class BlockSource:
                         break
                     data += more
                     cut = data.rfind(b"\n")
+                if digest is not None:
+                    digest.feed(pos, data)
                 if cut < 0 or cut == len(data) - 1:
                     yield data  # the last line, or a read that ends at a line end
                     pos += len(data)

@@ -179,13 +179,17 @@ def union_time_base(
     """Put several (timestamps, columns) groups on the sorted union of their timestamps.
 
     Each group's timestamps must be free of repeats (use :func:`merge_repeated`). A column
-    is NaN at every union time where its group has no sample.
+    is NaN at every union time where its group has no sample. A group whose timestamps
+    already are the union keeps its columns as they are (no copy).
     """
     if not groups:
         return np.empty(0, np.int64), []
-    union = np.unique(np.concatenate([g[0] for g in groups]))
+    union = _union(groups)
     out: list[list[FloatArray]] = []
     for t, cols in groups:
+        if t.shape[0] == union.shape[0] and _increasing(t):  # a sorted, repeat-free subset: equal
+            out.append(list(cols))
+            continue
         idx = np.searchsorted(union, t)
         placed: list[FloatArray] = []
         for v in cols:
@@ -194,6 +198,33 @@ def union_time_base(
             placed.append(full)
         out.append(placed)
     return union, out
+
+
+def _union(groups: Sequence[tuple[IntArray, Sequence[FloatArray]]]) -> IntArray:
+    """The sorted union of the groups' timestamps: a merge of sorted runs when they are sorted."""
+    stamps = [g[0] for g in groups]
+    if len(stamps) == 1 and _increasing(stamps[0]):
+        return stamps[0]
+    if not all(_increasing(t) for t in stamps):
+        return np.unique(np.concatenate(stamps))  # clock jitter: sort it out the slow way
+    biggest = max(stamps, key=lambda t: t.shape[0])
+    if all(_subset(t, biggest) for t in stamps if t is not biggest):
+        return biggest  # the other groups sample a subset of the fastest one's times
+    # stable sort of concatenated sorted runs is a merge (timsort/radix), then drop repeats
+    merged = np.sort(np.concatenate(stamps), kind="stable")
+    keep = np.empty(merged.shape[0], bool)
+    keep[:1] = True
+    np.not_equal(merged[1:], merged[:-1], out=keep[1:])
+    return merged[keep]
+
+
+def _subset(t: IntArray, of: IntArray) -> bool:
+    at = np.searchsorted(of, t)
+    return bool((at < of.shape[0]).all()) and bool((of[np.minimum(at, of.shape[0] - 1)] == t).all())
+
+
+def _increasing(t: IntArray) -> bool:
+    return t.shape[0] < 2 or bool((t[1:] > t[:-1]).all())
 
 
 def relative_seconds(time_us: IntArray) -> FloatArray:

@@ -251,7 +251,7 @@ def read(path: Path) -> Recording:
             unit = "km/h"
         elif low in GPS_CHANNELS and not unit:
             unit = {"heading": "deg", "height": "m", "vert-vel": "m/s", "tsample": "s"}.get(low, "")
-        sources.append(SourceChannel(base, unit, values))
+        sources.append(SourceChannel(base, unit, values, block.labels.get(i)))
     if lat_deg is not None and lon_deg is not None:
         ok = np.isfinite(lat_deg) & np.isfinite(lon_deg)
         if ok.any() and (np.abs(lat_deg[ok]).max() > 90 or np.abs(lon_deg[ok]).max() > 180):

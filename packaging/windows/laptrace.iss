@@ -2,7 +2,8 @@
 ; UNTESTED on the development machine (Linux): it is built and self-tested by
 ; .github/workflows/release.yml on a Windows runner. packaging/build.py runs it as
 ;   ISCC /DAppVersion=x.y.z /DSourceDir=<onedir> /DOutputDir=<dist> /DIconFile=<ico> laptrace.iss
-; File associations: Laptrace owns .vbo, .mf4 and .mdf (logger formats), and is offered in
+; File associations: Laptrace owns .vbo, .mf4, .mdf, .xrk, .xrz, .drk and .ld (logger
+; formats), and is offered in
 ; "Open with" for .csv (RaceChrono/AiM/MoTeC exports share it with spreadsheets) and .txt
 ; (Bosch WinDarab exports). Kept in step with packaging/doctypes.py by
 ; tests/packaging/test_spec.py. Uninstalling removes only what was installed: the
@@ -69,6 +70,22 @@ Root: HKA; Subkey: "Software\Classes\.mdf\OpenWithProgids"; ValueType: string; V
 Root: HKA; Subkey: "Software\Classes\Laptrace.mdf"; ValueType: string; ValueName: ""; ValueData: "ASAM MDF measurement data"; Flags: uninsdeletekey
 Root: HKA; Subkey: "Software\Classes\Laptrace.mdf\DefaultIcon"; ValueType: string; ValueName: ""; ValueData: "{app}\{#AppExe},0"
 Root: HKA; Subkey: "Software\Classes\Laptrace.mdf\shell\open\command"; ValueType: string; ValueName: ""; ValueData: """{app}\{#AppExe}"" ""%1"""
+; --- .xrk / .xrz / .drk: AiM data logger log (Laptrace is the default app) ---
+Root: HKA; Subkey: "Software\Classes\.xrk"; ValueType: string; ValueName: ""; ValueData: "Laptrace.aim"; Flags: uninsdeletevalue
+Root: HKA; Subkey: "Software\Classes\.xrk\OpenWithProgids"; ValueType: string; ValueName: "Laptrace.aim"; ValueData: ""; Flags: uninsdeletevalue
+Root: HKA; Subkey: "Software\Classes\.xrz"; ValueType: string; ValueName: ""; ValueData: "Laptrace.aim"; Flags: uninsdeletevalue
+Root: HKA; Subkey: "Software\Classes\.xrz\OpenWithProgids"; ValueType: string; ValueName: "Laptrace.aim"; ValueData: ""; Flags: uninsdeletevalue
+Root: HKA; Subkey: "Software\Classes\.drk"; ValueType: string; ValueName: ""; ValueData: "Laptrace.aim"; Flags: uninsdeletevalue
+Root: HKA; Subkey: "Software\Classes\.drk\OpenWithProgids"; ValueType: string; ValueName: "Laptrace.aim"; ValueData: ""; Flags: uninsdeletevalue
+Root: HKA; Subkey: "Software\Classes\Laptrace.aim"; ValueType: string; ValueName: ""; ValueData: "AiM data logger log"; Flags: uninsdeletekey
+Root: HKA; Subkey: "Software\Classes\Laptrace.aim\DefaultIcon"; ValueType: string; ValueName: ""; ValueData: "{app}\{#AppExe},0"
+Root: HKA; Subkey: "Software\Classes\Laptrace.aim\shell\open\command"; ValueType: string; ValueName: ""; ValueData: """{app}\{#AppExe}"" ""%1"""
+; --- .ld: MoTeC data logger log (Laptrace is the default app) ---
+Root: HKA; Subkey: "Software\Classes\.ld"; ValueType: string; ValueName: ""; ValueData: "Laptrace.motec"; Flags: uninsdeletevalue
+Root: HKA; Subkey: "Software\Classes\.ld\OpenWithProgids"; ValueType: string; ValueName: "Laptrace.motec"; ValueData: ""; Flags: uninsdeletevalue
+Root: HKA; Subkey: "Software\Classes\Laptrace.motec"; ValueType: string; ValueName: ""; ValueData: "MoTeC data logger log"; Flags: uninsdeletekey
+Root: HKA; Subkey: "Software\Classes\Laptrace.motec\DefaultIcon"; ValueType: string; ValueName: ""; ValueData: "{app}\{#AppExe},0"
+Root: HKA; Subkey: "Software\Classes\Laptrace.motec\shell\open\command"; ValueType: string; ValueName: ""; ValueData: """{app}\{#AppExe}"" ""%1"""
 ; --- .csv / .txt: only offered in "Open with" ---
 Root: HKA; Subkey: "Software\Classes\.csv\OpenWithProgids"; ValueType: string; ValueName: "Laptrace.export"; ValueData: ""; Flags: uninsdeletevalue
 Root: HKA; Subkey: "Software\Classes\.txt\OpenWithProgids"; ValueType: string; ValueName: "Laptrace.export"; ValueData: ""; Flags: uninsdeletevalue
@@ -80,6 +97,10 @@ Root: HKA; Subkey: "Software\Classes\Applications\{#AppExe}"; ValueType: string;
 Root: HKA; Subkey: "Software\Classes\Applications\{#AppExe}\SupportedTypes"; ValueType: string; ValueName: ".vbo"; ValueData: ""
 Root: HKA; Subkey: "Software\Classes\Applications\{#AppExe}\SupportedTypes"; ValueType: string; ValueName: ".mf4"; ValueData: ""
 Root: HKA; Subkey: "Software\Classes\Applications\{#AppExe}\SupportedTypes"; ValueType: string; ValueName: ".mdf"; ValueData: ""
+Root: HKA; Subkey: "Software\Classes\Applications\{#AppExe}\SupportedTypes"; ValueType: string; ValueName: ".xrk"; ValueData: ""
+Root: HKA; Subkey: "Software\Classes\Applications\{#AppExe}\SupportedTypes"; ValueType: string; ValueName: ".xrz"; ValueData: ""
+Root: HKA; Subkey: "Software\Classes\Applications\{#AppExe}\SupportedTypes"; ValueType: string; ValueName: ".drk"; ValueData: ""
+Root: HKA; Subkey: "Software\Classes\Applications\{#AppExe}\SupportedTypes"; ValueType: string; ValueName: ".ld"; ValueData: ""
 Root: HKA; Subkey: "Software\Classes\Applications\{#AppExe}\SupportedTypes"; ValueType: string; ValueName: ".csv"; ValueData: ""
 Root: HKA; Subkey: "Software\Classes\Applications\{#AppExe}\SupportedTypes"; ValueType: string; ValueName: ".txt"; ValueData: ""
 Root: HKA; Subkey: "Software\Classes\Applications\{#AppExe}\shell\open\command"; ValueType: string; ValueName: ""; ValueData: """{app}\{#AppExe}"" ""%1"""

@@ -11,7 +11,7 @@ import enum
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, TypeVar, cast
 
@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from storage.db.engine import read_sessionmaker, write_sessionmaker
 from storage.db.errors import CatalogError, SessionNotFoundError
 from storage.db.models import Driver, Lap, TelemetrySource, TrackSession
-from storage.types import ChannelInfo, LapKind, LapRecord, LapSource, SourceRecord, SourceType
+from storage.types import ChannelInfo, LapKind, LapRecord, LapSource, SessionDraft, SourceRecord, SourceType
 
 T = TypeVar("T")
 
@@ -114,6 +114,75 @@ def _db_message(exc: SQLAlchemyError) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
+# --- text the backends accept ---------------------------------------------------------------
+
+#: column lengths of the text fields a user or a file fills (PostgreSQL enforces them,
+#: SQLite does not; the catalogue keeps to them on both)
+NAME_LENGTH = 500
+LABEL_LENGTH = 200
+FILE_NAME_LENGTH = 1000
+
+
+def clean_text(value: str, limit: int | None = None) -> tuple[str, list[str]]:
+    """``value`` as every backend stores it, and what was changed.
+
+    NUL characters (PostgreSQL refuses them in text) are removed; characters that are not
+    Unicode text (lone surrogates: a file name that is not UTF-8) become U+FFFD; text
+    longer than ``limit`` characters is cut there.
+    """
+    changes: list[str] = []
+    if "\x00" in value:
+        value = value.replace("\x00", "")
+        changes.append("NUL characters removed")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        value = value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        value = value.encode("utf-8", "replace").decode("utf-8")
+        changes.append("bytes that are not UTF-8 replaced by U+FFFD")
+    if limit is not None and len(value) > limit:
+        changes.append(f"cut from {len(value)} to {limit} characters")
+        value = value[:limit]
+    return value, changes
+
+
+def _clean(field: str, value: str | None, limit: int | None, warnings: list[str]) -> str | None:
+    if value is None:
+        return None
+    cleaned, changes = clean_text(value, limit)
+    if changes:
+        warnings.append(f"{field}: {'; '.join(changes)}")
+    return cleaned
+
+
+def clean_draft(draft: SessionDraft) -> tuple[SessionDraft, list[str]]:
+    """A copy of ``draft`` whose text fits the catalogue on every backend, and warnings for
+    what was changed (the draft given is not modified)."""
+    w: list[str] = []
+    sources = [
+        replace(
+            src,
+            file_name=_clean("source file name", src.file_name, FILE_NAME_LENGTH, w) or "",
+            logger_model=_clean("logger model", src.logger_model, LABEL_LENGTH, w),
+        )
+        for src in draft.sources
+    ]
+    laps = [
+        replace(lap, reason=_clean(f"lap {lap.lap_number} reason", lap.reason, None, w) or "") for lap in draft.laps
+    ]
+    cleaned = replace(
+        draft,
+        name=_clean("session name", draft.name, NAME_LENGTH, w) or "",
+        driver=_clean("driver", draft.driver, LABEL_LENGTH, w),
+        track=_clean("track", draft.track, LABEL_LENGTH, w),
+        vehicle=_clean("vehicle", draft.vehicle, LABEL_LENGTH, w),
+        notes=_clean("notes", draft.notes, None, w) or "",
+        sources=sources,
+        laps=laps,
+    )
+    return cleaned, w
+
+
 # --- rows <-> dataclasses ------------------------------------------------------------------
 
 
@@ -121,6 +190,7 @@ def driver_id(db: Session, name: str | None) -> int | None:
     """The driver's id, creating the driver if needed (safe against concurrent creators)."""
     if name is None or name == "":
         return None
+    name = clean_text(name, LABEL_LENGTH)[0]
     dialect = db.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     db.execute(insert(Driver).values(name=name).on_conflict_do_nothing(index_elements=["name"]))
@@ -299,18 +369,29 @@ def list_tracks(engine: Engine) -> list[str]:
         return sorted(t for t in db.scalars(query) if t is not None)
 
 
-def find_duplicates(engine: Engine, sha256s: list[str] | tuple[str, ...] | set[str]) -> dict[str, int]:
-    """Which of these SHA-256s the catalogue already holds, and in which session (lowest id)."""
+def held_sources(db: Session, sha256s: list[str] | tuple[str, ...] | set[str]) -> dict[str, int]:
+    """Which of these SHA-256s a session that is not ``failed`` holds (lowest id), in ``db``.
+
+    A file held only by a failed session (its telemetry was never written) can be
+    imported again, so it does not count.
+    """
     wanted = sorted({s.lower() for s in sha256s})
     if not wanted:
         return {}
+    query = (
+        select(TelemetrySource.sha256, func.min(TelemetrySource.session_id))
+        .join(TrackSession, TrackSession.id == TelemetrySource.session_id)
+        .where(TelemetrySource.sha256.in_(wanted), TrackSession.status != "failed")
+        .group_by(TelemetrySource.sha256)
+    )
+    return {sha: int(sid) for sha, sid in db.execute(query).all()}
+
+
+def find_duplicates(engine: Engine, sha256s: list[str] | tuple[str, ...] | set[str]) -> dict[str, int]:
+    """Which of these SHA-256s the catalogue already holds, and in which session (lowest id);
+    sessions that are ``failed`` do not count (see :func:`held_sources`)."""
     with reading(engine) as db:
-        query = (
-            select(TelemetrySource.sha256, func.min(TelemetrySource.session_id))
-            .where(TelemetrySource.sha256.in_(wanted))
-            .group_by(TelemetrySource.sha256)
-        )
-        return {sha: int(sid) for sha, sid in db.execute(query).all()}
+        return held_sources(db, sha256s)
 
 
 # --- edits ---------------------------------------------------------------------------------
@@ -347,18 +428,19 @@ def update_session(
         row = db.get(TrackSession, session_id)
         if row is None:
             raise SessionNotFoundError(session_id)
+        ignored: list[str] = []
         if not isinstance(name, _Unset):
-            row.name = name
+            row.name = _clean("name", name, NAME_LENGTH, ignored) or ""
         if not isinstance(driver, _Unset):
             row.driver_id = driver_id(db, driver)
         if not isinstance(track, _Unset):
-            row.track = track
+            row.track = _clean("track", track, LABEL_LENGTH, ignored)
         if not isinstance(vehicle, _Unset):
-            row.vehicle = vehicle
+            row.vehicle = _clean("vehicle", vehicle, LABEL_LENGTH, ignored)
         if not isinstance(started_at, _Unset):
             row.started_at = started_at
             row.started_at_local = started_at is not None and started_at.tzinfo is None
         if not isinstance(notes, _Unset):
-            row.notes = notes
+            row.notes = _clean("notes", notes, None, ignored) or ""
 
     run_write(engine, work)

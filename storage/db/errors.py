@@ -44,10 +44,20 @@ class SaveError(StorageError):
     :func:`storage.sessions.discard_session` it.
     """
 
-    def __init__(self, session_id: int, cause: BaseException) -> None:
+    def __init__(self, session_id: int, cause: BaseException, *, file_complete: bool = False) -> None:
         self.session_id = session_id
         self.cause = cause
-        super().__init__(f"session {session_id} was saved but its telemetry could not be written: {describe(cause)}")
+        #: the telemetry file was written completely; only recording that in the catalogue
+        #: failed, which ``recover`` finishes
+        self.file_complete = file_complete
+        if file_complete:
+            message = (
+                f"session {session_id}: the telemetry file is complete, but the catalogue could not "
+                f"record it ({describe(cause)}); run 'laptrace recover' (or restart the app) to finish the save"
+            )
+        else:
+            message = f"session {session_id} was saved but its telemetry could not be written: {describe(cause)}"
+        super().__init__(message)
 
 
 def describe(exc: BaseException) -> str:

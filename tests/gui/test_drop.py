@@ -66,6 +66,14 @@ def test_folder_expands_to_its_logger_files_only() -> None:
     assert all(p.suffix.lower() not in (".md", ".dbc") for p in files)
 
 
+def test_a_motec_folder_gives_the_ld_and_not_its_ldx(tmp_path: Path) -> None:
+    ld = tmp_path / "Sample1.ld"
+    ld.write_bytes((LOGGERS / "motec_ld" / "Sample1.ld").read_bytes())
+    (tmp_path / "Sample1.ldx").write_text('<?xml version="1.0"?>\n<LDXFile/>\n', encoding="ascii")
+    files, skipped = expand_paths([tmp_path])
+    assert files == [ld] and skipped == 1  # the .ldx is read with its .ld
+
+
 def test_named_file_is_kept_even_if_bad(tmp_path: Path) -> None:
     bad = tmp_path / "notes.md"
     bad.write_text("hello")

@@ -7,7 +7,7 @@ from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtGui import QFont
 from reallaps import RealSession, aim_session, racechrono_session, with_distance_sectors
 
-from desktop_app.gui.formatting import format_delta, format_lap_time, format_sector_time, format_speed
+from desktop_app.analysis.formatting import format_delta, format_lap_time, format_sector_time, format_speed
 from desktop_app.gui.lap_table import SORT_ROLE, LapTableModel, LapTableWidget
 
 

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from PySide6.QtCore import QPointF, Qt
 from reallaps import RealSession, aim_session, motec_session
 
-from desktop_app.gui.decimate import minmax
-from desktop_app.gui.delta import delta_time
+from desktop_app.analysis.decimate import minmax
+from desktop_app.analysis.delta import delta_time
 from desktop_app.gui.preview import DELTA_KEY, PreviewWidget
 from storage.types import LapTelemetry
 

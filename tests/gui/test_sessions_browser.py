@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
 import pytest
 from PySide6.QtCore import QDate
 from PySide6.QtWidgets import QWidget
@@ -12,6 +13,7 @@ from realfiles import logger_file
 
 from desktop_app.gui.catalogue import Catalogue
 from desktop_app.gui.main_window import MainWindow
+from desktop_app.gui.preview import DELTA_KEY
 from desktop_app.gui.sessions_browser import SessionListModel
 from desktop_app.importing import import_file
 from storage.sessions import list_sessions, load_session, save_session
@@ -143,3 +145,62 @@ def test_delete_asks_first(
     assert sid not in [s.id for s in list_sessions(catalogue.engine)]
     assert not catalogue.storage.exists(sid)
     qtbot.waitUntil(lambda: sid not in _listed(window), timeout=10_000)
+
+
+def test_reopening_a_damaged_session_says_so_and_drops_the_previous_laps(
+    qtbot: QtBot, window: MainWindow, catalogue: Catalogue, saved_ids: dict[str, int]
+) -> None:
+    with qtbot.waitSignal(window.view.lapsShown, timeout=20_000):
+        window.open_session(saved_ids["tianma"])
+    assert window.view.preview.plots.curves("speed"), "the first session is drawn"
+    damaged = catalogue.storage.path_for(saved_ids["aim"])
+    data = damaged.read_bytes()
+    damaged.write_bytes(data[: len(data) // 3])  # a truncated file: no Parquet footer
+    with qtbot.waitSignal(window.view.readFailed, timeout=20_000) as failed:
+        window.open_session(saved_ids["aim"])
+    assert f"session {saved_ids['aim']}" in failed.args[0]
+    qtbot.waitUntil(lambda: failed.args[0] in window.statusBar().currentMessage(), timeout=5000)
+    assert window.view.preview.plotted_channels() == [], "the previous session's laps are gone"
+    assert "Cannot read" in window.view.preview.readout.text()
+
+
+def test_a_lap_of_another_session_joins_the_overlay_or_becomes_the_reference(
+    qtbot: QtBot, window: MainWindow, catalogue: Catalogue, saved_ids: dict[str, int]
+) -> None:
+    from PySide6.QtWidgets import QInputDialog
+
+    from desktop_app.analysis.delta import delta_time
+
+    aim = saved_ids["aim"]
+    with qtbot.waitSignal(window.view.lapsShown, timeout=20_000):
+        window.open_session(saved_ids["tianma"])
+    preview = window.view.preview
+    local = [c.label for c in preview.plots.curves("speed")]
+    # from the browser: the user picks AiM's lap 5 in the lap dialog
+    _refresh(qtbot, window)
+    row = next(r for r in range(window.browser.model.rowCount()) if window.browser.model.session_at(r).id == aim)
+    window.browser.view.selectRow(row)
+    window.browser.compare_button.click()
+    qtbot.waitUntil(lambda: any(d.isVisible() for d in window.findChildren(QInputDialog)), timeout=10_000)
+    dialog = next(d for d in window.findChildren(QInputDialog) if d.isVisible())
+    item = next(t for t in dialog.comboBoxItems() if t.startswith("Lap 5 "))
+    dialog.setTextValue(item)
+    with qtbot.waitSignal(window.view.lapsShown, timeout=20_000):
+        dialog.accept()
+    labels = [c.label for c in preview.plots.curves("speed")]
+    assert labels == [*local, f"S{aim} lap 5"]
+    want = catalogue.storage.read_lap(aim, 5)
+    assert want is not None
+    curve = preview.plots.curves("speed")[-1]
+    np.testing.assert_array_equal(curve.y, want.channels["speed"][np.isfinite(want.channels["speed"])])
+    # the same lap as the reference: the delta is measured against it
+    with qtbot.waitSignal(window.view.lapsShown, timeout=20_000):
+        window.view.compare_lap(catalogue.storage, aim, 5, as_reference=True)
+    assert preview.plots.plot(DELTA_KEY).getAxis("left").labelText == f"Δt to S{aim} lap 5 [s]"
+    name = local[0].removesuffix(" (ref)")  # the session's own best lap, no longer the reference
+    index = next(i for i in range(len(preview.shown_laps())) if preview.lap_name(i) == name)
+    trace = delta_time(preview.shown_laps()[index], want)
+    delta_curve = next(c for c in preview.plots.curves(DELTA_KEY) if c.label == name)
+    np.testing.assert_allclose(delta_curve.y, trace.delta[np.isfinite(trace.delta)])
+    window.view.clear_compared()
+    assert [c.label for c in preview.plots.curves("speed")] == local

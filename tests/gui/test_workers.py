@@ -1,4 +1,4 @@
-"""The worker vocabulary: progress, result, error, cancel, and the single write thread."""
+"""The worker vocabulary (superqt's names, kind chosen by the caller), no lost error, one write thread."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ import threading
 import time
 from collections.abc import Callable, Generator
 
+import pytest
 from pytestqt.qtbot import QtBot
 
-from desktop_app.gui.workers import InlineRunner, JobProgress, Workers
+from desktop_app.gui.workers import InlineRunner, JobProgress, Workers, call, reporting, steps
 
 
 def _core(n: int, progress: Callable[[int, int], None]) -> int:
@@ -21,9 +22,9 @@ def _core(n: int, progress: Callable[[int, int], None]) -> int:
 def test_core_job_reports_progress_and_result_on_the_gui_thread(qtbot: QtBot, workers: Workers) -> None:
     seen: list[tuple[JobProgress, bool]] = []
     gui = threading.get_ident()
-    job = workers.read(_core, 50)
-    job.progress.connect(lambda p: seen.append((p, threading.get_ident() == gui)))
-    with qtbot.waitSignal(job.result, timeout=5000) as blocker:
+    job = workers.read(reporting(_core, 50))
+    job.yielded.connect(lambda p: seen.append((p, threading.get_ident() == gui)))
+    with qtbot.waitSignal(job.returned, timeout=5000) as blocker:
         pass
     assert blocker.args[0] != gui, "the job ran on the GUI thread"
     assert seen and all(on_gui for _, on_gui in seen)
@@ -34,8 +35,8 @@ def test_errors_come_back_as_objects(qtbot: QtBot, workers: Workers) -> None:
     def boom() -> None:
         raise ValueError("bad line 3")
 
-    job = workers.read(boom)
-    with qtbot.waitSignal(job.error, timeout=5000) as blocker:
+    job = workers.read(call(boom), errored=lambda _exc: None)
+    with qtbot.waitSignal(job.errored, timeout=5000) as blocker:
         pass
     assert isinstance(blocker.args[0], ValueError) and "line 3" in str(blocker.args[0])
 
@@ -50,12 +51,12 @@ def test_cancel_stops_a_core_job_between_progress_calls(qtbot: QtBot, workers: W
             progress(i, 10_000)
         return "finished everything"
 
-    job = workers.read(slow)
+    job = workers.read(reporting(slow))
     results: list[object] = []
-    job.result.connect(results.append)
-    with qtbot.waitSignal(job.progress, timeout=5000):
+    job.returned.connect(results.append)
+    with qtbot.waitSignal(job.yielded, timeout=5000):
         pass
-    with qtbot.waitSignal(job.cancelled, timeout=5000):
+    with qtbot.waitSignal(job.aborted, timeout=5000):
         job.cancel()
     qtbot.waitUntil(lambda: job.done, timeout=5000)
     assert results == [] and len(calls) < 10_000
@@ -75,7 +76,7 @@ def test_writes_run_one_at_a_time_in_order(qtbot: QtBot, workers: Workers) -> No
         active.remove(i)
         return i
 
-    jobs = [workers.write(write, i) for i in range(5)]
+    jobs = [workers.write(steps(write, i)) for i in range(5)]
     assert workers.writing
     with qtbot.waitSignal(workers.busyChanged, timeout=5000) as blocker:
         pass
@@ -88,8 +89,8 @@ def test_inline_runner_runs_synchronously(qapp: object) -> None:
     w = Workers(reads=InlineRunner(), writes=InlineRunner())
     results: list[object] = []
     finished: list[str] = []
-    job = w.read(lambda: 42, on_result=results.append, on_finished=lambda: finished.append("r"))
-    job2 = w.write(lambda x: x + 1, 1, on_result=results.append)
+    job = w.read(call(lambda: 42), returned=results.append, finished=lambda: finished.append("r"))
+    job2 = w.write(call(lambda x: x + 1, 1), returned=results.append)
     assert results == [42, 2] and finished == ["r"]
     assert job.done and job2.done and not w.writing
 
@@ -104,11 +105,56 @@ def test_runtime_errors_end_the_job_like_any_error(qtbot: QtBot, workers: Worker
         yield 1
         raise NotImplementedError("no reader for this")
 
-    for func in (plain, gen):
-        job = workers.write(func)
+    for task in (call(plain), steps(gen)):
+        errors: list[Exception] = []
+        job = workers.write(task, errored=errors.append)
         with qtbot.waitSignal(job.finished, timeout=5000):
-            errors: list[Exception] = []
-            job.error.connect(errors.append)
+            pass
         assert len(errors) == 1 and isinstance(errors[0], RuntimeError)
         assert job.done
     qtbot.waitUntil(lambda: not workers.writing, timeout=5000)
+
+
+def test_an_error_without_a_handler_is_reported_and_logged(
+    qtbot: QtBot, workers: Workers, caplog: pytest.LogCaptureFixture
+) -> None:
+    def read_session_file() -> None:
+        raise OSError("session 7: Parquet magic bytes not found")
+
+    with qtbot.waitSignal(workers.unhandledError, timeout=5000) as blocker:
+        workers.read(call(read_session_file))
+    message, exc = blocker.args
+    assert isinstance(exc, OSError)
+    assert "read session file failed" in message.lower() and "magic bytes" in message
+    assert any("magic bytes" in r.getMessage() and r.levelname == "ERROR" for r in caplog.records)
+
+
+def test_a_handled_error_is_not_reported_twice(qapp: object) -> None:
+    w = Workers(reads=InlineRunner(), writes=InlineRunner())
+    unhandled: list[str] = []
+    handled: list[Exception] = []
+    w.unhandledError.connect(lambda message, _exc: unhandled.append(message))
+    w.read(call(int, "not a number"), errored=handled.append)
+    w.read(call(int, "x", what="parsing the lap count"))
+    assert len(handled) == 1 and isinstance(handled[0], ValueError)
+    assert len(unhandled) == 1 and unhandled[0].startswith("Parsing the lap count failed")
+
+
+def test_the_caller_chooses_how_a_job_runs(qapp: object) -> None:
+    """A plain function is called as it is, even with a parameter named ``progress``."""
+    w = Workers(reads=InlineRunner(), writes=InlineRunner())
+    got: list[object] = []
+
+    def plain(progress: object = "untouched") -> object:
+        return progress
+
+    w.read(call(plain), returned=got.append)
+    assert got == ["untouched"]
+    reports: list[object] = []
+
+    def core(*, report: Callable[[int, int], None]) -> str:
+        report(1, 1)
+        return "done"
+
+    w.read(reporting(core, progress_arg="report"), yielded=reports.append, returned=got.append)
+    assert got[-1] == "done" and reports == [JobProgress(1, 1)]

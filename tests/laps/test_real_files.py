@@ -24,9 +24,11 @@ REAL_FILES = [
     "mf4/ASAP2_Demo_V171.mf4",
     "mf4/canedge_11111111_00000012_00000001.MF4",
     "aim_csv/aim_format_example.csv",
+    "aim_xrk/test.xrk",
     "bosch_windarab_txt/sim_data.txt",
     "motec_csv/May_22_2026_Peter.csv",
     "motec_csv/blakelyauto.csv",
+    "motec_ld/Sample1.ld",
     "racechrono_csv/Short_RaceChrono_Offical_App_Data.csv",
     "racechrono_csv/session_20230918_0946_0916takata_v2.csv",
     "racechrono_csv/session_20251231_111318_tianma_lap9_v3.csv",
@@ -126,6 +128,35 @@ def test_aim_automatic_line_agrees_with_the_beacons() -> None:
     both = [(p.lap_time_s, q.lap_time_s) for p, q in zip(b, x) if p.proposed_valid and q.proposed_valid]
     assert len(both) >= 8
     assert all(abs(p - q) < 0.25 for p, q in both)  # type: ignore[operator]
+
+
+def test_aim_xrk_laps_are_the_loggers_lap_messages() -> None:
+    # the logger's LAP messages, as libxrk's default decoder reads them: 10 full laps and an in-lap
+    from libxrk.aim_xrk import aim_xrk
+
+    from desktop_app.loggers.xrk import _captured_output
+
+    name = "aim_xrk/test.xrk"
+    with _captured_output():
+        ref = aim_xrk(str(logger_file(name)))
+    laps = ref.laps.to_pylist()
+    t0 = min(int(t.column("timecodes").to_numpy()[0]) for t in ref.channels.values())
+    a = analyse_laps(recording(name))
+    assert a.split.source == "beacon"
+    assert [(lap.lap_number, lap.kind) for lap in a.laps] == (
+        [(0, "out")] + [(i, "flying") for i in range(1, 11)] + [(11, "in")]
+    )
+    assert [lap.start_offset_s for lap in a.laps[1:]] == pytest.approx(
+        [(x["start_time"] - t0) / 1000 for x in laps], abs=1e-9
+    )
+    assert [lap.lap_time_s for lap in a.laps[1:-1]] == pytest.approx(
+        [(x["end_time"] - x["start_time"]) / 1000 for x in laps[:-1]], abs=1e-9
+    )
+    best = min(lap.lap_time_s for lap in a.laps[1:-1] if lap.lap_time_s is not None)
+    assert best == pytest.approx(49.779, abs=1e-9)
+    # the first flying lap is 27 % off the best: proposed invalid, and says why
+    assert not a.laps[1].proposed_valid and "107 %" in a.laps[1].reason
+    assert all(lap.proposed_valid for lap in a.laps[2:-1])
 
 
 def test_motec_beacons() -> None:

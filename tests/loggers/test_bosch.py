@@ -53,7 +53,9 @@ def test_comma_decimals_cp1252_units_lap_channels_and_text(tmp_path: Path) -> No
     assert rec.channels["T_oil"].unit == "°C"
     assert rec.lap_counter == "lapctr"
     assert rec.beacons == pytest.approx([0.0, 0.02])
-    assert "state" not in rec.channels and any("'state'" in w for w in rec.warnings)
+    # a text column is a channel of codes with its labels
+    assert rec.channels["state"].labels == ("OK",)
+    np.testing.assert_array_equal(rec.channels["state"].values, [0.0, 0.0, 0.0, 0.0])
     assert rec.metadata["first xtime"] == "10.000"
 
 

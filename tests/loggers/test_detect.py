@@ -25,6 +25,8 @@ from desktop_app.loggers import LoggerFileError, UnsupportedFormatError, sniff
         ("bosch_windarab_txt/sim_data.txt", "bosch"),
         ("mf4/ASAP2_Demo_V171.mf4", "mdf"),
         ("mf4/canedge_11111111_00000012_00000001.MF4", "mdf"),
+        ("aim_xrk/test.xrk", "xrk"),
+        ("motec_ld/Sample1.ld", "motec_ld"),
     ],
 )
 def test_real_files_are_recognised_by_content(relative: str, fmt: str, tmp_path: Path) -> None:
@@ -40,8 +42,7 @@ def test_real_files_are_recognised_by_content(relative: str, fmt: str, tmp_path:
     ("name", "content", "needle"),
     [
         ("a.rcz", b"PK\x03\x04rest", "CSV v3"),
-        ("a.xrk", b"<hCNF\x00\x00", "Race Studio"),
-        ("a.ld", b"\x40\x00\x00\x00junk", "MoTeC i2"),
+        ("a.ldx", b'<?xml version="1.0"?>\n<LDXFile/>', "open its log, a.ld, instead"),
         ("a.bmsbin", b"\x00\x01\x02", "WinDarab"),
         ("a.vbb", b"\x00\x01\x02", "Racelogic"),
         ("a.MFC", b"\x00\x01\x02", "decompress"),
@@ -67,3 +68,15 @@ def test_empty_and_missing_files(tmp_path: Path) -> None:
         sniff(tmp_path / "missing.vbo")
     with pytest.raises(LoggerFileError, match="folder"):
         sniff(tmp_path)
+
+
+def test_a_damaged_ld_goes_to_its_reader_which_says_where(tmp_path: Path) -> None:
+    # not the marker, but an .ld: the reader rejects it with the byte offset
+    from desktop_app.loggers import read_recording
+
+    path = tmp_path / "a.ld"
+    path.write_bytes(b"\x41\x00\x00\x00junk")
+    assert sniff(path) == "motec_ld"
+    with pytest.raises(LoggerFileError, match="marker 0x40") as info:
+        read_recording(path)
+    assert info.value.offset == 0

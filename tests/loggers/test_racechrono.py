@@ -312,13 +312,14 @@ Time (s),Session fragment #,Lap #,Trap name,Speed (m/s),Speed (m/s) *obd,Latitud
 """
 
 
-def test_v2_lap_counter_and_trap_names_kept_as_metadata(tmp_path: Path) -> None:
+def test_v2_lap_counter_and_trap_names_kept_as_a_text_channel(tmp_path: Path) -> None:
     rec = racechrono.read(_write(tmp_path, _V2))
     assert rec.lap_counter == "Lap #"
     assert rec.channels["Lap #"].values.tolist() == [3, 4, 4]
-    assert "Trap name" not in rec.channels
+    trap = rec.channels["Trap name"]
+    assert trap.labels == ("Start/Finish",)
+    assert {trap.labels[int(c)] for c in trap.values[np.isfinite(trap.values)]} == {"Start/Finish"}
     assert rec.metadata["Trap name"] == "Start/Finish"
-    assert any("Trap name" in w and "text" in w for w in rec.warnings)
     assert _std(rec, "speed").tolist() == pytest.approx([36.0, 39.6, 43.2])
     assert rec.channels["Speed (obd)"].values.tolist() == [9.0, 10.0, 11.0]
     assert rec.track == "Takata"

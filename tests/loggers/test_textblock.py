@@ -46,11 +46,55 @@ def test_quoted_comma_decimals_and_spreadsheet_padding() -> None:
     assert any("line 4" in w and "'x'" in w for w in block.warnings)
 
 
-def test_text_column_is_metadata_not_a_channel() -> None:
-    block = parse_block(b"1,b'3D-fix'\n2,b'3D-fix'\n", path="f.csv", first_line=1, ncols=2, delimiter=",")
-    assert block.values[1] is None
+def test_text_column_is_kept_as_codes_with_labels() -> None:
+    data = b"1,b'3D-fix',TRUE\n2, No Error ,false\n3,,True\n4,b'3D-fix',\n5,waitCam,FALSE\n"
+    block = parse_block(data, path="f.csv", first_line=1, ncols=3, delimiter=",")
+    assert block.row_count == 5
+    # codes in order of first appearance, NaN where empty; labels keep their inner spaces
+    assert block.labels == {1: ("b'3D-fix'", "No Error", "waitCam")}
+    np.testing.assert_array_equal(block.values[1], [0.0, 1.0, np.nan, 0.0, 2.0])
     assert block.text == {1: "b'3D-fix'"}
-    assert block.row_count == 2
+    # booleans are numbers: 1/0, no labels
+    np.testing.assert_array_equal(block.values[2], [1.0, 0.0, 1.0, np.nan, 0.0])
+    assert 2 not in block.labels
+
+
+def test_text_found_after_the_head_and_across_chunks_is_read_in_one_pass(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a column empty in the head turns to text deep in the block, another holds numbers
+    # with one odd cell: both are found without reading the block again per column
+    from desktop_app.loggers import textblock
+    from desktop_app.loggers.textsource import BlockSource
+
+    monkeypatch.setattr(textblock, "_READ_WHOLE_MAX", 0)
+    monkeypatch.setattr(BlockSource, "CHUNK", 4096)
+    reads: list[int] = []
+    original = textblock._Options.read
+
+    def counting(self: object, chunk: object, schema: dict[str, object]) -> object:
+        reads.append(len(schema))
+        return original(self, chunk, schema)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(textblock._Options, "read", counting)
+    rows = [f"{i}\t{i * 0.5}\t" for i in range(3000)]
+    for i in range(2000, 3000):
+        rows[i] += "running" if i % 3 else "timeout"
+    rows[2500] = "2500\toops\ttimeout"
+    p = tmp_path / "late.txt"
+    p.write_bytes(("\n".join(rows) + "\n").encode())
+    block = parse_file_block(p, 0, first_line=1, ncols=3, delimiter="\t", names=["t", "v", "s"])
+    assert block.row_count == 3000
+    t, v, s = block.values
+    assert t is not None and v is not None and s is not None
+    np.testing.assert_array_equal(t, np.arange(3000.0))
+    assert np.isnan(v[2500]) and v[2999] == 1499.5
+    assert block.labels == {2: ("running", "timeout")}
+    assert np.isnan(s[1999]) and s[2000] == 0.0 and s[2001] == 1.0 and s[2500] == 1.0
+    assert any("line 2501" in w and "'oops'" in w for w in block.warnings)
+    chunks = -(-p.stat().st_size // 4096)
+    # one head read, one read per chunk, and a second read only for the chunks that met text
+    assert len(reads) <= 1 + chunks + 3
 
 
 @pytest.mark.parametrize(
@@ -228,5 +272,6 @@ def test_latin1_byte_and_long_line_in_a_later_chunk_read_as_in_one_piece(
         assert a is not None and b is not None
         np.testing.assert_array_equal(a, b)
     assert pieces.values[1] is not None and pieces.values[1][299] == 598.0
-    assert pieces.values[2] is None and pieces.text == whole.text == {2: "ok"}
+    assert pieces.text == whole.text == {2: "ok"}
+    assert pieces.labels == whole.labels == {2: ("ok", "°C " + "long" * 40)}
     assert pieces.warnings == whole.warnings

@@ -132,3 +132,21 @@ def test_merge_of_repeated_rows_matches_the_row_by_row_rules(seed: int) -> None:
     assert any(f"{identical} repeated row(s)" in w for w in warnings) == (identical > 0)
     assert any(f"{complementary} timestamp(s) split" in w for w in warnings) == (complementary > 0)
     assert any(f"{conflicting} timestamp(s) repeated with conflicting" in w for w in warnings) == (conflicting > 0)
+
+
+def test_union_keeps_a_group_that_already_is_the_union_and_merges_sorted_groups() -> None:
+    fast = np.arange(0, 1_000_000, 10_000, dtype=np.int64)  # 100 Hz
+    slow = fast[::10].copy()  # 10 Hz, on the fast group's times
+    odd = np.array([5_000, 15_000, 2_000_000], np.int64)  # times of its own
+    v_fast, v_slow, v_odd = np.arange(100.0), np.arange(10.0), np.array([1.0, 2.0, 3.0])
+    union, placed = union_time_base([(fast, [v_fast]), (slow, [v_slow])])
+    assert union is fast and placed[0][0] is v_fast  # no copy, no NaN column
+    np.testing.assert_array_equal(placed[1][0][::10], v_slow)
+    assert np.isnan(placed[1][0][1:10]).all()
+    union, placed = union_time_base([(fast, [v_fast]), (odd, [v_odd])])
+    np.testing.assert_array_equal(union, np.unique(np.concatenate([fast, odd])))
+    assert placed[1][0][1] == 1.0 and placed[1][0][-1] == 3.0 and np.isnan(placed[0][0][-1])
+    jitter = np.array([0, 20_000, 10_000], np.int64)  # a step back: sorted the slow way
+    union, placed = union_time_base([(jitter, [np.array([1.0, 3.0, 2.0])])])
+    np.testing.assert_array_equal(union, [0, 10_000, 20_000])
+    np.testing.assert_array_equal(placed[0][0], [1.0, 2.0, 3.0])

@@ -7,6 +7,7 @@ The full build (PyInstaller, .deb, install) is not part of the suite: it is
 
 from __future__ import annotations
 
+import codecs
 import importlib
 import importlib.util
 import re
@@ -220,12 +221,13 @@ def test_macos_bundle_declares_the_logger_document_types(monkeypatch: pytest.Mon
     assert rec.bundle is not None
     plist = rec.bundle["info_plist"]
     declared = {ext for t in plist["CFBundleDocumentTypes"] for ext in t["CFBundleTypeExtensions"]}
-    assert {"vbo", "mf4", "mdf", "csv"} <= declared
+    assert {"vbo", "mf4", "mdf", "xrk", "xrz", "drk", "ld", "csv"} <= declared
     owned = {t["LSItemContentTypes"][0]: t["LSHandlerRank"] for t in plist["CFBundleDocumentTypes"]}
     assert owned["org.laptrace.vbo"] == "Owner"
+    assert owned["org.laptrace.aim-xrk"] == owned["org.laptrace.motec-ld"] == "Owner"
     assert owned["public.comma-separated-values-text"] == "Alternate"
     imported = {t["UTTypeIdentifier"] for t in plist["UTImportedTypeDeclarations"]}
-    assert imported == {"org.laptrace.vbo", "org.laptrace.mdf"}
+    assert imported == {"org.laptrace.vbo", "org.laptrace.mdf", "org.laptrace.aim-xrk", "org.laptrace.motec-ld"}
     assert all(e["console"] is False for e in rec.exes)
 
 
@@ -271,7 +273,9 @@ def _magic_type(head: bytes) -> str | None:
     for name, element in _mime_types().items():
         for match in element.iter(MIME_NS + "match"):
             assert match.attrib["type"] == "string" and match.attrib["offset"] == "0"
-            if head.startswith(match.attrib["value"].encode("utf-8")):
+            # shared-mime-info reads C escapes (\x40) in string values
+            value, _ = codecs.escape_decode(match.attrib["value"].encode("utf-8"))
+            if head.startswith(value):
                 return name
     return None
 
@@ -283,6 +287,8 @@ EXPECTED_TYPE = {
     "motec_csv": "text/x-motec-csv",
     "bosch_windarab_txt": "text/x-windarab-ascii",
     "mf4": "application/x-asam-mdf",
+    "aim_xrk": "application/x-aim-xrk",
+    "motec_ld": "application/x-motec-ld",
 }
 
 
@@ -326,3 +332,12 @@ def test_windows_icon_holds_every_size_as_png(tmp_path: Path) -> None:
         sizes.append(width or 256)
     assert sizes == sorted(s for s in build.png_sizes() if s <= 256)
     assert {16, 32, 48, 256} <= set(sizes)
+
+
+def test_open_dialogs_offer_every_owned_extension() -> None:
+    from desktop_app.gui.merge_flow import FILE_FILTERS
+
+    offered = set(FILE_FILTERS[0].split("(", 1)[1].rstrip(")").split())
+    for doc in doctypes.DOCUMENT_TYPES:
+        for ext in doc.extensions:
+            assert f"*.{ext}" in offered, ext

@@ -12,6 +12,12 @@
     SIGKILLed by the zygote after that many milliseconds; prints ``done TAG STATUS``
     (STATUS: the exit code, or minus the signal).
     Forking a warm process makes a kill point cost milliseconds instead of a Python start.
+
+``python save_worker.py race URL DATA_DIR TAG ROUNDS``
+    for each round r: builds ``make_draft(f"{TAG}{r}")``, prints ``wait r``, blocks until
+    a line arrives on stdin, then saves it and prints ``round r saved ID`` or
+    ``round r duplicate ID`` (the session holding it). Two of these given the same TAG
+    and released together race the duplicate check.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ from draftmaker import make_draft
 
 from storage.db import faults, make_engine, upgrade
 from storage.parquet import ParquetTelemetryStorage
-from storage.sessions import delete_session, list_sessions, save_session
+from storage.sessions import DuplicateImportError, delete_session, list_sessions, save_session
 
 
 def save(url: str, data_dir: str, tags: list[str]) -> int:
@@ -79,8 +85,28 @@ def zygote(url: str, data_dir: str) -> int:
     return 0
 
 
+def race(url: str, data_dir: str, tag: str, rounds: int) -> int:
+    engine = make_engine(url)
+    upgrade(engine)
+    storage = ParquetTelemetryStorage(data_dir)
+    for r in range(rounds):
+        draft = make_draft(f"{tag}{r}")
+        print(f"wait {r}", flush=True)
+        sys.stdin.readline()
+        try:
+            session_id = save_session(draft, engine, storage)
+        except DuplicateImportError as exc:
+            print(f"round {r} duplicate {exc.session_id}", flush=True)
+        else:
+            print(f"round {r} saved {session_id}", flush=True)
+    engine.dispose()
+    return 0
+
+
 def main(argv: list[str]) -> int:
     mode, url, data_dir, *tags = argv
+    if mode == "race":
+        return race(url, data_dir, tags[0], int(tags[1]))
     return save(url, data_dir, tags) if mode == "save" else zygote(url, data_dir)
 
 

@@ -144,11 +144,13 @@ def test_sigkill_at_every_checkpoint_then_recover(
             killed += code == -9
             report = recover(engine, telemetry)
             assert report.orphans == []
-            # a write killed mid-way leaves its temp file (reported, left alone), never a
-            # file under the final name
-            parquet_kills += kill_at.startswith("parquet:")
-            assert len(report.temp_files) >= parquet_kills
-            assert all(p.name.startswith(".") and p.suffix == ".tmp" for p in report.temp_files)
+            # a write killed mid-way leaves its temp file, never a file under the final
+            # name; recover removes it (its writer is dead) and says how much it freed
+            if kill_at.startswith("parquet:"):
+                parquet_kills += 1
+                assert len(report.temp_files_removed) == 1 and report.bytes_freed > 0
+            assert all(p.name.startswith(".") and p.suffix == ".tmp" for p in report.temp_files_removed)
+            assert report.temp_files == [] and telemetry.temp_files() == []
             _check_invariants(engine, telemetry, committed)
 
             row = _session_of(engine, tag)
@@ -183,32 +185,44 @@ def test_sigkill_at_every_checkpoint_then_recover(
     assert all(outcomes.values()), outcomes
 
 
-def test_sigkill_while_deleting_leaves_the_session_whole_or_an_orphan_file(
+def test_sigkill_while_deleting_then_recover_leaves_the_session_whole_or_gone(
     db_url: str, engine: Engine, telemetry: ParquetTelemetryStorage
 ) -> None:
-    """Rows go first, the file last: a kill part-way leaves either the whole session or
-    no rows and an orphan file that recover() reports and leaves alone; never a session
-    without its file."""
-    points = ["after_delete_rows:1", "commit:1", *(f"sql:{n}" for n in range(1, 4))]
+    """The file is set aside first, the rows go next, the file last: a kill part-way
+    leaves the whole session (killed before the file was set aside) or, once recover()
+    has completed the delete, neither rows nor file; never a session without its file,
+    never an orphan file."""
+    points = ["after_set_aside:1", "after_delete_rows:1", "commit:2", "commit:3", *(f"sql:{n}" for n in range(1, 5))]
     zygote = Zygote(db_url, telemetry.root)
-    orphans: set[Path] = set()
+    outcomes = {"whole": 0, "gone": 0}
     try:
         for i, kill_at in enumerate(points):
             tag = f"d{i}"
             assert zygote.run(tag, "-") == 0
             before = _session_of(engine, tag)
             assert before is not None
-            assert zygote.run(tag, kill_at, action="delete") == -9
+            code = zygote.run(tag, kill_at, action="delete")
+            assert code in (-9, 0), kill_at
             report = recover(engine, telemetry)
+            assert report.orphans == []
             row = _session_of(engine, tag)
+            aside = telemetry.folder / f".{before.id}.parquet.deleting"
+            assert not aside.exists()
             if row is None:
-                orphans.add(telemetry.path_for(before.id))
+                outcomes["gone"] += 1
+                assert not telemetry.exists(before.id)
+                with reading(engine) as db:
+                    assert db.scalar(select(func.count(Lap.id)).where(Lap.session_id == before.id)) == 0
+                if code == -9 and kill_at.startswith(("after_", "commit")):
+                    assert report.deleted == [before.id]
             else:
+                outcomes["whole"] += 1
                 assert row.status == "ready" and telemetry.exists(row.id)
                 assert load_session(engine, row.id).laps == make_draft(tag).laps
-            assert set(report.orphans) == orphans and all(p.exists() for p in orphans)
-            if kill_at == "after_delete_rows:1":
-                assert row is None
+                full = telemetry.read(row.id)
+                assert full is not None and full.total_points == row.row_count
+            if kill_at in ("after_set_aside:1", "after_delete_rows:1", "commit:3"):
+                assert row is None, kill_at
     finally:
         zygote.close()
-    assert orphans  # the kill between rows and file was among them
+    assert all(outcomes.values()), outcomes

@@ -1,10 +1,16 @@
-"""Delta time against a reference lap, computed on distance (Qt-free numpy).
+"""Delta time against a reference lap, compared at equal track position.
 
-For every distance the compared lap reaches, the delta is its own time there minus the
-reference's time at the same distance (interpolated along the reference). Distance from
-GPS can step backwards or stand still; both laps are reduced to the samples where the
-distance reaches a new maximum (``np.maximum.accumulate``), i.e. "the first time the car got
-here", which makes the reference against itself exactly zero.
+Two laps never cover exactly the same distance: GPS or wheel-speed distance drifts by a few
+metres a lap, and a lap that is 0.5 % longer compared on raw distance would reach the finish
+line "behind" the reference by the time that 0.5 % takes. So each lap's distance is
+normalised to the reference lap's: a sample at fraction ``f`` of the lap's own distance is
+compared with the reference at fraction ``f`` of the reference's distance. At the finish
+line both are at fraction 1, and the delta is the difference of their last samples' times,
+i.e. of the lap times (to within one sample each). See ``docs/analysis.md``.
+
+Distance from GPS can step backwards or stand still; both laps are reduced to the samples
+where the distance reaches a new maximum (``np.maximum.accumulate``), i.e. "the first time
+the car got here", which makes the reference against itself exactly zero.
 """
 
 from __future__ import annotations
@@ -46,10 +52,10 @@ def monotonic_profile(distance: FloatArray, time: FloatArray) -> tuple[FloatArra
 
 
 def delta_time(lap: LapTelemetry, reference: LapTelemetry) -> DeltaTrace:
-    """Delta of ``lap`` against ``reference`` on distance.
+    """Delta of ``lap`` against ``reference`` at equal (normalised) track position.
 
-    Only distances the reference also covered are kept (no extrapolation past its end).
-    Raises ``KeyError`` naming the lap if either lacks ``time`` or ``distance``.
+    Raises ``KeyError`` naming the lap if either lacks ``time`` or ``distance``. Laps with
+    fewer than two distinct distances have no delta (empty trace).
     """
     for which in (lap, reference):
         for name in ("time", "distance"):
@@ -57,10 +63,13 @@ def delta_time(lap: LapTelemetry, reference: LapTelemetry) -> DeltaTrace:
                 raise KeyError(f"lap {which.lap_number} has no {name!r} channel")
     d, t = monotonic_profile(lap.channels["distance"], lap.channels["time"])
     rd, rt = monotonic_profile(reference.channels["distance"], reference.channels["time"])
-    if rd.size < 2 or d.size == 0:
-        empty = np.empty(0, dtype=np.float64)
+    empty = np.empty(0, dtype=np.float64)
+    if rd.size < 2 or d.size < 2:
         return DeltaTrace(empty, empty, empty)
-    inside = (d >= rd[0]) & (d <= rd[-1])
-    d, t = d[inside], t[inside]
-    ref_time = np.interp(d, rd, rt)
+    span, ref_span = float(d[-1] - d[0]), float(rd[-1] - rd[0])
+    if not span > 0.0 or not ref_span > 0.0:
+        return DeltaTrace(empty, empty, empty)
+    # the same place on track: the same fraction of each lap's own distance
+    position = rd[0] + (d - d[0]) * (ref_span / span)
+    ref_time = np.interp(position, rd, rt)
     return DeltaTrace(distance=d, time=t, delta=np.asarray(t - ref_time, dtype=np.float64))

@@ -1,9 +1,9 @@
-"""``python -m desktop_app.gui.screenshots OUTDIR [--loggers DIR]``: PNGs of the main states.
+"""``python -m tools.screenshots OUTDIR [--loggers DIR]``: PNGs of the main states.
 
 Runs the real window (offscreen unless a display is set) on a throw-away catalogue and the
 real sample logger files, and saves ``widget.grab()`` of: the empty window, a file loaded
-with laps overlaid and the map, the sessions browser, and an error in the import list (plus
-the loaded file in the dark theme). The steps are driven by a timer, so the event loop runs
+with laps overlaid and the map, its g-g scatter and rpm histogram, the sessions browser, and
+an error in the import list (plus the loaded file in the dark theme). The steps are driven by a timer, so the event loop runs
 normally throughout.
 """
 
@@ -28,7 +28,7 @@ def default_loggers() -> Path:
     env = os.environ.get("LAPTRACE_LOGGERS_DIR")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[3] / "shared" / "data" / "loggers"
+    return Path(__file__).resolve().parents[2] / "shared" / "data" / "loggers"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -89,6 +89,11 @@ def _run(outdir: Path, loggers: Path, data: Path) -> int:
         table.select_laps(sorted(pick) or ([best.lap_number] if best else []))
         win.view.preview.set_cursor(350.0)
 
+    def show_histogram() -> None:
+        preview = win.view.preview
+        preview.tabs.setCurrentWidget(preview.histogram)
+        preview.histogram.pickers["channel"].setCurrentText("rpm")
+
     def save_all() -> None:
         for entry in win.imports.entries:
             win.save_flow.save(entry)
@@ -121,6 +126,11 @@ def _run(outdir: Path, loggers: Path, data: Path) -> int:
         ("show", lambda: win.imports.select(win.imports.entries[0]), laps_file_shown),
         ("overlay", overlay, lambda: len(win.view.table.selected_laps()) >= 1),
         ("02-laps-and-map.png", lambda: None, lambda: True),
+        ("gg", lambda: win.view.preview.tabs.setCurrentWidget(win.view.preview.scatter), lambda: True),
+        ("06-gg-scatter.png", lambda: None, lambda: True),
+        ("histogram", show_histogram, lambda: True),
+        ("07-histogram.png", lambda: None, lambda: True),
+        ("traces", lambda: win.view.preview.tabs.setCurrentWidget(win.view.preview.plots), lambda: True),
         ("dark", lambda: apply_theme(app, "dark"), lambda: True),
         ("05-dark.png", lambda: None, lambda: True),
         ("light", lambda: apply_theme(app, "light"), lambda: True),
