@@ -1,4 +1,4 @@
-"""``laptrace``: the GUI by default, ``laptrace import|inspect|sessions|recover|delete|discard|selftest``.
+"""``laptrace``: the GUI by default, ``laptrace import|inspect|sessions|recover|delete|discard|resplit|selftest``.
 
 Each sub-command lives in its own module under :mod:`desktop_app.commands` with a
 ``register(subparsers)`` function that adds its parser and sets ``func``. Exit codes are
@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "delete": "catalog_cmd",
     "discard": "catalog_cmd",
     "selftest": "selftest_cmd",
+    "resplit": "resplit_cmd",
 }
 
 
@@ -38,6 +39,7 @@ def build_parser(command: str | None) -> argparse.ArgumentParser:
             "  recover           finish or fail interrupted saves; list orphan files\n"
             "  delete ID         delete a saved session\n"
             "  discard ID        give up on a failed save\n"
+            "  resplit ID ...    split a saved session's laps again at new lines\n"
             "  selftest          the packaged self-test"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,

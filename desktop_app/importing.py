@@ -28,6 +28,7 @@ source name, so nothing the file holds is lost.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import math
 from collections.abc import Mapping, Sequence
@@ -38,15 +39,19 @@ from typing import Any
 
 import numpy as np
 
-from desktop_app.laps import LapAnalysis, analyse_laps
+from desktop_app.laps import LapAnalysis, LineSet, analyse_laps
+from desktop_app.laps.lines import line_set, track_line
+from desktop_app.laps.resplit import LineError, check_crossed
+from desktop_app.laps.tracks import track_for
 from desktop_app.loggers import read_recording
 from desktop_app.loggers.channels import unique_name
-from desktop_app.loggers.recording import Recording
+from desktop_app.loggers.recording import Channel, Recording
 from desktop_app.loggers.textsource import FileDigest
 from desktop_app.merging import MergeError, MergeResult, Side, merge_recordings
 from storage.types import (
     STANDARD_CHANNELS,
     ChannelInfo,
+    KnownTrack,
     LapRecord,
     LapTelemetry,
     Progress,
@@ -58,13 +63,17 @@ from storage.types import (
 
 __all__ = [
     "ImportedFile",
+    "LineError",
     "MergeError",
     "MergedImport",
     "draft_from_recording",
     "file_sha256",
+    "ideal_json",
     "import_file",
     "lap_json",
     "merge_files",
+    "recording_from_telemetry",
+    "resplit_draft",
 ]
 
 _STAGES = 4
@@ -88,8 +97,14 @@ def file_sha256(path: str | Path) -> str:
     return h.hexdigest()
 
 
-def import_file(path: str | Path, progress: Progress | None = None) -> ImportedFile:
-    """Read a logger file and build its :class:`SessionDraft` (see the module docstring)."""
+def import_file(
+    path: str | Path, progress: Progress | None = None, *, tracks: Sequence[KnownTrack] = ()
+) -> ImportedFile:
+    """Read a logger file and build its :class:`SessionDraft` (see the module docstring).
+
+    ``tracks``: the catalogue's tracks, whose remembered lines split a file recorded there
+    that has no gates of its own (or never crosses them): lap source ``track``.
+    """
     p = Path(path)
     tick = progress or (lambda done, total: None)
     tick(0, _STAGES)
@@ -100,9 +115,28 @@ def import_file(path: str | Path, progress: Progress | None = None) -> ImportedF
     sha = digest.hexdigest() or file_sha256(p)
     size = p.stat().st_size
     tick(2, _STAGES)
-    draft = draft_from_recording(recording, sha256=sha, file_size=size, progress=tick)
+    draft = draft_from_recording(recording, sha256=sha, file_size=size, progress=tick, tracks=tracks)
     tick(_STAGES, _STAGES)
     return ImportedFile(p, recording, draft)
+
+
+#: the header fields the readers keep as metadata that name the driver and the vehicle, in
+#: the spellings the formats use (AiM CSV says ``Racer``; MoTeC, AiM native and VBO
+#: ``Driver``/``Vehicle``; MoTeC .ld adds ``Vehicle Desc``), first match wins
+_DRIVER_KEYS = ("driver", "racer", "driver name")
+_VEHICLE_KEYS = ("vehicle", "vehicle id", "car", "vehicle desc")
+#: what loggers write in an empty driver/vehicle field
+_PLACEHOLDERS = frozenset({"", "none", "n/a", "-", "unknown", "default"})
+
+
+def _header_field(recording: Recording, keys: Sequence[str]) -> str | None:
+    """The first non-placeholder value of one of ``keys`` in the recording's metadata."""
+    by_key = {str(k).strip().lower(): v for k, v in recording.metadata.items()}
+    for key in keys:
+        value = str(by_key.get(key, "")).strip()
+        if value.lower() not in _PLACEHOLDERS:
+            return value
+    return None
 
 
 def _session_name(recording: Recording) -> str:
@@ -181,11 +215,21 @@ def _build_telemetry(
 
 
 def draft_from_recording(
-    recording: Recording, *, sha256: str, file_size: int, progress: Progress | None = None
+    recording: Recording,
+    *,
+    sha256: str,
+    file_size: int,
+    progress: Progress | None = None,
+    tracks: Sequence[KnownTrack] = (),
 ) -> SessionDraft:
-    """Split, measure and judge a recording's laps and build the draft to save."""
+    """Split, measure and judge a recording's laps and build the draft to save.
+
+    ``tracks``: the catalogue's tracks; the one the recording passes the start line of
+    lends its lines when the file's own gates are absent or never crossed.
+    """
     tick = progress or (lambda done, total: None)
-    analysis = analyse_laps(recording)
+    track = track_for(recording, tracks)
+    analysis = analyse_laps(recording, track=None if track is None else line_set(track.lines, "track"))
     tick(3, _STAGES)
     infos, aux_from = _telemetry_layout(recording, analysis)
     telemetry = _build_telemetry(recording, analysis, infos, aux_from)
@@ -201,9 +245,9 @@ def draft_from_recording(
     )
     return SessionDraft(
         name=_session_name(recording),
-        driver=None,
+        driver=_header_field(recording, _DRIVER_KEYS),
         track=(recording.track or "").strip() or None,
-        vehicle=None,
+        vehicle=_header_field(recording, _VEHICLE_KEYS),
         started_at=recording.started_at,
         notes="",
         lap_source=analysis.split.source,
@@ -211,6 +255,9 @@ def draft_from_recording(
         laps=analysis.laps,
         telemetry=telemetry,
         warnings=list(recording.warnings) + list(analysis.split.notes),
+        ideal_lap_s=analysis.ideal_lap_s,
+        lines=[track_line(p) for p in analysis.split.lines],
+        sector_source=analysis.split.sector_source,
     )
 
 
@@ -281,6 +328,11 @@ def _num(x: float | None, digits: int) -> float | None:
     return round(float(x), digits)
 
 
+def ideal_json(ideal_lap_s: float | None) -> float | None:
+    """The ideal lap as ``inspect --json``, ``import --json`` and ``resplit --json`` print it."""
+    return _num(ideal_lap_s, 6)
+
+
 def lap_json(lap: LapRecord) -> dict[str, Any]:
     """One lap as the JSON object ``laptrace inspect --json`` and ``import --json`` print."""
     return {
@@ -299,3 +351,75 @@ def lap_json(lap: LapRecord) -> dict[str, Any]:
         "user_valid": lap.user_valid,
         "reason": lap.reason,
     }
+
+
+# --- re-splitting ----------------------------------------------------------------------------
+
+
+def recording_from_telemetry(telemetry: SessionTelemetry, name: str = "") -> Recording:
+    """A saved session's telemetry as a recording again, to split it anew.
+
+    Session time is each lap's start offset plus its own time; every channel but the
+    derived ``time`` and ``distance`` comes back as it was saved, rows in file order (the
+    distance is measured again from the positions, as at import).
+    """
+    laps = telemetry.laps
+    if laps:
+        time = np.concatenate([lap.start_offset + lap.channels["time"] for lap in laps]).astype(np.float64)
+    else:
+        time = np.zeros(0, np.float64)
+    if time.size:
+        time = time - time[0]
+    aux = set(telemetry.auxiliary_channels)
+    channels: dict[str, Channel] = {}
+    for key in telemetry.channel_names:
+        if key in ("time", "distance"):
+            continue
+        values = np.concatenate([lap.channels[key] for lap in laps]) if laps else np.zeros(0, np.float64)
+        channels[key] = Channel(
+            key,
+            telemetry.source_names.get(key, key),
+            telemetry.units.get(key, ""),
+            key not in aux,
+            np.asarray(values, np.float64),
+        )
+    meta = telemetry.metadata
+    rate = meta.extra.get("sample_rate_hz", "")
+    return Recording(
+        path=Path(name or f"session {telemetry.session_id}"),
+        format=meta.source_type,
+        time=time,
+        channels=channels,
+        logger=meta.extra.get("logger") or None,
+        started_at=meta.started_at,
+        sample_rate_hz=float(rate) if rate else None,
+    )
+
+
+def resplit_draft(recording: Recording, draft: SessionDraft, lines: LineSet) -> SessionDraft:
+    """The draft of ``recording`` split anew at an engineer's ``lines`` (not saved).
+
+    Raises :class:`~desktop_app.laps.resplit.LineError` if the car never crosses a line.
+    The sources, names and metadata extras of ``draft`` are kept.
+    """
+    check_crossed(recording, lines)
+    analysis = analyse_laps(recording, lines)
+    infos, aux_from = _telemetry_layout(recording, analysis)
+    telemetry = _build_telemetry(recording, analysis, infos, aux_from)
+    old = draft.telemetry
+    extra = {**old.metadata.extra, "lap_source": analysis.split.source}
+    telemetry = dataclasses.replace(
+        telemetry,
+        session_id=old.session_id,
+        metadata=dataclasses.replace(old.metadata, extra=extra),
+    )
+    return dataclasses.replace(
+        draft,
+        lap_source=analysis.split.source,
+        laps=analysis.laps,
+        telemetry=telemetry,
+        warnings=list(recording.warnings) + list(analysis.split.notes),
+        ideal_lap_s=analysis.ideal_lap_s,
+        lines=[track_line(p) for p in analysis.split.lines],
+        sector_source=analysis.split.sector_source,
+    )

@@ -40,6 +40,7 @@ from storage.db.catalog import (
     find_duplicates,
     held_sources,
     lap_row,
+    lines_json,
     list_drivers,
     list_sessions,
     list_tracks,
@@ -59,6 +60,8 @@ from storage.db.errors import (
 )
 from storage.db.models import TrackSession
 from storage.errors import StorageError
+from storage.parquet import ParquetTelemetryStorage
+from storage.parquet_resplit import settle_resplits
 from storage.types import Progress, SessionDraft, SessionTelemetry, TelemetryStorage
 
 __all__ = [
@@ -161,6 +164,9 @@ def save_session(
             source_type=draft.telemetry.metadata.source_type,
             sources=[source_row(s) for s in draft.sources],
             laps=[lap_row(lap, draft.lap_source) for lap in draft.laps],
+            ideal_lap_s=draft.ideal_lap_s,
+            sector_source=draft.sector_source,
+            timing_lines=lines_json(draft.lines),
         )
         db.add(row)
         db.flush()
@@ -590,6 +596,10 @@ class RecoveryReport:
     #: temp files of writes that were killed, removed
     temp_files_removed: list[Path] = field(default_factory=list)
     bytes_freed: int = 0  #: their total size
+    #: re-split sessions whose new file recover() put in place (the catalogue had the laps)
+    resplit_finished: list[int] = field(default_factory=list)
+    #: new files of re-splits that never committed (or are running now): left alone
+    resplit_leftovers: list[Path] = field(default_factory=list)
 
 
 def _file_rows(storage: TelemetryStorage, session_id: int) -> tuple[int | None, str | None]:
@@ -605,8 +615,12 @@ def _file_rows(storage: TelemetryStorage, session_id: int) -> tuple[int | None, 
 
 
 def recover(engine: Engine, storage: TelemetryStorage) -> RecoveryReport:
-    """Settle sessions left ``writing`` by a stopped process, and list orphan files."""
+    """Settle sessions left ``writing`` by a stopped process, finish interrupted re-splits
+    (:mod:`storage.parquet_resplit`), and list orphan files."""
     report = RecoveryReport()
+    if isinstance(storage, ParquetTelemetryStorage):
+        settled = settle_resplits(engine, storage)
+        report.resplit_finished, report.resplit_leftovers = settled.finished, settled.leftovers
     with reading(engine) as db:
         writing = db.execute(
             select(TrackSession.id, TrackSession.row_count, TrackSession.error, TrackSession.imported_at).where(

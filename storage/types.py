@@ -56,7 +56,9 @@ SourceType = Literal["vbo", "bosch", "racechrono", "aim", "motec", "mdf", "merge
 SOURCE_TYPES: tuple[str, ...] = ("vbo", "bosch", "racechrono", "aim", "motec", "mdf", "merged")
 
 LapKind = Literal["out", "flying", "in", "partial", "pit"]
-LapSource = Literal["gate", "beacon", "counter", "auto", "none"]
+#: where the laps came from: the file's gates, beacons or lap counter, an automatic line,
+#: lines an engineer set (``user``), lines a track remembered (``track``), or none
+LapSource = Literal["gate", "beacon", "counter", "auto", "user", "track", "none"]
 
 #: Progress callback: (done, total). Long jobs call it now and then; it may raise to cancel.
 Progress = Callable[[int, int], None]
@@ -227,6 +229,36 @@ class LapRecord:
         return self.proposed_valid if self.user_valid is None else self.user_valid
 
 
+@dataclass(frozen=True)
+class TrackLine:
+    """A start/finish, finish or split line as the catalogue keeps it (degrees, north and
+    east positive): two points across the track, ``capture_m`` how far from their midpoint a
+    crossing counts, ``one_way`` when only crossings along the normal of point 1 -> point 2
+    (turned left) count, else the direction most crossings take. ``origin``: ``file``,
+    ``user``, ``track`` or ``auto``."""
+
+    kind: Literal["start", "finish", "split"]
+    lat1: float
+    lon1: float
+    lat2: float
+    lon2: float
+    capture_m: float
+    origin: str
+    one_way: bool = False
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class KnownTrack:
+    """A track in the catalogue and the lines remembered for it."""
+
+    id: int
+    name: str
+    ref_lat: float  #: the start line's midpoint (degrees)
+    ref_lon: float
+    lines: list[TrackLine]
+
+
 @dataclass
 class SessionDraft:
     """An imported, split, not yet saved session: what the GUI previews and Save commits."""
@@ -242,3 +274,9 @@ class SessionDraft:
     laps: list[LapRecord]
     telemetry: SessionTelemetry  #: session_id is 0 until saved
     warnings: list[str] = field(default_factory=list)
+    #: the sum of the best sector times of the valid complete laps (None without sectors)
+    ideal_lap_s: float | None = None
+    #: the lines the laps and sectors were timed at
+    lines: list[TrackLine] = field(default_factory=list)
+    #: where the sector lines came from: ``file``, ``user``, ``track``, ``auto`` or ``none``
+    sector_source: str = "none"

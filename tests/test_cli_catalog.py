@@ -160,6 +160,8 @@ def test_recover_settles_a_half_saved_session(
         "temp_files": [],
         "temp_files_removed": [],
         "bytes_freed": 0,
+        "resplit_finished": [],
+        "resplit_leftovers": [],
     }
     code, out, _ = _run(capsys, "recover", *db_args)
     assert code == exitcodes.OK and "ready: 0" in out

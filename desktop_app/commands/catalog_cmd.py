@@ -21,7 +21,7 @@ import functools
 import json
 import math
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +31,7 @@ from desktop_app import config
 from desktop_app.commands import exitcodes
 from desktop_app.commands.guard import display_name, is_utf8_name, not_a_file, shorten, stdout_to_stderr, utf8_path
 from desktop_app.commands.inspect_cmd import iso_utc
-from desktop_app.importing import MergedImport, import_file, lap_json, merge_files
+from desktop_app.importing import MergedImport, ideal_json, import_file, lap_json, merge_files
 from desktop_app.laps import format_lap_time
 from storage.db.errors import DuplicateImportError, SaveError
 from storage.errors import LaptraceError
@@ -41,7 +41,7 @@ if TYPE_CHECKING:  # the database stack loads only when one of these commands ru
 
     from storage.parquet import ParquetTelemetryStorage
     from storage.sessions import SessionSummary
-    from storage.types import SessionDraft, SessionTelemetry
+    from storage.types import KnownTrack, SessionDraft, SessionTelemetry
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -135,6 +135,8 @@ class _Failure(Exception):
 class _Catalogue:
     engine: Engine
     storage: ParquetTelemetryStorage
+    #: the id of the session the last save created (None if it created none)
+    saved_id: int | None = None
 
 
 def _check_locations(args: argparse.Namespace) -> None:
@@ -310,13 +312,18 @@ def _quiet(args: argparse.Namespace) -> AbstractContextManager[None]:
 
 
 def _import_one(args: argparse.Namespace, cat: _Catalogue, name: str) -> int:
+    from desktop_app.resplitting import remember_import
+    from storage.db.catalog import known_tracks
+
     refused = not_a_file(name)
     if refused is not None:
         _fail("import", refused)
         return exitcodes.BAD_INPUT
+    tracks = known_tracks(cat.engine)
     try:
         with _quiet(args), utf8_path(name) as readable:
-            draft = import_file(readable).draft
+            imported = import_file(readable, tracks=tracks)
+            draft = imported.draft
         if not is_utf8_name(name):
             _rename_sources(draft, [name])
     except LaptraceError as exc:
@@ -328,7 +335,10 @@ def _import_one(args: argparse.Namespace, cat: _Catalogue, name: str) -> int:
     except Exception as exc:  # noqa: BLE001 - a reader bug: say which file, not a traceback
         _fail("import", f"{name}: could not be read ({type(exc).__name__}: {exc})")
         return exitcodes.BAD_INPUT
-    return _save_and_report(args, cat, name, draft, None)
+    code = _save_and_report(args, cat, name, draft, None)
+    if cat.saved_id is not None:
+        remember_import(cat.engine, cat.saved_id, imported.recording, draft, tracks)
+    return code
 
 
 def _save_and_report(
@@ -345,10 +355,12 @@ def _save_and_report(
     for warning in cleaned:
         _fail("import", f"{name}: warning: {warning}")
     status, error, code = "ready", None, exitcodes.OK
+    cat.saved_id = None
     try:
         paths = list(merged.paths) if merged is not None else [Path(name)]
         with _quiet(args):
             session_id = save_session(draft, cat.engine, cat.storage, force=args.force, source_paths=paths)
+        cat.saved_id = session_id
     except DuplicateImportError as exc:
         _fail(
             "import",
@@ -380,6 +392,9 @@ def _save_and_report(
             "parquet_path": str(path),
             "status": status,
             "error": error,
+            "lap_source": draft.lap_source,
+            "sector_source": draft.sector_source,
+            "ideal_lap_s": ideal_json(draft.ideal_lap_s),
             "laps": [lap_json(lap) for lap in draft.laps],
         }
         if merged is not None:
@@ -421,6 +436,7 @@ def summary_json(s: SessionSummary) -> dict[str, Any]:
         "error": s.error,
         "lap_count": s.lap_count,
         "best_lap_s": s.best_lap_s,
+        "ideal_lap_s": s.ideal_lap_s,
         "file_path": s.file_path,
         "row_count": s.row_count,
         "source_type": s.source_type,
@@ -460,18 +476,21 @@ def run_recover(args: argparse.Namespace) -> int:
     return _guarded("recover", _recover, args)
 
 
-def _reread(paths: list[Path], saved_offsets: list[float]) -> SessionTelemetry:
-    """The telemetry of a session's source files, read and split again as at import."""
+def _reread(paths: list[Path], saved_offsets: list[float], tracks: Sequence[KnownTrack] = ()) -> SessionTelemetry:
+    """The telemetry of a session's source files, read and split again as at import (with
+    the tracks' remembered lines, as ``import`` splits a file)."""
     if len(paths) == 1:
-        return import_file(paths[0]).draft.telemetry
+        return import_file(paths[0], tracks=tracks).draft.telemetry
     offset = saved_offsets[1] - saved_offsets[0] if len(saved_offsets) >= 2 else None
     return merge_files(paths, offset_s=offset).draft.telemetry
 
 
 def _retry_failed(cat: _Catalogue) -> tuple[list[int], dict[int, str]]:
     """Finish every failed save whose source files are still there and unchanged."""
+    from storage.db.catalog import known_tracks
     from storage.sessions import RetryRefusedError, list_sessions, load_session, retry_from_sources
 
+    tracks = known_tracks(cat.engine)
     done: list[int] = []
     refused: dict[int, str] = {}
     for s in list_sessions(cat.engine):
@@ -479,7 +498,9 @@ def _retry_failed(cat: _Catalogue) -> tuple[list[int], dict[int, str]]:
             continue
         offsets = [src.time_offset_s for src in load_session(cat.engine, s.id).sources]
         try:
-            retry_from_sources(cat.engine, cat.storage, s.id, functools.partial(_reread, saved_offsets=offsets))
+            retry_from_sources(
+                cat.engine, cat.storage, s.id, functools.partial(_reread, saved_offsets=offsets, tracks=tracks)
+            )
         except (RetryRefusedError, LaptraceError, OSError, ValueError) as exc:
             refused[s.id] = str(exc)
         else:
@@ -509,6 +530,8 @@ def _recover(args: argparse.Namespace) -> int:
             "temp_files": [str(p) for p in report.temp_files],
             "temp_files_removed": [str(p) for p in report.temp_files_removed],
             "bytes_freed": report.bytes_freed,
+            "resplit_finished": report.resplit_finished,
+            "resplit_leftovers": [str(p) for p in report.resplit_leftovers],
         }
         if args.retry:
             doc["retried"] = retried
@@ -538,6 +561,12 @@ def _recover(args: argparse.Namespace) -> int:
     if report.temp_files:
         print(f"temp files of writes still running (left alone): {len(report.temp_files)}")
         for path in report.temp_files:
+            print(f"  {Path(path)}")
+    if report.resplit_finished:
+        print(f"re-splits finished: {len(report.resplit_finished)} session(s) {report.resplit_finished}")
+    if report.resplit_leftovers:
+        print(f"files of re-splits that never committed (left alone): {len(report.resplit_leftovers)}")
+        for path in report.resplit_leftovers:
             print(f"  {Path(path)}")
     return exitcodes.OK
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from desktop_app.commands import exitcodes
 from desktop_app.commands.guard import not_a_file, shorten, stdout_to_stderr, utf8_path
-from desktop_app.importing import ImportedFile, import_file, lap_json
+from desktop_app.importing import ImportedFile, ideal_json, import_file, lap_json
 from desktop_app.laps import format_lap_time
 from storage.errors import LaptraceError
 
@@ -74,6 +74,8 @@ def file_json(imported: ImportedFile) -> dict[str, Any]:
         ],
         "warnings": list(draft.warnings),
         "lap_source": draft.lap_source,
+        "sector_source": draft.sector_source,
+        "ideal_lap_s": ideal_json(draft.ideal_lap_s),
         "laps": [lap_json(lap) for lap in draft.laps],
     }
 
@@ -112,6 +114,10 @@ def _text(imported: ImportedFile) -> str:
         )
         if lap.sectors_s:
             lines.append("          sectors " + "  ".join(format_lap_time(s) for s in lap.sectors_s))
+    if draft.ideal_lap_s is not None:
+        lines.append(
+            f"  ideal lap   {format_lap_time(draft.ideal_lap_s)} (best sectors; {draft.sector_source} sectors)"
+        )
     return "\n".join(lines)
 
 

@@ -10,7 +10,7 @@ the next Start is a transfer, not a lap).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -18,7 +18,7 @@ import numpy.typing as npt
 from desktop_app.loggers.recording import Gate, Recording
 from storage.types import FloatArray
 
-from .gates import Crossing, distance_to_point, gate_crossings
+from .gates import LineCrossings, TimingLine, distance_to_point, gate_crossings
 from .geodesy import geodesic_distance
 
 #: a timed lap is at least this long (m), so a Finish line just past the Start, or the car
@@ -84,10 +84,8 @@ class GateResult:
     #: split crossing times per split gate, in file order
     splits: list[list[float]]
     notes: list[str]
-
-
-def _times(found: list[Crossing]) -> list[float]:
-    return [c.time for c in found]
+    #: the lines the car really crossed, as (kind, line): what a track can remember
+    crossed: list[tuple[str, TimingLine]] = field(default_factory=list)
 
 
 def _midpoint_gap(a: Gate, b: Gate) -> float:
@@ -95,6 +93,24 @@ def _midpoint_gap(a: Gate, b: Gate) -> float:
         0.5 * (a.lat1 + a.lat2), 0.5 * (a.long1 + a.long2), 0.5 * (b.lat1 + b.lat2), 0.5 * (b.long1 + b.long2)
     )
     return float(mid)
+
+
+def ignored_note(label: str, found: LineCrossings) -> str | None:
+    """The warning for passes the other way, or None when there were none."""
+    if not found.ignored:
+        return None
+    at = ", ".join(f"{c.time:.1f}" for c in found.ignored[:5])
+    more = ", ..." if len(found.ignored) > 5 else ""
+    return (
+        f"{label}: {len(found.ignored)} pass(es) the other way ignored (at {at}{more} s; "
+        f"{len(found.kept)} crossing(s) in the direction of travel)"
+    )
+
+
+def tie_note(label: str, found: LineCrossings) -> str | None:
+    if found.forward is None and len(found.kept) >= 2:
+        return f"{label} is crossed as often each way, as close to its midpoint: both directions count"
+    return None
 
 
 def from_gates(recording: Recording, fix: npt.NDArray[np.bool_], dist: FloatArray) -> GateResult:
@@ -112,23 +128,29 @@ def from_gates(recording: Recording, fix: npt.NDArray[np.bool_], dist: FloatArra
         starts, finishes = finishes, []
     if finishes and all(_midpoint_gap(s, f) < SAME_LINE_M for s in starts for f in finishes):
         finishes = []
+    crossed_lines: list[tuple[str, TimingLine]] = []
 
-    def crossed(g: Gate) -> list[float]:
-        found = _times(gate_crossings(t, lat, lon, fix, g))
-        if not found:
+    def crossed(g: Gate, kind: str) -> list[float]:
+        label = f"{g.kind} gate {g.name.strip()!r}" if g.name.strip() else f"{g.kind} gate"
+        found = gate_crossings(t, lat, lon, fix, g, recording.standard("speed"))
+        if found is None or not found.kept:
             miss = distance_to_point(lat, lon, fix, 0.5 * (g.lat1 + g.lat2), 0.5 * (g.long1 + g.long2))
-            label = f"{g.kind} gate {g.name.strip()!r}" if g.name.strip() else f"{g.kind} gate"
             notes.append(f"{label} is never crossed (the car comes no closer than {miss:.0f} m): ignored")
-        return found
+            return []
+        for note in (ignored_note(label, found), tie_note(label, found)):
+            if note is not None:
+                notes.append(note)
+        crossed_lines.append((kind, found.line))
+        return found.times
 
-    start_times = sorted(x for g in starts for x in crossed(g))
-    finish_times = sorted(x for g in finishes for x in crossed(g))
+    start_times = sorted(x for g in starts for x in crossed(g, "start"))
+    finish_times = sorted(x for g in finishes for x in crossed(g, "finish"))
     if finishes:
         bounds = start_finish(start_times, finish_times, t, dist)
     else:
         bounds = single_line(start_times, t, dist)
-    splits = [sorted(crossed(g)) for g in split_gates] if bounds else []
-    return GateResult(bounds, splits, notes)
+    splits = [sorted(crossed(g, "split")) for g in split_gates] if bounds else []
+    return GateResult(bounds, splits, notes, crossed_lines if bounds else [])
 
 
 def from_beacons(recording: Recording) -> list[Boundary]:

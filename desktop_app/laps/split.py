@@ -13,7 +13,7 @@ out-lap), the ones after the last boundary the final, incomplete lap.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -28,10 +28,12 @@ from .boundaries import (
     from_beacons,
     from_counter,
     from_gates,
+    ignored_note,
     single_line,
+    tie_note,
 )
 from .distance import Travel, fragment_starts, gps_fix_mask, travel
-from .gates import crossings
+from .gates import TimingLine, directed_crossings
 
 NO_LAPS = "no laps found: the whole recording is lap 0"
 
@@ -63,6 +65,29 @@ class Segment:
         return self.end_row - self.first_row
 
 
+@dataclass(frozen=True)
+class PlacedLine:
+    """A line the laps or sectors were timed at, and where it came from.
+
+    ``kind``: ``start``, ``finish`` or ``split``; ``origin``: ``file`` (the file's gate),
+    ``user`` (an engineer's line), ``track`` (remembered for the track) or ``auto``.
+    """
+
+    kind: str
+    line: TimingLine
+    origin: str
+
+
+@dataclass(frozen=True)
+class LineSet:
+    """A start/finish line and split lines to time laps at, instead of a file's own."""
+
+    start: TimingLine
+    splits: tuple[TimingLine, ...] = ()
+    #: ``user`` (set by an engineer) or ``track`` (remembered for the track)
+    origin: str = "user"
+
+
 @dataclass
 class LapSplit:
     """The laps of one recording and how they were found."""
@@ -75,6 +100,12 @@ class LapSplit:
     notes: list[str]
     #: the file starts inside a numbered lap (a one-lap export), so lap 0 is not an out-lap
     starts_mid_lap: bool = False
+    #: the start/finish and split lines the laps and sectors were timed at
+    lines: list[PlacedLine] = field(default_factory=list)
+    #: crossing times of each split line (in the direction of travel, debounced)
+    split_times: list[list[float]] = field(default_factory=list)
+    #: where the sector lines came from: ``file``, ``user``, ``track``, ``auto`` or ``none``
+    sector_source: str = "none"
 
 
 def _merge_same_row(bounds: list[Boundary], rows: npt.NDArray[np.intp], n: int) -> list[tuple[Boundary, int]]:
@@ -124,26 +155,83 @@ def segments_from(
     return segs
 
 
-def _sectors(segs: list[Segment], splits: list[list[float]]) -> None:
-    """Sector times of timed laps that cross every split gate, in file order."""
+#: a split line crossed again within this distance (m) of its last crossing is jitter on
+#: the line, one crossing
+SPLIT_DEBOUNCE_M = 100.0
+
+
+def assign_sectors(segs: list[Segment], splits: list[list[float]]) -> None:
+    """Sector times of every timed lap that crosses each split line exactly once.
+
+    The crossings are taken in time order, so the sectors follow the driving order whatever
+    order the file lists its split lines in; they add up to the lap time. A lap that misses
+    a split line (a GPS dropout) or crosses one twice gets no sectors.
+    """
+    for seg in segs:
+        seg.sectors = []
     if not splits:
         return
     for seg in segs:
         if not seg.timed:
             continue
-        marks = [seg.start]
+        marks: list[float] = []
         for times in splits:
-            later = [t for t in times if marks[-1] < t < seg.end]
-            if not later:
+            inside = [t for t in times if seg.start < t < seg.end]
+            if len(inside) != 1:
                 break
-            marks.append(later[0])
-        if len(marks) == len(splits) + 1:
-            marks.append(seg.end)
-            seg.sectors = [b - a for a, b in zip(marks, marks[1:], strict=False)]
+            marks.append(inside[0])
+        else:
+            edges = [seg.start, *sorted(marks), seg.end]
+            seg.sectors = [b - a for a, b in zip(edges, edges[1:], strict=False)]
 
 
-def split_laps(recording: Recording) -> LapSplit:
-    """Find the laps of a recording with the best lap source it offers."""
+def line_times(
+    recording: Recording,
+    fix: npt.NDArray[np.bool_],
+    line: TimingLine,
+    label: str,
+    notes: list[str],
+) -> list[float]:
+    """The times ``line`` is crossed in the direction of travel, with notes for the rest."""
+    lat, lon = _latlon(recording)
+    found = directed_crossings(recording.time, lat, lon, fix, line, recording.standard("speed"))
+    for note in (ignored_note(label, found), tie_note(label, found)):
+        if note is not None:
+            notes.append(note)
+    return found.times
+
+
+def debounced(times: list[float], time: npt.NDArray[np.float64], dist: npt.NDArray[np.float64]) -> list[float]:
+    return [b.time for b in single_line(times, time, dist)]
+
+
+def _from_lines(
+    recording: Recording, fix: npt.NDArray[np.bool_], dist: npt.NDArray[np.float64], lines: LineSet
+) -> tuple[list[Boundary], list[list[float]], list[PlacedLine], list[str]]:
+    """Boundaries and split times from a :class:`LineSet`; no boundary if the start line is
+    never crossed."""
+    notes: list[str] = []
+    who = "the track's" if lines.origin == "track" else "the"
+    times = line_times(recording, fix, lines.start, f"{who} start line", notes)
+    bounds = single_line(times, recording.time, dist)
+    if not bounds:
+        return [], [], [], notes
+    placed = [PlacedLine("start", lines.start, lines.origin)]
+    splits: list[list[float]] = []
+    for k, line in enumerate(lines.splits, start=1):
+        found = line_times(recording, fix, line, f"{who} split line {k}", notes)
+        splits.append(debounced(found, recording.time, dist))
+        placed.append(PlacedLine("split", line, lines.origin))
+    return bounds, splits, placed, notes
+
+
+def split_laps(recording: Recording, lines: LineSet | None = None, track: LineSet | None = None) -> LapSplit:
+    """Find the laps of a recording with the best lap source it offers.
+
+    ``lines``: an engineer's lines, used instead of anything the file offers (source
+    ``user``). ``track``: the lines remembered for the track the file was recorded on,
+    used when the file's own gates are absent or never crossed (source ``track``).
+    """
     time = recording.time
     n = recording.sample_count
     trav = travel(recording)
@@ -153,16 +241,30 @@ def split_laps(recording: Recording) -> LapSplit:
     source: LapSource = "none"
     bounds: list[Boundary] = []
     splits: list[list[float]] = []
+    placed: list[PlacedLine] = []
     first_number: int | None = None
+    has_fix = fix is not None and bool(fix.any())
 
-    if n >= 2 and recording.gates:
-        if fix is None or not fix.any():
+    if lines is not None and n >= 2:
+        if fix is None or not has_fix:
+            notes.append("the recording has no GPS position: the lines cannot be crossed")
+        else:
+            bounds, splits, placed, more = _from_lines(recording, fix, dist, lines)
+            notes.extend(more)
+            if bounds:
+                source = "user" if lines.origin == "user" else "track"
+            else:
+                notes.append("the start line is never crossed")
+    if lines is None and n >= 2 and recording.gates:
+        if fix is None or not has_fix:
             notes.append("the file has gates but no GPS position: gates ignored")
         else:
             res = from_gates(recording, fix, dist)
             notes.extend(res.notes)
             if res.boundaries:
-                source, bounds, splits = "gate", res.boundaries, res.splits
+                source, bounds = "gate", res.boundaries
+                splits = [debounced(x, time, dist) for x in res.splits]
+                placed = [PlacedLine(kind, line, "file") for kind, line in res.crossed]
     if source == "gate" and recording.lap_counter is not None:
         # the logged counter as a cross-check (docs/formats.md#vbo-lap-counter: HD2's never moves at the line)
         counted = len(from_counter(recording))
@@ -172,27 +274,46 @@ def split_laps(recording: Recording) -> LapSplit:
                 f"the lap counter {recording.lap_counter!r} counts {counted} new lap(s) where the "
                 f"gates give {crossed}: laps from the gates"
             )
-    if source == "none" and recording.beacons is not None and n >= 2:
+    if source == "gate" and not splits and track is not None and track.splits and fix is not None:
+        # the file's start line, the track's remembered split lines
+        for k, line in enumerate(track.splits, start=1):
+            found = line_times(recording, fix, line, f"the track's split line {k}", notes)
+            splits.append(debounced(found, time, dist))
+            placed.append(PlacedLine("split", line, "track"))
+    if lines is None and source == "none" and track is not None and fix is not None and has_fix and n >= 2:
+        bounds, splits, placed, more = _from_lines(recording, fix, dist, track)
+        if bounds:
+            source = "track"
+            notes.extend(more)
+            notes.append("laps from the lines remembered for this track")
+    if lines is None and source == "none" and recording.beacons is not None and n >= 2:
         bounds = from_beacons(recording)
         if bounds:
             source = "beacon"
         else:
             notes.append("the beacon field holds no lap inside the recording")
-    if source == "none" and recording.lap_counter is not None and n >= 2:
+    if lines is None and source == "none" and recording.lap_counter is not None and n >= 2:
         bounds = from_counter(recording)
         if bounds:
             source = "counter"
             first_number = counter_first_number(recording)
+            if first_number == 1:
+                # the counter numbers the out-lap 1: the laps are numbered from 0 here
+                first_number = None
+                bounds = [replace(b, number=None if b.number is None else b.number - 1) for b in bounds]
+                notes.append(f"the lap counter {recording.lap_counter!r} starts at 1: its first lap is lap 0")
         else:
             notes.append(f"the lap counter {recording.lap_counter!r} never counts a new lap")
-    if source == "none" and fix is not None and trav.source == "gps":
-        found = find_auto_line(time, *_latlon(recording), fix, dist)
-        if found is not None:
-            line, _ = found
+    if lines is None and source == "none" and fix is not None and trav.source == "gps":
+        auto = find_auto_line(time, *_latlon(recording), fix, dist)
+        if auto is not None:
+            line, _ = auto
             lat, lon = _latlon(recording)
-            bounds = single_line([c.time for c in crossings(time, lat, lon, fix, line)], time, dist)
+            crossed_auto = directed_crossings(time, lat, lon, fix, line, recording.standard("speed"))
+            bounds = single_line(crossed_auto.times, time, dist)
             if bounds:
                 source = "auto"
+                placed = [PlacedLine("start", line, "auto")]
                 notes.append(f"laps from an automatic start/finish line at {line.lat:.6f}, {line.lon:.6f}")
 
     pauses = fragment_starts(recording) if source != "none" else []
@@ -206,14 +327,18 @@ def split_laps(recording: Recording) -> LapSplit:
     if source == "none":
         segs = segments_from(time, []) if n else []
         notes.append(NO_LAPS)
-    _sectors(segs, splits)
+        splits, placed = [], []
+    assign_sectors(segs, splits)
     lap_index = (
         np.repeat(np.array([s.number for s in segs], np.int32), np.array([s.rows for s in segs], np.int64))
         if segs
         else np.zeros(0, np.int32)
     )
     starts_mid = source == "counter" and first_number is not None and first_number > 1
-    return LapSplit(source, segs, lap_index.astype(np.int32), trav, notes, starts_mid)
+    sector_source = "none"
+    if splits:
+        sector_source = next((p.origin for p in placed if p.kind == "split"), "none")
+    return LapSplit(source, segs, lap_index.astype(np.int32), trav, notes, starts_mid, placed, splits, sector_source)
 
 
 def _latlon(recording: Recording) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:

@@ -50,6 +50,8 @@ def propose_validity(laps: list[MeasuredLap], *, no_laps_found: bool = False) ->
         if m.record.kind != "flying":
             if no_laps_found:
                 reasons[id(m)].append("no laps found")
+            elif m.pit_reason:
+                reasons[id(m)].append(m.pit_reason)
             else:
                 reasons[id(m)].append(_KIND_REASON[m.record.kind].format(standing=m.standing_s))
         for d in m.dropouts:

@@ -11,8 +11,8 @@ import enum
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
-from datetime import datetime
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import Engine, and_, case, func, select, true
@@ -23,8 +23,18 @@ from sqlalchemy.orm import Session
 
 from storage.db.engine import read_sessionmaker, write_sessionmaker
 from storage.db.errors import CatalogError, SessionNotFoundError
-from storage.db.models import Driver, Lap, TelemetrySource, TrackSession
-from storage.types import ChannelInfo, LapKind, LapRecord, LapSource, SessionDraft, SourceRecord, SourceType
+from storage.db.models import Driver, Lap, TelemetrySource, Track, TrackSession
+from storage.types import (
+    ChannelInfo,
+    KnownTrack,
+    LapKind,
+    LapRecord,
+    LapSource,
+    SessionDraft,
+    SourceRecord,
+    SourceType,
+    TrackLine,
+)
 
 T = TypeVar("T")
 
@@ -47,6 +57,8 @@ class SessionSummary:
     file_path: str | None  #: relative to the data directory
     row_count: int | None
     source_type: str
+    #: the sum of the best sector times of the valid complete laps
+    ideal_lap_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -58,6 +70,15 @@ class SavedSession:
     laps: list[LapRecord]
     sources: list[SourceRecord]
     lap_source: LapSource
+    #: the sum of the best sector times of the valid complete laps
+    ideal_lap_s: float | None = None
+    #: where the sector lines came from: file, user, track, auto or none
+    sector_source: str = "none"
+    #: the lines the laps were timed at
+    lines: list[TrackLine] = field(default_factory=list)
+    #: bumped by every re-split (the Parquet footer carries the revision of its laps)
+    laps_revision: int = 0
+    track_id: int | None = None
 
 
 class _Unset(enum.Enum):
@@ -232,6 +253,31 @@ def lap_row(lap: LapRecord, source: str) -> Lap:
     )
 
 
+def lines_json(lines: list[TrackLine]) -> list[dict[str, Any]]:
+    """Timing lines as the catalogue's JSON."""
+    return [asdict(line) for line in lines]
+
+
+def lines_from_json(rows: list[dict[str, Any]]) -> list[TrackLine]:
+    """Timing lines back from the catalogue's JSON (keys it does not know are ignored)."""
+    out: list[TrackLine] = []
+    for r in rows:
+        out.append(
+            TrackLine(
+                kind=r["kind"],
+                lat1=float(r["lat1"]),
+                lon1=float(r["lon1"]),
+                lat2=float(r["lat2"]),
+                lon2=float(r["lon2"]),
+                capture_m=float(r["capture_m"]),
+                origin=str(r["origin"]),
+                one_way=bool(r.get("one_way", False)),
+                name=str(r.get("name", "")),
+            )
+        )
+    return out
+
+
 def _source_record(row: TelemetrySource) -> SourceRecord:
     return SourceRecord(
         source_type=cast(SourceType, row.source_type),
@@ -312,6 +358,7 @@ def _summary(row: TrackSession, driver: str | None, laps: int | None, best: floa
         file_path=row.file_path,
         row_count=row.row_count,
         source_type=row.source_type,
+        ideal_lap_s=row.ideal_lap_s,
     )
 
 
@@ -355,6 +402,11 @@ def load_session(engine: Engine, session_id: int) -> SavedSession:
             laps=[_lap_record(lap) for lap in session.laps],
             sources=[_source_record(src) for src in session.sources],
             lap_source=cast(LapSource, session.lap_source),
+            ideal_lap_s=session.ideal_lap_s,
+            sector_source=session.sector_source,
+            lines=lines_from_json(session.timing_lines or []),
+            laps_revision=session.laps_revision,
+            track_id=session.track_id,
         )
 
 
@@ -442,5 +494,150 @@ def update_session(
             row.started_at_local = started_at is not None and started_at.tzinfo is None
         if not isinstance(notes, _Unset):
             row.notes = _clean("notes", notes, None, ignored) or ""
+
+    run_write(engine, work)
+
+
+# --- re-split laps and remembered tracks ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewLaps:
+    """A session's laps after a re-split, as :func:`replace_laps` commits them."""
+
+    laps: list[LapRecord]
+    lap_source: LapSource
+    ideal_lap_s: float | None
+    sector_source: str
+    lines: list[TrackLine]
+
+
+def replace_laps(
+    engine: Engine,
+    session_id: int,
+    base_revision: int,
+    new: NewLaps,
+    revision: int | None = None,
+    *,
+    file_size: int | None = None,
+) -> int:
+    """Replace a ``ready`` session's laps in one transaction; return the new revision
+    (``revision``, by default ``base_revision + 1``).
+
+    ``file_size``: the size of the file that will hold the new laps (it is complete and
+    waiting to be swapped in when this commits).
+
+    Refused (:class:`CatalogError`, nothing changed) when the session is not ``ready``,
+    when its laps changed since ``base_revision`` (another re-split won), or when the new
+    laps do not hold exactly the session's rows.
+    """
+
+    def work(db: Session) -> int:
+        row = db.get(TrackSession, session_id)
+        if row is None:
+            raise SessionNotFoundError(session_id)
+        if row.status != "ready":
+            raise CatalogError(f"session {session_id} is {row.status!r}, not ready: its laps cannot be re-split")
+        if revision is not None and revision <= base_revision:
+            raise ValueError(f"revision {revision} does not come after {base_revision}")
+        if row.laps_revision != base_revision:
+            raise CatalogError(f"session {session_id}'s laps changed meanwhile (revision {row.laps_revision})")
+        rows = sum(lap.samples for lap in new.laps)
+        if row.row_count is not None and rows != row.row_count:
+            raise CatalogError(f"session {session_id} has {row.row_count} rows, the new laps {rows}")
+        # the old laps go first: (session_id, lap_number) is unique
+        row.laps.clear()
+        db.flush()
+        row.laps.extend(lap_row(lap, new.lap_source) for lap in new.laps)
+        row.lap_source = new.lap_source
+        row.ideal_lap_s = new.ideal_lap_s
+        row.sector_source = new.sector_source
+        row.timing_lines = lines_json(new.lines)
+        row.laps_revision = base_revision + 1 if revision is None else revision
+        if file_size is not None:
+            row.file_size = file_size
+        return row.laps_revision
+
+    return run_write(engine, work)
+
+
+def laps_revision(engine: Engine, session_id: int) -> int | None:
+    """The session's laps revision, or None if there is no such session."""
+    with reading(engine) as db:
+        value = db.execute(select(TrackSession.laps_revision).where(TrackSession.id == session_id)).scalar()
+        return None if value is None else int(value)
+
+
+def set_file_size(engine: Engine, session_id: int, size: int) -> None:
+    def work(db: Session) -> None:
+        row = db.get(TrackSession, session_id)
+        if row is not None:
+            row.file_size = size
+
+    run_write(engine, work)
+
+
+def known_tracks(engine: Engine) -> list[KnownTrack]:
+    """Every track with its remembered lines."""
+    with reading(engine) as db:
+        return [
+            KnownTrack(t.id, t.name, t.ref_lat, t.ref_lon, lines_from_json(t.lines))
+            for t in db.scalars(select(Track).order_by(Track.id))
+        ]
+
+
+def remember_track(
+    engine: Engine,
+    name: str,
+    lines: list[TrackLine],
+    *,
+    track_id: int | None = None,
+    session_id: int | None = None,
+) -> int:
+    """Keep ``lines`` (a start line and its splits) for a track; return the track's id.
+
+    ``track_id`` None creates a track named ``name`` at the start line's midpoint; else
+    that track's lines are replaced. ``session_id`` is the session they came from (kept
+    with each line), and the session is linked to the track.
+    """
+    start = next((x for x in lines if x.kind == "start"), None)
+    if start is None:
+        raise ValueError("a track needs a start line")
+    stored = [{**asdict(x), "session_id": session_id} for x in lines]
+
+    def work(db: Session) -> int:
+        now = datetime.now(UTC)
+        row = db.get(Track, track_id) if track_id is not None else None
+        if row is None:
+            row = Track(
+                name=name,
+                ref_lat=0.5 * (start.lat1 + start.lat2),
+                ref_lon=0.5 * (start.lon1 + start.lon2),
+                lines=stored,
+                updated_at=now,
+            )
+            db.add(row)
+        else:
+            row.lines = stored
+            row.ref_lat = 0.5 * (start.lat1 + start.lat2)
+            row.ref_lon = 0.5 * (start.lon1 + start.lon2)
+            row.updated_at = now
+        db.flush()
+        if session_id is not None:
+            session = db.get(TrackSession, session_id)
+            if session is not None:
+                session.track_id = row.id
+        return row.id
+
+    return run_write(engine, work)
+
+
+def link_track(engine: Engine, session_id: int, track_id: int) -> None:
+    """Record that a session was recorded at a track."""
+
+    def work(db: Session) -> None:
+        row = db.get(TrackSession, session_id)
+        if row is not None:
+            row.track_id = track_id
 
     run_write(engine, work)

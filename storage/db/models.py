@@ -77,6 +77,24 @@ class Driver(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
 
 
+class Track(Base):
+    """A place laps are timed at, and the lines remembered for it.
+
+    ``lines`` are dicts like ``TrackSession.timing_lines`` plus ``session_id``: the session
+    each line came from (a file's gate the car crossed, or an engineer's line).
+    """
+
+    __tablename__ = "tracks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    #: the start line's midpoint (degrees)
+    ref_lat: Mapped[float] = mapped_column(Float)
+    ref_lon: Mapped[float] = mapped_column(Float)
+    lines: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class TrackSession(Base):
     """One saved session (a row of ``sessions``); its telemetry is ``file_path``."""
 
@@ -87,6 +105,7 @@ class TrackSession(Base):
         Index("ix_sessions_track", "track"),
         Index("ix_sessions_status", "status"),
         Index("ix_sessions_driver_id", "driver_id"),
+        Index("ix_sessions_track_id", "track_id"),
         # SQLite would otherwise reuse the id of a deleted session, and with it the file name
         {"sqlite_autoincrement": True},
     )
@@ -111,6 +130,18 @@ class TrackSession(Base):
     row_count: Mapped[int | None] = mapped_column(BigInteger)
     lap_source: Mapped[str] = mapped_column(String(16))
     source_type: Mapped[str] = mapped_column(String(16))
+    #: the sum of the best sector times of the valid complete laps
+    ideal_lap_s: Mapped[float | None] = mapped_column(Float)
+    #: where the sector lines came from: file, user, track, auto or none
+    sector_source: Mapped[str] = mapped_column(String(16), default="none", server_default="none")
+    #: the lines the laps were timed at: [{"kind", "lat1", "lon1", "lat2", "lon2",
+    #: "capture_m", "origin", "one_way", "name"}, ...]
+    timing_lines: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    #: raised by every re-split (by a random step, so concurrent ones never pick the same);
+    #: the Parquet footer carries the revision its laps belong to
+    laps_revision: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    #: the :class:`Track` the session was recorded at (no foreign key: see migration 0002)
+    track_id: Mapped[int | None] = mapped_column(Integer)
 
     driver: Mapped[Driver | None] = relationship()
     sources: Mapped[list[TelemetrySource]] = relationship(

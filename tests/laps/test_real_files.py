@@ -234,6 +234,9 @@ def test_racechrono_vbo_start_and_finish_gates() -> None:
     assert lap.start_offset_s == pytest.approx(945.4, abs=0.05)  # the Start crossing
     assert lap.start_offset_s + lap.lap_time_s == pytest.approx(1052.9, abs=0.05)  # type: ignore[operator]
     assert lap.lap_time_s == pytest.approx(107.5, abs=0.05)
+    # each gate is also passed once the other way, further from its midpoint: ignored, said so
+    assert "start gate '新トラップ': 1 pass(es) the other way ignored (at 1053.5 s" in a.split.notes[0]
+    assert "finish gate 'ゴール': 1 pass(es) the other way ignored (at 946.4 s" in a.split.notes[1]
 
 
 @pytest.mark.parametrize(
@@ -260,3 +263,45 @@ def test_parked_gps_logger_travels_almost_nothing() -> None:
     a = analyse_laps(recording("mf4/canedge_11111111_00000012_00000001.MF4"))
     assert a.split.travel.source == "gps"
     assert a.laps[0].distance_m is not None and a.laps[0].distance_m < 10.0
+
+
+def test_aim_automatic_sectors_and_ideal_lap() -> None:
+    # the kart file has no split lines: three automatic sectors, the same places every lap
+    a = analyse_laps(recording("aim_csv/aim_format_example.csv"))
+    assert a.split.sector_source == "auto"
+    flying = [lap for lap in a.laps if lap.kind == "flying"]
+    assert len(flying) == 14 and all(len(lap.sectors_s) == 3 for lap in flying)
+    for lap in flying:
+        assert sum(lap.sectors_s) == pytest.approx(lap.lap_time_s, abs=1e-9)
+    valid = [lap for lap in flying if lap.valid]
+    best = [min(lap.sectors_s[i] for lap in valid) for i in range(3)]
+    assert a.ideal_lap_s == pytest.approx(sum(best), abs=1e-12)
+    fastest = min(lap.lap_time_s for lap in valid if lap.lap_time_s is not None)
+    # about a kilometre of kart track: the best sectors gain tenths on the best lap, not seconds
+    assert fastest - 1.0 < a.ideal_lap_s <= fastest  # type: ignore[operator]
+
+
+def test_windarab_counter_starting_at_one_has_lap_zero_as_its_out_lap(tmp_path: Path) -> None:
+    # the real WinDarab export with a lap counter column added, counting 1 from its first
+    # row, 2 from 40 s and 3 from 80 s (as WinDarab numbers an out-lap 1)
+    from desktop_app.importing import import_file
+
+    src = logger_file("bosch_windarab_txt/sim_data.txt").read_bytes().decode("latin-1").split("\r\n")
+    head = next(i for i, line in enumerate(src) if line.startswith("xtime"))
+    out = src[:head] + [src[head] + "\tlapctr[   ]"]
+    for line in src[head + 1 :]:
+        if not line.strip():
+            out.append(line)
+            continue
+        t = float(line.split("\t")[0])
+        out.append(f"{line}\t{1 + (t >= 40.0) + (t >= 80.0):14d}")
+    derived = tmp_path / "with_lapctr.txt"
+    derived.write_bytes("\r\n".join(out).encode("latin-1"))
+    imported = import_file(derived)
+    draft = imported.draft
+    assert imported.recording.lap_counter is not None and draft.lap_source == "counter"
+    assert [(lap.lap_number, lap.kind) for lap in draft.laps] == [(0, "out"), (1, "flying"), (2, "in")]
+    assert draft.laps[1].lap_time_s == pytest.approx(40.0, abs=0.011)
+    assert [lap.lap_number for lap in draft.telemetry.laps] == [0, 1, 2]
+    assert draft.telemetry.laps[0].start_offset == 0.0
+    assert sum(lap.samples for lap in draft.laps) == imported.recording.sample_count == 12013

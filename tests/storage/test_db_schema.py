@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from storage.db import current_revision, downgrade, head_revision, make_engine, upgrade
 from storage.db.models import Base, Driver, Lap, TelemetrySource, TrackSession
 
-TABLES = {"drivers", "sessions", "telemetry_sources", "laps"}
+TABLES = {"drivers", "sessions", "telemetry_sources", "laps", "tracks"}
 
 
 def _tables(engine: Engine) -> set[str]:

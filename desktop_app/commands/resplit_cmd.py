@@ -1,0 +1,145 @@
+"""``laptrace resplit SESSION_ID --start LAT,LON,LAT,LON [--split ...]...``: laps anew.
+
+Splits a saved session again at the lines given, from its Parquet file alone (the logger
+file is not needed), and replaces its laps in the catalogue and in the file. A line is
+two points across the track in degrees, north and east positive. ``--json`` prints the
+document ``laptrace import --json`` prints for a file. A bad line (not four numbers, of
+zero length, nowhere near the driven line) exits with ``BAD_INPUT`` and changes nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from desktop_app import config
+from desktop_app.commands import exitcodes
+from desktop_app.importing import ideal_json, lap_json
+from desktop_app.laps import format_lap_time
+from desktop_app.laps.resplit import LineError, parse_line, user_lines
+from storage.errors import LaptraceError
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "resplit",
+        help="split a saved session's laps again at new lines",
+        description="Split a saved session again at a new start/finish line (and split lines), "
+        "from its telemetry file alone; its laps are replaced in the catalogue and the file.",
+    )
+    p.add_argument("session_id", metavar="SESSION_ID", help="the session's id (laptrace sessions)")
+    p.add_argument(
+        "--start", required=True, metavar="LAT,LON,LAT,LON", help="the start/finish line: two points across the track"
+    )
+    p.add_argument(
+        "--split",
+        action="append",
+        default=[],
+        metavar="LAT,LON,LAT,LON",
+        help="a split line (repeat for each, in any order)",
+    )
+    p.add_argument("--json", action="store_true", help="print a JSON object")
+    p.add_argument(
+        "--db",
+        dest="database_url",
+        metavar="URL",
+        help="catalogue database URL (default: SQLite in the data directory)",
+    )
+    p.add_argument("--data-dir", metavar="DIR", help="where the catalogue and telemetry live")
+    p.set_defaults(func=run)
+
+
+def _fail(message: str) -> None:
+    print(f"laptrace resplit: {message}", file=sys.stderr, flush=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        return _run(args)
+    except Exception as exc:  # noqa: BLE001 - a bug must not become a traceback for the user
+        _fail(f"unexpected error: {type(exc).__name__}: {exc}")
+        return exitcodes.STORAGE_FAILURE
+
+
+def _run(args: argparse.Namespace) -> int:
+    raw = str(args.session_id)
+    if not raw.isdigit() or int(raw) <= 0:
+        _fail(f"session id must be a positive integer, not {raw!r}")
+        return exitcodes.BAD_INPUT
+    session_id = int(raw)
+    try:
+        lines = user_lines(
+            parse_line(args.start, "--start"),
+            [parse_line(text, f"--split {k}") for k, text in enumerate(args.split, start=1)],
+        )
+    except LineError as exc:
+        _fail(str(exc))
+        return exitcodes.BAD_INPUT
+
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from desktop_app.resplitting import resplit_session
+    from storage.db import make_engine, upgrade
+    from storage.db.errors import SessionNotFoundError
+    from storage.parquet import ParquetTelemetryStorage
+
+    cfg = config.resolve(args.data_dir, args.database_url)
+    shown = make_url(cfg.database_url).render_as_string(hide_password=True)
+    try:
+        engine = make_engine(cfg.database_url)
+    except (SQLAlchemyError, ValueError, ImportError, OSError) as exc:
+        _fail(f"cannot open the catalogue {shown}: {exc}")
+        return exitcodes.STORAGE_FAILURE
+    try:
+        upgrade(engine)
+        storage = ParquetTelemetryStorage(cfg.data_dir)
+        result = resplit_session(engine, storage, session_id, lines)
+    except LineError as exc:
+        _fail(f"session {session_id}: {exc}")
+        return exitcodes.BAD_INPUT
+    except SessionNotFoundError as exc:
+        _fail(str(exc))
+        return exitcodes.BAD_INPUT
+    except LaptraceError as exc:
+        _fail(f"session {session_id}: {exc}")
+        return exitcodes.for_error(exc)
+    except (SQLAlchemyError, OSError) as exc:
+        _fail(f"session {session_id}: {exc}")
+        return exitcodes.STORAGE_FAILURE
+    finally:
+        engine.dispose()
+    draft = result.draft
+    if args.json:
+        doc: dict[str, Any] = {
+            "path": None,
+            "session_id": session_id,
+            "session_name": draft.name,
+            "parquet_path": str(result.parquet_path),
+            "status": "ready",
+            "error": None,
+            "lap_source": draft.lap_source,
+            "sector_source": draft.sector_source,
+            "ideal_lap_s": ideal_json(draft.ideal_lap_s),
+            "laps": [lap_json(lap) for lap in draft.laps],
+            "laps_revision": result.revision,
+            "warnings": list(draft.warnings),
+        }
+        print(json.dumps(doc, ensure_ascii=False, allow_nan=False), flush=True)
+        return exitcodes.OK
+    print(f"session {session_id} ({draft.name}): laps split again, revision {result.revision}")
+    print(f"  parquet     {result.parquet_path}")
+    for w in draft.warnings:
+        print(f"  warning     {w}")
+    print(f"  laps        {len(draft.laps)}")
+    for lap in draft.laps:
+        valid = "valid" if lap.valid else f"invalid: {lap.reason}"
+        print(f"    {lap.lap_number:>4}  {lap.kind:<8} {format_lap_time(lap.lap_time_s):>10}  {valid}")
+        if lap.sectors_s:
+            print("          sectors " + "  ".join(format_lap_time(s) for s in lap.sectors_s))
+    if draft.ideal_lap_s is not None:
+        print(f"  ideal lap   {format_lap_time(draft.ideal_lap_s)}")
+    sys.stdout.flush()
+    return exitcodes.OK
