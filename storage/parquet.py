@@ -114,7 +114,7 @@ def _lock_fd(fd: int) -> None:
 def _writer_pid(path: Path) -> int | None:
     """The pid in a temp file's name (``.<id>.parquet.<pid>.<random>.tmp``), if any."""
     parts = path.name.split(".")
-    if len(parts) >= 6 and parts[3].isdigit():
+    if len(parts) >= 6 and parts[3].isascii() and parts[3].isdigit() and 0 < int(parts[3]) < 1 << 31:
         return int(parts[3])
     return None
 
@@ -126,6 +126,8 @@ def _pid_alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
+    except OverflowError:
+        return False  # no such process can exist
     except (PermissionError, OSError):
         return True  # exists, someone else's: not ours to judge
     return True
