@@ -92,7 +92,7 @@ def _fsync_file(path: Path) -> None:
         os.close(fd)
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
     """Make the rename durable. Windows cannot open directories; some filesystems refuse."""
     if os.name == "nt":
         return
@@ -122,6 +122,8 @@ def _writer_pid(path: Path) -> int | None:
 def _pid_alive(pid: int) -> bool:
     if pid == os.getpid():
         return True
+    if pid <= 0:
+        return False  # kill(0 or -n) would signal a process group, not ask about one process
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -241,7 +243,7 @@ class ParquetTelemetryStorage:
                 raise
         finally:
             os.close(fd)
-        _fsync_dir(self.folder)
+        fsync_dir(self.folder)
         return final
 
     def _write_file(
