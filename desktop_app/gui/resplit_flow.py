@@ -131,6 +131,7 @@ class ResplitFlow(QObject):
             return  # a newer edit is on its way
         entry.imported.draft = draft
         if self._window.entry is entry and self._window.saved is None:
+            self._view.keep_selection()  # the overlay stays, on the new laps
             self._view.show_draft(draft)
         self.finished.emit(f"Laps split again at your lines: {summary(draft)}")
 
@@ -143,6 +144,7 @@ class ResplitFlow(QObject):
         shown = self._window.saved is not None and self._window.saved.summary.id == result.session_id
         entry = self._window.entry
         if gen == self._generation and (shown or (entry is not None and entry.session_id == result.session_id)):
+            self._view.keep_selection()
             self._window.open_session(result.session_id, message)  # says so once it is shown
             return
         self.finished.emit(message)

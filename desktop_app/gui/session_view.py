@@ -88,6 +88,8 @@ class SessionView(QWidget):
         self._quiet = False
         #: the lines the laps on show were timed at (what a refused edit goes back to)
         self._lines: list[TrackLine] = []
+        #: laps to select when the next laps are shown, instead of the default
+        self._keep: list[int] | None = None
         self.preview.track_map.linesEdited.connect(self.linesEdited)
         self.table.selectedLapsChanged.connect(self._on_selection)
         self.preview.export_laps_button.clicked.connect(self._ask_export_laps)
@@ -129,6 +131,11 @@ class SessionView(QWidget):
         self._lines = list(lines)
         self.preview.track_map.set_lines(self._lines)
 
+    def keep_selection(self) -> None:
+        """Select the laps selected now again when the next laps are shown (the same
+        session split anew), where their numbers still exist."""
+        self._keep = self.table.selected_laps()
+
     def restore_lines(self) -> None:
         """Put the map's lines back where the laps on show were timed (an edit was refused)."""
         self.preview.track_map.set_lines(self._lines)
@@ -165,7 +172,8 @@ class SessionView(QWidget):
             model.set_laps(laps)
         finally:
             self._quiet = False
-        wanted = default_selection(laps, model.best_valid_lap())
+        keep, self._keep = self._keep, None
+        wanted = [n for n in keep or [] if model.row_of(n) >= 0] or default_selection(laps, model.best_valid_lap())
         self.table.select_laps(wanted)
         if not wanted:
             self._on_selection([])

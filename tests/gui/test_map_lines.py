@@ -78,6 +78,7 @@ def test_moving_a_split_line_on_the_map_changes_the_lap_table(
     assert before[3].lap_time_s == pytest.approx(58.656, abs=0.001)  # the file's beacons
     old_s1, old_s2 = before[3].sectors_s[0], before[3].sectors_s[1]
     old_ideal = window.view.table.ideal_label.text()
+    window.view.table.select_laps([3, 11])  # an overlay of two laps
 
     # drag the first split line about a tenth of a lap further along the track
     a, b = _across(track_map, _mid(track_map.line_points()[1]), 12)
@@ -104,8 +105,10 @@ def test_moving_a_split_line_on_the_map_changes_the_lap_table(
     assert [x.origin for x in track_map.lines()] == ["user", "user", "user"]
     assert _mid(track_map.line_points()[1]) == pytest.approx(_mid((a, b)), abs=0.5)
     # the overlay follows: the plotted laps are the new split's telemetry
+    assert window.view.table.selected_laps() == [3, 11]  # the same overlay, on the new laps
     shown = window.view.preview.shown_laps()
-    assert shown and all(lap is entry.imported.draft.telemetry.laps[lap.lap_number] for lap in shown)
+    assert sorted(lap.lap_number for lap in shown) == [3, 11, 12]  # and the reference, lap 12
+    assert all(lap is entry.imported.draft.telemetry.laps[lap.lap_number] for lap in shown)
 
 
 def test_a_line_nowhere_near_the_track_changes_nothing(qtbot: QtBot, window: MainWindow) -> None:
