@@ -377,7 +377,8 @@ def bench(files: list[Path], repeats: list[int]) -> None:
             fmt = sniff(path)
             label = str(path.relative_to(LOGGERS))
             print(_row(path, label, Path(tmp)), flush=True)
-            for repeat in repeats if fmt not in ("mdf", "motec_ld") else []:  # binary: no text block
+            text_block = _reader_parse(path) is not None  # binary formats have no text block to repeat
+            for repeat in repeats if text_block else []:
                 longer = make_long(path, fmt, Path(tmp), repeat)
                 print(_row(longer, f"  x{repeat}", Path(tmp)), flush=True)
                 longer.unlink()

@@ -120,6 +120,25 @@ def import_file(
     return ImportedFile(p, recording, draft)
 
 
+#: the header fields the readers keep as metadata that name the driver and the vehicle, in
+#: the spellings the formats use (AiM CSV says ``Racer``; MoTeC, AiM native and VBO
+#: ``Driver``/``Vehicle``; MoTeC .ld adds ``Vehicle Desc``), first match wins
+_DRIVER_KEYS = ("driver", "racer", "driver name")
+_VEHICLE_KEYS = ("vehicle", "vehicle id", "car", "vehicle desc")
+#: what loggers write in an empty driver/vehicle field
+_PLACEHOLDERS = frozenset({"", "none", "n/a", "-", "unknown", "default"})
+
+
+def _header_field(recording: Recording, keys: Sequence[str]) -> str | None:
+    """The first non-placeholder value of one of ``keys`` in the recording's metadata."""
+    by_key = {str(k).strip().lower(): v for k, v in recording.metadata.items()}
+    for key in keys:
+        value = str(by_key.get(key, "")).strip()
+        if value.lower() not in _PLACEHOLDERS:
+            return value
+    return None
+
+
 def _session_name(recording: Recording) -> str:
     base = (recording.track or "").strip() or recording.path.stem
     if recording.started_at is not None:
@@ -226,19 +245,14 @@ def draft_from_recording(
     )
     return SessionDraft(
         name=_session_name(recording),
-        driver=None,
+        driver=_header_field(recording, _DRIVER_KEYS),
         track=(recording.track or "").strip() or None,
-        vehicle=None,
+        vehicle=_header_field(recording, _VEHICLE_KEYS),
         started_at=recording.started_at,
         notes="",
-        lap_source=analysis.split.source,
         sources=[source],
-        laps=analysis.laps,
         telemetry=telemetry,
-        warnings=list(recording.warnings) + list(analysis.split.notes),
-        ideal_lap_s=analysis.ideal_lap_s,
-        lines=[track_line(p) for p in analysis.split.lines],
-        sector_source=analysis.split.sector_source,
+        **_lap_fields(recording, analysis),
     )
 
 
@@ -394,13 +408,16 @@ def resplit_draft(recording: Recording, draft: SessionDraft, lines: LineSet) -> 
         session_id=old.session_id,
         metadata=dataclasses.replace(old.metadata, extra=extra),
     )
-    return dataclasses.replace(
-        draft,
-        lap_source=analysis.split.source,
-        laps=analysis.laps,
-        telemetry=telemetry,
-        warnings=list(recording.warnings) + list(analysis.split.notes),
-        ideal_lap_s=analysis.ideal_lap_s,
-        lines=[track_line(p) for p in analysis.split.lines],
-        sector_source=analysis.split.sector_source,
-    )
+    return dataclasses.replace(draft, telemetry=telemetry, **_lap_fields(recording, analysis))
+
+
+def _lap_fields(recording: Recording, analysis: LapAnalysis) -> dict[str, Any]:
+    """The draft's fields that follow from how the recording was split into laps."""
+    return {
+        "lap_source": analysis.split.source,
+        "laps": analysis.laps,
+        "warnings": list(recording.warnings) + list(analysis.split.notes),
+        "ideal_lap_s": analysis.ideal_lap_s,
+        "lines": [track_line(p) for p in analysis.split.lines],
+        "sector_source": analysis.split.sector_source,
+    }

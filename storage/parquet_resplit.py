@@ -7,7 +7,7 @@ which laps each holds. :func:`commit_resplit` goes:
 1. pick a new revision ``n``, larger than the current ``r`` and, with a random step,
    different from what a concurrent re-split of the same session picks; write the whole
    session with its new laps (one row group per lap, new lap index) to a pending file next
-   to the old one, ``.<id>.<n>.parquet.resplit`` (itself written to a temp file, fsynced
+   to the old one, ``.<id>-r<n>.parquet.resplit`` (itself written to a temp file, fsynced
    and renamed, as every Parquet write), footer revision ``n``;
 2. one catalogue transaction: the old laps out, the new ones in, revision ``n`` (refused
    if the revision is no longer ``r``: another re-split won);
@@ -58,7 +58,9 @@ class _PendingStorage(ParquetTelemetryStorage):
 
 def pending_path(storage: ParquetTelemetryStorage, session_id: int, revision: int) -> Path:
     """Where a re-split's new file waits until the catalogue has committed its laps."""
-    return storage.folder / f".{int(session_id)}.{int(revision)}{PENDING_SUFFIX}"
+    # one dot-free stem: the temp files of the write then parse like every other
+    # (``.<stem>.parquet.<pid>...``, see storage.parquet) and recover cleans them alike
+    return storage.folder / f".{int(session_id)}-r{int(revision)}{PENDING_SUFFIX}"
 
 
 def next_revision(revision: int) -> int:
@@ -150,7 +152,7 @@ def pending_files(storage: ParquetTelemetryStorage) -> list[tuple[int, int]]:
         return []
     out: list[tuple[int, int]] = []
     for p in storage.folder.glob(f".*{PENDING_SUFFIX}"):
-        sid, _, rev = p.name[1 : -len(PENDING_SUFFIX)].partition(".")
+        sid, _, rev = p.name[1 : -len(PENDING_SUFFIX)].partition("-r")
         if sid.isdigit() and rev.isdigit() and int(sid) > 0:
             out.append((int(sid), int(rev)))
     return sorted(out)

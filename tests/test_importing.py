@@ -182,3 +182,21 @@ def test_lap_json_is_plain_json_without_nan() -> None:
         "valid",
         "reason",
     }
+
+
+@pytest.mark.parametrize(
+    ("relative", "driver", "vehicle", "track"),
+    [
+        ("aim_xrk/test.xrk", "A.GIARDELLI", None, "Adria Kart"),
+        ("motec_ld/Sample1.ld", None, "11A", "Calder"),
+        ("aim_csv/aim_format_example.csv", "Nicholas Thorne", "143", "SSKC"),
+        ("motec_csv/blakelyauto.csv", "L. TANG", "IMPREZA Sedan WRX STi spec C (Type-II) '04", "Grand Valley Speedway"),
+        # the logger wrote the placeholder 'None' in its Driver field: no driver, not "None"
+        ("motec_csv/May_22_2026_Peter.csv", None, "RFR 26", "BeaveRun"),
+    ],
+)
+def test_the_draft_takes_driver_vehicle_and_track_from_the_file_header(
+    relative: str, driver: str | None, vehicle: str | None, track: str
+) -> None:
+    draft = import_file(logger_file(relative)).draft
+    assert (draft.driver, draft.vehicle, draft.track) == (driver, vehicle, track)

@@ -28,27 +28,33 @@ class LineError(LaptraceError, ValueError):
     the ``resplit`` command exits with ``BAD_INPUT``."""
 
 
+def _shown(text: str, limit: int = 60) -> str:
+    """The value as a message quotes it: a huge one cut short."""
+    return repr(text if len(text) <= limit else text[:limit] + "...")
+
+
 def parse_line(text: str, label: str) -> LinePoints:
     """``LAT,LON,LAT,LON`` -> four degrees; :class:`LineError` naming ``label`` otherwise."""
     parts = [p.strip() for p in text.split(",")]
+    quoted = _shown(text)
     if len(parts) != 4:
-        raise LineError(f"{label} {text!r}: expected four numbers LAT,LON,LAT,LON, got {len(parts)} field(s)")
+        raise LineError(f"{label} {quoted}: expected four numbers LAT,LON,LAT,LON, got {len(parts)} field(s)")
     values: list[float] = []
     for k, p in enumerate(parts, start=1):
         try:
             v = float(p)
         except ValueError:
-            raise LineError(f"{label} {text!r}: field {k} ({p!r}) is not a number") from None
+            raise LineError(f"{label} {quoted}: field {k} ({_shown(p, 20)}) is not a number") from None
         if not math.isfinite(v):
-            raise LineError(f"{label} {text!r}: field {k} ({p!r}) is not a finite number")
+            raise LineError(f"{label} {quoted}: field {k} ({_shown(p, 20)}) is not a finite number")
         values.append(v)
     lat1, lon1, lat2, lon2 = values
     for k, lat in ((1, lat1), (3, lat2)):
         if abs(lat) > 90.0:
-            raise LineError(f"{label} {text!r}: field {k} is a latitude, {lat} is outside -90..90")
+            raise LineError(f"{label} {quoted}: field {k} is a latitude, {lat} is outside -90..90")
     for k, lon in ((2, lon1), (4, lon2)):
         if abs(lon) > 180.0:
-            raise LineError(f"{label} {text!r}: field {k} is a longitude, {lon} is outside -180..180")
+            raise LineError(f"{label} {quoted}: field {k} is a longitude, {lon} is outside -180..180")
     return lat1, lon1, lat2, lon2
 
 

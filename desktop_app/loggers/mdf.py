@@ -255,6 +255,12 @@ def _decode_bus(path: Path, mdf: Any, warnings: list[str]) -> Any:
     return decoded
 
 
+#: payload bytes a bus frame can hold: CAN FD 64, LIN 8, Ethernet (jumbo) 9,216, FlexRay 254
+_FRAME_MAX_BYTES = {"CAN_DataFrame": 64, "CAN_RemoteFrame": 64, "LIN_Frame": 8, "ETH_Frame": 9216, "FLX_Frame": 254}
+#: decoded variable-length frames (frames x the longest) may be this many times the frame data
+_VLSD_GROWTH = 16
+
+
 def _raw_at(mdf: Any) -> int | None:
     """The byte offset of the first raw bus-frame channel group's block."""
     for group in getattr(mdf, "groups", []):
@@ -307,6 +313,18 @@ def _check_vlsd_group(path: Path, mdf: Any, only: Any) -> None:
                 raise LoggerFileError(
                     path,
                     f"damaged bus-frame data in channel group {gi} ({ch.name}): record offsets point outside the data",
+                )
+            # asammdf decodes variable-length frames into one row per frame as wide as the
+            # longest: a single damaged length prefix makes that frames x megabytes
+            largest = int(sizes.max())
+            limit = _FRAME_MAX_BYTES.get(ch.name.split(".", 1)[0])
+            if (limit is not None and largest > limit) or largest * offs.shape[0] > _VLSD_GROWTH * n + (1 << 20):
+                at = int(np.argmax(sizes))
+                raise LoggerFileError(
+                    path,
+                    f"damaged bus-frame data in channel group {gi} ({ch.name}): frame {at + 1:,} of "
+                    f"{offs.shape[0]:,} claims {largest:,} data bytes"
+                    + (f", more than a {ch.name.split('_', 1)[0]} frame holds ({limit})" if limit else ""),
                 )
 
 

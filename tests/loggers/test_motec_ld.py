@@ -437,7 +437,8 @@ def test_flipped_bytes_anywhere_before_the_samples_long_run(tmp_path: Path, raw:
     # deselected by default (-m slow): every header byte and channel block byte up to the samples
     rng = random.Random(4)
     outcomes = _flip_spots(tmp_path, raw, list(range(0, 23056, 3)), rng)
-    assert outcomes["read"] > 1000 and outcomes["rejected"] > 1000
+    # most single bytes there are names, units and unused fields: about 1 in 18 is rejected
+    assert outcomes["read"] > 5000 and outcomes["rejected"] > 200
 
 
 def test_rates_that_do_not_belong_to_one_log_are_refused(tmp_path: Path, raw: bytes) -> None:

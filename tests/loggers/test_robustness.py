@@ -17,6 +17,7 @@ AIM = "aim_csv/aim_format_example.csv"
 RC3 = "racechrono_csv/session_20251231_111318_tianma_lap9_v3.csv"
 CANAPE = "mf4/ASAP2_Demo_V171.mf4"
 HD2 = "vbo/25IR05_RdAm_FP1_Run05_TL.vbo"
+CANEDGE = "mf4/canedge_11111111_00000012_00000001.MF4"
 
 
 def _aim_lines() -> list[str]:
@@ -203,3 +204,20 @@ def test_a_channel_outside_its_record_is_refused_before_asammdf_reads_it(tmp_pat
     assert f"channel {name!r} lies at bytes 35085.." in str(err.value) and f"of a {record}-byte record" in str(
         err.value
     )
+
+
+def test_a_damaged_can_frame_length_is_refused_not_decoded_into_gigabytes(tmp_path: Path) -> None:
+    # one byte of the real CANedge log's frame data: the last frame's length prefix 8 becomes
+    # 35,336, and asammdf would decode 54,108 frames x 35,336 bytes (1.9 GB) for it
+    raw = bytearray(logger_file(CANEDGE).read_bytes())
+    at = 1960155
+    assert raw[at - 1 : at + 3] == b"\x08\x00\x00\x00"
+    raw[at] = 0x8A
+    path = tmp_path / "canedge.MF4"
+    path.write_bytes(bytes(raw))
+    (tmp_path / "canmod-gps.dbc").write_bytes(logger_file("mf4/canmod-gps.dbc").read_bytes())
+    with pytest.raises(LoggerFileError) as err:
+        read_recording(path)
+    msg = str(err.value)
+    assert "claims 35,336 data bytes, more than a CAN frame holds (64)" in msg
+    assert err.value.offset is not None
