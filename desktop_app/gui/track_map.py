@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import numpy.typing as npt
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QPointF, Qt, Signal
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt, Signal
 from PySide6.QtGui import QColor, QKeyEvent, QPalette
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QStackedWidget, QVBoxLayout, QWidget
 
@@ -253,6 +253,10 @@ class TrackMapWidget(QWidget):
         """The drawn lines' two ends in map metres (east, north), in :meth:`lines` order."""
         return [self._ends(roi) for roi in self._rois]
 
+    def line_labels(self) -> list[str]:
+        """The labels drawn next to the lines (S/F, F, S1... in driving order)."""
+        return [str(label.textItem.toPlainText()) for label in self._labels]
+
     def to_map(self, lat: float, long: float) -> tuple[float, float]:
         """Degrees -> map metres of the trace on show (ValueError without one)."""
         if self._origin is None:
@@ -270,6 +274,11 @@ class TrackMapWidget(QWidget):
         """Move end ``end`` (0 or 1) of line ``index`` to map metres (x, y), as a drag does."""
         roi = self._rois[index]
         roi.movePoint(roi.getHandles()[end], pg.Point(x, y), coords="parent", finish=True)
+
+    def pixel_of(self, x: float, y: float) -> tuple[QWidget, QPoint]:
+        """The widget and pixel where map metres (x, y) are drawn (for mouse events)."""
+        scene = self._plot.getViewBox().mapViewToScene(QPointF(x, y))
+        return self._graphics.viewport(), self._graphics.mapFromScene(scene)
 
     def move_line(self, index: int, a: tuple[float, float], b: tuple[float, float]) -> None:
         """Move both ends of line ``index`` to map metres ``a`` and ``b``: one edit, as a
@@ -393,14 +402,30 @@ class TrackMapWidget(QWidget):
         a, b = (roi.mapToParent(p) for p in roi.listPoints())
         return (float(a.x()), float(a.y())), (float(b.x()), float(b.y()))
 
+    def _split_order(self, lines: list[TrackLine]) -> dict[int, int]:
+        """Split line index -> its number in driving order along the lap on show (the lap
+        table numbers the sectors by crossing time, whatever order the lines are listed in)."""
+        xs, ys = self._trace_xy
+        splits = [k for k, x in enumerate(lines) if x.kind == "split"]
+        if xs.size == 0:
+            return {k: n for n, k in enumerate(splits, start=1)}
+        where: list[tuple[int, int]] = []
+        for k in splits:
+            x1, y1 = self.to_map(lines[k].lat1, lines[k].lon1)
+            x2, y2 = self.to_map(lines[k].lat2, lines[k].lon2)
+            mid_x, mid_y = 0.5 * (x1 + x2), 0.5 * (y1 + y2)
+            where.append((int(np.argmin(np.hypot(xs - mid_x, ys - mid_y))), k))
+        return {k: n for n, (_, k) in enumerate(sorted(where), start=1)}
+
     def _draw_lines(self) -> None:
         for item in (*self._rois, *self._labels):
             self._plot.removeItem(item)
         self._rois, self._labels = [], []
         if self._origin is None:
             return
-        split_no = 0
-        for line in self.lines():
+        drawn = self.lines()
+        order = self._split_order(drawn)
+        for k, line in enumerate(drawn):
             a, b = self.to_map(line.lat1, line.lon1), self.to_map(line.lat2, line.lon2)
             colour = SPLIT_COLOUR if line.kind == "split" else START_COLOUR
             style = Qt.PenStyle.DashLine if line.origin in ("auto", "provisional") else Qt.PenStyle.SolidLine
@@ -418,9 +443,7 @@ class TrackMapWidget(QWidget):
             roi.setToolTip(f"{line.name or tip} ({line.origin}): drag its ends to move it")
             self._plot.addItem(roi)
             self._rois.append(roi)
-            if line.kind == "split":
-                split_no += 1
-            text = "S/F" if line.kind == "start" else ("F" if line.kind == "finish" else f"S{split_no}")
+            text = "S/F" if line.kind == "start" else ("F" if line.kind == "finish" else f"S{order[k]}")
             label = pg.TextItem(text, color=colour, anchor=(0.5, 1.2))
             label.setPos(QPointF(*b))
             label.setZValue(21)

@@ -179,3 +179,26 @@ def test_moving_a_line_of_a_saved_session_rewrites_it(
     assert sum(lap.samples for lap in after.laps) == sum(lap.samples for lap in before.laps)
     assert window.saved is not None and window.saved.laps_revision == after.laps_revision
     assert "saved (revision" in window.statusBar().currentMessage()
+
+
+def test_two_mouse_clicks_on_the_map_place_a_split_line(qtbot: QtBot, window: MainWindow) -> None:
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    window.show()
+    qtbot.waitExposed(window)
+    track_map = _open_aim(qtbot, window)
+    model = window.view.table.model()
+    assert len(model.laps()[3].sectors_s) == 3
+    a, b = _across(track_map, _mid(track_map.line_points()[1]), -15)  # between S/F and S1
+    track_map.add_split_button.click()
+    for x, y in (a, b):
+        target, pixel = track_map.pixel_of(float(x), float(y))
+        QTest.mouseClick(target, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, pixel)
+    assert track_map.placing() is None
+    qtbot.waitUntil(lambda: model.laps() and len(model.laps()[3].sectors_s) == 4, timeout=30_000)
+    lap3 = model.laps()[3]
+    assert sum(lap3.sectors_s) == pytest.approx(lap3.lap_time_s, abs=1e-6)
+    assert [x.kind for x in track_map.lines()] == ["start", "split", "split", "split"]
+    # the new line is the first one driven after the start: labelled S1, the others follow
+    assert track_map.line_labels() == ["S/F", "S2", "S3", "S1"]
