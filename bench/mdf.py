@@ -11,17 +11,16 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-import time
 import warnings
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
+from bench._common import REPO, best
+
 sys.path.insert(0, str(REPO / "tests"))
 
-from realfiles import logger_file  # noqa: E402
+from realfiles import logger_file
 
 REAL = ["mf4/ASAP2_Demo_V171.mf4"]
 
@@ -60,15 +59,6 @@ def _asammdf(path: Path) -> object:
             mdf.close()
 
 
-def _best(fn: Callable[[], object], runs: int = 3) -> float:
-    best = float("inf")
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench mdf", description=__doc__.split("\n")[0])
     parser.add_argument("--minutes", default="10", help="synthetic file lengths, comma-separated")
@@ -83,8 +73,8 @@ def main(argv: list[str] | None = None) -> int:
             write_mdf(p, minutes)
             paths.append(p)
         for p in paths:
-            ours = _best(lambda p=p: mdf.read(p))
-            theirs = _best(lambda p=p: _asammdf(p))
+            ours = best(lambda p=p: mdf.read(p))
+            theirs = best(lambda p=p: _asammdf(p))
             print(
                 f"{p.name:<40} {p.stat().st_size / 1e6:7.1f} {ours:10.3f} {theirs:10.3f} {ours / theirs:6.2f}",
                 flush=True,

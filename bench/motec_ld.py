@@ -19,34 +19,22 @@ and the channels' float64 samples at their own length.
 from __future__ import annotations
 
 import argparse
-import json
 import struct
-import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
+from bench._common import REPO, RSS_RESET, best, run_probe
+
 sys.path.insert(0, str(REPO / "tests"))  # realfiles.py lives with the tests
 
-from realfiles import logger_file  # noqa: E402
+from realfiles import logger_file
 
-from desktop_app.loggers import motec_ld  # noqa: E402
+from desktop_app.loggers import motec_ld
 
 SAMPLE = "motec_ld/Sample1.ld"
-
-
-def _best(fn: Callable[[], object], runs: int = 3) -> float:
-    best = float("inf")
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def repeated(src: Path, dest: Path, times: int) -> Path:
@@ -83,39 +71,32 @@ def frombuffer_union(path: Path, blocks: list[motec_ld.ChannelBlock]) -> list[np
     return out
 
 
-_PROBE = """
+_PROBE = (
+    """
 import json, sys
 from pathlib import Path
 from desktop_app.loggers import motec_ld
-def status(key):
-    for line in open("/proc/self/status"):
-        if line.startswith(key):
-            return int(line.split()[1]) * 1024
-with open("/proc/self/clear_refs", "w") as fh:
-    fh.write("5")  # reset the RSS high-water mark (VmHWM) to the current RSS
-before = status("VmRSS:")
+"""
+    + RSS_RESET
+    + """
 rec = motec_ld.read(Path(sys.argv[1]))
 peak = status("VmHWM:") - before
 own = sum(int((~__import__("numpy").isnan(c.values)).sum()) for c in rec.channels.values())
 print(json.dumps({"peak": max(peak, 0), "decoded": 8 * rec.sample_count * (1 + len(rec.channels)), "own": 8 * own}))
 """
+)
 
 
 def _memory(path: Path) -> dict[str, int]:
-    out = subprocess.run([sys.executable, "-c", _PROBE, str(path)], capture_output=True, text=True, cwd=REPO)
-    lines = out.stdout.strip().splitlines()
-    if not lines:
-        raise RuntimeError(f"memory probe failed (exit {out.returncode}): {out.stderr[-2000:]}")
-    result: dict[str, int] = json.loads(lines[-1])
-    return result
+    return {k: int(v) for k, v in run_probe(_PROBE, str(path)).items()}
 
 
 def _row(label: str, path: Path) -> str:
     blocks = [b for b in motec_ld.read_layout(path, path.read_bytes()).channels if b.count]
     rec = motec_ld.read(path)
-    t_reader = _best(lambda: motec_ld.read(path))
-    t_fb = _best(lambda: frombuffer(path, blocks))
-    t_union = _best(lambda: frombuffer_union(path, blocks))
+    t_reader = best(lambda: motec_ld.read(path))
+    t_fb = best(lambda: frombuffer(path, blocks))
+    t_union = best(lambda: frombuffer_union(path, blocks))
     mem = _memory(path)
     mb = 1e6
     return (

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bench._common import best
 from storage.parquet import ParquetTelemetryStorage
 from storage.types import (
     CANONICAL_UNITS,
@@ -157,15 +158,6 @@ def data_bytes(telemetry: SessionTelemetry) -> int:
     return sum(v.nbytes for lap in telemetry.laps for v in lap.channels.values())
 
 
-def best_of(repeat: int, fn: Callable[[], object]) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
 @dataclass
 class Row:
     name: str
@@ -184,9 +176,9 @@ def measure(name: str, telemetry: SessionTelemetry, folder: Path, repeat: int) -
     read_s: dict[str, float] = {}
     for codec in ("snappy", "zstd"):
         store = ParquetTelemetryStorage(folder / codec, compression=codec)
-        write_s[codec] = best_of(repeat, lambda: store.write(telemetry))
+        write_s[codec] = best(lambda: store.write(telemetry), repeat)
         sizes[codec] = store.path_for(telemetry.session_id).stat().st_size / 1e6
-        read_s[codec] = best_of(repeat, lambda: store.read(telemetry.session_id))
+        read_s[codec] = best(lambda: store.read(telemetry.session_id), repeat)
         store.delete(telemetry.session_id)
     fixed = ParquetTelemetryStorage(folder / "fixed", adaptive_encoding=False)
     sizes["fixed"] = fixed.write(telemetry).stat().st_size / 1e6
@@ -224,7 +216,7 @@ def lap_latency(folder: Path, telemetry: SessionTelemetry, calls: int) -> tuple[
         start = time.perf_counter()
         ParquetTelemetryStorage(folder).read_footer(telemetry.session_id)
         footer.append((time.perf_counter() - start) * 1e3)
-    whole = best_of(1, lambda: store.read(telemetry.session_id)) * 1e3
+    whole = best(lambda: store.read(telemetry.session_id), 1) * 1e3
     return statistics.median(cold), statistics.median(warm), statistics.median(footer), whole
 
 

@@ -25,7 +25,6 @@ import argparse
 import io
 import json
 import re
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,10 +33,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
+from bench._common import REPO, RSS_RESET, best, run_probe
+
 sys.path.insert(0, str(REPO / "tests"))  # realfiles.py and fuzzcases.py live with the tests
 
-from realfiles import LOGGERS, all_logger_files  # noqa: E402
+from realfiles import LOGGERS, all_logger_files
 
 REPEAT = 50
 _DATA_LIKE = re.compile(rb'^\s*"?[-+]?\d')
@@ -122,16 +122,8 @@ def make_long(path: Path, fmt: str, folder: Path, repeat: int = REPEAT) -> Path:
     return target
 
 
-def _best(fn: Callable[[], object], runs: int = 3) -> float:
-    best = float("inf")
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
-_PROBE_HEAD = """
+_PROBE_HEAD = (
+    """
 import importlib, json, sys
 from pathlib import Path
 import pyarrow as pa, pyarrow.csv as pcsv, asammdf  # imports first: a warm-up read would leave memory in the allocators
@@ -141,14 +133,9 @@ for m in ("vbo", "bosch", "mdf", "racechrono", "aim", "motec"):
         importlib.import_module("desktop_app.loggers." + m)
     except ImportError:
         pass
-def status(key):
-    for line in open("/proc/self/status"):
-        if line.startswith(key):
-            return int(line.split()[1]) * 1024
-with open("/proc/self/clear_refs", "w") as fh:
-    fh.write("5")  # reset the RSS high-water mark (VmHWM) to the current RSS
-before = status("VmRSS:")
 """
+    + RSS_RESET
+)
 
 _MEMORY_PROBE = (
     _PROBE_HEAD
@@ -173,14 +160,7 @@ print(json.dumps({"peak": max(peak, 0), "decoded": 0}))
 
 
 def _probe(code: str, *args: str) -> tuple[int, int]:
-    out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=REPO)
-    lines = out.stdout.strip().splitlines()
-    if not lines:
-        raise RuntimeError(f"memory probe failed (exit {out.returncode}): {out.stderr[-2000:]}")
-    # the figures are printed before exit: an occasional abort while pyarrow's and
-    # asammdf's threads are torn down at interpreter exit (exit -6, "terminate called
-    # without an active exception", seen with the old readers too) does not void them
-    data = json.loads(lines[-1])
+    data = run_probe(code, *args)
     return int(data["peak"]), int(data["decoded"])
 
 
@@ -312,7 +292,7 @@ def _row(path: Path, label: str, folder: Path) -> str:
 
     how = _reader_parse(path)
     rec = read_recording(path)
-    t_reader = _best(lambda: read_recording(path))
+    t_reader = best(lambda: read_recording(path))
     t_arrow = t_pandas = t_polars = None
     arrow_peak: int | None = None
     note = ""
@@ -331,17 +311,17 @@ def _row(path: Path, label: str, folder: Path) -> str:
         arrow = _arrow_reader(block, how)
         if arrow is not None:
             run, opts = arrow
-            t_arrow = _best(run)
+            t_arrow = best(run)
             data_file = folder / f"block_{path.name}"
             data_file.write_bytes(block)
             arrow_peak, _ = _probe(_ARROW_PROBE, str(data_file), json.dumps(opts))
             data_file.unlink()
             try:
-                t_polars = _best(_polars_reader(block, how, opts))
+                t_polars = best(_polars_reader(block, how, opts))
             except Exception:  # noqa: BLE001 - a baseline that cannot parse the block is just absent
                 t_polars = None
         try:
-            t_pandas = _best(_pandas_reader(block, how))
+            t_pandas = best(_pandas_reader(block, how))
         except Exception:  # noqa: BLE001 - a baseline that cannot parse the block is just absent
             t_pandas = None
         del block
@@ -493,9 +473,9 @@ def wide() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for n in (1_000, 5_000, 20_000):
             sources = [SourceChannel("Water Temp", "C", np.zeros(20)) for _ in range(n)]
-            t_build = _best(lambda s=sources: build_channels("aim", s, []))
+            t_build = best(lambda s=sources: build_channels("aim", s, []))
             # the old way, names only (quadratic: 20,000 names would take minutes)
-            t_old = _best(lambda n=n: old_names(n), runs=1) if n <= 5_000 else None
+            t_old = best(lambda n=n: old_names(n), runs=1) if n <= 5_000 else None
             extra = n - 23
             cut = list(lines[: names_at + 23])
             cut[names_at] += ",Water Temp" * extra
@@ -504,7 +484,7 @@ def wide() -> int:
                 cut[i] += ("," + cut[i].split(",")[15]) * extra
             path = Path(tmp) / f"wide{n}.csv"
             path.write_bytes("\r\n".join(cut).encode("utf-8"))
-            t_read = _best(lambda p=path: read_recording(p), runs=1)
+            t_read = best(lambda p=path: read_recording(p), runs=1)
             per = t_build / n * 1e6
             old = f"{t_old * 1e3:>9.1f} {t_old / t_build:>6.1f}" if t_old is not None else f"{'-':>9} {'-':>6}"
             print(f"{n:>7} {t_build * 1e3:>9.1f} {per:>8.1f} {old} {t_read * 1e3:>9.1f} {t_read / n * 1e6:>8.1f}")

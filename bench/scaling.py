@@ -11,31 +11,27 @@ them at every 4x).
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from bench.readers import REPO, make_long
+from bench._common import REPO, RSS_RESET, run_probe
+from bench.readers import make_long
 
 sys.path.insert(0, str(REPO / "tests"))
 from realfiles import logger_file
 
 FILES = ("bosch_windarab_txt/sim_data.txt", "vbo/25IR05_RdAm_FP1_Run05_TL.vbo")
 
-_PROBE = """
+_PROBE = (
+    """
 import json, sys, time
 from pathlib import Path
 from desktop_app.importing import import_file
 from storage.parquet import ParquetTelemetryStorage
-def status(key):
-    for line in open("/proc/self/status"):
-        if line.startswith(key):
-            return int(line.split()[1]) * 1024
-with open("/proc/self/clear_refs", "w") as fh:
-    fh.write("5")
-before = status("VmRSS:")
+"""
+    + RSS_RESET
+    + """
 start = time.perf_counter()
 telemetry = import_file(Path(sys.argv[1])).draft.telemetry
 telemetry.session_id = 1
@@ -43,18 +39,13 @@ ParquetTelemetryStorage(Path(sys.argv[2])).write(telemetry)
 elapsed = time.perf_counter() - start
 print(json.dumps({"s": elapsed, "peak": status("VmHWM:") - before, "points": telemetry.total_points}))
 """
+)
 
 
 def _probe(path: Path, out: Path) -> dict[str, float]:
     best: dict[str, float] | None = None
     for _ in range(2):
-        done = subprocess.run(
-            [sys.executable, "-c", _PROBE, str(path), str(out)], capture_output=True, text=True, cwd=REPO
-        )
-        lines = done.stdout.strip().splitlines()
-        if not lines:
-            raise RuntimeError(f"import probe failed: {done.stderr[-2000:]}")
-        got = json.loads(lines[-1])
+        got = run_probe(_PROBE, str(path), str(out))
         if best is None or got["s"] < best["s"]:
             best = got
     assert best is not None

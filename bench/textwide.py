@@ -16,13 +16,13 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from bench._common import best
 from bench.readers import _MEMORY_PROBE, _probe
 
 RATE_HZ = 100
@@ -55,15 +55,6 @@ def write_export(path: Path, minutes: float, seed: int = 1) -> int:
         for start in range(0, rows, period):
             fh.write(b"".join(b"%15.3f" % ((start + i) / RATE_HZ) + tails[i] for i in range(min(period, rows - start))))
     return rows
-
-
-def _best(fn: Callable[[], object], runs: int) -> float:
-    best = float("inf")
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def _polars(path: Path) -> Callable[[], object]:
@@ -141,9 +132,9 @@ def main(argv: list[str] | None = None) -> int:
             path = Path(tmp) / f"wide_{minutes:g}min.txt"
             rows = write_export(path, minutes)
             runs = args.runs if minutes <= 10 else 1
-            t_polars = _best(_polars(path), runs)
-            t_reader = _best(lambda p=path: bosch.read(p), runs)
-            t_arrow = None if args.no_arrow else _best(_pyarrow(path), runs)
+            t_polars = best(_polars(path), runs)
+            t_reader = best(lambda p=path: bosch.read(p), runs)
+            t_arrow = None if args.no_arrow else best(_pyarrow(path), runs)
             peak, decoded = _probe(_MEMORY_PROBE, str(path))
             arrow = f"{t_arrow:8.2f}" if t_arrow is not None else f"{'-':>8}"
             xarrow = f"{t_reader / t_arrow:7.2f}" if t_arrow else f"{'-':>7}"
@@ -155,8 +146,8 @@ def main(argv: list[str] | None = None) -> int:
             )
             if args.end_to_end:
                 out = Path(tmp) / "out"
-                t_import = _best(_import_and_write(path, out), runs)
-                t_base = _best(_polars_read_and_write(path, out), runs)
+                t_import = best(_import_and_write(path, out), runs)
+                t_base = best(_polars_read_and_write(path, out), runs)
                 print(
                     f"{'':>8} import + Parquet write {t_import:.2f} s; polars read + write_parquet "
                     f"{t_base:.2f} s; ratio {t_import / t_base:.2f}",

@@ -18,8 +18,6 @@ capture as ours, so its console remarks cost both sides alike.
 
 from __future__ import annotations
 
-import json
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,28 +25,26 @@ import zlib
 from collections.abc import Callable
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from bench._common import REPO, RSS_RESET, run_probe
+
 sys.path.insert(0, str(REPO / "tests"))  # realfiles.py lives with the tests
 
-from realfiles import logger_file  # noqa: E402
+from realfiles import logger_file
 
 RUNS = 5
 
-_PROBE = """
+_PROBE = (
+    """
 import json, sys
 from pathlib import Path
 import pyarrow  # imports first: a warm-up read would leave memory in the allocators
 import libxrk, libxrk._aim_xrk_rs
 from desktop_app.loggers import read_recording
 from desktop_app.loggers.xrk import _captured_output
-def status(key):
-    for line in open("/proc/self/status"):
-        if line.startswith(key):
-            return int(line.split()[1]) * 1024
 which, path = sys.argv[1], sys.argv[2]
-with open("/proc/self/clear_refs", "w") as fh:
-    fh.write("5")  # reset the RSS high-water mark (VmHWM) to the current RSS
-before = status("VmRSS:")
+"""
+    + RSS_RESET
+    + """
 decoded = 0
 if which == "ours":
     rec = read_recording(Path(path))
@@ -60,6 +56,7 @@ else:
 peak = status("VmHWM:") - before
 print(json.dumps({"peak": max(peak, 0), "decoded": decoded}))
 """
+)
 
 
 def _best(fn: Callable[[], object], runs: int = RUNS) -> tuple[float, float]:
@@ -74,13 +71,7 @@ def _best(fn: Callable[[], object], runs: int = RUNS) -> tuple[float, float]:
 
 
 def _peak(which: str, path: Path) -> tuple[int, int]:
-    out = subprocess.run(
-        [sys.executable, "-c", _PROBE, which, str(path)], capture_output=True, text=True, cwd=REPO, check=False
-    )
-    lines = out.stdout.strip().splitlines()
-    if not lines:
-        raise RuntimeError(f"memory probe failed (exit {out.returncode}): {out.stderr[-2000:]}")
-    data = json.loads(lines[-1])
+    data = run_probe(_PROBE, which, str(path))
     return int(data["peak"]), int(data["decoded"])
 
 

@@ -92,7 +92,7 @@ def _fsync_file(path: Path) -> None:
         os.close(fd)
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
     """Make the rename durable. Windows cannot open directories; some filesystems refuse."""
     if os.name == "nt":
         return
@@ -114,7 +114,7 @@ def _lock_fd(fd: int) -> None:
 def _writer_pid(path: Path) -> int | None:
     """The pid in a temp file's name (``.<id>.parquet.<pid>.<random>.tmp``), if any."""
     parts = path.name.split(".")
-    if len(parts) >= 6 and parts[3].isdigit():
+    if len(parts) >= 6 and parts[3].isascii() and parts[3].isdigit() and 0 < int(parts[3]) < 1 << 31:
         return int(parts[3])
     return None
 
@@ -122,10 +122,14 @@ def _writer_pid(path: Path) -> int | None:
 def _pid_alive(pid: int) -> bool:
     if pid == os.getpid():
         return True
+    if pid <= 0:
+        return False  # kill(0 or -n) would signal a process group, not ask about one process
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
+    except OverflowError:
+        return False  # no such process can exist
     except (PermissionError, OSError):
         return True  # exists, someone else's: not ours to judge
     return True
@@ -239,7 +243,7 @@ class ParquetTelemetryStorage:
                 raise
         finally:
             os.close(fd)
-        _fsync_dir(self.folder)
+        fsync_dir(self.folder)
         return final
 
     def _write_file(

@@ -31,7 +31,7 @@ from sqlalchemy import Engine
 
 from storage.db import faults
 from storage.db.catalog import NewLaps, laps_revision, replace_laps
-from storage.parquet import ParquetTelemetryStorage, TelemetryFileError, _fsync_dir
+from storage.parquet import ParquetTelemetryStorage, TelemetryFileError, fsync_dir
 from storage.types import SessionMetadata, SessionTelemetry
 
 #: the footer's ``metadata.extra`` key holding the revision of the file's laps
@@ -103,7 +103,7 @@ def write_pending(
 def _swap(storage: ParquetTelemetryStorage, session_id: int, revision: int) -> Path:
     final = storage.path_for(session_id)
     os.replace(pending_path(storage, session_id, revision), final)
-    _fsync_dir(storage.folder)
+    fsync_dir(storage.folder)
     return final
 
 

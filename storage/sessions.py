@@ -60,7 +60,7 @@ from storage.db.errors import (
 )
 from storage.db.models import TrackSession
 from storage.errors import StorageError
-from storage.parquet import ParquetTelemetryStorage
+from storage.parquet import ParquetTelemetryStorage, fsync_dir
 from storage.parquet_resplit import settle_resplits
 from storage.types import Progress, SessionDraft, SessionTelemetry, TelemetryStorage
 
@@ -380,7 +380,7 @@ def delete_session(engine: Engine, storage: TelemetryStorage, session_id: int) -
     _remove_note(storage, session_id)
     if aside is not None:
         aside.unlink(missing_ok=True)
-        _fsync_folder(aside.parent)
+        fsync_dir(aside.parent)
     else:
         storage.delete(session_id)
 
@@ -431,17 +431,6 @@ def _folder(storage: TelemetryStorage) -> Path | None:
     return Path(storage.root) / "telemetry" if isinstance(storage, _FileStorage) else None
 
 
-def _fsync_folder(folder: Path) -> None:
-    if os.name == "nt":
-        return
-    with suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
 def _aside_path(storage: TelemetryStorage, session_id: int) -> Path | None:
     folder = _folder(storage)
     return None if folder is None else folder / f".{session_id}.parquet{_ASIDE}"
@@ -456,7 +445,7 @@ def _set_aside(storage: TelemetryStorage, session_id: int) -> Path | None:
         os.replace(storage.path_for(session_id), aside)
     except FileNotFoundError:
         return aside  # no file (a failed save), or set aside by an earlier attempt
-    _fsync_folder(aside.parent)
+    fsync_dir(aside.parent)
     return aside
 
 

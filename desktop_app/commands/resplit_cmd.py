@@ -52,7 +52,9 @@ def register(subparsers: Any) -> None:
 
 
 def _fail(message: str) -> None:
-    print(f"laptrace resplit: {message}", file=sys.stderr, flush=True)
+    from desktop_app.commands.guard import shorten
+
+    print(f"laptrace resplit: {shorten(config.scrub(message))}", file=sys.stderr, flush=True)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -119,7 +119,12 @@ def decode_text(raw: bytes) -> str:
 def _count_fields(line: bytes, delimiter: bytes) -> int:
     if delimiter == b" " or b'"' not in line:
         return line.count(delimiter) + 1
-    row = next(csv.reader([line.decode("utf-8", errors="replace")], delimiter=delimiter.decode()))
+    try:
+        row = next(csv.reader([line.decode("utf-8", errors="replace")], delimiter=delimiter.decode()))
+    except csv.Error:
+        # a stray carriage return or an unbalanced quote (damage): the parser that follows
+        # reports the row at its line; counting the delimiters is the best guess of its width
+        return line.count(delimiter) + 1
     return len(row)
 
 
@@ -415,7 +420,7 @@ def _python_rows(chunk: Buf, opts: _Options, state: _State) -> pl.DataFrame:
     if lines and lines[-1] == "" and data.endswith("\n"):
         lines.pop()
     rows: list[list[str | None]] = []
-    for line in lines:
+    for li, line in enumerate(lines):
         text = line.rstrip("\r")
         if not text.strip(" "):
             rows.append([None] * opts.nfields)
@@ -423,7 +428,14 @@ def _python_rows(chunk: Buf, opts: _Options, state: _State) -> pl.DataFrame:
         if opts.delim == b" " or '"' not in text:
             cells: list[str | None] = list(text.split(opts.delim.decode("ascii")))
         else:
-            cells = list(next(csv.reader([text], delimiter=opts.delim.decode("ascii"))))
+            try:
+                cells = list(next(csv.reader([text], delimiter=opts.delim.decode("ascii"))))
+            except csv.Error as exc:  # a carriage return inside the row, an unbalanced quote
+                raise LoggerFileError(
+                    opts.path,
+                    f"row cannot be split into values ({exc}): {text[:80]!r}",
+                    line=opts.first_line + state.line_base + li,
+                ) from None
         cells = [c if c != "" else None for c in cells[: opts.nfields]]
         rows.append(cells + [None] * (opts.nfields - len(cells)))
     columns = list(zip(*rows, strict=True)) if rows else [() for _ in state.keys]

@@ -221,3 +221,20 @@ def test_a_damaged_can_frame_length_is_refused_not_decoded_into_gigabytes(tmp_pa
     msg = str(err.value)
     assert "claims 35,336 data bytes, more than a CAN frame holds (64)" in msg
     assert err.value.offset is not None
+
+
+def test_a_stray_carriage_return_inside_a_quoted_row_does_not_escape(tmp_path: Path) -> None:
+    # a bare CR in the first data row of a quoted MoTeC export: the csv module raises
+    # "new-line character seen in unquoted field" when the row's fields are counted
+    data = logger_file("motec_csv/May_22_2026_Peter.csv").read_bytes()
+    row = b'"0.000","20.0","-10.8","104.1","0"'
+    assert row in data
+    damaged = tmp_path / "May_22_2026_Peter.csv"
+    damaged.write_bytes(data.replace(row, b'"0.000","20.0"\r5,"-10.8","104.1","0"', 1))
+    try:
+        rec = read_recording(damaged)
+    except LoggerFileError as exc:
+        assert exc.line is not None or exc.offset is not None, str(exc)
+    else:
+        rec.check()
+        assert rec.sample_count > 16000
