@@ -2,7 +2,8 @@
 
 Runs the real window (offscreen unless a display is set) on a throw-away catalogue and the
 real sample logger files, and saves ``widget.grab()`` of: the empty window, a file loaded
-with laps overlaid and the map, its g-g scatter and rpm histogram, the sessions browser, and
+with laps overlaid and the map, its g-g scatter and rpm histogram, the map's timing lines
+after the engineer moved a split line (window and map close-up), the sessions browser, and
 an error in the import list (plus the loaded file in the dark theme). The steps are driven by a timer, so the event loop runs
 normally throughout.
 """
@@ -82,6 +83,29 @@ def _run(outdir: Path, loggers: Path, data: Path) -> int:
         path = outdir / name
         win.grab().save(str(path))
         saved.append(str(path))
+        if name == "08-map-lines.png":
+            close = outdir / "09-map-lines-closeup.png"
+            win.view.preview.track_map.grab().save(str(close))
+            saved.append(str(close))
+
+    def move_split_line() -> None:
+        # the engineer drags the first split line about 100 m further along the track
+        track_map = win.view.preview.track_map
+        kinds = [x.kind for x in track_map.lines()]
+        if "split" not in kinds:
+            return
+        k = kinds.index("split")
+        (x1, y1), (x2, y2) = track_map.line_points()[k]
+        xs, ys = track_map.trace_points()
+        i = int(((xs - (x1 + x2) / 2) ** 2 + (ys - (y1 + y2) / 2) ** 2).argmin()) + 12
+        dx, dy = xs[i + 1] - xs[i - 1], ys[i + 1] - ys[i - 1]
+        norm = float((dx * dx + dy * dy) ** 0.5)
+        ax, ay = -dy / norm * 10.0, dx / norm * 10.0
+        track_map.move_line(k, (xs[i] - ax, ys[i] - ay), (xs[i] + ax, ys[i] + ay))
+
+    def resplit_shown() -> bool:
+        entry = win.entry
+        return entry is not None and entry.imported is not None and entry.imported.draft.lap_source == "user"
 
     def all_read() -> bool:
         return bool(win.imports.entries) and all(e.state != "reading" for e in win.imports.entries)
@@ -151,6 +175,8 @@ def _run(outdir: Path, loggers: Path, data: Path) -> int:
         ("histogram", show_histogram, lambda: True),
         ("07-histogram.png", lambda: None, lambda: True),
         ("traces", lambda: win.view.preview.tabs.setCurrentWidget(win.view.preview.plots), lambda: True),
+        ("move line", move_split_line, resplit_shown),
+        ("08-map-lines.png", lambda: None, lambda: True),
         ("dark", lambda: apply_theme(app, "dark"), lambda: True),
         ("05-dark.png", lambda: None, lambda: True),
         ("light", lambda: apply_theme(app, "light"), lambda: True),
@@ -167,7 +193,7 @@ def _run(outdir: Path, loggers: Path, data: Path) -> int:
         ),
         ("show-text", lambda: win.imports.select(next(e for e in win.imports.entries if e.path == states)), text_shown),
         ("text-channel", text_channel, lambda: "cam_state" in win.view.preview.plotted_channels()),
-        ("08-text-channel.png", lambda: None, lambda: True),
+        ("10-text-channel.png", lambda: None, lambda: True),
     ]
     state = {"i": 0, "started": 0, "settle": 0, "polls": 0}
 

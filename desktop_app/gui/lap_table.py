@@ -2,7 +2,9 @@
 
 ``LapTableModel`` is a thin view of a list of :class:`storage.types.LapRecord`; the only
 thing it changes in them is ``user_valid`` (the user's decision, kept apart from the
-proposal). ``LapTableWidget`` wraps it in a sortable view and reports the selected laps.
+proposal). ``LapTableWidget`` wraps it in a sortable view, shows the ideal lap (the sum of
+the best sector times, docs/laps.md#sectors) above it and reports the selected laps. The
+best time of each sector is highlighted in its column.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from PySide6.QtCore import (
     Signal,
 )
 from PySide6.QtGui import QBrush, QColor, QFont, QGuiApplication, QMouseEvent, QPalette
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
 
 from desktop_app.analysis.formatting import (
     MISSING,
@@ -34,12 +36,15 @@ from desktop_app.analysis.formatting import (
     format_sector_time,
     format_speed,
 )
+from desktop_app.laps import ideal_lap
 from storage.types import LapRecord
 
 #: Role holding a column's value as a number (or text for "kind") for sorting.
 SORT_ROLE = int(Qt.ItemDataRole.UserRole) + 1
 #: Kinds shown greyed out: not a full timed lap.
 DIMMED_KINDS = frozenset({"out", "in", "partial", "pit"})
+#: the tint of a sector's best time: timing screens show the fastest sector in purple
+BEST_SECTOR_COLOUR = QColor(150, 60, 200, 90)
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -63,6 +68,8 @@ class LapTableModel(QAbstractTableModel):
         self._sectors = 0
         self._speed_unit: SpeedUnit = "km/h"
         self._best: LapRecord | None = None
+        #: per sector, the lap holding its best time among the laps the ideal lap sums
+        self._best_sectors: list[LapRecord | None] = []
 
     # --- public API -------------------------------------------------------------------
     def set_laps(self, laps: Sequence[LapRecord]) -> None:
@@ -71,6 +78,7 @@ class LapTableModel(QAbstractTableModel):
         self._laps = list(laps)
         self._sectors = max((len(lap.sectors_s) for lap in self._laps), default=0)
         self._best = self._find_best()
+        self._best_sectors = self._find_best_sectors()
         self.endResetModel()
 
     def laps(self) -> list[LapRecord]:
@@ -91,6 +99,15 @@ class LapTableModel(QAbstractTableModel):
     def best_valid_lap(self) -> LapRecord | None:
         """The fastest complete, timed lap that is valid (the user's decision first)."""
         return self._best
+
+    def ideal_lap_s(self) -> float | None:
+        """The sum of the best sector times of the valid complete laps (the user's validity
+        decisions count); None without sectors."""
+        return ideal_lap(self._laps)
+
+    def best_sector_laps(self) -> list[int | None]:
+        """Per sector, the number of the lap holding its best time (None: no such lap)."""
+        return [None if lap is None else lap.lap_number for lap in self._best_sectors]
 
     def set_speed_unit(self, unit: str) -> None:
         """Show max speed in ``"km/h"`` or ``"mph"`` (the laps keep km/h)."""
@@ -113,9 +130,11 @@ class LapTableModel(QAbstractTableModel):
             return
         lap.user_valid = valid
         best = self._find_best()
-        if best is not self._best:
-            # best lap moved: every delta and the highlight change
+        best_sectors = self._find_best_sectors()
+        if best is not self._best or best_sectors != self._best_sectors:
+            # best lap or a best sector moved: every delta and the highlights change
             self._best = best
+            self._best_sectors = best_sectors
             self.dataChanged.emit(self.index(0, 0), self.index(len(self._laps) - 1, self.columnCount() - 1))
         else:
             self.dataChanged.emit(self.index(row, 0), self.index(row, self.columnCount() - 1))
@@ -182,10 +201,13 @@ class LapTableModel(QAbstractTableModel):
             return self._tooltip(lap, key)
         if role == Qt.ItemDataRole.TextAlignmentRole and key not in ("kind", "valid"):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.FontRole and lap is self._best:
+        best_sector = self._is_best_sector(lap, key)
+        if role == Qt.ItemDataRole.FontRole and (lap is self._best or best_sector):
             font = QFont()
             font.setBold(True)
             return font
+        if role == Qt.ItemDataRole.BackgroundRole and best_sector:
+            return QBrush(BEST_SECTOR_COLOUR)
         if role == Qt.ItemDataRole.BackgroundRole and lap is self._best:
             highlight = QColor(QGuiApplication.palette().color(QPalette.ColorRole.Highlight))
             highlight.setAlpha(70)  # a tint that reads on light and dark bases
@@ -215,6 +237,19 @@ class LapTableModel(QAbstractTableModel):
             if lap.valid and lap.complete and lap.lap_time_s is not None and math.isfinite(lap.lap_time_s)
         ]
         return min(timed, key=lambda lap: (lap.lap_time_s, lap.lap_number), default=None)
+
+    def _find_best_sectors(self) -> list[LapRecord | None]:
+        # the laps ideal_lap sums over: valid, complete, with every sector
+        full = [lap for lap in self._laps if lap.complete and lap.valid and len(lap.sectors_s) == self._sectors]
+        if self._sectors == 0 or not full:
+            return [None] * self._sectors
+        return [min(full, key=lambda lap: (lap.sectors_s[i], lap.lap_number)) for i in range(self._sectors)]
+
+    def _is_best_sector(self, lap: LapRecord, key: str) -> bool:
+        if not (key.startswith("s") and key[1:].isdigit()):
+            return False
+        i = int(key[1:]) - 1
+        return i < len(self._best_sectors) and self._best_sectors[i] is lap
 
     def _delta(self, lap: LapRecord) -> float | None:
         if self._best is None or self._best.lap_time_s is None or lap.lap_time_s is None:
@@ -274,6 +309,8 @@ class LapTableModel(QAbstractTableModel):
             return text
         if key == "kind" and not lap.complete:
             return "This lap is incomplete (the recording starts or ends inside it)."
+        if self._is_best_sector(lap, key):
+            return f"Best {key.upper()} of the valid laps (part of the ideal lap)"
         return None
 
 
@@ -286,6 +323,20 @@ _HEADER_TIPS = {
     "max_speed": "Highest speed in the lap",
     "valid": "Proposed validity (reason in the tooltip); tick to decide yourself",
 }
+
+
+def ideal_text(model: LapTableModel) -> str:
+    """What the ideal-lap line says: the ideal lap and how far it is from the best lap."""
+    ideal = model.ideal_lap_s()
+    if ideal is None:
+        if model.columns().count("s1"):
+            return "Ideal lap: —  (no valid complete lap has every sector time)"
+        return "Ideal lap: —  (the laps have no sector times)"
+    text = f"<b>Ideal lap {format_lap_time(ideal)}</b>"
+    best = model.best_valid_lap()
+    if best is not None and best.lap_time_s is not None:
+        text += f"  ({format_delta(ideal - best.lap_time_s)} to best lap {best.lap_number})"
+    return text + "  ·  best sectors highlighted"
 
 
 class LapTableWidget(QWidget):
@@ -315,9 +366,25 @@ class LapTableWidget(QWidget):
         self._view.selectionModel().selectionChanged.connect(self._on_selection_changed)
         self._model.modelReset.connect(self._on_reset)
 
+        #: the ideal lap next to the table, following every change of laps or validity
+        self.ideal_label = QLabel()
+        self.ideal_label.setObjectName("idealLap")
+        self.ideal_label.setToolTip(
+            "Ideal lap: the sum of the best sector times of the valid complete laps (the highlighted cells)"
+        )
+        self._model.modelReset.connect(self._update_ideal)
+        self._model.dataChanged.connect(self._update_ideal)
+
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(self.ideal_label)
         layout.addWidget(self._view)
+        self._update_ideal()
+
+    def _update_ideal(self, *_: object) -> None:
+        self.ideal_label.setText(ideal_text(self._model))
+        self.ideal_label.setVisible(self._model.rowCount() > 0)
 
     def model(self) -> LapTableModel:
         """The source model (the view shows it through a sort proxy)."""

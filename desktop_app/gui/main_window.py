@@ -31,6 +31,7 @@ from desktop_app.gui.dialogs import ask
 from desktop_app.gui.drop import FileDropFilter
 from desktop_app.gui.import_panel import ImportEntry, ImportPanel
 from desktop_app.gui.merge_flow import FILE_FILTERS, MergeFlow
+from desktop_app.gui.resplit_flow import ResplitFlow
 from desktop_app.gui.save_flow import SaveFlow
 from desktop_app.gui.session_form import SessionFields, SessionForm
 from desktop_app.gui.session_view import SessionView
@@ -90,6 +91,9 @@ class MainWindow(QMainWindow):
         self._connect()
         self.merge_flow = MergeFlow(self, self.imports, self.statusBar(), lambda: None if self.saved else self.entry)
         self.merge_flow.install(self.actions_.file_menu, self.actions_.settings)
+        self.resplit_flow = ResplitFlow(self, self.workers, self.view, self.statusBar())
+        self.view.linesEdited.connect(self.resplit_flow.resplit)
+        self.resplit_flow.changed.connect(self._catalogue_changed)
         self.refresh_recent()
         self.view.set_speed_unit(settings.speed_unit)
         self.restore_layout()
@@ -241,14 +245,15 @@ class MainWindow(QMainWindow):
         if self.entry is not None and self.entry.imported is not None and self.saved is None:
             self.form.fields().apply_to(self.entry.imported.draft)
 
-    def open_session(self, session_id: int) -> None:
-        """Reopen a saved session: metadata now, lap telemetry lap by lap as selected."""
+    def open_session(self, session_id: int, message: str = "") -> None:
+        """Reopen a saved session: metadata now, lap telemetry lap by lap as selected.
+        ``message``: what the status bar says once it is shown (else its file)."""
         if self.catalogue is None:
             return
         self.statusBar().showMessage(f"Opening session {session_id}…")
         self.workers.read(
             call(load_session, self.catalogue.engine, session_id),
-            returned=self._show_saved,
+            returned=lambda saved: self._show_saved(saved, message),
             errored=lambda exc: self.statusBar().showMessage(f"Cannot open session {session_id}: {exc}"),
         )
 
@@ -282,7 +287,7 @@ class MainWindow(QMainWindow):
         dialog.open()
         return dialog
 
-    def _show_saved(self, saved: SavedSession) -> None:
+    def _show_saved(self, saved: SavedSession, message: str = "") -> None:
         assert self.catalogue is not None
         s = saved.summary
         self.entry, self.saved = None, saved
@@ -290,9 +295,9 @@ class MainWindow(QMainWindow):
         fields = SessionFields(s.name, s.driver, s.track, s.vehicle, s.started_at, saved.notes)
         self.form.show_fields(fields, f"<b>Session {s.id}</b> ({s.status})", saved=True)
         units = {c.name: c.unit for src in saved.sources for c in src.channels}
-        self.view.show_saved(saved.laps, units, self.catalogue.storage, s.id)
+        self.view.show_saved(saved.laps, units, self.catalogue.storage, s.id, saved.lines)
         self._update_save_button()
-        self.statusBar().showMessage(f"Session {s.id}: {s.file_path or 'no telemetry file'}", 8000)
+        self.statusBar().showMessage(message or f"Session {s.id}: {s.file_path or 'no telemetry file'}", 8000)
 
     def apply_session_fields(self) -> None:
         if self.saved is None or self.catalogue is None:

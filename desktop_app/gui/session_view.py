@@ -20,7 +20,7 @@ from desktop_app.gui.lap_table import LapTableWidget
 from desktop_app.gui.preview import PreviewWidget
 from desktop_app.gui.workers import Job, Workers, call, steps
 from storage.parquet import ParquetTelemetryStorage
-from storage.types import LapRecord, LapTelemetry, SessionDraft
+from storage.types import LapRecord, LapTelemetry, SessionDraft, TrackLine
 
 
 def read_laps(
@@ -58,6 +58,8 @@ class SessionView(QWidget):
     readFailed = Signal(str)
     #: what became of an export (a message for the status bar)
     exportDone = Signal(str)
+    #: the engineer moved or placed a line on the map: list[TrackLine] (start line first)
+    linesEdited = Signal(object)
 
     def __init__(self, workers: Workers, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -87,6 +89,11 @@ class SessionView(QWidget):
         self._job: Job | None = None
         self._generation = 0
         self._quiet = False
+        #: the lines the laps on show were timed at (what a refused edit goes back to)
+        self._lines: list[TrackLine] = []
+        #: laps to select when the next laps are shown, instead of the default
+        self._keep: list[int] | None = None
+        self.preview.track_map.linesEdited.connect(self.linesEdited)
         self.table.selectedLapsChanged.connect(self._on_selection)
         self.preview.export_laps_button.clicked.connect(self._ask_export_laps)
         self.table.model().userValidityChanged.connect(self.validityChanged)
@@ -99,6 +106,7 @@ class SessionView(QWidget):
         self._reset(draft.telemetry.units, storage=None, session_id=0)
         self._labels = dict(draft.telemetry.labels)
         self._telemetry = {lap.lap_number: lap for lap in draft.telemetry.laps}
+        self.set_lines(draft.lines)
         self._show_laps(draft.laps)
 
     def show_saved(
@@ -107,17 +115,34 @@ class SessionView(QWidget):
         units: Mapping[str, str],
         storage: ParquetTelemetryStorage,
         session_id: int,
+        lines: list[TrackLine] | None = None,
     ) -> None:
         """A saved session: lap telemetry is read from its Parquet file on demand."""
         self._reset(units, storage=storage, session_id=session_id)
+        self.set_lines(lines or [])
         # the previous laps go now: they are not this session's, whatever its file holds
         self.preview.hold(f"Reading the laps of session {session_id}…")
         self._show_laps(laps)
 
     def clear(self) -> None:
         self._reset({}, storage=None, session_id=0)
+        self.set_lines([])
         self.table.model().set_laps([])
         self.preview.clear()
+
+    def set_lines(self, lines: list[TrackLine]) -> None:
+        """The lines the laps on show were timed at, drawn on the map."""
+        self._lines = list(lines)
+        self.preview.track_map.set_lines(self._lines)
+
+    def keep_selection(self) -> None:
+        """Select the laps selected now again when the next laps are shown (the same
+        session split anew), where their numbers still exist."""
+        self._keep = self.table.selected_laps()
+
+    def restore_lines(self) -> None:
+        """Put the map's lines back where the laps on show were timed (an edit was refused)."""
+        self.preview.track_map.set_lines(self._lines)
 
     def set_speed_unit(self, unit: str) -> None:
         self.table.model().set_speed_unit(unit)
@@ -152,7 +177,8 @@ class SessionView(QWidget):
             model.set_laps(laps)
         finally:
             self._quiet = False
-        wanted = default_selection(laps, model.best_valid_lap())
+        keep, self._keep = self._keep, None
+        wanted = [n for n in keep or [] if model.row_of(n) >= 0] or default_selection(laps, model.best_valid_lap())
         self.table.select_laps(wanted)
         if not wanted:
             self._on_selection([])

@@ -3,22 +3,31 @@
 Positions use a local equirectangular projection around the first lap's mean position
 (x = Δlong·cos(lat0)·R, y = Δlat·R), plenty accurate over a circuit. The coloured trace is
 strided to at most one point per pixel across; each lap's cursor position is a dot.
+
+The start/finish and split lines the laps were timed at are drawn across the trace. The
+engineer drags a line's end (or the whole line), places a new start/finish or split line
+with two clicks across the track, or removes a split line from its context menu; the map
+then emits :attr:`TrackMapWidget.linesEdited` with every line as it now stands, and the
+window splits the laps anew (on a worker, docs/laps.md#splitting-a-saved-session-again).
+A session timed without a start line (beacons, a lap counter) shows a provisional one at
+the start of the lap on show, so the split lines can be moved too.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, Qt
-from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt, Signal
+from PySide6.QtGui import QColor, QKeyEvent, QPalette
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QStackedWidget, QVBoxLayout, QWidget
 
 from desktop_app.analysis.decimate import stride
-from storage.types import FloatArray
+from storage.types import FloatArray, TrackLine
 
 #: mean Earth radius (IUGG), metres
 EARTH_RADIUS_M = 6_371_008.8
@@ -30,6 +39,12 @@ COLOUR_BANDS = 32
 #: the width changes by more: layout jitter of a pixel or two (the colour bar's labels) then
 #: costs no redraw and no repaint, and the trace still never exceeds a point per pixel
 RESIZE_SLACK_PX = 8
+#: half the length (m) of a provisional start line drawn where no start line is known
+PROVISIONAL_HALF_M = 12.0
+#: line colours: the start/finish line red, split lines blue (readable on light and dark)
+START_COLOUR = QColor(220, 40, 40)
+SPLIT_COLOUR = QColor(40, 120, 230)
+PLACE_HINT = "Click two points across the track for the new {what} (Esc cancels)."
 NO_GPS_TEXT = "No GPS in this file: no track map.\n(The laps have no latitude/longitude samples.)"
 
 
@@ -68,6 +83,13 @@ class _Projected:
         return project(self.track.lat[samples], self.track.long[samples], *self.origin)
 
 
+def unproject(x: float, y: float, lat0: float, long0: float) -> tuple[float, float]:
+    """Map metres east/north of (lat0, long0) -> degrees (the inverse of :func:`project`)."""
+    lat = lat0 + math.degrees(y / EARTH_RADIUS_M)
+    long = long0 + math.degrees(x / (EARTH_RADIUS_M * math.cos(math.radians(lat0))))
+    return lat, long
+
+
 def has_gps(lat: FloatArray | None, long: FloatArray | None) -> bool:
     """True if some sample has both a latitude and a longitude."""
     if lat is None or long is None:
@@ -95,10 +117,21 @@ def _nearest_values(value: FloatArray, at: npt.NDArray[np.intp]) -> FloatArray:
 
 
 class TrackMapWidget(QWidget):
-    """The first lap's trace coloured by a channel, plus a cursor dot for every lap."""
+    """The first lap's trace coloured by a channel, a cursor dot for every lap, and the
+    timing lines, which the engineer can move."""
+
+    #: the lines after an edit on the map: list[TrackLine], the start line first, then the
+    #: split lines, each two points across the track (origin ``user``)
+    linesEdited = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._lines: list[TrackLine] = []
+        self._rois: list[pg.LineSegmentROI] = []
+        self._labels: list[pg.TextItem] = []
+        self._placing: str | None = None
+        self._clicks: list[tuple[float, float]] = []
+        self._origin: tuple[float, float] | None = None
         self._stack = QStackedWidget(self)
         self._graphics = pg.GraphicsLayoutWidget()
         self._plot = self._graphics.ci.addPlot(row=0, col=0)
@@ -119,8 +152,27 @@ class TrackMapWidget(QWidget):
         self._message.setWordWrap(True)
         self._stack.addWidget(self._graphics)
         self._stack.addWidget(self._message)
+        self.new_start_button = QPushButton("New start/finish line")
+        self.new_start_button.setToolTip("Place the start/finish line with two clicks across the track")
+        self.add_split_button = QPushButton("Add split line")
+        self.add_split_button.setToolTip(
+            "Place a split line with two clicks across the track; drag a line's ends to move it, "
+            "right-click a split line to remove it"
+        )
+        self.new_start_button.clicked.connect(lambda: self.begin_placing("start"))
+        self.add_split_button.clicked.connect(lambda: self.begin_placing("split"))
+        self.hint = QLabel()
+        self.hint.setWordWrap(True)
+        self.hint.setVisible(False)
+        tools = QHBoxLayout()
+        tools.setContentsMargins(0, 0, 0, 0)
+        tools.addWidget(self.new_start_button)
+        tools.addWidget(self.add_split_button)
+        tools.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(tools)
+        layout.addWidget(self.hint)
         layout.addWidget(self._stack)
         # one line item per colour band, its segments drawn as pairs (connect="pairs")
         self._bands = [pg.PlotDataItem(connect="pairs") for _ in range(COLOUR_BANDS)]
@@ -141,6 +193,7 @@ class TrackMapWidget(QWidget):
         self._drawn_width = 0
         # the trace is strided to the view's width: redraw when the width changes
         self._plot.getViewBox().sigResized.connect(self._on_resized)
+        self._plot.scene().sigMouseClicked.connect(self._on_scene_click)
         self._cursor_positions: list[tuple[float, float] | None] = []
         self._apply_palette()
         self.clear()
@@ -148,10 +201,12 @@ class TrackMapWidget(QWidget):
     def clear(self) -> None:
         """No laps: an empty map (not the no-GPS message)."""
         self._tracks = []
+        self._origin = None
         self._set_trace(np.empty(0), np.empty(0), None)
         self._dots.setData([], [])
         self._bar.setVisible(False)
         self._stack.setCurrentWidget(self._graphics)
+        self._draw_lines()  # no trace to place them on: none drawn, the lines are kept
 
     def set_tracks(self, tracks: list[MapTrack], value_label: str = "") -> None:
         """Show the laps; the first one with GPS is drawn coloured by its ``value``."""
@@ -179,7 +234,221 @@ class TrackMapWidget(QWidget):
         # how far past a lap's ends the cursor still shows its dot: 1% of the longest lap
         longest = max((float(np.nanmax(p.axis_x)) for p in self._tracks if np.isfinite(p.axis_x).any()), default=0.0)
         self._margin = 0.01 * longest
+        self._origin = origin
         self._draw_trace()
+        self._draw_lines()
+
+    # --- timing lines -------------------------------------------------------------------
+    def set_lines(self, lines: Sequence[TrackLine]) -> None:
+        """The lines the laps were timed at (drawn once the map has a trace)."""
+        self._lines = [x for x in lines if x.kind in ("start", "finish", "split")]
+        self.cancel_placing()
+        self._draw_lines()
+
+    def lines(self) -> list[TrackLine]:
+        """The lines drawn: the known ones, plus a provisional start line where none is known."""
+        return [*self._provisional(), *self._lines]
+
+    def line_points(self) -> list[tuple[tuple[float, float], tuple[float, float]]]:
+        """The drawn lines' two ends in map metres (east, north), in :meth:`lines` order."""
+        return [self._ends(roi) for roi in self._rois]
+
+    def line_labels(self) -> list[str]:
+        """The labels drawn next to the lines (S/F, F, S1... in driving order)."""
+        return [str(label.textItem.toPlainText()) for label in self._labels]
+
+    def to_map(self, lat: float, long: float) -> tuple[float, float]:
+        """Degrees -> map metres of the trace on show (ValueError without one)."""
+        if self._origin is None:
+            raise ValueError("no trace on the map")
+        x, y = project(np.array([lat]), np.array([long]), *self._origin)
+        return float(x[0]), float(y[0])
+
+    def to_degrees(self, x: float, y: float) -> tuple[float, float]:
+        """Map metres -> degrees (ValueError without a trace)."""
+        if self._origin is None:
+            raise ValueError("no trace on the map")
+        return unproject(x, y, *self._origin)
+
+    def move_line_end(self, index: int, end: int, x: float, y: float) -> None:
+        """Move end ``end`` (0 or 1) of line ``index`` to map metres (x, y), as a drag does."""
+        roi = self._rois[index]
+        roi.movePoint(roi.getHandles()[end], pg.Point(x, y), coords="parent", finish=True)
+
+    def pixel_of(self, x: float, y: float) -> tuple[QWidget, QPoint]:
+        """The widget and pixel where map metres (x, y) are drawn (for mouse events)."""
+        scene = self._plot.getViewBox().mapViewToScene(QPointF(x, y))
+        return self._graphics.viewport(), self._graphics.mapFromScene(scene)
+
+    def move_line(self, index: int, a: tuple[float, float], b: tuple[float, float]) -> None:
+        """Move both ends of line ``index`` to map metres ``a`` and ``b``: one edit, as a
+        drag of the whole line is."""
+        roi = self._rois[index]
+        first, second = roi.getHandles()
+        roi.movePoint(first, pg.Point(*a), coords="parent", finish=False)
+        roi.movePoint(second, pg.Point(*b), coords="parent", finish=True)
+
+    def begin_placing(self, what: str) -> None:
+        """The next two clicks on the map place a new ``start`` or ``split`` line."""
+        if self._origin is None:
+            return
+        self._placing, self._clicks = what, []
+        self.hint.setText(PLACE_HINT.format(what="start/finish line" if what == "start" else "split line"))
+        self.hint.setVisible(True)
+        self.setFocus()
+
+    def placing(self) -> str | None:
+        """What the next clicks place (``start``/``split``), or None."""
+        return self._placing
+
+    def cancel_placing(self) -> None:
+        self._placing, self._clicks = None, []
+        self.hint.setVisible(False)
+
+    def place_click(self, x: float, y: float) -> None:
+        """A click at map metres (x, y) while placing a line; the second one places it."""
+        if self._placing is None:
+            return
+        self._clicks.append((x, y))
+        if len(self._clicks) < 2:
+            return
+        (x1, y1), (x2, y2) = self._clicks
+        what = self._placing
+        self.cancel_placing()
+        new = self._line_at("start" if what == "start" else "split", (x1, y1), (x2, y2), "")
+        current = self._current()
+        if what == "start":
+            current = [new, *[x for x in current if x.kind == "split"]]
+        else:
+            current = [*current, new]
+        self._emit(current)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Escape and self._placing is not None:
+            self.cancel_placing()
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def _on_scene_click(self, event: object) -> None:
+        if self._placing is None or self._origin is None:
+            return
+        scene_pos = event.scenePos()  # type: ignore[attr-defined]
+        view = self._plot.getViewBox()
+        if not view.sceneBoundingRect().contains(scene_pos):
+            return
+        point = view.mapSceneToView(scene_pos)
+        event.accept()  # type: ignore[attr-defined]
+        self.place_click(float(point.x()), float(point.y()))
+
+    def _line_at(self, kind: str, a: tuple[float, float], b: tuple[float, float], name: str) -> TrackLine:
+        lat1, lon1 = self.to_degrees(*a)
+        lat2, lon2 = self.to_degrees(*b)
+        half = 0.5 * math.hypot(b[0] - a[0], b[1] - a[1])
+        k = "start" if kind == "start" else "split"
+        return TrackLine(k, lat1, lon1, lat2, lon2, half + 5.0, "user", False, name)  # type: ignore[arg-type]
+
+    def _provisional(self) -> list[TrackLine]:
+        """A start line at the first fix of the lap on show, across its direction of travel,
+        when the laps were timed without one."""
+        if any(x.kind == "start" for x in self._lines) or not self._tracks:
+            return []
+        main = self._tracks[0]
+        n = main.index.size
+        if n < 2:
+            return []
+        xs, ys = main.metres(np.arange(min(n, 50)))
+        far = np.flatnonzero(np.hypot(xs - xs[0], ys - ys[0]) >= 3.0)
+        if far.size == 0:
+            return []
+        dx, dy = float(xs[far[0]] - xs[0]), float(ys[far[0]] - ys[0])
+        norm = math.hypot(dx, dy)
+        # across the direction of travel: the direction turned a quarter
+        ax, ay = -dy / norm * PROVISIONAL_HALF_M, dx / norm * PROVISIONAL_HALF_M
+        x0, y0 = float(xs[0]), float(ys[0])
+        line = self._line_at("start", (x0 - ax, y0 - ay), (x0 + ax, y0 + ay), "start of the lap on show")
+        return [replace(line, origin="provisional")]
+
+    def _current(self) -> list[TrackLine]:
+        """The drawn lines as they now stand (ends moved by the user), as user lines."""
+        out: list[TrackLine] = []
+        for line, roi in zip(self.lines(), self._rois, strict=True):
+            if line.kind == "finish":
+                continue  # a separate finish gate: the user's start line is start and finish
+            a, b = self._ends(roi)
+            out.append(self._line_at(line.kind, a, b, line.name))
+        return out
+
+    def _emit(self, lines: list[TrackLine]) -> None:
+        # redraw at once where the user left them; the laps follow when the worker is done
+        self._lines = [x for x in lines]
+        self._draw_lines()
+        self.linesEdited.emit(list(lines))
+
+    def _on_roi_done(self, _roi: object) -> None:
+        self._emit(self._current())
+
+    def _on_roi_remove(self, roi: pg.LineSegmentROI) -> None:
+        k = self._rois.index(roi)
+        current = self._current()
+        drawn = self.lines()
+        if drawn[k].kind != "split":
+            return
+        del current[k - sum(1 for x in drawn[:k] if x.kind == "finish")]
+        self._emit(current)
+
+    @staticmethod
+    def _ends(roi: pg.LineSegmentROI) -> tuple[tuple[float, float], tuple[float, float]]:
+        a, b = (roi.mapToParent(p) for p in roi.listPoints())
+        return (float(a.x()), float(a.y())), (float(b.x()), float(b.y()))
+
+    def _split_order(self, lines: list[TrackLine]) -> dict[int, int]:
+        """Split line index -> its number in driving order along the lap on show (the lap
+        table numbers the sectors by crossing time, whatever order the lines are listed in)."""
+        xs, ys = self._trace_xy
+        splits = [k for k, x in enumerate(lines) if x.kind == "split"]
+        if xs.size == 0:
+            return {k: n for n, k in enumerate(splits, start=1)}
+        where: list[tuple[int, int]] = []
+        for k in splits:
+            x1, y1 = self.to_map(lines[k].lat1, lines[k].lon1)
+            x2, y2 = self.to_map(lines[k].lat2, lines[k].lon2)
+            mid_x, mid_y = 0.5 * (x1 + x2), 0.5 * (y1 + y2)
+            where.append((int(np.argmin(np.hypot(xs - mid_x, ys - mid_y))), k))
+        return {k: n for n, (_, k) in enumerate(sorted(where), start=1)}
+
+    def _draw_lines(self) -> None:
+        for item in (*self._rois, *self._labels):
+            self._plot.removeItem(item)
+        self._rois, self._labels = [], []
+        if self._origin is None:
+            return
+        drawn = self.lines()
+        order = self._split_order(drawn)
+        for k, line in enumerate(drawn):
+            a, b = self.to_map(line.lat1, line.lon1), self.to_map(line.lat2, line.lon2)
+            colour = SPLIT_COLOUR if line.kind == "split" else START_COLOUR
+            style = Qt.PenStyle.DashLine if line.origin in ("auto", "provisional") else Qt.PenStyle.SolidLine
+            roi = pg.LineSegmentROI(
+                [a, b],
+                pen=pg.mkPen(colour, width=3, style=style),
+                hoverPen=pg.mkPen(colour.lighter(140), width=4),
+                handlePen=pg.mkPen(colour, width=2),
+                removable=line.kind == "split",
+            )
+            roi.setZValue(20)
+            roi.sigRegionChangeFinished.connect(self._on_roi_done)
+            roi.sigRemoveRequested.connect(self._on_roi_remove)
+            tip = {"start": "start/finish line", "finish": "finish line", "split": "split line"}[line.kind]
+            roi.setToolTip(f"{line.name or tip} ({line.origin}): drag its ends to move it")
+            self._plot.addItem(roi)
+            self._rois.append(roi)
+            text = "S/F" if line.kind == "start" else ("F" if line.kind == "finish" else f"S{order[k]}")
+            label = pg.TextItem(text, color=colour, anchor=(0.5, 1.2))
+            label.setPos(QPointF(*b))
+            label.setZValue(21)
+            self._plot.addItem(label)
+            self._labels.append(label)
 
     def showing_message(self) -> bool:
         """True while the "no GPS" text is shown instead of the map."""

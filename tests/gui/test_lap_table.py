@@ -198,3 +198,58 @@ def test_display_formatting() -> None:
     assert format_sector_time(23.4567) == "23.457"
     assert format_speed(160.9344, "mph") == "100.0"
     assert format_speed(160.9344, "km/h") == "160.9"
+
+
+def _best_cells(model: LapTableModel) -> dict[str, int]:
+    """Sector column -> the lap number whose cell is highlighted in it."""
+    from desktop_app.gui.lap_table import BEST_SECTOR_COLOUR
+
+    found: dict[str, int] = {}
+    for key in (k for k in model.columns() if k.startswith("s") and k[1:].isdigit()):
+        for row in range(model.rowCount()):
+            brush = model.data(model.index(row, model.column(key)), Qt.ItemDataRole.BackgroundRole)
+            if brush is not None and brush.color() == BEST_SECTOR_COLOUR:
+                assert key not in found, f"two best cells in {key}"
+                found[key] = model.lap_at(row).lap_number
+    return found
+
+
+def test_ideal_lap_and_best_sectors_highlighted(qtbot, aim: RealSession) -> None:
+    widget = LapTableWidget()
+    qtbot.addWidget(widget)
+    model = widget.model()
+    model.set_laps(aim.records)
+    full = [r for r in aim.records if r.complete and r.valid and len(r.sectors_s) == 3]
+    assert len(full) >= 10
+    best = {f"s{i + 1}": min(full, key=lambda r: r.sectors_s[i]) for i in range(3)}
+    # the highlighted cell of each sector column is the fastest of the valid laps
+    assert _best_cells(model) == {k: r.lap_number for k, r in best.items()}
+    ideal = sum(best[f"s{i + 1}"].sectors_s[i] for i in range(3))
+    assert model.ideal_lap_s() == pytest.approx(ideal)
+    # no lap beats the ideal lap; the best lap (58.510) is not faster than it
+    assert ideal <= 58.510 + 1e-9
+    assert format_lap_time(ideal) in widget.ideal_label.text()
+    assert "to best lap 12" in widget.ideal_label.text()
+    assert not widget.ideal_label.isHidden()
+
+    # the engineer rules out the lap holding the best S1: the highlight and the ideal lap follow
+    s1_lap = best["s1"].lap_number
+    model.set_user_valid(s1_lap, False)
+    rest = [r for r in full if r.lap_number != s1_lap]
+    new_s1 = min(rest, key=lambda r: r.sectors_s[0])
+    assert _best_cells(model)["s1"] == new_s1.lap_number != s1_lap
+    assert model.ideal_lap_s() == pytest.approx(ideal - best["s1"].sectors_s[0] + new_s1.sectors_s[0])
+    assert format_lap_time(model.ideal_lap_s()) in widget.ideal_label.text()
+    # a best cell is bold and says why in its tooltip
+    row = model.row_of(new_s1.lap_number)
+    assert model.data(model.index(row, model.column("s1")), Qt.ItemDataRole.FontRole).bold()
+    assert "ideal lap" in model.data(model.index(row, model.column("s1")), Qt.ItemDataRole.ToolTipRole)
+
+
+def test_no_sectors_no_ideal_lap(qtbot) -> None:
+    widget = LapTableWidget()
+    qtbot.addWidget(widget)
+    widget.model().set_laps([dataclasses.replace(r, sectors_s=[]) for r in racechrono_session().records])
+    assert widget.model().ideal_lap_s() is None
+    assert _best_cells(widget.model()) == {}
+    assert "no sector times" in widget.ideal_label.text()

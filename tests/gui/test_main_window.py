@@ -151,9 +151,15 @@ def test_screenshot_script_saves_the_main_states(qapp: QApplication, tmp_path: P
         "05-dark.png",
         "06-gg-scatter.png",
         "07-histogram.png",
-        "08-text-channel.png",
+        "08-map-lines.png",
+        "09-map-lines-closeup.png",
+        "10-text-channel.png",
     ]
+    closeup = QImage(str(out / "09-map-lines-closeup.png"))  # the track map alone
+    assert 0 < closeup.width() < screenshots.SIZE[0] and closeup.height() > 0
     for name in names:
+        if name == "09-map-lines-closeup.png":
+            continue
         image = QImage(str(out / name))
         # the whole window (at a device pixel ratio above 1 the image is larger)
         assert image.width() >= screenshots.SIZE[0]
