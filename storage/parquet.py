@@ -455,6 +455,20 @@ class ParquetTelemetryStorage:
             labels=labels,
         )
 
+    def read_labels(self, session_id: int) -> dict[str, tuple[str, ...]]:
+        """The text channels' code-to-label tables (see :func:`labels_of`), without reading
+        any sample; ``{}`` if there is no file."""
+        opened = self._open(session_id)
+        if opened is None:
+            return {}
+        pf, _ = opened
+        try:
+            return labels_of(pf.schema_arrow)
+        except ValueError as exc:
+            raise TelemetryFileError(self.path_for(session_id), str(exc)) from None
+        finally:
+            pf.close()
+
     def read_lap(self, session_id: int, lap_number: int) -> LapTelemetry | None:
         """One lap, reading only its row group; None if the session or the lap is absent."""
         if isinstance(lap_number, bool) or not isinstance(lap_number, int):

@@ -67,6 +67,15 @@ def _run(outdir: Path, loggers: Path, data: Path) -> int:
     bad = data.parent / "lap_export_broken.vbo"
     real = (loggers / "vbo" / "racechrono_2023Rd3_1.vbo").read_bytes().split(b"\n")
     bad.write_bytes(b"\n".join(real[:120] + [b"+036.97 nonsense here"] + real[121:200]))
+    # a WinDarab export with a sensor state that changes during the run (a text channel)
+    states = data.parent / "sim_data_states.txt"
+    lines = (loggers / "bosch_windarab_txt" / "sim_data.txt").read_bytes().split(b"\r\n")
+    names = next(i for i, line in enumerate(lines) if line.startswith(b"xtime"))
+    for i in range(names, len(lines)):
+        if lines[i].strip():
+            state = (b"running", b"timeout", b"waitCam")[((i - names) // 1000) % 3]
+            lines[i] += b"\tcam_state" if i == names else b"\t%12s" % state
+    states.write_bytes(b"\r\n".join(lines))
     saved: list[str] = []
 
     def grab(name: str) -> None:
@@ -119,6 +128,17 @@ def _run(outdir: Path, loggers: Path, data: Path) -> int:
         win.dock.hide()
         win.open_paths([bad, loggers / "motec_csv" / "May_22_2026_Peter.csv", Path(data.parent / "missing.vbo")])
 
+    def text_shown() -> bool:
+        return (
+            win.entry is not None and win.entry.path == states and "cam_state" in win.view.preview.available_channels()
+        )
+
+    def text_channel() -> None:
+        preview = win.view.preview
+        preview.set_channels([*preview.plotted_channels(), "cam_state"])
+        preview.set_x_axis("time")
+        preview.set_cursor(25.0)  # mid-plateau: the readout shows "waitCam"
+
     steps: list[Step] = [
         ("catalogue", lambda: None, lambda: win.catalogue is not None),
         ("01-empty.png", lambda: None, lambda: True),
@@ -140,6 +160,14 @@ def _run(outdir: Path, loggers: Path, data: Path) -> int:
         ("03-sessions.png", lambda: None, lambda: True),
         ("errors", error_drop, lambda: sum(e.state == "failed" for e in win.imports.entries) >= 2 and all_read()),
         ("04-import-error.png", lambda: None, lambda: True),
+        (
+            "text",
+            lambda: win.open_paths([states]),
+            lambda: all_read() and any(e.path == states for e in win.imports.entries),
+        ),
+        ("show-text", lambda: win.imports.select(next(e for e in win.imports.entries if e.path == states)), text_shown),
+        ("text-channel", text_channel, lambda: "cam_state" in win.view.preview.plotted_channels()),
+        ("08-text-channel.png", lambda: None, lambda: True),
     ]
     state = {"i": 0, "started": 0, "settle": 0, "polls": 0}
 

@@ -7,6 +7,7 @@ display time, so a unit switch never touches the model or the stored session.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Literal, get_args
 
 import numpy as np
@@ -128,3 +129,11 @@ def format_value(value: float) -> str:
     if magnitude >= 1.0:
         return f"{value:.2f}"
     return f"{value:.3f}"
+
+
+def format_coded(value: float, labels: Sequence[str] | None) -> str:
+    """A channel value for the readout; a text channel's code (``labels[code]`` is its
+    text) shows as that text. A value that is no code of the table stays a number."""
+    if labels is not None and math.isfinite(value) and value == int(value) and 0 <= int(value) < len(labels):
+        return labels[int(value)]
+    return format_value(value)

@@ -104,6 +104,7 @@ class _Row:
     zero: pg.InfiniteLine
     items: list[CurveItem] = field(default_factory=list)
     used: int = 0  #: items in use by the current curves (the rest are hidden)
+    ticks: tuple[str, ...] | None = None  #: the y tick labels at codes 0, 1, ... (None: numbers)
 
 
 class ChannelPlotsWidget(QWidget):
@@ -172,14 +173,16 @@ class ChannelPlotsWidget(QWidget):
         rows: Sequence[tuple[str, str]],
         zero_line: Collection[str] = (),
         short: Mapping[str, str] | None = None,
+        ticks: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         """Show one plot per (key, y label), top to bottom, with no curves yet.
 
         Rows are reused: the same key keeps its plot (selecting other laps is the common
         case), other keys take pooled rows. Keys in ``zero_line`` get a horizontal line at
         y = 0. ``short`` gives a shorter y label per key, used when the full one is longer
-        than the row is high (it would run into the next row's label). Call :meth:`finish`
-        after adding the curves.
+        than the row is high (it would run into the next row's label). ``ticks`` gives a
+        text channel's labels: its y ticks sit at the codes 0, 1, ... and read as the text.
+        Call :meth:`finish` after adding the curves.
         """
         self._updating = True  # no re-decimation while rows and curves are being built
         self._layout_widget.viewport().setUpdatesEnabled(False)
@@ -200,6 +203,12 @@ class ChannelPlotsWidget(QWidget):
                 if row.plot.getAxis("left").labelText != label:
                     row.plot.setLabel("left", label)
                 row.zero.setVisible(key in zero_line)
+                wanted = (ticks or {}).get(key)
+                wanted = None if wanted is None else tuple(wanted)
+                if row.ticks != wanted:  # a reused row may have been a text channel's
+                    row.ticks = wanted
+                    levels = None if wanted is None else [[(float(k), t) for k, t in enumerate(wanted)]]
+                    row.plot.getAxis("left").setTicks(levels)
                 row.line.setVisible(self._cursor is not None)
                 row.used = 0
                 self._curves[key] = []

@@ -49,8 +49,8 @@ from desktop_app.analysis.formatting import (
     check_speed_unit,
     convert_speed_array,
     display_unit,
+    format_coded,
     format_delta,
-    format_value,
 )
 from desktop_app.analysis.mathchannels import MathChannel, MathChannelError, evaluate, parse
 from storage.types import STANDARD_CHANNELS, FloatArray, LapTelemetry
@@ -89,6 +89,7 @@ class PreviewWidget(QWidget):
         self._laps: list[LapTelemetry] = []
         self._reference: int | None = None  #: index into _laps
         self._units: dict[str, str] = {}
+        self._text_labels: dict[str, tuple[str, ...]] = {}  #: text channel -> code's label
         self._speed_unit: SpeedUnit = "km/h"
         self._x_axis: XAxis = "distance"
         #: the user's tick (True) or untick (False) per channel name, kept from file to file;
@@ -193,13 +194,15 @@ class PreviewWidget(QWidget):
         reference: LapTelemetry | None,
         units: Mapping[str, str],
         names: Mapping[int, str] | None = None,
+        labels: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         """Overlay ``laps`` (display order = colour order) against ``reference``.
 
         The reference is drawn thicker; if it is not among ``laps`` it is drawn too, first.
         ``units`` maps channel names to their (canonical or logged) unit for the labels.
         ``names`` labels laps by ``id(lap)`` (a lap of another session: "S7 lap 5"); the
-        others are "Lap N".
+        others are "Lap N". ``labels`` are the text channels' code-to-label tables: the
+        readout and the y axis show the text for the codes.
         """
         self._holding = False
         self._source, self._source_reference = list(laps), reference
@@ -232,6 +235,7 @@ class PreviewWidget(QWidget):
         self._assign_colours()
         self._available = self._find_available()
         self._units = dict(units)
+        self._text_labels = {name: tuple(table) for name, table in (labels or {}).items()}
         self._fill_channel_list()
         self._fill_colour_channels()
         self._render()
@@ -242,7 +246,7 @@ class PreviewWidget(QWidget):
         """Use these math channels (evaluated on every lap shown, offered like any channel)."""
         self._math = list(channels)
         if self._source:
-            self.show_laps(self._source, self._source_reference, self._units, self._source_names)
+            self.show_laps(self._source, self._source_reference, self._units, self._source_names, self._text_labels)
 
     def math_channels(self) -> list[MathChannel]:
         return list(self._math)
@@ -349,7 +353,7 @@ class PreviewWidget(QWidget):
         if isinstance(tab, int) and 0 <= tab < self.tabs.count():
             self.tabs.setCurrentIndex(tab)
         if self._source:
-            self.show_laps(self._source, self._source_reference, self._units, self._source_names)
+            self.show_laps(self._source, self._source_reference, self._units, self._source_names, self._text_labels)
 
     # --- charts and exports -----------------------------------------------------------
     def _fill_charts(self) -> None:
@@ -632,7 +636,9 @@ class PreviewWidget(QWidget):
             rows.append((DELTA_KEY, f"Δt to {ref_name} [s]"))
         short = {key: " · ".join(c for c in [key, *(g for g in channels if hosts.get(g) == key)]) for key in graphs}
         short[DELTA_KEY] = "Δt [s]"
-        self.plots.set_rows(rows, zero_line={DELTA_KEY}, short=short)
+        # a graph of one text channel reads its codes as the text; with guests, as numbers
+        ticks = {k: self._text_labels[k] for k in graphs if k in self._text_labels and k not in hosts.values()}
+        self.plots.set_rows(rows, zero_line={DELTA_KEY}, short=short, ticks=ticks)
         for name in channels:
             key = hosts.get(name, name)
             guest = name in hosts
@@ -737,7 +743,10 @@ class PreviewWidget(QWidget):
             cells = []
             for key in keys:
                 value = values[key].get(label)
-                text = "–" if value is None else (format_delta(value) if key == DELTA_KEY else format_value(value))
+                if value is None:
+                    text = "–"
+                else:
+                    text = format_delta(value) if key == DELTA_KEY else format_coded(value, self._text_labels.get(key))
                 cells.append(f"<td align='right'>&nbsp;{text}&nbsp;</td>")
             colour = self.colour_of(i).name()
             rows.append(f"<tr><td><b style='color:{colour}'>■</b> {html.escape(label)}</td>{''.join(cells)}</tr>")

@@ -25,8 +25,10 @@ from storage.types import LapRecord, LapTelemetry, SessionDraft
 
 def read_laps(
     storage: ParquetTelemetryStorage, session_id: int, lap_numbers: list[int]
-) -> Generator[LapTelemetry, None, int]:
-    """Read laps one at a time (a generator job: cancel works between laps)."""
+) -> Generator[LapTelemetry | dict[str, tuple[str, ...]], None, int]:
+    """Read laps one at a time (a generator job: cancel works between laps), after the
+    text channels' label tables."""
+    yield storage.read_labels(session_id)
     count = 0
     for number in lap_numbers:
         lap = storage.read_lap(session_id, number)
@@ -75,6 +77,7 @@ class SessionView(QWidget):
         layout.addWidget(splitter)
 
         self._units: Mapping[str, str] = {}
+        self._labels: dict[str, tuple[str, ...]] = {}  #: text channel -> its codes' labels
         #: laps of other saved sessions added to the overlay: (lap, its name)
         self._external: list[tuple[LapTelemetry, str]] = []
         self._external_reference: tuple[LapTelemetry, str] | None = None
@@ -94,6 +97,7 @@ class SessionView(QWidget):
     def show_draft(self, draft: SessionDraft) -> None:
         """A draft: laps and telemetry are in memory."""
         self._reset(draft.telemetry.units, storage=None, session_id=0)
+        self._labels = dict(draft.telemetry.labels)
         self._telemetry = {lap.lap_number: lap for lap in draft.telemetry.laps}
         self._show_laps(draft.laps)
 
@@ -131,6 +135,7 @@ class SessionView(QWidget):
             self._job.cancel()
             self._job = None
         self._units = dict(units)
+        self._labels = {}  # a saved session's come with its first lap read
         self._telemetry = {}
         self._external = []
         self._external_reference = None
@@ -181,6 +186,8 @@ class SessionView(QWidget):
         # laps of a cancelled or replaced read may still arrive: keep only the current ones
         if generation == self._generation and isinstance(lap, LapTelemetry):
             self._telemetry[lap.lap_number] = lap
+        elif generation == self._generation and isinstance(lap, dict):
+            self._labels = lap
 
     def _on_laps_read(self, generation: int, numbers: list[int], _count: object) -> None:
         if generation == self._generation:
@@ -253,7 +260,7 @@ class SessionView(QWidget):
         if not laps and reference is None:
             self.preview.clear()
         elif not laps:
-            self.preview.show_laps([], reference, self._units, names)
+            self.preview.show_laps([], reference, self._units, names, self._labels)
         else:
-            self.preview.show_laps(laps, reference, self._units, names)
+            self.preview.show_laps(laps, reference, self._units, names, self._labels)
         self.lapsShown.emit(local)

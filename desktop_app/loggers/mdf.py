@@ -547,7 +547,10 @@ def _read(
         except LoggerFileError as exc:
             raise _located(path, exc, group) from None
     if not timed:
-        raise UnsupportedFormatError(path, "has no channel with samples: nothing to import")
+        # point at the first channel group (or the header block at byte 64, where the list of
+        # data groups starts): that is where a reader would look for the missing records
+        where = next((int(getattr(g.channel_group, "address", 0) or 0) for _, g in groups), 0) or 64
+        raise UnsupportedFormatError(path, "has no channel with samples: nothing to import", offset=where)
     union, placed = timebase.union_time_base(timed)
     flat = [v for cols in placed for v in cols]
     for src, values in zip(sources, flat, strict=True):

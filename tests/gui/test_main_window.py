@@ -151,6 +151,7 @@ def test_screenshot_script_saves_the_main_states(qapp: QApplication, tmp_path: P
         "05-dark.png",
         "06-gg-scatter.png",
         "07-histogram.png",
+        "08-text-channel.png",
     ]
     for name in names:
         image = QImage(str(out / name))

@@ -158,3 +158,15 @@ def test_mdf3_without_a_time_stamp_is_naive_local_time(tmp_path: Path) -> None:
     assert rec.metadata["mdf version"] == "3.00"
     assert rec.started_at == datetime(2018, 11, 22, 15, 26, 35) and rec.started_at.tzinfo is None
     assert "the MDF header start time has no zone: kept as local time" in rec.warnings
+
+
+def test_an_mdf_without_samples_is_refused_with_the_place_to_look(tmp_path: Path) -> None:
+    from asammdf import MDF, Signal
+
+    empty = tmp_path / "empty.mf4"
+    mdf = MDF(version="4.10")
+    mdf.append(Signal(np.array([], dtype=np.float64), np.array([], dtype=np.float64), name="speed", unit="km/h"))
+    mdf.save(empty, overwrite=True)
+    with pytest.raises(LoggerFileError, match="no channel with samples") as info:
+        read_recording(empty)
+    assert info.value.offset is not None and 64 <= info.value.offset < empty.stat().st_size

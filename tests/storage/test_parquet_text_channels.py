@@ -69,3 +69,13 @@ def test_a_file_without_text_channels_has_no_labels(tmp_path: Path) -> None:
     assert labels_of(pq.read_schema(file)) == {}
     back = storage.read(3)
     assert back is not None and back.labels == {}
+
+
+def test_read_labels_gives_the_tables_without_reading_samples(tmp_path: Path) -> None:
+    path, _ = _windarab_with_states(tmp_path)
+    telemetry = import_file(path).draft.telemetry
+    telemetry.session_id = 7
+    storage = ParquetTelemetryStorage(tmp_path / "data")
+    storage.write(telemetry)
+    assert storage.read_labels(7) == {"cam_state": STATES, "error_state": ("No Error",)}
+    assert storage.read_labels(8) == {}  # no such session file
