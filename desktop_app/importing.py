@@ -35,7 +35,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -59,7 +59,11 @@ from storage.types import (
     SessionMetadata,
     SessionTelemetry,
     SourceRecord,
+    TelemetryStorage,
 )
+
+if TYPE_CHECKING:  # the database stack loads only when a retry runs
+    from sqlalchemy import Engine
 
 __all__ = [
     "ImportedFile",
@@ -73,7 +77,9 @@ __all__ = [
     "lap_json",
     "merge_files",
     "recording_from_telemetry",
+    "reread_sources",
     "resplit_draft",
+    "retry_from_source",
 ]
 
 _STAGES = 4
@@ -421,3 +427,31 @@ def _lap_fields(recording: Recording, analysis: LapAnalysis) -> dict[str, Any]:
         "lines": [track_line(p) for p in analysis.split.lines],
         "sector_source": analysis.split.sector_source,
     }
+
+
+def reread_sources(
+    paths: list[Path], saved_offsets: Sequence[float], tracks: Sequence[KnownTrack] = ()
+) -> SessionTelemetry:
+    """The telemetry of a session's source files, read and split again as at import (with
+    the tracks' remembered lines, as an import splits a file; merged files with the offset
+    the catalogue holds between them)."""
+    if len(paths) == 1:
+        return import_file(paths[0], tracks=tracks).draft.telemetry
+    offset = saved_offsets[1] - saved_offsets[0] if len(saved_offsets) >= 2 else None
+    return merge_files(paths, offset_s=offset).draft.telemetry
+
+
+def retry_from_source(engine: Engine, storage: TelemetryStorage, session_id: int) -> None:
+    """Finish the ``failed`` save of ``session_id`` from its source files, read again.
+
+    Raises :class:`storage.sessions.RetryRefusedError` (files moved or changed, session not
+    failed), ``LoggerFileError`` or ``OSError`` from the read, ``SaveError`` from the save.
+    """
+    from functools import partial
+
+    from storage.db.catalog import known_tracks
+    from storage.sessions import load_session, retry_from_sources
+
+    offsets = [src.time_offset_s for src in load_session(engine, session_id).sources]
+    reread = partial(reread_sources, saved_offsets=offsets, tracks=known_tracks(engine))
+    retry_from_sources(engine, storage, session_id, reread)

@@ -17,11 +17,10 @@ failure apart (:mod:`desktop_app.commands.exitcodes`), the most serious one winn
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import math
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +30,7 @@ from desktop_app import config
 from desktop_app.commands import exitcodes
 from desktop_app.commands.guard import display_name, is_utf8_name, not_a_file, shorten, stdout_to_stderr, utf8_path
 from desktop_app.commands.inspect_cmd import iso_utc
-from desktop_app.importing import MergedImport, ideal_json, import_file, lap_json, merge_files
+from desktop_app.importing import MergedImport, ideal_json, import_file, lap_json, merge_files, retry_from_source
 from desktop_app.laps import format_lap_time
 from storage.db.errors import DuplicateImportError, SaveError
 from storage.errors import LaptraceError
@@ -41,7 +40,7 @@ if TYPE_CHECKING:  # the database stack loads only when one of these commands ru
 
     from storage.parquet import ParquetTelemetryStorage
     from storage.sessions import SessionSummary
-    from storage.types import KnownTrack, SessionDraft, SessionTelemetry
+    from storage.types import SessionDraft
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -476,31 +475,17 @@ def run_recover(args: argparse.Namespace) -> int:
     return _guarded("recover", _recover, args)
 
 
-def _reread(paths: list[Path], saved_offsets: list[float], tracks: Sequence[KnownTrack] = ()) -> SessionTelemetry:
-    """The telemetry of a session's source files, read and split again as at import (with
-    the tracks' remembered lines, as ``import`` splits a file)."""
-    if len(paths) == 1:
-        return import_file(paths[0], tracks=tracks).draft.telemetry
-    offset = saved_offsets[1] - saved_offsets[0] if len(saved_offsets) >= 2 else None
-    return merge_files(paths, offset_s=offset).draft.telemetry
-
-
 def _retry_failed(cat: _Catalogue) -> tuple[list[int], dict[int, str]]:
     """Finish every failed save whose source files are still there and unchanged."""
-    from storage.db.catalog import known_tracks
-    from storage.sessions import RetryRefusedError, list_sessions, load_session, retry_from_sources
+    from storage.sessions import RetryRefusedError, list_sessions
 
-    tracks = known_tracks(cat.engine)
     done: list[int] = []
     refused: dict[int, str] = {}
     for s in list_sessions(cat.engine):
         if s.status != "failed":
             continue
-        offsets = [src.time_offset_s for src in load_session(cat.engine, s.id).sources]
         try:
-            retry_from_sources(
-                cat.engine, cat.storage, s.id, functools.partial(_reread, saved_offsets=offsets, tracks=tracks)
-            )
+            retry_from_source(cat.engine, cat.storage, s.id)
         except (RetryRefusedError, LaptraceError, OSError, ValueError) as exc:
             refused[s.id] = str(exc)
         else:

@@ -39,7 +39,15 @@ from desktop_app.gui.sessions_browser import SessionsBrowser
 from desktop_app.gui.settings_dialog import SettingsDialog
 from desktop_app.gui.theme import apply_theme
 from desktop_app.gui.workers import Workers, call
-from storage.sessions import SavedSession, list_drivers, list_tracks, load_session, set_lap_validity, update_session
+from storage.sessions import (
+    RecoveryReport,
+    SavedSession,
+    list_drivers,
+    list_tracks,
+    load_session,
+    set_lap_validity,
+    update_session,
+)
 
 ICON = Path(__file__).resolve().parents[2] / "resources" / "laptrace.svg"
 #: how long the first file of a batch waits for the rest of the batch before it is drawn
@@ -166,7 +174,7 @@ class MainWindow(QMainWindow):
 
     def _catalogue_opened(self, result: OpenedCatalogue) -> None:
         old = self.catalogue
-        note = recovery_text(result.recovery)
+        note = _recovery_note(result.recovery)
         where = f"Catalogue: {result.catalogue.config.data_dir}"
         self.set_catalogue(result.catalogue, f"{where}. {note}" if note else where)
         if old is not None and old.engine is not result.catalogue.engine:
@@ -442,3 +450,32 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("Closing when the save has finished…")
         if not self.workers.writing:
             self._on_writes_busy(False)
+
+
+def _recovery_note(report: RecoveryReport) -> str:
+    """The status-bar line about start-up recovery: the saves it settled, plus the temp
+    files of killed writes it removed (and the space that freed) and the half-done deletes
+    it completed."""
+    parts = [recovery_text(report)] if recovery_text(report) else []
+    if report.temp_files_removed:
+        parts.append(
+            f"{len(report.temp_files_removed)} temp file(s) of interrupted writes removed "
+            f"({_size(report.bytes_freed)} freed)"
+        )
+    if report.deleted:
+        parts.append(f"{len(report.deleted)} half-done delete(s) completed")
+    if report.resplit_finished:
+        parts.append(f"{len(report.resplit_finished)} interrupted re-split(s) completed")
+    return "; ".join(parts)
+
+
+def _size(n: int) -> str:
+    """A byte count as people read it (1,023 bytes, 4.2 MB)."""
+    if n < 1024:
+        return f"{n:,} bytes"
+    value, unit = n / 1024, "KB"
+    for bigger in ("MB", "GB"):
+        if value < 1024:
+            break
+        value, unit = value / 1024, bigger
+    return f"{value:.1f} {unit}"

@@ -20,6 +20,7 @@ from desktop_app.gui.catalogue import Catalogue
 from desktop_app.gui.dialogs import ask
 from desktop_app.gui.import_panel import ImportEntry, ImportPanel
 from desktop_app.gui.workers import JobProgress, Workers, call, reporting
+from desktop_app.importing import MergedImport
 from storage.sessions import (
     DuplicateImportError,
     SaveError,
@@ -80,7 +81,14 @@ class SaveFlow(QObject):
         draft = snapshot(entry.imported.draft)
         self.label.setText(f"Saving {entry.path.name}…")
         self.workers.write(
-            reporting(save_session, draft, catalogue.engine, catalogue.storage, force=force),
+            reporting(
+                save_session,
+                draft,
+                catalogue.engine,
+                catalogue.storage,
+                force=force,
+                source_paths=_source_paths(entry),
+            ),
             yielded=self._on_progress,
             returned=lambda sid: self._on_saved(entry, int(sid)),
             errored=lambda exc: self._on_error(entry, exc),
@@ -193,3 +201,10 @@ class SaveFlow(QObject):
         self.bar.setVisible(busy)
         if busy:
             self.bar.setValue(0)
+
+
+def _source_paths(entry: ImportEntry) -> list[Path]:
+    """The files the entry's draft was read from, in the order of its sources (noted with
+    the save so that a failed one can be finished from them later)."""
+    merged = getattr(entry.imported, "merged", None)
+    return list(merged.paths) if isinstance(merged, MergedImport) else [entry.path]

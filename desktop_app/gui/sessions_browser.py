@@ -1,6 +1,7 @@
-"""The saved-sessions browser: filter by driver, track and date; open; delete (asks first).
+"""The saved-sessions browser: filter by driver, track and date; open; delete (asks first);
+for a failed save, retry it from its source files or discard it (asks first).
 
-Listing runs on the read pool; deleting runs on the write thread. The model holds plain
+Listing runs on the read pool; deleting, discarding and retrying run on the write thread. The model holds plain
 ``SessionSummary`` dataclasses, never ORM objects.
 """
 
@@ -31,7 +32,15 @@ from desktop_app.analysis.formatting import format_lap_time
 from desktop_app.gui.catalogue import Catalogue
 from desktop_app.gui.dialogs import ask
 from desktop_app.gui.workers import Workers, call
-from storage.sessions import SessionSummary, delete_session, list_drivers, list_sessions, list_tracks
+from desktop_app.importing import retry_from_source
+from storage.sessions import (
+    SessionSummary,
+    delete_session,
+    discard_session,
+    list_drivers,
+    list_sessions,
+    list_tracks,
+)
 
 _Index = QModelIndex | QPersistentModelIndex
 _ANY = "(any)"
@@ -124,6 +133,8 @@ class SessionsBrowser(QWidget):
     compareRequested = Signal(int, bool)
     listed = Signal()
     deleted = Signal(int)
+    #: (session id, done): a retry from the source files finished (True) or was refused
+    retried = Signal(int, bool)
 
     def __init__(self, workers: Workers, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -160,6 +171,12 @@ class SessionsBrowser(QWidget):
         self.open_button.clicked.connect(self.open_selected)
         self.delete_button = QPushButton("Delete…")
         self.delete_button.clicked.connect(self.delete_selected)
+        self.retry_button = QPushButton("Retry from source")
+        self.retry_button.setToolTip("Finish this failed save by reading its source files again")
+        self.retry_button.clicked.connect(self.retry_selected)
+        self.discard_button = QPushButton("Discard…")
+        self.discard_button.setToolTip("Remove this failed save from the catalogue")
+        self.discard_button.clicked.connect(self.discard_selected)
         self.compare_button = QPushButton("Overlay a lap…")
         self.compare_button.setToolTip("Add a lap of this session to the laps on show")
         self.compare_button.clicked.connect(lambda: self._compare(False))
@@ -185,13 +202,25 @@ class SessionsBrowser(QWidget):
         filters.addStretch(1)
         actions = QHBoxLayout()
         actions.addWidget(self.info, 1)
-        for button in (refresh, self.delete_button, self.compare_button, self.reference_button, self.open_button):
+        for button in (
+            refresh,
+            self.retry_button,
+            self.discard_button,
+            self.delete_button,
+            self.compare_button,
+            self.reference_button,
+            self.open_button,
+        ):
             actions.addWidget(button)
         layout = QVBoxLayout(self)
         layout.addLayout(filters)
         layout.addWidget(self.view, 1)
         layout.addLayout(actions)
+        self.view.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
+        self.model.modelReset.connect(self._update_buttons)
+        self._update_buttons()
         self._filling = False
+        self._note = ""  # what the last action said, shown with the next listing
         self._generation = 0  # only the newest listing is shown (reads may finish out of order)
 
     def _on_date(self, check: QCheckBox, _date: QDate) -> None:
@@ -228,8 +257,16 @@ class SessionsBrowser(QWidget):
         finally:
             self._filling = False
         self.model.set_sessions(listing.sessions)
-        self.info.setText(f"{len(listing.sessions)} session(s)")
+        count = f"{len(listing.sessions)} session(s)"
+        self.info.setText(f"{self._note} · {count}" if self._note else count)
+        self._note = ""
         self.listed.emit()
+
+    def _update_buttons(self) -> None:
+        s = self.selected()
+        failed = s is not None and s.status == "failed"
+        self.retry_button.setEnabled(failed)
+        self.discard_button.setEnabled(failed)
 
     def selected(self) -> SessionSummary | None:
         rows = self.view.selectionModel().selectedRows()
@@ -270,6 +307,48 @@ class SessionsBrowser(QWidget):
     def _on_deleted(self, session_id: int) -> None:
         self.deleted.emit(session_id)
         self.refresh()
+
+    def retry_selected(self) -> None:
+        """Finish the selected failed save from its source files, read again (write thread)."""
+        s = self.selected()
+        if s is None or s.status != "failed" or self.catalogue is None:
+            return
+        cat, session_id = self.catalogue, s.id
+        self.retry_button.setEnabled(False)
+        self.info.setText(f"retrying session {session_id} from its source files…")
+        self.workers.write(
+            call(retry_from_source, cat.engine, cat.storage, session_id, what=f"retrying session {session_id}"),
+            returned=lambda _r: self._on_retried(session_id, f"session {session_id} saved from its source files"),
+            errored=lambda exc: self._on_retried(session_id, f"cannot retry: {exc}", done=False),
+        )
+
+    def _on_retried(self, session_id: int, message: str, *, done: bool = True) -> None:
+        self._note = message  # kept in front of the count when the new listing arrives
+        self.info.setText(message)
+        self.refresh()
+        self.retried.emit(session_id, done)
+
+    def discard_selected(self) -> None:
+        s = self.selected()
+        if s is None or s.status != "failed" or self.catalogue is None:
+            return
+        ask(
+            self,
+            "Discard session",
+            f"Discard the failed save of session {s.id} {s.name!r}?\nIts source files are not touched.",
+            lambda: self._discard(s.id),
+            yes_text="Discard",
+        )
+
+    def _discard(self, session_id: int) -> None:
+        if self.catalogue is None:
+            return
+        cat = self.catalogue
+        self.workers.write(
+            call(discard_session, cat.engine, cat.storage, session_id),
+            returned=lambda _r: self._on_deleted(session_id),
+            errored=lambda exc: self.info.setText(f"cannot discard session {session_id}: {exc}"),
+        )
 
 
 def _day(d: QDate, t: time) -> datetime:
