@@ -211,3 +211,18 @@ def test_postgres_connection_dropped_before_status_update(
     monkeypatch.setattr(faults, "checkpoint", kill_backend)
     sid = save_session(make_draft("late"), engine, telemetry)
     assert load_session(engine, sid).summary.status == "ready"
+
+
+@pytest.mark.postgres
+def test_postgres_connections_lost_while_idle_are_replaced_without_a_restart(
+    pg_victim: tuple[Engine, Callable[[], int]], telemetry: ParquetTelemetryStorage
+) -> None:
+    # the window keeps one engine for hours; a server restart or an idle timeout in between
+    # kills its pooled connections, and the next save or listing must simply reconnect
+    engine, terminate = pg_victim
+    first = save_session(make_draft("before"), engine, telemetry)
+    assert [s.id for s in list_sessions(engine)] == [first]
+    assert terminate() >= 1  # the pooled, idle connection is gone on the server side
+    second = save_session(make_draft("after"), engine, telemetry)
+    assert load_session(engine, second).summary.status == "ready"
+    assert sorted(s.id for s in list_sessions(engine)) == sorted([first, second])
