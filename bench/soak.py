@@ -91,6 +91,9 @@ def worker(url: str, data_dir: str, pool: str, seed: int) -> int:
                 s = rng.choice(sessions)
                 if op == "validity":
                     laps = load_session(engine, s.id).laps
+                    if not laps:  # a ready session always has laps: a torn read is a violation
+                        out(f"op {op} nolaps")
+                        raise SystemExit(f"session {s.id} was read without its laps")
                     lap = rng.choice(laps)
                     set_lap_validity(engine, s.id, lap.lap_number, rng.choice([True, False, None]))
                     out("op validity done")

@@ -85,7 +85,16 @@ def write_engine(engine: Engine) -> Engine:
 
 
 def read_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    """Sessions for read-only units of work (``with maker.begin() as db: ...``)."""
+    """Sessions for read-only units of work (``with maker.begin() as db: ...``).
+
+    Every statement of one unit sees the same snapshot: a session's row, its laps and its
+    sources are read by several statements, and under PostgreSQL's default READ COMMITTED a
+    delete committed between them would give a session without laps. REPEATABLE READ takes
+    the snapshot at the first statement (a read-only transaction is never refused for it).
+    SQLite's deferred BEGIN in WAL mode already keeps one snapshot per transaction.
+    """
+    if engine.dialect.name == "postgresql":
+        return sessionmaker(engine.execution_options(isolation_level="REPEATABLE READ"), expire_on_commit=False)
     return sessionmaker(engine, expire_on_commit=False)
 
 

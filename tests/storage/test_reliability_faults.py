@@ -226,3 +226,36 @@ def test_postgres_connections_lost_while_idle_are_replaced_without_a_restart(
     second = save_session(make_draft("after"), engine, telemetry)
     assert load_session(engine, second).summary.status == "ready"
     assert sorted(s.id for s in list_sessions(engine)) == sorted([first, second])
+
+
+@pytest.mark.postgres
+def test_a_session_deleted_while_it_is_loaded_is_never_seen_without_its_laps(
+    pg_victim: tuple[Engine, Callable[[], int]], telemetry: ParquetTelemetryStorage
+) -> None:
+    # the row, the laps and the sources are separate statements: a delete committed from
+    # another connection between them must not give a session without laps
+    from sqlalchemy import event
+
+    engine, _ = pg_victim
+    sid = save_session(make_draft("raced"), engine, telemetry)
+    other = make_engine(engine.url.render_as_string(hide_password=False))
+    deleted: list[int] = []
+    statements: list[str] = []
+
+    def delete_between(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+        if not deleted and len(statements) == 2:  # after the session's row, before its laps
+            with other.begin() as db:
+                db.execute(text("DELETE FROM laps WHERE session_id = :s"), {"s": sid})
+                db.execute(text("DELETE FROM telemetry_sources WHERE session_id = :s"), {"s": sid})
+                db.execute(text("DELETE FROM sessions WHERE id = :s"), {"s": sid})
+            deleted.append(sid)
+
+    event.listen(engine, "before_cursor_execute", delete_between)
+    try:
+        saved = load_session(engine, sid)
+    finally:
+        event.remove(engine, "before_cursor_execute", delete_between)
+        other.dispose()
+    assert deleted == [sid] and "laps" in statements[1]
+    assert saved.laps and saved.sources  # the snapshot from before the delete, whole
