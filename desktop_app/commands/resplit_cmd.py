@@ -15,9 +15,9 @@ import sys
 from typing import Any
 
 from desktop_app import config
+from desktop_app.analysis.formatting import TEXT_MISSING, format_lap_time
 from desktop_app.commands import exitcodes
 from desktop_app.importing import ideal_json, lap_json
-from desktop_app.laps import format_lap_time
 from desktop_app.laps.resplit import LineError, parse_line, user_lines
 from storage.errors import LaptraceError
 
@@ -138,10 +138,12 @@ def _run(args: argparse.Namespace) -> int:
     print(f"  laps        {len(draft.laps)}")
     for lap in draft.laps:
         valid = "valid" if lap.valid else f"invalid: {lap.reason}"
-        print(f"    {lap.lap_number:>4}  {lap.kind:<8} {format_lap_time(lap.lap_time_s):>10}  {valid}")
+        print(
+            f"    {lap.lap_number:>4}  {lap.kind:<8} {format_lap_time(lap.lap_time_s, missing=TEXT_MISSING):>10}  {valid}"
+        )
         if lap.sectors_s:
-            print("          sectors " + "  ".join(format_lap_time(s) for s in lap.sectors_s))
+            print("          sectors " + "  ".join(format_lap_time(s, missing=TEXT_MISSING) for s in lap.sectors_s))
     if draft.ideal_lap_s is not None:
-        print(f"  ideal lap   {format_lap_time(draft.ideal_lap_s)}")
+        print(f"  ideal lap   {format_lap_time(draft.ideal_lap_s, missing=TEXT_MISSING)}")
     sys.stdout.flush()
     return exitcodes.OK
