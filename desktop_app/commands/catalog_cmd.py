@@ -177,25 +177,18 @@ def _no_catalogue_yet(args: argparse.Namespace) -> bool:
 def _catalogue(args: argparse.Namespace) -> Iterator[_Catalogue]:
     from sqlalchemy.exc import SQLAlchemyError
 
-    from storage.db import make_engine, upgrade
-    from storage.parquet import ParquetTelemetryStorage
+    from desktop_app.catalogue import open_catalogue, open_failure
 
     _check_locations(args)
     cfg = config.resolve(args.data_dir, args.database_url)
-    shown = config.mask_url(cfg.database_url)
     try:
-        engine = make_engine(cfg.database_url)
+        opened = open_catalogue(cfg)
     except (SQLAlchemyError, ValueError, ImportError, OSError) as exc:
-        raise _Failure(f"cannot open the catalogue {shown}: {exc}", exitcodes.STORAGE_FAILURE) from exc
+        raise _Failure(open_failure(cfg.database_url, exc), exitcodes.STORAGE_FAILURE) from exc
     try:
-        try:
-            upgrade(engine)
-        except (SQLAlchemyError, OSError) as exc:
-            orig = getattr(exc, "orig", None) or exc
-            raise _Failure(f"cannot open the catalogue {shown}: {orig}", exitcodes.STORAGE_FAILURE) from exc
-        yield _Catalogue(engine, ParquetTelemetryStorage(cfg.data_dir))
+        yield _Catalogue(opened.engine, opened.storage)
     finally:
-        engine.dispose()
+        opened.close()
 
 
 def _fail(command: str, message: str) -> None:

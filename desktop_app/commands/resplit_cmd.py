@@ -80,25 +80,20 @@ def _run(args: argparse.Namespace) -> int:
         _fail(str(exc))
         return exitcodes.BAD_INPUT
 
-    from sqlalchemy.engine import make_url
     from sqlalchemy.exc import SQLAlchemyError
 
+    from desktop_app.catalogue import open_catalogue, open_failure
     from desktop_app.resplitting import resplit_session
-    from storage.db import make_engine, upgrade
     from storage.db.errors import SessionNotFoundError
-    from storage.parquet import ParquetTelemetryStorage
 
     cfg = config.resolve(args.data_dir, args.database_url)
-    shown = make_url(cfg.database_url).render_as_string(hide_password=True)
     try:
-        engine = make_engine(cfg.database_url)
+        catalogue = open_catalogue(cfg)
     except (SQLAlchemyError, ValueError, ImportError, OSError) as exc:
-        _fail(f"cannot open the catalogue {shown}: {exc}")
+        _fail(open_failure(cfg.database_url, exc))
         return exitcodes.STORAGE_FAILURE
     try:
-        upgrade(engine)
-        storage = ParquetTelemetryStorage(cfg.data_dir)
-        result = resplit_session(engine, storage, session_id, lines)
+        result = resplit_session(catalogue.engine, catalogue.storage, session_id, lines)
     except LineError as exc:
         _fail(f"session {session_id}: {exc}")
         return exitcodes.BAD_INPUT
@@ -112,7 +107,7 @@ def _run(args: argparse.Namespace) -> int:
         _fail(f"session {session_id}: {exc}")
         return exitcodes.STORAGE_FAILURE
     finally:
-        engine.dispose()
+        catalogue.close()
     draft = result.draft
     if args.json:
         doc: dict[str, Any] = {
