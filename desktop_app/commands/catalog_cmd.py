@@ -31,6 +31,7 @@ from desktop_app.analysis.formatting import TEXT_MISSING, format_lap_time
 from desktop_app.commands import exitcodes
 from desktop_app.commands.guard import display_name, is_utf8_name, not_a_file, shorten, stdout_to_stderr, utf8_path
 from desktop_app.commands.inspect_cmd import iso_utc
+from desktop_app.commands.options import add_catalogue_options
 from desktop_app.importing import MergedImport, ideal_json, import_file, lap_json, merge_files, retry_from_source
 from storage.db.errors import DuplicateImportError, SaveError
 from storage.errors import LaptraceError
@@ -41,16 +42,6 @@ if TYPE_CHECKING:  # the database stack loads only when one of these commands ru
     from storage.parquet import ParquetTelemetryStorage
     from storage.sessions import SessionSummary
     from storage.types import SessionDraft
-
-
-def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--db",
-        dest="database_url",
-        metavar="URL",
-        help="catalogue database URL (default: SQLite in the data directory)",
-    )
-    p.add_argument("--data-dir", metavar="DIR", help="where the catalogue and telemetry live")
 
 
 def register(subparsers: Any) -> None:
@@ -78,7 +69,7 @@ def register(subparsers: Any) -> None:
         metavar="SECONDS",
         help="with --merge: seconds added to the second file's clock, instead of the offset the merge finds",
     )
-    _common(p)
+    add_catalogue_options(p)
     p.set_defaults(func=run_import)
 
     p = subparsers.add_parser(
@@ -87,7 +78,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--driver", metavar="NAME", help="only this driver's sessions")
     p.add_argument("--track", metavar="NAME", help="only sessions at this track")
     p.add_argument("--json", action="store_true", help="print a JSON array")
-    _common(p)
+    add_catalogue_options(p)
     p.set_defaults(func=run_sessions)
 
     p = subparsers.add_parser(
@@ -102,7 +93,7 @@ def register(subparsers: Any) -> None:
         help="also finish failed saves by reading their source files again (when still there and unchanged)",
     )
     p.add_argument("--json", action="store_true", help="print a JSON object")
-    _common(p)
+    add_catalogue_options(p)
     p.set_defaults(func=run_recover)
 
     p = subparsers.add_parser(
@@ -111,7 +102,7 @@ def register(subparsers: Any) -> None:
         description="Delete a session: its telemetry file is set aside, its rows deleted, then the file removed.",
     )
     p.add_argument("session_id", metavar="SESSION_ID", help="the session's id (see laptrace sessions)")
-    _common(p)
+    add_catalogue_options(p)
     p.set_defaults(func=run_delete)
 
     p = subparsers.add_parser(
@@ -120,7 +111,7 @@ def register(subparsers: Any) -> None:
         description="Remove a session whose telemetry could not be written (status failed).",
     )
     p.add_argument("session_id", metavar="SESSION_ID", help="the failed session's id (see laptrace sessions)")
-    _common(p)
+    add_catalogue_options(p)
     p.set_defaults(func=run_discard)
 
 

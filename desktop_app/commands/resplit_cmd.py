@@ -17,6 +17,7 @@ from typing import Any
 from desktop_app import config
 from desktop_app.analysis.formatting import TEXT_MISSING, format_lap_time
 from desktop_app.commands import exitcodes
+from desktop_app.commands.options import add_catalogue_options
 from desktop_app.importing import ideal_json, lap_json
 from desktop_app.laps.resplit import LineError, parse_line, user_lines
 from storage.errors import LaptraceError
@@ -41,13 +42,7 @@ def register(subparsers: Any) -> None:
         help="a split line (repeat for each, in any order)",
     )
     p.add_argument("--json", action="store_true", help="print a JSON object")
-    p.add_argument(
-        "--db",
-        dest="database_url",
-        metavar="URL",
-        help="catalogue database URL (default: SQLite in the data directory)",
-    )
-    p.add_argument("--data-dir", metavar="DIR", help="where the catalogue and telemetry live")
+    add_catalogue_options(p)
     p.set_defaults(func=run)
 
 
