@@ -84,7 +84,7 @@ def _run(files: list[Path], scratch: Path, repeat: int) -> list[Phase] | None:
 
     from desktop_app.config import Config, Settings
     from desktop_app.gui.app import application
-    from desktop_app.gui.catalogue import open_catalogue
+    from desktop_app.gui.catalogue import open_and_recover
     from desktop_app.gui.latency import TickMonitor
     from desktop_app.gui.main_window import MainWindow
     from desktop_app.gui.warmup import settle_heap, warm_up
@@ -98,7 +98,7 @@ def _run(files: list[Path], scratch: Path, repeat: int) -> list[Phase] | None:
         data = scratch / f"data{run}-{len(windows)}"
         config = Config(data_dir=data, database_url=f"sqlite:///{(data / 'laptrace.sqlite3').as_posix()}")
         win = MainWindow(Settings())
-        win.set_catalogue(open_catalogue(config).catalogue)
+        win.set_catalogue(open_and_recover(config).catalogue)
         win.resize(1600, 1000)
         win.show()
         windows.append(win)

@@ -26,6 +26,10 @@ SPEED_CHANNELS: frozenset[str] = frozenset({"speed"})
 #: Shown when a value does not exist (untimed lap, no sample...).
 MISSING = "–"
 
+#: The same for plain-text output (the CLI): an ASCII hyphen survives any terminal
+#: encoding and keeps columns one character wide when piped.
+TEXT_MISSING = "-"
+
 
 def check_speed_unit(unit: str) -> SpeedUnit:
     """Return ``unit`` if it is a known display speed unit, else raise a clear ValueError."""
@@ -40,10 +44,14 @@ def _finite(value: float | None) -> bool:
     return value is not None and math.isfinite(value)
 
 
-def format_lap_time(seconds: float | None) -> str:
-    """``83.4567`` -> ``"1:23.457"`` (m:ss.sss); missing or non-finite -> ``"–"``."""
+def format_lap_time(seconds: float | None, *, missing: str = MISSING) -> str:
+    """``83.4567`` -> ``"1:23.457"`` (m:ss.sss); missing or non-finite -> ``missing``.
+
+    The one lap-time format for the GUI, the CLI and the validity reasons; the CLI passes
+    ``missing=TEXT_MISSING``.
+    """
     if seconds is None or not math.isfinite(seconds):
-        return MISSING
+        return missing
     millis = int(round(abs(seconds) * 1000.0))
     minutes, millis = divmod(millis, 60_000)
     sign = "-" if seconds < 0 and (minutes or millis) else ""

@@ -27,12 +27,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from desktop_app import config
+from desktop_app.analysis.formatting import TEXT_MISSING, format_lap_time
 from desktop_app.commands import exitcodes
 from desktop_app.commands.guard import display_name, is_utf8_name, not_a_file, shorten, stdout_to_stderr, utf8_path
 from desktop_app.commands.inspect_cmd import iso_utc
 from desktop_app.commands.options import add_catalogue_options
 from desktop_app.importing import MergedImport, ideal_json, import_file, lap_json, merge_files, retry_from_source
-from desktop_app.laps import format_lap_time
 from storage.db.errors import DuplicateImportError, SaveError
 from storage.errors import LaptraceError
 
@@ -168,25 +168,18 @@ def _no_catalogue_yet(args: argparse.Namespace) -> bool:
 def _catalogue(args: argparse.Namespace) -> Iterator[_Catalogue]:
     from sqlalchemy.exc import SQLAlchemyError
 
-    from storage.db import make_engine, upgrade
-    from storage.parquet import ParquetTelemetryStorage
+    from desktop_app.catalogue import open_catalogue, open_failure
 
     _check_locations(args)
     cfg = config.resolve(args.data_dir, args.database_url)
-    shown = config.mask_url(cfg.database_url)
     try:
-        engine = make_engine(cfg.database_url)
+        opened = open_catalogue(cfg)
     except (SQLAlchemyError, ValueError, ImportError, OSError) as exc:
-        raise _Failure(f"cannot open the catalogue {shown}: {exc}", exitcodes.STORAGE_FAILURE) from exc
+        raise _Failure(open_failure(cfg.database_url, exc), exitcodes.STORAGE_FAILURE) from exc
     try:
-        try:
-            upgrade(engine)
-        except (SQLAlchemyError, OSError) as exc:
-            orig = getattr(exc, "orig", None) or exc
-            raise _Failure(f"cannot open the catalogue {shown}: {orig}", exitcodes.STORAGE_FAILURE) from exc
-        yield _Catalogue(engine, ParquetTelemetryStorage(cfg.data_dir))
+        yield _Catalogue(opened.engine, opened.storage)
     finally:
-        engine.dispose()
+        opened.close()
 
 
 def _fail(command: str, message: str) -> None:
@@ -404,7 +397,9 @@ def _save_and_report(
         print(f"  laps        {len(draft.laps)}")
         for lap in draft.laps:
             valid = "valid" if lap.valid else f"invalid: {lap.reason}"
-            print(f"    {lap.lap_number:>4}  {lap.kind:<8} {format_lap_time(lap.lap_time_s):>10}  {valid}")
+            print(
+                f"    {lap.lap_number:>4}  {lap.kind:<8} {format_lap_time(lap.lap_time_s, missing=TEXT_MISSING):>10}  {valid}"
+            )
         sys.stdout.flush()
     return code
 
@@ -452,7 +447,7 @@ def _sessions(args: argparse.Namespace) -> int:
         print("no sessions")
     for s in sessions:
         when = iso_utc(s.started_at) or "-"
-        best = format_lap_time(s.best_lap_s) if s.best_lap_s is not None else "-"
+        best = format_lap_time(s.best_lap_s, missing=TEXT_MISSING)
         print(
             f"{s.id:>6}  {s.status:<7} {when:<21} {s.lap_count:>4} laps  best {best:>10}  "
             f"{s.name}  [{s.driver or '-'} / {s.track or '-'} / {s.vehicle or '-'}]"

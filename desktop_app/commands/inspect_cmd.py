@@ -17,10 +17,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from desktop_app.analysis.formatting import TEXT_MISSING, format_lap_time
 from desktop_app.commands import exitcodes
 from desktop_app.commands.guard import not_a_file, shorten, stdout_to_stderr, utf8_path
 from desktop_app.importing import ImportedFile, ideal_json, import_file, lap_json
-from desktop_app.laps import format_lap_time
 from storage.errors import LaptraceError
 
 
@@ -109,14 +109,16 @@ def _text(imported: ImportedFile) -> str:
         if lap.valid and lap.reason:
             valid = f"yes ({lap.reason})"
         lines.append(
-            f"    {lap.lap_number:>4}  {lap.kind:<8} {format_lap_time(lap.lap_time_s):>10}  "
+            f"    {lap.lap_number:>4}  {lap.kind:<8} {format_lap_time(lap.lap_time_s, missing=TEXT_MISSING):>10}  "
             f"{dist:>10}  {vmax:>10}  {valid}"
         )
         if lap.sectors_s:
-            lines.append("          sectors " + "  ".join(format_lap_time(s) for s in lap.sectors_s))
+            lines.append(
+                "          sectors " + "  ".join(format_lap_time(s, missing=TEXT_MISSING) for s in lap.sectors_s)
+            )
     if draft.ideal_lap_s is not None:
         lines.append(
-            f"  ideal lap   {format_lap_time(draft.ideal_lap_s)} (best sectors; {draft.sector_source} sectors)"
+            f"  ideal lap   {format_lap_time(draft.ideal_lap_s, missing=TEXT_MISSING)} (best sectors; {draft.sector_source} sectors)"
         )
     return "\n".join(lines)
 

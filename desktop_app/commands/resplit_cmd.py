@@ -15,10 +15,10 @@ import sys
 from typing import Any
 
 from desktop_app import config
+from desktop_app.analysis.formatting import TEXT_MISSING, format_lap_time
 from desktop_app.commands import exitcodes
 from desktop_app.commands.options import add_catalogue_options
 from desktop_app.importing import ideal_json, lap_json
-from desktop_app.laps import format_lap_time
 from desktop_app.laps.resplit import LineError, parse_line, user_lines
 from storage.errors import LaptraceError
 
@@ -75,25 +75,20 @@ def _run(args: argparse.Namespace) -> int:
         _fail(str(exc))
         return exitcodes.BAD_INPUT
 
-    from sqlalchemy.engine import make_url
     from sqlalchemy.exc import SQLAlchemyError
 
+    from desktop_app.catalogue import open_catalogue, open_failure
     from desktop_app.resplitting import resplit_session
-    from storage.db import make_engine, upgrade
     from storage.db.errors import SessionNotFoundError
-    from storage.parquet import ParquetTelemetryStorage
 
     cfg = config.resolve(args.data_dir, args.database_url)
-    shown = make_url(cfg.database_url).render_as_string(hide_password=True)
     try:
-        engine = make_engine(cfg.database_url)
+        catalogue = open_catalogue(cfg)
     except (SQLAlchemyError, ValueError, ImportError, OSError) as exc:
-        _fail(f"cannot open the catalogue {shown}: {exc}")
+        _fail(open_failure(cfg.database_url, exc))
         return exitcodes.STORAGE_FAILURE
     try:
-        upgrade(engine)
-        storage = ParquetTelemetryStorage(cfg.data_dir)
-        result = resplit_session(engine, storage, session_id, lines)
+        result = resplit_session(catalogue.engine, catalogue.storage, session_id, lines)
     except LineError as exc:
         _fail(f"session {session_id}: {exc}")
         return exitcodes.BAD_INPUT
@@ -107,7 +102,7 @@ def _run(args: argparse.Namespace) -> int:
         _fail(f"session {session_id}: {exc}")
         return exitcodes.STORAGE_FAILURE
     finally:
-        engine.dispose()
+        catalogue.close()
     draft = result.draft
     if args.json:
         doc: dict[str, Any] = {
@@ -133,10 +128,12 @@ def _run(args: argparse.Namespace) -> int:
     print(f"  laps        {len(draft.laps)}")
     for lap in draft.laps:
         valid = "valid" if lap.valid else f"invalid: {lap.reason}"
-        print(f"    {lap.lap_number:>4}  {lap.kind:<8} {format_lap_time(lap.lap_time_s):>10}  {valid}")
+        print(
+            f"    {lap.lap_number:>4}  {lap.kind:<8} {format_lap_time(lap.lap_time_s, missing=TEXT_MISSING):>10}  {valid}"
+        )
         if lap.sectors_s:
-            print("          sectors " + "  ".join(format_lap_time(s) for s in lap.sectors_s))
+            print("          sectors " + "  ".join(format_lap_time(s, missing=TEXT_MISSING) for s in lap.sectors_s))
     if draft.ideal_lap_s is not None:
-        print(f"  ideal lap   {format_lap_time(draft.ideal_lap_s)}")
+        print(f"  ideal lap   {format_lap_time(draft.ideal_lap_s, missing=TEXT_MISSING)}")
     sys.stdout.flush()
     return exitcodes.OK

@@ -263,21 +263,22 @@ def _import_sample(state: _State) -> str:
 
 
 def _open_catalogue(state: _State, closers: list[Callable[[], None]]) -> str:
-    from storage.db import current_revision, make_engine, upgrade
-    from storage.parquet import ParquetTelemetryStorage
+    from desktop_app.catalogue import open_catalogue
+    from desktop_app.config import Config
+    from storage.db import current_revision
 
-    url = f"sqlite:///{(state.tmp / 'catalogue' / 'laptrace.sqlite3').as_posix()}"
-    engine = make_engine(url)
-    closers.append(engine.dispose)
+    folder = state.tmp / "catalogue"
+    url = f"sqlite:///{(folder / 'laptrace.sqlite3').as_posix()}"
     try:
-        upgrade(engine)
-        revision = current_revision(engine)
+        catalogue = open_catalogue(Config(data_dir=folder, database_url=url))
+        closers.append(catalogue.close)
+        revision = current_revision(catalogue.engine)
     except Exception as exc:
         raise SelfTestError(f"migrating a new SQLite catalogue failed: {exc}", exitcodes.STORAGE_FAILURE) from exc
     if revision is None:
         raise SelfTestError("the catalogue has no schema revision after the upgrade", exitcodes.STORAGE_FAILURE)
-    state.engine = engine
-    state.storage = ParquetTelemetryStorage(state.tmp / "catalogue")
+    state.engine = catalogue.engine
+    state.storage = catalogue.storage
     return f"SQLite catalogue at schema revision {revision}"
 
 

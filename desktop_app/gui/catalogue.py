@@ -1,9 +1,9 @@
-"""The catalogue the window works with: the database engine, the Parquet storage, the config.
+"""The window's start-up with the catalogue, and the lines it shows about it.
 
-:func:`open_catalogue` is the start-up job (run on the write worker): make the engine,
-bring the schema up to date, and run ``recover()`` so that sessions left ``writing`` by a
-crash are settled before the user sees the list. The GUI only ever holds the resulting
-plain :class:`Catalogue`.
+:func:`open_and_recover` is the start-up job (run on the write worker): open the catalogue
+(:func:`desktop_app.catalogue.open_catalogue`, as the CLI does) and run ``recover()`` so that
+sessions left ``writing`` by a crash are settled before the user sees the list. The GUI
+only ever holds the resulting plain :class:`~desktop_app.catalogue.Catalogue`.
 """
 
 from __future__ import annotations
@@ -12,19 +12,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
+from desktop_app.catalogue import Catalogue, open_catalogue
 from desktop_app.config import Config
-from storage.db import make_engine, upgrade
-from storage.parquet import ParquetTelemetryStorage
 from storage.sessions import RecoveryReport, find_duplicates, load_session, recover
-
-
-@dataclass(frozen=True)
-class Catalogue:
-    """Where saved sessions live: the SQL catalogue and the Parquet folder."""
-
-    config: Config
-    engine: Engine
-    storage: ParquetTelemetryStorage
 
 
 @dataclass(frozen=True)
@@ -33,14 +23,16 @@ class OpenedCatalogue:
     recovery: RecoveryReport
 
 
-def open_catalogue(config: Config) -> OpenedCatalogue:
-    """Connect, migrate and recover (blocking: run it on the write worker)."""
+def open_and_recover(config: Config) -> OpenedCatalogue:
+    """Create the data folder, connect, migrate and recover (blocking: run it on the write worker)."""
     config.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(config.database_url)
-    upgrade(engine)
-    storage = ParquetTelemetryStorage(config.data_dir)
-    report = recover(engine, storage)
-    return OpenedCatalogue(Catalogue(config, engine, storage), report)
+    catalogue = open_catalogue(config)
+    try:
+        report = recover(catalogue.engine, catalogue.storage)
+    except BaseException:
+        catalogue.close()
+        raise
+    return OpenedCatalogue(catalogue, report)
 
 
 def duplicate_note(engine: Engine, sha256: str) -> str | None:

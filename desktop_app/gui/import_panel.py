@@ -30,7 +30,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.gui.catalogue import Catalogue, duplicate_note
+from desktop_app.catalogue import Catalogue
+from desktop_app.gui.catalogue import duplicate_note
 from desktop_app.gui.drop import expand_paths
 from desktop_app.gui.workers import Job, JobProgress, Workers, call, reporting
 from desktop_app.importing import ImportedFile, import_file

@@ -24,9 +24,10 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.analysis.formatting import format_lap_time
+from desktop_app.catalogue import Catalogue
 from desktop_app.config import Config, Settings, resolve, save_settings
 from desktop_app.gui.actions import build_menus, fill_recent, remember
-from desktop_app.gui.catalogue import Catalogue, OpenedCatalogue, open_catalogue, recovery_text
+from desktop_app.gui.catalogue import OpenedCatalogue, open_and_recover, recovery_text
 from desktop_app.gui.dialogs import ask
 from desktop_app.gui.drop import FileDropFilter
 from desktop_app.gui.import_panel import ImportEntry, ImportPanel
@@ -170,7 +171,9 @@ class MainWindow(QMainWindow):
     def open_catalogue(self, config: Config) -> None:
         """Connect, migrate and recover on the write thread (after any queued save), then
         switch to the new catalogue; on failure the current one stays."""
-        self.workers.write(call(open_catalogue, config), returned=self._catalogue_opened, errored=self.catalogue_failed)
+        self.workers.write(
+            call(open_and_recover, config), returned=self._catalogue_opened, errored=self.catalogue_failed
+        )
 
     def _catalogue_opened(self, result: OpenedCatalogue) -> None:
         old = self.catalogue

@@ -16,7 +16,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QWidget
 
-from desktop_app.gui.catalogue import Catalogue
+from desktop_app.catalogue import Catalogue
 from desktop_app.gui.dialogs import ask
 from desktop_app.gui.import_panel import ImportEntry, ImportPanel
 from desktop_app.gui.workers import JobProgress, Workers, call, reporting

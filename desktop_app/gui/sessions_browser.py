@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 from sqlalchemy import Engine
 
 from desktop_app.analysis.formatting import format_lap_time
-from desktop_app.gui.catalogue import Catalogue
+from desktop_app.catalogue import Catalogue
 from desktop_app.gui.dialogs import ask
 from desktop_app.gui.workers import Workers, call
 from desktop_app.importing import retry_from_source

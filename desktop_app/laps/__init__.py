@@ -16,7 +16,7 @@ from storage.types import LapRecord
 from .measure import MeasuredLap, measure_laps
 from .sectors import add_auto_sectors, ideal_lap
 from .split import NO_LAPS, LapSplit, LineSet, PlacedLine, Segment, split_laps
-from .validity import format_lap_time, propose_validity
+from .validity import propose_validity
 
 __all__ = [
     "NO_LAPS",
@@ -27,7 +27,6 @@ __all__ = [
     "PlacedLine",
     "Segment",
     "analyse_laps",
-    "format_lap_time",
     "ideal_lap",
     "measure_laps",
     "propose_validity",

@@ -23,6 +23,7 @@ from storage.types import FloatArray
 
 from .gates import TimingLine
 from .geodesy import from_local, to_local
+from .thresholds import MIN_AUTO_LAP_M
 
 #: spacing of the resampled driven line (m)
 RESAMPLE_M = 5.0
@@ -30,8 +31,6 @@ RESAMPLE_M = 5.0
 PASS_RADIUS_M = 15.0
 #: the heading of a pass must be within this angle of the candidate's
 PASS_MAX_ANGLE_DEG = 45.0
-#: driving between two passes of the same point: at least one (short kart) lap
-MIN_LAP_M = 250.0
 #: the driven line must match this far (m) before and after a pass
 SHAPE_M = (50.0, 100.0)
 _SHAPE_STEPS = tuple(int(round(m / RESAMPLE_M)) for m in SHAPE_M)
@@ -68,7 +67,7 @@ def find_auto_line(
     lon0 = float(np.median(lon[rows]))
     e_all, n_all = to_local(lat[rows], lon[rows], lat0, lon0)
     d_rows = distance[rows]
-    if float(d_rows[-1] - d_rows[0]) < 2.0 * MIN_LAP_M:
+    if float(d_rows[-1] - d_rows[0]) < 2.0 * MIN_AUTO_LAP_M:
         return None
     east, north, t, dist = _resample(time[rows], e_all, n_all, d_rows - d_rows[0])
     if east.size < 5:
@@ -119,7 +118,7 @@ def find_auto_line(
                 close = np.hypot(east[jj] - east[jc], north[jj] - north[jc]) <= 2.0 * PASS_RADIUS_M
                 ok &= close | ~inside
         d = np.sort(dist[idx[ok]])
-        passes = 1 + int(np.count_nonzero(np.diff(d) > MIN_LAP_M)) if d.size else 0
+        passes = 1 + int(np.count_nonzero(np.diff(d) > MIN_AUTO_LAP_M)) if d.size else 0
         score = (passes, float(speed[c]), -c)
         if best is None or score > (best[0], best[1], -best[2]):
             best = (passes, float(speed[c]), c)

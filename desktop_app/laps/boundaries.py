@@ -20,12 +20,8 @@ from storage.types import FloatArray
 
 from .gates import LineCrossings, TimingLine, distance_to_point, gate_crossings
 from .geodesy import geodesic_distance
+from .thresholds import MIN_LAP_M, MIN_LAP_S
 
-#: a timed lap is at least this long (m), so a Finish line just past the Start, or the car
-#: rolling back and forth over the line in the pits, does not make laps
-MIN_LAP_M = 100.0
-#: and, where no distance is known, at least this long (s)
-MIN_LAP_S = 5.0
 #: Start and Finish gates closer than this (m) are one start/finish line
 SAME_LINE_M = 10.0
 

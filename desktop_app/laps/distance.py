@@ -17,9 +17,8 @@ from desktop_app.loggers.recording import Recording
 from storage.types import FloatArray
 
 from .geodesy import step_lengths
+from .thresholds import STATIONARY_KMH
 
-#: below this speed (km/h) at both ends of a step the car stands: GPS jitter is not distance
-STANDING_KMH = 2.0
 #: a gap between fixes longer than this (s, and 5 median fix intervals) is a dropout
 DROPOUT_MIN_S = 1.0
 
@@ -91,7 +90,7 @@ def _gps_distance(recording: Recording, fix: npt.NDArray[np.bool_]) -> FloatArra
         ok = np.isfinite(speed)
         sp = np.interp(recording.time[rows], recording.time[ok], speed[ok])
         with np.errstate(invalid="ignore"):
-            standing = (sp[:-1] < STANDING_KMH) & (sp[1:] < STANDING_KMH)
+            standing = (sp[:-1] < STATIONARY_KMH) & (sp[1:] < STATIONARY_KMH)
         steps = np.where(standing, 0.0, steps)
     frag = fragments(recording)
     if frag is not None and steps.size:

@@ -29,6 +29,7 @@ from desktop_app.loggers.recording import Gate
 from storage.types import FloatArray
 
 from .geodesy import to_local
+from .thresholds import STATIONARY_KMH
 
 #: how far from the line's midpoint a crossing may be (m) when nothing better is known
 CAPTURE_RADIUS_M = 25.0
@@ -44,8 +45,6 @@ MAX_STEP_M = 250.0
 MIN_APPROACH_COS = 0.5
 #: the travel direction is measured over about this distance (m) around the crossing
 APPROACH_BASELINE_M = 3.0
-#: below this logged speed (km/h) the car stands: no crossing
-STANDING_KMH = 2.0
 #: over that baseline the car must move at least this far (m): a car standing on the line
 #: (in the pits) jitters across it without driving through it, and its jitter must not vote
 #: on the direction of travel
@@ -126,7 +125,7 @@ def crossings(
         logged = np.isfinite(speed)
         if int(logged.sum()) >= 2:
             at = np.interp(tc, time[logged], speed[logged])
-            keep &= at >= STANDING_KMH
+            keep &= at >= STATIONARY_KMH
     return [Crossing(float(tc[k]), bool(a1[k] > a0[k]), float(along_c[k])) for k in np.flatnonzero(keep)]
 
 

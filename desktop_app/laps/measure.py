@@ -14,9 +14,8 @@ from storage.types import FloatArray, LapKind, LapRecord
 
 from .distance import Dropout, gps_dropouts
 from .split import LapSplit, Segment
+from .thresholds import STANDING_KMH
 
-#: below this speed (km/h) the car stands
-STANDING_KMH = 5.0
 #: a timed lap with this long standing (s) went through the pits
 PIT_STOP_S = 5.0
 #: a final lap whose last speed is below this (km/h) ended in the pits: an in-lap

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from desktop_app.analysis.formatting import format_lap_time
+
 from .measure import MeasuredLap
 
 SLOW_FACTOR = 1.07
@@ -32,14 +34,6 @@ _KIND_REASON = {
     "partial": "partial lap (the data starts or ends inside it)",
     "pit": "stopped for {standing:.0f} s (pit stop)",
 }
-
-
-def format_lap_time(seconds: float | None) -> str:
-    """``m:ss.sss``, or ``-`` for an untimed lap."""
-    if seconds is None or not np.isfinite(seconds):
-        return "-"
-    minutes, rest = divmod(round(seconds * 1000.0), 60_000)
-    return f"{minutes}:{rest / 1000.0:06.3f}"
 
 
 def propose_validity(laps: list[MeasuredLap], *, no_laps_found: bool = False) -> None:

@@ -11,8 +11,9 @@ from PySide6.QtCore import QThreadPool
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
+from desktop_app.catalogue import Catalogue
 from desktop_app.config import Config, Settings
-from desktop_app.gui.catalogue import Catalogue, open_catalogue
+from desktop_app.gui.catalogue import open_and_recover
 from desktop_app.gui.main_window import MainWindow
 from desktop_app.gui.warmup import settle_heap, warm_up
 from desktop_app.gui.workers import Workers
@@ -37,7 +38,7 @@ def config(tmp_path: Path) -> Config:
 @pytest.fixture
 def catalogue(config: Config) -> Iterator[Catalogue]:
     """A real SQLite catalogue and Parquet folder in tmp_path (migrated, recovered)."""
-    cat = open_catalogue(config).catalogue
+    cat = open_and_recover(config).catalogue
     yield cat
     cat.engine.dispose()
 

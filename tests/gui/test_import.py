@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 from realfiles import LOGGERS, logger_file
 
-from desktop_app.gui.catalogue import Catalogue
+from desktop_app.catalogue import Catalogue
 from desktop_app.gui.main_window import MainWindow
 from desktop_app.importing import import_file
 from storage.sessions import save_session

@@ -20,7 +20,7 @@ from pytestqt.qtbot import QtBot
 from realfiles import logger_file
 
 import desktop_app.gui.resplit_flow as resplit_flow
-from desktop_app.gui.catalogue import Catalogue
+from desktop_app.catalogue import Catalogue
 from desktop_app.gui.main_window import MainWindow
 from desktop_app.gui.track_map import TrackMapWidget
 from storage.sessions import load_session

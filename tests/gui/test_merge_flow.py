@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QDialogButtonBox, QFileDialog
 from pytestqt.qtbot import QtBot
 from realfiles import logger_file
 
-from desktop_app.gui.catalogue import Catalogue
+from desktop_app.catalogue import Catalogue
 from desktop_app.gui.import_panel import ImportEntry
 from desktop_app.gui.main_window import MainWindow
 from desktop_app.gui.merge_flow import MergedFile

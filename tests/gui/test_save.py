@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 from realfiles import logger_file
 
-from desktop_app.gui.catalogue import Catalogue
+from desktop_app.catalogue import Catalogue
 from desktop_app.gui.latency import TickMonitor
 from desktop_app.gui.main_window import MainWindow
 from storage.parquet import ParquetTelemetryStorage

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 from realfiles import logger_file
 
-from desktop_app.gui.catalogue import Catalogue
+from desktop_app.catalogue import Catalogue
 from desktop_app.gui.main_window import MainWindow
 from desktop_app.gui.preview import DELTA_KEY
 from desktop_app.gui.sessions_browser import SessionListModel

@@ -15,8 +15,8 @@ from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 from realfiles import logger_file
 
+from desktop_app.catalogue import Catalogue
 from desktop_app.config import Config
-from desktop_app.gui.catalogue import Catalogue
 from desktop_app.gui.main_window import MainWindow
 from desktop_app.importing import import_file
 from storage.parquet import ParquetTelemetryStorage

@@ -16,8 +16,8 @@ from pytestqt.qtbot import QtBot
 from realfiles import logger_file
 from sqlalchemy.engine import make_url
 
+from desktop_app.catalogue import Catalogue
 from desktop_app.config import KEYRING_SERVICE, Settings, config_dir, load_settings, resolve
-from desktop_app.gui.catalogue import Catalogue
 from desktop_app.gui.main_window import MainWindow
 from desktop_app.gui.settings_dialog import SettingsDialog
 from desktop_app.gui.theme import apply_theme

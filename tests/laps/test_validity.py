@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import pytest
-
-from desktop_app.laps import MeasuredLap, format_lap_time, propose_validity
+from desktop_app.laps import MeasuredLap, propose_validity
 from desktop_app.laps.distance import Dropout
 from storage.types import LapKind, LapRecord
 
@@ -90,11 +88,3 @@ def test_user_decision_is_kept_apart() -> None:
     assert laps[1].record.proposed_valid is False and laps[1].record.valid is True
     assert laps[0].record.proposed_valid is True and laps[0].record.valid is False
     assert laps[1].record.user_valid is True
-
-
-@pytest.mark.parametrize(
-    ("seconds", "text"),
-    [(0.0, "0:00.000"), (59.9996, "1:00.000"), (71.928, "1:11.928"), (3600.5, "60:00.500"), (None, "-")],
-)
-def test_format_lap_time(seconds: float | None, text: str) -> None:
-    assert format_lap_time(seconds) == text
