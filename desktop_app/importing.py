@@ -35,7 +35,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import numpy as np
 
@@ -53,6 +53,7 @@ from storage.types import (
     ChannelInfo,
     KnownTrack,
     LapRecord,
+    LapSource,
     LapTelemetry,
     Progress,
     SessionDraft,
@@ -60,6 +61,7 @@ from storage.types import (
     SessionTelemetry,
     SourceRecord,
     TelemetryStorage,
+    TrackLine,
 )
 
 if TYPE_CHECKING:  # the database stack loads only when a retry runs
@@ -417,7 +419,18 @@ def resplit_draft(recording: Recording, draft: SessionDraft, lines: LineSet) -> 
     return dataclasses.replace(draft, telemetry=telemetry, **_lap_fields(recording, analysis))
 
 
-def _lap_fields(recording: Recording, analysis: LapAnalysis) -> dict[str, Any]:
+class _LapFields(TypedDict):
+    """The draft's fields that follow from the lap split (typed, so ``**`` is checked)."""
+
+    lap_source: LapSource
+    laps: list[LapRecord]
+    warnings: list[str]
+    ideal_lap_s: float | None
+    lines: list[TrackLine]
+    sector_source: str
+
+
+def _lap_fields(recording: Recording, analysis: LapAnalysis) -> _LapFields:
     """The draft's fields that follow from how the recording was split into laps."""
     return {
         "lap_source": analysis.split.source,
