@@ -27,7 +27,7 @@ MAX_SCATTER_POINTS = 4000
 BINS = 60
 
 
-class _Chart(QWidget):
+class ChannelChart(QWidget):
     """Channel pickers above one pyqtgraph plot; draws when shown."""
 
     def __init__(self, pickers: Sequence[tuple[str, str]], parent: QWidget | None = None) -> None:
@@ -132,7 +132,7 @@ class _Chart(QWidget):
         return len(self.plot.getPlotItem().listDataItems())
 
 
-class ScatterChart(_Chart):
+class ScatterChart(ChannelChart):
     """One channel against another, a dot per (strided) sample, per lap."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -163,7 +163,7 @@ class ScatterChart(_Chart):
         return out
 
 
-class HistogramChart(_Chart):
+class HistogramChart(ChannelChart):
     """How much of each lap's time a channel spends in each band (per cent of its samples)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
