@@ -6,15 +6,15 @@ channel, kept from file to file; channels never touched follow the defaults), th
 layout (channels sharing a graph, the graphs' order), the math channels, the x axis, a
 stable colour slot per lap and the zoom. Each user action is one method; the preview widget
 (``desktop_app.gui.preview``) draws what the state says and turns gestures into these calls,
-and a test or a command can drive it without a window. :class:`LapSelection` is which laps
-are wanted (the table's selection, the best lap as reference, compared laps of other
-sessions) before their telemetry is read. See docs/architecture.md#the-preview-state.
+and a test or a command can drive it without a window. Which laps are wanted before their
+telemetry is read is :mod:`desktop_app.analysis.lap_selection`. See
+docs/architecture.md#the-preview-state.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -420,79 +420,3 @@ class PreviewState:
             self.math = kept
         if self.given():
             self._build()
-
-
-@dataclass(frozen=True)
-class ComparedLap:
-    """A lap of another saved session in the overlay, with its session's text tables."""
-
-    lap: LapTelemetry
-    name: str
-    labels: Mapping[str, Sequence[str]] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Shown:
-    """What :meth:`LapSelection.resolve` hands :meth:`PreviewState.show`."""
-
-    laps: list[LapTelemetry]
-    reference: LapTelemetry | None
-    names: dict[int, str]
-    lap_labels: dict[int, Labels]
-    own: list[int]  #: the numbers of this session's laps among ``laps``
-
-
-class LapSelection:
-    """Which laps the preview wants: the laps selected in this session's table, its best
-    valid lap as the reference (None when no lap is valid: no delta), and laps of other
-    sessions, one of which may be the reference instead."""
-
-    def __init__(self) -> None:
-        self.selected: list[int] = []
-        self.best: int | None = None
-        self.compared: list[ComparedLap] = []
-        self.compared_reference: ComparedLap | None = None
-
-    def reset(self) -> None:
-        """Another session: nothing selected, nothing compared."""
-        self.selected, self.best, self.compared, self.compared_reference = [], None, [], None
-
-    def select(self, numbers: Sequence[int], best: int | None) -> None:
-        """The table's selection, and its best valid lap now (validity can move it)."""
-        self.selected, self.best = list(numbers), best
-
-    def compare(self, lap: ComparedLap, *, as_reference: bool = False) -> None:
-        """Add a lap of another session (replacing one of the same name), or make it the
-        reference of the delta."""
-        if as_reference:
-            self.compared_reference = lap
-        else:
-            self.compared = [*(c for c in self.compared if c.name != lap.name), lap]
-
-    def clear_compared(self) -> None:
-        self.compared, self.compared_reference = [], None
-
-    def reference_number(self) -> int | None:
-        """This session's lap that is the reference (None: another session's, or none)."""
-        return None if self.compared_reference is not None else self.best
-
-    def wanted(self) -> list[int]:
-        """This session's laps whose telemetry is needed: the selection and the reference."""
-        ref = self.reference_number()
-        return [*self.selected, *([ref] if ref is not None and ref not in self.selected else [])]
-
-    def resolve(self, telemetry: Mapping[int, LapTelemetry]) -> Shown:
-        """The laps to show, from the telemetry read so far (laps not read yet are left out)."""
-        laps = [telemetry[n] for n in self.selected if n in telemetry]
-        own = [lap.lap_number for lap in laps]
-        ref = self.reference_number()
-        reference = telemetry.get(ref) if ref is not None else None
-        names = {id(c.lap): c.name for c in self.compared}
-        lap_labels = {id(c.lap): c.labels for c in self.compared if c.labels}
-        laps += [c.lap for c in self.compared]
-        if self.compared_reference is not None:
-            reference = self.compared_reference.lap
-            names[id(reference)] = self.compared_reference.name
-            if self.compared_reference.labels:
-                lap_labels[id(reference)] = self.compared_reference.labels
-        return Shown(laps, reference, names, lap_labels, own)

@@ -16,7 +16,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFileDialog, QSplitter, QVBoxLayout, QWidget
 
 from desktop_app.analysis.export import write_laps_csv
-from desktop_app.analysis.preview_state import ComparedLap, LapSelection
+from desktop_app.analysis.lap_selection import ComparedLap, LapSelection
 from desktop_app.gui.lap_table import LapTableWidget
 from desktop_app.gui.preview import PreviewWidget
 from desktop_app.gui.workers import Job, Workers, call, steps

@@ -17,13 +17,8 @@ import pytest
 from reallaps import aim_session, motec_session, session
 from textstates import STATES, windarab_with_states
 
-from desktop_app.analysis.preview_state import (
-    ComparedLap,
-    LapSelection,
-    PreviewState,
-    merge_labels,
-    recode,
-)
+from desktop_app.analysis.lap_selection import ComparedLap, LapSelection
+from desktop_app.analysis.preview_state import PreviewState, merge_labels, recode
 from desktop_app.importing import import_file
 from storage.types import LapTelemetry
 
