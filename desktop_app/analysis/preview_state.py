@@ -118,6 +118,7 @@ class PreviewState:
             {},
         )
         self._own_labels: dict[str, tuple[str, ...]] = {}
+        self._distance_ok = True  #: a lap shown has a usable distance (decided per show)
 
     # --- the laps -----------------------------------------------------------------------
     def show(
@@ -169,6 +170,7 @@ class PreviewState:
             self.reference = found
         self._assign_colours()
         self.available = self._find_available()
+        self._distance_ok = self._has_distance()
 
     def _recoded(self, lap: LapTelemetry, own: Labels | None) -> LapTelemetry:
         if not own:
@@ -347,7 +349,7 @@ class PreviewState:
 
     def x_axis(self) -> XAxis:
         """The axis drawn against: time when the laps have no usable distance."""
-        if self._x_axis == "distance" and self.laps and not self._has_distance():
+        if self._x_axis == "distance" and self.laps and not self._distance_ok:
             return "time"
         return self._x_axis
 

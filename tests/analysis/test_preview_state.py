@@ -204,8 +204,11 @@ def test_a_compared_laps_text_channel_reads_as_its_own_labels(tmp_path: Path) ->
     theirs = import_file(windarab_with_states(tmp_path, order, "other.txt")).draft.telemetry
     assert mine.labels["cam_state"] == STATES and theirs.labels["cam_state"] == order
     [lap], [other] = mine.laps, theirs.laps
-    state = PreviewState()
-    state.show([lap, other], lap, mine.units, {id(other): "S2 lap 1"}, mine.labels, {id(other): theirs.labels})
+    selection, state = LapSelection(), PreviewState()
+    selection.select([lap.lap_number], best=lap.lap_number)
+    selection.compare(ComparedLap(other, "S2 lap 1", theirs.labels))
+    given = selection.resolve({lap.lap_number: lap})
+    state.show(given.laps, given.reference, mine.units, given.names, mine.labels, given.lap_labels)
     table = state.labels["cam_state"]
     assert table == (*STATES, "idle")
     shown = state.laps[1].lap.channels["cam_state"]
@@ -217,6 +220,13 @@ def test_a_compared_laps_text_channel_reads_as_its_own_labels(tmp_path: Path) ->
     state.tick("cam_state", True)
     graph = next(g for g in state.graphs() if g.key == "cam_state")
     assert graph.ticks == table
+    # the same lap as the reference of the delta: drawn first, its codes mapped the same way
+    selection.clear_compared()
+    selection.compare(ComparedLap(other, "S2 lap 1", theirs.labels), as_reference=True)
+    given = selection.resolve({lap.lap_number: lap})
+    state.show(given.laps, given.reference, mine.units, given.names, mine.labels, given.lap_labels)
+    assert state.lap_label(0) == "S2 lap 1 (ref)" and state.delta_title() == "Δt to S2 lap 1 [s]"
+    np.testing.assert_array_equal(state.laps[0].lap.channels["cam_state"], shown)
     # in a graph shared with a numeric channel the codes are numbers again
     state.plot_with("rpm", "cam_state")
     assert next(g for g in state.graphs() if g.key == "cam_state").ticks is None
