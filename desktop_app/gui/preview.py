@@ -22,7 +22,6 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import (
     QComboBox,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QInputDialog,
@@ -43,6 +42,7 @@ from storage.types import FloatArray, LapTelemetry
 
 from .channel_panel import ChannelPanel
 from .charts import HistogramChart, ScatterChart
+from .exports import ask_plot_path, export_plot
 from .plots import ChannelPlotsWidget, lap_colour
 from .track_map import MapTrack, TrackMapWidget, has_gps
 
@@ -248,17 +248,12 @@ class PreviewWidget(QWidget):
 
     def export_plot(self, path: str | Path) -> Path:
         """The traces (or the chart on show) as PNG or SVG, by the file's suffix."""
-        from pyqtgraph.exporters import ImageExporter, SVGExporter
-
-        target = Path(path)
         tab = self.tabs.currentWidget()
         item = self.plots.layout_item() if tab is self.plots else tab.plot.getPlotItem()  # type: ignore[attr-defined]
-        exporter = SVGExporter(item) if target.suffix.lower() == ".svg" else ImageExporter(item)
-        exporter.export(str(target))
-        return target
+        return export_plot(item, path)
 
     def _ask_export_plot(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export plot", "laps.png", "PNG image (*.png);;SVG (*.svg)")
+        path = ask_plot_path(self)
         if path:
             self.export_plot(path)
 

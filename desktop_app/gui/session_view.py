@@ -13,10 +13,11 @@ from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFileDialog, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
 from desktop_app.analysis.export import write_laps_csv
 from desktop_app.analysis.lap_selection import ComparedLap, LapSelection
+from desktop_app.gui.exports import ask_laps_path
 from desktop_app.gui.lap_table import LapTableWidget
 from desktop_app.gui.preview import PreviewWidget
 from desktop_app.gui.workers import Job, Workers, call, steps
@@ -237,7 +238,7 @@ class SessionView(QWidget):
         )
 
     def _ask_export_laps(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export laps", "laps.csv", "CSV (*.csv)")
+        path = ask_laps_path(self)
         if path:
             self.export_laps(path)
 
