@@ -35,8 +35,8 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture
 def workers(qapp: object, request: pytest.FixtureRequest) -> Iterator[Workers]:
     """The GUI's executors: jobs on the GUI thread, in order, one per event-loop turn; real
-    thread pools for a test marked ``threaded`` (which must say why). Either way the test
-    fails if a job is still running after it (a leaked thread)."""
+    thread pools for a test marked ``threaded`` (which must say why). Afterwards what is left
+    is cancelled and waited for; a thread still busy then fails the test (a leaked thread)."""
     marker = request.node.get_closest_marker("threaded")
     if marker is None:
         w = Workers(reads=QueuedRunner(), writes=QueuedRunner())
