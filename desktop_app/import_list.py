@@ -182,7 +182,7 @@ class ImportEntry:
     # --- events (each one legal move of the state machine) ----------------------------
     def read_finished(self, imported: ImportedFile, summary: str) -> None:
         self._go(Event.READ)
-        self.imported, self.progress = imported, 1.0
+        self.imported = imported
         self._show(summary)
 
     def read_failed(self, error: str) -> None:
