@@ -7,7 +7,7 @@ raises :class:`IllegalTransition` instead of leaving a row in a state nobody pla
 entry also holds the text its row shows, so every view (the GUI's list model, a test) reads
 one truth. :class:`ImportList` keeps the entries in order, keyed, and tells its listeners
 (plain callbacks) before and after rows come and go and when one changes. See
-docs/architecture.md ("The import list").
+docs/architecture.md#the-import-list.
 """
 
 from __future__ import annotations

@@ -5,8 +5,8 @@ The model only translates: each entry's title, state, status text, progress, dup
 note, error and offered buttons are roles, and the Qt-free list's notifications become
 ``beginInsertRows``/``dataChanged``/... A row's widget reads everything it shows from its
 index (never from the entry), and its buttons emit :attr:`ImportRow.intent` with what the
-user asked for; the panel turns that into an event of the model. See docs/architecture.md
-("The import list").
+user asked for; the panel turns that into an event of the model. See
+docs/architecture.md#the-import-list.
 """
 
 from __future__ import annotations
@@ -152,6 +152,7 @@ class ImportRow(QWidget):
         # the list has, so a long file name or path cannot widen the left pane.
         for label in (self.name, self.status, self.note):
             label.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
+            label.setContextMenuPolicy(Qt.ContextMenuPolicy.NoContextMenu)  # the list's menu
             label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
             label.setMinimumWidth(0)
         self.progress = QProgressBar()
