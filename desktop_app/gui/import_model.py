@@ -215,7 +215,11 @@ class ImportRowDelegate(QStyledItemDelegate):
         self.view = view
 
     def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
-        width = max(200, self.view.viewport().width())
+        # the list's own width once it is on screen (a row is never wider than the list);
+        # before that the viewport's width is a placeholder, so assume a usable one
+        width = self.view.viewport().width()
+        if not self.view.isVisible():
+            width = max(200, width)
         row = self.view.indexWidget(self.view.model().index(index.row(), 0))
         if row is None:
             return QSize(width, super().sizeHint(option, index).height())

@@ -20,7 +20,6 @@ from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
-from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QListView, QMenu, QPushButton, QVBoxLayout, QWidget
 
 from desktop_app.catalogue import Catalogue
@@ -49,6 +48,8 @@ class ImportPanel(QWidget):
     readsIdle = Signal()
     #: the selection changed (the merge actions follow it)
     selectionChanged = Signal()
+    #: the list's context menu is about to show (its actions should be current)
+    menuAboutToShow = Signal()
     #: the user pressed Retry / Discard on a failed save's row
     retryRequested = Signal(object)
     discardRequested = Signal(object)
@@ -72,6 +73,7 @@ class ImportPanel(QWidget):
         self.list.setItemDelegate(self.delegate)
         # several rows can be selected (to merge them); the current row is the one shown
         self.list.setSelectionMode(QListView.SelectionMode.ExtendedSelection)
+        # a new width lays the rows out again: wrapped text may need another height
         self.list.setResizeMode(QListView.ResizeMode.Adjust)
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.setVerticalScrollMode(QListView.ScrollMode.ScrollPerPixel)
@@ -194,10 +196,15 @@ class ImportPanel(QWidget):
             return
         menu = QMenu(self)
         menu.addActions(actions)
-        menu.aboutToHide.connect(menu.deleteLater)
-        menu.destroyed.connect(lambda *_: setattr(self, "menu", None))
+        menu.aboutToShow.connect(self.menuAboutToShow)
+        menu.aboutToHide.connect(partial(self._menu_closed, menu))
         self.menu = menu
         menu.popup(self.list.viewport().mapToGlobal(pos))
+
+    def _menu_closed(self, menu: QMenu) -> None:
+        if self.menu is menu:
+            self.menu = None
+        menu.deleteLater()  # after the chosen action has been triggered
 
     # --- outcomes ---------------------------------------------------------------------
     def reading(self) -> bool:
@@ -278,12 +285,6 @@ class ImportPanel(QWidget):
     def _on_current_index(self, *_: object) -> None:
         entry = self.current()
         self.currentChanged.emit(entry if entry is not None and entry.imported is not None else None)
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        super().resizeEvent(event)
-        # wrapped labels: each row's height is asked again at the list's new width
-        for row in range(self.model.rowCount()):
-            self.delegate.relayout(self.model.index(row, 0))
 
     def clear_finished(self) -> None:
         """Remove failed, cancelled and saved rows (what is still reading or unsaved stays)."""

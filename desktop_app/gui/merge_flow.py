@@ -139,6 +139,7 @@ class MergeFlow(QObject):
         # the list's context menu offers them (the panel shows the list's actions)
         panel.list.addActions(self.actions)
         panel.selectionChanged.connect(self.update_actions)
+        panel.menuAboutToShow.connect(self.update_actions)
         panel.currentChanged.connect(lambda _e: self.update_actions())
         panel.entryReady.connect(self._on_ready)
         self.update_actions()

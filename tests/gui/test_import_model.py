@@ -150,6 +150,12 @@ def test_rows_are_as_tall_as_their_wrapped_text_needs(qtbot: QtBot, workers: Wor
     row = panel.row(entry)
     assert row.geometry() == panel.list.visualRect(index), "the widget covers its row"
     assert row.status.height() >= 3 * row.status.fontMetrics().height(), "the whole error is visible"
+    # narrower, the text wraps to more lines: the row grows again
+    tall = panel.list.visualRect(index).height()
+    panel.resize(200, 600)
+    qtbot.waitUntil(lambda: panel.list.visualRect(index).height() > tall, timeout=5_000)
+    assert row.geometry() == panel.list.visualRect(index)
+    assert row.width() <= panel.list.viewport().width(), "never wider than the list"
 
 
 def _right_click(qtbot: QtBot, label: QLabel) -> QMenu:
