@@ -200,7 +200,9 @@ class ImportRow(QWidget):
         for intent, button in self.buttons.items():
             button.setVisible(intent.value in offers)
         self.status.setText(str(index.data(Role.STATUS)))
-        self.status.setStyleSheet("color: #d03030;" if state in _ERROR_STATES else "")
+        sheet = "color: #d03030;" if state in _ERROR_STATES else ""
+        if self.status.styleSheet() != sheet:  # a new sheet re-polishes the label
+            self.status.setStyleSheet(sheet)
         note = cast(str | None, index.data(Role.DUPLICATE))
         self.note.setText(note or "")
         self.note.setVisible(bool(note))
@@ -239,4 +241,7 @@ class ImportRowDelegate(QStyledItemDelegate):
         editor.setGeometry(option.rect)
 
     def relayout(self, index: QModelIndex) -> None:
-        self.sizeHintChanged.emit(index)
+        """Lay the rows out again if this one's height changed (a progress step does not
+        change it: the view is not laid out again for each one)."""
+        if self.sizeHint(QStyleOptionViewItem(), index).height() != self.view.visualRect(index).height():
+            self.sizeHintChanged.emit(index)
