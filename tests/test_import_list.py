@@ -121,6 +121,31 @@ def _in(state: State) -> ImportEntry:
     return e
 
 
+class _States:
+    """A listener that notes the state of the changed row each time."""
+
+    def __init__(self, items: ImportList) -> None:
+        self.items = items
+        self.seen: list[State] = []
+
+    def about_to_insert(self, row: int) -> None: ...
+    def inserted(self, row: int) -> None: ...
+    def about_to_remove(self, row: int) -> None: ...
+    def removed(self, row: int) -> None: ...
+
+    def changed(self, row: int) -> None:
+        self.seen.append(self.items[row].state)
+
+
+def _watch(e: ImportEntry) -> list[State]:
+    """The states the entry's list hears of from now on."""
+    items = ImportList()
+    items.append(e)
+    listener = _States(items)
+    items.listeners.append(listener)
+    return listener.seen
+
+
 #: every legal move, written out (not read back from the module's table), and what it leaves
 LEGAL: list[tuple[State, str, State]] = [
     (State.READING, "read", State.READY),
@@ -162,8 +187,7 @@ def test_the_table_is_the_one_written_out_here() -> None:
 @pytest.mark.parametrize(("start", "event", "end"), LEGAL, ids=[f"{s}-{e}" for s, e, _ in LEGAL])
 def test_every_legal_move(start: State, event: str, end: State) -> None:
     e = _in(start)
-    seen: list[State] = []
-    e._notify = lambda x: seen.append(x.state)
+    seen = _watch(e)
     SENDERS[event](e)
     assert e.state is end
     assert seen == [end], "the list hears of the move once"
@@ -245,8 +269,7 @@ def test_a_failed_save_without_a_session_row_saves_again() -> None:
 def test_illegal_moves_raise_and_change_nothing(state: State, event: str) -> None:
     e = _in(state)
     before = (e.state, e.status, e.error, e.session_id, e.imported)
-    seen: list[ImportEntry] = []
-    e._notify = seen.append
+    seen = _watch(e)
     with pytest.raises(IllegalTransition) as info:
         SENDERS[event](e)
     assert (e.state, e.status, e.error, e.session_id, e.imported) == before

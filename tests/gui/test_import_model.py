@@ -4,12 +4,16 @@ list's context menu (the merge actions, wherever a row is right-clicked)."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
+from collections.abc import Callable
 
 from gui.qt_helpers import drop_files, wait_read
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PySide6.QtCore import QModelIndex, QPoint, Qt
 from PySide6.QtGui import QContextMenuEvent
-from PySide6.QtTest import QTest
+from PySide6.QtTest import QAbstractItemModelTester, QTest
 from PySide6.QtWidgets import QApplication, QLabel, QMenu, QWidget
 from pytestqt.qtbot import QtBot
 from realfiles import logger_file
@@ -18,7 +22,7 @@ from desktop_app.gui.import_model import ImportListModel, ImportRow, Role
 from desktop_app.gui.import_panel import ImportPanel
 from desktop_app.gui.main_window import MainWindow
 from desktop_app.gui.workers import Workers
-from desktop_app.import_list import ImportEntry, ImportList, describe
+from desktop_app.import_list import IllegalTransition, ImportEntry, ImportList, describe
 from desktop_app.importing import ImportedFile, import_file
 
 TIANMA = "racechrono_csv/session_20251231_111318_tianma_lap9_v3.csv"
@@ -96,6 +100,52 @@ def test_the_model_stays_valid_while_rows_come_change_and_go(qtmodeltester: obje
     items.remove(c)
     assert model.rowCount() == 0 and not model.index(0, 0).isValid()
     assert model.data(QModelIndex()) is None
+
+
+_EVENTS: dict[str, Callable[[ImportEntry], None]] = {
+    "progress": lambda e: e.set_progress(0.5),
+    "read": lambda e: e.read_finished(_tianma(), describe(_tianma())),
+    "read_failed": lambda e: e.read_failed(f"{e.path}: line 2: no header"),
+    "cancelled": lambda e: e.cancelled(),
+    "duplicate": lambda e: e.set_duplicate("already in catalogue: session 1 'x'"),
+    "save_started": lambda e: e.save_started(),
+    "saved": lambda e: e.saved(4, "telemetry/4.parquet"),
+    "save_failed": lambda e: e.save_failed("save failed: disk full", session_id=4),
+    "retry": lambda e: e.retry(),
+    "discard_started": lambda e: e.discard_started(),
+    "discarded": lambda e: e.discarded(),
+}
+_OPS = st.one_of(
+    st.just(("add", 0, "")),
+    st.tuples(st.just("remove"), st.integers(0, 5), st.just("")),
+    st.tuples(st.just("event"), st.integers(0, 5), st.sampled_from(sorted(_EVENTS))),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(_OPS, max_size=30))
+def test_the_model_follows_any_sequence_of_changes(qapp: QApplication, ops: list[tuple[str, int, str]]) -> None:
+    items = ImportList()
+    model = ImportListModel(items)
+    # Qt's own tester checks every signal the model sends; a broken promise is a
+    # "qt.modeltest" warning, which fails the test
+    tester = QAbstractItemModelTester(model, QAbstractItemModelTester.FailureReportingMode.Warning)
+    path = logger_file(TIANMA)
+    for op, n, name in ops:
+        if op == "add":
+            items.append(ImportEntry(path))
+        elif op == "remove" and len(items):
+            items.remove(items[n % len(items)])
+        elif op == "event" and len(items):
+            with contextlib.suppress(IllegalTransition):
+                _EVENTS[name](items[n % len(items)])
+        assert model.rowCount() == len(items)
+        for row, entry in enumerate(items):
+            index = model.index(row, 0)
+            assert index.data(Role.ENTRY) is entry
+            assert (index.data(Role.STATE), index.data(Role.STATUS)) == (entry.state.value, entry.status)
+            assert index.data(Role.OFFERS) == [i.value for i in entry.offers]
+    del tester
 
 
 def test_a_row_widget_shows_what_the_model_holds(qtbot: QtBot, workers: Workers) -> None:
