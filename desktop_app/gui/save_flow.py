@@ -5,9 +5,9 @@ decision) before the job is scheduled; telemetry arrays are never edited by the 
 are shared, not copied. Progress shows in the status bar; the window stays usable. A failed
 Parquet write leaves the session ``failed``: the row offers Retry (``retry_telemetry`` with
 the draft still in memory) and Discard (``discard_session``), whose presses come from the
-panel as intents; this flow moves the entry through its state machine and never touches a
-row's widgets. A source file already in the
-catalogue asks whether to save it again anyway (``force=True``).
+panel as intents. A source file already in the catalogue asks whether to save it again
+anyway (``force=True``). This flow moves the entry through its state machine
+(docs/architecture.md#the-import-list) and never touches a row's widgets.
 """
 
 from __future__ import annotations
