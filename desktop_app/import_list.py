@@ -22,6 +22,7 @@ from typing import Protocol
 from desktop_app.importing import ImportedFile
 from desktop_app.loggers import LoggerFileError
 from desktop_app.merging import MergeError
+from storage.errors import LaptraceError
 
 
 class State(StrEnum):
@@ -95,8 +96,9 @@ OFFERS: dict[State, tuple[Intent, ...]] = {
 }
 
 
-class IllegalTransition(RuntimeError):
-    """An event the entry's state does not allow (a bug in the caller, not bad input)."""
+class IllegalTransition(LaptraceError, RuntimeError):
+    """An event the entry's state does not allow: a bug in the caller, not bad input, but
+    in the one family so that whoever catches Laptrace's errors shows its message."""
 
     def __init__(self, entry: ImportEntry, event: Event, why: str = "") -> None:
         allowed = sorted(e.value for (s, e) in TRANSITIONS if s is entry.state)
