@@ -66,7 +66,8 @@ def write_repeated(source: Path, path: Path, copies: int) -> None:
         src = MDF(source)
         groups = []
         last = 0.0
-        for gi, group in enumerate(src.groups):
+        every: list[Any] = src.groups
+        for gi, group in enumerate(every):
             wanted = [(None, gi, ci) for ci, ch in enumerate(group.channels) if ch.channel_type not in (2, 3)]
             if wanted and group.channel_group.cycles_nr:
                 sigs = src.select(wanted, raw=True)
@@ -103,12 +104,14 @@ def _asammdf(path: Path) -> object:
         mdf = MDF(path)
         source = mdf
         try:
-            raw = [g for g in mdf.groups if g.channel_group.cycles_nr]
+            every: list[Any] = mdf.groups
+            raw = [g for g in every if g.channel_group.cycles_nr]
             if raw and all(any(ch.name.startswith("CAN_") for ch in g.channels) for g in raw):
                 dbcs = sorted(str(p) for p in path.parent.glob("*.dbc"))
                 source = mdf.extract_bus_logging({"CAN": [(d, 0) for d in dbcs]})
             out = []
-            for gi, group in enumerate(source.groups):
+            decoded: list[Any] = source.groups
+            for gi, group in enumerate(decoded):
                 wanted = [(None, gi, ci) for ci, ch in enumerate(group.channels) if ch.channel_type not in (2, 3)]
                 if wanted and group.channel_group.cycles_nr:
                     out.extend(source.select(wanted))

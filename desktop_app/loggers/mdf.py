@@ -579,7 +579,7 @@ class _MappedBlocks:
     """
 
     def __init__(self, inner: Any, group: Any) -> None:
-        self.file = getattr(inner, "_file", None)
+        self.file: Any = getattr(inner, "_file", None)
         self.blocks = list(group.data_blocks) if isinstance(self.file, mmap.mmap) else []
         self.done = 0  #: blocks released so far
         self.start = 0  #: where the next block starts in the group's record bytes
