@@ -3,7 +3,9 @@
 Every channel group has its own master (found by channel type, not name) and rate; all
 groups go on the sorted union of their real timestamps (integer microseconds), a channel
 being NaN where its group has no sample (:func:`.timebase.union_time_base`). The header's
-absolute start (with its zone) becomes ``started_at`` in UTC.
+absolute start (with its zone) becomes ``started_at`` in UTC. Plain numeric channels are
+copied straight out of the records into float64, the others come from asammdf's ``select`` a
+few at a time (docs/formats.md#mdf-reading).
 
 Raw bus logs (``CAN_DataFrame``... and no decoded signal) are decoded with the DBC files
 lying next to the MF4 (``extract_bus_logging``); with no DBC there, they are rejected with
