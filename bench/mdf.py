@@ -4,7 +4,7 @@
 files, the ASAP2 demo repeated ``--copies`` times end to end, and synthetic MDF4 files of
 one 100 Hz group of float32 channels plus a 10 Hz group on a subset of its times):
 
-- ``laptrace s``: ``mdf.read`` (best of 3);
+- ``laptrace s``: ``mdf.read`` (best of ``--runs``);
 - ``asammdf s``: ``asammdf.MDF(path)`` + ``select`` of every channel Laptrace reads, one call
   per group (for a raw bus log, ``extract_bus_logging`` with the DBC beside it first);
 - ``ratio``: laptrace / asammdf;
@@ -164,13 +164,13 @@ print(json.dumps({"peak": max(peak, 0), "decoded": decoded, "rows": rec.sample_c
 )
 
 
-def measure(path: Path) -> dict[str, Any]:
+def measure(path: Path, runs: int) -> dict[str, Any]:
     from desktop_app.loggers import mdf
 
     probe = run_probe(_MEMORY_PROBE, str(path))
     return {
-        "ours": best(lambda: mdf.read(path)),
-        "theirs": best(lambda: _asammdf(path)),
+        "ours": best(lambda: mdf.read(path), runs),
+        "theirs": best(lambda: _asammdf(path), runs),
         "gil_ours": longest_hold(lambda: mdf.read(path)),
         "gil_theirs": longest_hold(lambda: _asammdf(path)),
         **probe,
@@ -181,6 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench mdf", description=__doc__.split("\n")[0])
     parser.add_argument("--minutes", default="60,10", help="synthetic file lengths, comma-separated")
     parser.add_argument("--copies", type=int, default=30, help="the ASAP2 demo repeated this many times")
+    parser.add_argument("--runs", type=int, default=5, help="timed runs per figure (the best is shown)")
     args = parser.parse_args(argv)
 
     print(
@@ -200,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
             cases.append((f"ASAP2 demo x{args.copies}", p))
         cases.append(("CANedge (raw CAN + DBC)", logger_file(REAL[1])))
         for label, p in cases:
-            m = measure(p)
+            m = measure(p, args.runs)
             print(
                 f"{label:<34} {p.stat().st_size / 1e6:6.1f} {m['rows']:9,} {m['channels']:4} {m['ours']:10.3f} "
                 f"{m['theirs']:9.3f} {m['ours'] / m['theirs']:6.2f} {m['peak'] / m['decoded']:8.2f} "

@@ -557,7 +557,10 @@ def _direct(inner: Any, group: Any, indexes: list[int], as_float: list[bool]) ->
     record = inner._prepare_record(group)
     n = int(cg.cycles_nr)
     items = [(record[ci][0], int(record[ci][2])) for ci in indexes]
-    cols = [np.empty(n, np.float64 if f else dtype) for (dtype, _), f in zip(items, as_float, strict=True)]
+    # the float64 columns are rows of one block: one allocation, backed by huge pages when large
+    block = np.empty((sum(as_float), n), np.float64)
+    rows = iter(block)
+    cols = [next(rows) if f else np.empty(n, dtype) for (dtype, _), f in zip(items, as_float, strict=True)]
     pos = 0
     mapped = _MappedBlocks(inner, group)
     for fragment in inner._load_data(group):
@@ -747,10 +750,9 @@ def _read(
     union = timebase.union_times([t for t, _ in timed])
     k = 0
     for t, cols in timed:
-        at = timebase.union_positions(union, t)
-        for i, values in enumerate(cols):
-            sources[k].values = timebase.on_union(union, at, values)
-            cols[i] = sources[k].values  # the group's own column is released once placed
+        timebase.place_group(union, timebase.union_positions(union, t), cols)  # frees each group column
+        for values in cols:
+            sources[k].values = values
             k += 1
     with np.errstate(over="ignore", invalid="ignore"):  # damaged cells may overflow to inf
         channels = build_channels("mdf", sources, warnings)
