@@ -527,6 +527,53 @@ def _plain(group: Any, record: list[Any], ci: int) -> bool:
     )
 
 
+def _bit_field(group: Any, record: list[Any], ci: int) -> bool:
+    """An integer channel of fewer bits than its numpy type, or at a bit offset, whose
+    containing bytes lie inside the record (a CAN signal stored as logged)."""
+    ch = group.channels[ci]
+    info = record[ci]
+    if info is None or group.signal_data[ci] or group.channel_dependencies[ci] or ch.channel_type != 0:
+        return False
+    dtype, size, byte_offset, bit_offset = info
+    record_size = int(group.channel_group.samples_byte_nr)
+    return (
+        dtype.kind in "iu"
+        and dtype.shape == ()
+        and size == dtype.itemsize
+        and 0 < int(ch.bit_count) <= 8 * size - int(bit_offset)
+        and int(byte_offset) + size <= record_size
+    )
+
+
+def _unpack_bits(ch: Any, info: tuple[Any, int, int, int], raw: Any) -> Any:
+    """A bit field's values from its containing bytes (read as unsigned, in the channel's byte
+    order): shifted, masked and sign-extended as asammdf's ``select`` does."""
+    from asammdf.blocks import v4_constants as v4c
+    from asammdf.blocks.utils import as_non_byte_sized_signed_int
+
+    _, size, _, bit_offset = info
+    vals = raw
+    if bit_offset:
+        vals >>= np.uint8(bit_offset)
+    bits = int(ch.bit_count)
+    if ch.data_type in v4c.SIGNED_INT:
+        if bits != 8 * size:
+            return as_non_byte_sized_signed_int(vals, bits)
+        return vals.view(np.dtype(f"{vals.dtype.byteorder}i{size}"))
+    if bits != 8 * size:
+        vals &= vals.dtype.type((1 << bits) - 1)
+    return vals
+
+
+def _unsigned_view(ch: Any, dtype: Any) -> Any:
+    """The unsigned type a bit field's containing bytes are read as (asammdf's choice)."""
+    from asammdf.blocks import v4_constants as v4c
+
+    if dtype.byteorder == "=" and ch.data_type in (v4c.DATA_TYPE_SIGNED_MOTOROLA, v4c.DATA_TYPE_UNSIGNED_MOTOROLA):
+        return np.dtype(f">u{dtype.itemsize}")
+    return np.dtype(f"{dtype.byteorder}u{dtype.itemsize}")
+
+
 def _direct_plan(source: Any, gi: int, group: Any, wanted: list[int]) -> tuple[Any, int, list[int]] | None:
     """(the MDF 4 object, the master's index, the channels of ``wanted`` read directly), or None.
 
@@ -545,7 +592,7 @@ def _direct_plan(source: Any, gi: int, group: Any, wanted: list[int]) -> tuple[A
     record = inner._prepare_record(group)
     if master is None or not _plain(group, record, master):
         return None
-    return inner, master, [ci for ci in wanted if _plain(group, record, ci)]
+    return inner, master, [ci for ci in wanted if _plain(group, record, ci) or _bit_field(group, record, ci)]
 
 
 def _direct(inner: Any, group: Any, indexes: list[int], as_float: list[bool]) -> list[Any]:
@@ -556,7 +603,13 @@ def _direct(inner: Any, group: Any, indexes: list[int], as_float: list[bool]) ->
     size = int(cg.samples_byte_nr) + int(cg.invalidation_bytes_nr)
     record = inner._prepare_record(group)
     n = int(cg.cycles_nr)
-    items = [(record[ci][0], int(record[ci][2])) for ci in indexes]
+    items = [
+        (
+            record[ci][0] if _plain(group, record, ci) else _unsigned_view(group.channels[ci], record[ci][0]),
+            int(record[ci][2]),
+        )
+        for ci in indexes
+    ]
     # the float64 columns are rows of one block: one allocation, backed by huge pages when large
     block = np.empty((sum(as_float), n), np.float64)
     rows = iter(block)
@@ -647,8 +700,11 @@ def _group_columns(
         inner, master, direct = plan
         selected = [ci for ci in wanted if ci not in set(direct)]
         channels = group.channels
-        converted = [ci for ci in direct if channels[ci].conversion is not None]
-        bare = [ci for ci in direct if channels[ci].conversion is None]
+        record = inner._prepare_record(group)
+        plain = {ci for ci in direct if _plain(group, record, ci)}
+        # a bit field is read as its containing bytes and unpacked before anything else
+        converted = [ci for ci in direct if channels[ci].conversion is not None or ci not in plain]
+        bare = [ci for ci in direct if channels[ci].conversion is None and ci in plain]
         order = [master, *converted, *bare]
         with pywarnings.catch_warnings():
             pywarnings.simplefilter("ignore")
@@ -658,8 +714,10 @@ def _group_columns(
             for i, ci in enumerate(order[1:], start=1):
                 ch, values = channels[ci], cols[i]
                 cols[i] = None  # the raw samples are released once converted
+                if ci not in plain:
+                    values = _unpack_bits(ch, record[ci], values)
                 if ch.conversion is None:
-                    got[ci] = (str(ch.name), str(ch.unit or ""), values)
+                    got[ci] = (str(ch.name), str(ch.unit or ""), values.astype(np.float64, copy=False))
                     continue
                 unit = str(ch.conversion.unit or ch.unit or "")
                 value = _converted(str(ch.name), ch.conversion, values, unit, warnings)

@@ -3,6 +3,7 @@ the other channels through ``select`` a bounded number at a time (docs/formats.m
 
 from __future__ import annotations
 
+import struct
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -135,3 +136,58 @@ def test_plain_channels_read_from_the_records_others_selected_in_bounded_chunks(
     # the slow group sits on every 10th row of the fast one's times, NaN in between
     slow = rec.channels["slow"].values
     assert np.flatnonzero(np.isfinite(slow)).tolist()[:3] == [0, 10, 20] and np.isnan(slow[1:10]).all()
+
+
+def _repack(path: Path, fields: dict[str, tuple[int, int]]) -> None:
+    """Give named channels of an MDF 4 file a bit offset and bit count (CN block fields), as a
+    logger storing CAN signals in their message bytes writes them."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        src = MDF(path)
+        every: list[Any] = src.groups
+        where = {ch.name: int(ch.address) for g in every for ch in g.channels if ch.name in fields}
+        src.close()
+    data = bytearray(path.read_bytes())
+    for name, (bit_offset, bit_count) in fields.items():
+        at = where[name]
+        links = struct.unpack_from("<Q", data, at + 16)[0]
+        params = at + 24 + 8 * links  # channel type, sync type, data type, bit offset, byte offset, bit count
+        data[params + 3] = bit_offset
+        struct.pack_into("<I", data, params + 8, bit_count)
+    path.write_bytes(bytes(data))
+
+
+def test_bit_fields_are_unpacked_as_asammdf_does(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "packed.mf4"
+    rows = 4000
+    t = np.arange(rows) / 100.0
+    raw = np.arange(rows, dtype=np.uint32) * 40503 % 65536
+    out = MDF(version="4.10")
+    out.append(
+        [
+            Signal(raw.astype(">u4"), t, name="motorola20"),  # first: its 4 bytes lie inside the record
+            Signal(raw.astype(np.int16), t, name="signed9"),
+            Signal(raw.astype(np.uint16), t, name="unsigned5"),
+            Signal(raw.astype(np.uint16), t, name="scaled7", conversion={"a": 0.5, "b": 1.0}),
+        ]
+    )
+    out.save(path, overwrite=True)
+    out.close()
+    _repack(path, {"motorola20": (0, 20), "signed9": (2, 9), "unsigned5": (3, 5), "scaled7": (1, 7)})
+    calls: list[int] = []
+    select = MDF.select
+
+    def spy(self: MDF, channels: list[tuple[None, int, int]], *args: Any, **kwargs: Any) -> Any:
+        calls.append(len(channels))
+        return select(self, channels, *args, **kwargs)
+
+    monkeypatch.setattr(MDF, "select", spy)
+    rec = mdf.read(path)
+    monkeypatch.undo()
+    assert calls == []  # all four unpacked from the records
+    signed = rec.channels["signed9"].values
+    assert signed.min() == -256 and signed.max() == 255  # 9 bits, two's complement
+    np.testing.assert_array_equal(signed, ((raw.astype(np.int64) >> 2) & 0x1FF) - ((raw >> 10) & 1) * 512)
+    np.testing.assert_array_equal(rec.channels["unsigned5"].values, (raw >> 3) & 0x1F)
+    np.testing.assert_array_equal(rec.channels["scaled7"].values, ((raw >> 1) & 0x7F) * 0.5 + 1.0)
+    assert _assert_as_asammdf(rec, path) == 0
