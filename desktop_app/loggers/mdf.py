@@ -486,7 +486,6 @@ def read(path: Path) -> Recording:
             source = _decode_bus(path, mdf, warnings)
             opened.append(source)
             groups = [(gi, g) for gi, g in enumerate(source.groups) if g.channel_group.cycles_nr]
-        source.configure(read_fragment_size=_FRAGMENT_BYTES)
         return _read(path, mdf, source, groups, ident, warnings)
     finally:
         for m in opened:
@@ -708,7 +707,14 @@ def _group_columns(
         order = [master, *converted, *bare]
         with pywarnings.catch_warnings():
             pywarnings.simplefilter("ignore")
-            cols = _direct(inner, group, order, [False] * (1 + len(converted)) + [True] * len(bare))
+            # small fragments here only: asammdf's own select makes one call per channel and
+            # fragment, and keeps its default (large) fragments
+            previous = int(inner._read_fragment_size)
+            source.configure(read_fragment_size=_FRAGMENT_BYTES)
+            try:
+                cols = _direct(inner, group, order, [False] * (1 + len(converted)) + [True] * len(bare))
+            finally:
+                source.configure(read_fragment_size=previous)
             conversion = channels[master].conversion
             stamps = np.asarray(conversion.convert(cols[0]) if conversion else cols[0], np.float64)
             for i, ci in enumerate(order[1:], start=1):
