@@ -585,6 +585,10 @@ def _direct_plan(source: Any, gi: int, group: Any, wanted: list[int]) -> tuple[A
     inner = getattr(source, "_mdf", source)
     if not isinstance(inner, MDF4) or getattr(group, "uses_ld", False):
         return None
+    # asammdf's private record helpers (docs/formats.md#mdf-reading): an asammdf without
+    # them reads every channel through ``select``, slower but the same samples
+    if not (hasattr(inner, "_prepare_record") and hasattr(inner, "_load_data")):
+        return None
     if group.data_location != v4c.LOCATION_ORIGINAL_FILE or int(group.data_group.record_id_len or 0):
         return None
     master = inner.masters_db.get(gi)
