@@ -60,12 +60,13 @@ from storage.types import (
     SessionMetadata,
     SessionTelemetry,
     SourceRecord,
-    TelemetryStorage,
     TrackLine,
 )
 
 if TYPE_CHECKING:  # the database stack loads only when a retry runs
     from sqlalchemy import Engine
+
+    from storage.parquet import ParquetTelemetryStorage
 
 __all__ = [
     "ImportedFile",
@@ -454,7 +455,7 @@ def reread_sources(
     return merge_files(paths, offset_s=offset).draft.telemetry
 
 
-def retry_from_source(engine: Engine, storage: TelemetryStorage, session_id: int) -> None:
+def retry_from_source(engine: Engine, storage: ParquetTelemetryStorage, session_id: int) -> None:
     """Finish the ``failed`` save of ``session_id`` from its source files, read again.
 
     Raises :class:`storage.sessions.RetryRefusedError` (files moved or changed, session not
@@ -462,8 +463,8 @@ def retry_from_source(engine: Engine, storage: TelemetryStorage, session_id: int
     """
     from functools import partial
 
-    from storage.db.catalog import known_tracks
-    from storage.sessions import load_session, retry_from_sources
+    from storage.db.catalog import known_tracks, load_session
+    from storage.sessions import retry_from_sources
 
     offsets = [src.time_offset_s for src in load_session(engine, session_id).sources]
     reread = partial(reread_sources, saved_offsets=offsets, tracks=known_tracks(engine))

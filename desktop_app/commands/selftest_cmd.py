@@ -296,8 +296,8 @@ def _save(state: _State) -> str:
 
 def _read_back(state: _State) -> str:
     """The catalogue and the Parquet file must give back what was imported."""
+    from storage.db.catalog import load_session
     from storage.parquet_schema import column_names
-    from storage.sessions import load_session
 
     assert state.draft is not None and state.engine is not None and state.storage is not None
     assert state.session_id is not None

@@ -15,12 +15,6 @@ from hypothesis import strategies as st
 from storage.parquet import (
     ParquetTelemetryStorage,
     column_names,
-    delete_telemetry,
-    read_lap_telemetry,
-    read_session_telemetry,
-    read_telemetry_footer,
-    telemetry_exists,
-    write_session_telemetry,
 )
 from storage.types import (
     CANONICAL_UNITS,
@@ -283,23 +277,15 @@ def test_zstd_is_configurable(tmp_path: Path) -> None:
         ParquetTelemetryStorage(tmp_path, compression="rar")
 
 
-def test_module_functions_use_the_data_dir_from_the_environment(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_storage_has_no_root_of_its_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # where data lives is the caller's decision (the app's configuration): the environment
+    # variable the app reads changes nothing here
     monkeypatch.setenv("LAPTRACE_DATA_DIR", str(tmp_path / "env-data"))
-    path = write_session_telemetry(session([(0, 0.0, simple_lap(3)), (1, 1.0, simple_lap(1))], [], session_id=9))
-    assert path == tmp_path / "env-data" / "telemetry" / "9.parquet"
-    assert telemetry_exists(9)
-    got = read_session_telemetry(9)
-    assert got is not None and [len(lap) for lap in got.laps] == [3, 1]
-    lap = read_lap_telemetry(9, 1)
-    assert lap is not None and len(lap) == 1
-    footer = read_telemetry_footer(9)
-    assert footer is not None and footer.total_points == 4
-    assert delete_telemetry(9) and not telemetry_exists(9)
-    # an explicit root wins over the environment
-    other = write_session_telemetry(session([], [], session_id=9), root=tmp_path / "other")
-    assert other == tmp_path / "other" / "telemetry" / "9.parquet"
+    with pytest.raises(TypeError):
+        ParquetTelemetryStorage()  # type: ignore[call-arg]
+    path = ParquetTelemetryStorage(tmp_path / "given").write(session([(0, 0.0, simple_lap(3))], [], session_id=9))
+    assert path == tmp_path / "given" / "telemetry" / "9.parquet"
+    assert not (tmp_path / "env-data").exists()
 
 
 @pytest.mark.parametrize("bad_id", [0, -1, True, False, "5", "../5", 5.0, None])

@@ -11,23 +11,21 @@ import pytest
 from draftmaker import make_draft
 from sqlalchemy import Engine, func, select, update
 
-from storage.db.catalog import reading, run_write
-from storage.db.models import Driver, Lap, TelemetrySource, TrackSession
-from storage.parquet import ParquetTelemetryStorage
-from storage.sessions import (
-    DuplicateImportError,
-    SessionNotFoundError,
-    delete_session,
+from storage.db.catalog import (
     find_duplicates,
     list_drivers,
     list_sessions,
     list_tracks,
     load_session,
-    recover,
-    save_session,
+    reading,
+    run_write,
     set_lap_validity,
     update_session,
 )
+from storage.db.errors import DuplicateImportError, SessionNotFoundError
+from storage.db.models import Driver, Lap, TelemetrySource, TrackSession
+from storage.parquet import ParquetTelemetryStorage
+from storage.sessions import delete_session, recover, save_session
 
 
 def test_save_then_load(engine: Engine, telemetry: ParquetTelemetryStorage) -> None:
