@@ -57,6 +57,7 @@ from storage.db.models import TrackSession
 from storage.errors import StorageError
 from storage.parquet import ParquetTelemetryStorage, fsync_dir
 from storage.parquet_resplit import settle_resplits
+from storage.parquet_schema import column_names
 from storage.types import Checkpoint, Progress, SessionDraft, SessionTelemetry
 
 __all__ = [
@@ -92,7 +93,8 @@ def save_session(
     """Commit the draft's metadata, write its telemetry, and return the new session id.
 
     Raises :class:`DuplicateImportError` before anything is written if a source's SHA-256
-    is already in the catalogue (unless ``force``), :class:`CatalogError` if the metadata
+    is already in the catalogue (unless ``force``), ``ChannelNameError`` before anything is
+    written for a channel name the file cannot hold as given (docs/storage.md#channel-names), :class:`CatalogError` if the metadata
     transaction fails (nothing committed), :class:`SaveError` if the telemetry could not
     be written (the session exists, ``failed``). ``draft`` is not modified, so it can be
     handed to :func:`retry_telemetry` later. ``source_paths`` (the files the draft was
@@ -102,6 +104,7 @@ def save_session(
     at = checkpoint or _nowhere
     at("before_tx")
     draft, _ = clean_draft(draft)  # callers that show warnings clean it first themselves
+    column_names(draft.telemetry)  # names storage would refuse: refused before anything is committed
     expected_rows = draft.telemetry.total_points
 
     def insert(db: Session) -> int:
