@@ -84,8 +84,8 @@ def test_text_channel_shows_its_labels_in_readout_and_axis_before_and_after_save
     _assert_labels_shown(preview)
 
     window.save_current()
-    wait_state(qtbot, entry, ("saved", "save-failed"))
-    assert entry.state == "saved" and entry.session_id is not None
+    assert wait_state(qtbot, entry, ("saved", "save-failed")) == "saved"
+    assert entry.session_id is not None
     window.view.clear()
     with qtbot.waitSignal(window.view.lapsShown, timeout=20_000):
         window.open_session(entry.session_id)
