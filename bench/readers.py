@@ -183,14 +183,15 @@ def _reader_parse(path: Path) -> _Parse | None:
     seen: list[_Parse] = []
     original = textblock._parse
 
-    def spy(source: Any, p: Path, first_line: int, ncols: int, delimiter: str, decimal_comma: bool, *rest: Any) -> Any:
+    def spy(source: Any, p: Path, options: textblock.BlockOptions) -> Any:
         offset = getattr(source, "_offset", 0)
         data = getattr(source, "_data", None)
         if data is not None:  # a block handed over in memory: it runs to the end of the file
             offset = path.stat().st_size - len(data)
-        block = original(source, p, first_line, ncols, delimiter, decimal_comma, *rest)
+        block = original(source, p, options)
         numeric = sum(v is not None for v in block.values)
-        seen.append(_Parse(offset, delimiter, decimal_comma, ncols, 8 * block.row_count * numeric))
+        decoded = 8 * block.row_count * numeric
+        seen.append(_Parse(offset, options.delimiter, options.decimal_comma, options.ncols, decoded))
         return block
 
     setattr(textblock, "_parse", spy)  # noqa: B010 - a bench-only spy on the parse call

@@ -24,7 +24,7 @@ from storage.types import FloatArray
 
 from . import timebase
 from .recording import LoggerFileError
-from .textblock import decode_text, parse_file_block
+from .textblock import BlockOptions, decode_text, parse_file_block
 from .timebase import IntArray
 
 _BOM = b"\xef\xbb\xbf"
@@ -381,10 +381,7 @@ def read_table(path: Path, names: HeaderLine, rest: Iterator[HeaderLine]) -> Tab
     block = parse_file_block(
         path,
         first.start,
-        first_line=first.number,
-        ncols=ncols,
-        names=names.fields,
-        decimal_comma=decimal_comma,
+        BlockOptions(first_line=first.number, ncols=ncols, names=names.fields, decimal_comma=decimal_comma),
     )
     warnings = list(block.warnings)
     time_col = block.values[0] if block.values else None

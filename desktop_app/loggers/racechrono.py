@@ -37,7 +37,7 @@ from .csvmeta import (
     repair_time,
 )
 from .recording import LoggerFileError, Recording
-from .textblock import parse_file_block
+from .textblock import BlockOptions, parse_file_block
 from .timebase import IntArray, relative_seconds
 
 _LOGGER = re.compile(r"created using (?P<app>.+?)\s*(?:\(|$)")
@@ -167,11 +167,7 @@ def _build(
 ) -> Recording:
     names = _channel_names(columns, version)
     block = parse_file_block(
-        path,
-        last_header.end,
-        first_line=last_header.number + 1,
-        ncols=len(columns),
-        names=names,
+        path, last_header.end, BlockOptions(first_line=last_header.number + 1, ncols=len(columns), names=names)
     )
     warnings = list(block.warnings)
     if block.row_count == 0:

@@ -46,17 +46,24 @@ numbers survive). A block that is not valid UTF-8 is transcoded first
 from __future__ import annotations
 
 import csv
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Required, TypedDict, Unpack, overload
 
 import numpy as np
-import polars as pl
 
 from storage.types import FloatArray
 
 from .recording import LoggerFileError
 from .textsource import BlockSource, Buf, NotUtf8, first_row, looks_padded, nonblank_line_index
+
+if TYPE_CHECKING:
+    import polars as pl
+
+# polars is imported by the functions that parse (``import polars as pl`` inside them), not
+# here: a command that reads no text block (an MDF, an XRK, or none at all) never pays its
+# import, which is a large part of a short command's start-up (bench startup --inspect)
 
 _TRUE = "true"
 _FALSE = "false"
@@ -65,9 +72,17 @@ _FALSE = "false"
 _READ_WHOLE_MAX = 1 << 22
 #: lines of the head read as text to find the text columns before the real parse
 _HEAD_LINES = 500
-#: polars refuses a chunk with PolarsError, and on some damaged input (an unterminated
-#: quote at the very end) its Rust code panics, which reaches Python as PanicException
-_POLARS_ERRORS = (pl.exceptions.PolarsError, pl.exceptions.PanicException)
+
+
+def _polars_errors() -> tuple[type[Exception], ...]:
+    """What polars raises on a chunk it refuses.
+
+    PolarsError, and on some damaged input (an unterminated quote at the very end) a panic
+    of its Rust code, which reaches Python as PanicException.
+    """
+    import polars as pl
+
+    return (pl.exceptions.PolarsError, pl.exceptions.PanicException)
 
 
 @dataclass
@@ -128,44 +143,80 @@ def _count_fields(line: bytes, delimiter: bytes) -> int:
     return len(row)
 
 
+@dataclass(frozen=True, kw_only=True)
+class BlockOptions:
+    """How a data block is written: one value per reader and file, fixed for the whole block."""
+
+    #: 1-based file line number of the block's first line, used in messages
+    first_line: int
+    #: the number of columns the header promises
+    ncols: int
+    delimiter: str = ","
+    decimal_comma: bool = False
+    #: column names used in warnings (``c1``, ``c2``, ... when absent or of another length)
+    names: Sequence[str] | None = None
+    #: a short *last* row (power loss mid-row) is dropped with a warning instead of refused
+    allow_short_last_row: bool = True
+
+
+class BlockFields(TypedDict, total=False):
+    """:class:`BlockOptions` as keywords, for a one-off call (``parse_block(data, path=..., ncols=2)``)."""
+
+    first_line: Required[int]
+    ncols: Required[int]
+    delimiter: str
+    decimal_comma: bool
+    names: Sequence[str] | None
+    allow_short_last_row: bool
+
+
+def _options(options: BlockOptions | None, fields: dict[str, Any]) -> BlockOptions:
+    if options is None:
+        return BlockOptions(**fields)
+    if fields:
+        raise TypeError(f"parse options given twice: an options object and {sorted(fields)}")
+    return options
+
+
+_Data = bytes | bytearray | memoryview | str
+
+
+@overload
+def parse_block(data: _Data, options: BlockOptions, /, *, path: str | Path) -> Block: ...
+@overload
+def parse_block(data: _Data, /, *, path: str | Path, **fields: Unpack[BlockFields]) -> Block: ...
 def parse_block(
-    data: bytes | bytearray | memoryview | str,
+    data: _Data,
+    options: BlockOptions | None = None,
+    /,
     *,
     path: str | Path,
-    first_line: int,
-    ncols: int,
-    delimiter: str = ",",
-    decimal_comma: bool = False,
-    names: list[str] | None = None,
-    allow_short_last_row: bool = True,
+    **fields: Any,  # BlockFields, checked by the overloads
 ) -> Block:
     """Parse a delimited numeric block held in memory into float64 columns.
 
-    ``data`` is the block exactly as in the file (bytes, a view, or decoded text);
-    ``first_line`` is the 1-based file line number of its first line, used in messages;
-    ``ncols`` the number of columns the header promises; ``names`` (optional) the column
-    names used in warnings. Rows may end in a trailing delimiter (the extra, empty field
-    is ignored). Quoted fields are understood when the delimiter is not a space.
+    ``data`` is the block exactly as in the file (bytes, a view, or decoded text); ``path``
+    names the file in messages; ``options`` (or the same as keywords) say how the block is
+    written. Rows may end in a trailing delimiter (the extra, empty field is ignored).
+    Quoted fields are understood when the delimiter is not a space.
 
     Raises :class:`LoggerFileError` (file, line, what) for rows with the wrong number of
     values or data that cannot be tokenised.
     """
     raw: Buf = data.encode("utf-8") if isinstance(data, str) else data if isinstance(data, bytes) else memoryview(data)
-    return _parse(
-        BlockSource(data=raw), Path(path), first_line, ncols, delimiter, decimal_comma, names, allow_short_last_row
-    )
+    return _parse(BlockSource(data=raw), Path(path), _options(options, fields))
 
 
+@overload
+def parse_file_block(path: str | Path, offset: int, options: BlockOptions, /) -> Block: ...
+@overload
+def parse_file_block(path: str | Path, offset: int, /, **fields: Unpack[BlockFields]) -> Block: ...
 def parse_file_block(
     path: str | Path,
     offset: int,
-    *,
-    first_line: int,
-    ncols: int,
-    delimiter: str = ",",
-    decimal_comma: bool = False,
-    names: list[str] | None = None,
-    allow_short_last_row: bool = True,
+    options: BlockOptions | None = None,
+    /,
+    **fields: Any,  # BlockFields, checked by the overloads
 ) -> Block:
     """Like :func:`parse_block`, for the block that runs from byte ``offset`` to the end of ``path``.
 
@@ -173,25 +224,39 @@ def parse_file_block(
     so the text is never held in memory whole (peak ~ the decoded columns).
     """
     p = Path(path)
-    return _parse(
-        BlockSource(path=p, offset=offset), p, first_line, ncols, delimiter, decimal_comma, names, allow_short_last_row
-    )
+    return _parse(BlockSource(path=p, offset=offset), p, _options(options, fields))
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Options:
-    """How the block is tokenised (fixed for the whole block)."""
+    """How the block is tokenised: the caller's options and what follows from the head."""
 
     path: Path
-    first_line: int
-    ncols: int
+    layout: BlockOptions
+    #: fields per row: more than ``ncols`` when rows end in a delimiter (spreadsheet padding)
     nfields: int
     delim: bytes
-    decimal_comma: bool
     names: list[str]
-    allow_short_last_row: bool
+
+    @property
+    def first_line(self) -> int:
+        return self.layout.first_line
+
+    @property
+    def ncols(self) -> int:
+        return self.layout.ncols
+
+    @property
+    def decimal_comma(self) -> bool:
+        return self.layout.decimal_comma
+
+    @property
+    def allow_short_last_row(self) -> bool:
+        return self.layout.allow_short_last_row
 
     def read(self, chunk: Buf, schema: dict[str, Any]) -> pl.DataFrame:
+        import polars as pl
+
         return pl.read_csv(
             chunk if isinstance(chunk, bytes) else bytes(chunk),  # polars takes bytes, not views
             has_header=False,
@@ -232,23 +297,14 @@ class _State:
     short: tuple[int, int, str] | None = None
 
 
-def _parse(
-    source: BlockSource,
-    p: Path,
-    first_line: int,
-    ncols: int,
-    delimiter: str,
-    decimal_comma: bool,
-    names: list[str] | None,
-    allow_short_last_row: bool,
-) -> Block:
-    delim = delimiter.encode("ascii")
-    if ncols < 1:
-        raise LoggerFileError(p, "the data block has no columns", line=first_line)
-    col_names = names if names is not None and len(names) == ncols else [f"c{i + 1}" for i in range(ncols)]
+def _parse(source: BlockSource, p: Path, layout: BlockOptions) -> Block:
+    """Padding and encoding settled first, then the one pass (:func:`_parse_source`)."""
+    delim = layout.delimiter.encode("ascii")
+    if layout.ncols < 1:
+        raise LoggerFileError(p, "the data block has no columns", line=layout.first_line)
     head_row = first_row(source.head())
     if not head_row:
-        return Block(values=[np.empty(0, np.float64) for _ in range(ncols)], first_line=first_line)
+        return Block(values=[np.empty(0, np.float64) for _ in range(layout.ncols)], first_line=layout.first_line)
     raw = source
     if source.size() <= _READ_WHOLE_MAX and not source.is_utf8():
         source = raw = _transcoded(source)
@@ -256,30 +312,29 @@ def _parse(
     if padded_spaces:
         source = source.normalised(delim)
     try:
-        return _parse_source(source, p, first_line, ncols, delim, decimal_comma, col_names, allow_short_last_row)
+        return _parse_source(source, p, layout)
     except NotUtf8:
         # a stray Latin-1 byte deep in a streamed block: transcode it and read it again
         # (the one case read twice; the bytes are needed as text for the messages)
         source = _transcoded(raw)
         if padded_spaces:
             source = source.normalised(delim)
-        return _parse_source(source, p, first_line, ncols, delim, decimal_comma, col_names, allow_short_last_row)
+        return _parse_source(source, p, layout)
 
 
-def _parse_source(
-    source: BlockSource,
-    p: Path,
-    first_line: int,
-    ncols: int,
-    delim: bytes,
-    decimal_comma: bool,
-    col_names: list[str],
-    allow_short_last_row: bool,
-) -> Block:
+def _tokeniser(source: BlockSource, p: Path, layout: BlockOptions) -> _Options:
+    delim = layout.delimiter.encode("ascii")
+    names = layout.names
+    col_names = list(names) if names is not None and len(names) == layout.ncols else None
     # a trailing delimiter (or spreadsheet padding) gives extra empty fields on every row
-    nfields = max(ncols, _count_fields(first_row(source.head()), delim))
-    opts = _Options(p, first_line, ncols, nfields, delim, decimal_comma, col_names, allow_short_last_row)
-    keys = [f"f{i}" for i in range(nfields)]
+    nfields = max(layout.ncols, _count_fields(first_row(source.head()), delim))
+    return _Options(p, layout, nfields, delim, col_names or [f"c{i + 1}" for i in range(layout.ncols)])
+
+
+def _parse_source(source: BlockSource, p: Path, layout: BlockOptions) -> Block:
+    """Head types, then every chunk into the preallocated columns, then the text columns."""
+    opts = _tokeniser(source, p, layout)
+    keys = [f"f{i}" for i in range(opts.nfields)]
     numeric = _head_types(source, opts, keys)
     capacity = source.rows_estimate()
     state = _State(
@@ -296,17 +351,23 @@ def _parse_source(
             _read_chunk(chunk, opts, state)
             state.line_base += _newlines(chunk)  # every chunk but the last ends at a line end
 
-    block = Block(values=[], first_line=first_line, _source=source, _rows=state.rows)
+    block = Block(values=[], first_line=opts.first_line, _source=source, _rows=state.rows)
     if state.short is not None:
-        offset, fields, _text = state.short
-        block.dropped_last_row = True
-        block.warnings.append(
-            f"{p}, line {first_line + offset}: last row has {fields} of {ncols} values (logging stopped mid-row?): dropped"
-        )
-        state.rows -= 1
-        block._rows = state.rows
+        _drop_short_last_row(state, opts, block)
     _finish(state, opts, block)
     return block
+
+
+def _drop_short_last_row(state: _State, opts: _Options, block: Block) -> None:
+    assert state.short is not None
+    offset, fields, _text = state.short
+    block.dropped_last_row = True
+    block.warnings.append(
+        f"{opts.path}, line {opts.first_line + offset}: last row has {fields} of {opts.ncols} values "
+        "(logging stopped mid-row?): dropped"
+    )
+    state.rows -= 1
+    block._rows = state.rows
 
 
 def _newlines(chunk: Buf) -> int:
@@ -315,6 +376,8 @@ def _newlines(chunk: Buf) -> int:
 
 def _head_types(source: BlockSource, opts: _Options, keys: list[str]) -> list[bool]:
     """Which fields the head shows to be numeric (float64), read as text once."""
+    import polars as pl
+
     head = source.head()
     if len(head) < source.size():
         head = head[: head.rfind(b"\n") + 1]  # whole lines only
@@ -322,7 +385,7 @@ def _head_types(source: BlockSource, opts: _Options, keys: list[str]) -> list[bo
     sample = b"\n".join(head.lstrip(b" \r\n").split(b"\n", _HEAD_LINES)[:_HEAD_LINES])
     try:
         frame = opts.read(sample, dict.fromkeys(keys, pl.String))
-    except _POLARS_ERRORS:
+    except _polars_errors():
         return [True] * len(keys)  # the real parse finds and reports what is wrong
     numeric = []
     for key in keys:
@@ -340,12 +403,16 @@ def _trimmed(col: pl.Series) -> pl.Series:
 
 
 def _as_numbers(cells: pl.Series, decimal_comma: bool) -> pl.Series:
+    import polars as pl
+
     if decimal_comma:
         cells = cells.str.replace(",", ".", literal=True)
     return cells.cast(pl.Float64, strict=False)
 
 
 def _read_chunk(chunk: Buf, opts: _Options, state: _State) -> None:
+    import polars as pl
+
     chunk = _skip_blank_head(chunk, state)
     if not len(chunk):
         return
@@ -353,12 +420,12 @@ def _read_chunk(chunk: Buf, opts: _Options, state: _State) -> None:
     had_short = state.short is not None
     try:
         frame = opts.read(chunk, schema)
-    except _POLARS_ERRORS:
+    except _polars_errors():
         # a text cell in a float column, or a row polars cannot split: read as text, and if
         # even that fails, split the chunk's lines in Python (the message is never parsed)
         try:
             text = opts.read(chunk, dict.fromkeys(state.keys, pl.String))
-        except _POLARS_ERRORS:
+        except _polars_errors():
             text = _python_rows(chunk, opts, state)
         frame = _from_text(text, opts, state)
         del text
@@ -414,6 +481,8 @@ def _python_rows(chunk: Buf, opts: _Options, state: _State) -> pl.DataFrame:
     Wrong rows are found (an error, or the short last row remembered) before anything is
     built; blank lines stay rows of nulls, as polars makes them.
     """
+    import polars as pl
+
     _check_rows(chunk, opts, state, np.arange(_newlines(chunk) + 1))
     data = bytes(chunk).decode("utf-8", errors="replace")
     lines = data.split("\n")
@@ -444,6 +513,8 @@ def _python_rows(chunk: Buf, opts: _Options, state: _State) -> pl.DataFrame:
 
 def _from_text(frame: pl.DataFrame, opts: _Options, state: _State) -> pl.DataFrame:
     """A chunk read as text -> float64 for the numeric fields; fields found to hold text switch."""
+    import polars as pl
+
     out: list[pl.Series] = []
     for i, key in enumerate(state.keys):
         cells = _trimmed(frame.get_column(key))
@@ -552,6 +623,8 @@ def _raise_short(opts: _Options, offset: int, fields: int, text: str) -> None:
 
 def _finish(state: _State, opts: _Options, block: Block) -> None:
     """The columns in file order: views of the preallocated arrays, text columns converted."""
+    import polars as pl
+
     n = state.rows
     for i in range(opts.nfields):
         target = state.out[i]
@@ -620,6 +693,8 @@ def _convert_text_column(cells: pl.Series, idx: int, opts: _Options, block: Bloc
 
 def _codes(cells: pl.Series, idx: int, block: Block) -> FloatArray:
     """A text column as codes 0, 1, ... (in order of first appearance), NaN where empty."""
+    import polars as pl
+
     labels = cells.drop_nulls().unique(maintain_order=True)
     block.text[idx] = str(labels[0])
     block.labels[idx] = tuple(str(v) for v in labels.to_list())
