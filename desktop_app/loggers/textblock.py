@@ -295,6 +295,8 @@ class _State:
     line_base: int = 0
     #: a short row that may be the last one: (block line offset, fields, text)
     short: tuple[int, int, str] | None = None
+    #: ``numeric`` is a guess (every field), not yet checked against the head
+    guessed: bool = False
 
 
 def _parse(source: BlockSource, p: Path, layout: BlockOptions) -> Block:
@@ -335,17 +337,15 @@ def _parse_source(source: BlockSource, p: Path, layout: BlockOptions) -> Block:
     """Head types, then every chunk into the preallocated columns, then the text columns."""
     opts = _tokeniser(source, p, layout)
     keys = [f"f{i}" for i in range(opts.nfields)]
-    numeric = _head_types(source, opts, keys)
-    capacity = source.rows_estimate()
-    state = _State(
-        keys=keys,
-        numeric=numeric,
-        capacity=capacity,
-        out=[np.empty(capacity, np.float64) if n else None for n in numeric],
-        strings={i: [] for i, n in enumerate(numeric) if not n},
-    )
     whole = source.size() <= _READ_WHOLE_MAX
-    chunks = [source.load()] if whole and not source.transformed else source.line_chunks(check_utf8=not whole)
+    one_chunk = whole and not source.transformed
+    # a block read in one chunk is first read as numbers throughout (most blocks are); the
+    # head is read apart only if that fails (see _read_chunk), saving a read on small files
+    numeric = [True] * len(keys) if one_chunk else _head_types(_whole_lines(source), opts, keys)
+    capacity = source.rows_estimate()
+    state = _State(keys=keys, numeric=numeric, capacity=capacity, out=[], guessed=one_chunk)
+    _retype(state, numeric)
+    chunks = [source.load()] if one_chunk else source.line_chunks(check_utf8=not whole)
     for chunk in chunks:
         if len(chunk):
             _read_chunk(chunk, opts, state)
@@ -356,6 +356,19 @@ def _parse_source(source: BlockSource, p: Path, layout: BlockOptions) -> Block:
         _drop_short_last_row(state, opts, block)
     _finish(state, opts, block)
     return block
+
+
+def _retype(state: _State, numeric: list[bool]) -> None:
+    """Set which fields are float64 and which text, before any row is stored."""
+    assert state.rows == 0
+    state.numeric = numeric
+    state.out = [np.empty(state.capacity, np.float64) if n else None for n in numeric]
+    state.strings = {i: [] for i, n in enumerate(numeric) if not n}
+
+
+def _whole_lines(source: BlockSource) -> bytes:
+    head = source.head()
+    return head[: head.rfind(b"\n") + 1] if len(head) < source.size() else head
 
 
 def _drop_short_last_row(state: _State, opts: _Options, block: Block) -> None:
@@ -374,26 +387,29 @@ def _newlines(chunk: Buf) -> int:
     return bytes(chunk).count(b"\n") if isinstance(chunk, memoryview) else chunk.count(b"\n")
 
 
-def _head_types(source: BlockSource, opts: _Options, keys: list[str]) -> list[bool]:
-    """Which fields the head shows to be numeric (float64), read as text once."""
+def _head_types(head: bytes, opts: _Options, keys: list[str]) -> list[bool]:
+    """Which fields the head (whole lines) shows to be numeric (float64), read as text once."""
     import polars as pl
 
-    head = source.head()
-    if len(head) < source.size():
-        head = head[: head.rfind(b"\n") + 1]  # whole lines only
     # leading blank lines would make polars take a field count of one from them
     sample = b"\n".join(head.lstrip(b" \r\n").split(b"\n", _HEAD_LINES)[:_HEAD_LINES])
     try:
         frame = opts.read(sample, dict.fromkeys(keys, pl.String))
     except _polars_errors():
         return [True] * len(keys)  # the real parse finds and reports what is wrong
-    numeric = []
-    for key in keys:
-        cells = _trimmed(frame[key])
-        nums = _as_numbers(cells, opts.decimal_comma)
-        # text (or booleans) in the head: the column is read as text throughout
-        numeric.append(int((cells.is_not_null() & nums.is_null()).sum()) == 0)
-    return numeric
+    # one query for all fields: a polars call costs far more than a head's worth of cells
+    has_text = frame.select(_text_cells(pl.col(k), opts.decimal_comma).any().alias(k) for k in keys).row(0)
+    # text (or booleans) in the head: the field is read as text throughout
+    return [not text for text in has_text]
+
+
+def _text_cells(col: pl.Expr, decimal_comma: bool) -> pl.Expr:
+    """True for a cell that holds text: not empty once trimmed (as :func:`_trimmed`), not a number."""
+    import polars as pl
+
+    cells = col.str.strip_chars()
+    nums = cells.str.replace(",", ".", literal=True) if decimal_comma else cells
+    return (cells.str.len_bytes() > 0) & nums.cast(pl.Float64, strict=False).is_null()
 
 
 def _trimmed(col: pl.Series) -> pl.Series:
@@ -416,19 +432,8 @@ def _read_chunk(chunk: Buf, opts: _Options, state: _State) -> None:
     chunk = _skip_blank_head(chunk, state)
     if not len(chunk):
         return
-    schema = {k: (pl.Float64 if n else pl.String) for k, n in zip(state.keys, state.numeric, strict=True)}
     had_short = state.short is not None
-    try:
-        frame = opts.read(chunk, schema)
-    except _polars_errors():
-        # a text cell in a float column, or a row polars cannot split: read as text, and if
-        # even that fails, split the chunk's lines in Python (the message is never parsed)
-        try:
-            text = opts.read(chunk, dict.fromkeys(state.keys, pl.String))
-        except _polars_errors():
-            text = _python_rows(chunk, opts, state)
-        frame = _from_text(text, opts, state)
-        del text
+    frame = _chunk_frame(chunk, opts, state)
     keep = _keep_rows(chunk, frame, opts, state)
     if keep is not None:
         frame = frame.filter(pl.Series(keep))
@@ -448,6 +453,31 @@ def _read_chunk(chunk: Buf, opts: _Options, state: _State) -> None:
         else:
             state.strings[i].append(col)
     state.rows = pos + n
+
+
+def _chunk_frame(chunk: Buf, opts: _Options, state: _State) -> pl.DataFrame:
+    """The chunk as a frame: float64 fields parsed by polars, text fields as strings."""
+    import polars as pl
+
+    schema = {k: (pl.Float64 if n else pl.String) for k, n in zip(state.keys, state.numeric, strict=True)}
+    try:
+        return opts.read(chunk, schema)
+    except _polars_errors():
+        if state.guessed:
+            # the block read whole is not numbers throughout: its head says which fields hold
+            # text, as for a streamed block, and the chunk is read again with those as text
+            state.guessed = False
+            numeric = _head_types(bytes(chunk), opts, state.keys)
+            if not all(numeric):
+                _retype(state, numeric)
+                return _chunk_frame(chunk, opts, state)
+    # a text cell in a float column, or a row polars cannot split: read as text, and if
+    # even that fails, split the chunk's lines in Python (the message is never parsed)
+    try:
+        text = opts.read(chunk, dict.fromkeys(state.keys, pl.String))
+    except _polars_errors():
+        text = _python_rows(chunk, opts, state)
+    return _from_text(text, opts, state)
 
 
 def _skip_blank_head(chunk: Buf, state: _State) -> Buf:
