@@ -304,12 +304,15 @@ def _parse(source: BlockSource, p: Path, layout: BlockOptions) -> Block:
     delim = layout.delimiter.encode("ascii")
     if layout.ncols < 1:
         raise LoggerFileError(p, "the data block has no columns", line=layout.first_line)
+    if source.size() <= _READ_WHOLE_MAX:
+        # a small block is read from the file once: every later look at it is in memory
+        source = BlockSource(data=source.load())
+        if not source.is_utf8():
+            source = _transcoded(source)
     head_row = first_row(source.head())
     if not head_row:
         return Block(values=[np.empty(0, np.float64) for _ in range(layout.ncols)], first_line=layout.first_line)
     raw = source
-    if source.size() <= _READ_WHOLE_MAX and not source.is_utf8():
-        source = raw = _transcoded(source)
     padded_spaces = delim == b" " and looks_padded(head_row, delim)
     if padded_spaces:
         source = source.normalised(delim)
