@@ -26,6 +26,11 @@ and the others as float64. A chunk in which a float column meets a text cell aft
 (polars refuses it: an exception *type*, its wording is never read) is read once more as
 text, and only that chunk; a column found to hold text stays text for the rest.
 
+Small blocks (``docs/text-blocks.md#how-it-is-parsed-and-why``): a block read in one chunk is
+parsed as numbers throughout first, its head read apart only if that fails; one of at most
+64 KB made of complete rows of finite numbers only is parsed by numpy's ``loadtxt``, so a
+short command never imports polars (polars is imported by the functions that parse).
+
 Speed and memory: the block streams in line-aligned chunks (``BlockSource.CHUNK``) from
 the file; each chunk is parsed by polars on all cores and copied into numpy arrays
 preallocated from a row estimate (pages never written are never resident), so the peak is
@@ -46,6 +51,7 @@ numbers survive). A block that is not valid UTF-8 is transcoded first
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,6 +78,11 @@ _FALSE = "false"
 _READ_WHOLE_MAX = 1 << 22
 #: lines of the head read as text to find the text columns before the real parse
 _HEAD_LINES = 500
+#: a block up to this size holding nothing but complete rows of finite numbers is parsed by
+#: numpy's loadtxt (C, and numpy is imported anyway): a short command never imports polars
+_PLAIN_MAX = 1 << 16
+#: the bytes such a block is made of (besides its delimiter and its decimal mark)
+_PLAIN_BYTES = b"0123456789+-eE \r\n"
 
 
 def _polars_errors() -> tuple[type[Exception], ...]:
@@ -339,6 +350,9 @@ def _tokeniser(source: BlockSource, p: Path, layout: BlockOptions) -> _Options:
 def _parse_source(source: BlockSource, p: Path, layout: BlockOptions) -> Block:
     """Head types, then every chunk into the preallocated columns, then the text columns."""
     opts = _tokeniser(source, p, layout)
+    plain = _plain_block(source, opts)
+    if plain is not None:
+        return plain
     keys = [f"f{i}" for i in range(opts.nfields)]
     whole = source.size() <= _READ_WHOLE_MAX
     one_chunk = whole and not source.transformed
@@ -359,6 +373,47 @@ def _parse_source(source: BlockSource, p: Path, layout: BlockOptions) -> Block:
         _drop_short_last_row(state, opts, block)
     _finish(state, opts, block)
     return block
+
+
+def _plain_block(source: BlockSource, opts: _Options) -> Block | None:
+    """A small block of finite numbers in complete rows, parsed by numpy; None for any other.
+
+    Whatever is not that (text, an empty cell, quotes, a blank line, a short or long row,
+    ``nan``) is left to the polars parse, which reports and repairs it. On this subset both
+    give the same float64 values: both parse decimal numbers with correct rounding.
+    """
+    comma = opts.decimal_comma
+    if source.size() > _PLAIN_MAX or opts.nfields > opts.ncols + 1 or (comma and opts.delim == b","):
+        return None
+    data = source.load()
+    marks = b"," if comma else b"."
+    if data.translate(None, _PLAIN_BYTES + marks + opts.delim):
+        return None
+    lines = data.split(b"\n")
+    if lines and not lines[-1]:
+        lines.pop()  # the block's last line end
+    trailing = opts.nfields > opts.ncols  # every row ends in the delimiter (checked below)
+    rows: list[str] = []
+    for line in lines:
+        line = line[:-1] if line.endswith(b"\r") else line
+        if trailing:
+            if not line.endswith(opts.delim):
+                return None
+            line = line[: -len(opts.delim)]
+        if not line:
+            return None
+        rows.append(line.decode("ascii"))
+    text = "\n".join(rows).replace(",", ".") if comma else "\n".join(rows)
+    try:
+        table = np.loadtxt(
+            io.StringIO(text), dtype=np.float64, delimiter=opts.delim.decode("ascii"), comments=None, ndmin=2
+        )
+    except ValueError:
+        return None
+    if table.shape != (len(rows), opts.ncols) or not np.isfinite(table).all():
+        return None
+    columns = np.ascontiguousarray(table.T)  # one writeable, contiguous row per column
+    return Block(values=list(columns), first_line=opts.first_line, _source=source, _rows=len(rows))
 
 
 def _retype(state: _State, numeric: list[bool]) -> None:
