@@ -72,12 +72,13 @@ def read(path: Path) -> Recording:
     block = _parse_data(path, raw, header)
     del raw
     warnings = list(block.warnings)
-    ti, seconds, t_us = _time_base(path, header, block, warnings)
+    ti, first_s, t_us = _time_base(path, header, block, warnings)
     sources = [
         SourceChannel(name, unit, values, block.labels.get(i))
         for i, ((name, unit), values) in enumerate(zip(header.entries, block.values, strict=True))
         if i != ti and values is not None  # a text column: parse_block already warned
     ]
+    block.values.clear()  # the sources hold the columns now: the time cells can go
     t_us, cols = timebase.merge_repeated(t_us, [s.values for s in sources], warnings)
     for s, v in zip(sources, cols, strict=True):
         s.values = v
@@ -97,7 +98,7 @@ def read(path: Path) -> Recording:
         sample_rate_hz=round(1.0 / step, 3) if step > 0 else None,
         beacons=_beacons(time, trig.values) if trig is not None else None,
         lap_counter=checked_lap_counter(channels, lap_counter, warnings),
-        metadata=_metadata(header.comments, seconds, time),
+        metadata=_metadata(header.comments, first_s, time),
         warnings=warnings,
     )
     rec.check()
@@ -178,8 +179,8 @@ def _time_column(entries: list[tuple[str, str]]) -> int | None:
     return ti
 
 
-def _time_base(path: Path, header: _Header, block: Block, warnings: list[str]) -> tuple[int, FloatArray, IntArray]:
-    """The time column's index, its values in seconds and as checked microseconds."""
+def _time_base(path: Path, header: _Header, block: Block, warnings: list[str]) -> tuple[int, float, IntArray]:
+    """The time column's index, its first value in seconds, and all of them as checked microseconds."""
     ti = _time_column(header.entries)
     raw_time = block.values[ti] if ti is not None else None
     if ti is None or raw_time is None:
@@ -193,13 +194,14 @@ def _time_base(path: Path, header: _Header, block: Block, warnings: list[str]) -
     if np.isnan(raw_time).any():
         row = int(np.flatnonzero(np.isnan(raw_time))[0])
         raise LoggerFileError(path, "time is missing", line=block.line_of(row), field_name=name)
-    seconds = raw_time * _TIME_SCALE.get(unit.lower(), 1.0)
+    scale = _TIME_SCALE.get(unit.lower(), 1.0)
+    seconds = raw_time * scale if scale != 1.0 else raw_time  # no copy of a column in seconds
     t_us = timebase.checked_microseconds(seconds, path, block.line_of, name)
     timebase.check_backward_steps(t_us, path, warnings, block.line_of)
-    return ti, seconds, t_us
+    return ti, float(seconds[0]), t_us
 
 
-def _metadata(comments: list[str], seconds: FloatArray, time: FloatArray) -> dict[str, str]:
+def _metadata(comments: list[str], first_s: float, time: FloatArray) -> dict[str, str]:
     """The export's date, window and source file from the comments, and a first xtime not at 0."""
     metadata: dict[str, str] = {}
     for c in comments:
@@ -207,6 +209,6 @@ def _metadata(comments: list[str], seconds: FloatArray, time: FloatArray) -> dic
             m = rx.search(c)
             if m and key not in metadata:
                 metadata[key] = m.group(1)
-    if time.shape[0] and float(seconds[0]) != 0.0:
-        metadata["first xtime"] = f"{float(seconds[0]):.3f}"
+    if time.shape[0] and first_s != 0.0:
+        metadata["first xtime"] = f"{first_s:.3f}"
     return metadata
