@@ -218,13 +218,14 @@ def parse_date(text: str, *, month_first: bool) -> tuple[date | None, str | None
     text = text.strip()
     if not text:
         return None, "no date"
-    for fmt in _LONG_DATE_FORMATS:
-        try:
-            return datetime.strptime(text, fmt).date(), None
-        except ValueError:
-            continue
     m = _NUMERIC_DATE.match(text)
     if m is None:
+        # strptime is slow (a regex per format) and a numeric date never has a month name
+        for fmt in _LONG_DATE_FORMATS:
+            try:
+                return datetime.strptime(text, fmt).date(), None
+            except ValueError:
+                continue
         return None, f"unrecognised date {text!r}"
     a, b, c = (int(m[k]) for k in ("a", "b", "c"))
     note = None

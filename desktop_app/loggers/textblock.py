@@ -507,7 +507,7 @@ def _read_chunk(chunk: Buf, opts: _Options, state: _State) -> None:
         target = state.out[i]
         col = frame.get_column(key)
         if target is not None:
-            target[pos : pos + n] = col.to_numpy() if col.null_count() == 0 else col.fill_null(np.nan).to_numpy()
+            target[pos : pos + n] = col.to_numpy()  # a null of a float column comes out as NaN
         else:
             state.strings[i].append(col)
     state.rows = pos + n
