@@ -43,19 +43,10 @@ def worker(url: str, data_dir: str, pool: str, seed: int) -> int:
     """Random operations until killed; one line per operation on stdout."""
     from desktop_app.importing import import_file
     from storage.db import make_engine
+    from storage.db.catalog import list_sessions, load_session, set_lap_validity
+    from storage.db.errors import CatalogError, DuplicateImportError, SaveError, SessionNotFoundError
     from storage.parquet import ParquetTelemetryStorage
-    from storage.sessions import (
-        CatalogError,
-        DuplicateImportError,
-        SaveError,
-        SessionNotFoundError,
-        delete_session,
-        list_sessions,
-        load_session,
-        recover,
-        save_session,
-        set_lap_validity,
-    )
+    from storage.sessions import delete_session, recover, save_session
 
     rng = random.Random(seed)
     engine = make_engine(url)

@@ -7,7 +7,7 @@ import zlib
 from pathlib import Path
 
 from .containers import lfs_pointer, utf16_head, zip_refusal
-from .recording import LoggerFileError, UnsupportedFormatError
+from .recording import LoggerFileError, UnknownFormatError, UnsupportedFormatError
 
 #: How many bytes of the head we look at.
 HEAD_BYTES = 4096
@@ -136,7 +136,7 @@ def sniff(path: Path) -> str:
     if decoded is not None:
         fmt = _sniff_head(path, decoded)
         if fmt is None or fmt == "mdf":
-            raise UnsupportedFormatError(
+            raise UnknownFormatError(
                 path,
                 "is UTF-16 text but not a logger format Laptrace reads (VBO, RaceChrono CSV, AiM CSV, "
                 f"MoTeC CSV, WinDarab ASCII); it starts with {_first_text_line(decoded)[:40]!r}",
@@ -161,7 +161,7 @@ def sniff(path: Path) -> str:
             "it is not an MDF file (compressed or encrypted? decompress/decrypt it first)",
             offset=0,
         )
-    raise UnsupportedFormatError(
+    raise UnknownFormatError(
         path,
         "is not a logger format Laptrace reads (VBO, RaceChrono CSV, AiM CSV, MoTeC CSV, "
         f"WinDarab ASCII, MDF4); it starts with {_first_text_line(head)[:40]!r}",

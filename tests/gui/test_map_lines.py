@@ -23,7 +23,7 @@ import desktop_app.gui.resplit_flow as resplit_flow
 from desktop_app.catalogue import Catalogue
 from desktop_app.gui.main_window import MainWindow
 from desktop_app.gui.track_map import TrackMapWidget
-from storage.sessions import load_session
+from storage.db.catalog import load_session
 
 AIM = "aim_csv/aim_format_example.csv"
 

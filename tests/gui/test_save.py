@@ -17,8 +17,8 @@ from realfiles import logger_file
 from desktop_app.catalogue import Catalogue
 from desktop_app.gui.latency import TickMonitor
 from desktop_app.gui.main_window import MainWindow
+from storage.db.catalog import list_sessions, load_session
 from storage.parquet import ParquetTelemetryStorage
-from storage.sessions import list_sessions, load_session
 from storage.types import Progress, SessionTelemetry
 
 AIM = "aim_csv/aim_format_example.csv"
