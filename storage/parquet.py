@@ -19,6 +19,7 @@ import tempfile
 import threading
 from collections import OrderedDict
 from contextlib import suppress
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, cast
 
@@ -27,7 +28,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from storage.errors import StorageError
-from storage.parquet_convert import choose_encodings, copy_footer, lap_sizes, lap_table, to_numpy
+from storage.parquet_convert import choose_encodings, copy_footer, lap_sizes, lap_table, narrow_columns, to_numpy
 from storage.parquet_encoding import COMPRESSIONS, Compression, writer_options
 from storage.parquet_schema import (
     FOOTER_KEY,
@@ -37,6 +38,7 @@ from storage.parquet_schema import (
     arrow_schema,
     build_footer,
     column_names,
+    decimals_of,
     decode_footer,
     encode_footer,
     labels_of,
@@ -180,7 +182,9 @@ class ParquetTelemetryStorage:
     ``root`` is the data directory. ``compression`` is any Parquet codec pyarrow has
     (``snappy``, ``zstd``, ``gzip``, ``brotli``, ``lz4``, ``none``). ``adaptive_encoding``
     picks each column's encoding from a sample of its data (see :mod:`storage.parquet_encoding`);
-    off, every column is dictionary-encoded (pyarrow's default).
+    off, every column is dictionary-encoded (pyarrow's default). ``narrow_floats`` stores a
+    channel whose every value survives float32 as float32 (see :mod:`storage.parquet_decimals`);
+    reads give back the same float64 values either way.
     """
 
     def __init__(
@@ -190,6 +194,7 @@ class ParquetTelemetryStorage:
         compression_level: int | None = None,
         *,
         adaptive_encoding: bool = True,
+        narrow_floats: bool = True,
     ) -> None:
         codec = compression.lower()
         if codec not in COMPRESSIONS:
@@ -201,6 +206,7 @@ class ParquetTelemetryStorage:
         self.compression = cast(Compression, codec)
         self.compression_level = compression_level
         self.adaptive_encoding = adaptive_encoding
+        self.narrow_floats = narrow_floats
         # Parsed footers of recently read files. A 24 h session's Parquet footer is a few MB
         # (one entry per lap and column) and parsing it costs tens of ms, more than reading
         # the lap itself; the key changes whenever the file does (os.replace: new inode).
@@ -224,6 +230,8 @@ class ParquetTelemetryStorage:
         aux_names = column_names(telemetry)
         rows = lap_sizes(telemetry, aux_names)
         footer, _ = build_footer(telemetry, rows)
+        if self.narrow_floats:
+            footer = replace(footer, decimals=narrow_columns(telemetry, footer, aux_names))
         schema = arrow_schema(footer)
 
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -387,9 +395,15 @@ class ParquetTelemetryStorage:
         lap_field = schema.field(LAP_COLUMN) if LAP_COLUMN in schema.names else None
         if lap_field is None or lap_field.type != pa.int32():
             raise TelemetryFileError(path, f"column {LAP_COLUMN!r} is missing or not int32")
+        try:
+            decimals = decimals_of(schema)
+        except ValueError as exc:
+            raise TelemetryFileError(path, str(exc)) from None
+        if decimals and footer.format_version < 2:
+            raise TelemetryFileError(path, f"format version {footer.format_version} file with float32 columns")
         for name in footer.channels:
-            if name not in schema.names or schema.field(name).type != pa.float64():
-                raise TelemetryFileError(path, f"channel column {name!r} is missing or not float64")
+            if name not in schema.names or schema.field(name).type not in (pa.float64(), pa.float32()):
+                raise TelemetryFileError(path, f"channel column {name!r} is missing or not float64 (or float32)")
         if meta.num_row_groups != len(footer.laps):
             raise TelemetryFileError(
                 path, f"footer lists {len(footer.laps)} laps but the file has {meta.num_row_groups} row groups"
@@ -408,7 +422,7 @@ class ParquetTelemetryStorage:
                 )
         if footer.total_points != meta.num_rows:
             raise TelemetryFileError(path, f"footer says {footer.total_points} points, file has {meta.num_rows}")
-        return footer
+        return replace(footer, decimals=decimals)
 
     def _read_lap(self, path: Path, pf: pq.ParquetFile, footer: TelemetryFooter, entry: LapIndexEntry) -> LapTelemetry:
         try:
@@ -419,7 +433,8 @@ class ParquetTelemetryStorage:
             ) from exc
         if table.num_rows != entry.rows:
             raise TelemetryFileError(path, f"lap {entry.lap_number}: read {table.num_rows} rows, expected {entry.rows}")
-        channels = {name: to_numpy(table.column(name)) for name in footer.channels}
+        narrow = footer.decimals
+        channels = {name: to_numpy(table.column(name), narrow.get(name)) for name in footer.channels}
         return LapTelemetry(entry.lap_number, entry.start_offset, channels)
 
     def read_footer(self, session_id: int) -> TelemetryFooter | None:

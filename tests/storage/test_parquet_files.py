@@ -75,6 +75,9 @@ def written(tmp_path: Path) -> tuple[ParquetTelemetryStorage, Path, SessionTelem
 # --- other tools read the file as is -----------------------------------------------------------
 
 FILE_COLUMNS = ["lap_number", *STANDARD_CHANNELS, "Öltemp °C", "新トラップ", "Speed_2", "oil pressure"]
+#: the gear numbers survive float32 (decimals 0); every other channel here is float noise
+FLOAT32_COLUMNS = ["gear"]
+FLOAT64_COLUMNS = [c for c in FILE_COLUMNS[1:] if c not in FLOAT32_COLUMNS]
 
 
 def test_pyarrow_reads_types_units_and_rows(written: tuple[ParquetTelemetryStorage, Path, SessionTelemetry]) -> None:
@@ -82,7 +85,9 @@ def test_pyarrow_reads_types_units_and_rows(written: tuple[ParquetTelemetryStora
     table = pq.read_table(path)
     assert table.column_names == FILE_COLUMNS
     assert table.schema.field("lap_number").type == pa.int32() and not table.schema.field("lap_number").nullable
-    assert all(table.schema.field(c).type == pa.float64() for c in FILE_COLUMNS[1:])
+    assert all(table.schema.field(c).type == pa.float64() for c in FLOAT64_COLUMNS)
+    assert all(table.schema.field(c).type == pa.float32() for c in FLOAT32_COLUMNS)
+    assert (table.schema.field("gear").metadata or {})[b"decimals"] == b"0"
     assert table.num_rows == sum(LAP_ROWS)
     assert table.column("speed").null_count == sum(len(range(0, n, 7)) for n in LAP_ROWS)
     assert table.column("glat").null_count == sum(LAP_ROWS)
@@ -100,7 +105,8 @@ def test_duckdb_reads_it_and_queries_per_lap(written: tuple[ParquetTelemetryStor
     described = con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
     types = {row[0]: row[1] for row in described}
     assert list(types) == FILE_COLUMNS
-    assert types["lap_number"] == "INTEGER" and {types[c] for c in FILE_COLUMNS[1:]} == {"DOUBLE"}
+    assert types["lap_number"] == "INTEGER" and {types[c] for c in FLOAT64_COLUMNS} == {"DOUBLE"}
+    assert {types[c] for c in FLOAT32_COLUMNS} == {"FLOAT"}
     per_lap = con.execute(
         "SELECT lap_number, count(*), count(speed), max(time) FROM read_parquet(?) GROUP BY 1 ORDER BY 1", [str(path)]
     ).fetchall()
@@ -121,7 +127,8 @@ def test_polars_reads_it(written: tuple[ParquetTelemetryStorage, Path, SessionTe
     df = pl.read_parquet(path)
     assert df.columns == FILE_COLUMNS
     assert df.schema["lap_number"] == pl.Int32
-    assert all(df.schema[c] == pl.Float64 for c in FILE_COLUMNS[1:])
+    assert all(df.schema[c] == pl.Float64 for c in FLOAT64_COLUMNS)
+    assert all(df.schema[c] == pl.Float32 for c in FLOAT32_COLUMNS)
     assert df.height == sum(LAP_ROWS)
     counts = df.group_by("lap_number").len().sort("lap_number")
     assert counts.rows() == [(k, n) for k, n in enumerate(LAP_ROWS) if n]
@@ -135,7 +142,8 @@ def test_pandas_reads_it(written: tuple[ParquetTelemetryStorage, Path, SessionTe
     df = pd.read_parquet(path)
     assert list(df.columns) == FILE_COLUMNS
     assert df["lap_number"].dtype == np.int32
-    assert all(df[c].dtype == np.float64 for c in FILE_COLUMNS[1:])
+    assert all(df[c].dtype == np.float64 for c in FLOAT64_COLUMNS)
+    assert all(df[c].dtype == np.float32 for c in FLOAT32_COLUMNS)
     assert len(df) == sum(LAP_ROWS)
     assert df["speed"].isna().sum() == sum(len(range(0, n, 7)) for n in LAP_ROWS)
     lap4 = df[df["lap_number"] == 4]
@@ -178,7 +186,7 @@ def test_footer_and_lap_index(written: tuple[ParquetTelemetryStorage, Path, Sess
             assert stats is not None and stats.min == stats.max == i
 
     doc = json.loads(meta.metadata[b"laptrace"])
-    assert doc["format_version"] == 1
+    assert doc["format_version"] == 2
     assert doc["session_id"] == 7
     assert doc["source_type"] == "merged"
     assert doc["imported_at"] == "2026-06-01T09:00:00+00:00"
