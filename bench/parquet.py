@@ -352,6 +352,79 @@ def archive_sizes(export_minutes: float | None) -> int:
     return 0
 
 
+# --- one lap, cold: a fresh process, the file dropped from the page cache ----------------------
+
+_COLD_LAP = """
+import json, os, sys, time
+from storage.parquet import ParquetTelemetryStorage
+root, session, lap, warm = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+if warm != "-":  # a lap of another file first: the code is warm, this file is not
+    assert ParquetTelemetryStorage(warm).read_lap(session, 0) is not None
+store = ParquetTelemetryStorage(root)
+path = store.path_for(session)
+fd = os.open(path, os.O_RDONLY)
+os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)  # evict its (clean) pages: a cold read
+os.close(fd)
+start = time.perf_counter()
+got = store.read_lap(session, lap)
+elapsed = time.perf_counter() - start
+assert got is not None and got.lap_number == lap
+print(json.dumps({"ms": elapsed * 1e3, "rows": len(got)}))
+"""
+
+
+def cold_lap_ms(root: Path, session_id: int, laps: list[int], warm: Path | None) -> float:
+    """Median ms of read_lap, each lap in a new process with the file evicted from the cache
+    (``warm``: after one read_lap of that other file, so the first call's set-up is not timed)."""
+    import subprocess
+
+    times = []
+    for lap in laps:
+        out = subprocess.run(
+            [sys.executable, "-c", _COLD_LAP, str(root), str(session_id), str(lap), str(warm or "-")],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=Path(__file__).resolve().parents[1],
+        )
+        times.append(json.loads(out.stdout.strip().splitlines()[-1])["ms"])
+    return statistics.median(times)
+
+
+def lap_read_ratio(quick: bool) -> None:
+    day_hours = 4.0 if quick else 24.0
+    print("\nread_lap cold (new process, file evicted from the page cache; median of 9 laps spread out)")
+    print("first: the process's first read_lap; file cold: after a read_lap of another file (code warm)")
+    head = (
+        f"{'session':<28} {'laps':>5} {'file MB':>8} {'footer KB':>9} {'first ms':>9} {'ratio':>6} "
+        f"{'file cold ms':>12} {'ratio':>6}"
+    )
+    print(head)
+    print("-" * len(head))
+    with tempfile.TemporaryDirectory(prefix="laptrace-bench-") as tmp:
+        other = Path(tmp) / "other"
+        ParquetTelemetryStorage(other).write(synthetic_session(3, 0.05, 25, 33))
+        base: tuple[float, float] | None = None
+        for label, hours in (("20 min @ 25 Hz, 33 ch", 1 / 3), (f"{day_hours:g} h @ 25 Hz, 33 ch", day_hours)):
+            print(f"... {label}", file=sys.stderr, flush=True)
+            telemetry = synthetic_session(3, hours, 25, 33)
+            root = Path(tmp) / f"{hours:g}"
+            path = ParquetTelemetryStorage(root).write(telemetry)
+            numbers = [lap.lap_number for lap in telemetry.laps]
+            picks = sorted({numbers[int(i * (len(numbers) - 1) / 8)] for i in range(9)})
+            first, cold = cold_lap_ms(root, 3, picks, None), cold_lap_ms(root, 3, picks, other)
+            base = base or (first, cold)
+            import pyarrow.parquet as pq
+
+            footer = pq.read_metadata(path).serialized_size / 1e3
+            print(
+                f"{label:<28} {len(numbers):>5} {path.stat().st_size / 1e6:>8.1f} {footer:>9.0f} {first:>9.1f} "
+                f"{first / base[0]:>6.2f} {cold:>12.1f} {cold / base[1]:>6.2f}"
+            )
+            del telemetry
+    print("ratio: against the 20 min session in this run (goal: <= 2)")
+
+
 # --- tables ----------------------------------------------------------------------------------
 
 
@@ -391,10 +464,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="smaller sessions, one repeat (~30 s)")
     parser.add_argument("--no-real", action="store_true", help="skip the real logger files")
     parser.add_argument("--sizes", action="store_true", help="only the archive size table")
+    parser.add_argument("--lap-read", action="store_true", help="only the cold read_lap table (20 min vs 24 h)")
     parser.add_argument("--export", type=float, default=None, help="--sizes: add the WinDarab export of MIN minutes")
     args = parser.parse_args(argv)
     if args.sizes:
         return archive_sizes(args.export)
+    if args.lap_read:
+        lap_read_ratio(args.quick)
+        return 0
     quick: bool = args.quick
     repeat = 1 if quick else 3
 
