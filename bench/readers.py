@@ -473,9 +473,9 @@ def wide() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for n in (1_000, 5_000, 20_000):
             sources = [SourceChannel("Water Temp", "C", np.zeros(20)) for _ in range(n)]
-            t_build = best(lambda s=sources: build_channels("aim", s, []))
+            t_build = best(lambda: build_channels("aim", sources, []))
             # the old way, names only (quadratic: 20,000 names would take minutes)
-            t_old = best(lambda n=n: old_names(n), runs=1) if n <= 5_000 else None
+            t_old = best(lambda: old_names(n), runs=1) if n <= 5_000 else None
             extra = n - 23
             cut = list(lines[: names_at + 23])
             cut[names_at] += ",Water Temp" * extra
@@ -484,7 +484,7 @@ def wide() -> int:
                 cut[i] += ("," + cut[i].split(",")[15]) * extra
             path = Path(tmp) / f"wide{n}.csv"
             path.write_bytes("\r\n".join(cut).encode("utf-8"))
-            t_read = best(lambda p=path: read_recording(p), runs=1)
+            t_read = best(lambda: read_recording(path), runs=1)
             per = t_build / n * 1e6
             old = f"{t_old * 1e3:>9.1f} {t_old / t_build:>6.1f}" if t_old is not None else f"{'-':>9} {'-':>6}"
             print(f"{n:>7} {t_build * 1e3:>9.1f} {per:>8.1f} {old} {t_read * 1e3:>9.1f} {t_read / n * 1e6:>8.1f}")

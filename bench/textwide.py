@@ -133,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
             rows = write_export(path, minutes)
             runs = args.runs if minutes <= 10 else 1
             t_polars = best(_polars(path), runs)
-            t_reader = best(lambda p=path: bosch.read(p), runs)
+            t_reader = best(lambda: bosch.read(path), runs)
             t_arrow = None if args.no_arrow else best(_pyarrow(path), runs)
             peak, decoded = _probe(_MEMORY_PROBE, str(path))
             arrow = f"{t_arrow:8.2f}" if t_arrow is not None else f"{'-':>8}"

@@ -97,13 +97,13 @@ def main(argv: list[str]) -> int:
         xrz.write_bytes(zlib.compress(source.read_bytes(), 6))
         for path in (source, xrz):
             read_recording(path)  # warm: imports, page cache
-            ours = _best(lambda: read_recording(path))
-            cy = _best(quiet(libxrk.aim_xrk, path))
-            rs = _best(quiet(libxrk._aim_xrk_rs.aim_xrk, path))
+            t_ours = _best(lambda: read_recording(path))
+            t_cy = _best(quiet(libxrk.aim_xrk, path))
+            t_rs = _best(quiet(libxrk._aim_xrk_rs.aim_xrk, path))
             peak_ours, decoded = _peak("ours", path)
             peak_cy, _ = _peak("libxrk", path)
             peak_rs, _ = _peak("rust", path)
-            rows.append((path.name, path.stat().st_size, *ours, *cy, *rs, peak_ours, peak_cy, peak_rs, decoded))
+            rows.append((path.name, path.stat().st_size, *t_ours, *t_cy, *t_rs, peak_ours, peak_cy, peak_rs, decoded))
     print(f"AiM native logs, best of {RUNS} (wall and CPU time) and peak RSS above the start (memory)\n")
     head = (
         f"{'file':<9} {'MiB':>4} | {'ours s':>6} {'libxrk':>6} {'rust':>6} {'/libxrk':>7} {'/rust':>6} | "

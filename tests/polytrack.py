@@ -82,7 +82,7 @@ class PolyTrack:
     def passes(self, east: float, north: float) -> list[float]:
         """Times the car passes the track point closest to (east, north)."""
         d = self.distance_of(east, north)
-        out = []
+        out: list[float] = []
         k = math.ceil((self.start_m - d) / self.length)
         while True:
             t = (d + k * self.length - self.start_m) / self.speed_ms

@@ -65,7 +65,7 @@ class Circle:
 
     def crossing_times(self, line_angle: float = 0.0) -> list[float]:
         """When the car passes the angle ``line_angle`` (strictly inside the recording)."""
-        out = []
+        out: list[float] = []
         k = math.ceil((self.start_angle - line_angle) / (2 * math.pi))
         while True:
             t = (line_angle + 2 * math.pi * k - self.start_angle) * self.radius / self.speed_ms

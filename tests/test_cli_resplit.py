@@ -42,7 +42,7 @@ def track(**kw: Any) -> PolyTrack:
     return PolyTrack(paperclip(width=16.0), **{"laps": 4.4, "start_m": 30.0, **kw})
 
 
-def run(capsys: pytest.CaptureFixture[str], *args: str | Path) -> tuple[int, str, str]:
+def run(capsys: pytest.CaptureFixture[str], *args: str | Path | int) -> tuple[int, str, str]:
     code = main([str(a) for a in args])
     out, err = capsys.readouterr()
     return code, out, err

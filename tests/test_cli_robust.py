@@ -26,14 +26,13 @@ __all__ = ["db_args"]
 ENV = {**os.environ, "PYTHONIOENCODING": "utf-8"}
 
 
-def _laptrace(*args: str | Path | bytes, tmp_path: Path, **kw: object) -> subprocess.CompletedProcess[bytes]:
+def _laptrace(*args: str | Path | bytes, tmp_path: Path) -> subprocess.CompletedProcess[bytes]:
     env = {**ENV, "LAPTRACE_CONFIG_DIR": str(tmp_path / "config")}
     return subprocess.run(
-        [sys.executable, "-m", "desktop_app", *map(os.fsencode, args)],  # type: ignore[arg-type]
+        [sys.executable, "-m", "desktop_app", *map(os.fsencode, args)],
         capture_output=True,
         env=env,
         timeout=300,
-        **kw,  # type: ignore[arg-type]
     )
 
 
@@ -170,7 +169,8 @@ def test_a_fifo_or_device_is_refused_up_front(tmp_path: Path) -> None:
         (Path(os.devnull), "a character device"),
         (tmp_path, "a directory"),
     ):
-        for argv in (["inspect", target], ["import", target, "--data-dir", data]):
+        commands: tuple[list[str | Path], ...] = (["inspect", target], ["import", target, "--data-dir", data])
+        for argv in commands:
             # the timeout guards against a hang (a FIFO opened for reading blocks)
             proc = _laptrace(*argv, tmp_path=tmp_path)
             assert proc.returncode == exitcodes.BAD_INPUT, proc.stderr

@@ -74,8 +74,8 @@ def _run(outdir: Path, loggers: Path, data: Path) -> int:
     names = next(i for i, line in enumerate(lines) if line.startswith(b"xtime"))
     for i in range(names, len(lines)):
         if lines[i].strip():
-            state = (b"running", b"timeout", b"waitCam")[((i - names) // 1000) % 3]
-            lines[i] += b"\tcam_state" if i == names else b"\t%12s" % state
+            cam = (b"running", b"timeout", b"waitCam")[((i - names) // 1000) % 3]
+            lines[i] += b"\tcam_state" if i == names else b"\t%12s" % cam
     states.write_bytes(b"\r\n".join(lines))
     saved: list[str] = []
 

@@ -3,7 +3,9 @@
 Both draw the same laps as the traces, in the same colours, and only while their tab is on
 show (a hidden chart only remembers its laps). Their work is bounded whatever the session's
 length: the scatter strides each lap to at most :data:`MAX_SCATTER_POINTS` points, and the
-histogram hands pyqtgraph :data:`BINS` steps per lap.
+histogram hands pyqtgraph :data:`BINS` steps per lap. A text channel (integer codes with a
+label table) reads as its labels: on a scatter axis its ticks are the labels, and its
+histogram has one bar per label.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtGui import QColor, QPalette, QShowEvent
+from PySide6.QtGui import QColor, QImage, QPainter, QPalette, QShowEvent
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from desktop_app.analysis.decimate import stride
@@ -25,7 +27,7 @@ MAX_SCATTER_POINTS = 4000
 BINS = 60
 
 
-class _Chart(QWidget):
+class ChannelChart(QWidget):
     """Channel pickers above one pyqtgraph plot; draws when shown."""
 
     def __init__(self, pickers: Sequence[tuple[str, str]], parent: QWidget | None = None) -> None:
@@ -58,6 +60,7 @@ class _Chart(QWidget):
         self._colours: list[QColor] = []
         self._labels: list[str] = []
         self._units: dict[str, str] = {}
+        self._text: dict[str, tuple[str, ...]] = {}
         self._stale = True
 
     def set_laps(
@@ -68,9 +71,12 @@ class _Chart(QWidget):
         units: Mapping[str, str],
         channels: Sequence[str],
         defaults: Mapping[str, Sequence[str]],
+        text: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
-        """What to draw; the pickers offer ``channels`` and keep the user's pick if present."""
+        """What to draw; the pickers offer ``channels`` and keep the user's pick if present.
+        ``text`` are the text channels' label tables (code = index)."""
         self._laps, self._colours, self._labels, self._units = list(laps), list(colours), list(labels), dict(units)
+        self._text = {k: tuple(v) for k, v in (text or {}).items()}
         for key, combo in self.pickers.items():
             current = combo.currentText()
             combo.blockSignals(True)
@@ -102,6 +108,23 @@ class _Chart(QWidget):
     def _label(self, name: str) -> str:
         return axis_label(name, self._units.get(name))
 
+    def _set_axis(self, side: str, name: str) -> None:
+        """Label an axis by ``name``; a text channel's ticks are its labels at their codes."""
+        self.plot.setLabel(side, self._label(name))
+        table = self._text.get(name)
+        ticks = None if table is None else [[(float(code), label) for code, label in enumerate(table)]]
+        self.plot.getAxis(side).setTicks(ticks)
+
+    def tick_texts(self, side: str) -> list[str]:
+        """The tick strings an axis draws now (what the user reads)."""
+        image = QImage(8, 8, QImage.Format.Format_ARGB32)
+        painter = QPainter(image)
+        try:
+            specs = self.plot.getAxis(side).generateDrawSpecs(painter)
+        finally:
+            painter.end()
+        return [str(text) for _rect, _flags, text in specs[2]]
+
     def _draw(self) -> None:  # pragma: no cover - overridden
         raise NotImplementedError
 
@@ -109,7 +132,7 @@ class _Chart(QWidget):
         return len(self.plot.getPlotItem().listDataItems())
 
 
-class ScatterChart(_Chart):
+class ScatterChart(ChannelChart):
     """One channel against another, a dot per (strided) sample, per lap."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -128,8 +151,8 @@ class ScatterChart(_Chart):
             step = stride(x.size, MAX_SCATTER_POINTS)
             item = pg.ScatterPlotItem(x[::step], y[::step], size=3, pen=None, brush=pg.mkBrush(colour), name=label)
             self.plot.addItem(item)
-        self.plot.setLabel("bottom", self._label(xname))
-        self.plot.setLabel("left", self._label(yname))
+        self._set_axis("bottom", xname)
+        self._set_axis("left", yname)
 
     def points(self) -> list[tuple[FloatArray, FloatArray]]:
         """What each lap's dots are (for tests)."""
@@ -140,7 +163,7 @@ class ScatterChart(_Chart):
         return out
 
 
-class HistogramChart(_Chart):
+class HistogramChart(ChannelChart):
     """How much of each lap's time a channel spends in each band (per cent of its samples)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -157,7 +180,11 @@ class HistogramChart(_Chart):
             return
         lo = min(float(v.min()) for v in finite if v.size)
         hi = max(float(v.max()) for v in finite if v.size)
-        self.edges = np.linspace(lo, hi if hi > lo else lo + 1.0, BINS + 1)
+        table = self._text.get(name)
+        if table is not None:  # one bar per label, centred on its code
+            self.edges = np.arange(len(table) + 1, dtype=np.float64) - 0.5
+        else:
+            self.edges = np.linspace(lo, hi if hi > lo else lo + 1.0, BINS + 1)
         for lap, colour, label in zip(self._laps, self._colours, self._labels):
             if name not in lap.channels:
                 continue
@@ -166,8 +193,18 @@ class HistogramChart(_Chart):
             counts, _ = np.histogram(v, bins=self.edges)
             share = counts * (100.0 / max(v.size, 1))
             self.shares.append(share)
+            fill = QColor(colour)
+            fill.setAlpha(60)
             self.plot.addItem(
-                pg.PlotDataItem(self.edges, share, stepMode="center", pen=pg.mkPen(colour, width=1), name=label)
+                pg.PlotDataItem(
+                    self.edges,
+                    share,
+                    stepMode="center",
+                    pen=pg.mkPen(colour, width=1),
+                    fillLevel=0.0 if table is not None else None,
+                    brush=pg.mkBrush(fill),
+                    name=label,
+                )
             )
-        self.plot.setLabel("bottom", self._label(name))
+        self._set_axis("bottom", name)
         self.plot.setLabel("left", "share of samples [%]")

@@ -3,130 +3,36 @@
 Each row shows the file, a progress bar and Cancel while it is read, then what was found
 (laps, channels) or the reader's clear error (file, line, what) in the row itself: a batch
 of bad files never opens a stack of dialogs. A file whose SHA-256 is already in the
-catalogue is marked with the session that holds it. The save flow reuses the row for the
-save's outcome (Retry / Discard after a failure).
+catalogue is marked with the session that holds it. The save flow reports the save's
+outcome through the same entries (Retry / Discard after a failure).
+
+What each file is and where it stands lives in the Qt-free
+:class:`~desktop_app.import_list.ImportList`; this panel shows it through
+:class:`~desktop_app.gui.import_model.ImportListModel`, runs the reads, and turns the rows'
+buttons into events: Cancel stops the read, Retry and Discard go out as
+:attr:`ImportPanel.retryRequested` / :attr:`ImportPanel.discardRequested`.
 """
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Literal
 
-from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QResizeEvent
-from PySide6.QtWidgets import (
-    QHBoxLayout,
-    QLabel,
-    QListWidget,
-    QListWidgetItem,
-    QProgressBar,
-    QPushButton,
-    QSizePolicy,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QListView, QMenu, QPushButton, QVBoxLayout, QWidget
 
 from desktop_app.catalogue import Catalogue
 from desktop_app.gui.catalogue import duplicate_note
 from desktop_app.gui.drop import expand_paths
+from desktop_app.gui.import_model import ImportListModel, ImportRow, ImportRowDelegate
 from desktop_app.gui.workers import Job, JobProgress, Workers, call, reporting
+from desktop_app.import_list import FINISHED, ImportEntry, ImportList, Intent, State, describe, error_text
 from desktop_app.importing import ImportedFile, import_file
-from desktop_app.loggers import LoggerFileError
-from desktop_app.merging import MergeError
 
-State = Literal["reading", "ready", "failed", "cancelled", "saving", "saved", "save-failed"]
-
-_ids = itertools.count(1)
-
-
-@dataclass
-class ImportEntry:
-    """One file in the list and what became of it (plain data, GUI thread only)."""
-
-    path: Path
-    state: State = "reading"
-    imported: ImportedFile | None = None
-    error: str | None = None
-    duplicate: str | None = None
-    #: the session row a save created (set on success, and on a failed Parquet write)
-    session_id: int | None = None
-    key: int = 0
-    #: what the row's name says (the file name unless set, e.g. ``merged: A + B``)
-    title: str | None = None
-
-    def __post_init__(self) -> None:
-        self.key = next(_ids)
-
-
-def error_text(path: Path, exc: BaseException) -> str:
-    """The message a row shows: the reader's own (it names file, line, what) or a labelled one."""
-    if isinstance(exc, (LoggerFileError, MergeError)):
-        return str(exc)
-    return f"{path}: unexpected {type(exc).__name__}: {exc}"
-
-
-class ImportRow(QWidget):
-    """The widget of one list row."""
-
-    def __init__(self, entry: ImportEntry, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.name = QLabel(f"<b>{entry.title or entry.path.name}</b>")
-        self.name.setToolTip(str(entry.path))
-        self.status = QLabel("reading…")
-        self.status.setWordWrap(True)
-        # The labels take no mouse input, so a click anywhere on the row selects it and a
-        # right-click opens the list's (merge) menu; and they never ask for more width than
-        # the list has, so a long file name or path cannot widen the left pane.
-        for label in (self.name, self.status):
-            label.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
-            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-            label.setMinimumWidth(0)
-        self.note = QLabel()
-        self.note.setWordWrap(True)
-        self.note.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.note.hide()
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 0)
-        self.progress.setMaximumHeight(12)
-        self.progress.setTextVisible(False)
-        self.cancel = QPushButton("Cancel")
-        self.retry = QPushButton("Retry")
-        self.discard = QPushButton("Discard")
-        for button in (self.retry, self.discard):
-            button.hide()
-
-        top = QHBoxLayout()
-        top.addWidget(self.name, 1)
-        top.addWidget(self.cancel)
-        top.addWidget(self.retry)
-        top.addWidget(self.discard)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(6, 4, 6, 4)
-        layout.setSpacing(2)
-        layout.addLayout(top)
-        layout.addWidget(self.progress)
-        layout.addWidget(self.status)
-        layout.addWidget(self.note)
-
-    def set_progress(self, p: JobProgress) -> None:
-        if p.total > 0:
-            self.progress.setRange(0, 1000)
-            self.progress.setValue(int(p.fraction * 1000))
-
-    def show_done(self, text: str, *, error: bool = False) -> None:
-        self.progress.hide()
-        self.cancel.hide()
-        self.status.setText(text)
-        self.status.setStyleSheet("color: #d03030;" if error else "")
-
-    def show_note(self, text: str | None) -> None:
-        self.note.setText(text or "")
-        self.note.setStyleSheet("color: #c07000;")
-        self.note.setVisible(bool(text))
+# ImportEntry has been imported from here by the flows and tests since before the list
+# had a module of its own
+__all__ = ["ImportEntry", "ImportPanel"]
 
 
 class ImportPanel(QWidget):
@@ -140,23 +46,45 @@ class ImportPanel(QWidget):
     fileOpened = Signal(object)
     #: the last file being read has finished (read, failed or cancelled)
     readsIdle = Signal()
+    #: the selection changed (the merge actions follow it)
+    selectionChanged = Signal()
+    #: the list's context menu is about to show (its actions should be current)
+    menuAboutToShow = Signal()
+    #: the user pressed Retry / Discard on a failed save's row
+    retryRequested = Signal(object)
+    discardRequested = Signal(object)
 
     def __init__(self, workers: Workers, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.workers = workers
         self.catalogue: Catalogue | None = None
-        self.entries: list[ImportEntry] = []
-        self._rows: dict[int, ImportRow] = {}
-        self._items: dict[int, QListWidgetItem] = {}
+        self.items = ImportList()
+        self.model = ImportListModel(self.items, self)
+        #: the read running for each entry (by key): Qt jobs, not the list's business
         self._jobs: dict[int, Job] = {}
-        self._summaries: dict[int, Callable[[ImportedFile], str]] = {}
         #: how a file is read; tests and the benchmark keep the real one
         self.reader: Callable[..., ImportedFile] = import_file
+        #: the context menu while it is open
+        self.menu: QMenu | None = None
 
-        self.list = QListWidget()
+        self.list = QListView()
+        self.list.setModel(self.model)
+        self.delegate = ImportRowDelegate(self.list)
+        self.list.setItemDelegate(self.delegate)
         # several rows can be selected (to merge them); the current row is the one shown
-        self.list.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
-        self.list.currentItemChanged.connect(self._on_current_item)
+        self.list.setSelectionMode(QListView.SelectionMode.ExtendedSelection)
+        # a new width lays the rows out again: wrapped text may need another height
+        self.list.setResizeMode(QListView.ResizeMode.Adjust)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setVerticalScrollMode(QListView.ScrollMode.ScrollPerPixel)
+        # the row actions (merge...) that others add to the list, in a menu that returns at
+        # once (no nested event loop), wherever the list is right-clicked
+        self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.list.customContextMenuRequested.connect(self._show_menu)
+        self.list.selectionModel().currentChanged.connect(self._on_current_index)
+        self.list.selectionModel().selectionChanged.connect(lambda *_: self.selectionChanged.emit())
+        self.model.rowsInserted.connect(self._on_rows_inserted)
+        self.model.dataChanged.connect(self._on_data_changed)
         self.summary = QLabel("Drop logger files or folders anywhere on the window, or use File ▸ Open.")
         self.summary.setWordWrap(True)
         clear = QPushButton("Clear finished")
@@ -168,6 +96,11 @@ class ImportPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(head)
         layout.addWidget(self.list, 1)
+
+    @property
+    def entries(self) -> list[ImportEntry]:
+        """The entries in list order (a copy)."""
+        return self.items.entries()
 
     # --- adding files -----------------------------------------------------------------
     def add_paths(self, paths: list[Path]) -> None:
@@ -187,7 +120,7 @@ class ImportPanel(QWidget):
         files, skipped = result
         # a file already in the list (and not failed) is shown again, not read twice
         # (a row with its own title, e.g. a merge, is not the file itself)
-        present = {e.path: e for e in self.entries if e.state not in ("failed", "cancelled") and e.title is None}
+        present = {e.path: e for e in self.items if e.state not in (State.FAILED, State.CANCELLED) and e.title is None}
         for path in files:
             if path in present:
                 self.select(present[path])
@@ -203,51 +136,94 @@ class ImportPanel(QWidget):
         job: Callable[..., ImportedFile] | None = None,
         title: str | None = None,
         summary: Callable[[ImportedFile], str] | None = None,
+        merged_from: tuple[Path, Path] | None = None,
+        replaces: ImportEntry | None = None,
     ) -> ImportEntry:
         """A row for ``path``, read on the read pool by :attr:`reader` (or by ``job``, called
         with ``progress=`` only, e.g. a merge); ``summary`` writes the row's text when done."""
-        entry = ImportEntry(path, title=title)
-        if summary is not None:
-            self._summaries[entry.key] = summary
-        row = ImportRow(entry)
-        item = QListWidgetItem()
-        item.setData(Qt.ItemDataRole.UserRole, entry.key)
-        item.setSizeHint(row.sizeHint())
-        self.list.addItem(item)
-        self.list.setItemWidget(item, row)
-        self.entries.append(entry)
-        self._rows[entry.key] = row
-        self._items[entry.key] = item
+        entry = ImportEntry(path, title=title, merged_from=merged_from, replaces=replaces)
+        self.items.append(entry)
         func, args = (job, ()) if job is not None else (self.reader, (path,))
-        running = self.workers.read(
+        self._jobs[entry.key] = self.workers.read(
             reporting(func, *args),
-            yielded=row.set_progress,
-            returned=lambda imported: self._on_read(entry, imported),
+            yielded=partial(self._on_progress, entry),
+            returned=lambda imported: self._on_read(entry, imported, summary or describe),
             errored=lambda exc: self._on_failed(entry, exc),
             aborted=lambda: self._on_cancelled(entry),
             finished=lambda: self._on_job_done(entry),
         )
-        self._jobs[entry.key] = running
-        row.cancel.clicked.connect(running.cancel)
         return entry
+
+    # --- the rows -----------------------------------------------------------------------
+    def _on_rows_inserted(self, _parent: QModelIndex, first: int, last: int) -> None:
+        for row in range(first, last + 1):
+            index = self.model.index(row, 0)
+            widget = ImportRow()
+            widget.intent.connect(partial(self._on_intent, self.model.entry_at(row)))
+            widget.show_index(index)
+            self.list.setIndexWidget(index, widget)
+            self.delegate.relayout(index)
+
+    def _on_data_changed(self, top: QModelIndex, bottom: QModelIndex, *_: object) -> None:
+        for row in range(top.row(), bottom.row() + 1):
+            index = self.model.index(row, 0)
+            widget = self.list.indexWidget(index)
+            if isinstance(widget, ImportRow):
+                widget.show_index(index)
+                self.delegate.relayout(index)
+
+    def row(self, entry: ImportEntry) -> ImportRow:
+        """The widget that shows the entry (for tests and screenshots: it only displays)."""
+        widget = self.list.indexWidget(self.model.index_of(entry))
+        assert isinstance(widget, ImportRow)
+        return widget
+
+    def _on_intent(self, entry: ImportEntry, intent: str) -> None:
+        if entry not in self.items:
+            return
+        if intent == Intent.CANCEL:
+            job = self._jobs.get(entry.key)
+            if job is not None:
+                job.cancel()
+        elif intent == Intent.RETRY:
+            self.retryRequested.emit(entry)
+        elif intent == Intent.DISCARD:
+            self.discardRequested.emit(entry)
+
+    def _show_menu(self, pos: QPoint) -> None:
+        actions = self.list.actions()
+        if not actions:
+            return
+        menu = QMenu(self)
+        menu.addActions(actions)
+        menu.aboutToShow.connect(self.menuAboutToShow)
+        menu.aboutToHide.connect(partial(self._menu_closed, menu))
+        self.menu = menu
+        menu.popup(self.list.viewport().mapToGlobal(pos))
+
+    def _menu_closed(self, menu: QMenu) -> None:
+        if self.menu is menu:
+            self.menu = None
+        menu.deleteLater()  # after the chosen action has been triggered
 
     # --- outcomes ---------------------------------------------------------------------
     def reading(self) -> bool:
         """Whether a file is still being read."""
-        return any(e.state == "reading" for e in self.entries)
+        return any(e.state is State.READING for e in self.items)
 
     def _on_job_done(self, entry: ImportEntry) -> None:
         self._jobs.pop(entry.key, None)
         if not self.reading():
             self.readsIdle.emit()
 
-    def _on_read(self, entry: ImportEntry, imported: ImportedFile) -> None:
+    def _on_progress(self, entry: ImportEntry, p: JobProgress) -> None:
+        if p.total > 0:
+            entry.set_progress(p.fraction)
+
+    def _on_read(self, entry: ImportEntry, imported: ImportedFile, summary: Callable[[ImportedFile], str]) -> None:
         if not self.has(entry):
             return  # removed from the list while it was read
-        entry.imported = imported
-        entry.state = "ready"
-        self.row(entry).show_done(self._summaries.get(entry.key, describe)(imported))
-        self._resize(entry)
+        entry.read_finished(imported, summary(imported))
         self.check_duplicates([entry])
         self.fileOpened.emit(entry.path)
         was_current = self.current() is entry  # selected while it was still reading
@@ -256,24 +232,17 @@ class ImportPanel(QWidget):
             self.currentChanged.emit(entry)
 
     def _on_failed(self, entry: ImportEntry, exc: Exception) -> None:
-        if not self.has(entry):
-            return
-        entry.state = "failed"
-        entry.error = error_text(entry.path, exc)
-        self.row(entry).show_done(entry.error, error=True)
-        self._resize(entry)
+        if self.has(entry):
+            entry.read_failed(error_text(entry.path, exc))
 
     def _on_cancelled(self, entry: ImportEntry) -> None:
-        if not self.has(entry):
-            return
-        entry.state = "cancelled"
-        self.row(entry).show_done("cancelled")
-        self._resize(entry)
+        if self.has(entry):
+            entry.cancelled()
 
     def set_catalogue(self, catalogue: Catalogue | None) -> None:
         """The catalogue is open (or changed): mark files that are already in it."""
         self.catalogue = catalogue
-        self.check_duplicates([e for e in self.entries if e.imported is not None])
+        self.check_duplicates([e for e in self.items if e.imported is not None])
 
     def check_duplicates(self, entries: list[ImportEntry]) -> None:
         catalogue = self.catalogue
@@ -293,89 +262,41 @@ class ImportPanel(QWidget):
         self._on_duplicate(entry, f"catalogue check failed: {exc}")
 
     def _on_duplicate(self, entry: ImportEntry, note: str | None) -> None:
-        if not self.has(entry):
-            return
-        entry.duplicate = note
-        self.row(entry).show_note(note)
-        self._resize(entry)
+        if self.has(entry):
+            entry.set_duplicate(note)
 
     # --- selection and housekeeping ---------------------------------------------------
-    def row(self, entry: ImportEntry) -> ImportRow:
-        return self._rows[entry.key]
-
     def has(self, entry: ImportEntry) -> bool:
         """Whether the entry is still in the list (results may arrive after a removal)."""
-        return entry.key in self._rows
+        return entry in self.items
 
     def current(self) -> ImportEntry | None:
-        item = self.list.currentItem()
-        if item is None:
-            return None
-        key = item.data(Qt.ItemDataRole.UserRole)
-        return next((e for e in self.entries if e.key == key), None)
+        index = self.list.currentIndex()
+        return self.model.entry_at(index.row()) if index.isValid() else None
 
     def selected(self) -> list[ImportEntry]:
         """The selected entries, in list order."""
-        rows = sorted(self.list.row(item) for item in self.list.selectedItems())
-        keys = [self.list.item(r).data(Qt.ItemDataRole.UserRole) for r in rows]
-        by_key = {e.key: e for e in self.entries}
-        return [by_key[k] for k in keys if k in by_key]
+        rows = sorted(index.row() for index in self.list.selectionModel().selectedRows())
+        return [self.model.entry_at(r) for r in rows]
 
     def select(self, entry: ImportEntry) -> None:
-        self.list.setCurrentItem(self._items[entry.key])
+        self.list.setCurrentIndex(self.model.index_of(entry))
 
-    def _on_current_item(self, *_: object) -> None:
+    def _on_current_index(self, *_: object) -> None:
         entry = self.current()
         self.currentChanged.emit(entry if entry is not None and entry.imported is not None else None)
 
-    def _resize(self, entry: ImportEntry) -> None:
-        # wrapped labels: ask for the height at the list's real width, not the widget's guess
-        row = self.row(entry)
-        width = max(200, self.list.viewport().width())
-        layout = row.layout()
-        height = layout.heightForWidth(width) if layout is not None and layout.hasHeightForWidth() else -1
-        hint = row.sizeHint()
-        self._items[entry.key].setSizeHint(QSize(width, height if height > 0 else hint.height()))
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        super().resizeEvent(event)
-        for entry in self.entries:
-            self._resize(entry)
-
     def clear_finished(self) -> None:
         """Remove failed, cancelled and saved rows (what is still reading or unsaved stays)."""
-        for entry in [e for e in self.entries if e.state in ("failed", "cancelled", "saved")]:
+        for entry in [e for e in self.items if e.state in FINISHED]:
             self.remove(entry)
 
     def remove(self, entry: ImportEntry) -> None:
         job = self._jobs.pop(entry.key, None)
         if job is not None:
             job.cancel()
-        item = self._items.pop(entry.key)
-        self.list.takeItem(self.list.row(item))
-        self._rows.pop(entry.key).deleteLater()
-        self._summaries.pop(entry.key, None)
-        self.entries.remove(entry)
+        self.items.remove(entry)
 
     def cancel_all(self) -> None:
         for job in list(self._jobs.values()):
             job.cancel()
-
-
-def describe(imported: ImportedFile) -> str:
-    """One line about what a file holds: laps, channels, rate, duration."""
-    draft = imported.draft
-    tel = draft.telemetry
-    timed = [lap for lap in draft.laps if lap.lap_time_s is not None and lap.complete]
-    source = draft.sources[0] if draft.sources else None
-    parts = [f"{len(draft.laps)} laps ({len(timed)} timed)", f"{tel.channel_count} channels"]
-    if source is not None:
-        parts.insert(0, source.source_type)
-        if source.sample_rate_hz:
-            parts.append(f"{source.sample_rate_hz:g} Hz")
-    if draft.track:
-        parts.append(draft.track)
-    text = " · ".join(parts)
-    if draft.warnings:
-        text += "\n" + "\n".join(f"⚠ {w}" for w in draft.warnings[:3])
-    return text

@@ -30,7 +30,7 @@ from desktop_app.gui.actions import build_menus, fill_recent, remember
 from desktop_app.gui.catalogue import OpenedCatalogue, open_and_recover, recovery_text
 from desktop_app.gui.dialogs import ask
 from desktop_app.gui.drop import FileDropFilter
-from desktop_app.gui.import_panel import ImportEntry, ImportPanel
+from desktop_app.gui.import_panel import ImportPanel
 from desktop_app.gui.merge_flow import FILE_FILTERS, MergeFlow
 from desktop_app.gui.resplit_flow import ResplitFlow
 from desktop_app.gui.save_flow import SaveFlow
@@ -40,6 +40,7 @@ from desktop_app.gui.sessions_browser import SessionsBrowser
 from desktop_app.gui.settings_dialog import SettingsDialog
 from desktop_app.gui.theme import apply_theme
 from desktop_app.gui.workers import Workers, call
+from desktop_app.import_list import SAVABLE, ImportEntry, State
 from storage.sessions import (
     RecoveryReport,
     SavedSession,
@@ -243,8 +244,8 @@ class MainWindow(QMainWindow):
         self._update_save_button()
 
     def _draft_heading(self, entry: ImportEntry) -> str:
-        name = f"<b>{entry.title or entry.path.name}</b>"
-        if entry.state == "saved" and entry.session_id is not None:
+        name = f"<b>{entry.label}</b>"
+        if entry.state is State.SAVED and entry.session_id is not None:
             return f"{name} (saved as session {entry.session_id})"
         return f"{name} (not saved)"
 
@@ -368,7 +369,7 @@ class MainWindow(QMainWindow):
             and self.saved is None
             and self.entry is not None
             and self.entry.imported is not None
-            and self.entry.state in ("ready", "save-failed")
+            and self.entry.state in SAVABLE
         )
         self.save_button.setEnabled(ok)
         self.actions_.save.setEnabled(ok)

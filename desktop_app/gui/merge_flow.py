@@ -23,12 +23,13 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QMenu, QStatusBar, QWidget
 
-from desktop_app.gui.import_panel import ImportEntry, ImportPanel
+from desktop_app.gui.import_panel import ImportPanel
 from desktop_app.gui.merge_dialog import MergeOffsetDialog, ask_offset
+from desktop_app.import_list import BUSY, SAVABLE, ImportEntry, State
 from desktop_app.importing import ImportedFile, MergedImport, merge_files
 from desktop_app.loggers.recording import Recording
 
@@ -113,9 +114,6 @@ class MergeFlow(QObject):
         self.panel = panel
         self.status = status
         self.shown = shown
-        #: the (primary, secondary) paths of each merged row, failed ones included
-        self.pairs: dict[int, tuple[Path, Path]] = {}
-        self._replaces: dict[int, ImportEntry] = {}
         #: the offset dialog while it is open
         self.dialog: MergeOffsetDialog | None = None
 
@@ -138,9 +136,10 @@ class MergeFlow(QObject):
         )
         self.swap_action = action("S&wap Merged Files", "merge again with the other file first", self.swap)
         self.actions = [self.merge_action, self.add_source_action, self.adjust_action, self.swap_action]
-        panel.list.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        # the list's context menu offers them (the panel shows the list's actions)
         panel.list.addActions(self.actions)
-        panel.list.itemSelectionChanged.connect(self.update_actions)
+        panel.selectionChanged.connect(self.update_actions)
+        panel.menuAboutToShow.connect(self.update_actions)
         panel.currentChanged.connect(lambda _e: self.update_actions())
         panel.entryReady.connect(self._on_ready)
         self.update_actions()
@@ -153,24 +152,28 @@ class MergeFlow(QObject):
         menu.aboutToShow.connect(self.update_actions)
 
     # --- what can be done ---------------------------------------------------------------
+    @property
+    def pairs(self) -> dict[int, tuple[Path, Path]]:
+        """The (primary, secondary) paths of each merged row in the list (by key), failed
+        ones included."""
+        return {e.key: e.merged_from for e in self.panel.items if e.merged_from is not None}
+
     def _target(self) -> ImportEntry | None:
         """The merged row the row actions work on: the current one."""
         entry = self.panel.current()
-        return entry if entry is not None and entry.key in self.pairs else None
+        return entry if entry is not None and entry.merged_from is not None else None
 
     def _add_source_target(self) -> ImportEntry | None:
         entry = self.shown()
         ok = entry is not None and entry.imported is not None and not is_merged(entry)
-        return entry if ok and entry is not None and entry.state in ("ready", "save-failed") else None
+        return entry if ok and entry is not None and entry.state in SAVABLE else None
 
     def update_actions(self) -> None:
         self.merge_action.setEnabled(merge_order(self.panel.selected()) is not None)
         self.add_source_action.setEnabled(self._add_source_target() is not None)
         target = self._target()
-        self.adjust_action.setEnabled(
-            target is not None and is_merged(target) and target.state in ("ready", "save-failed")
-        )
-        self.swap_action.setEnabled(target is not None and target.state not in ("reading", "saving"))
+        self.adjust_action.setEnabled(target is not None and is_merged(target) and target.state in SAVABLE)
+        self.swap_action.setEnabled(target is not None and target.state not in BUSY)
 
     # --- actions ----------------------------------------------------------------------
     def merge(
@@ -183,11 +186,9 @@ class MergeFlow(QObject):
             job=partial(merge_job, (primary, secondary), offset_s),
             title=f"merged: {primary.name} + {secondary.name}",
             summary=merge_summary,
+            merged_from=(primary, secondary),
+            replaces=replaces,
         )
-        self.panel.row(entry).name.setToolTip(f"{primary}\n{secondary}")
-        self.pairs[entry.key] = (primary, secondary)
-        if replaces is not None:
-            self._replaces[entry.key] = replaces
         what = "again with your offset" if offset_s is not None else ""
         self.status.showMessage(f"Merging {secondary.name} into {primary.name} {what}…", 5000)
         self.update_actions()
@@ -233,26 +234,25 @@ class MergeFlow(QObject):
         return self.dialog
 
     def _offset_chosen(self, entry: ImportEntry, found: float, offset: float) -> None:
-        if abs(offset - found) < SAME_OFFSET_S or entry.key not in self.pairs:
+        if abs(offset - found) < SAME_OFFSET_S or entry.merged_from is None or not self.panel.has(entry):
             return
-        self.merge(*self.pairs[entry.key], offset_s=offset, replaces=entry)
+        self.merge(*entry.merged_from, offset_s=offset, replaces=entry)
 
     def swap(self) -> ImportEntry | None:
         entry = self._target()
-        if entry is None:
+        if entry is None or entry.merged_from is None:
             return None
-        primary, secondary = self.pairs[entry.key]
+        primary, secondary = entry.merged_from
         return self.merge(secondary, primary, replaces=entry)
 
     # --- outcomes ---------------------------------------------------------------------
     def _on_ready(self, entry: ImportEntry) -> None:
-        if entry.key not in self.pairs:
+        if entry.merged_from is None:
             self.update_actions()
             return
-        old = self._replaces.pop(entry.key, None)
+        old, entry.replaces = entry.replaces, None
         self.panel.select(entry)  # the user asked for this merge: show it
-        if old is not None and self.panel.has(old) and old.state in ("ready", "failed", "cancelled"):
+        if old is not None and self.panel.has(old) and old.state in (State.READY, State.FAILED, State.CANCELLED):
             self.panel.remove(old)
-            self.pairs.pop(old.key, None)
         self.update_actions()
         self.mergeReady.emit(entry)

@@ -1,11 +1,13 @@
-"""Save: ``save_session`` on the single write thread, with its outcome in the import row.
+"""Save: ``save_session`` on the single write thread, with its outcome in the import entry.
 
 The draft's metadata is snapshotted on the GUI thread (the form's fields, each lap's
 decision) before the job is scheduled; telemetry arrays are never edited by the GUI so they
 are shared, not copied. Progress shows in the status bar; the window stays usable. A failed
 Parquet write leaves the session ``failed``: the row offers Retry (``retry_telemetry`` with
-the draft still in memory) and Discard (``discard_session``). A source file already in the
-catalogue asks whether to save it again anyway (``force=True``).
+the draft still in memory) and Discard (``discard_session``), whose presses come from the
+panel as intents. A source file already in the catalogue asks whether to save it again
+anyway (``force=True``). This flow moves the entry through its state machine
+(docs/architecture.md#the-import-list) and never touches a row's widgets.
 """
 
 from __future__ import annotations
@@ -18,9 +20,9 @@ from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QWidget
 
 from desktop_app.catalogue import Catalogue
 from desktop_app.gui.dialogs import ask
-from desktop_app.gui.import_panel import ImportEntry, ImportPanel
+from desktop_app.gui.import_panel import ImportPanel
 from desktop_app.gui.workers import JobProgress, Workers, call, reporting
-from desktop_app.importing import MergedImport
+from desktop_app.import_list import SAVABLE, ImportEntry, State
 from storage.sessions import (
     DuplicateImportError,
     SaveError,
@@ -53,7 +55,6 @@ class SaveFlow(QObject):
         self.workers = workers
         self.panel = panel
         self.catalogue: Catalogue | None = None
-        self._wired: set[int] = set()
         self.status = status
         self.bar = QProgressBar()
         self.bar.setMaximumWidth(220)
@@ -64,20 +65,20 @@ class SaveFlow(QObject):
         status.addPermanentWidget(self.label)
         status.addPermanentWidget(self.bar)
         workers.busyChanged.connect(self._on_busy)
+        panel.retryRequested.connect(self.retry)
+        panel.discardRequested.connect(self.discard)
 
     # --- actions ----------------------------------------------------------------------
     def save(self, entry: ImportEntry, *, force: bool = False) -> bool:
         """Save one imported file; False if there is nothing to save (yet)."""
         catalogue = self.catalogue
-        if catalogue is None or entry.imported is None or entry.state in ("saving", "saved"):
+        if catalogue is None or entry.imported is None or entry.state not in SAVABLE:
             return False
-        row = self.panel.row(entry)
-        if entry.state == "save-failed" and entry.session_id is not None:
+        if entry.state is State.SAVE_FAILED and entry.session_id is not None:
             # a session row exists already: only its telemetry is missing
             self.retry(entry)
             return True
-        entry.state = "saving"
-        row.show_done("saving…")
+        entry.save_started()
         draft = snapshot(entry.imported.draft)
         self.label.setText(f"Saving {entry.path.name}…")
         self.workers.write(
@@ -87,7 +88,7 @@ class SaveFlow(QObject):
                 catalogue.engine,
                 catalogue.storage,
                 force=force,
-                source_paths=_source_paths(entry),
+                source_paths=list(entry.paths),
             ),
             yielded=self._on_progress,
             returned=lambda sid: self._on_saved(entry, int(sid)),
@@ -101,13 +102,10 @@ class SaveFlow(QObject):
         if catalogue is None or entry.imported is None:
             return
         if entry.session_id is None:
-            entry.state = "ready"
-            self.save(entry)
+            self.save(entry)  # the save failed before it made a session row: save again
             return
         sid = entry.session_id
-        entry.state = "saving"
-        self._buttons(entry, False)
-        self.panel.row(entry).show_done("writing telemetry again…")
+        entry.retry()
         telemetry = dataclasses.replace(entry.imported.draft.telemetry, session_id=sid)
         self.workers.write(
             call(retry_telemetry, catalogue.engine, catalogue.storage, sid, telemetry),
@@ -118,14 +116,14 @@ class SaveFlow(QObject):
     def discard(self, entry: ImportEntry) -> None:
         """Give up a failed save: remove its session row (and any partial file)."""
         catalogue = self.catalogue
-        self._buttons(entry, False)
         if catalogue is None or entry.session_id is None:
             self._discarded(entry)
             return
+        entry.discard_started()
         self.workers.write(
             call(discard_session, catalogue.engine, catalogue.storage, entry.session_id),
             returned=lambda _r: self._discarded(entry),
-            errored=lambda exc: self._on_error(entry, exc),
+            errored=lambda exc: self._on_discard_error(entry, exc),
         )
 
     # --- outcomes ---------------------------------------------------------------------
@@ -134,28 +132,17 @@ class SaveFlow(QObject):
             self.bar.setValue(int(p.fraction * 1000))
 
     def _on_saved(self, entry: ImportEntry, session_id: int) -> None:
-        entry.state = "saved"
-        entry.session_id = session_id
-        entry.error = None
         path = self._path(session_id)
-        if self.panel.has(entry):
-            self._buttons(entry, False)
-            self.panel.row(entry).show_done(f"saved as session {session_id} → {path}")
-            self.panel.row(entry).show_note(None)
+        entry.saved(session_id, path)
         self.label.setText(f"Saved {entry.path.name} as session {session_id}: {path}")
         self.saved.emit(entry, session_id)
         self.changed.emit()
 
     def _on_error(self, entry: ImportEntry, exc: Exception) -> None:
-        if not self.panel.has(entry):
-            # the row was removed while saving: keep the outcome on the entry only
-            entry.state = "save-failed"
-            entry.error = f"save failed: {exc}"
-            return
-        row = self.panel.row(entry)
         if isinstance(exc, DuplicateImportError):
-            entry.state = "ready"
-            row.show_done(f"already in catalogue: session {exc.session_id} {exc.session_name!r}")
+            entry.save_refused(f"already in catalogue: session {exc.session_id} {exc.session_name!r}")
+            if not self.panel.has(entry):
+                return  # the row was removed while saving: nobody to ask
             ask(
                 self.window,
                 "Already saved",
@@ -165,34 +152,22 @@ class SaveFlow(QObject):
                 yes_text="Save anyway",
             )
             return
-        if isinstance(exc, SaveError) and exc.session_id is not None:
-            entry.session_id = exc.session_id
-        entry.state = "save-failed"
-        entry.error = f"save failed: {exc}"
-        row.show_done(entry.error, error=True)
-        self._buttons(entry, True)
+        row_id = exc.session_id if isinstance(exc, SaveError) else None
+        entry.save_failed(f"save failed: {exc}", session_id=row_id)
+        if not self.panel.has(entry):
+            return  # the row was removed while saving: the outcome stays on the entry
         self.label.setText(f"Saving {entry.path.name} failed")
         if entry.session_id is not None:
             self.changed.emit()
 
+    def _on_discard_error(self, entry: ImportEntry, exc: Exception) -> None:
+        entry.discard_failed(f"discard failed: {exc}")
+        self.label.setText(f"Discarding the failed save of {entry.path.name} failed")
+
     def _discarded(self, entry: ImportEntry) -> None:
-        entry.state = "ready"
-        entry.session_id = None
-        entry.error = None
-        if self.panel.has(entry):
-            self.panel.row(entry).show_done("save discarded (the draft is still here; Save to try again)")
+        entry.discarded()
         self.label.setText(f"Discarded the failed save of {entry.path.name}")
         self.changed.emit()
-
-    def _buttons(self, entry: ImportEntry, visible: bool) -> None:
-        row = self.panel.row(entry)
-        if entry.key not in self._wired:
-            # connect once per row (disconnecting unknown slots warns in PySide6)
-            self._wired.add(entry.key)
-            row.retry.clicked.connect(lambda _c=False: self.retry(entry))
-            row.discard.clicked.connect(lambda _c=False: self.discard(entry))
-        row.retry.setVisible(visible)
-        row.discard.setVisible(visible)
 
     def _path(self, session_id: int) -> Path | str:
         return self.catalogue.storage.path_for(session_id) if self.catalogue else "?"
@@ -201,10 +176,3 @@ class SaveFlow(QObject):
         self.bar.setVisible(busy)
         if busy:
             self.bar.setValue(0)
-
-
-def _source_paths(entry: ImportEntry) -> list[Path]:
-    """The files the entry's draft was read from, in the order of its sources (noted with
-    the save so that a failed one can be finished from them later)."""
-    merged = getattr(entry.imported, "merged", None)
-    return list(merged.paths) if isinstance(merged, MergedImport) else [entry.path]

@@ -13,9 +13,11 @@ from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFileDialog, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
 from desktop_app.analysis.export import write_laps_csv
+from desktop_app.analysis.lap_selection import ComparedLap, LapSelection
+from desktop_app.gui.exports import ask_laps_path
 from desktop_app.gui.lap_table import LapTableWidget
 from desktop_app.gui.preview import PreviewWidget
 from desktop_app.gui.workers import Job, Workers, call, steps
@@ -36,6 +38,13 @@ def read_laps(
             count += 1
             yield lap
     return count
+
+
+def read_compared(storage: ParquetTelemetryStorage, session_id: int, lap_number: int, name: str) -> ComparedLap | None:
+    """A lap of another saved session with its session's text tables (its codes are its
+    own: the preview maps them by label), or None if the lap is not in its file."""
+    lap = storage.read_lap(session_id, lap_number)
+    return None if lap is None else ComparedLap(lap, name, storage.read_labels(session_id))
 
 
 def default_selection(laps: list[LapRecord], best: LapRecord | None) -> list[int]:
@@ -80,9 +89,8 @@ class SessionView(QWidget):
 
         self._units: Mapping[str, str] = {}
         self._labels: dict[str, tuple[str, ...]] = {}  #: text channel -> its codes' labels
-        #: laps of other saved sessions added to the overlay: (lap, its name)
-        self._external: list[tuple[LapTelemetry, str]] = []
-        self._external_reference: tuple[LapTelemetry, str] | None = None
+        #: which laps are wanted: the table's selection, the reference, compared laps
+        self.selection = LapSelection()
         self._telemetry: dict[int, LapTelemetry] = {}
         self._storage: ParquetTelemetryStorage | None = None
         self._session_id = 0
@@ -162,8 +170,7 @@ class SessionView(QWidget):
         self._units = dict(units)
         self._labels = {}  # a saved session's come with its first lap read
         self._telemetry = {}
-        self._external = []
-        self._external_reference = None
+        self.selection.reset()
         self.preview.new_session()
         self._storage = storage
         self._session_id = session_id
@@ -183,28 +190,24 @@ class SessionView(QWidget):
         if not wanted:
             self._on_selection([])
 
-    def _reference(self) -> int | None:
-        best = self.table.model().best_valid_lap()
-        return best.lap_number if best is not None else None
-
     def _on_selection(self, numbers: list[int]) -> None:
         if self._quiet:
             return
-        ref = self._reference()
-        wanted = list(numbers) + ([ref] if ref is not None and ref not in numbers else [])
-        missing = [n for n in wanted if n not in self._telemetry]
+        best = self.table.model().best_valid_lap()
+        self.selection.select(numbers, best.lap_number if best is not None else None)
+        missing = [n for n in self.selection.wanted() if n not in self._telemetry]
         if self._job is not None:
             self._job.cancel()  # a new selection replaces the previous read
             self._job = None
         if not missing or self._storage is None:
-            self._draw(numbers)
+            self._draw()
             return
         self._generation += 1
         gen = self._generation
         self._job = self.workers.read(
             steps(read_laps, self._storage, self._session_id, missing),
             yielded=partial(self._on_lap_read, gen),
-            returned=partial(self._on_laps_read, gen, list(numbers)),
+            returned=partial(self._on_laps_read, gen),
             errored=partial(self._on_read_failed, gen),
         )
 
@@ -215,9 +218,9 @@ class SessionView(QWidget):
         elif generation == self._generation and isinstance(lap, dict):
             self._labels = lap
 
-    def _on_laps_read(self, generation: int, numbers: list[int], _count: object) -> None:
+    def _on_laps_read(self, generation: int, _count: object) -> None:
         if generation == self._generation:
-            self._draw(numbers)
+            self._draw()
 
     def export_laps(self, path: str | Path) -> Job | None:
         """Write the laps on show (every sample, units in the header) to ``path`` as CSV, on
@@ -235,7 +238,7 @@ class SessionView(QWidget):
         )
 
     def _ask_export_laps(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export laps", "laps.csv", "CSV (*.csv)")
+        path = ask_laps_path(self)
         if path:
             self.export_laps(path)
 
@@ -250,43 +253,33 @@ class SessionView(QWidget):
         self, storage: ParquetTelemetryStorage, session_id: int, lap_number: int, *, as_reference: bool = False
     ) -> Job:
         """Add lap ``lap_number`` of saved session ``session_id`` (another driver, day or car)
-        to the overlay, or make it the delta's reference; read from its Parquet file."""
+        to the overlay, or make it the delta's reference; read from its Parquet file with
+        its session's text tables."""
         name = f"S{session_id} lap {lap_number}"
         return self.workers.read(
-            call(storage.read_lap, session_id, lap_number, what=f"reading {name}"),
+            call(read_compared, storage, session_id, lap_number, name, what=f"reading {name}"),
             returned=lambda lap: self._on_compare_read(lap, name, as_reference),
             errored=lambda exc: self.readFailed.emit(f"Cannot read {name}: {exc}"),
         )
 
-    def _on_compare_read(self, lap: LapTelemetry | None, name: str, as_reference: bool) -> None:
+    def _on_compare_read(self, lap: ComparedLap | None, name: str, as_reference: bool) -> None:
         if lap is None:
             self.readFailed.emit(f"{name}: no such lap in its telemetry file")
             return
-        if as_reference:
-            self._external_reference = (lap, name)
-        else:
-            self._external = [(other, n) for other, n in self._external if n != name] + [(lap, name)]
+        self.selection.compare(lap, as_reference=as_reference)
         self._on_selection(self.table.selected_laps())
 
     def clear_compared(self) -> None:
         """Drop the laps of other sessions from the overlay (and an external reference)."""
-        self._external, self._external_reference = [], None
+        self.selection.clear_compared()
         self._on_selection(self.table.selected_laps())
 
-    def _draw(self, numbers: list[int]) -> None:
-        laps = [self._telemetry[n] for n in numbers if n in self._telemetry]
-        ref_number = self._reference()
-        reference = self._telemetry.get(ref_number) if ref_number is not None else None
-        local = [lap.lap_number for lap in laps]
-        names = {id(lap): name for lap, name in self._external}
-        laps += [lap for lap, _ in self._external]
-        if self._external_reference is not None:
-            reference, ref_name = self._external_reference
-            names[id(reference)] = ref_name
-        if not laps and reference is None:
+    def _draw(self) -> None:
+        shown = self.selection.resolve(self._telemetry)
+        if not shown.laps and shown.reference is None:
             self.preview.clear()
-        elif not laps:
-            self.preview.show_laps([], reference, self._units, names, self._labels)
         else:
-            self.preview.show_laps(laps, reference, self._units, names, self._labels)
-        self.lapsShown.emit(local)
+            self.preview.show_laps(
+                shown.laps, shown.reference, self._units, shown.names, self._labels, shown.lap_labels
+            )
+        self.lapsShown.emit(shown.own)

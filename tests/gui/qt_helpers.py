@@ -39,8 +39,14 @@ def wait_read(qtbot: QtBot, win: MainWindow, count: int, timeout: int = 60_000) 
     return list(win.imports.entries)
 
 
-def wait_state(qtbot: QtBot, entry: ImportEntry, states: tuple[str, ...], timeout: int = 60_000) -> None:
+def wait_state(qtbot: QtBot, entry: ImportEntry, states: tuple[str, ...], timeout: int = 60_000) -> str:
+    """Wait until ``entry`` is in one of ``states``; the state it reached.
+
+    Assert on the returned state rather than on ``entry.state`` again when an earlier assert
+    pinned ``entry.state`` to one value: the type checker keeps that narrowing across the wait.
+    """
     qtbot.waitUntil(lambda: entry.state in states, timeout=timeout)
+    return entry.state
 
 
 def question_box(win: QWidget) -> QMessageBox | None:

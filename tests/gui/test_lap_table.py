@@ -7,6 +7,8 @@ import dataclasses
 import pytest
 from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtGui import QFont
+from pytestqt.modeltest import ModelTester
+from pytestqt.qtbot import QtBot
 from reallaps import RealSession, aim_session, racechrono_session, with_distance_sectors
 
 from desktop_app.analysis.formatting import format_delta, format_lap_time, format_sector_time, format_speed
@@ -26,7 +28,7 @@ def model(aim: RealSession) -> LapTableModel:
     return m
 
 
-def test_qtmodeltester_real_empty_and_after_changes(qtmodeltester, aim: RealSession) -> None:
+def test_qtmodeltester_real_empty_and_after_changes(qtmodeltester: ModelTester, aim: RealSession) -> None:
     model = LapTableModel()
     qtmodeltester.check(model)  # empty
     model.set_laps(aim.records)
@@ -87,7 +89,7 @@ def test_speed_unit_converts_for_display_only(model: LapTableModel, aim: RealSes
         model.set_speed_unit("knots")
 
 
-def test_sorting_is_numeric(qtbot, aim: RealSession) -> None:
+def test_sorting_is_numeric(qtbot: QtBot, aim: RealSession) -> None:
     widget = LapTableWidget()
     qtbot.addWidget(widget)
     widget.model().set_laps(aim.records)
@@ -116,7 +118,7 @@ def test_sorting_is_numeric(qtbot, aim: RealSession) -> None:
     assert isinstance(model.data(model.index(0, model.column("time")), SORT_ROLE), float)
 
 
-def test_checkbox_sets_user_valid_and_emits(qtbot, model: LapTableModel, aim: RealSession) -> None:
+def test_checkbox_sets_user_valid_and_emits(qtbot: QtBot, model: LapTableModel, aim: RealSession) -> None:
     row = model.row_of(12)
     idx = model.index(row, model.column("valid"))
     assert model.data(idx, Qt.ItemDataRole.CheckStateRole) == Qt.CheckState.Checked
@@ -156,7 +158,7 @@ def test_best_lap_highlighted_and_partial_laps_dimmed(model: LapTableModel, aim:
     assert model.data(model.index(other, 0), Qt.ItemDataRole.ForegroundRole) is None
 
 
-def test_selecting_laps_emits_lap_numbers_in_order(qtbot, aim: RealSession) -> None:
+def test_selecting_laps_emits_lap_numbers_in_order(qtbot: QtBot, aim: RealSession) -> None:
     widget = LapTableWidget()
     qtbot.addWidget(widget)
     widget.model().set_laps(aim.records)
@@ -214,7 +216,7 @@ def _best_cells(model: LapTableModel) -> dict[str, int]:
     return found
 
 
-def test_ideal_lap_and_best_sectors_highlighted(qtbot, aim: RealSession) -> None:
+def test_ideal_lap_and_best_sectors_highlighted(qtbot: QtBot, aim: RealSession) -> None:
     widget = LapTableWidget()
     qtbot.addWidget(widget)
     model = widget.model()
@@ -246,7 +248,7 @@ def test_ideal_lap_and_best_sectors_highlighted(qtbot, aim: RealSession) -> None
     assert "ideal lap" in model.data(model.index(row, model.column("s1")), Qt.ItemDataRole.ToolTipRole)
 
 
-def test_no_sectors_no_ideal_lap(qtbot) -> None:
+def test_no_sectors_no_ideal_lap(qtbot: QtBot) -> None:
     widget = LapTableWidget()
     qtbot.addWidget(widget)
     widget.model().set_laps([dataclasses.replace(r, sectors_s=[]) for r in racechrono_session().records])

@@ -7,7 +7,7 @@ import argparse
 from pathlib import Path
 
 from gui.qt_helpers import wait_read
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QModelIndex, QTimer
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
@@ -79,7 +79,7 @@ def test_recent_files_menu_reopens_a_file(qtbot: QtBot, window: MainWindow) -> N
     assert [act.toolTip() for act in actions] == [str(path)]
     # a file still in the list is shown again, not read twice
     window.imports.list.clearSelection()
-    window.imports.list.setCurrentRow(-1)
+    window.imports.list.setCurrentIndex(QModelIndex())
     actions[0].trigger()
     assert len(window.imports.entries) == 1 and window.imports.current() is window.imports.entries[0]
     # once removed from the list, the recent entry reads it again

@@ -83,7 +83,7 @@ def test_moving_a_split_line_on_the_map_changes_the_lap_table(
     # drag the first split line about a tenth of a lap further along the track
     a, b = _across(track_map, _mid(track_map.line_points()[1]), 12)
     track_map.move_line(1, a, b)
-    qtbot.waitUntil(lambda: model.laps() and model.laps()[3].sectors_s[:1] != [old_s1], timeout=30_000)
+    qtbot.waitUntil(lambda: bool(model.laps()) and model.laps()[3].sectors_s[:1] != [old_s1], timeout=30_000)
 
     assert ran_on_gui == [False]  # the split ran once, on a worker
     entry = window.entry
@@ -140,7 +140,7 @@ def test_placing_a_new_start_line_with_two_clicks(qtbot: QtBot, window: MainWind
     assert track_map.placing() == "start"
     track_map.place_click(*b)
     assert track_map.placing() is None and track_map.hint.isHidden()
-    qtbot.waitUntil(lambda: model.laps() and model.laps()[0].samples != out_lap, timeout=30_000)
+    qtbot.waitUntil(lambda: bool(model.laps()) and model.laps()[0].samples != out_lap, timeout=30_000)
     # the line is further along: the out-lap ends later
     assert model.laps()[0].samples > out_lap
     assert window.entry is not None and window.entry.imported is not None
@@ -168,7 +168,7 @@ def test_moving_a_line_of_a_saved_session_rewrites_it(
 
     a, b = _across(track_map, _mid(track_map.line_points()[1]), 12)
     track_map.move_line(1, a, b)
-    qtbot.waitUntil(lambda: model.laps() and model.laps()[3].sectors_s[:1] != [old_s1], timeout=30_000)
+    qtbot.waitUntil(lambda: bool(model.laps()) and model.laps()[3].sectors_s[:1] != [old_s1], timeout=30_000)
 
     assert ran_on_gui == [False]  # on the write thread
     after = load_session(catalogue.engine, sid)
@@ -196,7 +196,7 @@ def test_two_mouse_clicks_on_the_map_place_a_split_line(qtbot: QtBot, window: Ma
         target, pixel = track_map.pixel_of(float(x), float(y))
         QTest.mouseClick(target, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, pixel)
     assert track_map.placing() is None
-    qtbot.waitUntil(lambda: model.laps() and len(model.laps()[3].sectors_s) == 4, timeout=30_000)
+    qtbot.waitUntil(lambda: bool(model.laps()) and len(model.laps()[3].sectors_s) == 4, timeout=30_000)
     lap3 = model.laps()[3]
     assert sum(lap3.sectors_s) == pytest.approx(lap3.lap_time_s, abs=1e-6)
     assert [x.kind for x in track_map.lines()] == ["start", "split", "split", "split"]

@@ -123,7 +123,9 @@ def test_adjusting_the_offset_merges_again_with_it(qtbot: QtBot, window: MainWin
     chosen = round(case.offset_s + 1.5, 3)
     dialog.spin.setValue(chosen)
     with qtbot.waitSignal(flow.mergeReady, timeout=60_000) as ready:
-        dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok).click()
+        buttons = dialog.findChild(QDialogButtonBox)
+        assert buttons is not None
+        buttons.button(QDialogButtonBox.StandardButton.Ok).click()
     second = ready.args[0]
     assert isinstance(second, ImportEntry) and isinstance(second.imported, MergedFile)
     alignment = second.imported.merged.result.alignment

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from PySide6.QtCore import QPointF, Qt
+from pytestqt.qtbot import QtBot
 from reallaps import RealSession, aim_session, motec_session
 
 from desktop_app.analysis.decimate import minmax
@@ -28,7 +29,7 @@ def motec() -> RealSession:
 
 
 @pytest.fixture
-def preview(qtbot) -> PreviewWidget:
+def preview(qtbot: QtBot) -> PreviewWidget:
     widget = PreviewWidget()
     qtbot.addWidget(widget)
     widget.resize(1200, 800)
@@ -194,7 +195,7 @@ def test_new_selection_replaces_the_curves(preview: PreviewWidget, aim: RealSess
     assert x0 == pytest.approx(0.0) and x1 == pytest.approx(np.nanmax(aim.laps[5].channels["distance"]))
 
 
-def test_mouse_over_a_plot_moves_the_one_cursor(qtbot, preview: PreviewWidget, aim: RealSession) -> None:
+def test_mouse_over_a_plot_moves_the_one_cursor(qtbot: QtBot, preview: PreviewWidget, aim: RealSession) -> None:
     laps = [aim.laps[12], aim.laps[3]]
     preview.show_laps(laps, laps[0], aim.units)
     _laid_out(preview)

@@ -168,6 +168,7 @@ def test_the_whole_file_row_selects_and_long_names_do_not_widen_the_pane(
     window.show()
     qtbot.waitExposed(window)
     pane = window.splitter.widget(0)
+    assert pane is not None
     # the window settles its layout once a file is on show: measure the pane after that, so
     # the check is about the long name alone, not about when the first layout pass ran
     drop_files(window, [logger_file("racechrono_csv/session_20251231_111318_tianma_lap9_v3.csv")])
@@ -281,7 +282,9 @@ def test_short_rows_take_short_labels_and_a_flat_delta_gets_a_sane_range(qtbot: 
 def test_resizing_redecimates_only_when_the_width_crosses_a_step(
     qtbot: QtBot, preview: PreviewWidget, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from desktop_app.analysis.decimate import minmax
     from desktop_app.gui import plots
+    from storage.types import FloatArray
 
     aim = aim_session()
     preview.show()
@@ -289,11 +292,10 @@ def test_resizing_redecimates_only_when_the_width_crosses_a_step(
     preview.show_laps([aim.laps[12], aim.laps[3]], aim.laps[12], aim.units)
     qtbot.wait(20)
     calls: list[int] = []
-    real = plots.minmax
 
-    def counting(*args: object) -> object:
+    def counting(x: FloatArray, y: FloatArray, x0: float, x1: float, pixels: int) -> tuple[FloatArray, FloatArray]:
         calls.append(1)
-        return real(*args)  # type: ignore[arg-type]
+        return minmax(x, y, x0, x1, pixels)
 
     monkeypatch.setattr(plots, "minmax", counting)
     curves = sum(len(preview.plots.curves(k)) for k in preview.plots.plot_keys())

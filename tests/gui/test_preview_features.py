@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +25,7 @@ from desktop_app.gui.charts import MAX_SCATTER_POINTS
 from desktop_app.gui.main_window import MainWindow
 from desktop_app.gui.preview import PreviewWidget
 from desktop_app.gui.workers import Workers
+from storage.types import LapTelemetry
 
 
 @pytest.fixture
@@ -135,14 +137,14 @@ def test_gg_scatter_and_histogram_of_the_laps_shown(qtbot: QtBot, preview: Previ
 def test_export_the_laps_shown_to_csv_on_the_write_thread(
     qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from desktop_app.analysis.export import write_laps_csv
     from desktop_app.gui import session_view
 
     ran_on: list[int] = []
-    real_write = session_view.write_laps_csv
 
-    def recording(*args: object, **kwargs: object) -> object:
+    def recording(path: str | Path, laps: Sequence[LapTelemetry], units: Mapping[str, str]) -> Path:
         ran_on.append(threading.get_ident())
-        return real_write(*args, **kwargs)  # type: ignore[arg-type]
+        return write_laps_csv(path, laps, units)
 
     monkeypatch.setattr(session_view, "write_laps_csv", recording)
     with qtbot.waitSignal(window.view.lapsShown, timeout=60_000):

@@ -115,8 +115,7 @@ def test_failed_save_offers_retry_and_retry_succeeds(qtbot: QtBot, window: MainW
     assert not failing.exists(entry.session_id)
 
     row.retry.click()
-    wait_state(qtbot, entry, ("saved", "save-failed"))
-    assert entry.state == "saved"
+    assert wait_state(qtbot, entry, ("saved", "save-failed")) == "saved"
     assert not row.retry.isVisibleTo(window)
     assert load_session(catalogue.engine, entry.session_id).summary.status == "ready"
     assert entry.imported is not None

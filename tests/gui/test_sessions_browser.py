@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QDate
 from PySide6.QtWidgets import QWidget
+from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 from realfiles import logger_file
 
@@ -44,11 +45,11 @@ def _refresh(qtbot: QtBot, window: MainWindow) -> None:
 
 
 def test_lists_and_filters_saved_sessions(
-    qtbot: QtBot, window: MainWindow, saved_ids: dict[str, int], qtmodeltester: object
+    qtbot: QtBot, window: MainWindow, saved_ids: dict[str, int], qtmodeltester: ModelTester
 ) -> None:
     _refresh(qtbot, window)
     assert sorted(_listed(window)) == sorted(saved_ids.values())
-    qtmodeltester.check(window.browser.model)  # type: ignore[attr-defined]
+    qtmodeltester.check(window.browser.model)
     assert [window.browser.driver.itemText(i) for i in range(window.browser.driver.count())] == [
         "(any)",
         "Alice",
@@ -66,10 +67,12 @@ def test_lists_and_filters_saved_sessions(
     assert _listed(window) == [saved_ids["tianma"]]
 
 
-def test_model_is_a_valid_item_model(qtmodeltester: object, catalogue: Catalogue, saved_ids: dict[str, int]) -> None:
+def test_model_is_a_valid_item_model(
+    qtmodeltester: ModelTester, catalogue: Catalogue, saved_ids: dict[str, int]
+) -> None:
     model = SessionListModel()
     model.set_sessions(list_sessions(catalogue.engine))
-    qtmodeltester.check(model)  # type: ignore[attr-defined]
+    qtmodeltester.check(model)
     assert model.rowCount() == 2
 
 

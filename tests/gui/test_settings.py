@@ -31,10 +31,10 @@ PG_URL = "postgresql+psycopg://app@db.example:5432/laptrace"
 class MemoryKeyring(KeyringBackend):
     """An in-process keyring standing in for the OS one (there is none on CI machines)."""
 
-    priority = 1  # type: ignore[assignment]
+    priority = 1
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # keyring leaves KeyringBackend.__init__ unannotated
         self.store: dict[tuple[str, str], str] = {}
 
     def get_password(self, service: str, username: str) -> str | None:

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+from pytestqt.qtbot import QtBot
 from reallaps import RealSession, aim_session, motec_session, racechrono_session
 
 from desktop_app.gui.preview import PreviewWidget
@@ -19,7 +20,11 @@ def aim() -> RealSession:
 
 
 def _show(
-    qtbot, preview: PreviewWidget, laps: list[LapTelemetry], reference: LapTelemetry | None, units: dict[str, str]
+    qtbot: QtBot,
+    preview: PreviewWidget,
+    laps: list[LapTelemetry],
+    reference: LapTelemetry | None,
+    units: dict[str, str],
 ) -> None:
     """show_laps, then let the event loop draw the map (it comes a turn after the plots)."""
     preview.show_laps(laps, reference, units)
@@ -36,7 +41,7 @@ def test_equirectangular_projection_in_metres() -> None:
     np.testing.assert_allclose(x, [0.0, 0.0, degree * 0.5], atol=1e-6)  # cos 60° = 0.5
 
 
-def test_map_of_a_real_lap_is_bounded_equal_aspect_and_coloured(qtbot, aim: RealSession) -> None:
+def test_map_of_a_real_lap_is_bounded_equal_aspect_and_coloured(qtbot: QtBot, aim: RealSession) -> None:
     preview = PreviewWidget()
     qtbot.addWidget(preview)
     preview.resize(1200, 800)
@@ -55,11 +60,13 @@ def test_map_of_a_real_lap_is_bounded_equal_aspect_and_coloured(qtbot, aim: Real
         (np.nanmin(lap.channels["speed"]), np.nanmax(lap.channels["speed"])), abs=1.0
     )
     preview.colour_channel.setCurrentText("rpm")
-    lo, hi = track_map.colour_levels()
+    levels = track_map.colour_levels()
+    assert levels is not None
+    lo, hi = levels
     assert hi > 5000.0 and lo < hi
 
 
-def test_cursor_moves_the_dot_to_the_laps_position(qtbot, aim: RealSession) -> None:
+def test_cursor_moves_the_dot_to_the_laps_position(qtbot: QtBot, aim: RealSession) -> None:
     preview = PreviewWidget()
     qtbot.addWidget(preview)
     preview.resize(1200, 800)
@@ -75,11 +82,13 @@ def test_cursor_moves_the_dot_to_the_laps_position(qtbot, aim: RealSession) -> N
             ex, ey = project(lap.channels["lat"][i : i + 1], lap.channels["long"][i : i + 1], *origin)
             assert dot == pytest.approx((float(ex[0]), float(ey[0])))
         # the two laps are at nearly the same place at the same distance (same track)
-    (ax, ay), (bx, by) = preview.track_map.cursor_positions()
+    a_dot, b_dot = preview.track_map.cursor_positions()
+    assert a_dot is not None and b_dot is not None
+    (ax, ay), (bx, by) = a_dot, b_dot
     assert math.hypot(ax - bx, ay - by) < 30.0
 
 
-def test_no_gps_shows_a_message(qtbot) -> None:
+def test_no_gps_shows_a_message(qtbot: QtBot) -> None:
     motec = motec_session()
     preview = PreviewWidget()
     qtbot.addWidget(preview)
@@ -95,7 +104,7 @@ def test_no_gps_shows_a_message(qtbot) -> None:
     assert preview.colour_channel.isEnabled()
 
 
-def test_map_widget_alone_strides_a_long_trace(qtbot, aim: RealSession) -> None:
+def test_map_widget_alone_strides_a_long_trace(qtbot: QtBot, aim: RealSession) -> None:
     widget = TrackMapWidget()
     qtbot.addWidget(widget)
     widget.resize(400, 400)
@@ -109,7 +118,7 @@ def test_map_widget_alone_strides_a_long_trace(qtbot, aim: RealSession) -> None:
     assert 0 < widget.points_shown() <= widget.view_width_px() <= 400
 
 
-def test_trace_without_a_colour_channel_is_drawn_in_the_lap_colour(qtbot, aim: RealSession) -> None:
+def test_trace_without_a_colour_channel_is_drawn_in_the_lap_colour(qtbot: QtBot, aim: RealSession) -> None:
     widget = TrackMapWidget()
     qtbot.addWidget(widget)
     widget.resize(400, 400)

@@ -98,7 +98,9 @@ def test_automatic_sectors_at_equal_distances_of_the_fastest_valid_lap() -> None
     assert a.laps[0].sectors_s == [] and a.laps[-1].sectors_s == []
     best = [min(lap.sectors_s[i] for lap in flying if lap.proposed_valid) for i in range(3)]
     assert a.ideal_lap_s == pytest.approx(sum(best), abs=1e-12)
-    assert a.ideal_lap_s <= min(lap.lap_time_s for lap in flying if lap.proposed_valid)  # type: ignore[type-var]
+    valid = [lap.lap_time_s for lap in flying if lap.proposed_valid]
+    assert a.ideal_lap_s is not None and all(t is not None for t in valid)
+    assert a.ideal_lap_s <= min(t for t in valid if t is not None)
 
 
 def record(number: int, sectors: list[float], valid: bool = True, complete: bool = True) -> LapRecord:

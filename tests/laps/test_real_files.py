@@ -108,7 +108,8 @@ def test_aim_laps_are_the_beacon_markers_and_segment_times() -> None:
     invalid = {lap.lap_number for lap in a.laps if lap.kind == "flying" and not lap.proposed_valid}
     assert {1, 7, 14} <= invalid
     best = min(segments[1:-1])
-    assert all(a.laps[i].lap_time_s < 1.07 * best for i in range(3, 7))
+    timed = [a.laps[i].lap_time_s for i in range(3, 7)]
+    assert all(t is not None and t < 1.07 * best for t in timed)
     assert all("107 %" in a.laps[i].reason for i in (1, 7, 14))
     # the kart track is about 1.1 km: every flying lap's GPS distance agrees within 1 %
     dists = [lap.distance_m for lap in a.laps if lap.kind == "flying"]

@@ -166,7 +166,7 @@ def _write(tmp_path: Path, text: str, name: str = "motec.csv") -> Path:
 def test_start_time_offset_and_ambiguous_date(tmp_path: Path) -> None:
     rec = motec.read(_write(tmp_path, _HEAD + _DATA))
     assert rec.time.tolist() == pytest.approx([0.0, 0.1, 0.2, 0.3])
-    assert rec.beacons == [pytest.approx(0.15)]  # on the recording's time base
+    assert rec.beacons == pytest.approx([0.15])  # on the recording's time base
     assert rec.started_at == datetime(2023, 4, 5, 9, 0)
     assert any("ambiguous" in w for w in rec.warnings)
     assert rec.logger == "MoTeC M150"

@@ -14,6 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from polytrack import PolyTrack, paperclip
 
 from desktop_app.importing import draft_from_recording
+from desktop_app.laps.resplit import LinePoints
 from desktop_app.loggers.recording import Recording
 from storage.db.catalog import load_session
 from storage.parquet import ParquetTelemetryStorage
@@ -39,7 +40,7 @@ def save(engine: Engine, storage: ParquetTelemetryStorage, tag: str = "run") -> 
 
 
 #: two line sets a re-split alternates between: (start, splits), points across the track
-def line_sets(t: PolyTrack | None = None) -> list[tuple[tuple[float, float, float, float], list[tuple[float, ...]]]]:
+def line_sets(t: PolyTrack | None = None) -> list[tuple[LinePoints, list[LinePoints]]]:
     t = t or track()
     return [
         (t.across(0.0, 150.0, 8.0), [t.across(16.0, 0.0, 8.0)]),

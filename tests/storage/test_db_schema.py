@@ -148,7 +148,8 @@ def test_sqlite_engine_settings(tmp_path: Path) -> None:
         with engine.connect() as conn:
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
-            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
+            busy_ms = conn.exec_driver_sql("PRAGMA busy_timeout").scalar()
+            assert busy_ms is not None and busy_ms >= 5000
         assert path.parent.is_dir()
     finally:
         engine.dispose()

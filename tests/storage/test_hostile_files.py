@@ -79,7 +79,7 @@ def test_a_footer_larger_than_any_session_needs(tmp_path: Path) -> None:
 
 def test_twenty_thousand_row_groups(tmp_path: Path) -> None:
     store = _fresh(tmp_path)
-    table = pa.table({"lap_number": pa.array(np.zeros(20_000, np.int32)), "time": np.zeros(20_000)})
+    table = pa.table({"lap_number": pa.array(np.zeros(20_000, np.int32)), "time": pa.array(np.zeros(20_000))})
     pq.write_table(table, store.path_for(7), row_group_size=1)
     assert pq.ParquetFile(store.path_for(7)).metadata.num_row_groups == 20_000
     _opened_error(store, 7, "20000 row groups, over the limit of 10000")
@@ -87,7 +87,7 @@ def test_twenty_thousand_row_groups(tmp_path: Path) -> None:
 
 def _one_long_lap(rows: int) -> SessionTelemetry:
     zeros = np.zeros(rows)
-    channels = {"time": np.arange(rows) * 0.01, "distance": zeros, "speed": zeros, "aux": zeros}
+    channels = {"time": np.arange(rows, dtype=np.float64) * 0.01, "distance": zeros, "speed": zeros, "aux": zeros}
     meta = SessionMetadata(imported_at=datetime(2024, 5, 1, tzinfo=UTC), source_type="vbo")
     units = {"time": "s", "distance": "m", "speed": "km/h", "aux": "V"}
     return SessionTelemetry(
@@ -125,7 +125,9 @@ def test_a_wrong_schema(tmp_path: Path) -> None:
     table = pq.read_table(path)
     speed = table.schema.get_field_index("speed")
     changed = table.set_column(speed, pa.field("speed", pa.string()), pa.array(["x"] * 100))
-    footer = pq.read_metadata(path).metadata[b"laptrace"]
+    metadata = pq.read_metadata(path).metadata
+    assert metadata is not None
+    footer = metadata[b"laptrace"]
     pq.write_table(changed.replace_schema_metadata({b"laptrace": footer}), path, row_group_size=100)
     _opened_error(store, 7, "channel column 'speed' is missing or not float64")
 

@@ -185,6 +185,7 @@ def test_footer_and_lap_index(written: tuple[ParquetTelemetryStorage, Path, Sess
         if LAP_ROWS[i]:  # each row group holds exactly its lap: DuckDB can skip the others
             assert stats is not None and stats.min == stats.max == i
 
+    assert meta.metadata is not None
     doc = json.loads(meta.metadata[b"laptrace"])
     assert doc["format_version"] == 2
     assert doc["session_id"] == 7
@@ -218,7 +219,7 @@ class CountingFile(io.FileIO):
         super().__init__(path, "rb")
         self.bytes_read = 0
 
-    def read(self, size: int = -1) -> bytes:
+    def read(self, size: int | None = -1) -> bytes:
         data = super().read(size)
         self.bytes_read += len(data)
         return data
@@ -306,8 +307,8 @@ def test_cached_footers_follow_the_file(tmp_path: Path) -> None:
     assert again is not None and again.units["speed"] == "km/h" and "x" not in again.metadata.extra
 
     second = make_session(lap_rows=[50, 60])
-    for lap in second.laps:
-        lap.channels["rpm"] = lap.channels["rpm"] + 1.0  # same shape, same size, new values
+    for changed in second.laps:
+        changed.channels["rpm"] = changed.channels["rpm"] + 1.0  # same shape, same size, new values
     store.write(second)
     lap = store.read_lap(7, 1)
     assert lap is not None
@@ -512,7 +513,9 @@ def test_bad_footer(written: tuple[ParquetTelemetryStorage, Path, SessionTelemet
 
 def test_lap_index_not_matching_the_row_groups(written: tuple[ParquetTelemetryStorage, Path, SessionTelemetry]) -> None:
     store, path, _ = written
-    doc = json.loads(pq.read_metadata(path).metadata[b"laptrace"])
+    metadata = pq.read_metadata(path).metadata
+    assert metadata is not None
+    doc = json.loads(metadata[b"laptrace"])
     table = pq.read_table(path)  # rewritten as one row group: the lap index no longer fits
     pq.write_table(table.replace_schema_metadata({b"laptrace": json.dumps(doc).encode()}), path)
     expect_file_error(store, path, "footer lists 5 laps but the file has 1 row groups")

@@ -108,7 +108,7 @@ def channel_values(draw: st.DrawFn, n: int) -> np.ndarray:
 @st.composite
 def sessions(draw: st.DrawFn) -> SessionTelemetry:
     standard = draw(st.lists(st.sampled_from(STANDARD_CHANNELS[2:]), unique=True, max_size=10))
-    name_text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12)
+    name_text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=12)
     aux = draw(
         st.lists(
             st.sampled_from(AWKWARD_NAMES) | name_text.filter(lambda s: s not in ("time", "distance")),
@@ -307,7 +307,7 @@ def test_session_ids_must_be_positive_integers(tmp_path: Path, bad_id: object) -
     store = ParquetTelemetryStorage(tmp_path)
     for call in (store.path_for, store.read, store.exists, store.delete, store.read_footer):
         with pytest.raises(ValueError, match="session id"):
-            call(bad_id)  # type: ignore[operator]
+            call(bad_id)  # type: ignore[arg-type]  # a wrong type on purpose
     with pytest.raises(ValueError, match="session id"):
         store.read_lap(bad_id, 0)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="session id"):

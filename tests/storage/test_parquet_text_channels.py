@@ -57,7 +57,9 @@ def test_text_columns_are_kept_as_codes_with_labels_through_the_archive(tmp_path
     assert labels_of(pq.read_schema(file))["cam_state"] == STATES
     frame = pl.read_parquet(file, columns=["cam_state"])
     assert frame["cam_state"].to_list()[:3] == [0.0, 0.0, 0.0] and frame["cam_state"].max() == 2.0
-    got = duckdb.sql(f"select count(*) from '{file}' where cam_state = 1").fetchall()
+    counted = duckdb.sql(f"select count(*) from '{file}' where cam_state = 1")
+    assert counted is not None  # a query, so a relation (None is for statements)
+    got = counted.fetchall()
     assert got == [(states.count("timeout"),)]
 
 

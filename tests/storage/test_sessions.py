@@ -41,7 +41,7 @@ def test_save_then_load(engine: Engine, telemetry: ParquetTelemetryStorage) -> N
     s = saved.summary
     assert (s.id, s.name, s.driver, s.track, s.vehicle) == (sid, "session alpha", "Ayrton", "Interlagos", "MP4/4")
     assert s.status == "ready" and s.error is None
-    assert s.started_at == draft.started_at and s.started_at.tzinfo == UTC
+    assert s.started_at == draft.started_at and s.started_at is not None and s.started_at.tzinfo == UTC
     assert s.file_path == f"telemetry/{sid}.parquet"
     assert s.row_count == 120 and s.lap_count == 4
     assert s.source_type == "vbo" and saved.lap_source == "gate"
@@ -54,7 +54,8 @@ def test_save_then_load(engine: Engine, telemetry: ParquetTelemetryStorage) -> N
     path = telemetry.root / s.file_path
     assert pq.ParquetFile(path).metadata.num_rows == 120
     with reading(engine) as db:
-        assert db.get(TrackSession, sid).file_size == path.stat().st_size
+        row = db.get(TrackSession, sid)
+        assert row is not None and row.file_size == path.stat().st_size
     lap2 = telemetry.read_lap(sid, 2)
     assert lap2 is not None
     np.testing.assert_array_equal(lap2.channels["speed"], draft.telemetry.laps[2].channels["speed"])
@@ -171,7 +172,8 @@ def test_recover_settles_writing_sessions_and_lists_orphans(engine: Engine, tele
     by_id = {s.id: s for s in list_sessions(engine)}
     assert by_id[complete].status == "ready"
     with reading(engine) as db:
-        assert db.get(TrackSession, complete).file_size == telemetry.path_for(complete).stat().st_size
+        row = db.get(TrackSession, complete)
+        assert row is not None and row.file_size == telemetry.path_for(complete).stat().st_size
     assert "not completed" in (by_id[missing].error or "")
     assert "999" in (by_id[short].error or "")
     # a second run finds nothing more to do
