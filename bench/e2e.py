@@ -103,7 +103,10 @@ def main(argv: list[str] | None = None) -> int:
             export = folder / f"windarab_{args.minutes:g}min.txt"
             write_export(export, args.minutes)
         size_mb = export.stat().st_size / 1e6
-        cli, stages, base_pa, base_pl = [], [], [], []
+        cli: list[float] = []
+        stages: list[dict[str, float]] = []
+        base_pa: list[dict[str, float]] = []
+        base_pl: list[dict[str, float]] = []
         for run in range(args.runs):
             data = folder / f"cli{run}"
             env = {**os.environ, "LAPTRACE_DATA_DIR": str(data)}

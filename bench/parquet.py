@@ -378,7 +378,7 @@ def cold_lap_ms(root: Path, session_id: int, laps: list[int], warm: Path | None)
     (``warm``: after one read_lap of that other file, so the first call's set-up is not timed)."""
     import subprocess
 
-    times = []
+    times: list[float] = []
     for lap in laps:
         out = subprocess.run(
             [sys.executable, "-c", _COLD_LAP, str(root), str(session_id), str(lap), str(warm or "-")],
@@ -387,7 +387,7 @@ def cold_lap_ms(root: Path, session_id: int, laps: list[int], warm: Path | None)
             check=True,
             cwd=Path(__file__).resolve().parents[1],
         )
-        times.append(json.loads(out.stdout.strip().splitlines()[-1])["ms"])
+        times.append(float(json.loads(out.stdout.strip().splitlines()[-1])["ms"]))
     return statistics.median(times)
 
 

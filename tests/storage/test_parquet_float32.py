@@ -18,12 +18,12 @@ import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from realfiles import logger_file
 
 from desktop_app.importing import import_file
 from storage.parquet import ParquetTelemetryStorage, TelemetryFileError
 from storage.parquet_decimals import FLOAT32_SPAN, float32_decimals
 from storage.types import FloatArray, LapTelemetry, SessionMetadata, SessionTelemetry
-from tests.realfiles import logger_file
 
 
 def one_channel_session(laps: list[FloatArray], session_id: int = 1) -> SessionTelemetry:

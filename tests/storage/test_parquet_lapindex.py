@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import struct
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -15,9 +16,35 @@ from storage import parquet_lapindex
 from storage.parquet import ParquetTelemetryStorage
 from storage.parquet_lapindex import MAGIC, read_index, row_group_spans
 from storage.types import FloatArray, LapTelemetry, SessionMetadata, SessionTelemetry
-from tests.storage.test_parquet_files import make_session
 
 LAPS = [300, 0, 1, 250, 400, 400, 75]  #: laps 4 and 5 are as long
+
+
+def make_session(lap_rows: list[int]) -> SessionTelemetry:
+    """Session 7: laps of known sizes, lap k starting at 100*k s, NaN gaps, a gear channel."""
+    rng = np.random.default_rng(7)
+    laps = []
+    for k, n in enumerate(lap_rows):
+        time: FloatArray = np.arange(n, dtype=np.float64) * 0.04
+        speed: FloatArray = 100 + 20 * np.sin(time)
+        speed[::7] = np.nan
+        channels = {
+            "time": time,
+            "distance": np.cumsum(speed / 3.6 * 0.04),
+            "speed": speed,
+            "rpm": rng.uniform(3000, 9000, n),
+            "gear": np.repeat(rng.integers(1, 7, n // 50 + 1), 50)[:n].astype(np.float64),
+            "oil": np.round(rng.normal(90, 5, n), 1),
+        }
+        laps.append(LapTelemetry(k, 100.0 * k, channels))
+    return SessionTelemetry(
+        session_id=7,
+        laps=laps,
+        auxiliary_channels=["oil"],
+        units={"oil": "°C"},
+        source_names={"oil": "Oil Temp"},
+        metadata=SessionMetadata(datetime(2026, 6, 1, 9, 0, tzinfo=UTC), "vbo"),
+    )
 
 
 def _same_laps(a: LapTelemetry, b: LapTelemetry) -> None:
@@ -65,6 +92,7 @@ def test_every_lap_through_the_index_is_the_lap_the_whole_footer_gives(
     assert len(used) == len(LAPS)  # each went through the index
     assert ParquetTelemetryStorage(root).read_lap(7, 99) is None
     np.testing.assert_array_equal(whole.laps[3].channels["rpm"], telemetry.laps[3].channels["rpm"])
+    assert whole.laps[4].channels["oil"].tolist() == telemetry.laps[4].channels["oil"].tolist()
 
 
 def test_the_index_locates_each_row_group_in_the_footer(written: tuple[Path, SessionTelemetry]) -> None:
@@ -172,8 +200,6 @@ def test_a_file_without_an_index_still_reads_lap_by_lap(written: tuple[Path, Ses
 
 
 def test_a_session_without_laps_has_an_empty_index(tmp_path: Path) -> None:
-    from datetime import UTC, datetime
-
     telemetry = SessionTelemetry(
         session_id=3,
         laps=[],
