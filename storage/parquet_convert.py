@@ -7,8 +7,11 @@ input is a ValueError naming the lap and channel and never a half-written temp f
 from __future__ import annotations
 
 import math
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import numpy as np
 import pyarrow as pa
@@ -17,6 +20,8 @@ from storage.parquet_decimals import float32_decimals
 from storage.parquet_encoding import Compression, Encoding, choose_encoding, sample_window
 from storage.parquet_schema import TelemetryFooter, check_lap_number
 from storage.types import STANDARD_CHANNELS, FloatArray, LapTelemetry, SessionMetadata, SessionTelemetry
+
+_T = TypeVar("_T")
 
 
 def lap_sizes(telemetry: SessionTelemetry, aux_names: dict[str, str]) -> list[int]:
@@ -88,13 +93,21 @@ def lap_table(
 def narrow_columns(telemetry: SessionTelemetry, footer: TelemetryFooter, aux_names: dict[str, str]) -> dict[str, int]:
     """The columns to store as float32 and their decimals (storage.parquet_decimals)."""
     in_memory = {c: c for c in footer.standard_channels} | {col: name for name, col in aux_names.items()}
-    out: dict[str, int] = {}
-    for column, name in in_memory.items():
-        arrays = [lap.channels[name] for lap in telemetry.laps if name in lap.channels]
-        decimals = float32_decimals(arrays)
-        if decimals is not None:
-            out[column] = decimals
-    return out
+
+    def decimals(name: str) -> int | None:
+        return float32_decimals([lap.channels[name] for lap in telemetry.laps if name in lap.channels])
+
+    found = _on_all_cores(decimals, list(in_memory.values()))
+    return {column: d for column, d in zip(in_memory, found, strict=True) if d is not None}
+
+
+def _on_all_cores(fn: Callable[[str], _T], items: list[str]) -> list[_T]:
+    """``[fn(x) for x in items]``, on a thread per core: the per-column work is numpy and
+    codec calls that release the GIL."""
+    if len(items) < 8 or (os.cpu_count() or 1) < 2:
+        return [fn(x) for x in items]
+    with ThreadPoolExecutor(max_workers=os.cpu_count()) as pool:
+        return list(pool.map(fn, items))
 
 
 def choose_encodings(
@@ -114,17 +127,17 @@ def choose_encodings(
     i, start, stop = window
     lap = telemetry.laps[i]
     typical = sorted(n for n in rows if n)[len([n for n in rows if n]) // 2]
-    out: dict[str, Encoding] = {}
-    for column in columns:
+
+    def choose(column: str) -> Encoding:
         values = lap.channels.get(in_memory[column]) if column in in_memory else None
         if values is None:
-            out[column] = "PLAIN"
-            continue
+            return "PLAIN"
         sample: np.ndarray[Any, Any] = np.asarray(values, np.float64)[start:stop]
         if column in footer.decimals:
             sample = sample.astype(np.float32)
-        out[column] = choose_encoding(sample, compression, level, typical)
-    return out
+        return choose_encoding(sample, compression, level, typical)
+
+    return dict(zip(columns, _on_all_cores(choose, columns), strict=True))
 
 
 def copy_footer(footer: TelemetryFooter) -> TelemetryFooter:
