@@ -125,28 +125,24 @@ def old_storage(pg_url: str, telemetry: Any, lap_number: int, repeat: int) -> di
 
 def measure_save(draft: Any, workdir: Path, pg_url: str, repeat: int) -> dict[str, float]:
     """Save split (commit / Parquet) into SQLite + Parquet, and both storages' size and lap read."""
-    from storage.db import faults, make_engine, upgrade
+    from storage.db import make_engine, upgrade
     from storage.parquet import ParquetTelemetryStorage
     from storage.sessions import save_session
 
     engine = make_engine(f"sqlite:///{(workdir / 'laptrace.sqlite3').as_posix()}")
     upgrade(engine)
     storage = ParquetTelemetryStorage(workdir)
-    # the save pipeline's crash checkpoints double as timing marks
+    # the save pipeline's checkpoints double as timing marks
     marks: dict[str, float] = {}
-    real_checkpoint = faults.checkpoint
 
     def mark(stage: str) -> None:
         marks.setdefault(stage, time.perf_counter())
-        real_checkpoint(stage)
 
-    faults.checkpoint = mark
     try:
         t0 = time.perf_counter()
-        sid = save_session(draft, engine, storage, force=True)
+        sid = save_session(draft, engine, storage, force=True, checkpoint=mark)
         t1 = time.perf_counter()
     finally:
-        faults.checkpoint = real_checkpoint
         engine.dispose()
     lap = max(draft.telemetry.laps, key=len).lap_number
     out = {

@@ -19,6 +19,12 @@ Contract (the GUI and the catalogue command call it):
     ``source_type`` ``merged`` and the merge's offset, drift and per-source channel lists in
     the telemetry's metadata extras. Raises ``MergeError`` when the files cannot be merged.
 
+Channel names are decided once, here, before storage: the recording's auxiliary channels
+take their saved names (:func:`desktop_app.loggers.channels.with_saved_names`: a source
+channel ``Lap_Number`` is ``Lap_Number_2``, since storage reserves ``lap_number``), so the
+catalogue, the draft, the recording shown and the Parquet file all use one name, and
+storage only checks it (docs/channels.md#saved-names).
+
 Per-lap telemetry: ``time`` is seconds since the lap's start (its line crossing, so the
 first sample of a lap is at most one sample period after 0) and ``distance`` metres since
 it; every other channel of the recording follows unchanged. Where the distance comes from
@@ -44,12 +50,11 @@ from desktop_app.laps.lines import line_set, track_line
 from desktop_app.laps.resplit import LineError, check_crossed
 from desktop_app.laps.tracks import track_for
 from desktop_app.loggers import read_recording
-from desktop_app.loggers.channels import unique_name
+from desktop_app.loggers.channels import channel_namer, with_saved_names
 from desktop_app.loggers.recording import Channel, Recording
 from desktop_app.loggers.textsource import FileDigest
 from desktop_app.merging import MergeError, MergeResult, Side, merge_recordings
 from storage.types import (
-    STANDARD_CHANNELS,
     ChannelInfo,
     KnownTrack,
     LapRecord,
@@ -60,12 +65,13 @@ from storage.types import (
     SessionMetadata,
     SessionTelemetry,
     SourceRecord,
-    TelemetryStorage,
     TrackLine,
 )
 
 if TYPE_CHECKING:  # the database stack loads only when a retry runs
     from sqlalchemy import Engine
+
+    from storage.parquet import ParquetTelemetryStorage
 
 __all__ = [
     "ImportedFile",
@@ -118,7 +124,7 @@ def import_file(
     tick(0, _STAGES)
     digest = FileDigest(p)
     with digest.active():  # text readers hash the bytes as they stream them: one pass
-        recording = read_recording(p)
+        recording = with_saved_names(read_recording(p))
     tick(1, _STAGES)
     sha = digest.hexdigest() or file_sha256(p)
     size = p.stat().st_size
@@ -162,14 +168,12 @@ def _telemetry_layout(recording: Recording, analysis: LapAnalysis) -> tuple[list
     )
     infos = [ChannelInfo("time", "time", "s", True), ChannelInfo("distance", dist_source, "m", True)]
     aux_from: dict[str, str] = {}
-    taken = set(STANDARD_CHANNELS) | set(recording.channels)
     std = [(k, ch) for k, ch in recording.channels.items() if ch.standard and k not in ("time", "distance")]
     infos += [ChannelInfo(k, ch.source_name, ch.unit, True) for k, ch in std]
     logged = recording.channels.get("distance")
     if logged is not None and logged.standard and trav.source != "logged":
         # GPS or speed gave the distance: keep the logger's own, first of the auxiliaries
-        name = unique_name(logged.source_name or "logged_distance", taken)
-        taken.add(name)
+        name = channel_namer(recording.channels).take(logged.source_name or "logged_distance")
         aux_from[name] = "distance"
         infos.append(ChannelInfo(name, logged.source_name, logged.unit, False))
     for key, ch in recording.channels.items():
@@ -236,6 +240,7 @@ def draft_from_recording(
     lends its lines when the file's own gates are absent or never crossed.
     """
     tick = progress or (lambda done, total: None)
+    recording = with_saved_names(recording)  # the same recording when its names keep the rule
     track = track_for(recording, tracks)
     analysis = analyse_laps(recording, track=None if track is None else line_set(track.lines, "track"))
     tick(3, _STAGES)
@@ -454,7 +459,7 @@ def reread_sources(
     return merge_files(paths, offset_s=offset).draft.telemetry
 
 
-def retry_from_source(engine: Engine, storage: TelemetryStorage, session_id: int) -> None:
+def retry_from_source(engine: Engine, storage: ParquetTelemetryStorage, session_id: int) -> None:
     """Finish the ``failed`` save of ``session_id`` from its source files, read again.
 
     Raises :class:`storage.sessions.RetryRefusedError` (files moved or changed, session not
@@ -462,8 +467,8 @@ def retry_from_source(engine: Engine, storage: TelemetryStorage, session_id: int
     """
     from functools import partial
 
-    from storage.db.catalog import known_tracks
-    from storage.sessions import load_session, retry_from_sources
+    from storage.db.catalog import known_tracks, load_session
+    from storage.sessions import retry_from_sources
 
     offsets = [src.time_offset_s for src in load_session(engine, session_id).sources]
     reread = partial(reread_sources, saved_offsets=offsets, tracks=known_tracks(engine))

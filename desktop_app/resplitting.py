@@ -23,7 +23,7 @@ from storage.db.catalog import NewLaps, link_track, load_session, remember_track
 from storage.db.errors import CatalogError
 from storage.parquet import ParquetTelemetryStorage
 from storage.parquet_resplit import commit_resplit, file_revision
-from storage.types import KnownTrack, SessionDraft, TrackLine
+from storage.types import Checkpoint, KnownTrack, SessionDraft, TrackLine
 
 
 @dataclass
@@ -43,19 +43,23 @@ def resplit_session(
     lines: LineSet,
     *,
     remember: bool = True,
+    checkpoint: Checkpoint | None = None,
 ) -> Resplit:
     """Split a saved session anew from its Parquet file alone, and commit the new laps.
 
     The new laps replace the old ones in the catalogue and in the file (see
     :mod:`storage.parquet_resplit` for why a crash at any point leaves both agreeing).
     ``remember``: keep the lines for the session's track, for later files recorded there.
+    ``checkpoint`` is handed to the commit (the crash tests' kill points).
     Raises :class:`LineError` (nothing changed) for a line the car never crosses,
     ``SessionNotFoundError`` and ``CatalogError`` from the catalogue.
     """
     saved = load_session(engine, session_id)
     draft = preview_resplit(engine, storage, session_id, lines)
     new = NewLaps(draft.laps, draft.lap_source, draft.ideal_lap_s, draft.sector_source, draft.lines)
-    revision = commit_resplit(engine, storage, session_id, saved.laps_revision, draft.telemetry, new)
+    revision = commit_resplit(
+        engine, storage, session_id, saved.laps_revision, draft.telemetry, new, checkpoint=checkpoint
+    )
     if remember:
         remember_lines(engine, session_id, draft.track or draft.name, draft.lines, saved.track_id)
     return Resplit(session_id, revision, draft, storage.path_for(session_id))

@@ -6,9 +6,9 @@ that is fsynced and then ``os.replace``-d over the final name, so a reader sees 
 old complete file or the new complete file, never a partial one. Reads stream one row group
 (lap) at a time; :meth:`ParquetTelemetryStorage.read_lap` reads only that lap's row group.
 
-Most callers hold a :class:`ParquetTelemetryStorage` for the app's data directory. The
-module-level functions use a default root: ``LAPTRACE_DATA_DIR`` or the per-user data
-directory (the app's settings are not visible from here; pass ``root=`` to override).
+Storage knows nothing of the application: the caller decides where the data lives and
+hands that folder to :class:`ParquetTelemetryStorage` (the app's configuration does,
+docs/storage.md#what-storage-takes-from-its-caller).
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, cast
 
-import platformdirs
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -59,14 +58,7 @@ __all__ = [
     "TelemetryFooter",
     "check_session_id",
     "column_names",
-    "default_root",
-    "delete_telemetry",
     "labels_of",
-    "read_lap_telemetry",
-    "read_session_telemetry",
-    "read_telemetry_footer",
-    "telemetry_exists",
-    "write_session_telemetry",
 ]
 
 
@@ -626,46 +618,3 @@ class ParquetTelemetryStorage:
             elif freed >= 0:
                 removed.append((path, freed))
         return removed, kept
-
-
-# --- module-level functions over the default root ------------------------------------------
-
-
-def default_root() -> Path:
-    """``LAPTRACE_DATA_DIR`` if set, else the per-user data directory."""
-    env = os.environ.get("LAPTRACE_DATA_DIR")
-    return Path(env) if env else Path(platformdirs.user_data_dir("Laptrace", appauthor=False))
-
-
-def _storage(root: str | Path | None) -> ParquetTelemetryStorage:
-    return ParquetTelemetryStorage(default_root() if root is None else root)
-
-
-def write_session_telemetry(
-    telemetry: SessionTelemetry, progress: Progress | None = None, *, root: str | Path | None = None
-) -> Path:
-    """:meth:`ParquetTelemetryStorage.write` under the default root."""
-    return _storage(root).write(telemetry, progress)
-
-
-def read_session_telemetry(session_id: int, *, root: str | Path | None = None) -> SessionTelemetry | None:
-    """:meth:`ParquetTelemetryStorage.read` under the default root."""
-    return _storage(root).read(session_id)
-
-
-def read_lap_telemetry(session_id: int, lap_number: int, *, root: str | Path | None = None) -> LapTelemetry | None:
-    """:meth:`ParquetTelemetryStorage.read_lap` under the default root."""
-    return _storage(root).read_lap(session_id, lap_number)
-
-
-def read_telemetry_footer(session_id: int, *, root: str | Path | None = None) -> TelemetryFooter | None:
-    """:meth:`ParquetTelemetryStorage.read_footer` under the default root."""
-    return _storage(root).read_footer(session_id)
-
-
-def telemetry_exists(session_id: int, *, root: str | Path | None = None) -> bool:
-    return _storage(root).exists(session_id)
-
-
-def delete_telemetry(session_id: int, *, root: str | Path | None = None) -> bool:
-    return _storage(root).delete(session_id)

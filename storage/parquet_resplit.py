@@ -29,10 +29,9 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from storage.db import faults
 from storage.db.catalog import NewLaps, laps_revision, replace_laps
 from storage.parquet import ParquetTelemetryStorage, TelemetryFileError, fsync_dir
-from storage.types import SessionMetadata, SessionTelemetry
+from storage.types import Checkpoint, SessionMetadata, SessionTelemetry
 
 #: the footer's ``metadata.extra`` key holding the revision of the file's laps
 REVISION_KEY = "laps_revision"
@@ -87,15 +86,21 @@ def _complete(storage: ParquetTelemetryStorage, session_id: int, revision: int) 
 
 
 def write_pending(
-    storage: ParquetTelemetryStorage, session_id: int, telemetry: SessionTelemetry, revision: int
+    storage: ParquetTelemetryStorage,
+    session_id: int,
+    telemetry: SessionTelemetry,
+    revision: int,
+    checkpoint: Checkpoint | None = None,
 ) -> Path:
     """Step 1: the session with its new laps into its pending file, footer revision
-    ``revision``; the storage's codec and encodings, its atomic write."""
+    ``revision``; the storage's codec and encodings, its atomic write. ``checkpoint`` is
+    told ``parquet`` at each progress report of the write."""
     meta = replace(telemetry.metadata, extra={**telemetry.metadata.extra, REVISION_KEY: str(revision)})
     staged = replace(telemetry, session_id=session_id, metadata=meta)
 
     def report(done: int, total: int) -> None:
-        faults.checkpoint("parquet")
+        if checkpoint is not None:
+            checkpoint("parquet")
 
     return _PendingStorage(storage, revision).write(staged, report)
 
@@ -114,26 +119,31 @@ def commit_resplit(
     base_revision: int,
     telemetry: SessionTelemetry,
     new: NewLaps,
+    *,
+    checkpoint: Checkpoint | None = None,
 ) -> int:
     """Steps 1-3 of the module docstring; return the new revision (larger than the base).
 
     ``telemetry`` must hold the session's rows, cut into ``new.laps``. If step 1 or 2
     fails the pending file is removed and nothing changed; the error propagates.
+    ``checkpoint`` (the caller's) is told ``parquet`` during step 1, then
+    ``resplit_written``, ``resplit_committed`` and ``resplit_swapped`` (docs/storage.md#checkpoints).
     """
+    at = checkpoint or (lambda stage: None)
     if [lap.lap_number for lap in telemetry.laps] != [lap.lap_number for lap in new.laps]:
         raise ValueError("the telemetry's laps are not the new laps")
     revision = next_revision(base_revision)
     try:
-        staged = write_pending(storage, session_id, telemetry, revision)
-        faults.checkpoint("resplit_written")
+        staged = write_pending(storage, session_id, telemetry, revision, at)
+        at("resplit_written")
         replace_laps(engine, session_id, base_revision, new, revision, file_size=staged.stat().st_size)
     except BaseException:
         with suppress(OSError):
             pending_path(storage, session_id, revision).unlink()
         raise
-    faults.checkpoint("resplit_committed")
+    at("resplit_committed")
     _swap(storage, session_id, revision)
-    faults.checkpoint("resplit_swapped")
+    at("resplit_swapped")
     return revision
 
 

@@ -13,13 +13,11 @@ value round-trips through float32 (:mod:`storage.parquet_decimals`) is a float32
 whose field also carries ``decimals``: the value is ``round(x, decimals)`` as float64
 (:func:`decimals_of` gives them).
 
-An auxiliary channel keeps its in-memory name unless that name collides, ignoring case
-(DuckDB resolves column names case-insensitively), with ``lap_number``, a standard channel
-or an earlier auxiliary channel; then it becomes ``name_2``, ``name_3``... (an empty name
-becomes ``channel_<n>``). Nothing is dropped; reads give back the file's names. A key listed
-in ``auxiliary_channels`` is auxiliary even when it is spelled exactly like a standard
-channel (its unit may not be canonical), so ``speed`` listed there is stored as ``speed_2``
-and the standard ``speed`` column stays empty; ``time`` and ``distance`` cannot be listed.
+An auxiliary channel's column is named exactly as the caller named the channel: storage
+never renames. The caller names channels around :data:`RESERVED_NAMES` (``lap_number`` and
+the standard channels) and keeps them unique ignoring case (DuckDB resolves column names
+case-insensitively); a telemetry that does not is refused with :class:`ChannelNameError`
+before anything is written (docs/storage.md#channel-names).
 
 The footer's key-value metadata holds one JSON object under the key ``laptrace``: see
 :func:`encode_footer` for its fields. It is written after the data, so it is the last thing a
@@ -36,6 +34,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from storage.errors import StorageError
 from storage.parquet_decimals import DECIMALS_KEY, MAX_DECIMALS
 from storage.types import (
     CANONICAL_UNITS,
@@ -52,6 +51,9 @@ FORMAT_VERSION = 2
 #: The footer key-value metadata key holding the session JSON.
 FOOTER_KEY = b"laptrace"
 LAP_COLUMN = "lap_number"
+#: Names no auxiliary channel may have, compared ignoring case: the lap column and the
+#: standard channels. The pipeline names channels around them before it saves.
+RESERVED_NAMES: frozenset[str] = frozenset({LAP_COLUMN, *STANDARD_CHANNELS})
 #: the field metadata key of a text channel's code-to-label table
 LABELS_KEY = b"labels"
 _INT32 = (-(2**31), 2**31 - 1)
@@ -99,34 +101,39 @@ class TelemetryFooter:
         return None
 
 
-def _unique(name: str, taken_lower: set[str]) -> str:
-    if name.lower() not in taken_lower:
-        return name
-    i = 2
-    while f"{name}_{i}".lower() in taken_lower:
-        i += 1
-    return f"{name}_{i}"
+class ChannelNameError(StorageError, ValueError):
+    """A channel name the file cannot hold as given: storage refuses it and renames nothing."""
 
 
 def column_names(telemetry: SessionTelemetry) -> dict[str, str]:
-    """Map each auxiliary channel's in-memory name to its column name in the file.
+    """Check the auxiliary channels' names and map each to its column: itself.
 
-    Raises ValueError for a name that is not a string or appears twice in
-    ``auxiliary_channels`` (two list entries cannot point at two different arrays).
+    Raises :class:`ChannelNameError` naming the channel for a name that is not a string,
+    is blank, is one of :data:`RESERVED_NAMES` or repeats an earlier one (ignoring case).
     """
-    taken = {LAP_COLUMN, *STANDARD_CHANNELS}
+    seen: dict[str, str] = {}
     out: dict[str, str] = {}
     for i, name in enumerate(telemetry.auxiliary_channels):
         if not isinstance(name, str):
-            raise ValueError(f"auxiliary channel #{i + 1}: name {name!r} is not a string")
+            raise ChannelNameError(f"auxiliary channel #{i + 1}: name {name!r} is not a string")
         if name in ("time", "distance"):
             # every lap's "time" and "distance" keys are the standard ones (LapTelemetry)
-            raise ValueError(f"{name!r} is a standard channel and cannot be listed as auxiliary")
+            raise ChannelNameError(f"{name!r} is a standard channel and cannot be listed as auxiliary")
+        if not name.strip():
+            raise ChannelNameError(f"auxiliary channel #{i + 1}: the name {name!r} is blank")
+        if name.lower() in RESERVED_NAMES:
+            raise ChannelNameError(
+                f"auxiliary channel {name!r}: {name.lower()!r} is a column storage reserves "
+                f"({', '.join(sorted(RESERVED_NAMES))}, ignoring case)"
+            )
         if name in out:
-            raise ValueError(f"auxiliary channel {name!r} is listed twice in auxiliary_channels")
-        column = _unique(name if name.strip() else f"channel_{i + 1}", taken)
-        taken.add(column.lower())
-        out[name] = column
+            raise ChannelNameError(f"auxiliary channel {name!r} is listed twice in auxiliary_channels")
+        if name.lower() in seen:
+            raise ChannelNameError(
+                f"auxiliary channels {seen[name.lower()]!r} and {name!r} are one column name ignoring case"
+            )
+        seen[name.lower()] = name
+        out[name] = name
     return out
 
 
@@ -165,9 +172,6 @@ def build_footer(telemetry: SessionTelemetry, lap_rows: list[int]) -> tuple[Tele
     for key, src in telemetry.source_names.items():
         if key in file_name:
             sources[file_name[key]] = _check_text(f"source name of {key!r}", src)
-    for name, column in names.items():
-        if column != name:  # renamed: keep the name it came with
-            sources.setdefault(column, name)
     labels: dict[str, tuple[str, ...]] = {}
     for key, table in telemetry.labels.items():
         if key in names:  # text channels are auxiliary

@@ -2,14 +2,20 @@
 
 1. One transaction: the driver (found or created), the session with status ``writing``,
    its sources and its laps. Commit.
-2. The telemetry, under the new session id, through the :class:`TelemetryStorage`
-   (an atomic write: temp file, fsync, ``os.replace``).
+2. The telemetry, under the new session id, through the
+   :class:`~storage.parquet.ParquetTelemetryStorage` (an atomic write: temp file, fsync,
+   ``os.replace``).
 3. Status ``ready`` with the file's size and row count; if step 2 failed, ``failed`` with
    the error, and the caller gets a :class:`SaveError` to offer Retry or Discard.
 
 Whatever stops the process part-way, :func:`recover` (run at start-up) puts every session
 back into a truthful state: a ``writing`` session whose file is complete is ``ready``, any
 other is ``failed``; files without a session are reported and left alone.
+
+The catalogue's reads and edits (``list_sessions``, ``load_session``...) live in
+:mod:`storage.db.catalog`, its errors in :mod:`storage.db.errors`; this module holds what
+touches both the catalogue and the files. ``checkpoint`` (optional, from the caller) is
+told each named step as it is reached (docs/storage.md#checkpoints).
 """
 
 from __future__ import annotations
@@ -25,31 +31,20 @@ from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Protocol, runtime_checkable
 
 from sqlalchemy import Engine, select, text, update
 from sqlalchemy.orm import Session
 
-from storage.db import faults
 from storage.db.catalog import (
-    UNSET,
-    SavedSession,
-    SessionSummary,
     clean_draft,
     driver_id,
-    find_duplicates,
     held_sources,
     lap_row,
     lines_json,
-    list_drivers,
-    list_sessions,
-    list_tracks,
     load_session,
     reading,
     run_write,
-    set_lap_validity,
     source_row,
-    update_session,
 )
 from storage.db.errors import (
     CatalogError,
@@ -62,58 +57,24 @@ from storage.db.models import TrackSession
 from storage.errors import StorageError
 from storage.parquet import ParquetTelemetryStorage, fsync_dir
 from storage.parquet_resplit import settle_resplits
-from storage.types import Progress, SessionDraft, SessionTelemetry, TelemetryStorage
+from storage.parquet_schema import column_names
+from storage.types import Checkpoint, Progress, SessionDraft, SessionTelemetry
 
 __all__ = [
-    "UNSET",
-    "CatalogError",
-    "DuplicateImportError",
     "NotDiscardableError",
     "RecoveryReport",
     "RetryRefusedError",
-    "SaveError",
-    "SavedSession",
-    "SessionNotFoundError",
-    "SessionSummary",
-    "clean_draft",
     "delete_session",
     "discard_session",
-    "find_duplicates",
-    "list_drivers",
-    "list_sessions",
-    "list_tracks",
-    "load_session",
     "recover",
     "retry_from_sources",
     "retry_telemetry",
     "save_session",
-    "set_lap_validity",
-    "update_session",
 ]
 
 
-@runtime_checkable
-class _FileStorage(Protocol):
-    """What a file-backed storage (``ParquetTelemetryStorage``) offers beyond the protocol."""
-
-    root: Path
-
-    def path_for(self, session_id: int) -> Path: ...
-
-    def session_ids(self) -> list[int]: ...
-
-    def temp_files(self) -> list[Path]: ...
-
-    def remove_stale_temp_files(self) -> tuple[list[tuple[Path, int]], list[Path]]: ...
-
-
-class _Footer(Protocol):
-    total_points: int
-
-
-@runtime_checkable
-class _FooterStorage(Protocol):
-    def read_footer(self, session_id: int) -> _Footer | None: ...
+def _nowhere(stage: str) -> None:
+    """The checkpoint of a caller that gave none."""
 
 
 # --- saving --------------------------------------------------------------------------------
@@ -122,24 +83,28 @@ class _FooterStorage(Protocol):
 def save_session(
     draft: SessionDraft,
     engine: Engine,
-    storage: TelemetryStorage,
+    storage: ParquetTelemetryStorage,
     *,
     progress: Progress | None = None,
     force: bool = False,
     source_paths: Sequence[str | Path] | None = None,
+    checkpoint: Checkpoint | None = None,
 ) -> int:
     """Commit the draft's metadata, write its telemetry, and return the new session id.
 
     Raises :class:`DuplicateImportError` before anything is written if a source's SHA-256
-    is already in the catalogue (unless ``force``), :class:`CatalogError` if the metadata
+    is already in the catalogue (unless ``force``), ``ChannelNameError`` before anything is
+    written for a channel name the file cannot hold as given (docs/storage.md#channel-names), :class:`CatalogError` if the metadata
     transaction fails (nothing committed), :class:`SaveError` if the telemetry could not
     be written (the session exists, ``failed``). ``draft`` is not modified, so it can be
     handed to :func:`retry_telemetry` later. ``source_paths`` (the files the draft was
     read from, in the order of its sources) are noted beside the telemetry until the
     save is complete, so that :func:`retry_from_sources` can finish it after a crash.
     """
-    faults.checkpoint("before_tx")
+    at = checkpoint or _nowhere
+    at("before_tx")
     draft, _ = clean_draft(draft)  # callers that show warnings clean it first themselves
+    column_names(draft.telemetry)  # names storage would refuse: refused before anything is committed
     expected_rows = draft.telemetry.total_points
 
     def insert(db: Session) -> int:
@@ -170,17 +135,17 @@ def save_session(
         )
         db.add(row)
         db.flush()
-        faults.checkpoint("before_commit")
+        at("before_commit")
         return row.id
 
     session_id = run_write(engine, insert)
-    faults.checkpoint("after_commit")
+    at("after_commit")
     with _saving_lock:
         _saving.add(session_id)
     try:
         if source_paths is not None:
             _write_note(storage, session_id, draft, source_paths)
-        _write_telemetry(engine, storage, session_id, draft.telemetry, progress)
+        _write_telemetry(engine, storage, session_id, draft.telemetry, progress, at)
     finally:
         with _saving_lock:
             _saving.discard(session_id)
@@ -257,15 +222,16 @@ def _refuse_duplicates(db: Session, draft: SessionDraft) -> None:
 
 def _write_telemetry(
     engine: Engine,
-    storage: TelemetryStorage,
+    storage: ParquetTelemetryStorage,
     session_id: int,
     telemetry: SessionTelemetry,
     progress: Progress | None,
+    at: Checkpoint,
 ) -> None:
     """Steps 2 and 3: the file, then ``ready`` (or ``failed`` and :class:`SaveError`)."""
 
     def report(done: int, total: int) -> None:
-        faults.checkpoint("parquet")
+        at("parquet")
         if progress is not None:
             progress(done, total)
 
@@ -278,7 +244,7 @@ def _write_telemetry(
         except CatalogError:
             pass  # the session stays "writing": recover() will mark it failed
         raise SaveError(session_id, exc) from exc
-    faults.checkpoint("before_ready")
+    at("before_ready")
     try:
         _set_status(
             engine,
@@ -291,17 +257,15 @@ def _write_telemetry(
     except CatalogError as exc:
         # the file is complete; recover() will see that and mark the session ready
         raise SaveError(session_id, exc, file_complete=True) from exc
-    faults.checkpoint("after_ready")
+    at("after_ready")
     _remove_note(storage, session_id)
 
 
-def _relative(storage: TelemetryStorage, path: Path) -> str:
-    if isinstance(storage, _FileStorage):
-        try:
-            return path.resolve().relative_to(Path(storage.root).resolve()).as_posix()
-        except ValueError:
-            pass
-    return path.as_posix()
+def _relative(storage: ParquetTelemetryStorage, path: Path) -> str:
+    try:
+        return path.resolve().relative_to(storage.root.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
 
 
 def _set_status(
@@ -328,7 +292,14 @@ def _set_status(
     return run_write(engine, work)
 
 
-def retry_telemetry(engine: Engine, storage: TelemetryStorage, session_id: int, telemetry: SessionTelemetry) -> None:
+def retry_telemetry(
+    engine: Engine,
+    storage: ParquetTelemetryStorage,
+    session_id: int,
+    telemetry: SessionTelemetry,
+    *,
+    checkpoint: Checkpoint | None = None,
+) -> None:
     """Write a session's telemetry again (after a :class:`SaveError`) and mark it ready.
 
     ``telemetry`` must be the session's (same number of rows as its laps); raises
@@ -347,13 +318,15 @@ def retry_telemetry(engine: Engine, storage: TelemetryStorage, session_id: int, 
         _saving.add(session_id)
     try:
         _set_status(engine, session_id, "writing", error=_writer_mark())
-        _write_telemetry(engine, storage, session_id, telemetry, None)
+        _write_telemetry(engine, storage, session_id, telemetry, None, checkpoint or _nowhere)
     finally:
         with _saving_lock:
             _saving.discard(session_id)
 
 
-def delete_session(engine: Engine, storage: TelemetryStorage, session_id: int) -> None:
+def delete_session(
+    engine: Engine, storage: ParquetTelemetryStorage, session_id: int, *, checkpoint: Checkpoint | None = None
+) -> None:
     """Delete the session: its file set aside, its rows (laps and sources cascade), the file.
 
     Crash-safe order: the file is first renamed to ``.<id>.parquet.deleting`` (so nothing
@@ -364,25 +337,22 @@ def delete_session(engine: Engine, storage: TelemetryStorage, session_id: int) -
     with reading(engine) as db:
         if db.get(TrackSession, session_id) is None:
             raise SessionNotFoundError(session_id)
+    at = checkpoint or _nowhere
     aside = _set_aside(storage, session_id)
-    faults.checkpoint("after_set_aside")
+    at("after_set_aside")
     try:
         _delete_rows(engine, session_id)
     except SessionNotFoundError:
         pass  # deleted meanwhile by another process: finish removing the file
     except CatalogError:
         # the rows are still there (nothing was committed): put the file back
-        if aside is not None and isinstance(storage, _FileStorage):
-            with suppress(FileNotFoundError):
-                os.replace(aside, storage.path_for(session_id))
+        with suppress(FileNotFoundError):
+            os.replace(aside, storage.path_for(session_id))
         raise
-    faults.checkpoint("after_delete_rows")
+    at("after_delete_rows")
     _remove_note(storage, session_id)
-    if aside is not None:
-        aside.unlink(missing_ok=True)
-        fsync_dir(aside.parent)
-    else:
-        storage.delete(session_id)
+    aside.unlink(missing_ok=True)
+    fsync_dir(aside.parent)
 
 
 def _delete_rows(engine: Engine, session_id: int) -> None:
@@ -407,7 +377,7 @@ class NotDiscardableError(StorageError):
         )
 
 
-def discard_session(engine: Engine, storage: TelemetryStorage, session_id: int) -> None:
+def discard_session(engine: Engine, storage: ParquetTelemetryStorage, session_id: int) -> None:
     """Give up on a session whose telemetry could not be written (rows and any file).
 
     Refuses (:class:`NotDiscardableError`) a ``ready`` session: that is a delete.
@@ -427,20 +397,13 @@ _ASIDE = ".deleting"
 _NOTE = ".sources.json"
 
 
-def _folder(storage: TelemetryStorage) -> Path | None:
-    return Path(storage.root) / "telemetry" if isinstance(storage, _FileStorage) else None
+def _aside_path(storage: ParquetTelemetryStorage, session_id: int) -> Path:
+    return storage.folder / f".{session_id}.parquet{_ASIDE}"
 
 
-def _aside_path(storage: TelemetryStorage, session_id: int) -> Path | None:
-    folder = _folder(storage)
-    return None if folder is None else folder / f".{session_id}.parquet{_ASIDE}"
-
-
-def _set_aside(storage: TelemetryStorage, session_id: int) -> Path | None:
-    """Rename the session's file out of the way; the new path (None: not file storage)."""
+def _set_aside(storage: ParquetTelemetryStorage, session_id: int) -> Path:
+    """Rename the session's file out of the way; the new path."""
     aside = _aside_path(storage, session_id)
-    if aside is None or not isinstance(storage, _FileStorage):
-        return None
     try:
         os.replace(storage.path_for(session_id), aside)
     except FileNotFoundError:
@@ -449,26 +412,27 @@ def _set_aside(storage: TelemetryStorage, session_id: int) -> Path | None:
     return aside
 
 
-def _pending_deletes(storage: TelemetryStorage) -> list[int]:
-    folder = _folder(storage)
-    if folder is None or not folder.is_dir():
+def _pending_deletes(storage: ParquetTelemetryStorage) -> list[int]:
+    folder = storage.folder
+    if not folder.is_dir():
         return []
     ids = (p.name[1 : -len(".parquet" + _ASIDE)] for p in folder.glob(f".*.parquet{_ASIDE}"))
     return sorted(int(i) for i in ids if i.isdigit() and int(i) > 0)
 
 
-def _note_path(storage: TelemetryStorage, session_id: int) -> Path | None:
-    folder = _folder(storage)
-    return None if folder is None else folder / f".{session_id}{_NOTE}"
+def _note_path(storage: ParquetTelemetryStorage, session_id: int) -> Path:
+    return storage.folder / f".{session_id}{_NOTE}"
 
 
-def _write_note(storage: TelemetryStorage, session_id: int, draft: SessionDraft, paths: Sequence[str | Path]) -> None:
+def _write_note(
+    storage: ParquetTelemetryStorage, session_id: int, draft: SessionDraft, paths: Sequence[str | Path]
+) -> None:
     """Note where the draft's sources are (absolute paths, SHA-256) until the save is done.
 
     Best effort: without the note a failed save can still be retried by hand.
     """
     note = _note_path(storage, session_id)
-    if note is None or len(paths) != len(draft.sources):
+    if len(paths) != len(draft.sources):
         return
     doc = {
         "session_id": session_id,
@@ -484,10 +448,8 @@ def _write_note(storage: TelemetryStorage, session_id: int, draft: SessionDraft,
         os.replace(tmp, note)
 
 
-def _read_note(storage: TelemetryStorage, session_id: int) -> list[tuple[Path, str]] | None:
+def _read_note(storage: ParquetTelemetryStorage, session_id: int) -> list[tuple[Path, str]] | None:
     note = _note_path(storage, session_id)
-    if note is None:
-        return None
     try:
         st = note.stat()
         if not stat.S_ISREG(st.st_mode) or st.st_size > 1 << 20:
@@ -500,16 +462,14 @@ def _read_note(storage: TelemetryStorage, session_id: int) -> list[tuple[Path, s
         return None
 
 
-def _remove_note(storage: TelemetryStorage, session_id: int) -> None:
-    note = _note_path(storage, session_id)
-    if note is not None:
-        with suppress(OSError):
-            note.unlink(missing_ok=True)
+def _remove_note(storage: ParquetTelemetryStorage, session_id: int) -> None:
+    with suppress(OSError):
+        _note_path(storage, session_id).unlink(missing_ok=True)
 
 
-def _notes(storage: TelemetryStorage) -> list[int]:
-    folder = _folder(storage)
-    if folder is None or not folder.is_dir():
+def _notes(storage: ParquetTelemetryStorage) -> list[int]:
+    folder = storage.folder
+    if not folder.is_dir():
         return []
     ids = (p.name[1 : -len(_NOTE)] for p in folder.glob(f".*{_NOTE}"))
     return sorted(int(i) for i in ids if i.isdigit() and int(i) > 0)
@@ -524,7 +484,7 @@ class RetryRefusedError(StorageError):
 
 def retry_from_sources(
     engine: Engine,
-    storage: TelemetryStorage,
+    storage: ParquetTelemetryStorage,
     session_id: int,
     reread: Callable[[list[Path]], SessionTelemetry],
 ) -> None:
@@ -591,25 +551,21 @@ class RecoveryReport:
     resplit_leftovers: list[Path] = field(default_factory=list)
 
 
-def _file_rows(storage: TelemetryStorage, session_id: int) -> tuple[int | None, str | None]:
+def _file_rows(storage: ParquetTelemetryStorage, session_id: int) -> tuple[int | None, str | None]:
     """Rows in the session's file if it is complete and readable, else None and why."""
     try:
-        if isinstance(storage, _FooterStorage):
-            footer = storage.read_footer(session_id)
-            return (None, None) if footer is None else (footer.total_points, None)
-        telemetry = storage.read(session_id)
-        return (None, None) if telemetry is None else (telemetry.total_points, None)
+        footer = storage.read_footer(session_id)
+        return (None, None) if footer is None else (footer.total_points, None)
     except Exception as exc:  # noqa: BLE001 - an unreadable file is exactly what we look for
         return None, describe(exc)
 
 
-def recover(engine: Engine, storage: TelemetryStorage) -> RecoveryReport:
+def recover(engine: Engine, storage: ParquetTelemetryStorage) -> RecoveryReport:
     """Settle sessions left ``writing`` by a stopped process, finish interrupted re-splits
     (:mod:`storage.parquet_resplit`), and list orphan files."""
     report = RecoveryReport()
-    if isinstance(storage, ParquetTelemetryStorage):
-        settled = settle_resplits(engine, storage)
-        report.resplit_finished, report.resplit_leftovers = settled.finished, settled.leftovers
+    settled = settle_resplits(engine, storage)
+    report.resplit_finished, report.resplit_leftovers = settled.finished, settled.leftovers
     with reading(engine) as db:
         writing = db.execute(
             select(TrackSession.id, TrackSession.row_count, TrackSession.error, TrackSession.imported_at).where(
@@ -622,13 +578,13 @@ def recover(engine: Engine, storage: TelemetryStorage) -> RecoveryReport:
             continue
         rows, unreadable = _file_rows(storage, session_id)
         if rows is not None and (expected is None or rows == expected):
-            path = storage.path_for(session_id) if isinstance(storage, _FileStorage) else None
+            path = storage.path_for(session_id)
             if _set_status(
                 engine,
                 session_id,
                 "ready",
-                file_path=None if path is None else _relative(storage, path),
-                file_size=None if path is None else path.stat().st_size,
+                file_path=_relative(storage, path),
+                file_size=path.stat().st_size,
                 row_count=rows,
                 only_if="writing",
             ):
@@ -650,23 +606,20 @@ def recover(engine: Engine, storage: TelemetryStorage) -> RecoveryReport:
         with suppress(SessionNotFoundError):
             _delete_rows(engine, session_id)
         _remove_note(storage, session_id)
-        aside = _aside_path(storage, session_id)
-        if aside is not None:
-            aside.unlink(missing_ok=True)
+        _aside_path(storage, session_id).unlink(missing_ok=True)
         report.deleted.append(session_id)
-    if isinstance(storage, _FileStorage):
-        # files first, rows second: a save running meanwhile commits its row before it
-        # writes its file, so its file is never mistaken for an orphan
-        on_disk = storage.session_ids()
-        noted = _notes(storage)
-        with reading(engine) as db:
-            known = set(db.scalars(select(TrackSession.id)))
-            unfinished = set(db.scalars(select(TrackSession.id).where(TrackSession.status != "ready")))
-        for session_id in noted:
-            if session_id not in unfinished:  # saved since, or deleted: nothing to finish
-                _remove_note(storage, session_id)
-        report.orphans = [storage.path_for(i) for i in on_disk if i not in known]
-        removed, report.temp_files = storage.remove_stale_temp_files()
-        report.temp_files_removed = [p for p, _ in removed]
-        report.bytes_freed = sum(n for _, n in removed)
+    # files first, rows second: a save running meanwhile commits its row before it
+    # writes its file, so its file is never mistaken for an orphan
+    on_disk = storage.session_ids()
+    noted = _notes(storage)
+    with reading(engine) as db:
+        known = set(db.scalars(select(TrackSession.id)))
+        unfinished = set(db.scalars(select(TrackSession.id).where(TrackSession.status != "ready")))
+    for session_id in noted:
+        if session_id not in unfinished:  # saved since, or deleted: nothing to finish
+            _remove_note(storage, session_id)
+    report.orphans = [storage.path_for(i) for i in on_disk if i not in known]
+    removed, report.temp_files = storage.remove_stale_temp_files()
+    report.temp_files_removed = [p for p, _ in removed]
+    report.bytes_freed = sum(n for _, n in removed)
     return report

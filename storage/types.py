@@ -63,6 +63,11 @@ LapSource = Literal["gate", "beacon", "counter", "auto", "user", "track", "none"
 #: Progress callback: (done, total). Long jobs call it now and then; it may raise to cancel.
 Progress = Callable[[int, int], None]
 
+#: Observer of the save pipeline's named steps, given by the caller (docs/storage.md#checkpoints):
+#: called with the step's name (``before_tx``, ``after_commit``, ``parquet``...) as each is
+#: reached. The app passes none; the crash tests pass one that kills the process at a step.
+Checkpoint = Callable[[str], None]
+
 
 @dataclass
 class LapTelemetry:

@@ -11,9 +11,9 @@ from desktop_app import catalogue as catalogue_module
 from desktop_app.catalogue import open_catalogue, open_failure
 from desktop_app.cli import main
 from desktop_app.commands import exitcodes
-from desktop_app.config import Config
+from desktop_app.config import Config, Settings, resolve
 from storage.db import current_revision
-from storage.sessions import list_sessions
+from storage.db.catalog import list_sessions
 
 UNREACHABLE = "postgresql+psycopg://team:s3cret-pw@127.0.0.1:1/laptrace?connect_timeout=2"
 
@@ -29,6 +29,24 @@ def test_a_new_catalogue_is_migrated_and_rooted_at_the_data_folder(tmp_path: Pat
         assert cat.storage.path_for(7).is_relative_to(data / "telemetry")
     finally:
         cat.close()
+
+
+def test_the_data_folder_comes_from_the_configuration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # flag > environment > settings: storage is handed the folder the configuration chose
+    monkeypatch.setenv("LAPTRACE_DATA_DIR", str(tmp_path / "env-data"))
+    monkeypatch.delenv("LAPTRACE_DATABASE_URL", raising=False)
+    chosen = {
+        "env": resolve(settings=Settings(data_dir=str(tmp_path / "settings-data"))),
+        "flag": resolve(data_dir=tmp_path / "flag-data", settings=Settings()),
+    }
+    for which, folder in (("env", tmp_path / "env-data"), ("flag", tmp_path / "flag-data")):
+        cat = open_catalogue(chosen[which])
+        try:
+            assert cat.storage.root == folder, which
+            assert cat.storage.path_for(9) == folder / "telemetry" / "9.parquet"
+        finally:
+            cat.close()
+    assert not (tmp_path / "settings-data").exists()
 
 
 def test_a_failed_migration_disposes_the_engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -98,7 +98,7 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _sessions(data: Path) -> list[dict[str, object]]:
     from storage.db import make_engine
-    from storage.sessions import list_sessions
+    from storage.db.catalog import list_sessions
 
     engine = make_engine(f"sqlite:///{(data / 'laptrace.sqlite3').as_posix()}")
     try:

@@ -213,8 +213,8 @@ def _laptrace_import(*args: str | Path) -> subprocess.CompletedProcess[str]:
 def test_import_merge_saves_one_session_with_two_sources(tmp_path: Path) -> None:
     from mergecases import build_case
 
+    from storage.db.catalog import load_session
     from storage.parquet import ParquetTelemetryStorage
-    from storage.sessions import load_session
 
     case = build_case(tmp_path, ecu_format="bosch")
     data = tmp_path / "data"

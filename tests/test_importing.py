@@ -7,13 +7,28 @@ import math
 from pathlib import Path
 
 import numpy as np
+import pyarrow.parquet as pq
 import pytest
+from mergecases import build_case
 from realfiles import logger_file
 from synthtrack import Circle
 
-from desktop_app.importing import ImportedFile, draft_from_recording, file_sha256, import_file, lap_json
+from desktop_app.importing import (
+    ImportedFile,
+    draft_from_recording,
+    file_sha256,
+    import_file,
+    lap_json,
+    merge_files,
+)
+from desktop_app.loggers import read_recording
+from desktop_app.loggers.channels import saved_names
 from desktop_app.loggers.recording import Channel, LoggerFileError
+from storage.db import make_engine, upgrade
+from storage.db.catalog import load_session
 from storage.parquet import ParquetTelemetryStorage
+from storage.parquet_schema import LAP_COLUMN
+from storage.sessions import save_session
 from storage.types import STANDARD_CHANNELS, SessionDraft
 
 
@@ -200,3 +215,87 @@ def test_the_draft_takes_driver_vehicle_and_track_from_the_file_header(
 ) -> None:
     draft = import_file(logger_file(relative)).draft
     assert (draft.driver, draft.vehicle, draft.track) == (driver, vehicle, track)
+
+
+# --- channel names: decided once, before storage ----------------------------------------------
+
+#: a real VBO whose logger wrote a ``Lap_Number`` channel: the name of storage's lap column
+HD2 = "vbo/25IR05_RdAm_FP1_Run05_TL.vbo"
+
+
+def _save(tmp_path: Path, draft: SessionDraft) -> tuple[list[str], list[str], ParquetTelemetryStorage, int]:
+    """Save ``draft``; the catalogue's channel names (all sources, in order) and the file's columns."""
+    engine = make_engine(f"sqlite:///{(tmp_path / 'laptrace.sqlite3').as_posix()}")
+    try:
+        upgrade(engine)
+        storage = ParquetTelemetryStorage(tmp_path)
+        sid = save_session(draft, engine, storage)
+        saved = load_session(engine, sid)
+    finally:
+        engine.dispose()
+    assert saved.summary.status == "ready"
+    catalogue = list(dict.fromkeys(c.name for src in saved.sources for c in src.channels))
+    return catalogue, pq.read_schema(storage.path_for(sid)).names, storage, sid
+
+
+def test_saved_names_keep_off_reserved_columns_and_repeats_and_change_nothing_twice() -> None:
+    wanted = ["Lap_Number", "Water Temp", "water temp", "SPEED", "", "lap_number_2", "Oil"]
+    got = saved_names(wanted)
+    assert got == ["Lap_Number_2", "Water Temp", "water temp_2", "SPEED_2", "channel_5", "lap_number_2_2", "Oil"]
+    assert saved_names(got) == got
+
+
+def test_a_channel_named_like_storages_lap_column_has_one_name_in_catalogue_and_file(tmp_path: Path) -> None:
+    raw = read_recording(logger_file(HD2))
+    assert raw.lap_counter == "Lap_Number"  # the reader keeps the file's name
+    imp = import_file(logger_file(HD2))
+    draft = check_draft(imp)
+    # the import names it once, and the recording, its lap counter and the draft follow
+    renamed = imp.recording.channels["Lap_Number_2"]
+    assert "Lap_Number" not in imp.recording.channels and imp.recording.lap_counter == "Lap_Number_2"
+    assert renamed.source_name == "Lap_Number" and not renamed.standard
+    assert np.array_equal(renamed.values, raw.channels["Lap_Number"].values, equal_nan=True)
+    assert [k for k in imp.recording.channels if k != "Lap_Number_2"] == [k for k in raw.channels if k != "Lap_Number"]
+    assert draft.telemetry.source_names["Lap_Number_2"] == "Lap_Number"
+
+    catalogue, columns, storage, sid = _save(tmp_path, draft)
+    # the catalogue and the Parquet file name every channel alike: storage renamed nothing
+    assert columns == [LAP_COLUMN, *STANDARD_CHANNELS, *draft.telemetry.auxiliary_channels]
+    assert [c for c in catalogue if c not in STANDARD_CHANNELS] == columns[1 + len(STANDARD_CHANNELS) :]
+    assert "Lap_Number_2" in catalogue and "Lap_Number_2_2" not in columns
+    field = pq.read_schema(storage.path_for(sid)).field("Lap_Number_2")
+    assert (field.metadata or {})[b"source_name"] == b"Lap_Number"
+    back = storage.read(sid)
+    assert back is not None
+    laps = np.concatenate([lap.channels["Lap_Number_2"] for lap in back.laps])
+    assert np.array_equal(laps, raw.channels["Lap_Number"].values, equal_nan=True)
+
+
+def test_a_merge_of_files_with_one_channel_name_names_it_once(tmp_path: Path) -> None:
+    case = build_case(tmp_path / "case", ecu_format="bosch")
+    # the ECU file (a WinDarab export) logs a channel named like one of the VBO's, and one
+    # named like storage's lap column
+    lines = case.ecu.read_bytes().decode("utf-8").split("\r\n")
+    header = next(i for i, line in enumerate(lines) if line.startswith("xtime"))
+    lines[header] = lines[header].replace("\ttmot[C]", "\tsats[C]") + "\tLap_Number[]"
+    lines[header + 1 :] = [f"{line}\t{1.0:15.4f}" for line in lines[header + 1 :]]
+    case.ecu.write_bytes("\r\n".join(lines).encode("utf-8"))
+
+    merged = merge_files([case.gps, case.ecu])
+    aux = merged.draft.telemetry.auxiliary_channels
+    assert aux == ["sats", "speed [bosch]", "sats [bosch]", "laptrig", "Lap_Number [bosch]"]
+    assert list(merged.result.recording.channels)[-len(aux) :] == aux  # named in the merge, kept by the import
+    assert [c.name for c in merged.draft.sources[1].channels] == [
+        "time",
+        "rpm",
+        "speed [bosch]",
+        "sats [bosch]",
+        "laptrig",
+        "Lap_Number [bosch]",
+    ]
+    assert len(merged.draft.laps) == 16  # the beacons still split it
+
+    catalogue, columns, _, _ = _save(tmp_path / "data", merged.draft)
+    assert columns == [LAP_COLUMN, *STANDARD_CHANNELS, *aux]
+    assert [c for c in catalogue if c not in STANDARD_CHANNELS] == [c for c in aux if c in catalogue]
+    assert set(aux) <= set(catalogue)

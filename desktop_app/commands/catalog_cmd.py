@@ -39,8 +39,8 @@ from storage.errors import LaptraceError
 if TYPE_CHECKING:  # the database stack loads only when one of these commands runs
     from sqlalchemy import Engine
 
+    from storage.db.catalog import SessionSummary
     from storage.parquet import ParquetTelemetryStorage
-    from storage.sessions import SessionSummary
     from storage.types import SessionDraft
 
 
@@ -327,7 +327,8 @@ def _import_one(args: argparse.Namespace, cat: _Catalogue, name: str) -> int:
 def _save_and_report(
     args: argparse.Namespace, cat: _Catalogue, name: str, draft: SessionDraft, merged: MergedImport | None
 ) -> int:
-    from storage.sessions import clean_draft, save_session
+    from storage.db.catalog import clean_draft
+    from storage.sessions import save_session
 
     for field in ("driver", "track", "vehicle"):
         if getattr(args, field) is not None:
@@ -433,7 +434,7 @@ def run_sessions(args: argparse.Namespace) -> int:
 
 
 def _sessions(args: argparse.Namespace) -> int:
-    from storage.sessions import list_sessions
+    from storage.db.catalog import list_sessions
 
     if _no_catalogue_yet(args):
         sessions = []
@@ -463,7 +464,8 @@ def run_recover(args: argparse.Namespace) -> int:
 
 def _retry_failed(cat: _Catalogue) -> tuple[list[int], dict[int, str]]:
     """Finish every failed save whose source files are still there and unchanged."""
-    from storage.sessions import RetryRefusedError, list_sessions
+    from storage.db.catalog import list_sessions
+    from storage.sessions import RetryRefusedError
 
     done: list[int] = []
     refused: dict[int, str] = {}
@@ -557,7 +559,8 @@ def run_delete(args: argparse.Namespace) -> int:
 
 
 def _delete(args: argparse.Namespace) -> int:
-    from storage.sessions import SessionNotFoundError, delete_session
+    from storage.db.errors import SessionNotFoundError
+    from storage.sessions import delete_session
 
     session_id = _session_id(args.session_id)
     if _no_catalogue_yet(args):
@@ -578,7 +581,9 @@ def run_discard(args: argparse.Namespace) -> int:
 
 
 def _discard(args: argparse.Namespace) -> int:
-    from storage.sessions import NotDiscardableError, SessionNotFoundError, discard_session, load_session
+    from storage.db.catalog import load_session
+    from storage.db.errors import SessionNotFoundError
+    from storage.sessions import NotDiscardableError, discard_session
 
     session_id = _session_id(args.session_id)
     if _no_catalogue_yet(args):

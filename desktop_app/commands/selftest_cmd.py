@@ -296,8 +296,7 @@ def _save(state: _State) -> str:
 
 def _read_back(state: _State) -> str:
     """The catalogue and the Parquet file must give back what was imported."""
-    from storage.parquet_schema import column_names
-    from storage.sessions import load_session
+    from storage.db.catalog import load_session
 
     assert state.draft is not None and state.engine is not None and state.storage is not None
     assert state.session_id is not None
@@ -319,9 +318,8 @@ def _read_back(state: _State) -> str:
             problems.append(f"Parquet has {telemetry.total_points} rows, imported {expected.total_points}")
         if saved.summary.row_count != expected.total_points:
             problems.append(f"catalogue says {saved.summary.row_count} rows, imported {expected.total_points}")
-        # Storage renames an auxiliary channel whose name is taken (lap_number -> lap_number_2)
-        renamed = column_names(expected)
-        wanted = {renamed.get(name, name) for name in expected.channel_names}
+        # the import named the channels; storage keeps those names (docs/storage.md#channel-names)
+        wanted = set(expected.channel_names)
         got = set(telemetry.channel_names)
         if got != wanted:
             problems.append(f"channels differ: missing {sorted(wanted - got)}, unexpected {sorted(got - wanted)}")

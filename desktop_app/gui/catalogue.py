@@ -14,7 +14,8 @@ from sqlalchemy import Engine
 
 from desktop_app.catalogue import Catalogue, open_catalogue
 from desktop_app.config import Config
-from storage.sessions import RecoveryReport, find_duplicates, load_session, recover
+from storage.db.catalog import find_duplicates, load_session
+from storage.sessions import RecoveryReport, recover
 
 
 @dataclass(frozen=True)

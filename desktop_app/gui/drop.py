@@ -13,7 +13,12 @@ from pathlib import Path
 from PySide6.QtCore import QEvent, QMimeData, QObject, QTimer, Signal
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 
-from desktop_app.loggers import LoggerFileError, UnsupportedFormatError, sniff
+from desktop_app.loggers import (
+    LoggerFileError,
+    UnknownFormatError,
+    UnsupportedFormatError,
+    sniff,
+)
 
 #: Files in a dropped folder that are never logger files (skipped without a row). A MoTeC
 #: ``.ldx`` holds the laps of the ``.ld`` beside it, which reads it: not a file of its own.
@@ -59,9 +64,11 @@ def expand_paths(paths: Iterable[Path]) -> tuple[list[Path], int]:
 def _looks_like_logger(path: Path) -> bool:
     try:
         sniff(path)
-    except UnsupportedFormatError as exc:
+    except UnknownFormatError:
+        return False
+    except UnsupportedFormatError:
         # Recognised as a logger format we do not read: keep it, its row says what to do.
-        return not exc.message.startswith("is not a logger format")
+        return True
     except LoggerFileError:
         return False
     return True

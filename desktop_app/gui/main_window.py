@@ -41,15 +41,8 @@ from desktop_app.gui.settings_dialog import SettingsDialog
 from desktop_app.gui.theme import apply_theme
 from desktop_app.gui.workers import Workers, call
 from desktop_app.import_list import SAVABLE, ImportEntry, State
-from storage.sessions import (
-    RecoveryReport,
-    SavedSession,
-    list_drivers,
-    list_tracks,
-    load_session,
-    set_lap_validity,
-    update_session,
-)
+from storage.db.catalog import SavedSession, list_drivers, list_tracks, load_session, set_lap_validity, update_session
+from storage.sessions import RecoveryReport
 
 ICON = Path(__file__).resolve().parents[2] / "resources" / "laptrace.svg"
 #: how long the first file of a batch waits for the rest of the batch before it is drawn

@@ -23,13 +23,8 @@ from desktop_app.gui.dialogs import ask
 from desktop_app.gui.import_panel import ImportPanel
 from desktop_app.gui.workers import JobProgress, Workers, call, reporting
 from desktop_app.import_list import SAVABLE, ImportEntry, State
-from storage.sessions import (
-    DuplicateImportError,
-    SaveError,
-    discard_session,
-    retry_telemetry,
-    save_session,
-)
+from storage.db.errors import DuplicateImportError, SaveError
+from storage.sessions import discard_session, retry_telemetry, save_session
 from storage.types import SessionDraft
 
 

@@ -33,14 +33,8 @@ from desktop_app.catalogue import Catalogue
 from desktop_app.gui.dialogs import ask
 from desktop_app.gui.workers import Workers, call
 from desktop_app.importing import retry_from_source
-from storage.sessions import (
-    SessionSummary,
-    delete_session,
-    discard_session,
-    list_drivers,
-    list_sessions,
-    list_tracks,
-)
+from storage.db.catalog import SessionSummary, list_drivers, list_sessions, list_tracks
+from storage.sessions import delete_session, discard_session
 
 _Index = QModelIndex | QPersistentModelIndex
 _ANY = "(any)"

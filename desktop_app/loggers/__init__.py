@@ -11,13 +11,21 @@ from pathlib import Path
 
 from .containers import is_utf16, relocated, transcoded
 from .detect import sniff
-from .recording import Channel, Gate, LoggerFileError, Recording, UnsupportedFormatError
+from .recording import (
+    Channel,
+    Gate,
+    LoggerFileError,
+    Recording,
+    UnknownFormatError,
+    UnsupportedFormatError,
+)
 
 __all__ = [
     "Channel",
     "Gate",
     "LoggerFileError",
     "Recording",
+    "UnknownFormatError",
     "UnsupportedFormatError",
     "read_recording",
     "sniff",

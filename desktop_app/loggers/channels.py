@@ -4,21 +4,25 @@ Readers report channels as the file names them, with the file's units; :func:`bu
 maps them (one table per format, case-insensitive, first candidate present wins), converts
 standard channels to the canonical units of :mod:`storage.types` once, and keeps everything
 else as an auxiliary channel under its source name (made unique when names repeat).
+
+The names a recording's channels are saved under are decided here too, once, before
+storage: :func:`saved_names` and :func:`with_saved_names` (docs/channels.md#saved-names).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from storage.errors import LaptraceError
+from storage.parquet_schema import RESERVED_NAMES
 from storage.types import CANONICAL_UNITS, FloatArray
 
 from . import aliases
 from .aliases import name_key, signal_key
-from .recording import Channel
+from .recording import Channel, Recording
 
 G = 9.80665
 
@@ -225,12 +229,37 @@ class NameAllocator:
         return out
 
 
-def unique_name(name: str, taken: set[str]) -> str:
-    """``name``, or ``name_2``, ``name_3``... whichever is free in ``taken`` (case-insensitive).
+def channel_namer(taken: Iterable[str] = ()) -> NameAllocator:
+    """A :class:`NameAllocator` for names that will be saved: it keeps off ``taken`` and the
+    names storage reserves (``lap_number`` and the standard channels, ignoring case)."""
+    return NameAllocator([*RESERVED_NAMES, *taken])
 
-    For one name; a reader naming many channels uses :class:`NameAllocator` (linear).
+
+def saved_names(names: Sequence[str]) -> list[str]:
+    """The names channels called ``names`` (auxiliary ones, in order) are saved under.
+
+    The one rule: a name is kept unless it is blank (``channel_<n>``), reserved by storage
+    or already taken by an earlier one, ignoring case; then it becomes ``name_2``,
+    ``name_3``... Names that keep the rule already come back unchanged, so applying it
+    to saved names again changes nothing.
     """
-    return NameAllocator(taken).take(name)
+    namer = channel_namer()
+    return [namer.take(name if name.strip() else f"channel_{i + 1}") for i, name in enumerate(names)]
+
+
+def with_saved_names(recording: Recording) -> Recording:
+    """``recording`` with its auxiliary channels under :func:`saved_names` (and its lap
+    counter following its channel); the same object when every name keeps the rule."""
+    aux = [key for key, ch in recording.channels.items() if not ch.standard]
+    renamed = {key: name for key, name in zip(aux, saved_names(aux), strict=True) if key != name}
+    if not renamed:
+        return recording
+    channels: dict[str, Channel] = {}
+    for key, ch in recording.channels.items():
+        name = renamed.get(key, key)
+        channels[name] = ch if name == key else replace(ch, name=name)
+    counter = recording.lap_counter
+    return replace(recording, channels=channels, lap_counter=renamed.get(counter, counter) if counter else counter)
 
 
 def _find(

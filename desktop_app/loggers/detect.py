@@ -6,7 +6,7 @@ import stat
 from pathlib import Path
 
 from .containers import lfs_pointer, utf16_head, zip_refusal
-from .recording import LoggerFileError, UnsupportedFormatError
+from .recording import LoggerFileError, UnknownFormatError, UnsupportedFormatError
 from .xrk import looks_like_xrk
 
 #: How many bytes of the head we look at.
@@ -115,7 +115,7 @@ def sniff(path: Path) -> str:
     if decoded is not None:
         fmt = _sniff_head(path, decoded)
         if fmt is None or fmt == "mdf":
-            raise UnsupportedFormatError(
+            raise UnknownFormatError(
                 path,
                 "is UTF-16 text but not a logger format Laptrace reads (VBO, RaceChrono CSV, AiM CSV, "
                 f"MoTeC CSV, WinDarab ASCII); it starts with {_first_text_line(decoded)[:40]!r}",
@@ -140,7 +140,7 @@ def sniff(path: Path) -> str:
             "it is not an MDF file (compressed or encrypted? decompress/decrypt it first)",
             offset=0,
         )
-    raise UnsupportedFormatError(
+    raise UnknownFormatError(
         path,
         "is not a logger format Laptrace reads (VBO, RaceChrono CSV, AiM CSV, MoTeC CSV, "
         f"WinDarab ASCII, MDF4); it starts with {_first_text_line(head)[:40]!r}",

@@ -3,7 +3,9 @@
 Every channel group has its own master (found by channel type, not name) and rate; all
 groups go on the sorted union of their real timestamps (integer microseconds), a channel
 being NaN where its group has no sample (:func:`.timebase.union_time_base`). The header's
-absolute start (with its zone) becomes ``started_at`` in UTC.
+absolute start (with its zone) becomes ``started_at`` in UTC. Plain numeric channels are
+copied straight out of the records into float64, the others come from asammdf's ``select`` a
+few at a time (docs/formats.md#mdf-reading).
 
 Raw bus logs (``CAN_DataFrame``... and no decoded signal) are decoded with the DBC files
 lying next to the MF4 (``extract_bus_logging``); with no DBC there, they are rejected with
@@ -13,9 +15,11 @@ with a warning.
 
 from __future__ import annotations
 
+import mmap
 import re
 import struct
 import warnings as pywarnings
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -330,26 +334,36 @@ def _check_vlsd_group(path: Path, mdf: Any, only: Any) -> None:
 
 def _numeric(mdf: Any, sig: Any, gi: int, ci: int, warnings: list[str]) -> tuple[FloatArray, str] | None:
     """A signal's samples as float64 and its unit; value-to-text channels give their raw numbers."""
-    samples = np.asarray(sig.samples)
-    if samples.ndim != 1 or samples.dtype.names is not None:
-        warnings.append(f"channel {sig.name!r} is an array or structure: not imported")
-        return None
-    if samples.dtype.kind in "biuf":
-        return samples.astype(np.float64), str(sig.unit or "")
-    try:
+
+    def raw() -> Any:
         with pywarnings.catch_warnings():
             pywarnings.simplefilter("ignore")
-            raw_sig = mdf.get(group=gi, index=ci, raw=True)
-    except Exception as exc:  # noqa: BLE001 - asammdf raises many types on damaged files
-        warnings.append(f"channel {sig.name!r} holds text whose raw values cannot be read ({exc}): not imported")
+            return mdf.get(group=gi, index=ci, raw=True).samples
+
+    return _as_float(str(sig.name), sig.samples, str(sig.unit or ""), raw, warnings)
+
+
+def _as_float(
+    name: str, samples: Any, unit: str, raw: Callable[[], Any], warnings: list[str]
+) -> tuple[FloatArray, str] | None:
+    """Converted samples as float64 and their unit; text samples give the raw numbers ``raw()``."""
+    samples = np.asarray(samples)
+    if samples.ndim != 1 or samples.dtype.names is not None:
+        warnings.append(f"channel {name!r} is an array or structure: not imported")
         return None
-    raw = np.asarray(raw_sig.samples)
-    if raw.ndim == 1 and raw.dtype.kind in "biuf":
+    if samples.dtype.kind in "biuf":
+        return samples.astype(np.float64, copy=False), unit
+    try:
+        raw_values = np.asarray(raw())
+    except Exception as exc:  # noqa: BLE001 - asammdf raises many types on damaged files
+        warnings.append(f"channel {name!r} holds text whose raw values cannot be read ({exc}): not imported")
+        return None
+    if raw_values.ndim == 1 and raw_values.dtype.kind in "biuf":
         example = bytes(samples[0]).decode("latin-1") if samples.shape[0] and samples.dtype.kind == "S" else ""
-        warnings.append(f"channel {sig.name!r} is text ({example!r}...): kept as its raw numbers")
+        warnings.append(f"channel {name!r} is text ({example!r}...): kept as its raw numbers")
         # the unit of a value-to-text conversion is not the raw value's unit
-        return raw.astype(np.float64), ""
-    warnings.append(f"channel {sig.name!r} holds text, not numbers: not imported")
+        return raw_values.astype(np.float64), ""
+    warnings.append(f"channel {name!r} holds text, not numbers: not imported")
     return None
 
 
@@ -486,6 +500,257 @@ def _located(path: Path, exc: LoggerFileError, group: Any) -> LoggerFileError:
     return type(exc)(path, exc.message, offset=where, field_name=exc.field_name)
 
 
+#: bytes of records asammdf hands over per step on the direct path: bounds the memory
+#: of a step and how long one numpy call (one channel of one step) runs
+_FRAGMENT_BYTES = 4 << 20
+#: channels per ``MDF.select`` call where asammdf decodes them: one call holds the GIL
+#: from start to end (docs/formats.md#mdf-reading)
+SELECT_CHUNK = 16
+
+
+def _plain(group: Any, record: list[Any], ci: int) -> bool:
+    """A channel whose samples are whole numbers of a numpy type at a byte offset of the record."""
+    ch = group.channels[ci]
+    info = record[ci]
+    if info is None or group.signal_data[ci] or group.channel_dependencies[ci]:
+        return False
+    dtype, size, _, bit_offset = info
+    return (
+        ch.channel_type in (0, 2)  # fixed length, master
+        and dtype.kind in "iuf"
+        and dtype.shape == ()
+        and not bit_offset
+        and size == dtype.itemsize
+        and int(ch.bit_count) == 8 * dtype.itemsize
+        and bool(getattr(ch, "standard_C_size", False))
+    )
+
+
+def _bit_field(group: Any, record: list[Any], ci: int) -> bool:
+    """An integer channel of fewer bits than its numpy type, or at a bit offset, whose
+    containing bytes lie inside the record (a CAN signal stored as logged)."""
+    ch = group.channels[ci]
+    info = record[ci]
+    if info is None or group.signal_data[ci] or group.channel_dependencies[ci] or ch.channel_type != 0:
+        return False
+    dtype, size, byte_offset, bit_offset = info
+    record_size = int(group.channel_group.samples_byte_nr)
+    return (
+        dtype.kind in "iu"
+        and dtype.shape == ()
+        and size == dtype.itemsize
+        and 0 < int(ch.bit_count) <= 8 * size - int(bit_offset)
+        and int(byte_offset) + size <= record_size
+    )
+
+
+def _unpack_bits(ch: Any, info: tuple[Any, int, int, int], raw: Any) -> Any:
+    """A bit field's values from its containing bytes (read as unsigned, in the channel's byte
+    order): shifted, masked and sign-extended as asammdf's ``select`` does."""
+    from asammdf.blocks import v4_constants as v4c
+    from asammdf.blocks.utils import as_non_byte_sized_signed_int
+
+    _, size, _, bit_offset = info
+    vals = raw
+    if bit_offset:
+        vals >>= np.uint8(bit_offset)
+    bits = int(ch.bit_count)
+    if ch.data_type in v4c.SIGNED_INT:
+        if bits != 8 * size:
+            return as_non_byte_sized_signed_int(vals, bits)
+        return vals.view(np.dtype(f"{vals.dtype.byteorder}i{size}"))
+    if bits != 8 * size:
+        vals &= vals.dtype.type((1 << bits) - 1)
+    return vals
+
+
+def _unsigned_view(ch: Any, dtype: Any) -> Any:
+    """The unsigned type a bit field's containing bytes are read as (asammdf's choice)."""
+    from asammdf.blocks import v4_constants as v4c
+
+    if dtype.byteorder == "=" and ch.data_type in (v4c.DATA_TYPE_SIGNED_MOTOROLA, v4c.DATA_TYPE_UNSIGNED_MOTOROLA):
+        return np.dtype(f">u{dtype.itemsize}")
+    return np.dtype(f"{dtype.byteorder}u{dtype.itemsize}")
+
+
+def _direct_plan(source: Any, gi: int, group: Any, wanted: list[int]) -> tuple[Any, int, list[int]] | None:
+    """(the MDF 4 object, the master's index, the channels of ``wanted`` read directly), or None.
+
+    Direct reading applies to a sorted group in the file (not column-oriented) whose master
+    is a plain number in the record; other channels of such a group go through ``select``.
+    """
+    from asammdf.blocks import v4_constants as v4c
+    from asammdf.blocks.mdf_v4 import MDF4
+
+    inner = getattr(source, "_mdf", source)
+    if not isinstance(inner, MDF4) or getattr(group, "uses_ld", False):
+        return None
+    # asammdf's private record helpers (docs/formats.md#mdf-reading): an asammdf without
+    # them reads every channel through ``select``, slower but the same samples
+    if not (hasattr(inner, "_prepare_record") and hasattr(inner, "_load_data")):
+        return None
+    if group.data_location != v4c.LOCATION_ORIGINAL_FILE or int(group.data_group.record_id_len or 0):
+        return None
+    master = inner.masters_db.get(gi)
+    record = inner._prepare_record(group)
+    if master is None or not _plain(group, record, master):
+        return None
+    return inner, master, [ci for ci in wanted if _plain(group, record, ci) or _bit_field(group, record, ci)]
+
+
+def _direct(inner: Any, group: Any, indexes: list[int], as_float: list[bool]) -> list[Any]:
+    """The samples of plain channels copied out of the records in one pass, fragment by
+    fragment: float64 where ``as_float``, else the channel's own numpy type. No per-sample
+    Python loop, and the group's records are never held all at once."""
+    cg = group.channel_group
+    size = int(cg.samples_byte_nr) + int(cg.invalidation_bytes_nr)
+    record = inner._prepare_record(group)
+    n = int(cg.cycles_nr)
+    items = [
+        (
+            record[ci][0] if _plain(group, record, ci) else _unsigned_view(group.channels[ci], record[ci][0]),
+            int(record[ci][2]),
+        )
+        for ci in indexes
+    ]
+    # the float64 columns are rows of one block: one allocation, backed by huge pages when large
+    block = np.empty((sum(as_float), n), np.float64)
+    rows = iter(block)
+    cols = [next(rows) if f else np.empty(n, dtype) for (dtype, _), f in zip(items, as_float, strict=True)]
+    pos = 0
+    mapped = _MappedBlocks(inner, group)
+    for fragment in inner._load_data(group):
+        data = fragment.data
+        k = min(len(data) // size, n - pos)
+        if k <= 0:
+            continue
+        for (dtype, offset), col in zip(items, cols, strict=True):
+            col[pos : pos + k] = np.ndarray((k,), dtype, buffer=data, offset=offset, strides=(size,))
+        pos += k
+        mapped.release_before(pos * size)
+    return cols if pos == n else [c[:pos] for c in cols]
+
+
+class _MappedBlocks:
+    """Drops the pages of a group's data blocks from the process once asammdf has copied them.
+
+    asammdf reads the file through a memory map: every page it touched would otherwise stay
+    in the process's memory (its RSS) until the file is closed, half again the decoded
+    float64 columns of a float32 file. The pages stay in the page cache.
+    """
+
+    def __init__(self, inner: Any, group: Any) -> None:
+        self.file: Any = getattr(inner, "_file", None)
+        self.blocks = list(group.data_blocks) if isinstance(self.file, mmap.mmap) else []
+        self.done = 0  #: blocks released so far
+        self.start = 0  #: where the next block starts in the group's record bytes
+
+    def release_before(self, consumed: int) -> None:
+        """Release every block that starts before ``consumed`` bytes of records: ``_load_data``
+        copies a whole block out of the map when it reaches it."""
+        while self.done < len(self.blocks) and self.start < consumed:
+            block = self.blocks[self.done]
+            self.start += int(block.original_size)
+            self.done += 1
+            address = int(block.address)
+            first = address - address % mmap.PAGESIZE
+            try:
+                self.file.madvise(mmap.MADV_DONTNEED, first, address + int(block.compressed_size) - first)
+            except (AttributeError, OSError, ValueError, OverflowError):
+                self.blocks = []  # no madvise here (or not this map): memory is only not saved
+                return
+
+
+#: records converted per call of an asammdf conversion (a value-to-text one holds the GIL)
+_CONVERT_CHUNK = 1 << 16
+
+
+def _converted(name: str, conversion: Any, raw: Any, unit: str, warnings: list[str]) -> tuple[FloatArray, str] | None:
+    """``conversion`` applied to ``raw`` as asammdf's ``select`` applies it, a bounded chunk of
+    records per call; text results give the raw numbers (as :func:`_as_float`)."""
+    n = raw.shape[0]
+    out = np.empty(n, np.float64)
+    for start in range(0, max(n, 1), _CONVERT_CHUNK):
+        part = np.asarray(conversion.convert(raw[start : start + _CONVERT_CHUNK]))
+        if (
+            part.ndim != 1
+            or part.dtype.names is not None
+            or part.dtype.kind not in "biuf"
+            or part.shape[0] != min(_CONVERT_CHUNK, n - start)
+        ):
+            return _as_float(name, part, unit, lambda: raw, warnings)
+        out[start : start + part.shape[0]] = part
+    return out, unit
+
+
+def _group_columns(
+    path: Path, source: Any, gi: int, group: Any, warnings: list[str]
+) -> tuple[FloatArray, list[tuple[str, str, FloatArray]]] | None:
+    """A channel group's timestamps (s) and its numeric channels (name, unit, float64), in
+    channel order; None when it has no channel with samples.
+
+    Plain channels are copied straight out of the records (docs/formats.md#mdf-reading); the
+    others are decoded by asammdf's ``select``, at most :data:`SELECT_CHUNK` per call.
+    """
+    wanted = [ci for ci, ch in enumerate(group.channels) if ch.channel_type not in _MASTER_TYPES]
+    if not wanted:
+        return None
+    got: dict[int, tuple[str, str, FloatArray]] = {}
+    stamps: FloatArray | None = None
+    plan = _direct_plan(source, gi, group, wanted)
+    selected = wanted
+    if plan is not None:
+        inner, master, direct = plan
+        selected = [ci for ci in wanted if ci not in set(direct)]
+        channels = group.channels
+        record = inner._prepare_record(group)
+        plain = {ci for ci in direct if _plain(group, record, ci)}
+        # a bit field is read as its containing bytes and unpacked before anything else
+        converted = [ci for ci in direct if channels[ci].conversion is not None or ci not in plain]
+        bare = [ci for ci in direct if channels[ci].conversion is None and ci in plain]
+        order = [master, *converted, *bare]
+        with pywarnings.catch_warnings():
+            pywarnings.simplefilter("ignore")
+            # small fragments here only: asammdf's own select makes one call per channel and
+            # fragment, and keeps its default (large) fragments
+            previous = int(inner._read_fragment_size)
+            source.configure(read_fragment_size=_FRAGMENT_BYTES)
+            try:
+                cols = _direct(inner, group, order, [False] * (1 + len(converted)) + [True] * len(bare))
+            finally:
+                source.configure(read_fragment_size=previous)
+            conversion = channels[master].conversion
+            stamps = np.asarray(conversion.convert(cols[0]) if conversion else cols[0], np.float64)
+            for i, ci in enumerate(order[1:], start=1):
+                ch, values = channels[ci], cols[i]
+                cols[i] = None  # the raw samples are released once converted
+                if ci not in plain:
+                    values = _unpack_bits(ch, record[ci], values)
+                if ch.conversion is None:
+                    got[ci] = (str(ch.name), str(ch.unit or ""), values.astype(np.float64, copy=False))
+                    continue
+                unit = str(ch.conversion.unit or ch.unit or "")
+                value = _converted(str(ch.name), ch.conversion, values, unit, warnings)
+                if value is not None:
+                    got[ci] = (str(ch.name), value[1], value[0])
+    for start in range(0, len(selected), SELECT_CHUNK):
+        chunk = selected[start : start + SELECT_CHUNK]
+        with pywarnings.catch_warnings():
+            pywarnings.simplefilter("ignore")
+            signals = source.select([(None, gi, ci) for ci in chunk])
+        if stamps is None and signals:
+            stamps = np.asarray(signals[0].timestamps, np.float64)
+        for ci, sig in zip(chunk, signals, strict=True):
+            value = _numeric(source, sig, gi, ci, warnings)
+            if value is not None:
+                got[ci] = (str(sig.name), value[1], value[0])
+        del signals
+    if stamps is None or stamps.shape[0] == 0:
+        return None
+    n = stamps.shape[0]
+    return stamps, [got[ci] for ci in wanted if ci in got and got[ci][2].shape[0] == n]
+
+
 def _read_group(
     path: Path,
     source: Any,
@@ -497,31 +762,16 @@ def _read_group(
     first_s: float,
 ) -> float:
     """Read one channel group into ``timed``/``sources``; returns the earliest first stamp so far."""
-    wanted = [ci for ci, ch in enumerate(group.channels) if ch.channel_type not in _MASTER_TYPES]
-    if not wanted:
-        return first_s
     try:
-        with pywarnings.catch_warnings():
-            pywarnings.simplefilter("ignore")
-            signals = source.select([(None, gi, ci) for ci in wanted])
+        read = _group_columns(path, source, gi, group, warnings)
+    except LoggerFileError:
+        raise
     except Exception as exc:  # noqa: BLE001 - asammdf raises many types on damaged files
         raise LoggerFileError(path, f"channel group {gi} cannot be read: {exc}") from None
-    if not signals:
+    if read is None or not read[1]:
         return first_s
-    stamps = np.asarray(signals[0].timestamps, np.float64)
-    if stamps.shape[0] == 0:
-        return first_s
-
-    cols: list[FloatArray] = []
-    names: list[tuple[str, str]] = []
-    for ci, sig in zip(wanted, signals, strict=True):
-        got = _numeric(source, sig, gi, ci, warnings)
-        if got is None or got[0].shape[0] != stamps.shape[0]:
-            continue
-        cols.append(got[0])
-        names.append((str(sig.name), got[1]))
-    if not cols:
-        return first_s
+    stamps, named = read
+    cols = [values for _, _, values in named]
     t_us = timebase.checked_microseconds(stamps, path, what=f"channel group {gi} time")
     group_warnings: list[str] = []
     timebase.check_backward_steps(t_us, path, group_warnings)
@@ -529,8 +779,22 @@ def _read_group(
     warnings.extend(f"channel group {gi}: {w}" for w in group_warnings)
     first_s = min(first_s, float(stamps[0]))
     timed.append((t_us, cols))
-    sources.extend(SourceChannel(n, u, np.empty(0)) for n, u in names)
+    sources.extend(SourceChannel(name, unit, np.empty(0)) for name, unit, _ in named)
     return first_s
+
+
+#: time steps a group's typical step is the median of (evenly spread over the group)
+_STEP_SAMPLE = 1 << 16
+
+
+def _typical_step(time_us: timebase.IntArray) -> float:
+    """The median time step of a group (µs), over at most :data:`_STEP_SAMPLE` steps spread
+    evenly over it: a median of millions of steps holds the GIL for a noticeable time and
+    says the same about a logger's rate."""
+    if time_us.shape[0] < 2:
+        return 0.0
+    steps = np.diff(time_us)
+    return float(np.median(steps[:: max(1, steps.shape[0] // _STEP_SAMPLE)]))
 
 
 def _read(
@@ -551,14 +815,18 @@ def _read(
         # data groups starts): that is where a reader would look for the missing records
         where = next((int(getattr(g.channel_group, "address", 0) or 0) for _, g in groups), 0) or 64
         raise UnsupportedFormatError(path, "has no channel with samples: nothing to import", offset=where)
-    union, placed = timebase.union_time_base(timed)
-    flat = [v for cols in placed for v in cols]
-    for src, values in zip(sources, flat, strict=True):
-        src.values = values
+    union = timebase.union_times([t for t, _ in timed])
+    k = 0
+    for t, cols in timed:
+        timebase.place_group(union, timebase.union_positions(union, t), cols)  # frees each group column
+        for values in cols:
+            sources[k].values = values
+            k += 1
     with np.errstate(over="ignore", invalid="ignore"):  # damaged cells may overflow to inf
         channels = build_channels("mdf", sources, warnings)
     time = timebase.relative_seconds(union)
-    rates = [1e6 / float(np.median(np.diff(t))) for t, _ in timed if t.shape[0] > 1 and np.median(np.diff(t)) > 0]
+    steps = [_typical_step(t) for t, _ in timed]
+    rates = [1e6 / step for step in steps if step > 0]
     writer = ident[16:24].decode("latin-1").strip(" \x00")
     logger = next((f"{name} ({writer})" for key, name in _WRITERS.items() if writer.startswith(key)), writer or None)
     lap_counter = next((n for n in channels if n.lower() in _LAP_COUNTERS), None)

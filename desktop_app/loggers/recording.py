@@ -47,6 +47,10 @@ class UnsupportedFormatError(LoggerFileError):
     """A file we recognise (or not) but do not read; the message says what to export instead."""
 
 
+class UnknownFormatError(UnsupportedFormatError):
+    """A file that looks like no logger format at all (a drop of a folder skips these)."""
+
+
 @dataclass
 class Channel:
     """One channel of a recording.

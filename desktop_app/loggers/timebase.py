@@ -184,25 +184,23 @@ def union_time_base(
     """
     if not groups:
         return np.empty(0, np.int64), []
-    union = _union(groups)
+    union = union_times([t for t, _ in groups])
     out: list[list[FloatArray]] = []
     for t, cols in groups:
-        if t.shape[0] == union.shape[0] and _increasing(t):  # a sorted, repeat-free subset: equal
-            out.append(list(cols))
-            continue
-        idx = np.searchsorted(union, t)
-        placed: list[FloatArray] = []
-        for v in cols:
-            full = np.full(union.shape[0], np.nan)
-            full[idx] = v
-            placed.append(full)
+        placed = list(cols)
+        place_group(union, union_positions(union, t), placed)
         out.append(placed)
     return union, out
 
 
-def _union(groups: Sequence[tuple[IntArray, Sequence[FloatArray]]]) -> IntArray:
-    """The sorted union of the groups' timestamps: a merge of sorted runs when they are sorted."""
-    stamps = [g[0] for g in groups]
+def union_times(stamps: Sequence[IntArray]) -> IntArray:
+    """The sorted union of several groups' repeat-free timestamps.
+
+    When every group is sorted this is a merge of sorted runs (no full sort), and when the
+    other groups sample a subset of the longest one's times, that group's own array.
+    """
+    if not stamps:
+        return np.empty(0, np.int64)
     if len(stamps) == 1 and _increasing(stamps[0]):
         return stamps[0]
     if not all(_increasing(t) for t in stamps):
@@ -218,7 +216,49 @@ def _union(groups: Sequence[tuple[IntArray, Sequence[FloatArray]]]) -> IntArray:
     return merged[keep]
 
 
+def union_positions(union: IntArray, time_us: IntArray) -> IntArray | None:
+    """Where a group's samples (repeat-free ``time_us``) go on ``union`` (from
+    :func:`union_times`); None when the group's timestamps are the union itself."""
+    if time_us is union or (time_us.shape[0] == union.shape[0] and _increasing(time_us)):
+        return None  # a sorted, repeat-free subset of the same length: the union itself
+    return np.searchsorted(union, time_us)
+
+
+def on_union(union: IntArray, positions: IntArray | None, values: FloatArray) -> FloatArray:
+    """One column placed on ``union`` at ``positions`` (:func:`union_positions`): NaN where
+    its group has no sample; ``values`` itself (no copy, no NaN fill) when ``positions`` is None."""
+    if positions is None:
+        return values
+    full = np.full(union.shape[0], np.nan)
+    full[positions] = values
+    return full
+
+
+#: timestamps of a group looked up first, before all of them, when testing for a subset
+_SUBSET_PROBE = 64
+
+
+def place_group(union: IntArray, positions: IntArray | None, columns: list[FloatArray]) -> None:
+    """Put every column of one group on ``union`` at ``positions``, replacing the list's entries
+    one by one (so a caller holding no other reference frees each source column once placed).
+
+    The placed columns are rows of one NaN-filled block: one allocation per group instead of
+    one per column (a large block is backed by huge pages, so it is filled several times faster).
+    """
+    if positions is None or not columns:
+        return
+    block = np.full((len(columns), union.shape[0]), np.nan)
+    for i, values in enumerate(columns):
+        block[i, positions] = values
+        columns[i] = block[i]
+
+
 def _subset(t: IntArray, of: IntArray) -> bool:
+    if t.shape[0] > _SUBSET_PROBE:  # most groups that are not a subset show it on a few samples
+        probe = t[:: t.shape[0] // _SUBSET_PROBE]
+        at = np.minimum(np.searchsorted(of, probe), of.shape[0] - 1)
+        if not bool((of[at] == probe).all()):
+            return False
     at = np.searchsorted(of, t)
     return bool((at < of.shape[0]).all()) and bool((of[np.minimum(at, of.shape[0] - 1)] == t).all())
 

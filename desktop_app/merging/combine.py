@@ -7,7 +7,10 @@ sample of either file lands in exactly one row, nothing is interpolated or fille
 channel is NaN wherever its own file has no sample.
 
 Standard-channel clashes (both files log ``speed``): the standard channel comes from the
-better source, the other stays as an auxiliary channel named ``speed [<source>]``. Position
+better source, the other stays as an auxiliary channel named ``speed [<source>]``; so does
+a channel the other file named alike, or one named like a column storage reserves
+(``Lap_Number``). The merged names keep the saved-name rule
+(docs/channels.md#saved-names), so the import saves them as they are. Position
 and speed (``lat``, ``long``, ``speed``, ``distance``) come from the GPS file (the one with
 ``lat``/``long``), everything else from the other one, unless ``prefer`` says otherwise.
 Gates come from the GPS file; beacons and the lap counter from the other (shifted onto the
@@ -25,7 +28,7 @@ from typing import Literal
 
 import numpy as np
 
-from desktop_app.loggers.channels import NameAllocator
+from desktop_app.loggers.channels import channel_namer
 from desktop_app.loggers.recording import Channel, Recording
 from desktop_app.loggers.timebase import to_microseconds
 from storage.errors import LaptraceError
@@ -163,7 +166,7 @@ def merge_recordings(
                 continue
             channels[name] = _placed(ch, name, rows, n, standard=True)
             owned[side][name] = name
-    names = NameAllocator(set(STANDARD_CHANNELS) | set(channels))
+    names = channel_namer(channels)
     for side in SIDES:
         rec, rows, label = sides[side]
         kept = set(owned[side].values())

@@ -1,8 +1,8 @@
 """Reading and editing the catalogue: plain dataclasses in and out, never ORM objects.
 
 Every function is one unit of work (``sessionmaker.begin()``) on the engine it is given,
-with bound parameters only. :mod:`storage.sessions` re-exports these next to the save
-pipeline.
+with bound parameters only. This is the one place to import them from; the save
+pipeline that writes files too is :mod:`storage.sessions`.
 """
 
 from __future__ import annotations

@@ -20,8 +20,6 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage.db import faults
-
 #: how long an SQLite writer waits for another one before giving up (milliseconds)
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 #: how long to wait for a PostgreSQL server to answer a new connection (seconds)
@@ -47,7 +45,6 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             connect_args.setdefault("connect_timeout", PG_CONNECT_TIMEOUT_S)
             kwargs["connect_args"] = connect_args
         engine = create_engine(u, **kwargs)
-    faults.install_sql_hook(engine)
     return engine
 
 

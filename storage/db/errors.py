@@ -1,4 +1,4 @@
-"""Errors of the catalogue and the save pipeline (re-exported by :mod:`storage.sessions`)."""
+"""Errors of the catalogue and the save pipeline (imported from here, by every caller)."""
 
 from __future__ import annotations
 

@@ -79,3 +79,14 @@ def test_named_file_is_kept_even_if_bad(tmp_path: Path) -> None:
     bad.write_text("hello")
     files, skipped = expand_paths([bad, bad])
     assert files == [bad] and skipped == 0
+
+
+def test_a_folder_keeps_a_recognised_format_it_cannot_read_and_skips_unknown_text(tmp_path: Path) -> None:
+    """A WinDarab binary (.bmsbin) gets its row with the advice; plain text and UTF-16 text
+    that look like no logger are skipped, by the error's type rather than its wording."""
+    binary = tmp_path / "run.bmsbin"
+    binary.write_bytes(b"\x00\x01\x02")
+    (tmp_path / "notes.csv").write_bytes(b"hello,world\n1,2\n")
+    (tmp_path / "wide.txt").write_bytes("lap,time\n1,2\n".encode("utf-16"))
+    files, skipped = expand_paths([tmp_path])
+    assert files == [binary] and skipped == 2

@@ -19,8 +19,9 @@ from desktop_app.gui.main_window import MainWindow
 from desktop_app.gui.workers import Workers
 from desktop_app.importing import import_file
 from storage.db import make_engine, upgrade
+from storage.db.catalog import load_session
 from storage.parquet import ParquetTelemetryStorage
-from storage.sessions import load_session, save_session
+from storage.sessions import save_session
 
 TIANMA = "racechrono_csv/session_20251231_111318_tianma_lap9_v3.csv"
 

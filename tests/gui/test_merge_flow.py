@@ -22,7 +22,7 @@ from desktop_app.gui.import_panel import ImportEntry
 from desktop_app.gui.main_window import MainWindow
 from desktop_app.gui.merge_flow import MergedFile
 from desktop_app.laps import analyse_laps
-from storage.sessions import load_session
+from storage.db.catalog import load_session
 
 #: the ECU file's sample period: the offset must be found within one sample
 ECU_PERIOD = 0.05

@@ -17,8 +17,8 @@ from realfiles import logger_file
 from desktop_app.catalogue import Catalogue
 from desktop_app.gui.latency import TickMonitor
 from desktop_app.gui.main_window import MainWindow
+from storage.db.catalog import list_sessions, load_session
 from storage.parquet import ParquetTelemetryStorage
-from storage.sessions import list_sessions, load_session
 from storage.types import Progress, SessionTelemetry
 
 AIM = "aim_csv/aim_format_example.csv"
@@ -177,6 +177,7 @@ def test_closing_during_a_save_asks_then_waits(
     assert question_box(window) is None
 
 
+@pytest.mark.threaded(reason="asserts which thread ran each phase, and that the GUI turns meanwhile")
 def test_reading_saving_and_reopening_run_off_the_gui_thread(
     qtbot: QtBot, window: MainWindow, catalogue: Catalogue, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -17,7 +17,8 @@ from desktop_app.gui.main_window import MainWindow
 from desktop_app.gui.preview import DELTA_KEY
 from desktop_app.gui.sessions_browser import SessionListModel
 from desktop_app.importing import import_file
-from storage.sessions import list_sessions, load_session, save_session
+from storage.db.catalog import list_sessions, load_session
+from storage.sessions import save_session
 
 AIM = "aim_csv/aim_format_example.csv"
 TIANMA = "racechrono_csv/session_20251231_111318_tianma_lap9_v3.csv"

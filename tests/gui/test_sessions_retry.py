@@ -19,8 +19,9 @@ from desktop_app.catalogue import Catalogue
 from desktop_app.config import Config
 from desktop_app.gui.main_window import MainWindow
 from desktop_app.importing import import_file
+from storage.db.catalog import list_sessions, load_session
 from storage.parquet import ParquetTelemetryStorage
-from storage.sessions import list_sessions, load_session, save_session
+from storage.sessions import save_session
 
 AIM = "aim_csv/aim_format_example.csv"
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from realfiles import logger_file
 
-from desktop_app.loggers import LoggerFileError, UnsupportedFormatError, sniff
+from desktop_app.loggers import LoggerFileError, UnknownFormatError, UnsupportedFormatError, sniff
 
 
 @pytest.mark.parametrize(
@@ -57,6 +57,8 @@ def test_unsupported_files_are_refused_with_advice(tmp_path: Path, name: str, co
         sniff(path)
     assert needle in str(info.value)
     assert str(path) in str(info.value)
+    # only the file that looks like no format at all is "unknown" (a folder drop skips it)
+    assert isinstance(info.value, UnknownFormatError) == (needle == "not a logger format")
 
 
 def test_empty_and_missing_files(tmp_path: Path) -> None:

@@ -2,7 +2,7 @@
 
 ``python resplit_worker.py zygote URL DATA_DIR`` imports everything once, then for each
 stdin line ``SESSION_ID LINE_SET KILL_AT DELAY_MS`` forks a child that re-splits the
-session at ``resplitcase.line_sets()[LINE_SET]`` with ``LAPTRACE_TEST_KILL_AT=KILL_AT``
+session at ``resplitcase.line_sets()[LINE_SET]`` with the kill point ``killpoints.kill_at(KILL_AT)``
 (``-``: none) and, if DELAY_MS is not ``-``, is SIGKILLed after that many milliseconds;
 prints ``done STATUS`` (the exit code, or minus the signal).
 """
@@ -18,21 +18,29 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from killpoints import kill_at, watch_sql
 from resplitcase import line_sets
 
 from desktop_app.laps.resplit import user_lines
 from desktop_app.resplitting import resplit_session
-from storage.db import faults, make_engine
+from storage.db import make_engine
 from storage.parquet import ParquetTelemetryStorage
 
 
-def _child(url: str, data_dir: str, session_id: int, which: int, kill_at: str) -> None:
+def _child(url: str, data_dir: str, session_id: int, which: int, kill_spec: str) -> None:
     try:
-        if kill_at != "-":
-            os.environ[faults.ENV] = kill_at
+        checkpoint = None if kill_spec == "-" else kill_at(kill_spec)
         engine = make_engine(url)
+        if checkpoint is not None:
+            watch_sql(engine, checkpoint)
         start, splits = line_sets()[which]
-        resplit_session(engine, ParquetTelemetryStorage(data_dir), session_id, user_lines(start, splits))
+        resplit_session(
+            engine,
+            ParquetTelemetryStorage(data_dir),
+            session_id,
+            user_lines(start, splits),
+            checkpoint=checkpoint,
+        )
         os._exit(0)
     except BaseException:  # noqa: BLE001 - report and leave, never return into the zygote
         traceback.print_exc()

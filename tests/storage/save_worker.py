@@ -7,8 +7,8 @@
 ``python save_worker.py zygote URL DATA_DIR``
     imports everything once, then for each stdin line ``TAG KILL_AT DELAY_MS [ACTION]``
     forks a child that saves ``make_draft(TAG)`` (ACTION ``save``, the default) or deletes
-    the session named ``session TAG`` (ACTION ``delete``) with
-    ``LAPTRACE_TEST_KILL_AT=KILL_AT`` (``-``: none) and, if DELAY_MS is not ``-``, is
+    the session named ``session TAG`` (ACTION ``delete``) with the kill point
+    ``killpoints.kill_at(KILL_AT)`` (``-``: none) and, if DELAY_MS is not ``-``, is
     SIGKILLed by the zygote after that many milliseconds; prints ``done TAG STATUS``
     (STATUS: the exit code, or minus the signal).
     Forking a warm process makes a kill point cost milliseconds instead of a Python start.
@@ -32,10 +32,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from draftmaker import make_draft
+from killpoints import kill_at, watch_sql
 
-from storage.db import faults, make_engine, upgrade
+from storage.db import make_engine, upgrade
+from storage.db.catalog import list_sessions
+from storage.db.errors import DuplicateImportError
 from storage.parquet import ParquetTelemetryStorage
-from storage.sessions import DuplicateImportError, delete_session, list_sessions, save_session
+from storage.sessions import delete_session, save_session
 
 
 def save(url: str, data_dir: str, tags: list[str]) -> int:
@@ -49,17 +52,18 @@ def save(url: str, data_dir: str, tags: list[str]) -> int:
     return 0
 
 
-def _child(url: str, data_dir: str, tag: str, kill_at: str, action: str) -> None:
+def _child(url: str, data_dir: str, tag: str, kill_spec: str, action: str) -> None:
     try:
-        if kill_at != "-":
-            os.environ[faults.ENV] = kill_at
+        checkpoint = None if kill_spec == "-" else kill_at(kill_spec)
         engine = make_engine(url)
+        if checkpoint is not None:
+            watch_sql(engine, checkpoint)
         storage = ParquetTelemetryStorage(data_dir)
         if action == "delete":
             (session_id,) = [s.id for s in list_sessions(engine) if s.name == f"session {tag}"]
-            delete_session(engine, storage, session_id)
+            delete_session(engine, storage, session_id, checkpoint=checkpoint)
         else:
-            save_session(make_draft(tag), engine, storage)
+            save_session(make_draft(tag), engine, storage, checkpoint=checkpoint)
         os._exit(0)
     except BaseException:  # noqa: BLE001 - report and leave, never return into the zygote
         traceback.print_exc()

@@ -20,10 +20,10 @@ import pytest
 from draftmaker import make_draft
 from sqlalchemy import Engine, update
 
-from storage.db.catalog import run_write
+from storage.db.catalog import load_session, run_write
 from storage.db.models import TrackSession
 from storage.parquet import ParquetTelemetryStorage, TelemetryFileError
-from storage.sessions import load_session, recover, save_session
+from storage.sessions import recover, save_session
 from storage.types import LapTelemetry, SessionMetadata, SessionTelemetry
 
 

@@ -24,7 +24,8 @@ from storage.parquet import ParquetTelemetryStorage, TelemetryFileError
 from storage.types import STANDARD_CHANNELS, LapTelemetry, SessionMetadata, SessionTelemetry
 
 LAP_ROWS = [250, 0, 1, 400, 120]
-AUX = ["Öltemp °C", "新トラップ", "Speed", "oil pressure"]
+#: as the pipeline names them: a source channel ``Speed`` is saved as ``Speed_2``
+AUX = ["Öltemp °C", "新トラップ", "Speed_2", "oil pressure"]
 
 
 def make_session(
@@ -50,6 +51,8 @@ def make_session(
         laps.append(LapTelemetry(k, 100.0 * k, ch))
     units = {"time": "s", "distance": "m", "speed": "km/h", "rpm": "rpm", "gear": "", **{a: "°C" for a in aux}}
     sources = {"speed": "Velocity", "rpm": "Engine Speed", **{a: a for a in aux}}
+    if "Speed_2" in sources:
+        sources["Speed_2"] = "Speed"
     return SessionTelemetry(
         session_id=session_id,
         laps=laps,

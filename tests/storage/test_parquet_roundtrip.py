@@ -12,16 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from storage.parquet import (
-    ParquetTelemetryStorage,
-    column_names,
-    delete_telemetry,
-    read_lap_telemetry,
-    read_session_telemetry,
-    read_telemetry_footer,
-    telemetry_exists,
-    write_session_telemetry,
-)
+from storage.parquet import ParquetTelemetryStorage
+from storage.parquet_schema import RESERVED_NAMES, ChannelNameError
 from storage.types import (
     CANONICAL_UNITS,
     STANDARD_CHANNELS,
@@ -38,14 +30,9 @@ AWKWARD_NAMES = [
     "oil temp",
     "OIL TEMP",
     "Oil Temp_2",
-    "Speed",
-    "RPM",
-    "speed",
-    "gear",
-    "lap_number",
-    "LAP_NUMBER",
-    "",
-    "   ",
+    "Speed_2",
+    "lap_number_2",
+    " padded ",
     "a.b[c]",
     'quote"name',
 ]
@@ -109,10 +96,12 @@ def channel_values(draw: st.DrawFn, n: int) -> np.ndarray:
 def sessions(draw: st.DrawFn) -> SessionTelemetry:
     standard = draw(st.lists(st.sampled_from(STANDARD_CHANNELS[2:]), unique=True, max_size=10))
     name_text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=12)
+    # names as the pipeline gives them: not blank, not reserved, unique ignoring case
     aux = draw(
         st.lists(
-            st.sampled_from(AWKWARD_NAMES) | name_text.filter(lambda s: s not in ("time", "distance")),
-            unique=True,
+            st.sampled_from(AWKWARD_NAMES)
+            | name_text.filter(lambda s: bool(s.strip()) and s.lower() not in RESERVED_NAMES),
+            unique_by=str.lower,
             max_size=6,
         )
     )
@@ -136,38 +125,28 @@ def test_round_trip_gives_back_exactly_what_was_written(tmp_path: Path, telemetr
     got = store.read(telemetry.session_id)
     assert got is not None
 
-    renamed = column_names(telemetry)
-    # the file's names: unique ignoring case, never a reserved name, nothing dropped
-    assert list(renamed) == telemetry.auxiliary_channels
-    lowered = [c.lower() for c in renamed.values()]
-    assert len(set(lowered)) == len(lowered)
-    assert not set(lowered) & {"lap_number", *STANDARD_CHANNELS}
-    assert got.auxiliary_channels == list(renamed.values())
+    # the file's names are the names given: nothing renamed, nothing dropped
+    aux = telemetry.auxiliary_channels
+    assert got.auxiliary_channels == aux
+    assert pq.read_schema(store.path_for(telemetry.session_id)).names == ["lap_number", *STANDARD_CHANNELS, *aux]
 
-    standard_present = {c for lap in telemetry.laps for c in lap.channels} - set(renamed)
+    standard_present = {c for lap in telemetry.laps for c in lap.channels} - set(aux)
     standard = [c for c in STANDARD_CHANNELS if c in standard_present or c in ("time", "distance")]
-    as_file = {**{c: c for c in standard}, **renamed}
 
     assert [lap.lap_number for lap in got.laps] == [lap.lap_number for lap in telemetry.laps]
     assert [lap.start_offset for lap in got.laps] == [lap.start_offset for lap in telemetry.laps]
     for want_lap, got_lap in zip(telemetry.laps, got.laps, strict=True):
-        assert list(got_lap.channels) == standard + list(renamed.values())
+        assert list(got_lap.channels) == standard + aux
         for name, values in want_lap.channels.items():
-            got_values = got_lap.channels[as_file[name]]
+            got_values = got_lap.channels[name]
             assert got_values.flags.writeable
             assert_same_values(got_values, values, f"lap {want_lap.lap_number} {name!r}")
 
-    # units and source names of every channel the file can hold come back under file names
-    holds = {**{c: c for c in STANDARD_CHANNELS if c not in renamed}, **renamed}
-    assert got.units == {holds[k]: v for k, v in telemetry.units.items()}
-    want_sources = {holds[k]: v for k, v in telemetry.source_names.items()}
-    for name, column in renamed.items():
-        if column != name:
-            want_sources.setdefault(column, name)  # a renamed channel keeps the name it had
-    assert got.source_names == want_sources
+    # units and source names of every channel come back as given
+    assert got.units == telemetry.units
+    assert got.source_names == telemetry.source_names
     assert got.metadata == telemetry.metadata
-    # an auxiliary spelled like a standard channel counts as auxiliary, in memory and in the file
-    assert got.channel_count == len(standard) + len(renamed) == telemetry.channel_count
+    assert got.channel_count == len(standard) + len(aux) == telemetry.channel_count
     assert got.total_points == telemetry.total_points
     footer = store.read_footer(telemetry.session_id)
     assert footer is not None
@@ -283,23 +262,15 @@ def test_zstd_is_configurable(tmp_path: Path) -> None:
         ParquetTelemetryStorage(tmp_path, compression="rar")
 
 
-def test_module_functions_use_the_data_dir_from_the_environment(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_storage_has_no_root_of_its_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # where data lives is the caller's decision (the app's configuration): the environment
+    # variable the app reads changes nothing here
     monkeypatch.setenv("LAPTRACE_DATA_DIR", str(tmp_path / "env-data"))
-    path = write_session_telemetry(session([(0, 0.0, simple_lap(3)), (1, 1.0, simple_lap(1))], [], session_id=9))
-    assert path == tmp_path / "env-data" / "telemetry" / "9.parquet"
-    assert telemetry_exists(9)
-    got = read_session_telemetry(9)
-    assert got is not None and [len(lap) for lap in got.laps] == [3, 1]
-    lap = read_lap_telemetry(9, 1)
-    assert lap is not None and len(lap) == 1
-    footer = read_telemetry_footer(9)
-    assert footer is not None and footer.total_points == 4
-    assert delete_telemetry(9) and not telemetry_exists(9)
-    # an explicit root wins over the environment
-    other = write_session_telemetry(session([], [], session_id=9), root=tmp_path / "other")
-    assert other == tmp_path / "other" / "telemetry" / "9.parquet"
+    with pytest.raises(TypeError):
+        ParquetTelemetryStorage()  # type: ignore[call-arg]
+    path = ParquetTelemetryStorage(tmp_path / "given").write(session([(0, 0.0, simple_lap(3))], [], session_id=9))
+    assert path == tmp_path / "given" / "telemetry" / "9.parquet"
+    assert not (tmp_path / "env-data").exists()
 
 
 @pytest.mark.parametrize("bad_id", [0, -1, True, False, "5", "../5", 5.0, None])
@@ -342,6 +313,31 @@ def test_bad_telemetry_is_refused_before_anything_is_written(
     with pytest.raises(ValueError, match=match):
         store.write(session(laps, aux))
     assert not (tmp_path / "telemetry").exists()
+
+
+@pytest.mark.parametrize(
+    ("aux", "match"),
+    [
+        (["lap_number"], r"'lap_number': 'lap_number' is a column storage reserves"),
+        (["Lap_Number"], r"'Lap_Number': 'lap_number' is a column storage reserves"),
+        (["Oil", "Speed"], r"'Speed': 'speed' is a column storage reserves"),
+        (["RPM"], r"'RPM': 'rpm' is a column storage reserves"),
+        (["gear"], r"'gear': 'gear' is a column storage reserves"),
+        (["Oil Temp", "OIL TEMP"], r"'Oil Temp' and 'OIL TEMP' are one column name ignoring case"),
+        (["Oil", "   "], r"auxiliary channel #2: the name '   ' is blank"),
+        ([""], r"auxiliary channel #1: the name '' is blank"),
+    ],
+)
+def test_storage_refuses_names_it_would_have_to_change(tmp_path: Path, aux: list[str], match: str) -> None:
+    # the pipeline names channels (docs/channels.md#saved-names); storage never renames
+    store = ParquetTelemetryStorage(tmp_path)
+    kept = store.write(session([(0, 0.0, simple_lap(3, {"Oil": np.ones(3)}))], ["Oil"]))
+    before = kept.read_bytes()
+    laps = [(0, 0.0, simple_lap(3, {name: np.full(3, float(i)) for i, name in enumerate(aux)}))]
+    with pytest.raises(ChannelNameError, match=match):
+        store.write(session(laps, aux))
+    assert kept.read_bytes() == before  # the saved file is untouched, no temp file left
+    assert store.temp_files() == [] and store.session_ids() == [1]
 
 
 def test_bad_metadata_is_refused(tmp_path: Path) -> None:

@@ -13,8 +13,9 @@ from draftmaker import make_draft
 from sqlalchemy import Engine
 
 from storage.db import current_revision, head_revision
+from storage.db.catalog import list_sessions, load_session
 from storage.parquet import ParquetTelemetryStorage
-from storage.sessions import list_sessions, load_session, recover
+from storage.sessions import recover
 
 WORKER = Path(__file__).with_name("save_worker.py")
 PROCESSES = 4

@@ -20,20 +20,12 @@ from sqlalchemy import Engine, create_engine, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from storage.db import faults, make_engine, upgrade
-from storage.db.catalog import reading
+from storage.db import make_engine, upgrade
+from storage.db.catalog import list_sessions, load_session, reading
+from storage.db.errors import CatalogError, SaveError
 from storage.db.models import Lap, TelemetrySource, TrackSession
 from storage.parquet import ParquetTelemetryStorage
-from storage.sessions import (
-    CatalogError,
-    SaveError,
-    discard_session,
-    list_sessions,
-    load_session,
-    recover,
-    retry_telemetry,
-    save_session,
-)
+from storage.sessions import discard_session, recover, retry_telemetry, save_session
 
 
 def _counts(engine: Engine) -> tuple[int, int, int]:
@@ -108,23 +100,16 @@ def test_permission_denied_then_discard(
     assert load_session(engine, save_session(draft, engine, telemetry)).summary.status == "ready"
 
 
-def test_failing_flush_leaves_no_rows_then_retry(
-    engine: Engine, telemetry: ParquetTelemetryStorage, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    real = faults.checkpoint
-
+def test_failing_flush_leaves_no_rows_then_retry(engine: Engine, telemetry: ParquetTelemetryStorage) -> None:
     def broken(stage: str) -> None:
         if stage == "before_commit":
             raise OperationalError("INSERT INTO laps", {}, sqlite3.OperationalError("disk I/O error"))
-        real(stage)
 
-    monkeypatch.setattr(faults, "checkpoint", broken)
     draft = make_draft("flush")
     with pytest.raises(CatalogError, match="disk I/O error"):
-        save_session(draft, engine, telemetry)
+        save_session(draft, engine, telemetry, checkpoint=broken)
     assert _counts(engine) == (0, 0, 0)
     _no_files(telemetry)
-    monkeypatch.undo()
     sid = save_session(draft, engine, telemetry)
     assert load_session(engine, sid).summary.status == "ready"
 
@@ -167,25 +152,20 @@ def pg_victim() -> Iterator[tuple[Engine, Callable[[], int]]]:
 def test_postgres_backend_killed_mid_transaction(
     pg_victim: tuple[Engine, Callable[[], int]],
     telemetry: ParquetTelemetryStorage,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     engine, terminate = pg_victim
-    real = faults.checkpoint
     terminated: list[int] = []
 
     def kill_backend(stage: str) -> None:
         # the session, its source and its laps are flushed, not yet committed
         if stage == "before_commit" and not terminated:
             terminated.append(terminate())
-        real(stage)
 
-    monkeypatch.setattr(faults, "checkpoint", kill_backend)
     draft = make_draft("dropped")
     with pytest.raises(CatalogError, match="could not be written") as info:
-        save_session(draft, engine, telemetry)
+        save_session(draft, engine, telemetry, checkpoint=kill_backend)
     assert terminated == [1]
     assert "terminat" in str(info.value)  # the server's own words reach the user
-    monkeypatch.undo()
     assert _counts(engine) == (0, 0, 0)  # the pool reconnects; nothing was committed
     _no_files(telemetry)
     sid = save_session(draft, engine, telemetry)
@@ -196,20 +176,16 @@ def test_postgres_backend_killed_mid_transaction(
 def test_postgres_connection_dropped_before_status_update(
     pg_victim: tuple[Engine, Callable[[], int]],
     telemetry: ParquetTelemetryStorage,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The file is written, then the server drops every connection: the status update
     reconnects (pre-ping) and the session ends up ready."""
     engine, terminate = pg_victim
-    real = faults.checkpoint
 
     def kill_backend(stage: str) -> None:
         if stage == "before_ready":
             assert terminate() >= 1
-        real(stage)
 
-    monkeypatch.setattr(faults, "checkpoint", kill_backend)
-    sid = save_session(make_draft("late"), engine, telemetry)
+    sid = save_session(make_draft("late"), engine, telemetry, checkpoint=kill_backend)
     assert load_session(engine, sid).summary.status == "ready"
 
 

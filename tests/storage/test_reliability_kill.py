@@ -1,7 +1,7 @@
 """SIGKILL the saving process at every checkpoint of the save, then recover.
 
 A zygote subprocess (``save_worker.py zygote``) forks one child per kill point; the child
-saves a small session with ``LAPTRACE_TEST_KILL_AT`` set and SIGKILLs itself there (or the
+saves a small session with a kill point (``killpoints.kill_at``) and SIGKILLs itself there (or the
 zygote kills it after a random delay). After each kill the test runs ``recover()`` and
 checks the invariants: no session is left ``writing``; every ``ready`` session has a
 complete, readable file with its row count; no partial file under a final name; a session
@@ -23,10 +23,10 @@ from draftmaker import make_draft, sha_of
 from sqlalchemy import Engine, event, func, select
 
 from storage.db import make_engine
-from storage.db.catalog import reading
+from storage.db.catalog import load_session, reading
 from storage.db.models import Lap, TelemetrySource, TrackSession
 from storage.parquet import ParquetTelemetryStorage
-from storage.sessions import load_session, recover, retry_telemetry, save_session
+from storage.sessions import recover, retry_telemetry, save_session
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL and fork are POSIX")
 

@@ -18,10 +18,10 @@ from draftmaker import make_draft, sha_of
 from realfiles import logger_file
 from sqlalchemy import Engine, func, select
 
-from storage.db.catalog import reading
+from storage.db.catalog import list_sessions, reading
 from storage.db.models import TelemetrySource
 from storage.parquet import ParquetTelemetryStorage
-from storage.sessions import list_sessions, recover
+from storage.sessions import recover
 
 WORKER = Path(__file__).with_name("save_worker.py")
 ROUNDS = 12

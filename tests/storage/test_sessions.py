@@ -11,23 +11,22 @@ import pytest
 from draftmaker import make_draft
 from sqlalchemy import Engine, func, select, update
 
-from storage.db.catalog import reading, run_write
-from storage.db.models import Driver, Lap, TelemetrySource, TrackSession
-from storage.parquet import ParquetTelemetryStorage
-from storage.sessions import (
-    DuplicateImportError,
-    SessionNotFoundError,
-    delete_session,
+from storage.db.catalog import (
     find_duplicates,
     list_drivers,
     list_sessions,
     list_tracks,
     load_session,
-    recover,
-    save_session,
+    reading,
+    run_write,
     set_lap_validity,
     update_session,
 )
+from storage.db.errors import DuplicateImportError, SessionNotFoundError
+from storage.db.models import Driver, Lap, TelemetrySource, TrackSession
+from storage.parquet import ParquetTelemetryStorage
+from storage.parquet_schema import ChannelNameError
+from storage.sessions import delete_session, recover, save_session
 
 
 def test_save_then_load(engine: Engine, telemetry: ParquetTelemetryStorage) -> None:
@@ -230,3 +229,27 @@ def test_a_local_start_time_stays_local_and_laps_record_their_source(
     assert load_session(engine, sid).summary.started_at == aware
     update_session(engine, sid, started_at=local)
     assert load_session(engine, sid).summary.started_at == local
+
+
+@pytest.mark.parametrize(
+    ("names", "match"),
+    [
+        (["Oil Temp", "OIL TEMP"], "'Oil Temp' and 'OIL TEMP' are one column name ignoring case"),
+        (["aux_0", "Lap_Number"], "'Lap_Number': 'lap_number' is a column storage reserves"),
+    ],
+)
+def test_a_draft_with_names_storage_would_have_to_change_is_refused_before_anything_is_saved(
+    engine: Engine, telemetry: ParquetTelemetryStorage, names: list[str], match: str
+) -> None:
+    draft = make_draft("names")
+    tel = draft.telemetry
+    renamed = dict(zip(tel.auxiliary_channels, names, strict=True))
+    for lap in tel.laps:
+        lap.channels = {renamed.get(k, k): v for k, v in lap.channels.items()}
+    tel.auxiliary_channels = names
+    tel.units = {renamed.get(k, k): v for k, v in tel.units.items()}
+    tel.source_names = {renamed.get(k, k): v for k, v in tel.source_names.items()}
+    with pytest.raises(ChannelNameError, match=match):
+        save_session(draft, engine, telemetry)
+    assert list_sessions(engine) == []
+    assert telemetry.session_ids() == [] and telemetry.temp_files() == []

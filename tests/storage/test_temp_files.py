@@ -12,8 +12,9 @@ import pytest
 from draftmaker import make_draft
 from sqlalchemy import Engine
 
+from storage.db.catalog import list_sessions
 from storage.parquet import ParquetTelemetryStorage
-from storage.sessions import list_sessions, recover, save_session
+from storage.sessions import recover, save_session
 
 # holds an exclusive lock on a temp file named like the writer's, until stdin closes
 _HOLDER = textwrap.dedent(

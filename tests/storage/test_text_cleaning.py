@@ -8,8 +8,9 @@ from dataclasses import replace
 from draftmaker import make_draft
 from sqlalchemy import Engine
 
+from storage.db.catalog import clean_draft, load_session, update_session
 from storage.parquet import ParquetTelemetryStorage
-from storage.sessions import clean_draft, load_session, save_session, update_session
+from storage.sessions import save_session
 
 
 def test_hostile_text_from_a_file_is_stored_cleaned(engine: Engine, telemetry: ParquetTelemetryStorage) -> None:
