@@ -1,4 +1,5 @@
-"""Re-splitting an unsaved draft keeps the engineer's validity ticks on the laps that survive.
+"""Re-splitting keeps the engineer's validity ticks on the laps that survive (a draft in
+memory, and a saved session through the catalogue).
 
 On the real AiM export (beacon laps, GPS): its automatic split lines serve as the
 engineer's lines. A lap the new lines cut at the same samples (start and end within one
@@ -8,6 +9,7 @@ sample) keeps its tick; a lap they cut elsewhere goes back to the proposal.
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,6 +18,11 @@ from realfiles import logger_file
 from desktop_app.importing import ImportedFile, import_file, keep_validity, resplit_draft
 from desktop_app.laps import ideal_lap
 from desktop_app.laps.resplit import LinePoints, user_lines
+from desktop_app.resplitting import resplit_session
+from storage.db import make_engine, upgrade
+from storage.db.catalog import load_session, set_lap_validity
+from storage.parquet import ParquetTelemetryStorage
+from storage.sessions import save_session
 from storage.types import LapRecord, SessionDraft, TrackLine
 
 AIM = "aim_csv/aim_format_example.csv"
@@ -103,3 +110,27 @@ def test_a_lap_is_the_same_lap_within_one_sample(aim: ImportedFile) -> None:
     assert all(beyond[n].user_valid is laps[n].user_valid for n in range(len(laps)) if n not in (3, 4))
     # no tick at all: nothing to carry
     assert keep_validity(aim.draft.laps, _shifted(laps, 4, 0.0), aim.recording) == 0
+
+
+def test_a_saved_session_split_again_keeps_the_ticks_in_the_catalogue(aim: ImportedFile, tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{(tmp_path / 'catalogue.sqlite3').as_posix()}")
+    upgrade(engine)
+    storage = ParquetTelemetryStorage(tmp_path / "data")
+    try:
+        sid = save_session(_copy_laps(aim.draft), engine, storage, source_paths=[aim.path])
+        s1, s2 = _auto_lines(aim.draft)
+        resplit_session(engine, storage, sid, user_lines(s1, [s2]))
+        set_lap_validity(engine, sid, 3, False)
+        before = load_session(engine, sid)
+
+        resplit_session(engine, storage, sid, user_lines(s1, []))  # the same start line
+        after = load_session(engine, sid)
+        assert after.laps_revision != before.laps_revision
+        assert [lap.samples for lap in after.laps] == [lap.samples for lap in before.laps]
+        assert [lap.lap_number for lap in after.laps if lap.user_valid is not None] == [3]
+        assert after.laps[3].user_valid is False and after.laps[3].proposed_valid
+
+        resplit_session(engine, storage, sid, user_lines(s2, []))  # the start line moved on
+        assert all(lap.user_valid is None for lap in load_session(engine, sid).laps)
+    finally:
+        engine.dispose()
