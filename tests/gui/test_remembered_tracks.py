@@ -56,6 +56,7 @@ def _times(laps: Sequence[dict[str, Any]]) -> list[float]:
     return out
 
 
+@pytest.mark.threaded(reason="asserts the read, with its look-up of the catalogue's tracks, ran on a worker")
 def test_a_dropped_file_is_split_at_its_tracks_remembered_lines(
     qtbot: QtBot, window: MainWindow, catalogue: Catalogue, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
