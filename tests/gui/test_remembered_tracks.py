@@ -4,7 +4,9 @@ as ``laptrace import`` splits it.
 The real AiM export has no gates (its laps come from its beacons). The catalogue is given
 a track there whose lines an engineer set (its automatic split lines, re-split as the
 engineer's): a drop of the file is read with them, on the read pool, and its laps are the
-ones ``laptrace import`` gives the same file in the same catalogue.
+ones ``laptrace import`` gives the same file in the same catalogue. And the RaceChrono VBO,
+imported by ``laptrace import`` with its gates, leaves its Start line to the track: the same
+file without its gates, dropped in the window, is split there.
 """
 
 from __future__ import annotations
@@ -112,3 +114,48 @@ def test_a_dropped_file_is_split_at_its_tracks_remembered_lines(
     assert len(doc["laps"]) == len(shown)
     assert _timing(doc["laps"]) == _timing(shown)
     assert doc["ideal_lap_s"] == pytest.approx(draft.ideal_lap_s, abs=1e-6)
+
+
+RACECHRONO = "vbo/racechrono_2023Rd3_1.vbo"
+
+
+def _without_gates(source: Path, target: Path) -> Path:
+    """The VBO file without its ``[laptiming]`` section (the logger set no gates)."""
+    raw = source.read_bytes()
+    start, end = raw.index(b"[laptiming]"), raw.index(b"[column names]")
+    target.write_bytes(raw[:start] + raw[end:])
+    return target
+
+
+def test_a_vbo_without_gates_gets_the_start_line_an_earlier_file_left(
+    qtbot: QtBot, window: MainWindow, catalogue: Catalogue, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    config = catalogue.config
+    where = ["--json", "--db", config.database_url, "--data-dir", str(config.data_dir)]
+    # laptrace import of the real file: its Start gate is crossed, the track remembers it
+    code = main(["import", str(logger_file(RACECHRONO)), *where])
+    out, err = capsys.readouterr()
+    assert code == exitcodes.OK, err
+    first = json.loads(out)
+    assert first["lap_source"] == "gate"
+    gate_start = first["laps"][1]["start_s"]
+    assert gate_start == pytest.approx(945.4, abs=0.05)  # docs/laps.md: the Start crossing
+
+    bare = _without_gates(logger_file(RACECHRONO), tmp_path / "no_gates.vbo")
+    assert import_file(bare).draft.lap_source == "auto"  # on its own: an automatic line
+    drop_files(window, [bare])
+    (entry,) = wait_read(qtbot, window, 1)
+    assert entry.state == "ready" and entry.imported is not None
+    draft = entry.imported.draft
+    assert draft.lap_source == "track"
+    assert draft.warnings[0].endswith("(from an earlier file's gates)")
+    shown = [lap_json(lap) for lap in window.view.table.model().laps()]
+    # split where the earlier file's gate is crossed, to the microsecond
+    assert shown[1]["start_s"] == pytest.approx(gate_start, abs=1e-6)
+
+    code = main(["import", str(bare), *where])
+    out, err = capsys.readouterr()
+    assert code == exitcodes.OK, err
+    doc = json.loads(out)
+    assert doc["lap_source"] == "track"
+    assert _timing(doc["laps"]) == _timing(shown)
