@@ -75,6 +75,7 @@ def test_ticks_survive_a_moved_split_line_and_go_with_a_moved_start_line(qtbot: 
     assert [lap.lap_number for lap in after if lap.user_valid is not None] == sorted([3, invalid])
     assert entry.imported.draft.laps == after  # the draft to save holds them too
     assert model.ideal_lap_s() == entry.imported.draft.ideal_lap_s and ideal is not None
+    assert window.statusBar().currentMessage().endswith("; 2 of your 2 validity tick(s) kept")
 
     # the start line moved a few trace points on: every lap is cut elsewhere, no tick stays
     spans = [(lap.start_offset_s, lap.samples) for lap in after]
@@ -84,3 +85,6 @@ def test_ticks_survive_a_moved_split_line_and_go_with_a_moved_start_line(qtbot: 
         timeout=30_000,
     )
     assert all(lap.user_valid is None for lap in model.laps())
+    assert "; 0 of your 2 validity tick(s) kept, 2 dropped (laps now cut elsewhere" in (
+        window.statusBar().currentMessage()
+    )
