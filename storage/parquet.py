@@ -30,7 +30,6 @@ from storage.parquet_convert import choose_encodings, copy_footer, lap_sizes, la
 from storage.parquet_encoding import COMPRESSIONS, Compression, writer_options
 from storage.parquet_schema import (
     FOOTER_KEY,
-    LAP_COLUMN,
     LapIndexEntry,
     TelemetryFooter,
     arrow_schema,
@@ -40,7 +39,7 @@ from storage.parquet_schema import (
     encode_footer,
     labels_of,
 )
-from storage.types import LapTelemetry, Progress, SessionTelemetry
+from storage.types import LAP_COLUMN, LapTelemetry, Progress, SessionTelemetry
 
 try:
     import fcntl

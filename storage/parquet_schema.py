@@ -34,6 +34,8 @@ import pyarrow as pa
 from storage.errors import StorageError
 from storage.types import (
     CANONICAL_UNITS,
+    LAP_COLUMN,
+    RESERVED_NAMES,
     SOURCE_TYPES,
     STANDARD_CHANNELS,
     SessionMetadata,
@@ -45,10 +47,6 @@ from storage.types import (
 FORMAT_VERSION = 1
 #: The footer key-value metadata key holding the session JSON.
 FOOTER_KEY = b"laptrace"
-LAP_COLUMN = "lap_number"
-#: Names no auxiliary channel may have, compared ignoring case: the lap column and the
-#: standard channels. The pipeline names channels around them before it saves.
-RESERVED_NAMES: frozenset[str] = frozenset({LAP_COLUMN, *STANDARD_CHANNELS})
 #: the field metadata key of a text channel's code-to-label table
 LABELS_KEY = b"labels"
 _INT32 = (-(2**31), 2**31 - 1)
