@@ -188,7 +188,7 @@ def test_sectors_from_split_gates_end_to_end(tmp_path: Path) -> None:
 
 #: libraries for other paths (the window, the database, MDF and XRK logs, Arrow tables): a
 #: command that reads one text file loads none of them, each would cost start-up time
-HEAVY = ("PySide6", "superqt", "pyqtgraph", "sqlalchemy", "alembic", "asammdf", "pandas", "libxrk")
+HEAVY = ("PySide6", "superqt", "pyqtgraph", "sqlalchemy", "alembic", "asammdf", "pandas", "pyarrow", "libxrk")
 
 _MODULES_AFTER_INSPECT = """
 import json, sys
@@ -205,16 +205,6 @@ with open(sys.argv[2], "w") as fh:
         # a block this small is all numbers and parsed by numpy: not even polars is loaded
         ("vbo/20210620_035615.vbo", 2, (*HEAVY, "polars")),
         ("motec_csv/May_22_2026_Peter.csv", 16701, HEAVY),
-        pytest.param(
-            "vbo/20210620_035615.vbo",
-            2,
-            ("pyarrow",),
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="loggers/channels.py imports storage.parquet_schema (pyarrow) at module level for "
-                "its reserved names; once that import is lazy or pyarrow-free this passes: drop the mark",
-            ),
-        ),
     ],
 )
 def test_inspect_of_a_text_file_loads_no_library_it_does_not_use(
