@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gui.qt_helpers import drop_files, wait_read
+from gui.qt_helpers import drop_files, wait_read, wait_state
 from pytestqt.qtbot import QtBot
 from realfiles import logger_file
 
@@ -28,7 +28,7 @@ from desktop_app.commands import exitcodes
 from desktop_app.gui.main_window import MainWindow
 from desktop_app.importing import ImportedFile, import_file, lap_json, resplit_draft
 from desktop_app.laps.resplit import user_lines
-from storage.db.catalog import remember_track
+from storage.db.catalog import known_tracks, remember_track
 from storage.types import KnownTrack, SessionDraft, TrackLine
 
 AIM = "aim_csv/aim_format_example.csv"
@@ -159,3 +159,27 @@ def test_a_vbo_without_gates_gets_the_start_line_an_earlier_file_left(
     doc = json.loads(out)
     assert doc["lap_source"] == "track"
     assert _timing(doc["laps"]) == _timing(shown)
+
+
+def test_a_file_saved_from_the_window_leaves_its_gates_to_the_track(
+    qtbot: QtBot, window: MainWindow, catalogue: Catalogue, tmp_path: Path
+) -> None:
+    """Save in the window does what ``laptrace import`` does after its save: the gates the
+    car crossed are kept for the track, and a later file there without gates uses them."""
+    drop_files(window, [logger_file(RACECHRONO)])
+    (entry,) = wait_read(qtbot, window, 1)
+    assert entry.imported is not None and entry.imported.draft.lap_source == "gate"
+    gate_start = lap_json(entry.imported.draft.laps[1])["start_s"]
+    assert known_tracks(catalogue.engine) == []
+    assert window.save_flow.save(entry)
+    assert wait_state(qtbot, entry, ("saved", "save-failed")) == "saved"
+    (track,) = known_tracks(catalogue.engine)
+    assert [(x.kind, x.origin) for x in track.lines] == [("start", "file")]
+    assert window.save_flow.label.text().startswith(f"Saved {RACECHRONO.split('/')[-1]} as session")
+
+    bare = _without_gates(logger_file(RACECHRONO), tmp_path / "no_gates.vbo")
+    drop_files(window, [bare])
+    later = wait_read(qtbot, window, 2)[-1]
+    assert later.imported is not None
+    assert later.imported.draft.lap_source == "track"
+    assert lap_json(later.imported.draft.laps[1])["start_s"] == pytest.approx(gate_start, abs=1e-6)
