@@ -7,10 +7,12 @@ Folders are expanded later, on a worker, by :func:`expand_paths` (Qt-free).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from pathlib import Path
+from urllib.parse import quote_from_bytes, unquote_to_bytes
 
-from PySide6.QtCore import QEvent, QMimeData, QObject, QTimer, Signal
+from PySide6.QtCore import QByteArray, QEvent, QMimeData, QObject, QTimer, QUrl, Signal
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 
 from desktop_app.loggers import (
@@ -29,7 +31,28 @@ def local_paths(mime: QMimeData) -> list[Path]:
     """The local files and folders a drag carries (remote URLs are ignored)."""
     if not mime.hasUrls():
         return []
-    return [Path(url.toLocalFile()) for url in mime.urls() if url.isLocalFile()]
+    return [url_path(url) for url in mime.urls() if url.isLocalFile()]
+
+
+def url_path(url: QUrl) -> Path:
+    """The local path of a ``file:`` URL, byte for byte.
+
+    A POSIX file name may be any bytes; a file manager percent-encodes them in the URL.
+    ``QUrl.toLocalFile`` decodes them as UTF-8 and replaces the rest, naming a file that
+    does not exist, so the bytes are decoded here the way Python names such a file.
+    """
+    if os.name == "nt":
+        return Path(url.toLocalFile())
+    encoded = url.path(QUrl.ComponentFormattingOption.FullyEncoded)
+    return Path(os.fsdecode(unquote_to_bytes(encoded)))
+
+
+def file_url(path: Path) -> QUrl:
+    """The ``file:`` URL of ``path`` as a file manager writes it (its bytes percent-encoded)."""
+    if os.name == "nt":
+        return QUrl.fromLocalFile(str(path))
+    raw = os.fsencode(os.path.abspath(path))
+    return QUrl.fromEncoded(QByteArray(b"file://" + quote_from_bytes(raw).encode("ascii")))
 
 
 def expand_paths(paths: Iterable[Path]) -> tuple[list[Path], int]:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
+from desktop_app.gui.drop import file_url
 from desktop_app.gui.import_panel import ImportEntry
 from desktop_app.gui.main_window import MainWindow
 
@@ -16,7 +17,7 @@ from desktop_app.gui.main_window import MainWindow
 def drop_files(target: QWidget, paths: list[Path]) -> tuple[bool, bool]:
     """Simulate dragging ``paths`` onto ``target``: (enter accepted, drop accepted)."""
     mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    mime.setUrls([file_url(p) for p in paths])  # as a file manager writes them
     enter = QDragEnterEvent(
         QPoint(20, 20), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
     )
