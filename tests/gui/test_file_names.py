@@ -38,7 +38,7 @@ def test_a_dropped_file_named_with_non_utf8_bytes_is_read_and_saved(
     assert [s.file_name for s in saved.sources] == ["blakely_\ufffd.csv"]
     assert len(saved.laps) == laps
     lap = catalogue.storage.read_lap(entry.session_id, saved.laps[1].lap_number)
-    assert lap.channels["speed"].size > 0
+    assert lap is not None and lap.channels["speed"].size > 0
 
 
 @pytest.mark.skipif(os.name == "nt", reason="Windows file names are UTF-16, never arbitrary bytes")
