@@ -20,7 +20,7 @@ import argparse
 import json
 import math
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -594,26 +594,47 @@ def _session_id(text: str) -> int:
     return int(value)
 
 
+def _on_session(
+    args: argparse.Namespace,
+    command: str,
+    act: Callable[[_Catalogue, int], str | None],
+    refusals: tuple[type[Exception], ...],
+    done: str,
+) -> int:
+    """``act`` on the session ``args.session_id`` names; it returns why it refused, or None.
+
+    A session that is not there, or an error of ``refusals``, is bad input; else ``done``
+    (``deleted``) is said."""
+    from storage.db.errors import SessionNotFoundError
+
+    session_id = _session_id(args.session_id)
+    if _no_catalogue_yet(args):
+        _fail(command, str(SessionNotFoundError(session_id)))
+        return exitcodes.BAD_INPUT
+    caught: tuple[type[Exception], ...] = (SessionNotFoundError, *refusals)
+    with _catalogue(args) as cat:
+        try:
+            refused = act(cat, session_id)
+        except caught as exc:
+            refused = str(exc)
+    if refused is not None:
+        _fail(command, refused)
+        return exitcodes.BAD_INPUT
+    print(f"{done} session {session_id}")
+    return exitcodes.OK
+
+
 def run_delete(args: argparse.Namespace) -> int:
     return _guarded("delete", _delete, args)
 
 
 def _delete(args: argparse.Namespace) -> int:
-    from storage.db.errors import SessionNotFoundError
     from storage.sessions import delete_session
 
-    session_id = _session_id(args.session_id)
-    if _no_catalogue_yet(args):
-        _fail("delete", str(SessionNotFoundError(session_id)))
-        return exitcodes.BAD_INPUT
-    with _catalogue(args) as cat:
-        try:
-            delete_session(cat.engine, cat.storage, session_id)
-        except SessionNotFoundError as exc:
-            _fail("delete", str(exc))
-            return exitcodes.BAD_INPUT
-    print(f"deleted session {session_id}")
-    return exitcodes.OK
+    def act(cat: _Catalogue, session_id: int) -> None:
+        delete_session(cat.engine, cat.storage, session_id)
+
+    return _on_session(args, "delete", act, (), "deleted")
 
 
 def run_discard(args: argparse.Namespace) -> int:
@@ -622,26 +643,15 @@ def run_discard(args: argparse.Namespace) -> int:
 
 def _discard(args: argparse.Namespace) -> int:
     from storage.db.catalog import load_session
-    from storage.db.errors import SessionNotFoundError
     from storage.sessions import NotDiscardableError, discard_session
 
-    session_id = _session_id(args.session_id)
-    if _no_catalogue_yet(args):
-        _fail("discard", str(SessionNotFoundError(session_id)))
-        return exitcodes.BAD_INPUT
-    with _catalogue(args) as cat:
-        try:
-            status = load_session(cat.engine, session_id).summary.status
-            if status == "writing":
-                _fail(
-                    "discard",
-                    f"session {session_id} is still being written (or its save was interrupted): "
-                    "run 'laptrace recover' first",
-                )
-                return exitcodes.BAD_INPUT
-            discard_session(cat.engine, cat.storage, session_id)
-        except (SessionNotFoundError, NotDiscardableError) as exc:
-            _fail("discard", str(exc))
-            return exitcodes.BAD_INPUT
-    print(f"discarded session {session_id}")
-    return exitcodes.OK
+    def act(cat: _Catalogue, session_id: int) -> str | None:
+        if load_session(cat.engine, session_id).summary.status == "writing":
+            return (
+                f"session {session_id} is still being written (or its save was interrupted): "
+                "run 'laptrace recover' first"
+            )
+        discard_session(cat.engine, cat.storage, session_id)
+        return None
+
+    return _on_session(args, "discard", act, (NotDiscardableError,), "discarded")
