@@ -17,12 +17,12 @@ setup: $(STAMP)
 run: $(STAMP)
 	$(VENV)/bin/laptrace
 
+# mypy twice: tests/storage imports its helpers by bare name from its own folder, and its
+# conftest.py would be a second top-level "conftest" beside tests/conftest.py
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m mypy
-	# tests/storage imports its helpers by bare name from its own folder, and its conftest.py
-	# would be a second top-level "conftest" beside tests/conftest.py: checked in a run of its own
 	MYPYPATH=tests/storage $(PY) -m mypy tests/storage/*.py
 	$(VENV)/bin/lint-imports
 

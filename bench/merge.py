@@ -36,17 +36,18 @@ import numpy as np
 
 from desktop_app.loggers import Channel, Recording, read_recording
 from desktop_app.merging import align, merge_recordings
+from storage.types import SourceType
 
 LOGGERS = Path(
     os.environ.get("LAPTRACE_LOGGERS_DIR", Path(__file__).resolve().parents[2] / "shared" / "data" / "loggers")
 )
 
 
-def _recording(name: str, fmt: str, t: np.ndarray, speed: np.ndarray, extra: dict[str, np.ndarray]) -> Recording:
+def _recording(name: str, fmt: SourceType, t: np.ndarray, speed: np.ndarray, extra: dict[str, np.ndarray]) -> Recording:
     channels = {"speed": Channel("speed", "speed", "km/h", True, np.asarray(speed, np.float64))}
     for key, values in extra.items():
         channels[key] = Channel(key, key, "", key in ("lat", "long", "rpm"), np.asarray(values, np.float64))
-    return Recording(Path(name), fmt, np.asarray(t, np.float64), channels)  # type: ignore[arg-type]
+    return Recording(Path(name), fmt, np.asarray(t, np.float64), channels)
 
 
 def _pair(minutes: float, ecu_rate: float, offset: float, drift_ppm: float) -> tuple[Recording, Recording]:

@@ -1,7 +1,11 @@
 """Parquet storage benchmark: size against the seed's JSON arrays, SNAPPY vs ZSTD, write and
 read throughput, and read_lap latency for a 20 min against a 24 h session.
 
-``python -m bench parquet [--quick] [--no-real]``. Synthetic sessions are shaped like real
+``python -m bench parquet [--quick] [--no-real]``. ``--sizes`` prints only the archive size
+table: every real logger file imported as the app imports it (its laps, float32 where
+lossless), Laptrace's file against pyarrow's defaults for the same data, PostgreSQL
+``float8[]`` arrays per lap and channel (estimated), and the source file under ``zstd -19``;
+``--export MIN`` adds the synthetic WinDarab export of ``bench/textwide.py``. Synthetic sessions are shaped like real
 ones (smooth quantised signals, a GPS loop, slow channels with NaN between their samples);
 every real logger file the readers can read is benchmarked too, as one lap-0 session.
 """
@@ -11,7 +15,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -19,6 +25,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -220,6 +227,204 @@ def lap_latency(folder: Path, telemetry: SessionTelemetry, calls: int) -> tuple[
     return statistics.median(cold), statistics.median(warm), statistics.median(footer), whole
 
 
+# --- the archive against what it replaced ----------------------------------------------------
+
+#: PostgreSQL float8[] per (session, lap, channel) row: the array header (varlena 4, ndim 4,
+#: data offset 4, element type 4, dimension and lower bound 8), the heap tuple (header 24,
+#: line pointer 4, two int4 keys and the channel name, ~24) and, arrays being over 2 KB, the
+#: TOAST pointer (18) and per-1996-byte chunk row (~46: tuple header, chunk id, sequence).
+#: pglz leaves float noise uncompressed (it needs 25 % savings), so 8 bytes per value.
+_PG_ROW = 24 + 24 + 4 + 24 + 18
+_PG_CHUNK = 46
+
+
+def pg_float8_bytes(telemetry: SessionTelemetry) -> int:
+    total = 0
+    for lap in telemetry.laps:
+        for values in lap.channels.values():
+            data = 8 * len(values)
+            total += _PG_ROW + data + _PG_CHUNK * -(-data // 1996)
+    return total
+
+
+def pyarrow_default_bytes(telemetry: SessionTelemetry, folder: Path) -> int:
+    """The same columns (lap_number + float64 channels) through ``pq.write_table`` defaults."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    names = list(dict.fromkeys(c for lap in telemetry.laps for c in lap.channels))
+    columns: dict[str, Any] = {
+        "lap_number": np.concatenate([np.full(len(lap), lap.lap_number, np.int32) for lap in telemetry.laps])
+    }
+    for name in names:
+        parts = [lap.channels.get(name, np.full(len(lap), np.nan)) for lap in telemetry.laps]
+        columns[name] = pa.array(np.concatenate(parts), from_pandas=True)
+    path = folder / "pyarrow-defaults.parquet"
+    pq.write_table(pa.table(columns), path)
+    size = path.stat().st_size
+    path.unlink()
+    return size
+
+
+def zstd19_bytes(path: Path) -> int | None:
+    """The source file under ``zstd -19`` (the CLI), or None without it."""
+    zstd = shutil.which("zstd")
+    if zstd is None:
+        return None
+    with path.open("rb") as src:
+        out = subprocess.run([zstd, "-19", "-T1", "-c"], stdin=src, capture_output=True, check=True)
+    return len(out.stdout)
+
+
+@dataclass
+class SizeRow:
+    name: str
+    rows: int
+    channels: int
+    float32: int
+    laptrace: int
+    pyarrow: int
+    pg: int
+    zstd19: int | None
+
+
+def measure_archive(name: str, source: Path, folder: Path) -> SizeRow:
+    from desktop_app.importing import import_file
+
+    telemetry = import_file(source).draft.telemetry
+    telemetry.session_id = 1
+    store = ParquetTelemetryStorage(folder)
+    path = store.write(telemetry)
+    footer = store.read_footer(1)
+    assert footer is not None
+    row = SizeRow(
+        name,
+        telemetry.total_points,
+        telemetry.channel_count,
+        len(footer.decimals),
+        path.stat().st_size,
+        pyarrow_default_bytes(telemetry, folder),
+        pg_float8_bytes(telemetry),
+        zstd19_bytes(source),
+    )
+    store.delete(1)
+    return row
+
+
+def print_archive(rows: list[SizeRow]) -> None:
+    print("\nArchive size: Laptrace's Parquet (ZSTD, per-column encoding, float32 where lossless) against")
+    print("pyarrow's defaults (float64, SNAPPY, dictionary) for the same data, PostgreSQL float8[] per lap and")
+    print("channel (estimate), and the source file under zstd -19. Goals: x zstd19 <= 1.5, x pyarrow < 1, x pg < 1")
+    head = (
+        f"{'file':<52} {'rows x ch':>13} {'f32':>4} {'Laptrace KB':>11} {'pyarrow KB':>10} {'x pyarrow':>9} "
+        f"{'float8[] KB':>11} {'x pg':>5} {'zstd-19 KB':>10} {'x zstd19':>8}"
+    )
+    print(head)
+    print("-" * len(head))
+    for r in rows:
+        z = f"{r.zstd19 / 1e3:>10.0f} {r.laptrace / r.zstd19:>8.2f}" if r.zstd19 else f"{'-':>10} {'-':>8}"
+        print(
+            f"{r.name[:52]:<52} {f'{r.rows} x {r.channels}':>13} {r.float32:>4} {r.laptrace / 1e3:>11.0f} "
+            f"{r.pyarrow / 1e3:>10.0f} {r.laptrace / r.pyarrow:>9.2f} {r.pg / 1e3:>11.0f} {r.laptrace / r.pg:>5.2f} {z}"
+        )
+    print("f32: channels stored as float32 (of ch); every ratio is Laptrace / the other, measured in this run")
+
+
+def archive_sizes(export_minutes: float | None) -> int:
+    with tempfile.TemporaryDirectory(prefix="laptrace-bench-") as tmp:
+        folder = Path(tmp)
+        rows: list[SizeRow] = []
+        files = sorted(p for p in LOGGERS.rglob("*") if p.is_file() and p.suffix.lower() not in (".md", ".dbc"))
+        for path in files:
+            print(f"... {path.name}", file=sys.stderr, flush=True)
+            try:
+                rows.append(measure_archive(f"{path.parent.name}/{path.name}", path, folder))
+            except Exception as exc:  # noqa: BLE001 - one unreadable file must not stop the table
+                print(f"(skipped {path.name}: {type(exc).__name__}: {exc})", file=sys.stderr)
+        if export_minutes:
+            from bench.textwide import write_export
+
+            export = folder / f"windarab_{export_minutes:g}min.txt"
+            print(f"... export {export_minutes:g} min (zstd -19 of it takes minutes)", file=sys.stderr, flush=True)
+            write_export(export, export_minutes)
+            rows.append(measure_archive(f"synthetic WinDarab export {export_minutes:g} min x 250 ch", export, folder))
+        print_archive(rows)
+    return 0
+
+
+# --- one lap, cold: a fresh process, the file dropped from the page cache ----------------------
+
+_COLD_LAP = """
+import json, os, sys, time
+from storage.parquet import ParquetTelemetryStorage
+root, session, lap, warm = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+if warm != "-":  # a lap of another file first: the code is warm, this file is not
+    assert ParquetTelemetryStorage(warm).read_lap(session, 0) is not None
+store = ParquetTelemetryStorage(root)
+path = store.path_for(session)
+fd = os.open(path, os.O_RDONLY)
+os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)  # evict its (clean) pages: a cold read
+os.close(fd)
+start = time.perf_counter()
+got = store.read_lap(session, lap)
+elapsed = time.perf_counter() - start
+assert got is not None and got.lap_number == lap
+print(json.dumps({"ms": elapsed * 1e3, "rows": len(got)}))
+"""
+
+
+def cold_lap_ms(root: Path, session_id: int, laps: list[int], warm: Path | None) -> float:
+    """Median ms of read_lap, each lap in a new process with the file evicted from the cache
+    (``warm``: after one read_lap of that other file, so the first call's set-up is not timed)."""
+    import subprocess
+
+    times: list[float] = []
+    for lap in laps:
+        out = subprocess.run(
+            [sys.executable, "-c", _COLD_LAP, str(root), str(session_id), str(lap), str(warm or "-")],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=Path(__file__).resolve().parents[1],
+        )
+        times.append(float(json.loads(out.stdout.strip().splitlines()[-1])["ms"]))
+    return statistics.median(times)
+
+
+def lap_read_ratio(quick: bool) -> None:
+    day_hours = 4.0 if quick else 24.0
+    print("\nread_lap cold (new process, file evicted from the page cache; median of 9 laps spread out)")
+    print("first: the process's first read_lap; file cold: after a read_lap of another file (code warm)")
+    head = (
+        f"{'session':<28} {'laps':>5} {'file MB':>8} {'footer KB':>9} {'first ms':>9} {'ratio':>6} "
+        f"{'file cold ms':>12} {'ratio':>6}"
+    )
+    print(head)
+    print("-" * len(head))
+    with tempfile.TemporaryDirectory(prefix="laptrace-bench-") as tmp:
+        other = Path(tmp) / "other"
+        ParquetTelemetryStorage(other).write(synthetic_session(3, 0.05, 25, 33))
+        base: tuple[float, float] | None = None
+        for label, hours in (("20 min @ 25 Hz, 33 ch", 1 / 3), (f"{day_hours:g} h @ 25 Hz, 33 ch", day_hours)):
+            print(f"... {label}", file=sys.stderr, flush=True)
+            telemetry = synthetic_session(3, hours, 25, 33)
+            root = Path(tmp) / f"{hours:g}"
+            path = ParquetTelemetryStorage(root).write(telemetry)
+            numbers = [lap.lap_number for lap in telemetry.laps]
+            picks = sorted({numbers[int(i * (len(numbers) - 1) / 8)] for i in range(9)})
+            first, cold = cold_lap_ms(root, 3, picks, None), cold_lap_ms(root, 3, picks, other)
+            base = base or (first, cold)
+            import pyarrow.parquet as pq
+
+            footer = pq.read_metadata(path).serialized_size / 1e3
+            print(
+                f"{label:<28} {len(numbers):>5} {path.stat().st_size / 1e6:>8.1f} {footer:>9.0f} {first:>9.1f} "
+                f"{first / base[0]:>6.2f} {cold:>12.1f} {cold / base[1]:>6.2f}"
+            )
+            del telemetry
+    print("ratio: against the 20 min session in this run (goal: <= 2)")
+
+
 # --- tables ----------------------------------------------------------------------------------
 
 
@@ -258,7 +463,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench parquet", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller sessions, one repeat (~30 s)")
     parser.add_argument("--no-real", action="store_true", help="skip the real logger files")
+    parser.add_argument("--sizes", action="store_true", help="only the archive size table")
+    parser.add_argument("--lap-read", action="store_true", help="only the cold read_lap table (20 min vs 24 h)")
+    parser.add_argument("--export", type=float, default=None, help="--sizes: add the WinDarab export of MIN minutes")
     args = parser.parse_args(argv)
+    if args.sizes:
+        return archive_sizes(args.export)
+    if args.lap_read:
+        lap_read_ratio(args.quick)
+        return 0
     quick: bool = args.quick
     repeat = 1 if quick else 3
 

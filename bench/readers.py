@@ -183,14 +183,15 @@ def _reader_parse(path: Path) -> _Parse | None:
     seen: list[_Parse] = []
     original = textblock._parse
 
-    def spy(source: Any, p: Path, first_line: int, ncols: int, delimiter: str, decimal_comma: bool, *rest: Any) -> Any:
+    def spy(source: Any, p: Path, options: textblock.BlockOptions) -> Any:
         offset = getattr(source, "_offset", 0)
         data = getattr(source, "_data", None)
         if data is not None:  # a block handed over in memory: it runs to the end of the file
             offset = path.stat().st_size - len(data)
-        block = original(source, p, first_line, ncols, delimiter, decimal_comma, *rest)
+        block = original(source, p, options)
         numeric = sum(v is not None for v in block.values)
-        seen.append(_Parse(offset, delimiter, decimal_comma, ncols, 8 * block.row_count * numeric))
+        decoded = 8 * block.row_count * numeric
+        seen.append(_Parse(offset, options.delimiter, options.decimal_comma, options.ncols, decoded))
         return block
 
     setattr(textblock, "_parse", spy)  # noqa: B010 - a bench-only spy on the parse call
@@ -292,7 +293,9 @@ def _row(path: Path, label: str, folder: Path) -> str:
 
     how = _reader_parse(path)
     rec = read_recording(path)
-    t_reader = best(lambda: read_recording(path))
+    # small files are timed more often: on a shared machine their best of 3 is mostly noise
+    runs = 7 if path.stat().st_size < 8e6 else 3
+    t_reader = best(lambda: read_recording(path), runs)
     t_arrow = t_pandas = t_polars = None
     arrow_peak: int | None = None
     note = ""
@@ -302,6 +305,9 @@ def _row(path: Path, label: str, folder: Path) -> str:
         with open(path, "rb") as fh:
             fh.seek(how.offset)
             block = fh.read()
+        # polars trims numbers itself: like the reader, it parses a padded tab, comma or
+        # semicolon block as it is (only a space-delimited block must lose its padding first)
+        as_read = block if how.delimiter != " " else None
         first = next((ln for ln in block[: 1 << 16].splitlines() if ln.strip()), b"")
         if looks_padded(first, how.delimiter.encode()):
             # fixed-width padding: pyarrow does not trim numbers (it would read text); time
@@ -311,20 +317,20 @@ def _row(path: Path, label: str, folder: Path) -> str:
         arrow = _arrow_reader(block, how)
         if arrow is not None:
             run, opts = arrow
-            t_arrow = best(run)
+            t_arrow = best(run, runs)
             data_file = folder / f"block_{path.name}"
             data_file.write_bytes(block)
             arrow_peak, _ = _probe(_ARROW_PROBE, str(data_file), json.dumps(opts))
             data_file.unlink()
             try:
-                t_polars = best(_polars_reader(block, how, opts))
+                t_polars = best(_polars_reader(as_read or block, how, opts), runs)
             except Exception:  # noqa: BLE001 - a baseline that cannot parse the block is just absent
                 t_polars = None
         try:
-            t_pandas = best(_pandas_reader(block, how))
+            t_pandas = best(_pandas_reader(block, how), runs)
         except Exception:  # noqa: BLE001 - a baseline that cannot parse the block is just absent
             t_pandas = None
-        del block
+        del block, as_read
     peak, decoded = _probe(_MEMORY_PROBE, str(path))
     blk = how.decoded if how is not None else 0
 
@@ -363,10 +369,11 @@ def bench(files: list[Path], repeats: list[int]) -> None:
                 print(_row(longer, f"  x{repeat}", Path(tmp)), flush=True)
                 longer.unlink()
     print(
-        "reader/polars/arrow/pandas: best of 3; polars/arrow = polars.read_csv/pyarrow.csv.read_csv on the\n"
+        "reader/polars/arrow/pandas: best of 7 (files under 8 MB) or 3; polars/arrow = polars.read_csv/pyarrow.csv.read_csv on the\n"
         "data block alone with the reader's options (delimiter, decimal point, float64 columns, string\n"
         "where a column holds text); xpolar/xarrow/xpanda = reader time / that baseline's;\n"
-        "* = padded numbers pyarrow cannot parse: arrow timed on the block with padding already removed.\n"
+        "* = padded numbers pyarrow cannot parse: arrow and pandas timed on the block with padding already\n"
+        "removed (polars on the block as it is, as the reader parses it, unless it is space-delimited).\n"
         "peak MB = RSS high-water mark of one read in a fresh process (arrowMB: read_csv of the block\n"
         "file); f64 MB = the recording's float64 columns (time + channels); x f64 = peak / f64;\n"
         "x blk = peak / the float64 columns the parser decoded (more rows than the recording where\n"

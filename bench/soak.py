@@ -31,6 +31,10 @@ import tempfile
 import time
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the worker imports the app lazily, in its own process
+    from storage.types import SessionDraft
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE = REPO / "data" / "samples" / "session_20251231_111318_tianma_lap9_v3.csv"
@@ -52,7 +56,7 @@ def worker(url: str, data_dir: str, pool: str, seed: int) -> int:
     engine = make_engine(url)
     storage = ParquetTelemetryStorage(data_dir)
     files = sorted(Path(pool).glob("*.csv"))
-    drafts: dict[Path, object] = {}
+    drafts: dict[Path, SessionDraft] = {}
 
     def out(line: str) -> None:
         print(line, flush=True)
@@ -72,7 +76,7 @@ def worker(url: str, data_dir: str, pool: str, seed: int) -> int:
                 if path not in drafts:
                     drafts[path] = import_file(path).draft
                 draft = drafts[path]
-                save_session(draft, engine, storage, source_paths=[path])  # type: ignore[arg-type]
+                save_session(draft, engine, storage, source_paths=[path])
                 out("op import saved")
             else:
                 sessions = [s for s in list_sessions(engine) if s.status == "ready"]

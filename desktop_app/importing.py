@@ -9,6 +9,11 @@ Contract (the GUI and the catalogue command call it):
     one ``SourceRecord`` with the file's SHA-256). ``progress(done, total)`` is called now
     and then and may raise to cancel. Raises ``LoggerFileError``/``UnsupportedFormatError``.
 
+``import_for_catalogue(path, engine, progress=None) -> ImportedFile``
+    :func:`import_file` with the catalogue's remembered tracks, read when the file is: what
+    ``laptrace import`` and the window's import list read a file with, so a file recorded
+    at a known track gets its lines in both (docs/laps.md#remembered-tracks-in-the-window).
+
 ``draft_from_recording(recording, sha256=..., file_size=...) -> SessionDraft``
     the same for a recording already in memory (merged recordings reuse it).
 
@@ -37,7 +42,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,7 +50,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 
 import numpy as np
 
-from desktop_app.laps import LapAnalysis, LineSet, analyse_laps
+from desktop_app.laps import LapAnalysis, LineSet, analyse_laps, ideal_lap
 from desktop_app.laps.lines import line_set, track_line
 from desktop_app.laps.resplit import LineError, check_crossed
 from desktop_app.laps.tracks import track_for
@@ -82,6 +87,8 @@ __all__ = [
     "file_sha256",
     "ideal_json",
     "import_file",
+    "import_for_catalogue",
+    "keep_validity",
     "lap_json",
     "merge_files",
     "recording_from_telemetry",
@@ -132,6 +139,39 @@ def import_file(
     draft = draft_from_recording(recording, sha256=sha, file_size=size, progress=tick, tracks=tracks)
     tick(_STAGES, _STAGES)
     return ImportedFile(p, recording, draft)
+
+
+def import_for_catalogue(
+    path: str | Path,
+    engine: Engine | None,
+    progress: Progress | None = None,
+    *,
+    reader: Callable[..., ImportedFile] | None = None,
+) -> ImportedFile:
+    """Read a file for saving into the catalogue of ``engine``: :func:`import_file` with
+    the catalogue's remembered tracks (none without a catalogue).
+
+    The tracks are read now, on the caller's thread (a worker in the window), so a track
+    remembered since the window opened is used. A catalogue that cannot be read does not
+    stop the file from being read: it is split without remembered lines, and its warnings
+    say why. ``reader``: what reads the file (``import_file``'s signature; the window's
+    tests wrap it).
+    """
+    read = reader or import_file
+    tracks: list[KnownTrack] = []
+    failure: str | None = None
+    if engine is not None:
+        from storage.db.catalog import known_tracks
+        from storage.db.errors import CatalogError
+
+        try:
+            tracks = known_tracks(engine)
+        except CatalogError as exc:
+            failure = f"the catalogue's tracks were not used ({exc})"
+    imported = read(path, progress=progress, tracks=tracks)
+    if failure is not None:
+        imported.draft.warnings.insert(0, failure)
+    return imported
 
 
 #: the header fields the readers keep as metadata that name the driver and the vehicle, in
@@ -246,6 +286,9 @@ def draft_from_recording(
     tick(3, _STAGES)
     infos, aux_from = _telemetry_layout(recording, analysis)
     telemetry = _build_telemetry(recording, analysis, infos, aux_from)
+    fields = _lap_fields(recording, analysis)
+    if track is not None and fields["lap_source"] == "track":
+        fields["warnings"] = _track_notes(track, fields["warnings"])
     source = SourceRecord(
         source_type=recording.format,
         file_name=recording.path.name,
@@ -265,8 +308,21 @@ def draft_from_recording(
         notes="",
         sources=[source],
         telemetry=telemetry,
-        **_lap_fields(recording, analysis),
+        **fields,
     )
+
+
+#: the lap finder's note for laps timed at a track's lines (it does not know the track)
+_TRACK_NOTE = "laps from the lines remembered for this track"
+
+
+def _track_notes(track: KnownTrack, warnings: list[str]) -> list[str]:
+    """The notes of a file timed at ``track``'s remembered lines: which track and whose
+    lines, first, where the import list's row shows it (it shows the first few notes)."""
+    origins = {x.origin for x in track.lines if x.kind in ("start", "split")}
+    whose = "set by an engineer" if "user" in origins else "from an earlier file's gates"
+    note = f"laps from the lines remembered for track {track.name!r} ({whose})"
+    return [note, *(w for w in warnings if w != _TRACK_NOTE)]
 
 
 @dataclass
@@ -421,7 +477,43 @@ def resplit_draft(recording: Recording, draft: SessionDraft, lines: LineSet) -> 
         session_id=old.session_id,
         metadata=dataclasses.replace(old.metadata, extra=extra),
     )
-    return dataclasses.replace(draft, telemetry=telemetry, **_lap_fields(recording, analysis))
+    fields = _lap_fields(recording, analysis)
+    if keep_validity(draft.laps, fields["laps"], recording):
+        fields["ideal_lap_s"] = ideal_lap(fields["laps"])  # the ideal lap follows the ticks
+    return dataclasses.replace(draft, telemetry=telemetry, **fields)
+
+
+def _lap_spans(laps: Sequence[LapRecord], duration: float) -> list[tuple[float, float]]:
+    """Each lap's (start, end) in seconds since the recording's start: a lap ends where the
+    next begins (the laps partition the recording), the last at the recording's end."""
+    starts = [lap.start_offset_s for lap in laps]
+    return list(zip(starts, [*starts[1:], duration], strict=True))
+
+
+def keep_validity(old: Sequence[LapRecord], new: Sequence[LapRecord], recording: Recording) -> int:
+    """Carry the engineer's validity ticks (``user_valid``) from ``old`` laps to the ``new``
+    laps of the same recording split anew; returns how many were carried.
+
+    A new lap keeps the tick of the old lap it is the same lap as: one that starts and ends
+    within one sample period of it (a line moved by less than a sample's travel cuts the
+    same samples). A lap the new lines cut differently has no tick: the proposal stands.
+    """
+    time = recording.time
+    if time.size < 2 or not new or all(lap.user_valid is None for lap in old):
+        return 0
+    duration = float(time[-1] - time[0])
+    ticked = [
+        (span, lap) for span, lap in zip(_lap_spans(old, duration), old, strict=True) if lap.user_valid is not None
+    ]
+    tolerance = float(np.median(np.diff(time))) * (1.0 + 1e-6)
+    carried = 0
+    for (start, end), lap in zip(_lap_spans(new, duration), new, strict=True):
+        for (s, e), before in ticked:
+            if abs(s - start) <= tolerance and abs(e - end) <= tolerance:
+                lap.user_valid = before.user_valid
+                carried += 1
+                break
+    return carried
 
 
 class _LapFields(TypedDict):

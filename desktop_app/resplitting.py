@@ -19,11 +19,12 @@ from desktop_app.importing import recording_from_telemetry, resplit_draft
 from desktop_app.laps import LineSet
 from desktop_app.laps.tracks import track_for
 from desktop_app.loggers.recording import Recording
-from storage.db.catalog import NewLaps, link_track, load_session, remember_track
+from storage.db.catalog import NewLaps, known_tracks, link_track, load_session, remember_track
 from storage.db.errors import CatalogError
 from storage.parquet import ParquetTelemetryStorage
 from storage.parquet_resplit import commit_resplit, file_revision
-from storage.types import Checkpoint, KnownTrack, SessionDraft, TrackLine
+from storage.sessions import save_session
+from storage.types import Checkpoint, KnownTrack, Progress, SessionDraft, TrackLine
 
 
 @dataclass
@@ -131,3 +132,28 @@ def remember_import(
         link_track(engine, session_id, known.id)
         return known.id
     return None
+
+
+def save_remembering(
+    draft: SessionDraft,
+    recording: Recording,
+    engine: Engine,
+    storage: ParquetTelemetryStorage,
+    *,
+    progress: Progress | None = None,
+    force: bool = False,
+    source_paths: Sequence[str | Path] | None = None,
+) -> tuple[int, str | None]:
+    """Save a draft as ``laptrace import`` does (the window's Save): the session, then the
+    track it was recorded at (:func:`remember_import`), so a later file there is split at
+    the same lines. Returns the session id and, when the track could not be kept, why.
+
+    The track is kept in its own transaction after the session's: a catalogue that cannot
+    keep it leaves the saved session as it is.
+    """
+    session_id = save_session(draft, engine, storage, progress=progress, force=force, source_paths=source_paths)
+    try:
+        remember_import(engine, session_id, recording, draft, known_tracks(engine))
+    except CatalogError as exc:
+        return session_id, f"its track was not remembered ({exc})"
+    return session_id, None

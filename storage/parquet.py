@@ -19,6 +19,7 @@ import tempfile
 import threading
 from collections import OrderedDict
 from contextlib import suppress
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, cast
 
@@ -26,21 +27,22 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from storage.errors import StorageError
-from storage.parquet_convert import choose_encodings, copy_footer, lap_sizes, lap_table, to_numpy
+from storage.parquet_convert import choose_encodings, copy_footer, lap_sizes, lap_table, narrow_columns, to_numpy
 from storage.parquet_encoding import COMPRESSIONS, Compression, writer_options
+from storage.parquet_lapindex import index_block, lap_footer, read_index
 from storage.parquet_schema import (
     FOOTER_KEY,
-    LAP_COLUMN,
     LapIndexEntry,
     TelemetryFooter,
     arrow_schema,
     build_footer,
     column_names,
+    decimals_of,
     decode_footer,
     encode_footer,
     labels_of,
 )
-from storage.types import LapTelemetry, Progress, SessionTelemetry
+from storage.types import LAP_COLUMN, LapTelemetry, Progress, SessionTelemetry
 
 try:
     import fcntl
@@ -164,6 +166,22 @@ def _remove_if_abandoned(path: Path) -> int | None:
 
 
 _FOOTER_CACHE = 8  #: parsed footers kept per storage object
+_WHOLE_FOOTER = object()  #: read_lap's answer when it must read the whole footer
+
+
+def _insert_lap_index(path: Path, footer: TelemetryFooter) -> None:
+    """Put the lap index right before the footer of the file just written (it only grows)."""
+    with path.open("r+b") as f:
+        size = f.seek(0, os.SEEK_END)
+        f.seek(size - 8)
+        tail = f.read(8)
+        start = size - 8 - int.from_bytes(tail[:4], "little")
+        f.seek(start)
+        raw = f.read(size - 8 - start)
+        laps = [(e.lap_number, e.rows, e.start_offset) for e in footer.laps]
+        block = index_block(raw, footer.session_id, footer.channels, laps)
+        f.seek(start)
+        f.write(block + raw + tail)
 
 
 class ParquetTelemetryStorage:
@@ -172,7 +190,9 @@ class ParquetTelemetryStorage:
     ``root`` is the data directory. ``compression`` is any Parquet codec pyarrow has
     (``snappy``, ``zstd``, ``gzip``, ``brotli``, ``lz4``, ``none``). ``adaptive_encoding``
     picks each column's encoding from a sample of its data (see :mod:`storage.parquet_encoding`);
-    off, every column is dictionary-encoded (pyarrow's default).
+    off, every column is dictionary-encoded (pyarrow's default). ``narrow_floats`` stores a
+    channel whose every value survives float32 as float32 (see :mod:`storage.parquet_decimals`);
+    reads give back the same float64 values either way.
     """
 
     def __init__(
@@ -182,6 +202,7 @@ class ParquetTelemetryStorage:
         compression_level: int | None = None,
         *,
         adaptive_encoding: bool = True,
+        narrow_floats: bool = True,
     ) -> None:
         codec = compression.lower()
         if codec not in COMPRESSIONS:
@@ -193,6 +214,7 @@ class ParquetTelemetryStorage:
         self.compression = cast(Compression, codec)
         self.compression_level = compression_level
         self.adaptive_encoding = adaptive_encoding
+        self.narrow_floats = narrow_floats
         # Parsed footers of recently read files. A 24 h session's Parquet footer is a few MB
         # (one entry per lap and column) and parsing it costs tens of ms, more than reading
         # the lap itself; the key changes whenever the file does (os.replace: new inode).
@@ -216,6 +238,8 @@ class ParquetTelemetryStorage:
         aux_names = column_names(telemetry)
         rows = lap_sizes(telemetry, aux_names)
         footer, _ = build_footer(telemetry, rows)
+        if self.narrow_floats:
+            footer = replace(footer, decimals=narrow_columns(telemetry, footer, aux_names))
         schema = arrow_schema(footer)
 
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -275,6 +299,7 @@ class ParquetTelemetryStorage:
                 writer.close()
             raise
         writer.close()
+        _insert_lap_index(tmp, footer)
 
     # --- reading ----------------------------------------------------------------------
 
@@ -379,9 +404,15 @@ class ParquetTelemetryStorage:
         lap_field = schema.field(LAP_COLUMN) if LAP_COLUMN in schema.names else None
         if lap_field is None or lap_field.type != pa.int32():
             raise TelemetryFileError(path, f"column {LAP_COLUMN!r} is missing or not int32")
+        try:
+            decimals = decimals_of(schema)
+        except ValueError as exc:
+            raise TelemetryFileError(path, str(exc)) from None
+        if decimals and footer.format_version < 2:
+            raise TelemetryFileError(path, f"format version {footer.format_version} file with float32 columns")
         for name in footer.channels:
-            if name not in schema.names or schema.field(name).type != pa.float64():
-                raise TelemetryFileError(path, f"channel column {name!r} is missing or not float64")
+            if name not in schema.names or schema.field(name).type not in (pa.float64(), pa.float32()):
+                raise TelemetryFileError(path, f"channel column {name!r} is missing or not float64 (or float32)")
         if meta.num_row_groups != len(footer.laps):
             raise TelemetryFileError(
                 path, f"footer lists {len(footer.laps)} laps but the file has {meta.num_row_groups} row groups"
@@ -400,18 +431,29 @@ class ParquetTelemetryStorage:
                 )
         if footer.total_points != meta.num_rows:
             raise TelemetryFileError(path, f"footer says {footer.total_points} points, file has {meta.num_rows}")
-        return footer
+        return replace(footer, decimals=decimals)
 
     def _read_lap(self, path: Path, pf: pq.ParquetFile, footer: TelemetryFooter, entry: LapIndexEntry) -> LapTelemetry:
+        return self._read_group(path, pf, footer.channels, footer.decimals, entry, entry.row_group)
+
+    def _read_group(
+        self,
+        path: Path,
+        pf: pq.ParquetFile,
+        names: list[str],
+        narrow: dict[str, int],
+        entry: LapIndexEntry,
+        group: int,
+    ) -> LapTelemetry:
         try:
-            table = pf.read_row_group(entry.row_group, columns=footer.channels)
+            table = pf.read_row_group(group, columns=names)
         except (pa.ArrowException, OSError) as exc:
             raise TelemetryFileError(
                 path, f"lap {entry.lap_number} (row group {entry.row_group}) cannot be read: {exc}"
             ) from exc
         if table.num_rows != entry.rows:
             raise TelemetryFileError(path, f"lap {entry.lap_number}: read {table.num_rows} rows, expected {entry.rows}")
-        channels = {name: to_numpy(table.column(name)) for name in footer.channels}
+        channels = {name: to_numpy(table.column(name), narrow.get(name)) for name in names}
         return LapTelemetry(entry.lap_number, entry.start_offset, channels)
 
     def read_footer(self, session_id: int) -> TelemetryFooter | None:
@@ -465,6 +507,9 @@ class ParquetTelemetryStorage:
         """One lap, reading only its row group; None if the session or the lap is absent."""
         if isinstance(lap_number, bool) or not isinstance(lap_number, int):
             raise ValueError(f"lap number must be an integer, not {lap_number!r}")
+        indexed = self._read_lap_indexed(session_id, lap_number)
+        if indexed is not _WHOLE_FOOTER:
+            return cast(LapTelemetry | None, indexed)
         opened = self._open(session_id)
         if opened is None:
             return None
@@ -472,6 +517,64 @@ class ParquetTelemetryStorage:
         try:
             entry = footer.lap(lap_number)
             return None if entry is None else self._read_lap(self.path_for(session_id), pf, footer, entry)
+        finally:
+            pf.close()
+
+    def _read_lap_indexed(self, session_id: int, lap_number: int) -> LapTelemetry | object | None:
+        """One lap through the file's lap index (storage.parquet_lapindex): the footer of that
+        row group alone is parsed. ``_WHOLE_FOOTER`` when the footer is cached already or the
+        index is missing or does not fit the file: then the whole footer is read and checked."""
+        path = self.path_for(session_id)
+        with self._footers_lock:
+            if path in self._footers:
+                return _WHOLE_FOOTER
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_BINARY", 0))
+        except FileNotFoundError:
+            return None
+        except OSError:
+            return _WHOLE_FOOTER
+        try:
+            st = os.fstat(fd)
+            index = read_index(fd, st.st_size, session_id) if stat.S_ISREG(st.st_mode) else None
+            if index is None:
+                return _WHOLE_FOOTER
+            found = index.lap(lap_number)
+            if found is None:  # no such lap, or an index that lost it: the footer decides
+                return _WHOLE_FOOTER
+            rows, start, stop = found.rows, found.start, found.stop
+            tail = lap_footer(fd, index, start, stop)
+        except (OSError, ValueError):
+            return _WHOLE_FOOTER
+        finally:
+            os.close(fd)
+        try:
+            meta = pq.read_metadata(pa.BufferReader(tail))
+            pf = pq.ParquetFile(path, metadata=meta, page_checksum_verification=True)
+        except (pa.ArrowException, OSError):
+            return _WHOLE_FOOTER
+        try:
+            schema = pf.schema_arrow
+            decimals = decimals_of(schema)
+            group = meta.row_group(0)
+            floats = (pa.float64(), pa.float32())
+            decoded = max(group.num_rows * (4 + 8 * len(index.channels)), group.total_byte_size)
+            lap_stats = group.column(0).statistics if group.num_columns else None
+            if (
+                meta.num_row_groups != 1
+                or group.num_rows != rows
+                or group.column(0).path_in_schema != LAP_COLUMN
+                # the lap column's statistics name the lap: an index pointing elsewhere is not used
+                or (rows and (lap_stats is None or not lap_stats.has_min_max or lap_stats.min != lap_number))
+                or (rows and lap_stats is not None and lap_stats.max != lap_number)
+                or decoded > self.max_lap_bytes
+                or not all(c in schema.names and schema.field(c).type in floats for c in index.channels)
+            ):
+                return _WHOLE_FOOTER
+            entry = LapIndexEntry(lap_number, found.row_group, rows, found.start_offset)
+            return self._read_group(path, pf, index.channels, decimals, entry, 0)  # its only group
+        except (ValueError, KeyError, pa.ArrowException):
+            return _WHOLE_FOOTER
         finally:
             pf.close()
 

@@ -8,7 +8,10 @@ does not have is an all-null column and is left out of the footer's ``standard_c
 (reads do not return it). Each field's Arrow metadata carries ``unit`` and ``source_name``;
 a text channel's field also carries ``labels``, a JSON list: its values are integer codes
 (0, 1, ...; null where the file had no text) and code ``k`` stands for ``labels[k]``
-(:func:`labels_of` gives them back).
+(:func:`labels_of` gives them back). From ``format_version`` 2 on, a channel whose every
+value round-trips through float32 (:mod:`storage.parquet_decimals`) is a float32 column
+whose field also carries ``decimals``: the value is ``round(x, decimals)`` as float64
+(:func:`decimals_of` gives them).
 
 An auxiliary channel's column is named exactly as the caller named the channel: storage
 never renames. The caller names channels around :data:`RESERVED_NAMES` (``lap_number`` and
@@ -32,8 +35,11 @@ from typing import Any
 import pyarrow as pa
 
 from storage.errors import StorageError
+from storage.parquet_decimals import DECIMALS_KEY, MAX_DECIMALS
 from storage.types import (
     CANONICAL_UNITS,
+    LAP_COLUMN,
+    RESERVED_NAMES,
     SOURCE_TYPES,
     STANDARD_CHANNELS,
     SessionMetadata,
@@ -42,13 +48,10 @@ from storage.types import (
 )
 
 #: Bumped when the layout changes incompatibly; readers refuse files from the future.
-FORMAT_VERSION = 1
+#: 2: float32 columns with ``decimals`` field metadata (version 1 files are all float64).
+FORMAT_VERSION = 2
 #: The footer key-value metadata key holding the session JSON.
 FOOTER_KEY = b"laptrace"
-LAP_COLUMN = "lap_number"
-#: Names no auxiliary channel may have, compared ignoring case: the lap column and the
-#: standard channels. The pipeline names channels around them before it saves.
-RESERVED_NAMES: frozenset[str] = frozenset({LAP_COLUMN, *STANDARD_CHANNELS})
 #: the field metadata key of a text channel's code-to-label table
 LABELS_KEY = b"labels"
 _INT32 = (-(2**31), 2**31 - 1)
@@ -80,6 +83,9 @@ class TelemetryFooter:
     laps: tuple[LapIndexEntry, ...]
     #: text channels (file column names): code -> label; written as field metadata
     labels: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: float32 columns (file column names): the decimals that restore their float64 values;
+    #: written as field metadata
+    decimals: dict[str, int] = field(default_factory=dict)
 
     @property
     def channels(self) -> list[str]:
@@ -203,7 +209,11 @@ def arrow_schema(footer: TelemetryFooter) -> pa.Schema:
         labels = footer.labels.get(name)
         if labels is not None:
             meta[LABELS_KEY] = json.dumps(list(labels), ensure_ascii=False).encode()
-        return pa.field(name, pa.float64(), nullable=True, metadata=meta or None)
+        decimals = footer.decimals.get(name)
+        if decimals is not None:
+            meta[DECIMALS_KEY] = str(decimals).encode()
+        kind = pa.float64() if decimals is None else pa.float32()
+        return pa.field(name, kind, nullable=True, metadata=meta or None)
 
     lap = pa.field(LAP_COLUMN, pa.int32(), nullable=False, metadata={b"unit": b""})
     return pa.schema([lap, *(field(c) for c in STANDARD_CHANNELS), *(field(c) for c in footer.auxiliary_channels)])
@@ -226,6 +236,25 @@ def labels_of(schema: pa.Schema) -> dict[str, tuple[str, ...]]:
         if not isinstance(table, list) or not all(isinstance(t, str) for t in table):
             raise ValueError(f"labels of column {f.name!r} must be a list of text")
         out[f.name] = tuple(table)
+    return out
+
+
+def decimals_of(schema: pa.Schema) -> dict[str, int]:
+    """The float32 columns of a file's schema: column name -> the decimals that give back
+    their float64 values (``round(x, decimals)``). ValueError for a float32 column without
+    valid ``decimals`` or a ``decimals`` on any other column."""
+    out: dict[str, int] = {}
+    for f in schema:
+        raw = (f.metadata or {}).get(DECIMALS_KEY)
+        if raw is None and f.type != pa.float32():
+            continue
+        text = "" if raw is None else raw.decode("ascii", "replace")
+        if f.type != pa.float32() or not text.isdigit() or int(text) > MAX_DECIMALS:
+            raise ValueError(
+                f"column {f.name!r} is {f.type} with decimals {text or 'missing'!r}: "
+                f"expected float32 with decimals 0..{MAX_DECIMALS}"
+            )
+        out[f.name] = int(text)
     return out
 
 

@@ -36,6 +36,13 @@ STANDARD_CHANNELS: tuple[str, ...] = (
     "glong",
 )
 
+#: The Parquet column that holds each sample's lap number.
+LAP_COLUMN = "lap_number"
+#: Names no auxiliary channel may have, compared ignoring case: the lap column and the
+#: standard channels. The pipeline names channels around them before it saves (here, not in
+#: the Parquet modules, so naming a channel does not import pyarrow).
+RESERVED_NAMES: frozenset[str] = frozenset({LAP_COLUMN, *STANDARD_CHANNELS})
+
 #: Canonical units of the standard channels. ``brake`` keeps its logged unit (``None``).
 CANONICAL_UNITS: Mapping[str, str | None] = {
     "time": "s",

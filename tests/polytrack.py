@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from synthtrack import CENTRE, local_to_latlon
+from synthtrack import CENTRE, GateKind, local_to_latlon
 
 from desktop_app.laps.geodesy import from_local
 from desktop_app.loggers.recording import Channel, Gate, Recording
@@ -92,7 +92,7 @@ class PolyTrack:
                 out.append(t)
             k += 1
 
-    def gate_along(self, east: float, north: float, kind: str = "start", name: str = "") -> Gate:
+    def gate_along(self, east: float, north: float, kind: GateKind = "start", name: str = "") -> Gate:
         """A VBO-style gate at the track point nearest (east, north): two points 6 m apart
         along the direction of travel."""
         d = self.distance_of(east, north)
@@ -103,7 +103,7 @@ class PolyTrack:
         te, tn = te / k, tn / k
         lat1, lon1 = from_local(float(e0) - 3 * te, float(n0) - 3 * tn, *CENTRE)
         lat2, lon2 = from_local(float(e0) + 3 * te, float(n0) + 3 * tn, *CENTRE)
-        return Gate(kind, lat1, lon1, lat2, lon2, name)  # type: ignore[arg-type]
+        return Gate(kind, lat1, lon1, lat2, lon2, name)
 
     def across(self, east: float, north: float, half_width: float) -> tuple[float, float, float, float]:
         """Two points (lat1, lon1, lat2, lon2) of a line across the track at the track point

@@ -11,11 +11,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
 from desktop_app.laps.geodesy import from_local, radii_of_curvature
 from desktop_app.loggers.recording import Channel, Gate, Recording
+
+#: what :attr:`Gate.kind` may be
+GateKind = Literal["start", "finish", "split"]
 
 CENTRE = (45.0, 7.0)
 
@@ -80,20 +84,20 @@ class Circle:
         r = self.radius + offset_m
         return from_local(r * math.cos(angle), r * math.sin(angle), *CENTRE)
 
-    def gate_along(self, angle: float = 0.0, kind: str = "start", offset_m: float = 0.0, name: str = "") -> Gate:
+    def gate_along(self, angle: float = 0.0, kind: GateKind = "start", offset_m: float = 0.0, name: str = "") -> Gate:
         """A VBO-style gate: two points 6 m apart along the direction of travel (FORMATS 2.7)."""
         r = self.radius + offset_m
         e, n = r * math.cos(angle), r * math.sin(angle)
         te, tn = -math.sin(angle), math.cos(angle)  # travel direction
         lat1, lon1 = from_local(e - 3 * te, n - 3 * tn, *CENTRE)
         lat2, lon2 = from_local(e + 3 * te, n + 3 * tn, *CENTRE)
-        return Gate(kind, lat1, lon1, lat2, lon2, name)  # type: ignore[arg-type]
+        return Gate(kind, lat1, lon1, lat2, lon2, name)
 
-    def gate_across(self, angle: float = 0.0, kind: str = "start", half_width: float = 12.0) -> Gate:
+    def gate_across(self, angle: float = 0.0, kind: GateKind = "start", half_width: float = 12.0) -> Gate:
         """A textbook gate: a segment across the track, from inside to outside."""
         lat1, lon1 = self.point(angle, -half_width)
         lat2, lon2 = self.point(angle, +half_width)
-        return Gate(kind, lat1, lon1, lat2, lon2)  # type: ignore[arg-type]
+        return Gate(kind, lat1, lon1, lat2, lon2)
 
     def recording(self, **extra: object) -> Recording:
         n = int(math.floor(self.duration * self.rate_hz)) + 1

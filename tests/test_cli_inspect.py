@@ -184,3 +184,44 @@ def test_sectors_from_split_gates_end_to_end(tmp_path: Path) -> None:
         assert lap["valid"] is True and lap["reason"] == ""
     text = laptrace(vbo).stdout
     assert text.count("sectors 0:07.854  0:07.854  0:15.708") == 3
+
+
+#: libraries for other paths (the window, the database, MDF and XRK logs, Arrow tables): a
+#: command that reads one text file loads none of them, each would cost start-up time
+HEAVY = ("PySide6", "superqt", "pyqtgraph", "sqlalchemy", "alembic", "asammdf", "pandas", "pyarrow", "libxrk")
+
+_MODULES_AFTER_INSPECT = """
+import json, sys
+from desktop_app.cli import main
+code = main(["inspect", "--json", sys.argv[1]])
+with open(sys.argv[2], "w") as fh:
+    json.dump({"code": code, "modules": sorted(sys.modules)}, fh)
+"""
+
+
+@pytest.mark.parametrize(
+    ("relative", "rows", "unused"),
+    [
+        # a block this small is all numbers and parsed by numpy: not even polars is loaded
+        ("vbo/20210620_035615.vbo", 2, (*HEAVY, "polars")),
+        ("motec_csv/May_22_2026_Peter.csv", 16701, HEAVY),
+    ],
+)
+def test_inspect_of_a_text_file_loads_no_library_it_does_not_use(
+    tmp_path: Path, relative: str, rows: int, unused: tuple[str, ...]
+) -> None:
+    out = tmp_path / "modules.json"
+    proc = subprocess.run(
+        [sys.executable, "-c", _MODULES_AFTER_INSPECT, str(logger_file(relative)), str(out)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == exitcodes.OK, proc.stderr
+    (entry,) = json.loads(proc.stdout)["files"]
+    assert entry["sample_count"] == rows  # the file was really read
+    result = json.loads(out.read_text())
+    assert result["code"] == exitcodes.OK
+    loaded = {name.split(".")[0] for name in result["modules"]}
+    assert not loaded & set(unused), sorted(loaded & set(unused))

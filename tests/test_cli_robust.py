@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from realfiles import logger_file
+from sqlalchemy import Engine
 from test_cli_catalog import VBO, _run, db_args
 
 from desktop_app.commands import catalog_cmd, exitcodes, inspect_cmd
@@ -75,10 +76,29 @@ def test_a_lost_final_status_update_says_the_file_is_complete(
 ) -> None:
     real = sessions_module._set_status
 
-    def drop_on_ready(engine: object, session_id: int, status: str, **kw: object) -> bool:
-        if status == "ready" and kw.get("only_if") is None:
+    def drop_on_ready(
+        engine: Engine,
+        session_id: int,
+        status: str,
+        *,
+        error: str | None = None,
+        file_path: str | None = None,
+        file_size: int | None = None,
+        row_count: int | None = None,
+        only_if: str | None = None,
+    ) -> bool:
+        if status == "ready" and only_if is None:
             raise CatalogError("the catalogue could not be written: server closed the connection unexpectedly")
-        return real(engine, session_id, status, **kw)  # type: ignore[arg-type]
+        return real(
+            engine,
+            session_id,
+            status,
+            error=error,
+            file_path=file_path,
+            file_size=file_size,
+            row_count=row_count,
+            only_if=only_if,
+        )
 
     with monkeypatch.context() as m:
         m.setattr(sessions_module, "_set_status", drop_on_ready)

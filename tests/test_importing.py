@@ -27,9 +27,8 @@ from desktop_app.loggers.recording import Channel, LoggerFileError
 from storage.db import make_engine, upgrade
 from storage.db.catalog import load_session
 from storage.parquet import ParquetTelemetryStorage
-from storage.parquet_schema import LAP_COLUMN
 from storage.sessions import save_session
-from storage.types import STANDARD_CHANNELS, SessionDraft
+from storage.types import LAP_COLUMN, STANDARD_CHANNELS, SessionDraft
 
 
 def check_draft(imported: ImportedFile) -> SessionDraft:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from mergecases import GATES_VBO, build_case, original
+from mergecases import GATES_VBO, EcuFormat, build_case, original
 
 from desktop_app.importing import merge_files
 from desktop_app.laps import analyse_laps
@@ -30,8 +30,8 @@ def _read(case_gps: Path, case_ecu: Path) -> tuple[Recording, Recording]:
 
 
 @pytest.mark.parametrize("ecu_format", ["motec", "bosch"])
-def test_offset_and_drift_recovered_by_correlation(tmp_path: Path, ecu_format: str) -> None:
-    case = build_case(tmp_path, ecu_format=ecu_format, drift_ppm=200.0)  # type: ignore[arg-type]
+def test_offset_and_drift_recovered_by_correlation(tmp_path: Path, ecu_format: EcuFormat) -> None:
+    case = build_case(tmp_path, ecu_format=ecu_format, drift_ppm=200.0)
     gps, ecu = _read(case.gps, case.ecu)
     assert gps.started_at is not None and gps.started_at.tzinfo is not None
     assert ecu.started_at is None or ecu.started_at.tzinfo is None  # no absolute time to lean on
@@ -97,8 +97,8 @@ def test_prefer_picks_the_ecu_speed(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("ecu_format", ["motec", "bosch"])
-def test_merged_laps_match_the_original(tmp_path: Path, ecu_format: str) -> None:
-    case = build_case(tmp_path, ecu_format=ecu_format)  # type: ignore[arg-type]
+def test_merged_laps_match_the_original(tmp_path: Path, ecu_format: EcuFormat) -> None:
+    case = build_case(tmp_path, ecu_format=ecu_format)
     gps, ecu = _read(case.gps, case.ecu)
     merged = merge_recordings(gps, ecu).recording
     want = analyse_laps(original())

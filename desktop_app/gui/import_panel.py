@@ -28,7 +28,7 @@ from desktop_app.gui.drop import expand_paths
 from desktop_app.gui.import_model import ImportListModel, ImportRow, ImportRowDelegate
 from desktop_app.gui.workers import Job, JobProgress, Workers, call, reporting
 from desktop_app.import_list import FINISHED, ImportEntry, ImportList, Intent, State, describe, error_text
-from desktop_app.importing import ImportedFile, import_file
+from desktop_app.importing import ImportedFile, import_file, import_for_catalogue
 
 # ImportEntry has been imported from here by the flows and tests since before the list
 # had a module of its own
@@ -140,12 +140,19 @@ class ImportPanel(QWidget):
         replaces: ImportEntry | None = None,
     ) -> ImportEntry:
         """A row for ``path``, read on the read pool by :attr:`reader` (or by ``job``, called
-        with ``progress=`` only, e.g. a merge); ``summary`` writes the row's text when done."""
+        with ``progress=`` only, e.g. a merge); ``summary`` writes the row's text when done.
+
+        A file is read as ``laptrace import`` reads it: with the open catalogue's remembered
+        tracks, looked up on the worker (docs/laps.md#remembered-tracks-in-the-window)."""
         entry = ImportEntry(path, title=title, merged_from=merged_from, replaces=replaces)
         self.items.append(entry)
-        func, args = (job, ()) if job is not None else (self.reader, (path,))
+        if job is not None:
+            task = reporting(job)
+        else:
+            engine = self.catalogue.engine if self.catalogue is not None else None
+            task = reporting(import_for_catalogue, path, engine, reader=self.reader)
         self._jobs[entry.key] = self.workers.read(
-            reporting(func, *args),
+            task,
             yielded=partial(self._on_progress, entry),
             returned=lambda imported: self._on_read(entry, imported, summary or describe),
             errored=lambda exc: self._on_failed(entry, exc),

@@ -57,6 +57,19 @@ def summary(draft: SessionDraft) -> str:
     return text
 
 
+def ticks_note(old: SessionDraft, new: SessionDraft) -> str:
+    """What became of the engineer's validity ticks (docs/laps.md#validity-ticks-across-a-re-split):
+    kept on the laps the new lines cut at the same samples; empty when there were none."""
+    before = sum(1 for lap in old.laps if lap.user_valid is not None)
+    if not before:
+        return ""
+    kept = sum(1 for lap in new.laps if lap.user_valid is not None)
+    note = f"; {kept} of your {before} validity tick(s) kept"
+    if kept == before:
+        return note
+    return note + f", {before - kept} dropped (laps now cut elsewhere: the proposal stands)"
+
+
 class ResplitFlow(QObject):
     """Runs the re-split of what the window shows when the map's lines change."""
 
@@ -129,11 +142,12 @@ class ResplitFlow(QObject):
     def _draft_done(self, gen: int, entry: ImportEntry, draft: SessionDraft) -> None:
         if gen != self._generation or entry.imported is None:
             return  # a newer edit is on its way
+        ticks = ticks_note(entry.imported.draft, draft)
         entry.imported.draft = draft
         if self._window.entry is entry and self._window.saved is None:
             self._view.keep_selection()  # the overlay stays, on the new laps
             self._view.show_draft(draft)
-        self.finished.emit(f"Laps split again at your lines: {summary(draft)}")
+        self.finished.emit(f"Laps split again at your lines: {summary(draft)}{ticks}")
 
     def _saved_done(self, gen: int, result: Resplit) -> None:
         self.changed.emit()

@@ -1,4 +1,4 @@
-"""Save: ``save_session`` on the single write thread, with its outcome in the import entry.
+"""Save: ``save_remembering`` (the session, then its track) on the single write thread, with its outcome in the import entry.
 
 The draft's metadata is snapshotted on the GUI thread (the form's fields, each lap's
 decision) before the job is scheduled; telemetry arrays are never edited by the GUI so they
@@ -23,8 +23,9 @@ from desktop_app.gui.dialogs import ask
 from desktop_app.gui.import_panel import ImportPanel
 from desktop_app.gui.workers import JobProgress, Workers, call, reporting
 from desktop_app.import_list import SAVABLE, ImportEntry, State
+from desktop_app.resplitting import save_remembering
 from storage.db.errors import DuplicateImportError, SaveError
-from storage.sessions import discard_session, retry_telemetry, save_session
+from storage.sessions import discard_session, retry_telemetry
 from storage.types import SessionDraft
 
 
@@ -78,15 +79,16 @@ class SaveFlow(QObject):
         self.label.setText(f"Saving {entry.path.name}…")
         self.workers.write(
             reporting(
-                save_session,
+                save_remembering,
                 draft,
+                entry.imported.recording,
                 catalogue.engine,
                 catalogue.storage,
                 force=force,
                 source_paths=list(entry.paths),
             ),
             yielded=self._on_progress,
-            returned=lambda sid: self._on_saved(entry, int(sid)),
+            returned=lambda result: self._on_saved(entry, *result),
             errored=lambda exc: self._on_error(entry, exc),
         )
         return True
@@ -126,10 +128,11 @@ class SaveFlow(QObject):
         if isinstance(p, JobProgress):
             self.bar.setValue(int(p.fraction * 1000))
 
-    def _on_saved(self, entry: ImportEntry, session_id: int) -> None:
+    def _on_saved(self, entry: ImportEntry, session_id: int, note: str | None = None) -> None:
         path = self._path(session_id)
         entry.saved(session_id, path)
-        self.label.setText(f"Saved {entry.path.name} as session {session_id}: {path}")
+        said = f"Saved {entry.path.name} as session {session_id}: {path}"
+        self.label.setText(said if note is None else f"{said}; {note}")
         self.saved.emit(entry, session_id)
         self.changed.emit()
 

@@ -19,8 +19,11 @@ window shows in its status bar.
 
 Two executors (docs/architecture.md#threads): :attr:`Workers.reads` runs reads and previews
 in parallel (up to the core count) and :attr:`Workers.writes` runs every save and database
-write on one thread, in submission order. Both are injectable: :class:`InlineRunner` runs a
-job synchronously on the calling thread, for tests of logic that is not about threads.
+write on one thread, in submission order. Both are injectable, for tests of logic that is not
+about threads (docs/architecture.md#testing): :class:`InlineRunner` runs a job inside the
+submitting call; :class:`QueuedRunner` runs it on the GUI thread at a later turn of the event
+loop, so the caller sees what a pool gives it (the submit returns first, the outcome comes
+through the event loop) without a second thread.
 
 Results cross into the GUI thread at one seam: the worker's signals, connected to the
 GUI-thread :class:`Job`, are delivered queued.
@@ -33,12 +36,13 @@ import logging
 import os
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Literal, Protocol
 
-from PySide6.QtCore import QObject, QThreadPool, Signal
+from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
 from superqt.utils import FunctionWorker, GeneratorWorker, WorkerBase
 
 log = logging.getLogger(__name__)
@@ -124,6 +128,41 @@ class InlineRunner:
 
     def waitForDone(self, msecs: int = -1) -> bool:
         return True
+
+
+class QueuedRunner(QObject):
+    """Runs each job on the thread that owns the runner (the GUI thread), one per turn of its
+    event loop, in submission order; for GUI tests whose subject is not the threads.
+
+    Unlike :class:`InlineRunner`, the submit returns before the job runs, as with a thread
+    pool: the caller stores the :class:`Job` and connects to it first, a cancel before the
+    job's turn ends it as a pool would (no ``returned``, then ``aborted``), and the handlers
+    run from the event loop. What it does not give is a second thread: the GUI is blocked
+    while a job runs, and a job runs from start to end, so a cancel can only come before it.
+    :meth:`waitForDone` runs the jobs still queued, now (a pool's "block until done").
+    """
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._queue: deque[Callable[[], None]] = deque()
+
+    def start(self, job: Callable[[], None]) -> None:
+        self._queue.append(job)
+        # one timer per job, each taking the oldest: FIFO even for jobs submitted by a job
+        QTimer.singleShot(0, self, self._run_next)
+
+    def pending(self) -> int:
+        """How many jobs are waiting for their turn."""
+        return len(self._queue)
+
+    def waitForDone(self, msecs: int = -1) -> bool:
+        while self._queue:
+            self._queue.popleft()()
+        return True
+
+    def _run_next(self) -> None:
+        if self._queue:
+            self._queue.popleft()()
 
 
 def make_pool(threads: int) -> QThreadPool:

@@ -2,7 +2,7 @@
 
 RaceStudio quotes every field; files re-saved through a spreadsheet are unquoted and
 padded with commas, with comma-only blank records. Both are read with a real CSV reader
-(:mod:`csvmeta`): key/value metadata (``Session`` or ``Venue`` first) runs up to the
+(:mod:`csvmeta`, :mod:`csvtable`): key/value metadata (``Session`` or ``Venue`` first) runs up to the
 names row (first field ``Time``), then a units row and the data block.
 
 ``Beacon Markers`` are cumulative lap-end times, one field each; they become
@@ -17,22 +17,19 @@ from pathlib import Path
 
 import numpy as np
 
-from .channels import SourceChannel, build_channels
 from .csvmeta import (
     HeaderLine,
     first_line,
     header_lines,
     local_start,
-    looks_like_data,
     parse_clock,
     parse_duration,
     parse_float,
     read_head,
-    read_table,
     sample_rate,
 )
+from .csvtable import find_names_row, read_table
 from .recording import LoggerFileError, Recording
-from .timebase import relative_seconds
 
 #: a ``Duration`` longer than the data by more than this (s) says the export is cut
 _CUT_SLACK_S = 1.0
@@ -52,55 +49,31 @@ def read(path: Path) -> Recording:
         raise LoggerFileError(path, "not an AiM CSV export (expected 'Format,AiM CSV File')", line=1)
 
     meta: dict[str, list[str]] = {}
-    names: HeaderLine | None = None
-    last = first
-    for line in lines:
-        last = line
-        if line.blank:
-            continue
-        if _is_names_row(line):
-            names = line
-            break
-        if looks_like_data(line):
-            break
+
+    def take(line: HeaderLine) -> None:
         if line.fields[0]:
             meta.setdefault(line.fields[0], line.fields[1:])
-    if names is None:
-        raise LoggerFileError(path, "channel names row (starting 'Time') not found", line=last.number)
 
+    names = find_names_row(path, lines, _is_names_row, take, after=first)
     table = read_table(path, names, lines)
     warnings = table.warnings
-    metadata = {k: ", ".join(v for v in vals if v) for k, vals in meta.items() if any(vals)}
-    metadata.update(table.text)
-
-    beacons = _beacons(meta, warnings)
-    t0 = table.time_us[0] / 1e6
-    if beacons is not None and t0 != 0.0:
-        beacons = [b - t0 for b in beacons]  # markers count from Time = 0, our time[0] is 0
-
+    beacons = table.on_time_axis(_beacons(meta, warnings))  # markers count from Time = 0
     rate = sample_rate(_first(meta, "Sample Rate"), warnings)
     _check_duration(meta, table.time_us, rate, warnings)
     started = local_start(
         _first(meta, "Date") or None, _first(meta, "Time") or None, month_first=True, warnings=warnings
     )
-    sources = [
-        SourceChannel(n, u, v, lab) for n, u, v, lab in zip(table.names, table.units, table.columns, table.labels)
-    ]
-    rec = Recording(
-        path=path,
-        format="aim",
-        time=relative_seconds(table.time_us),
-        channels=build_channels("aim", sources, warnings),
+    return table.recording(
+        path,
+        "aim",
+        table.channels("aim"),
         logger=_first(meta, "Logger") or _first(meta, "Device") or "AiM",
         started_at=started,
         sample_rate_hz=rate,
         beacons=beacons,
         track=_first(meta, "Venue") or None,
-        metadata=metadata,
-        warnings=warnings,
+        metadata={k: ", ".join(v for v in vals if v) for k, vals in meta.items() if any(vals)},
     )
-    rec.check()
-    return rec
 
 
 def _first(meta: dict[str, list[str]], key: str) -> str:

@@ -2,7 +2,7 @@
 
 Layout: a variable number of ``#`` comment lines, one TAB-separated names row whose
 entries are ``name [unit]`` with padding (split on TAB only: entries contain spaces), then
-TAB-separated, right-aligned values (parsed by :func:`.textblock.parse_block`).
+TAB-separated, right-aligned values (parsed by :func:`.textblock.parse_file_block`).
 The ``extract file created`` date is the *export* time, so it is metadata, never the
 session start. ``lapctr`` is the logged lap number; ``laptrig`` pulses become beacons.
 """
@@ -10,6 +10,7 @@ session start. ``lapctr`` is the logged lap number; ``laptrig`` pulses become be
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +20,8 @@ from storage.types import FloatArray
 from . import timebase
 from .channels import SourceChannel, build_channels, checked_lap_counter
 from .recording import LoggerFileError, Recording
-from .textblock import decode_text, parse_file_block
+from .textblock import Block, BlockOptions, decode_text, parse_file_block
+from .timebase import IntArray
 
 _ENTRY = re.compile(r"^(.*?)\s*\[\s*(.*?)\s*\]\s*$")
 _CREATED = re.compile(r"extract file created\s+(.+?)\s*$", re.IGNORECASE)
@@ -52,12 +54,61 @@ def _beacons(time: FloatArray, trig: FloatArray) -> list[float]:
     return [float(t) for t in time[rising]]
 
 
+@dataclass
+class _Header:
+    """The ``#`` comments and the names row; the numeric block starts at ``offset``."""
+
+    comments: list[str]
+    entries: list[tuple[str, str]]  #: (name, unit) per column
+    names_row: int  #: 1-based line number of the names row
+    offset: int  #: byte offset of the line after it
+
+
 def read(path: Path) -> Recording:
     """Read a WinDarab ASCII export (see the module docstring)."""
     path = Path(path)
+    raw = _read_head(path)
+    header = _parse_header(path, raw)
+    block = _parse_data(path, raw, header)
+    del raw
+    warnings = list(block.warnings)
+    ti, first_s, t_us = _time_base(path, header, block, warnings)
+    sources = [
+        SourceChannel(name, unit, values, block.labels.get(i))
+        for i, ((name, unit), values) in enumerate(zip(header.entries, block.values, strict=True))
+        if i != ti and values is not None  # a text column: parse_block already warned
+    ]
+    block.values.clear()  # the sources hold the columns now: the time cells can go
+    t_us, cols = timebase.merge_repeated(t_us, [s.values for s in sources], warnings)
+    for s, v in zip(sources, cols, strict=True):
+        s.values = v
+    with np.errstate(over="ignore", invalid="ignore"):  # damaged cells may overflow to inf
+        channels = build_channels("bosch", sources, warnings)
+    time = timebase.relative_seconds(t_us)
+    lap_counter = next((n for n in channels if n.lower() == "lapctr"), None)
+    trig = next((c for c in channels.values() if c.source_name.lower() == "laptrig"), None)
+    step = float(np.median(np.diff(time))) if time.shape[0] > 1 else 0.0
+    rec = Recording(
+        path=path,
+        format="bosch",
+        time=time,
+        channels=channels,
+        logger="Bosch WinDarab (ASCII export)",
+        started_at=None,  # the file only has the export time
+        sample_rate_hz=round(1.0 / step, 3) if step > 0 else None,
+        beacons=_beacons(time, trig.values) if trig is not None else None,
+        lap_counter=checked_lap_counter(channels, lap_counter, warnings),
+        metadata=_metadata(header.comments, first_s, time),
+        warnings=warnings,
+    )
+    rec.check()
+    return rec
+
+
+def _read_head(path: Path) -> bytes:
+    """The start of the file, up to and including a complete names row (the block is streamed later)."""
     try:
         with open(path, "rb") as fh:
-            # the comments and names are at the top; the block is streamed from the file later
             raw = fh.read(1 << 20)
             while not _NAMES_ROW.search(raw):  # the names row must be complete in the head
                 if len(raw) >= _MAX_HEADER_BYTES:
@@ -72,7 +123,11 @@ def read(path: Path) -> Recording:
                 raw += more
     except OSError as exc:
         raise LoggerFileError(path, f"cannot be read: {exc.strerror or exc}") from None
-    # header = the '#' lines and the names row; the numeric block follows
+    return raw
+
+
+def _parse_header(path: Path, raw: bytes) -> _Header:
+    """The ``#`` lines, then the first other non-blank line: the names row."""
     offset = 0
     line_no = 0
     comments: list[str] = []
@@ -90,88 +145,70 @@ def read(path: Path) -> Recording:
             break
     if names_line is None:
         raise LoggerFileError(path, "no channel names row after the '#' comments", line=line_no)
-    names_row = line_no
     if names_line.count("\t") >= _MAX_CHANNELS:
         raise LoggerFileError(
             path, f"the names row has more than {_MAX_CHANNELS:,} entries: not a WinDarab export", line=line_no
         )
     entries = _split_names(names_line)
     if not entries or not all(n for n, _ in entries):
-        raise LoggerFileError(path, "the channel names row has an empty name", line=names_row)
-    end = raw.find(b"\n", offset)
-    first_row = raw[offset : end if end >= 0 else len(raw)]
-    comma = b"," in first_row and b"." not in first_row
-    block = parse_file_block(
-        path,
-        offset,
-        first_line=names_row + 1,
-        ncols=len(entries),
-        delimiter="\t",
-        decimal_comma=comma,
-        names=[n for n, _ in entries],
-    )
-    warnings = list(block.warnings)
-    if block.row_count == 0:
-        raise LoggerFileError(path, "no data rows after the channel names", line=names_row + 1)
+        raise LoggerFileError(path, "the channel names row has an empty name", line=line_no)
+    return _Header(comments, entries, line_no, offset)
 
+
+def _parse_data(path: Path, raw: bytes, header: _Header) -> Block:
+    """The TAB-separated block after the names row (a decimal comma is seen on its first row)."""
+    end = raw.find(b"\n", header.offset)
+    first_row = raw[header.offset : end if end >= 0 else len(raw)]
+    comma = b"," in first_row and b"." not in first_row
+    names = [n for n, _ in header.entries]
+    options = BlockOptions(
+        first_line=header.names_row + 1, ncols=len(header.entries), delimiter="\t", decimal_comma=comma, names=names
+    )
+    block = parse_file_block(path, header.offset, options)
+    if block.row_count == 0:
+        raise LoggerFileError(path, "no data rows after the channel names", line=header.names_row + 1)
+    return block
+
+
+def _time_column(entries: list[tuple[str, str]]) -> int | None:
+    """``xtime``, else the first column with "time" in its name and a time unit."""
     lowered = [n.lower() for n, _ in entries]
     ti = next((i for i, n in enumerate(lowered) if n == "xtime"), None)
     if ti is None:
         ti = next((i for i, n in enumerate(lowered) if "time" in n and entries[i][1].lower() in _TIME_SCALE), None)
-    if ti is None or block.values[ti] is None:
+    return ti
+
+
+def _time_base(path: Path, header: _Header, block: Block, warnings: list[str]) -> tuple[int, float, IntArray]:
+    """The time column's index, its first value in seconds, and all of them as checked microseconds."""
+    ti = _time_column(header.entries)
+    raw_time = block.values[ti] if ti is not None else None
+    if ti is None or raw_time is None:
         raise LoggerFileError(
             path,
             "no time axis (xtime): export from WinDarab with time as the x axis",
-            line=names_row,
+            line=header.names_row,
             field_name="xtime",
         )
-    raw_time = block.values[ti]
-    assert raw_time is not None
+    name, unit = header.entries[ti]
     if np.isnan(raw_time).any():
         row = int(np.flatnonzero(np.isnan(raw_time))[0])
-        raise LoggerFileError(path, "time is missing", line=block.line_of(row), field_name=entries[ti][0])
-    seconds = raw_time * _TIME_SCALE.get(entries[ti][1].lower(), 1.0)
-    t_us = timebase.checked_microseconds(seconds, path, block.line_of, entries[ti][0])
+        raise LoggerFileError(path, "time is missing", line=block.line_of(row), field_name=name)
+    scale = _TIME_SCALE.get(unit.lower(), 1.0)
+    seconds = raw_time * scale if scale != 1.0 else raw_time  # no copy of a column in seconds
+    t_us = timebase.checked_microseconds(seconds, path, block.line_of, name)
     timebase.check_backward_steps(t_us, path, warnings, block.line_of)
+    return ti, float(seconds[0]), t_us
 
-    sources = []
-    for i, (name, unit) in enumerate(entries):
-        values = block.values[i]
-        if i == ti:
-            continue
-        if values is None:
-            continue  # text column: parse_block already warned
-        sources.append(SourceChannel(name, unit, values, block.labels.get(i)))
-    t_us, cols = timebase.merge_repeated(t_us, [s.values for s in sources], warnings)
-    for s, v in zip(sources, cols, strict=True):
-        s.values = v
-    with np.errstate(over="ignore", invalid="ignore"):  # damaged cells may overflow to inf
-        channels = build_channels("bosch", sources, warnings)
-    time = timebase.relative_seconds(t_us)
 
+def _metadata(comments: list[str], first_s: float, time: FloatArray) -> dict[str, str]:
+    """The export's date, window and source file from the comments, and a first xtime not at 0."""
     metadata: dict[str, str] = {}
     for c in comments:
         for key, rx in (("exported", _CREATED), ("window", _WINDOW), ("source file", _SOURCE)):
             m = rx.search(c)
             if m and key not in metadata:
                 metadata[key] = m.group(1)
-    if time.shape[0] and float(seconds[0]) != 0.0:
-        metadata["first xtime"] = f"{float(seconds[0]):.3f}"
-    lap_counter = next((n for n in channels if n.lower() == "lapctr"), None)
-    trig = next((c for c in channels.values() if c.source_name.lower() == "laptrig"), None)
-    step = float(np.median(np.diff(time))) if time.shape[0] > 1 else 0.0
-    rec = Recording(
-        path=path,
-        format="bosch",
-        time=time,
-        channels=channels,
-        logger="Bosch WinDarab (ASCII export)",
-        started_at=None,  # the file only has the export time
-        sample_rate_hz=round(1.0 / step, 3) if step > 0 else None,
-        beacons=_beacons(time, trig.values) if trig is not None else None,
-        lap_counter=checked_lap_counter(channels, lap_counter, warnings),
-        metadata=metadata,
-        warnings=warnings,
-    )
-    rec.check()
-    return rec
+    if time.shape[0] and first_s != 0.0:
+        metadata["first xtime"] = f"{first_s:.3f}"
+    return metadata

@@ -17,8 +17,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from storage.errors import LaptraceError
-from storage.parquet_schema import RESERVED_NAMES
-from storage.types import CANONICAL_UNITS, FloatArray
+from storage.types import CANONICAL_UNITS, RESERVED_NAMES, FloatArray
 
 from . import aliases
 from .aliases import name_key, signal_key

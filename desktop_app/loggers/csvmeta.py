@@ -4,9 +4,8 @@ These formats put a few lines of metadata (key/value records, a names row, a uni
 in front of one big numeric block. The header is small, so it is read here line by line
 with the standard ``csv`` module (it handles quoting); the numeric block is left to the
 vectorised block parser (:mod:`textblock`). Also here: the locale dates and 12-hour
-clock times these headers carry, the check of the time column before the repairs of
-:mod:`timebase`, and :func:`read_table`, the names / units / data layout AiM and MoTeC
-share.
+clock times these headers carry, and the check of the time column before the repairs of
+:mod:`timebase`. The names / units / data layout AiM and MoTeC share is :mod:`.csvtable`.
 """
 
 from __future__ import annotations
@@ -24,7 +23,7 @@ from storage.types import FloatArray
 
 from . import timebase
 from .recording import LoggerFileError
-from .textblock import decode_text, parse_file_block
+from .textblock import decode_text
 from .timebase import IntArray
 
 _BOM = b"\xef\xbb\xbf"
@@ -219,13 +218,14 @@ def parse_date(text: str, *, month_first: bool) -> tuple[date | None, str | None
     text = text.strip()
     if not text:
         return None, "no date"
-    for fmt in _LONG_DATE_FORMATS:
-        try:
-            return datetime.strptime(text, fmt).date(), None
-        except ValueError:
-            continue
     m = _NUMERIC_DATE.match(text)
     if m is None:
+        # strptime is slow (a regex per format) and a numeric date never has a month name
+        for fmt in _LONG_DATE_FORMATS:
+            try:
+                return datetime.strptime(text, fmt).date(), None
+            except ValueError:
+                continue
         return None, f"unrecognised date {text!r}"
     a, b, c = (int(m[k]) for k in ("a", "b", "c"))
     note = None
@@ -337,97 +337,3 @@ def repair_time(
     time_us, columns = timebase.merge_repeated(time_us, columns, warnings)
     timebase.check_backward_steps(time_us, path, warnings, lambda i: line_of(int(kept[i])))
     return time_us, columns
-
-
-# --- the names / units / data layout shared by AiM and MoTeC -------------------------
-
-_COMMA_DECIMAL = re.compile(r"^[+-]?\d+,\d+$")
-
-
-@dataclass
-class Table:
-    """The data block of an AiM or MoTeC export: time base and the other columns."""
-
-    time_us: IntArray
-    names: list[str]  #: names of ``columns`` (the time column excluded), as in the file
-    units: list[str]  #: their units as written
-    columns: list[FloatArray]
-    text: dict[str, str]  #: text columns: name -> first non-empty cell
-    #: per column of ``columns``: the labels of a text column's codes, else None
-    labels: list[tuple[str, ...] | None]
-    warnings: list[str]
-
-
-def read_table(path: Path, names: HeaderLine, rest: Iterator[HeaderLine]) -> Table:
-    """Units row, then the data block, after a names row whose first column is the time.
-
-    Blank lines and comma-only records between the rows are skipped; blank records inside
-    the data are padding and dropped. Decimal commas (quoted ``"0,050"``) are detected on
-    the first data row.
-    """
-    units = next((line for line in rest if not line.blank), None)
-    if units is None or parse_float(units.fields[0]) is not None:
-        where = names.number + 1 if units is None else units.number
-        raise LoggerFileError(path, "units row missing after the channel names row", line=where)
-    ncols = len(names.fields)
-    if len(units.fields) > ncols:
-        raise LoggerFileError(
-            path, f"units row has {len(units.fields)} entries for {ncols} channel names", line=units.number
-        )
-    first = next((line for line in rest if not line.blank), None)
-    if first is None:
-        raise LoggerFileError(path, "no data rows after the units row", line=units.number + 1)
-    decimal_comma = any(_COMMA_DECIMAL.match(f) for f in first.fields)
-    block = parse_file_block(
-        path,
-        first.start,
-        first_line=first.number,
-        ncols=ncols,
-        names=names.fields,
-        decimal_comma=decimal_comma,
-    )
-    warnings = list(block.warnings)
-    time_col = block.values[0] if block.values else None
-    if time_col is None:
-        raise LoggerFileError(path, "the time column holds text, not numbers", line=first.number)
-    present = [i for i, v in enumerate(block.values) if v is not None]
-    values = block.values
-    # comma-only records (spreadsheet padding) parse as all-empty rows: not samples
-    blank = np.isnan(time_col)
-    for i in present[1:]:
-        if not blank.any():
-            break
-        column = values[i]
-        assert column is not None
-        blank &= np.isnan(column)
-    if blank.all():
-        raise LoggerFileError(path, "no data rows after the units row", line=first.number)
-    unit_cells = units.fields + [""] * (ncols - len(units.fields))
-    rows: IntArray | None = None
-    if blank.any():
-        rows = np.flatnonzero(~blank)
-        # one column copied at a time, its full-length original dropped from the block
-        for i in present:
-            column = values[i]
-            assert column is not None
-            values[i] = column[rows]
-        time_col = values[0]
-        assert time_col is not None
-    del blank
-    kept = rows
-
-    def line_of(r: int) -> int:
-        return block.line_of(int(kept[r]) if kept is not None else r)
-
-    cols = [v for v in (values[i] for i in present if i > 0) if v is not None]
-    values.clear()  # the Table holds the columns now: no second reference to free later
-    time_us, cols = repair_time(path, time_col, cols, line_of, warnings)
-    return Table(
-        time_us=time_us,
-        names=[names.fields[i] for i in present if i > 0],
-        units=[unit_cells[i] for i in present if i > 0],
-        columns=cols,
-        text={names.fields[i]: t for i, t in block.text.items()},
-        labels=[block.labels.get(i) for i in present if i > 0],
-        warnings=warnings,
-    )

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import stat
+import zlib
 from pathlib import Path
 
 from .containers import lfs_pointer, utf16_head, zip_refusal
 from .recording import LoggerFileError, UnknownFormatError, UnsupportedFormatError
-from .xrk import looks_like_xrk
 
 #: How many bytes of the head we look at.
 HEAD_BYTES = 4096
@@ -19,6 +19,27 @@ _UNSUPPORTED_BY_EXT = {
     ".mfc": "a CANedge compressed MDF file (.MFC): decompress it with the vendor's tools first",
     ".mfe": "a CANedge encrypted MDF file (.MFE): decrypt it with the vendor's tools first",
 }
+
+
+#: every AiM log (``.xrk``, ``.drk``) starts with its configuration message
+MAGIC = b"<hCNF"
+#: the two bytes that open a zlib stream (deflate, any compression level), as an ``.xrz`` does
+ZLIB_HEADS = (b"\x78\x01", b"\x78\x5e", b"\x78\x9c", b"\x78\xda")
+
+
+def looks_like_xrk(head: bytes) -> bool:
+    """Whether a file's first bytes are an AiM log (plain, or zlib-compressed as ``.xrz``).
+
+    Here rather than in the reader, so that recognising a file does not import it.
+    """
+    if head.startswith(MAGIC):
+        return True
+    if head[:2] not in ZLIB_HEADS:
+        return False
+    try:
+        return zlib.decompressobj().decompress(head, len(MAGIC)).startswith(MAGIC)
+    except zlib.error:
+        return False
 
 
 def _first_text_line(head: bytes) -> str:

@@ -13,21 +13,9 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
-from .channels import SourceChannel, build_channels
-from .csvmeta import (
-    HeaderLine,
-    first_line,
-    header_lines,
-    keyvalue,
-    local_start,
-    looks_like_data,
-    parse_float,
-    read_head,
-    read_table,
-    sample_rate,
-)
+from .csvmeta import HeaderLine, first_line, header_lines, keyvalue, local_start, parse_float, read_head, sample_rate
+from .csvtable import find_names_row, read_table
 from .recording import LoggerFileError, Recording
-from .timebase import relative_seconds
 
 
 def read(path: Path) -> Recording:
@@ -38,58 +26,36 @@ def read(path: Path) -> Recording:
         raise LoggerFileError(path, "not a MoTeC CSV export (expected 'Format','MoTeC CSV File')", line=1)
 
     meta: dict[str, tuple[str, str]] = {}  # key -> (value, unit)
-    names: HeaderLine | None = None
-    last = first
-    for row in itertools.chain([first], lines):
-        last = row
-        if row.blank:
-            continue
-        if row.fields[0] == "Time" and row.number > 1:
-            names = row
-            break
-        if looks_like_data(row):
-            break
+
+    def take(row: HeaderLine) -> None:
         for at in (0, 4):  # the grid's two key, value, unit columns
             kv = keyvalue(row.fields, at)
             if kv is not None:
                 unit = row.fields[at + 2] if len(row.fields) > at + 2 else ""
                 meta.setdefault(kv[0], (kv[1], unit))
-    if names is None:
-        raise LoggerFileError(path, "channel names row (starting 'Time') not found", line=last.number)
 
+    def is_names_row(row: HeaderLine) -> bool:
+        return row.fields[0] == "Time" and row.number > 1
+
+    names = find_names_row(path, itertools.chain([first], lines), is_names_row, take, after=first)
     table = read_table(path, names, lines)
     warnings = table.warnings
-    metadata = {k: f"{v} {u}".strip() for k, (v, u) in meta.items() if v and k != "Format"}
-    metadata.update(table.text)
-
-    beacons = _beacons(meta, warnings)
-    t0 = table.time_us[0] / 1e6
-    if beacons and t0 != 0.0:
-        beacons = [b - t0 for b in beacons]  # markers are on the file's Time axis
-    device = _value(meta, "Device")
-    sources = [
-        SourceChannel(n, u, v, lab) for n, u, v, lab in zip(table.names, table.units, table.columns, table.labels)
-    ]
-    rec = Recording(
-        path=path,
-        format="motec",
-        time=relative_seconds(table.time_us),
-        channels=build_channels("motec", sources, warnings),
-        logger=logger_name(device),
-        started_at=local_start(
-            _value(meta, "Log Date") or None,
-            _value(meta, "Log Time") or None,
-            month_first=True,
-            warnings=warnings,
-        ),
+    beacons = table.on_time_axis(_beacons(meta, warnings))  # markers are on the file's Time axis
+    channels = table.channels("motec")
+    started = local_start(
+        _value(meta, "Log Date") or None, _value(meta, "Log Time") or None, month_first=True, warnings=warnings
+    )
+    return table.recording(
+        path,
+        "motec",
+        channels,
+        logger=logger_name(_value(meta, "Device")),
+        started_at=started,
         sample_rate_hz=sample_rate(_value(meta, "Sample Rate"), warnings),
         beacons=beacons,
         track=_value(meta, "Venue") or None,
-        metadata=metadata,
-        warnings=warnings,
+        metadata={k: f"{v} {u}".strip() for k, (v, u) in meta.items() if v and k != "Format"},
     )
-    rec.check()
-    return rec
 
 
 def logger_name(device: str) -> str:

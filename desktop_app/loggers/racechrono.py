@@ -36,8 +36,8 @@ from .csvmeta import (
     read_head,
     repair_time,
 )
-from .recording import LoggerFileError, Recording
-from .textblock import parse_file_block
+from .recording import Channel, LoggerFileError, Recording
+from .textblock import Block, BlockOptions, parse_file_block
 from .timebase import IntArray, relative_seconds
 
 _LOGGER = re.compile(r"created using (?P<app>.+?)\s*(?:\(|$)")
@@ -167,11 +167,7 @@ def _build(
 ) -> Recording:
     names = _channel_names(columns, version)
     block = parse_file_block(
-        path,
-        last_header.end,
-        first_line=last_header.number + 1,
-        ncols=len(columns),
-        names=names,
+        path, last_header.end, BlockOptions(first_line=last_header.number + 1, ncols=len(columns), names=names)
     )
     warnings = list(block.warnings)
     if block.row_count == 0:
@@ -180,22 +176,7 @@ def _build(
     if time_col is None:
         raise LoggerFileError(path, "the time column holds text, not numbers", line=last_header.number)
 
-    keep = [i for i in range(1, len(columns)) if block.values[i] is not None]
-    for i in range(1, len(columns)):
-        text = block.text.get(i)
-        if text is not None:
-            metadata[names[i]] = text
-    # text columns read as empty (all NaN) or as numbers are not channels; with text, they are
-    skipped = [i for i in keep if columns[i].name.lower() in _TEXT_COLUMNS and i not in block.labels]
-    for i in skipped:
-        cells = block.values[i]
-        assert cells is not None
-        if np.isnan(cells).all():
-            warnings.append(f"column {names[i]!r} (text: timing traps crossed) is empty: skipped")
-        else:
-            warnings.append(f"column {names[i]!r} should hold text but holds numbers: skipped")
-        keep.remove(i)
-
+    keep = _channel_columns(block, columns, names, metadata, warnings)
     values: list[FloatArray] = [v for v in (block.values[i] for i in keep) if v is not None]
     time_us, values = repair_time(path, time_col, values, block.line_of, warnings)
 
@@ -215,11 +196,7 @@ def _build(
 
     sources = [SourceChannel(names[i], columns[i].unit, v, block.labels.get(i)) for i, v in zip(keep, values)]
     channels = build_channels("racechrono", sources, warnings)
-    lap_counter = None
-    if lap_name is not None:
-        lap_ch = next(ch for ch in channels.values() if ch.source_name == lap_name)
-        if np.isfinite(lap_ch.values).any():
-            lap_counter = lap_ch.name
+    lap_counter = _lap_counter(channels, lap_name)
     rec = Recording(
         path=path,
         format="racechrono",
@@ -234,6 +211,39 @@ def _build(
     )
     rec.check()
     return rec
+
+
+def _channel_columns(
+    block: Block, columns: list[_Column], names: list[str], metadata: dict[str, str], warnings: list[str]
+) -> list[int]:
+    """The columns that become channels: numeric ones, and timing-trap names read as text.
+
+    The first cell of every text column goes into the metadata.
+    """
+    keep = [i for i in range(1, len(columns)) if block.values[i] is not None]
+    for i in range(1, len(columns)):
+        text = block.text.get(i)
+        if text is not None:
+            metadata[names[i]] = text
+    # text columns read as empty (all NaN) or as numbers are not channels; with text, they are
+    skipped = [i for i in keep if columns[i].name.lower() in _TEXT_COLUMNS and i not in block.labels]
+    for i in skipped:
+        cells = block.values[i]
+        assert cells is not None
+        if np.isnan(cells).all():
+            warnings.append(f"column {names[i]!r} (text: timing traps crossed) is empty: skipped")
+        else:
+            warnings.append(f"column {names[i]!r} should hold text but holds numbers: skipped")
+        keep.remove(i)
+    return keep
+
+
+def _lap_counter(channels: dict[str, Channel], lap_name: str | None) -> str | None:
+    """The channel of the lap-number column, unless it is empty throughout."""
+    if lap_name is None:
+        return None
+    lap_ch = next(ch for ch in channels.values() if ch.source_name == lap_name)
+    return lap_ch.name if np.isfinite(lap_ch.values).any() else None
 
 
 def _report_fragments(

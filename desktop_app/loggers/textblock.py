@@ -26,6 +26,11 @@ and the others as float64. A chunk in which a float column meets a text cell aft
 (polars refuses it: an exception *type*, its wording is never read) is read once more as
 text, and only that chunk; a column found to hold text stays text for the rest.
 
+Small blocks (``docs/text-blocks.md#how-it-is-parsed-and-why``): a block read in one chunk is
+parsed as numbers throughout first, its head read apart only if that fails; one of at most
+64 KB made of complete rows of finite numbers only is parsed by numpy's ``loadtxt``, so a
+short command never imports polars (polars is imported by the functions that parse).
+
 Speed and memory: the block streams in line-aligned chunks (``BlockSource.CHUNK``) from
 the file; each chunk is parsed by polars on all cores and copied into numpy arrays
 preallocated from a row estimate (pages never written are never resident), so the peak is
@@ -46,17 +51,25 @@ numbers survive). A block that is not valid UTF-8 is transcoded first
 from __future__ import annotations
 
 import csv
+import io
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Required, TypedDict, Unpack, overload
 
 import numpy as np
-import polars as pl
 
 from storage.types import FloatArray
 
 from .recording import LoggerFileError
 from .textsource import BlockSource, Buf, NotUtf8, first_row, looks_padded, nonblank_line_index
+
+if TYPE_CHECKING:
+    import polars as pl
+
+# polars is imported by the functions that parse (``import polars as pl`` inside them), not
+# here: a command that reads no text block (an MDF, an XRK, or none at all) never pays its
+# import, which is a large part of a short command's start-up (bench startup --inspect)
 
 _TRUE = "true"
 _FALSE = "false"
@@ -65,9 +78,22 @@ _FALSE = "false"
 _READ_WHOLE_MAX = 1 << 22
 #: lines of the head read as text to find the text columns before the real parse
 _HEAD_LINES = 500
-#: polars refuses a chunk with PolarsError, and on some damaged input (an unterminated
-#: quote at the very end) its Rust code panics, which reaches Python as PanicException
-_POLARS_ERRORS = (pl.exceptions.PolarsError, pl.exceptions.PanicException)
+#: a block up to this size holding nothing but complete rows of finite numbers is parsed by
+#: numpy's loadtxt (C, and numpy is imported anyway): a short command never imports polars
+_PLAIN_MAX = 1 << 16
+#: the bytes such a block is made of (besides its delimiter and its decimal mark)
+_PLAIN_BYTES = b"0123456789+-eE \r\n"
+
+
+def _polars_errors() -> tuple[type[Exception], ...]:
+    """What polars raises on a chunk it refuses.
+
+    PolarsError, and on some damaged input (an unterminated quote at the very end) a panic
+    of its Rust code, which reaches Python as PanicException.
+    """
+    import polars as pl
+
+    return (pl.exceptions.PolarsError, pl.exceptions.PanicException)
 
 
 @dataclass
@@ -128,44 +154,80 @@ def _count_fields(line: bytes, delimiter: bytes) -> int:
     return len(row)
 
 
+@dataclass(frozen=True, kw_only=True)
+class BlockOptions:
+    """How a data block is written: one value per reader and file, fixed for the whole block."""
+
+    #: 1-based file line number of the block's first line, used in messages
+    first_line: int
+    #: the number of columns the header promises
+    ncols: int
+    delimiter: str = ","
+    decimal_comma: bool = False
+    #: column names used in warnings (``c1``, ``c2``, ... when absent or of another length)
+    names: Sequence[str] | None = None
+    #: a short *last* row (power loss mid-row) is dropped with a warning instead of refused
+    allow_short_last_row: bool = True
+
+
+class BlockFields(TypedDict, total=False):
+    """:class:`BlockOptions` as keywords, for a one-off call (``parse_block(data, path=..., ncols=2)``)."""
+
+    first_line: Required[int]
+    ncols: Required[int]
+    delimiter: str
+    decimal_comma: bool
+    names: Sequence[str] | None
+    allow_short_last_row: bool
+
+
+def _options(options: BlockOptions | None, fields: dict[str, Any]) -> BlockOptions:
+    if options is None:
+        return BlockOptions(**fields)
+    if fields:
+        raise TypeError(f"parse options given twice: an options object and {sorted(fields)}")
+    return options
+
+
+_Data = bytes | bytearray | memoryview | str
+
+
+@overload
+def parse_block(data: _Data, options: BlockOptions, /, *, path: str | Path) -> Block: ...
+@overload
+def parse_block(data: _Data, /, *, path: str | Path, **fields: Unpack[BlockFields]) -> Block: ...
 def parse_block(
-    data: bytes | bytearray | memoryview | str,
+    data: _Data,
+    options: BlockOptions | None = None,
+    /,
     *,
     path: str | Path,
-    first_line: int,
-    ncols: int,
-    delimiter: str = ",",
-    decimal_comma: bool = False,
-    names: list[str] | None = None,
-    allow_short_last_row: bool = True,
+    **fields: Any,  # BlockFields, checked by the overloads
 ) -> Block:
     """Parse a delimited numeric block held in memory into float64 columns.
 
-    ``data`` is the block exactly as in the file (bytes, a view, or decoded text);
-    ``first_line`` is the 1-based file line number of its first line, used in messages;
-    ``ncols`` the number of columns the header promises; ``names`` (optional) the column
-    names used in warnings. Rows may end in a trailing delimiter (the extra, empty field
-    is ignored). Quoted fields are understood when the delimiter is not a space.
+    ``data`` is the block exactly as in the file (bytes, a view, or decoded text); ``path``
+    names the file in messages; ``options`` (or the same as keywords) say how the block is
+    written. Rows may end in a trailing delimiter (the extra, empty field is ignored).
+    Quoted fields are understood when the delimiter is not a space.
 
     Raises :class:`LoggerFileError` (file, line, what) for rows with the wrong number of
     values or data that cannot be tokenised.
     """
     raw: Buf = data.encode("utf-8") if isinstance(data, str) else data if isinstance(data, bytes) else memoryview(data)
-    return _parse(
-        BlockSource(data=raw), Path(path), first_line, ncols, delimiter, decimal_comma, names, allow_short_last_row
-    )
+    return _parse(BlockSource(data=raw), Path(path), _options(options, fields))
 
 
+@overload
+def parse_file_block(path: str | Path, offset: int, options: BlockOptions, /) -> Block: ...
+@overload
+def parse_file_block(path: str | Path, offset: int, /, **fields: Unpack[BlockFields]) -> Block: ...
 def parse_file_block(
     path: str | Path,
     offset: int,
-    *,
-    first_line: int,
-    ncols: int,
-    delimiter: str = ",",
-    decimal_comma: bool = False,
-    names: list[str] | None = None,
-    allow_short_last_row: bool = True,
+    options: BlockOptions | None = None,
+    /,
+    **fields: Any,  # BlockFields, checked by the overloads
 ) -> Block:
     """Like :func:`parse_block`, for the block that runs from byte ``offset`` to the end of ``path``.
 
@@ -173,25 +235,39 @@ def parse_file_block(
     so the text is never held in memory whole (peak ~ the decoded columns).
     """
     p = Path(path)
-    return _parse(
-        BlockSource(path=p, offset=offset), p, first_line, ncols, delimiter, decimal_comma, names, allow_short_last_row
-    )
+    return _parse(BlockSource(path=p, offset=offset), p, _options(options, fields))
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Options:
-    """How the block is tokenised (fixed for the whole block)."""
+    """How the block is tokenised: the caller's options and what follows from the head."""
 
     path: Path
-    first_line: int
-    ncols: int
+    layout: BlockOptions
+    #: fields per row: more than ``ncols`` when rows end in a delimiter (spreadsheet padding)
     nfields: int
     delim: bytes
-    decimal_comma: bool
     names: list[str]
-    allow_short_last_row: bool
+
+    @property
+    def first_line(self) -> int:
+        return self.layout.first_line
+
+    @property
+    def ncols(self) -> int:
+        return self.layout.ncols
+
+    @property
+    def decimal_comma(self) -> bool:
+        return self.layout.decimal_comma
+
+    @property
+    def allow_short_last_row(self) -> bool:
+        return self.layout.allow_short_last_row
 
     def read(self, chunk: Buf, schema: dict[str, Any]) -> pl.DataFrame:
+        import polars as pl
+
         return pl.read_csv(
             chunk if isinstance(chunk, bytes) else bytes(chunk),  # polars takes bytes, not views
             has_header=False,
@@ -230,107 +306,168 @@ class _State:
     line_base: int = 0
     #: a short row that may be the last one: (block line offset, fields, text)
     short: tuple[int, int, str] | None = None
+    #: ``numeric`` is a guess (every field), not yet checked against the head
+    guessed: bool = False
 
 
-def _parse(
-    source: BlockSource,
-    p: Path,
-    first_line: int,
-    ncols: int,
-    delimiter: str,
-    decimal_comma: bool,
-    names: list[str] | None,
-    allow_short_last_row: bool,
-) -> Block:
-    delim = delimiter.encode("ascii")
-    if ncols < 1:
-        raise LoggerFileError(p, "the data block has no columns", line=first_line)
-    col_names = names if names is not None and len(names) == ncols else [f"c{i + 1}" for i in range(ncols)]
+def _parse(source: BlockSource, p: Path, layout: BlockOptions) -> Block:
+    """Padding and encoding settled first, then the one pass (:func:`_parse_source`)."""
+    delim = layout.delimiter.encode("ascii")
+    if layout.ncols < 1:
+        raise LoggerFileError(p, "the data block has no columns", line=layout.first_line)
+    if source.size() <= _READ_WHOLE_MAX:
+        # a small block is read from the file once: every later look at it is in memory
+        source = BlockSource(data=source.load())
+        if not source.is_utf8():
+            source = _transcoded(source)
     head_row = first_row(source.head())
     if not head_row:
-        return Block(values=[np.empty(0, np.float64) for _ in range(ncols)], first_line=first_line)
+        return Block(values=[np.empty(0, np.float64) for _ in range(layout.ncols)], first_line=layout.first_line)
     raw = source
-    if source.size() <= _READ_WHOLE_MAX and not source.is_utf8():
-        source = raw = _transcoded(source)
     padded_spaces = delim == b" " and looks_padded(head_row, delim)
     if padded_spaces:
         source = source.normalised(delim)
     try:
-        return _parse_source(source, p, first_line, ncols, delim, decimal_comma, col_names, allow_short_last_row)
+        return _parse_source(source, p, layout)
     except NotUtf8:
         # a stray Latin-1 byte deep in a streamed block: transcode it and read it again
         # (the one case read twice; the bytes are needed as text for the messages)
         source = _transcoded(raw)
         if padded_spaces:
             source = source.normalised(delim)
-        return _parse_source(source, p, first_line, ncols, delim, decimal_comma, col_names, allow_short_last_row)
+        return _parse_source(source, p, layout)
 
 
-def _parse_source(
-    source: BlockSource,
-    p: Path,
-    first_line: int,
-    ncols: int,
-    delim: bytes,
-    decimal_comma: bool,
-    col_names: list[str],
-    allow_short_last_row: bool,
-) -> Block:
+def _tokeniser(source: BlockSource, p: Path, layout: BlockOptions) -> _Options:
+    delim = layout.delimiter.encode("ascii")
+    names = layout.names
+    col_names = list(names) if names is not None and len(names) == layout.ncols else None
     # a trailing delimiter (or spreadsheet padding) gives extra empty fields on every row
-    nfields = max(ncols, _count_fields(first_row(source.head()), delim))
-    opts = _Options(p, first_line, ncols, nfields, delim, decimal_comma, col_names, allow_short_last_row)
-    keys = [f"f{i}" for i in range(nfields)]
-    numeric = _head_types(source, opts, keys)
-    capacity = source.rows_estimate()
-    state = _State(
-        keys=keys,
-        numeric=numeric,
-        capacity=capacity,
-        out=[np.empty(capacity, np.float64) if n else None for n in numeric],
-        strings={i: [] for i, n in enumerate(numeric) if not n},
-    )
+    nfields = max(layout.ncols, _count_fields(first_row(source.head()), delim))
+    return _Options(p, layout, nfields, delim, col_names or [f"c{i + 1}" for i in range(layout.ncols)])
+
+
+def _parse_source(source: BlockSource, p: Path, layout: BlockOptions) -> Block:
+    """Head types, then every chunk into the preallocated columns, then the text columns."""
+    opts = _tokeniser(source, p, layout)
+    plain = _plain_block(source, opts)
+    if plain is not None:
+        return plain
+    keys = [f"f{i}" for i in range(opts.nfields)]
     whole = source.size() <= _READ_WHOLE_MAX
-    chunks = [source.load()] if whole and not source.transformed else source.line_chunks(check_utf8=not whole)
+    one_chunk = whole and not source.transformed
+    # a block read in one chunk is first read as numbers throughout (most blocks are); the
+    # head is read apart only if that fails (see _read_chunk), saving a read on small files
+    numeric = [True] * len(keys) if one_chunk else _head_types(_whole_lines(source), opts, keys)
+    capacity = source.rows_estimate()
+    state = _State(keys=keys, numeric=numeric, capacity=capacity, out=[], guessed=one_chunk)
+    _retype(state, numeric)
+    chunks = [source.load()] if one_chunk else source.line_chunks(check_utf8=not whole)
     for chunk in chunks:
         if len(chunk):
             _read_chunk(chunk, opts, state)
             state.line_base += _newlines(chunk)  # every chunk but the last ends at a line end
 
-    block = Block(values=[], first_line=first_line, _source=source, _rows=state.rows)
+    block = Block(values=[], first_line=opts.first_line, _source=source, _rows=state.rows)
     if state.short is not None:
-        offset, fields, _text = state.short
-        block.dropped_last_row = True
-        block.warnings.append(
-            f"{p}, line {first_line + offset}: last row has {fields} of {ncols} values (logging stopped mid-row?): dropped"
-        )
-        state.rows -= 1
-        block._rows = state.rows
+        _drop_short_last_row(state, opts, block)
     _finish(state, opts, block)
     return block
+
+
+def _plain_block(source: BlockSource, opts: _Options) -> Block | None:
+    """A small block of finite numbers in complete rows, parsed by numpy; None for any other.
+
+    Whatever is not that (text, an empty cell, quotes, a blank line, a short or long row,
+    ``nan``) is left to the polars parse, which reports and repairs it. On this subset both
+    give the same float64 values: both parse decimal numbers with correct rounding.
+    """
+    comma = opts.decimal_comma
+    if source.size() > _PLAIN_MAX or opts.nfields > opts.ncols + 1 or (comma and opts.delim == b","):
+        return None
+    data = source.load()
+    marks = b"," if comma else b"."
+    if data.translate(None, _PLAIN_BYTES + marks + opts.delim):
+        return None
+    lines = data.split(b"\n")
+    if lines and not lines[-1]:
+        lines.pop()  # the block's last line end
+    trailing = opts.nfields > opts.ncols  # every row ends in the delimiter (checked below)
+    rows: list[str] = []
+    for line in lines:
+        line = line[:-1] if line.endswith(b"\r") else line
+        if trailing:
+            if not line.endswith(opts.delim):
+                return None
+            line = line[: -len(opts.delim)]
+        if not line:
+            return None
+        rows.append(line.decode("ascii"))
+    text = "\n".join(rows).replace(",", ".") if comma else "\n".join(rows)
+    try:
+        table = np.loadtxt(
+            io.StringIO(text), dtype=np.float64, delimiter=opts.delim.decode("ascii"), comments=None, ndmin=2
+        )
+    except ValueError:
+        return None
+    if table.shape != (len(rows), opts.ncols) or not np.isfinite(table).all():
+        return None
+    columns = np.ascontiguousarray(table.T)  # one writeable, contiguous row per column
+    return Block(values=list(columns), first_line=opts.first_line, _source=source, _rows=len(rows))
+
+
+def _retype(state: _State, numeric: list[bool]) -> None:
+    """Set which fields are float64 and which text, before any row is stored."""
+    assert state.rows == 0
+    state.numeric = numeric
+    state.out = [np.empty(state.capacity, np.float64) if n else None for n in numeric]
+    state.strings = {i: [] for i, n in enumerate(numeric) if not n}
+
+
+def _whole_lines(source: BlockSource) -> bytes:
+    head = source.head()
+    return head[: head.rfind(b"\n") + 1] if len(head) < source.size() else head
+
+
+def _drop_short_last_row(state: _State, opts: _Options, block: Block) -> None:
+    assert state.short is not None
+    offset, fields, _text = state.short
+    block.dropped_last_row = True
+    block.warnings.append(
+        f"{opts.path}, line {opts.first_line + offset}: last row has {fields} of {opts.ncols} values "
+        "(logging stopped mid-row?): dropped"
+    )
+    state.rows -= 1
+    block._rows = state.rows
 
 
 def _newlines(chunk: Buf) -> int:
     return bytes(chunk).count(b"\n") if isinstance(chunk, memoryview) else chunk.count(b"\n")
 
 
-def _head_types(source: BlockSource, opts: _Options, keys: list[str]) -> list[bool]:
-    """Which fields the head shows to be numeric (float64), read as text once."""
-    head = source.head()
-    if len(head) < source.size():
-        head = head[: head.rfind(b"\n") + 1]  # whole lines only
+def _head_types(head: bytes, opts: _Options, keys: list[str]) -> list[bool]:
+    """Which fields the head (whole lines) shows to be numeric (float64), read as text once."""
+    import polars as pl
+
     # leading blank lines would make polars take a field count of one from them
     sample = b"\n".join(head.lstrip(b" \r\n").split(b"\n", _HEAD_LINES)[:_HEAD_LINES])
     try:
         frame = opts.read(sample, dict.fromkeys(keys, pl.String))
-    except _POLARS_ERRORS:
+    except _polars_errors():
         return [True] * len(keys)  # the real parse finds and reports what is wrong
-    numeric = []
-    for key in keys:
-        cells = _trimmed(frame[key])
-        nums = _as_numbers(cells, opts.decimal_comma)
-        # text (or booleans) in the head: the column is read as text throughout
-        numeric.append(int((cells.is_not_null() & nums.is_null()).sum()) == 0)
-    return numeric
+    # one query for all fields: a polars call costs far more than a head's worth of cells
+    has_text = frame.select(_text_cells(pl.col(k), opts.decimal_comma).any().alias(k) for k in keys).row(0)
+    # text (or booleans) in the head: the field is read as text throughout
+    return [not text for text in has_text]
+
+
+def _text_cells(col: pl.Expr, decimal_comma: bool) -> pl.Expr:
+    """True for a cell that holds text: not empty once trimmed (as :func:`_trimmed`), not a number."""
+    import polars as pl
+
+    cells = col.str.strip_chars()
+    nums = cells.str.replace(",", ".", literal=True) if decimal_comma else cells
+    return (cells.str.len_bytes() > 0) & nums.cast(pl.Float64, strict=False).is_null()
 
 
 def _trimmed(col: pl.Series) -> pl.Series:
@@ -340,28 +477,21 @@ def _trimmed(col: pl.Series) -> pl.Series:
 
 
 def _as_numbers(cells: pl.Series, decimal_comma: bool) -> pl.Series:
+    import polars as pl
+
     if decimal_comma:
         cells = cells.str.replace(",", ".", literal=True)
     return cells.cast(pl.Float64, strict=False)
 
 
 def _read_chunk(chunk: Buf, opts: _Options, state: _State) -> None:
+    import polars as pl
+
     chunk = _skip_blank_head(chunk, state)
     if not len(chunk):
         return
-    schema = {k: (pl.Float64 if n else pl.String) for k, n in zip(state.keys, state.numeric, strict=True)}
     had_short = state.short is not None
-    try:
-        frame = opts.read(chunk, schema)
-    except _POLARS_ERRORS:
-        # a text cell in a float column, or a row polars cannot split: read as text, and if
-        # even that fails, split the chunk's lines in Python (the message is never parsed)
-        try:
-            text = opts.read(chunk, dict.fromkeys(state.keys, pl.String))
-        except _POLARS_ERRORS:
-            text = _python_rows(chunk, opts, state)
-        frame = _from_text(text, opts, state)
-        del text
+    frame = _chunk_frame(chunk, opts, state)
     keep = _keep_rows(chunk, frame, opts, state)
     if keep is not None:
         frame = frame.filter(pl.Series(keep))
@@ -377,10 +507,35 @@ def _read_chunk(chunk: Buf, opts: _Options, state: _State) -> None:
         target = state.out[i]
         col = frame.get_column(key)
         if target is not None:
-            target[pos : pos + n] = col.to_numpy() if col.null_count() == 0 else col.fill_null(np.nan).to_numpy()
+            target[pos : pos + n] = col.to_numpy()  # a null of a float column comes out as NaN
         else:
             state.strings[i].append(col)
     state.rows = pos + n
+
+
+def _chunk_frame(chunk: Buf, opts: _Options, state: _State) -> pl.DataFrame:
+    """The chunk as a frame: float64 fields parsed by polars, text fields as strings."""
+    import polars as pl
+
+    schema = {k: (pl.Float64 if n else pl.String) for k, n in zip(state.keys, state.numeric, strict=True)}
+    try:
+        return opts.read(chunk, schema)
+    except _polars_errors():
+        if state.guessed:
+            # the block read whole is not numbers throughout: its head says which fields hold
+            # text, as for a streamed block, and the chunk is read again with those as text
+            state.guessed = False
+            numeric = _head_types(bytes(chunk), opts, state.keys)
+            if not all(numeric):
+                _retype(state, numeric)
+                return _chunk_frame(chunk, opts, state)
+    # a text cell in a float column, or a row polars cannot split: read as text, and if
+    # even that fails, split the chunk's lines in Python (the message is never parsed)
+    try:
+        text = opts.read(chunk, dict.fromkeys(state.keys, pl.String))
+    except _polars_errors():
+        text = _python_rows(chunk, opts, state)
+    return _from_text(text, opts, state)
 
 
 def _skip_blank_head(chunk: Buf, state: _State) -> Buf:
@@ -414,6 +569,8 @@ def _python_rows(chunk: Buf, opts: _Options, state: _State) -> pl.DataFrame:
     Wrong rows are found (an error, or the short last row remembered) before anything is
     built; blank lines stay rows of nulls, as polars makes them.
     """
+    import polars as pl
+
     _check_rows(chunk, opts, state, np.arange(_newlines(chunk) + 1))
     data = bytes(chunk).decode("utf-8", errors="replace")
     lines = data.split("\n")
@@ -444,6 +601,8 @@ def _python_rows(chunk: Buf, opts: _Options, state: _State) -> pl.DataFrame:
 
 def _from_text(frame: pl.DataFrame, opts: _Options, state: _State) -> pl.DataFrame:
     """A chunk read as text -> float64 for the numeric fields; fields found to hold text switch."""
+    import polars as pl
+
     out: list[pl.Series] = []
     for i, key in enumerate(state.keys):
         cells = _trimmed(frame.get_column(key))
@@ -552,6 +711,8 @@ def _raise_short(opts: _Options, offset: int, fields: int, text: str) -> None:
 
 def _finish(state: _State, opts: _Options, block: Block) -> None:
     """The columns in file order: views of the preallocated arrays, text columns converted."""
+    import polars as pl
+
     n = state.rows
     for i in range(opts.nfields):
         target = state.out[i]
@@ -620,6 +781,8 @@ def _convert_text_column(cells: pl.Series, idx: int, opts: _Options, block: Bloc
 
 def _codes(cells: pl.Series, idx: int, block: Block) -> FloatArray:
     """A text column as codes 0, 1, ... (in order of first appearance), NaN where empty."""
+    import polars as pl
+
     labels = cells.drop_nulls().unique(maintain_order=True)
     block.text[idx] = str(labels[0])
     block.labels[idx] = tuple(str(v) for v in labels.to_list())

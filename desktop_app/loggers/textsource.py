@@ -245,6 +245,10 @@ class BlockSource:
             if carry:
                 yield carry
             return
+        yield from self._file_line_chunks()
+
+    def _file_line_chunks(self) -> Iterator[Buf]:
+        """From the file: one read per chunk, cut at its last line end (a view, no copy)."""
         assert self._path is not None
         digest = _digest_for(self._path)
         with open(self._path, "rb") as fh:

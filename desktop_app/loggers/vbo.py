@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal
@@ -21,7 +22,8 @@ from storage.types import FloatArray
 from . import timebase
 from .channels import SourceChannel, build_channels, checked_lap_counter
 from .recording import Gate, LoggerFileError, Recording
-from .textblock import parse_file_block
+from .textblock import Block, BlockOptions, parse_file_block
+from .timebase import IntArray
 from .vbo_header import DATA_LINE, GPS_CHANNELS, MAX_HEADER_BYTES, VboHeader, parse_header, split_unit, values_per_row
 
 GateKind = Literal["start", "finish", "split"]
@@ -158,46 +160,99 @@ def _logger(header: VboHeader) -> str | None:
     return comments[0] if comments else None
 
 
+@dataclass
+class _Data:
+    """The parsed ``[data]`` block with the header that names its columns."""
+
+    header: VboHeader
+    block: Block
+    names: list[str]  #: short column names (``[column names]`` or made up), one per value
+    longs: list[str] | None  #: the long names of the ``[header]`` section, when they match
+
+
+@dataclass
+class _Sources:
+    """The channels of the file before naming, with what the standard channels need."""
+
+    channels: list[SourceChannel] = field(default_factory=list)
+    #: other writers spell the GPS channels out (Race Telemetry Pro: 'latitude'); the vbo table
+    #: lists Racelogic's short names, so the standard channels point at what this file has
+    overrides: dict[str, str] = field(default_factory=dict)
+    lat_deg: FloatArray | None = None
+    lon_deg: FloatArray | None = None
+
+
 def read(path: Path) -> Recording:
     """Read a VBO file (see the module docstring and docs/formats.md#racelogic-vbo)."""
     path = Path(path)
+    data = _read_data(path)
+    header, warnings = data.header, data.header.warnings
+    ti = _time_column(path, data)
+    t_us, first_tod = _time_base(path, data.block, ti, warnings)
+    sources = _sources(data, ti, warnings)
+    gates = _gates(header, sources.lat_deg, sources.lon_deg, warnings)
+    t_us, cols = timebase.merge_repeated(t_us, [s.values for s in sources.channels], warnings)
+    for s, v in zip(sources.channels, cols, strict=True):
+        s.values = v
+    with np.errstate(over="ignore", invalid="ignore"):  # damaged cells may overflow to inf
+        channels = build_channels("vbo", sources.channels, warnings, sources.overrides)
+    lap_counter = next((n for n in channels if n.lower() in _LAP_COUNTERS), None)
+    time = timebase.relative_seconds(t_us)
+    metadata, track = _metadata(header)
+    rec = Recording(
+        path=path,
+        format="vbo",
+        time=time,
+        channels=channels,
+        logger=_logger(header),
+        started_at=_started_at(header, first_tod, warnings),
+        sample_rate_hz=_sample_rate(header, time),
+        gates=gates,
+        beacons=None,
+        lap_counter=checked_lap_counter(channels, lap_counter, warnings),
+        track=track,
+        metadata=metadata,
+        warnings=warnings,
+    )
+    rec.check()
+    return rec
+
+
+def _read_data(path: Path) -> _Data:
+    """The header, then the data block streamed from the file (its text is never whole)."""
     head = _read_head(path)
     header = parse_header(path, head)
-    warnings = header.warnings
     nvalues, comma = values_per_row(head[header.data_offset :], path, header.data_first_line)
     del head
     names, longs = header.column_names(path, nvalues)
-    # streamed from the file: the text is never in memory whole
-    block = parse_file_block(
-        path,
-        header.data_offset,
-        first_line=header.data_first_line,
-        ncols=nvalues,
-        delimiter=" ",
-        decimal_comma=comma,
-        names=names,
+    options = BlockOptions(
+        first_line=header.data_first_line, ncols=nvalues, delimiter=" ", decimal_comma=comma, names=names
     )
-    warnings.extend(block.warnings)
+    block = parse_file_block(path, header.data_offset, options)
+    header.warnings.extend(block.warnings)
     if block.row_count == 0:
         raise LoggerFileError(path, "the [data] section has no rows", line=header.data_first_line)
+    return _Data(header, block, names, longs)
 
-    units = header.aligned_units(names)
-    lowered = [split_unit(n)[0].lower() for n in names]
 
-    def col(*candidates: str) -> int | None:
-        for c in candidates:
-            if c in lowered and block.values[lowered.index(c)] is not None:
-                return lowered.index(c)
-        return None
+def _time_column(path: Path, data: _Data) -> int:
+    """The index of the numeric ``time`` column."""
+    for i, name in enumerate(data.names):
+        if split_unit(name)[0].lower() == "time":
+            # the first column so named decides, numeric or not
+            if data.block.values[i] is not None:
+                return i
+            break
+    raise LoggerFileError(
+        path,
+        "no numeric 'time' column",
+        line=data.header.section_line.get("column names", data.header.data_first_line),
+        field_name="time",
+    )
 
-    ti = col("time")
-    if ti is None:
-        raise LoggerFileError(
-            path,
-            "no numeric 'time' column",
-            line=header.section_line.get("column names", header.data_first_line),
-            field_name="time",
-        )
+
+def _time_base(path: Path, block: Block, ti: int, warnings: list[str]) -> tuple[IntArray, float]:
+    """UTC ``HHMMSS.SS`` -> microseconds past the first midnight, and the first time of day (s)."""
     time_values = block.values[ti]
     assert time_values is not None
     if np.isnan(time_values).any():
@@ -208,13 +263,14 @@ def read(path: Path) -> Recording:
     tod = timebase.unroll_midnight(tod, warnings, block.line_of)
     t_us = timebase.checked_microseconds(tod, path, block.line_of)
     timebase.check_backward_steps(t_us, path, warnings, block.line_of)
+    return t_us, first_tod
 
-    sources: list[SourceChannel] = []
-    #: other writers spell the GPS channels out (Race Telemetry Pro: 'latitude'); the vbo table
-    #: lists Racelogic's short names, so point the standard channels at what this file has
-    overrides: dict[str, str] = {}
-    lat_deg: FloatArray | None = None
-    lon_deg: FloatArray | None = None
+
+def _sources(data: _Data, ti: int, warnings: list[str]) -> _Sources:
+    """Every numeric column but time, converted to the units the archive keeps."""
+    block, names, longs = data.block, data.names, data.longs
+    units = data.header.aligned_units(names)
+    out = _Sources()
     for i, name in enumerate(names):
         values = block.values[i]
         if i == ti:
@@ -226,80 +282,77 @@ def read(path: Path) -> Recording:
             continue
         base, name_unit = split_unit(name)
         long_unit = split_unit(longs[i])[1] if longs is not None else None
-        low = base.lower()
-        unit = name_unit or long_unit or units[i]
-        if low in ("lat", "latitude", "long", "lng", "longitude") and not values.flags.writeable:
-            values = values.copy()  # a small block read whole can be a view of Arrow's buffer
-        if low in ("lat", "latitude"):
-            # in place: the parsed column is ours, a copy would cost one column of memory
-            lat_deg = np.divide(values, 60.0, out=values)
-            values, unit = lat_deg, "deg"
-            overrides.setdefault("lat", base)
-        elif low in ("long", "lng", "longitude"):
-            lon_deg = np.divide(np.negative(values, out=values), 60.0, out=values)  # VBO: positive west
-            values, unit = lon_deg, "deg"
-            overrides.setdefault("long", base)
-        elif low in ("sats", "satellites"):
-            # +64 brake trigger, +128 DGPS flags share the field with the count
-            with np.errstate(invalid="ignore"):
-                usable = np.abs(values) < 2**31  # damaged cells stay NaN rather than wrap
-            masked = np.full_like(values, np.nan)
-            masked[usable] = values[usable].astype(np.int64) & 0x3F
-            values, unit = masked, ""
-        elif low == "velocity" and not unit:
-            warnings.append("speed unit not stated in the long name: Racelogic's km/h assumed")
-            unit = "km/h"
-        elif low in GPS_CHANNELS and not unit:
-            unit = {"heading": "deg", "height": "m", "vert-vel": "m/s", "tsample": "s"}.get(low, "")
-        sources.append(SourceChannel(base, unit, values, block.labels.get(i)))
-    if lat_deg is not None and lon_deg is not None:
-        ok = np.isfinite(lat_deg) & np.isfinite(lon_deg)
-        if ok.any() and (np.abs(lat_deg[ok]).max() > 90 or np.abs(lon_deg[ok]).max() > 180):
+        values, unit = _converted(base.lower(), values, name_unit or long_unit or units[i], warnings)
+        _note_position(out, base, values)
+        out.channels.append(SourceChannel(base, unit, values, block.labels.get(i)))
+    if out.lat_deg is not None and out.lon_deg is not None:
+        ok = np.isfinite(out.lat_deg) & np.isfinite(out.lon_deg)
+        if ok.any() and (np.abs(out.lat_deg[ok]).max() > 90 or np.abs(out.lon_deg[ok]).max() > 180):
             warnings.append("positions outside ±90° latitude / ±180° longitude: check the file")
+    return out
 
-    gates = _gates(header, lat_deg, lon_deg, warnings)
-    t_us, cols = timebase.merge_repeated(t_us, [s.values for s in sources], warnings)
-    for s, v in zip(sources, cols, strict=True):
-        s.values = v
-    with np.errstate(over="ignore", invalid="ignore"):  # damaged cells may overflow to inf
-        channels = build_channels("vbo", sources, warnings, overrides)
-    lap_counter = next((n for n in channels if n.lower() in _LAP_COUNTERS), None)
-    time = timebase.relative_seconds(t_us)
+
+_LATITUDE = ("lat", "latitude")
+_LONGITUDE = ("long", "lng", "longitude")
+_GPS_UNITS = {"heading": "deg", "height": "m", "vert-vel": "m/s", "tsample": "s"}
+
+
+def _converted(low: str, values: FloatArray, unit: str, warnings: list[str]) -> tuple[FloatArray, str]:
+    """One column in archive units: minutes -> degrees (east-positive), satellites masked."""
+    if low in _LATITUDE or low in _LONGITUDE:
+        if not values.flags.writeable:
+            values = values.copy()  # a small block read whole can be a view of Arrow's buffer
+        # in place: the parsed column is ours, a copy would cost one column of memory
+        if low in _LATITUDE:
+            return np.divide(values, 60.0, out=values), "deg"
+        return np.divide(np.negative(values, out=values), 60.0, out=values), "deg"  # VBO: positive west
+    if low in ("sats", "satellites"):
+        # +64 brake trigger, +128 DGPS flags share the field with the count
+        with np.errstate(invalid="ignore"):
+            usable = np.abs(values) < 2**31  # damaged cells stay NaN rather than wrap
+        masked = np.full_like(values, np.nan)
+        masked[usable] = values[usable].astype(np.int64) & 0x3F
+        return masked, ""
+    if low == "velocity" and not unit:
+        warnings.append("speed unit not stated in the long name: Racelogic's km/h assumed")
+        return values, "km/h"
+    if low in GPS_CHANNELS and not unit:
+        return values, _GPS_UNITS.get(low, "")
+    return values, unit
+
+
+def _note_position(out: _Sources, base: str, values: FloatArray) -> None:
+    """Position columns: the first of each kind is the standard channel, the last feeds the gates."""
+    low = base.lower()
+    if low in _LATITUDE:
+        out.lat_deg = values
+        out.overrides.setdefault("lat", base)
+    elif low in _LONGITUDE:
+        out.lon_deg = values
+        out.overrides.setdefault("long", base)
+
+
+def _sample_rate(header: VboHeader, time: FloatArray) -> float | None:
+    """``Log Rate (Hz)`` from the comments, else the median step of the data."""
     rate = header.log_rate()
     if rate is None and time.shape[0] > 1:
         step = float(np.median(np.diff(time)))
         rate = round(1.0 / step, 2) if step > 0 else None
-    metadata = {
-        k.strip(): v.strip()
-        for line in header.lines("comments")
-        for k, sep, v in [line.partition(":")]
-        if sep and k.strip()
-    }
-    for line in header.lines("comments"):
+    return rate
+
+
+def _metadata(header: VboHeader) -> tuple[dict[str, str], str | None]:
+    """``key: value`` comments and ``[session data]`` as metadata, and the track they name."""
+    comments = header.lines("comments")
+    metadata = {k.strip(): v.strip() for line in comments for k, sep, v in [line.partition(":")] if sep and k.strip()}
+    for line in comments:
         if "offset" in line.lower() and ":" not in line:
             metadata.setdefault("note", line)  # e.g. 'GPS Time offset by -15 seconds': never applied
-    session = header.lines("session data")
     # RaceBox writes the venue into [comments] ("Venue : NAME"); [session data] name wins
     track = next((v for k, v in metadata.items() if k.lower() == "venue" and v), None)
-    for line in session:
+    for line in header.lines("session data"):
         key, _, value = line.partition(" ")
         metadata[f"session {key}"] = value.strip()
         if key.lower() == "name" and value.strip():
             track = value.strip()
-    rec = Recording(
-        path=path,
-        format="vbo",
-        time=time,
-        channels=channels,
-        logger=_logger(header),
-        started_at=_started_at(header, first_tod, warnings),
-        sample_rate_hz=rate,
-        gates=gates,
-        beacons=None,
-        lap_counter=checked_lap_counter(channels, lap_counter, warnings),
-        track=track,
-        metadata=metadata,
-        warnings=warnings,
-    )
-    rec.check()
-    return rec
+    return metadata, track

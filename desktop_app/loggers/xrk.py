@@ -45,12 +45,9 @@ from storage.types import FloatArray
 from . import timebase
 from .channels import SourceChannel, build_channels
 from .csvmeta import local_start
+from .detect import MAGIC, ZLIB_HEADS
 from .recording import LoggerFileError, Recording, UnsupportedFormatError
 
-#: every AiM log starts with its configuration message
-MAGIC = b"<hCNF"
-#: the two bytes that open a zlib stream (deflate, any compression level)
-ZLIB_HEADS = (b"\x78\x01", b"\x78\x5e", b"\x78\x9c", b"\x78\xda")
 #: an ``.xrz`` that inflates past this is refused (a day of logging is far less)
 MAX_INFLATED_BYTES = 1 << 30
 #: a channel sample this far outside every other channel's time span is a damaged timestamp
@@ -78,18 +75,6 @@ _AT_HEX = re.compile(r"\bat (?:0x)?([0-9a-fA-F]+)\b")
 _capture_lock = threading.Lock()
 
 IntArray = npt.NDArray[np.int64]
-
-
-def looks_like_xrk(head: bytes) -> bool:
-    """Whether a file's first bytes are an AiM log (plain, or zlib-compressed as ``.xrz``)."""
-    if head.startswith(MAGIC):
-        return True
-    if head[:2] not in ZLIB_HEADS:
-        return False
-    try:
-        return zlib.decompressobj().decompress(head, len(MAGIC)).startswith(MAGIC)
-    except zlib.error:
-        return False
 
 
 def read(path: Path) -> Recording:

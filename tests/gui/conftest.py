@@ -1,4 +1,10 @@
-"""GUI fixtures: executors drained after each test, a real catalogue, the main window."""
+"""GUI fixtures: executors drained after each test, a real catalogue, the main window.
+
+The executors run their jobs on the GUI thread, one per event-loop turn (``QueuedRunner``),
+unless the test is marked ``@pytest.mark.threaded(reason=...)``: then they are real thread
+pools. Only a test whose subject is the threads (which thread ran a job, the GUI turning
+while a job runs, a cancel in the middle of a run) is marked; see docs/architecture.md#testing.
+"""
 
 from __future__ import annotations
 
@@ -16,13 +22,28 @@ from desktop_app.config import Config, Settings
 from desktop_app.gui.catalogue import open_and_recover
 from desktop_app.gui.main_window import MainWindow
 from desktop_app.gui.warmup import settle_heap, warm_up
-from desktop_app.gui.workers import Workers
+from desktop_app.gui.workers import QueuedRunner, Workers
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "threaded(reason): the GUI executors are real thread pools for this test (its subject is the threads)",
+    )
 
 
 @pytest.fixture
-def workers(qapp: object) -> Iterator[Workers]:
-    """Real thread pools; the test fails if a job is still running after it (a leaked thread)."""
-    w = Workers()
+def workers(qapp: object, request: pytest.FixtureRequest) -> Iterator[Workers]:
+    """The GUI's executors: jobs on the GUI thread, in order, one per event-loop turn; real
+    thread pools for a test marked ``threaded`` (which must say why). Afterwards what is left
+    is cancelled and waited for; a thread still busy then fails the test (a leaked thread)."""
+    marker = request.node.get_closest_marker("threaded")
+    if marker is None:
+        w = Workers(reads=QueuedRunner(), writes=QueuedRunner())
+    else:
+        if not marker.kwargs.get("reason"):
+            raise pytest.UsageError(f"{request.node.nodeid}: @pytest.mark.threaded needs a reason=")
+        w = Workers()
     yield w
     w.cancel_all()
     assert w.wait(30_000), "worker threads still running 30 s after the test"

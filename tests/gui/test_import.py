@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from gui.qt_helpers import drop_files, wait_read
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
@@ -103,6 +104,7 @@ def test_a_folder_drop_imports_its_logger_files(qtbot: QtBot, window: MainWindow
     assert sorted(e.path.name for e in entries) == sorted(p.name for p in (LOGGERS / "racechrono_csv").iterdir())
 
 
+@pytest.mark.threaded(reason="a cancel while the read runs on its thread")
 def test_cancel_stops_a_read(qtbot: QtBot, window: MainWindow) -> None:
     entry = window.imports.add_file(logger_file(AIM))
     window.imports.row(entry).cancel.click()

@@ -66,6 +66,7 @@ def _mid(points: tuple[tuple[float, float], tuple[float, float]]) -> tuple[float
     return 0.5 * (x1 + x2), 0.5 * (y1 + y2)
 
 
+@pytest.mark.threaded(reason="asserts the split ran on a worker, not the GUI thread")
 def test_moving_a_split_line_on_the_map_changes_the_lap_table(
     qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -147,6 +148,7 @@ def test_placing_a_new_start_line_with_two_clicks(qtbot: QtBot, window: MainWind
     assert window.entry.imported.draft.lap_source == "user"
 
 
+@pytest.mark.threaded(reason="asserts the re-split ran on the write thread")
 def test_moving_a_line_of_a_saved_session_rewrites_it(
     qtbot: QtBot, window: MainWindow, catalogue: Catalogue, monkeypatch: pytest.MonkeyPatch
 ) -> None:

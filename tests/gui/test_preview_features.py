@@ -134,6 +134,7 @@ def test_gg_scatter_and_histogram_of_the_laps_shown(qtbot: QtBot, preview: Previ
     assert edges[-1] == max(float(np.nanmax(lap.channels["rpm"])) for lap in laps)
 
 
+@pytest.mark.threaded(reason="asserts the CSV is written off the GUI thread")
 def test_export_the_laps_shown_to_csv_on_the_write_thread(
     qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -177,6 +177,7 @@ def test_closing_during_a_save_asks_then_waits(
     assert question_box(window) is None
 
 
+@pytest.mark.threaded(reason="asserts which thread ran each phase, and that the GUI turns meanwhile")
 def test_reading_saving_and_reopening_run_off_the_gui_thread(
     qtbot: QtBot, window: MainWindow, catalogue: Catalogue, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -9,7 +9,11 @@ from collections.abc import Callable, Generator
 import pytest
 from pytestqt.qtbot import QtBot
 
-from desktop_app.gui.workers import InlineRunner, JobProgress, Workers, call, reporting, steps
+from desktop_app.gui.workers import InlineRunner, JobProgress, QueuedRunner, Workers, call, reporting, steps
+
+# the subject is the executors themselves: which thread runs a job, order and overlap on the
+# write thread, a cancel mid-run (the runners without threads are built in their own tests)
+pytestmark = pytest.mark.threaded(reason="tests the thread pools themselves")
 
 
 def _core(n: int, progress: Callable[[int, int], None]) -> int:
@@ -158,3 +162,59 @@ def test_the_caller_chooses_how_a_job_runs(qapp: object) -> None:
 
     w.read(reporting(core, progress_arg="report"), yielded=reports.append, returned=got.append)
     assert got[-1] == "done" and reports == [JobProgress(1, 1)]
+
+
+def test_queued_runner_runs_each_job_later_on_the_gui_thread_in_order(qtbot: QtBot) -> None:
+    """The submit returns first (as with a pool); the jobs then run one per event-loop turn."""
+    reads = QueuedRunner()
+    w = Workers(reads=reads, writes=QueuedRunner())
+    ran: list[tuple[int, int]] = []
+    returned: list[object] = []
+
+    def job(i: int) -> int:
+        ran.append((i, threading.get_ident()))
+        if i == 0:  # a job submitted by a running job waits behind the ones already queued
+            w.read(call(job, 3), returned=returned.append)
+        return i
+
+    jobs = [w.read(call(job, i), returned=returned.append) for i in range(3)]
+    assert ran == [] and reads.pending() == 3 and not any(j.done for j in jobs)
+    qtbot.waitUntil(lambda: len(returned) == 4, timeout=5000)
+    assert [i for i, _ in ran] == [0, 1, 2, 3] and returned == [0, 1, 2, 3]
+    assert {thread for _, thread in ran} == {threading.get_ident()}
+    assert all(j.done for j in jobs) and reads.pending() == 0
+
+
+def test_queued_runner_honours_a_cancel_before_the_jobs_turn(qtbot: QtBot) -> None:
+    w = Workers(reads=QueuedRunner(), writes=QueuedRunner())
+    work: list[int] = []
+    outcome: list[object] = []
+
+    def core(progress: Callable[[int, int], None]) -> str:
+        progress(0, 10)
+        work.append(1)
+        return "finished everything"
+
+    job = w.read(reporting(core), returned=outcome.append, aborted=lambda: outcome.append("aborted"))
+    job.cancel()
+    qtbot.waitUntil(lambda: job.done, timeout=5000)
+    assert outcome == ["aborted"] and work == []
+
+
+def test_queued_runner_reports_progress_and_wait_runs_what_is_queued(qapp: object) -> None:
+    w = Workers(reads=QueuedRunner(), writes=QueuedRunner())
+    events: list[object] = []
+    busy: list[bool] = []
+    w.busyChanged.connect(busy.append)
+
+    def core(progress: Callable[[int, int], None]) -> str:
+        for i in range(3):
+            progress(i + 1, 3)
+        return "saved"
+
+    job = w.write(reporting(core), yielded=events.append, returned=events.append)
+    assert w.writing and events == [] and busy == [True]
+    assert w.wait()  # without an event loop: the queued job runs now
+    # the first report and the last (done == total) always cross; the ones between are throttled
+    assert events[0] == JobProgress(1, 3) and events[-2:] == [JobProgress(3, 3), "saved"]
+    assert job.done and not w.writing and busy == [True, False]

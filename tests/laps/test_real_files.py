@@ -128,7 +128,7 @@ def test_aim_automatic_line_agrees_with_the_beacons() -> None:
     # another line, so laps are cut elsewhere; clean laps still agree to a few tenths
     both = [(p.lap_time_s, q.lap_time_s) for p, q in zip(b, x) if p.proposed_valid and q.proposed_valid]
     assert len(both) >= 8
-    assert all(abs(p - q) < 0.25 for p, q in both)  # type: ignore[operator]
+    assert all(p is not None and q is not None and abs(p - q) < 0.25 for p, q in both)
 
 
 def test_aim_xrk_laps_are_the_loggers_lap_messages() -> None:
@@ -233,7 +233,8 @@ def test_racechrono_vbo_start_and_finish_gates() -> None:
     assert [lap.kind for lap in a.laps] == ["out", "flying", "in"]
     lap = a.laps[1]
     assert lap.start_offset_s == pytest.approx(945.4, abs=0.05)  # the Start crossing
-    assert lap.start_offset_s + lap.lap_time_s == pytest.approx(1052.9, abs=0.05)  # type: ignore[operator]
+    assert lap.lap_time_s is not None
+    assert lap.start_offset_s + lap.lap_time_s == pytest.approx(1052.9, abs=0.05)
     assert lap.lap_time_s == pytest.approx(107.5, abs=0.05)
     # each gate is also passed once the other way, further from its midpoint: ignored, said so
     assert "start gate '新トラップ': 1 pass(es) the other way ignored (at 1053.5 s" in a.split.notes[0]
@@ -279,7 +280,7 @@ def test_aim_automatic_sectors_and_ideal_lap() -> None:
     assert a.ideal_lap_s == pytest.approx(sum(best), abs=1e-12)
     fastest = min(lap.lap_time_s for lap in valid if lap.lap_time_s is not None)
     # about a kilometre of kart track: the best sectors gain tenths on the best lap, not seconds
-    assert fastest - 1.0 < a.ideal_lap_s <= fastest  # type: ignore[operator]
+    assert a.ideal_lap_s is not None and fastest - 1.0 < a.ideal_lap_s <= fastest
 
 
 def test_windarab_counter_starting_at_one_has_lap_zero_as_its_out_lap(tmp_path: Path) -> None:

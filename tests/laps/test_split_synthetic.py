@@ -5,14 +5,16 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import numpy.typing as npt
 import pytest
-from synthtrack import Circle
+from synthtrack import Circle, GateKind
 
 from desktop_app.laps import NO_LAPS, analyse_laps, split_laps
+from desktop_app.laps.split import Segment
 from desktop_app.loggers.recording import Channel, Gate, Recording
 
 
-def assert_partition(rec: Recording, split_segments: list, lap_index: np.ndarray) -> None:  # type: ignore[type-arg]
+def assert_partition(rec: Recording, split_segments: list[Segment], lap_index: npt.NDArray[np.int32]) -> None:
     """Every row in exactly one lap, in order, rows in = rows out."""
     assert sum(s.rows for s in split_segments) == rec.sample_count
     assert lap_index.shape == (rec.sample_count,)
@@ -175,10 +177,10 @@ def test_out_and_back_with_a_finish_just_past_the_start() -> None:
     rec = straight_recording(back_and_forth=True)
     lat0 = 45.0
 
-    def gate(kind: str, north: float) -> Gate:
+    def gate(kind: GateKind, north: float) -> Gate:
         a = lat0 + math.degrees((north - 3.0) / 6_367_000.0)
         b = lat0 + math.degrees((north + 3.0) / 6_367_000.0)
-        return Gate(kind, a, 7.0, b, 7.0)  # type: ignore[arg-type]
+        return Gate(kind, a, 7.0, b, 7.0)
 
     rec.gates = [gate("start", 100.0), gate("finish", 115.0)]
     a = analyse_laps(rec)

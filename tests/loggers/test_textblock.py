@@ -275,3 +275,70 @@ def test_latin1_byte_and_long_line_in_a_later_chunk_read_as_in_one_piece(
     assert pieces.text == whole.text == {2: "ok"}
     assert pieces.labels == whole.labels == {2: ("ok", "°C " + "long" * 40)}
     assert pieces.warnings == whole.warnings
+
+
+_PLAIN_CASES = [
+    # (data, delimiter, decimal_comma, ncols, taken by the numpy path)
+    (b"1 2.5 -3\n4 +5.25 6e-3\n", " ", False, 3, True),
+    (b"011 035634,90 +3305,14 \r\n000 035635,00 -4380,10 \r\n", " ", True, 3, True),
+    (b"0.0\t1.5\t\n0.1\t1.75\t\n0.2\t2\t", "\t", False, 2, True),
+    (b"1,2\n3,4\n5,6", ",", False, 2, True),
+    (b"1;2,5\n3;4,75\n", ";", True, 2, True),
+    # not plain numbers in complete rows: left to polars, with the same result
+    (b"1,2\n\n3,4\n", ",", False, 2, False),
+    (b"1,2\n3,\n", ",", False, 2, False),
+    (b"1,nan\n3,4\n", ",", False, 2, False),
+    (b"1 2 3\n4 5\n", " ", False, 3, False),
+    (b"1 2\n3 4 5\n", " ", False, 2, False),
+    (b"1,2\n3,1e999\n", ",", False, 2, False),
+]
+
+
+@pytest.mark.parametrize(("data", "delimiter", "comma", "ncols", "plain"), _PLAIN_CASES)
+def test_small_plain_blocks_are_parsed_by_numpy_as_polars_parses_them(
+    monkeypatch: pytest.MonkeyPatch, data: bytes, delimiter: str, comma: bool, ncols: int, plain: bool
+) -> None:
+    from desktop_app.loggers import textblock
+    from desktop_app.loggers.textsource import BlockSource
+
+    def outcome() -> tuple[int, list[list[float]], list[str], bool, list[int]] | str:
+        try:
+            block = parse_block(data, path="f", first_line=3, ncols=ncols, delimiter=delimiter, decimal_comma=comma)
+        except LoggerFileError as exc:
+            return str(exc)
+        values = [[float(x) for x in v] if v is not None else [] for v in block.values]
+        return block.row_count, values, block.warnings, block.dropped_last_row, [block.line_of(r) for r in range(2)]
+
+    taken: list[bool] = []
+    original = textblock._plain_block
+
+    def spy(source: BlockSource, opts: textblock._Options) -> textblock.Block | None:
+        block = original(source, opts)
+        taken.append(block is not None)
+        return block
+
+    monkeypatch.setattr(textblock, "_plain_block", spy)
+    fast = outcome()
+    assert taken == [plain]
+    monkeypatch.setattr(textblock, "_PLAIN_MAX", -1)  # polars for every block
+    slow = outcome()
+    assert taken == [plain, False]
+    assert repr(fast) == repr(slow)  # repr: NaN compares equal to NaN, -0.0 differs from 0.0
+
+
+def test_a_small_real_vbo_is_parsed_without_polars(monkeypatch: pytest.MonkeyPatch) -> None:
+    from realfiles import logger_file
+
+    from desktop_app.loggers import read_recording, textblock
+
+    def no_polars(self: object, chunk: object, schema: object) -> object:
+        raise AssertionError("polars read_csv called")
+
+    monkeypatch.setattr(textblock._Options, "read", no_polars)
+    rec = read_recording(logger_file("vbo/20210620_035615.vbo"))
+    assert rec.sample_count == 2
+    np.testing.assert_allclose(rec.time, [0.0, 0.1])
+    # +3305,14092000 minutes north, -4380,10890000 minutes west-positive (decimal commas)
+    assert rec.channels["lat"].values[0] == pytest.approx(3305.14092 / 60)
+    assert rec.channels["long"].values[1] == pytest.approx(4380.10891 / 60)
+    np.testing.assert_array_equal(rec.channels["GyroX"].values, [-0.42, -0.02])

@@ -13,9 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from storage.parquet import ParquetTelemetryStorage
-from storage.parquet_schema import RESERVED_NAMES, ChannelNameError
+from storage.parquet_schema import ChannelNameError
 from storage.types import (
     CANONICAL_UNITS,
+    RESERVED_NAMES,
     STANDARD_CHANNELS,
     LapTelemetry,
     SessionMetadata,
