@@ -105,7 +105,6 @@ def save_session(
     at("before_tx")
     draft, _ = clean_draft(draft)  # callers that show warnings clean it first themselves
     column_names(draft.telemetry)  # names storage would refuse: refused before anything is committed
-    expected_rows = draft.telemetry.total_points
 
     def insert(db: Session) -> int:
         if not force:
@@ -113,26 +112,7 @@ def save_session(
             # same file share, so only one of them can pass (docs/storage.md)
             _lock_sources(db, [s.sha256 for s in draft.sources])
             _refuse_duplicates(db, draft)
-        row = TrackSession(
-            name=draft.name,
-            track=draft.track,
-            vehicle=draft.vehicle,
-            driver_id=driver_id(db, draft.driver),
-            started_at=draft.started_at,
-            started_at_local=draft.started_at is not None and draft.started_at.tzinfo is None,
-            imported_at=datetime.now(UTC),
-            notes=draft.notes,
-            status="writing",
-            error=_writer_mark(),
-            row_count=expected_rows,
-            lap_source=draft.lap_source,
-            source_type=draft.telemetry.metadata.source_type,
-            sources=[source_row(s) for s in draft.sources],
-            laps=[lap_row(lap, draft.lap_source) for lap in draft.laps],
-            ideal_lap_s=draft.ideal_lap_s,
-            sector_source=draft.sector_source,
-            timing_lines=lines_json(draft.lines),
-        )
+        row = _new_row(db, draft)
         db.add(row)
         db.flush()
         at("before_commit")
@@ -150,6 +130,30 @@ def save_session(
         with _saving_lock:
             _saving.discard(session_id)
     return session_id
+
+
+def _new_row(db: Session, draft: SessionDraft) -> TrackSession:
+    """The catalogue row of a session being saved: ``writing``, its writer named in ``error``."""
+    return TrackSession(
+        name=draft.name,
+        track=draft.track,
+        vehicle=draft.vehicle,
+        driver_id=driver_id(db, draft.driver),
+        started_at=draft.started_at,
+        started_at_local=draft.started_at is not None and draft.started_at.tzinfo is None,
+        imported_at=datetime.now(UTC),
+        notes=draft.notes,
+        status="writing",
+        error=_writer_mark(),
+        row_count=draft.telemetry.total_points,
+        lap_source=draft.lap_source,
+        source_type=draft.telemetry.metadata.source_type,
+        sources=[source_row(s) for s in draft.sources],
+        laps=[lap_row(lap, draft.lap_source) for lap in draft.laps],
+        ideal_lap_s=draft.ideal_lap_s,
+        sector_source=draft.sector_source,
+        timing_lines=lines_json(draft.lines),
+    )
 
 
 #: while a session is ``writing``, its error column names the writer (docs/storage.md)
@@ -575,32 +579,8 @@ def recover(engine: Engine, storage: ParquetTelemetryStorage) -> RecoveryReport:
     for session_id, expected, mark, imported_at in writing:
         if _writer_alive(session_id, mark, imported_at):
             report.in_progress.append(session_id)
-            continue
-        rows, unreadable = _file_rows(storage, session_id)
-        if rows is not None and (expected is None or rows == expected):
-            path = storage.path_for(session_id)
-            if _set_status(
-                engine,
-                session_id,
-                "ready",
-                file_path=_relative(storage, path),
-                file_size=path.stat().st_size,
-                row_count=rows,
-                only_if="writing",
-            ):
-                report.ready.append(session_id)
-            continue
-        if unreadable is not None:
-            error = f"the telemetry file cannot be read: {unreadable}"
-        elif rows is None:
-            error = (
-                "the telemetry file was not completed (the app stopped while saving); "
-                "'laptrace recover --retry' finishes it from the source file"
-            )
         else:
-            error = f"the telemetry file holds {rows} rows, the session has {expected}"
-        if _set_status(engine, session_id, "failed", error=error, only_if="writing"):
-            report.failed.append(session_id)
+            _settle_writing(engine, storage, session_id, expected, report)
     for session_id in _pending_deletes(storage):
         # a delete stopped after setting the file aside: the user asked for it, finish it
         with suppress(SessionNotFoundError):
@@ -623,3 +603,34 @@ def recover(engine: Engine, storage: ParquetTelemetryStorage) -> RecoveryReport:
     report.temp_files_removed = [p for p, _ in removed]
     report.bytes_freed = sum(n for _, n in removed)
     return report
+
+
+def _settle_writing(
+    engine: Engine, storage: ParquetTelemetryStorage, session_id: int, expected: int | None, report: RecoveryReport
+) -> None:
+    """A session left ``writing`` by a dead writer: ``ready`` if its file is complete, else ``failed``."""
+    rows, unreadable = _file_rows(storage, session_id)
+    if rows is not None and (expected is None or rows == expected):
+        path = storage.path_for(session_id)
+        if _set_status(
+            engine,
+            session_id,
+            "ready",
+            file_path=_relative(storage, path),
+            file_size=path.stat().st_size,
+            row_count=rows,
+            only_if="writing",
+        ):
+            report.ready.append(session_id)
+        return
+    if unreadable is not None:
+        error = f"the telemetry file cannot be read: {unreadable}"
+    elif rows is None:
+        error = (
+            "the telemetry file was not completed (the app stopped while saving); "
+            "'laptrace recover --retry' finishes it from the source file"
+        )
+    else:
+        error = f"the telemetry file holds {rows} rows, the session has {expected}"
+    if _set_status(engine, session_id, "failed", error=error, only_if="writing"):
+        report.failed.append(session_id)

@@ -11,10 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
-import keyring
 import pytest
-from keyring.backend import KeyringBackend
-from keyring.errors import PasswordDeleteError
+from memkeyring import MemoryKeyring, memory_keyring
 from realfiles import logger_file
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -29,34 +27,13 @@ VBO = "vbo/session_20230326_141947_test.vbo"
 UNREACHABLE = "127.0.0.1:1"
 
 
-class MemoryKeyring(KeyringBackend):
-    priority = 1
-
-    def __init__(self) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]  # keyring leaves KeyringBackend.__init__ unannotated
-        self.store: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.store.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.store[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if self.store.pop((service, username), None) is None:
-            raise PasswordDeleteError(username)
-
-
 @pytest.fixture
 def ring(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[MemoryKeyring]:
     monkeypatch.setenv("LAPTRACE_CONFIG_DIR", str(tmp_path / "config"))
     monkeypatch.delenv("LAPTRACE_DATABASE_URL", raising=False)
     monkeypatch.delenv("LAPTRACE_DATA_DIR", raising=False)
-    previous = keyring.get_keyring()
-    r = MemoryKeyring()
-    keyring.set_keyring(r)
-    yield r
-    keyring.set_keyring(previous)
+    with memory_keyring() as r:
+        yield r
 
 
 def _forms(hostport: str, database: str, extra: str = "") -> dict[str, str]:

@@ -20,7 +20,7 @@ import argparse
 import json
 import math
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,8 +31,9 @@ from desktop_app.analysis.formatting import TEXT_MISSING, format_lap_time
 from desktop_app.commands import exitcodes
 from desktop_app.commands.guard import display_name, is_utf8_name, not_a_file, shorten, stdout_to_stderr, utf8_path
 from desktop_app.commands.inspect_cmd import iso_utc
-from desktop_app.commands.options import add_catalogue_options
-from desktop_app.importing import MergedImport, ideal_json, import_file, lap_json, merge_files, retry_from_source
+from desktop_app.commands.options import add_catalogue_options, add_files_argument
+from desktop_app.commands.report import print_laps, saved_json
+from desktop_app.importing import MergedImport, import_file, merge_files, retry_from_source
 from storage.db.errors import DuplicateImportError, SaveError
 from storage.errors import LaptraceError
 
@@ -41,37 +42,13 @@ if TYPE_CHECKING:  # the database stack loads only when one of these commands ru
 
     from storage.db.catalog import SessionSummary
     from storage.parquet import ParquetTelemetryStorage
+    from storage.sessions import RecoveryReport
     from storage.types import SessionDraft
 
 
 def register(subparsers: Any) -> None:
-    """Add ``import``, ``sessions`` and ``recover``."""
-    p = subparsers.add_parser(
-        "import",
-        help="read logger files and save them to the catalogue",
-        description="Read, split and save each logger file as a session.",
-    )
-    p.add_argument("files", nargs="+", metavar="FILE", help="logger files")
-    p.add_argument("--driver", metavar="NAME", help="the driver (created if new)")
-    p.add_argument("--track", metavar="NAME", help="the track (default: from the file)")
-    p.add_argument("--vehicle", metavar="NAME", help="the vehicle")
-    p.add_argument("--session-name", metavar="NAME", help="the session's name (default: the file's)")
-    p.add_argument("--force", action="store_true", help="save a file even if the catalogue already holds it")
-    p.add_argument("--json", action="store_true", help="one JSON object per file and line")
-    p.add_argument(
-        "--merge",
-        action="store_true",
-        help="merge two files of one run (GPS logger first, ECU logger second) into one session",
-    )
-    p.add_argument(
-        "--merge-offset",
-        type=float,
-        metavar="SECONDS",
-        help="with --merge: seconds added to the second file's clock, instead of the offset the merge finds",
-    )
-    add_catalogue_options(p)
-    p.set_defaults(func=run_import)
-
+    """Add ``import``, ``sessions``, ``recover``, ``delete`` and ``discard``."""
+    _register_import(subparsers)
     p = subparsers.add_parser(
         "sessions", help="list the saved sessions", description="List the sessions in the catalogue, newest first."
     )
@@ -96,23 +73,58 @@ def register(subparsers: Any) -> None:
     add_catalogue_options(p)
     p.set_defaults(func=run_recover)
 
-    p = subparsers.add_parser(
+    _register_on_session(
+        subparsers,
         "delete",
         help="delete a saved session (rows and telemetry file)",
         description="Delete a session: its telemetry file is set aside, its rows deleted, then the file removed.",
+        id_help="the session's id (see laptrace sessions)",
+        func=run_delete,
     )
-    p.add_argument("session_id", metavar="SESSION_ID", help="the session's id (see laptrace sessions)")
-    add_catalogue_options(p)
-    p.set_defaults(func=run_delete)
-
-    p = subparsers.add_parser(
+    _register_on_session(
+        subparsers,
         "discard",
         help="give up on a failed save",
         description="Remove a session whose telemetry could not be written (status failed).",
+        id_help="the failed session's id (see laptrace sessions)",
+        func=run_discard,
     )
-    p.add_argument("session_id", metavar="SESSION_ID", help="the failed session's id (see laptrace sessions)")
+
+
+def _register_import(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "import",
+        help="read logger files and save them to the catalogue",
+        description="Read, split and save each logger file as a session.",
+    )
+    add_files_argument(p)
+    p.add_argument("--driver", metavar="NAME", help="the driver (created if new)")
+    p.add_argument("--track", metavar="NAME", help="the track (default: from the file)")
+    p.add_argument("--vehicle", metavar="NAME", help="the vehicle")
+    p.add_argument("--session-name", metavar="NAME", help="the session's name (default: the file's)")
+    p.add_argument("--force", action="store_true", help="save a file even if the catalogue already holds it")
+    p.add_argument("--json", action="store_true", help="one JSON object per file and line")
+    p.add_argument(
+        "--merge",
+        action="store_true",
+        help="merge two files of one run (GPS logger first, ECU logger second) into one session",
+    )
+    p.add_argument(
+        "--merge-offset",
+        type=float,
+        metavar="SECONDS",
+        help="with --merge: seconds added to the second file's clock, instead of the offset the merge finds",
+    )
     add_catalogue_options(p)
-    p.set_defaults(func=run_discard)
+    p.set_defaults(func=run_import)
+
+
+def _register_on_session(subparsers: Any, name: str, *, help: str, description: str, id_help: str, func: Any) -> None:
+    """A command that takes one session's id and works on the catalogue."""
+    p = subparsers.add_parser(name, help=help, description=description)
+    p.add_argument("session_id", metavar="SESSION_ID", help=id_help)
+    add_catalogue_options(p)
+    p.set_defaults(func=func)
 
 
 class _Failure(Exception):
@@ -211,53 +223,61 @@ def run_import(args: argparse.Namespace) -> int:
     return _guarded("import", _import, args)
 
 
-def _import(args: argparse.Namespace) -> int:
-    _check_locations(args)
+def _import_args_error(args: argparse.Namespace) -> str | None:
+    """What is wrong with the command line of ``import``, before any file is read."""
     if args.session_name is not None and not args.session_name.strip():
-        _fail("import", "--session-name is empty")
-        return exitcodes.BAD_INPUT
+        return "--session-name is empty"
     if args.merge_offset is not None and not (math.isfinite(args.merge_offset) and abs(args.merge_offset) <= 1e7):
-        _fail("import", f"--merge-offset must be a finite number of seconds (at most 1e7), not {args.merge_offset}")
-        return exitcodes.BAD_INPUT
+        return f"--merge-offset must be a finite number of seconds (at most 1e7), not {args.merge_offset}"
     for name in args.files:
         if not name.strip() or "\x00" in name:
-            _fail("import", f"{name!r} is not a file name")
-            return exitcodes.BAD_INPUT
+            return f"{name!r} is not a file name"
     if args.merge_offset is not None and not args.merge:
-        _fail("import", "--merge-offset needs --merge")
+        return "--merge-offset needs --merge"
+    if args.merge and len(args.files) != 2:
+        return f"--merge takes two files (GPS logger, then ECU logger), not {len(args.files)}"
+    return None
+
+
+def _import(args: argparse.Namespace) -> int:
+    _check_locations(args)
+    wrong = _import_args_error(args)
+    if wrong is not None:
+        _fail("import", wrong)
         return exitcodes.BAD_INPUT
     if args.merge:
-        if len(args.files) != 2:
-            _fail("import", f"--merge takes two files (GPS logger, then ECU logger), not {len(args.files)}")
-            return exitcodes.BAD_INPUT
-        for name in args.files:
-            refused = not_a_file(name)
-            if refused is not None:
-                _fail("import", refused)
-                return exitcodes.BAD_INPUT
-        try:
-            with _quiet(args), ExitStack() as stack:
-                readable = [stack.enter_context(utf8_path(n)) for n in args.files]
-                merged = merge_files(readable, offset_s=args.merge_offset)
-            merged.paths = [Path(n) for n in args.files]
-            _rename_sources(merged.draft, list(args.files))
-        except LaptraceError as exc:
-            _fail("import", str(exc))
-            return exitcodes.for_error(exc)
-        except OSError as exc:
-            _fail("import", f"{exc.filename or ' + '.join(args.files)}: {exc.strerror or exc}")
-            return exitcodes.BAD_INPUT
-        except Exception as exc:  # noqa: BLE001 - a reader bug: say which files, not a traceback
-            _fail("import", f"{' + '.join(args.files)}: could not be read ({type(exc).__name__}: {exc})")
-            return exitcodes.BAD_INPUT
-        with _catalogue(args) as cat:
-            return _save_and_report(args, cat, " + ".join(args.files), merged.draft, merged)
+        return _import_merged(args)
     code = exitcodes.OK
     with _catalogue(args) as cat:
         for name in args.files:
             result = _import_one(args, cat, name)
             code = max(code, result)
     return code
+
+
+def _import_merged(args: argparse.Namespace) -> int:
+    for name in args.files:
+        refused = not_a_file(name)
+        if refused is not None:
+            _fail("import", refused)
+            return exitcodes.BAD_INPUT
+    try:
+        with _quiet(args), ExitStack() as stack:
+            readable = [stack.enter_context(utf8_path(n)) for n in args.files]
+            merged = merge_files(readable, offset_s=args.merge_offset)
+        merged.paths = [Path(n) for n in args.files]
+        _rename_sources(merged.draft, list(args.files))
+    except LaptraceError as exc:
+        _fail("import", str(exc))
+        return exitcodes.for_error(exc)
+    except OSError as exc:
+        _fail("import", f"{exc.filename or ' + '.join(args.files)}: {exc.strerror or exc}")
+        return exitcodes.BAD_INPUT
+    except Exception as exc:  # noqa: BLE001 - a reader bug: say which files, not a traceback
+        _fail("import", f"{' + '.join(args.files)}: could not be read ({type(exc).__name__}: {exc})")
+        return exitcodes.BAD_INPUT
+    with _catalogue(args) as cat:
+        return _save_and_report(args, cat, " + ".join(args.files), merged.draft, merged)
 
 
 def _merge_json(merged: MergedImport) -> dict[str, Any]:
@@ -324,11 +344,19 @@ def _import_one(args: argparse.Namespace, cat: _Catalogue, name: str) -> int:
     return code
 
 
-def _save_and_report(
-    args: argparse.Namespace, cat: _Catalogue, name: str, draft: SessionDraft, merged: MergedImport | None
-) -> int:
+@dataclass
+class _Saved:
+    """How a save ended, for the report: ``status`` ``ready``, ``writing`` or ``failed``."""
+
+    session_id: int
+    status: str
+    error: str | None
+    code: int
+
+
+def _apply_overrides(args: argparse.Namespace, name: str, draft: SessionDraft) -> SessionDraft:
+    """The command line's driver, track, vehicle and name over the file's; then cleaned."""
     from storage.db.catalog import clean_draft
-    from storage.sessions import save_session
 
     for field in ("driver", "track", "vehicle"):
         if getattr(args, field) is not None:
@@ -338,7 +366,15 @@ def _save_and_report(
     draft, cleaned = clean_draft(draft)
     for warning in cleaned:
         _fail("import", f"{name}: warning: {warning}")
-    status, error, code = "ready", None, exitcodes.OK
+    return draft
+
+
+def _save(
+    args: argparse.Namespace, cat: _Catalogue, name: str, draft: SessionDraft, merged: MergedImport | None
+) -> _Saved | int:
+    """Save the draft; an exit code instead if nothing was saved (said on stderr)."""
+    from storage.sessions import save_session
+
     cat.saved_id = None
     try:
         paths = list(merged.paths) if merged is not None else [Path(name)]
@@ -353,56 +389,49 @@ def _save_and_report(
         )
         return exitcodes.DUPLICATE
     except SaveError as exc:
-        session_id, status, error = exc.session_id, "failed", config.scrub(str(exc))
         if exc.file_complete:
-            status = "writing"
-            hint = ""
+            status, hint = "writing", ""
         else:
+            status = "failed"
             hint = (
                 f"; once that is fixed, 'laptrace recover --retry' finishes the save "
                 f"('laptrace discard {exc.session_id}' gives it up)"
             )
         _fail("import", f"{name}: {exc}{hint}")
-        code = exitcodes.STORAGE_FAILURE
+        return _Saved(exc.session_id, status, config.scrub(str(exc)), exitcodes.STORAGE_FAILURE)
     except LaptraceError as exc:
         _fail("import", f"{name}: {exc}")
         return exitcodes.for_error(exc)
-    path = cat.storage.path_for(session_id)
+    return _Saved(session_id, "ready", None, exitcodes.OK)
+
+
+def _save_and_report(
+    args: argparse.Namespace, cat: _Catalogue, name: str, draft: SessionDraft, merged: MergedImport | None
+) -> int:
+    draft = _apply_overrides(args, name, draft)
+    saved = _save(args, cat, name, draft, merged)
+    if isinstance(saved, int):
+        return saved
+    path = cat.storage.path_for(saved.session_id)
     if args.json:
-        doc: dict[str, Any] = {
-            "path": name,
-            "session_id": session_id,
-            "session_name": draft.name,
-            "parquet_path": str(path),
-            "status": status,
-            "error": error,
-            "lap_source": draft.lap_source,
-            "sector_source": draft.sector_source,
-            "ideal_lap_s": ideal_json(draft.ideal_lap_s),
-            "laps": [lap_json(lap) for lap in draft.laps],
-        }
+        doc = saved_json(name, saved.session_id, draft, path, saved.status, saved.error)
         if merged is not None:
             doc["paths"] = [str(p) for p in merged.paths]
             doc["merge"] = _merge_json(merged)
         print(json.dumps(doc, ensure_ascii=False, allow_nan=False), flush=True)
-    else:
-        print(f"{name}\n  session     {session_id} ({draft.name}), {status}\n  parquet     {path}")
-        if merged is not None:
-            a = merged.result.alignment
-            print(
-                f"  merged      offset {a.offset_s:+.3f} s, drift {a.drift_ppm:+.1f} ppm, "
-                f"confidence {a.confidence:.3f} ({a.method})"
-            )
-            for w in a.warnings:
-                print(f"  warning     {w}")
-        print(f"  laps        {len(draft.laps)}")
-        for lap in draft.laps:
-            valid = "valid" if lap.valid else f"invalid: {lap.reason}"
-            print(
-                f"    {lap.lap_number:>4}  {lap.kind:<8} {format_lap_time(lap.lap_time_s, missing=TEXT_MISSING):>10}  {valid}"
-            )
-        sys.stdout.flush()
-    return code
+        return saved.code
+    print(f"{name}\n  session     {saved.session_id} ({draft.name}), {saved.status}\n  parquet     {path}")
+    if merged is not None:
+        a = merged.result.alignment
+        print(
+            f"  merged      offset {a.offset_s:+.3f} s, drift {a.drift_ppm:+.1f} ppm, "
+            f"confidence {a.confidence:.3f} ({a.method})"
+        )
+        for w in a.warnings:
+            print(f"  warning     {w}")
+    print_laps(draft.laps, sectors=False)
+    sys.stdout.flush()
+    return saved.code
 
 
 # --- sessions and recover ------------------------------------------------------------------
@@ -494,18 +523,7 @@ def _recover(args: argparse.Namespace) -> int:
             if args.retry:
                 retried, refused = _retry_failed(cat)
     if args.json:
-        doc: dict[str, Any] = {
-            "ready": report.ready,
-            "failed": report.failed,
-            "deleted": report.deleted,
-            "in_progress": report.in_progress,
-            "orphans": [str(p) for p in report.orphans],
-            "temp_files": [str(p) for p in report.temp_files],
-            "temp_files_removed": [str(p) for p in report.temp_files_removed],
-            "bytes_freed": report.bytes_freed,
-            "resplit_finished": report.resplit_finished,
-            "resplit_leftovers": [str(p) for p in report.resplit_leftovers],
-        }
+        doc = _recovery_json(report)
         if args.retry:
             doc["retried"] = retried
             doc["not_retried"] = {str(k): v for k, v in refused.items()}
@@ -521,27 +539,49 @@ def _recover(args: argparse.Namespace) -> int:
         print(f"retried: {len(retried)} failed save(s) finished {retried or ''}".rstrip())
         for sid, why in refused.items():
             print(f"  not retried: {why}" if str(sid) in why else f"  not retried: session {sid}: {why}")
-    print(f"orphan files (left alone): {len(report.orphans)}")
-    for path in report.orphans:
+    _print_recovered_files(report)
+    return exitcodes.OK
+
+
+def _recovery_json(report: RecoveryReport) -> dict[str, Any]:
+    return {
+        "ready": report.ready,
+        "failed": report.failed,
+        "deleted": report.deleted,
+        "in_progress": report.in_progress,
+        "orphans": [str(p) for p in report.orphans],
+        "temp_files": [str(p) for p in report.temp_files],
+        "temp_files_removed": [str(p) for p in report.temp_files_removed],
+        "bytes_freed": report.bytes_freed,
+        "resplit_finished": report.resplit_finished,
+        "resplit_leftovers": [str(p) for p in report.resplit_leftovers],
+    }
+
+
+def _print_paths(heading: str, paths: list[Path]) -> None:
+    print(heading)
+    for path in paths:
         print(f"  {Path(path)}")
+
+
+def _print_recovered_files(report: RecoveryReport) -> None:
+    """The files recovery found: orphans, temp files, re-splits finished or left."""
+    _print_paths(f"orphan files (left alone): {len(report.orphans)}", report.orphans)
     if report.temp_files_removed:
-        print(
+        _print_paths(
             f"temp files of interrupted writes removed: {len(report.temp_files_removed)}, "
-            f"{report.bytes_freed:,} bytes freed"
+            f"{report.bytes_freed:,} bytes freed",
+            report.temp_files_removed,
         )
-        for path in report.temp_files_removed:
-            print(f"  {Path(path)}")
     if report.temp_files:
-        print(f"temp files of writes still running (left alone): {len(report.temp_files)}")
-        for path in report.temp_files:
-            print(f"  {Path(path)}")
+        _print_paths(f"temp files of writes still running (left alone): {len(report.temp_files)}", report.temp_files)
     if report.resplit_finished:
         print(f"re-splits finished: {len(report.resplit_finished)} session(s) {report.resplit_finished}")
     if report.resplit_leftovers:
-        print(f"files of re-splits that never committed (left alone): {len(report.resplit_leftovers)}")
-        for path in report.resplit_leftovers:
-            print(f"  {Path(path)}")
-    return exitcodes.OK
+        _print_paths(
+            f"files of re-splits that never committed (left alone): {len(report.resplit_leftovers)}",
+            report.resplit_leftovers,
+        )
 
 
 # --- delete and discard --------------------------------------------------------------------
@@ -554,26 +594,47 @@ def _session_id(text: str) -> int:
     return int(value)
 
 
+def _on_session(
+    args: argparse.Namespace,
+    command: str,
+    act: Callable[[_Catalogue, int], str | None],
+    refusals: tuple[type[Exception], ...],
+    done: str,
+) -> int:
+    """``act`` on the session ``args.session_id`` names; it returns why it refused, or None.
+
+    A session that is not there, or an error of ``refusals``, is bad input; else ``done``
+    (``deleted``) is said."""
+    from storage.db.errors import SessionNotFoundError
+
+    session_id = _session_id(args.session_id)
+    if _no_catalogue_yet(args):
+        _fail(command, str(SessionNotFoundError(session_id)))
+        return exitcodes.BAD_INPUT
+    caught: tuple[type[Exception], ...] = (SessionNotFoundError, *refusals)
+    with _catalogue(args) as cat:
+        try:
+            refused = act(cat, session_id)
+        except caught as exc:
+            refused = str(exc)
+    if refused is not None:
+        _fail(command, refused)
+        return exitcodes.BAD_INPUT
+    print(f"{done} session {session_id}")
+    return exitcodes.OK
+
+
 def run_delete(args: argparse.Namespace) -> int:
     return _guarded("delete", _delete, args)
 
 
 def _delete(args: argparse.Namespace) -> int:
-    from storage.db.errors import SessionNotFoundError
     from storage.sessions import delete_session
 
-    session_id = _session_id(args.session_id)
-    if _no_catalogue_yet(args):
-        _fail("delete", str(SessionNotFoundError(session_id)))
-        return exitcodes.BAD_INPUT
-    with _catalogue(args) as cat:
-        try:
-            delete_session(cat.engine, cat.storage, session_id)
-        except SessionNotFoundError as exc:
-            _fail("delete", str(exc))
-            return exitcodes.BAD_INPUT
-    print(f"deleted session {session_id}")
-    return exitcodes.OK
+    def act(cat: _Catalogue, session_id: int) -> None:
+        delete_session(cat.engine, cat.storage, session_id)
+
+    return _on_session(args, "delete", act, (), "deleted")
 
 
 def run_discard(args: argparse.Namespace) -> int:
@@ -582,26 +643,15 @@ def run_discard(args: argparse.Namespace) -> int:
 
 def _discard(args: argparse.Namespace) -> int:
     from storage.db.catalog import load_session
-    from storage.db.errors import SessionNotFoundError
     from storage.sessions import NotDiscardableError, discard_session
 
-    session_id = _session_id(args.session_id)
-    if _no_catalogue_yet(args):
-        _fail("discard", str(SessionNotFoundError(session_id)))
-        return exitcodes.BAD_INPUT
-    with _catalogue(args) as cat:
-        try:
-            status = load_session(cat.engine, session_id).summary.status
-            if status == "writing":
-                _fail(
-                    "discard",
-                    f"session {session_id} is still being written (or its save was interrupted): "
-                    "run 'laptrace recover' first",
-                )
-                return exitcodes.BAD_INPUT
-            discard_session(cat.engine, cat.storage, session_id)
-        except (SessionNotFoundError, NotDiscardableError) as exc:
-            _fail("discard", str(exc))
-            return exitcodes.BAD_INPUT
-    print(f"discarded session {session_id}")
-    return exitcodes.OK
+    def act(cat: _Catalogue, session_id: int) -> str | None:
+        if load_session(cat.engine, session_id).summary.status == "writing":
+            return (
+                f"session {session_id} is still being written (or its save was interrupted): "
+                "run 'laptrace recover' first"
+            )
+        discard_session(cat.engine, cat.storage, session_id)
+        return None
+
+    return _on_session(args, "discard", act, (NotDiscardableError,), "discarded")

@@ -13,6 +13,7 @@ import json
 import math
 import sys
 from contextlib import nullcontext
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from typing import Any
 from desktop_app.analysis.formatting import TEXT_MISSING, format_lap_time
 from desktop_app.commands import exitcodes
 from desktop_app.commands.guard import not_a_file, shorten, stdout_to_stderr, utf8_path
+from desktop_app.commands.options import add_files_argument
 from desktop_app.importing import ImportedFile, ideal_json, import_file, lap_json
 from storage.errors import LaptraceError
 
@@ -31,7 +33,7 @@ def register(subparsers: Any) -> None:
         help="show what Laptrace reads in logger files (no database)",
         description="Read logger files and print their format, channels and laps. Nothing is saved.",
     )
-    p.add_argument("files", nargs="+", metavar="FILE", help="logger files")
+    add_files_argument(p)
     p.add_argument("--json", action="store_true", help="print one JSON document instead of text")
     p.set_defaults(func=run)
 
@@ -69,9 +71,7 @@ def file_json(imported: ImportedFile) -> dict[str, Any]:
         "sample_rate_hz": _finite(rec.sample_rate_hz),
         "duration_s": _finite(float(rec.time[-1] - rec.time[0])) if rec.sample_count else 0.0,
         "sha256": draft.sources[0].sha256,
-        "channels": [
-            {"name": c.name, "source_name": c.source_name, "unit": c.unit, "standard": c.standard} for c in channels
-        ],
+        "channels": [asdict(c) for c in channels],
         "warnings": list(draft.warnings),
         "lap_source": draft.lap_source,
         "sector_source": draft.sector_source,

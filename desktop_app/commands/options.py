@@ -14,3 +14,8 @@ def add_catalogue_options(p: argparse.ArgumentParser) -> None:
         help="catalogue database URL (default: SQLite in the data directory)",
     )
     p.add_argument("--data-dir", metavar="DIR", help="where the catalogue and telemetry live")
+
+
+def add_files_argument(p: argparse.ArgumentParser) -> None:
+    """The logger files a command reads: one or more."""
+    p.add_argument("files", nargs="+", metavar="FILE", help="logger files")

@@ -12,15 +12,19 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from desktop_app import config
 from desktop_app.analysis.formatting import TEXT_MISSING, format_lap_time
 from desktop_app.commands import exitcodes
 from desktop_app.commands.options import add_catalogue_options
-from desktop_app.importing import ideal_json, lap_json
+from desktop_app.commands.report import print_laps, saved_json
 from desktop_app.laps.resplit import LineError, parse_line, user_lines
 from storage.errors import LaptraceError
+
+if TYPE_CHECKING:  # the database stack loads only when the command runs
+    from desktop_app.laps.split import LineSet
+    from desktop_app.resplitting import Resplit
 
 
 def register(subparsers: Any) -> None:
@@ -60,12 +64,12 @@ def run(args: argparse.Namespace) -> int:
         return exitcodes.STORAGE_FAILURE
 
 
-def _run(args: argparse.Namespace) -> int:
+def _parse(args: argparse.Namespace) -> tuple[int, LineSet] | None:
+    """The session id and the lines, or None (said on stderr) if either is not valid."""
     raw = str(args.session_id)
     if not raw.isdigit() or int(raw) <= 0:
         _fail(f"session id must be a positive integer, not {raw!r}")
-        return exitcodes.BAD_INPUT
-    session_id = int(raw)
+        return None
     try:
         lines = user_lines(
             parse_line(args.start, "--start"),
@@ -73,7 +77,15 @@ def _run(args: argparse.Namespace) -> int:
         )
     except LineError as exc:
         _fail(str(exc))
+        return None
+    return int(raw), lines
+
+
+def _run(args: argparse.Namespace) -> int:
+    parsed = _parse(args)
+    if parsed is None:
         return exitcodes.BAD_INPUT
+    session_id, lines = parsed
 
     from sqlalchemy.exc import SQLAlchemyError
 
@@ -103,37 +115,23 @@ def _run(args: argparse.Namespace) -> int:
         return exitcodes.STORAGE_FAILURE
     finally:
         catalogue.close()
+    _report(args, session_id, result)
+    return exitcodes.OK
+
+
+def _report(args: argparse.Namespace, session_id: int, result: Resplit) -> None:
     draft = result.draft
     if args.json:
-        doc: dict[str, Any] = {
-            "path": None,
-            "session_id": session_id,
-            "session_name": draft.name,
-            "parquet_path": str(result.parquet_path),
-            "status": "ready",
-            "error": None,
-            "lap_source": draft.lap_source,
-            "sector_source": draft.sector_source,
-            "ideal_lap_s": ideal_json(draft.ideal_lap_s),
-            "laps": [lap_json(lap) for lap in draft.laps],
-            "laps_revision": result.revision,
-            "warnings": list(draft.warnings),
-        }
+        doc = saved_json(None, session_id, draft, result.parquet_path, "ready", None)
+        doc["laps_revision"] = result.revision
+        doc["warnings"] = list(draft.warnings)
         print(json.dumps(doc, ensure_ascii=False, allow_nan=False), flush=True)
-        return exitcodes.OK
+        return
     print(f"session {session_id} ({draft.name}): laps split again, revision {result.revision}")
     print(f"  parquet     {result.parquet_path}")
     for w in draft.warnings:
         print(f"  warning     {w}")
-    print(f"  laps        {len(draft.laps)}")
-    for lap in draft.laps:
-        valid = "valid" if lap.valid else f"invalid: {lap.reason}"
-        print(
-            f"    {lap.lap_number:>4}  {lap.kind:<8} {format_lap_time(lap.lap_time_s, missing=TEXT_MISSING):>10}  {valid}"
-        )
-        if lap.sectors_s:
-            print("          sectors " + "  ".join(format_lap_time(s, missing=TEXT_MISSING) for s in lap.sectors_s))
+    print_laps(draft.laps, sectors=True)
     if draft.ideal_lap_s is not None:
         print(f"  ideal lap   {format_lap_time(draft.ideal_lap_s, missing=TEXT_MISSING)}")
     sys.stdout.flush()
-    return exitcodes.OK

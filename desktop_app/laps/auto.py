@@ -15,6 +15,7 @@ never invented laps.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -48,6 +49,69 @@ def _resample(
     return east[idx], north[idx], time[idx], dist[idx]
 
 
+@dataclass(frozen=True)
+class _Driven:
+    """The driven line resampled every ``RESAMPLE_M``: positions, headings, a grid of cells."""
+
+    east: FloatArray
+    north: FloatArray
+    dist: FloatArray
+    he: FloatArray  #: heading, east part of a unit vector (0 where standing)
+    hn: FloatArray
+    moving: npt.NDArray[np.bool_]
+    speed: FloatArray
+    ce: npt.NDArray[np.int64]  #: the cell of each point, ``PASS_RADIUS_M`` wide
+    cn: npt.NDArray[np.int64]
+    cells: dict[tuple[int, int], npt.NDArray[np.int64]]
+
+    @classmethod
+    def of(cls, east: FloatArray, north: FloatArray, t: FloatArray, dist: FloatArray) -> _Driven:
+        # heading from the neighbours on either side; unit vectors
+        he = np.gradient(east)
+        hn = np.gradient(north)
+        norm = np.hypot(he, hn)
+        moving = norm > 0.5
+        he = np.where(moving, he / np.where(moving, norm, 1.0), 0.0)
+        hn = np.where(moving, hn / np.where(moving, norm, 1.0), 0.0)
+        dt = np.gradient(t)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            speed = np.where(dt > 0, RESAMPLE_M / dt, 0.0)
+        cells: dict[tuple[int, int], list[int]] = defaultdict(list)
+        ce = np.floor(east / PASS_RADIUS_M).astype(np.int64)
+        cn = np.floor(north / PASS_RADIUS_M).astype(np.int64)
+        for i, key in enumerate(zip(ce.tolist(), cn.tolist(), strict=True)):
+            cells[key].append(i)
+        cell_arrays = {k: np.asarray(v, np.int64) for k, v in cells.items()}
+        return cls(east, north, dist, he, hn, moving, speed, ce, cn, cell_arrays)
+
+    def passes(self, c: int, cos_max: float) -> int:
+        """How many times the driven line passes point ``c`` in its direction."""
+        east, north, he, hn, ce, cn = self.east, self.north, self.he, self.hn, self.ce, self.cn
+        near = [
+            self.cells[(ce[c] + a, cn[c] + b)]
+            for a in (-1, 0, 1)
+            for b in (-1, 0, 1)
+            if (ce[c] + a, cn[c] + b) in self.cells
+        ]
+        idx = np.concatenate(near)
+        ok = (np.hypot(east[idx] - east[c], north[idx] - north[c]) <= PASS_RADIUS_M) & (
+            he[idx] * he[c] + hn[idx] * hn[c] >= cos_max
+        )
+        # the same place, not a parallel stretch of another part of the track: the driven
+        # line must also match SHAPE_M before and after the point
+        for k in _SHAPE_STEPS:
+            for sign in (-1, 1):
+                j, jc = idx + sign * k, c + sign * k
+                if not 0 <= jc < east.size:
+                    continue
+                inside = (j >= 0) & (j < east.size)
+                jj = np.clip(j, 0, east.size - 1)
+                close = np.hypot(east[jj] - east[jc], north[jj] - north[jc]) <= 2.0 * PASS_RADIUS_M
+                ok &= close | ~inside
+        d = np.sort(self.dist[idx[ok]])
+        return 1 + int(np.count_nonzero(np.diff(d) > MIN_AUTO_LAP_M)) if d.size else 0
+
+
 def find_auto_line(
     time: FloatArray,
     lat: FloatArray,
@@ -72,59 +136,20 @@ def find_auto_line(
     east, north, t, dist = _resample(time[rows], e_all, n_all, d_rows - d_rows[0])
     if east.size < 5:
         return None
-    # heading from the neighbours on either side; unit vectors
-    he = np.gradient(east)
-    hn = np.gradient(north)
-    norm = np.hypot(he, hn)
-    moving = norm > 0.5
-    he = np.where(moving, he / np.where(moving, norm, 1.0), 0.0)
-    hn = np.where(moving, hn / np.where(moving, norm, 1.0), 0.0)
-    dt = np.gradient(t)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        speed = np.where(dt > 0, RESAMPLE_M / dt, 0.0)
-
-    cells: dict[tuple[int, int], list[int]] = defaultdict(list)
-    ce = np.floor(east / PASS_RADIUS_M).astype(np.int64)
-    cn = np.floor(north / PASS_RADIUS_M).astype(np.int64)
-    for i, key in enumerate(zip(ce.tolist(), cn.tolist(), strict=True)):
-        cells[key].append(i)
-    cell_arrays = {k: np.asarray(v, np.int64) for k, v in cells.items()}
-
+    driven = _Driven.of(east, north, t, dist)
     stride = max(1, int(np.ceil(east.size / MAX_CANDIDATES)))
     cos_max = float(np.cos(np.radians(PASS_MAX_ANGLE_DEG)))
     best: tuple[int, float, int] | None = None  # (passes, speed, index)
     for c in range(0, east.size, stride):
-        if not moving[c]:
+        if not driven.moving[c]:
             continue
-        near = [
-            cell_arrays[(ce[c] + a, cn[c] + b)]
-            for a in (-1, 0, 1)
-            for b in (-1, 0, 1)
-            if (ce[c] + a, cn[c] + b) in cell_arrays
-        ]
-        idx = np.concatenate(near)
-        ok = (np.hypot(east[idx] - east[c], north[idx] - north[c]) <= PASS_RADIUS_M) & (
-            he[idx] * he[c] + hn[idx] * hn[c] >= cos_max
-        )
-        # the same place, not a parallel stretch of another part of the track: the driven
-        # line must also match SHAPE_M before and after the point
-        for k in _SHAPE_STEPS:
-            for sign in (-1, 1):
-                j, jc = idx + sign * k, c + sign * k
-                if not 0 <= jc < east.size:
-                    continue
-                inside = (j >= 0) & (j < east.size)
-                jj = np.clip(j, 0, east.size - 1)
-                close = np.hypot(east[jj] - east[jc], north[jj] - north[jc]) <= 2.0 * PASS_RADIUS_M
-                ok &= close | ~inside
-        d = np.sort(dist[idx[ok]])
-        passes = 1 + int(np.count_nonzero(np.diff(d) > MIN_AUTO_LAP_M)) if d.size else 0
-        score = (passes, float(speed[c]), -c)
+        passes = driven.passes(c, cos_max)
+        score = (passes, float(driven.speed[c]), -c)
         if best is None or score > (best[0], best[1], -best[2]):
-            best = (passes, float(speed[c]), c)
+            best = (passes, float(driven.speed[c]), c)
     if best is None or best[0] < 2:
         return None
     c = best[2]
     lat_c, lon_c = from_local(float(east[c]), float(north[c]), lat0, lon0)
-    line = TimingLine(lat_c, lon_c, float(he[c]), float(hn[c]), PASS_RADIUS_M, "auto", one_way=True)
+    line = TimingLine(lat_c, lon_c, float(driven.he[c]), float(driven.hn[c]), PASS_RADIUS_M, "auto", one_way=True)
     return line, best[0]

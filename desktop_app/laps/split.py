@@ -225,6 +225,38 @@ def _from_lines(
     return bounds, splits, placed, notes
 
 
+@dataclass
+class _Search:
+    """The laps found so far while :func:`split_laps` tries one lap source after another."""
+
+    recording: Recording
+    trav: Travel
+    fix: npt.NDArray[np.bool_] | None
+    notes: list[str] = field(default_factory=list)
+    source: LapSource = "none"
+    bounds: list[Boundary] = field(default_factory=list)
+    splits: list[list[float]] = field(default_factory=list)
+    placed: list[PlacedLine] = field(default_factory=list)
+    first_number: int | None = None
+
+    @property
+    def time(self) -> npt.NDArray[np.float64]:
+        return self.recording.time
+
+    @property
+    def dist(self) -> npt.NDArray[np.float64]:
+        return self.trav.distance
+
+    @property
+    def has_fix(self) -> bool:
+        return self.fix is not None and bool(self.fix.any())
+
+    @property
+    def enough(self) -> bool:
+        """Two samples at least: fewer hold no crossing."""
+        return self.recording.sample_count >= 2
+
+
 def split_laps(recording: Recording, lines: LineSet | None = None, track: LineSet | None = None) -> LapSplit:
     """Find the laps of a recording with the best lap source it offers.
 
@@ -232,96 +264,124 @@ def split_laps(recording: Recording, lines: LineSet | None = None, track: LineSe
     ``user``). ``track``: the lines remembered for the track the file was recorded on,
     used when the file's own gates are absent or never crossed (source ``track``).
     """
-    time = recording.time
-    n = recording.sample_count
-    trav = travel(recording)
-    dist = trav.distance
-    notes: list[str] = []
-    fix = gps_fix_mask(recording)
-    source: LapSource = "none"
-    bounds: list[Boundary] = []
-    splits: list[list[float]] = []
-    placed: list[PlacedLine] = []
-    first_number: int | None = None
-    has_fix = fix is not None and bool(fix.any())
+    s = _Search(recording, travel(recording), gps_fix_mask(recording))
+    if lines is not None:
+        if s.enough:
+            _from_given_lines(s, lines)
+    else:
+        if s.enough and recording.gates:
+            _from_file_gates(s, track)
+        for attempt in (_from_track_lines, _from_beacons, _from_lap_counter, _from_auto_line):
+            if s.source != "none":
+                break
+            attempt(s, track)
+    return _finish(s)
 
-    if lines is not None and n >= 2:
-        if fix is None or not has_fix:
-            notes.append("the recording has no GPS position: the lines cannot be crossed")
-        else:
-            bounds, splits, placed, more = _from_lines(recording, fix, dist, lines)
-            notes.extend(more)
-            if bounds:
-                source = "user" if lines.origin == "user" else "track"
-            else:
-                notes.append("the start line is never crossed")
-    if lines is None and n >= 2 and recording.gates:
-        if fix is None or not has_fix:
-            notes.append("the file has gates but no GPS position: gates ignored")
-        else:
-            res = from_gates(recording, fix, dist)
-            notes.extend(res.notes)
-            if res.boundaries:
-                source, bounds = "gate", res.boundaries
-                splits = [debounced(x, time, dist) for x in res.splits]
-                placed = [PlacedLine(kind, line, "file") for kind, line in res.crossed]
-    if source == "gate" and recording.lap_counter is not None:
+
+def _from_given_lines(s: _Search, lines: LineSet) -> None:
+    if s.fix is None or not s.has_fix:
+        s.notes.append("the recording has no GPS position: the lines cannot be crossed")
+        return
+    s.bounds, s.splits, s.placed, more = _from_lines(s.recording, s.fix, s.dist, lines)
+    s.notes.extend(more)
+    if s.bounds:
+        s.source = "user" if lines.origin == "user" else "track"
+    else:
+        s.notes.append("the start line is never crossed")
+
+
+def _from_file_gates(s: _Search, track: LineSet | None) -> None:
+    recording = s.recording
+    if s.fix is None or not s.has_fix:
+        s.notes.append("the file has gates but no GPS position: gates ignored")
+        return
+    res = from_gates(recording, s.fix, s.dist)
+    s.notes.extend(res.notes)
+    if not res.boundaries:
+        return
+    s.source, s.bounds = "gate", res.boundaries
+    s.splits = [debounced(x, s.time, s.dist) for x in res.splits]
+    s.placed = [PlacedLine(kind, line, "file") for kind, line in res.crossed]
+    if recording.lap_counter is not None:
         # the logged counter as a cross-check (docs/formats.md#vbo-lap-counter: HD2's never moves at the line)
         counted = len(from_counter(recording))
-        crossed = sum(1 for b in bounds if b.opens)
+        crossed = sum(1 for b in s.bounds if b.opens)
         if counted != crossed:
-            notes.append(
+            s.notes.append(
                 f"the lap counter {recording.lap_counter!r} counts {counted} new lap(s) where the "
                 f"gates give {crossed}: laps from the gates"
             )
-    if source == "gate" and not splits and track is not None and track.splits and fix is not None:
+    if not s.splits and track is not None and track.splits:
         # the file's start line, the track's remembered split lines
         for k, line in enumerate(track.splits, start=1):
-            found = line_times(recording, fix, line, f"the track's split line {k}", notes)
-            splits.append(debounced(found, time, dist))
-            placed.append(PlacedLine("split", line, "track"))
-    if lines is None and source == "none" and track is not None and fix is not None and has_fix and n >= 2:
-        bounds, splits, placed, more = _from_lines(recording, fix, dist, track)
-        if bounds:
-            source = "track"
-            notes.extend(more)
-            notes.append("laps from the lines remembered for this track")
-    if lines is None and source == "none" and recording.beacons is not None and n >= 2:
-        bounds = from_beacons(recording)
-        if bounds:
-            source = "beacon"
-        else:
-            notes.append("the beacon field holds no lap inside the recording")
-    if lines is None and source == "none" and recording.lap_counter is not None and n >= 2:
-        bounds = from_counter(recording)
-        if bounds:
-            source = "counter"
-            first_number = counter_first_number(recording)
-            if first_number == 1:
-                # the counter numbers the out-lap 1: the laps are numbered from 0 here
-                first_number = None
-                bounds = [replace(b, number=None if b.number is None else b.number - 1) for b in bounds]
-                notes.append(f"the lap counter {recording.lap_counter!r} starts at 1: its first lap is lap 0")
-        else:
-            notes.append(f"the lap counter {recording.lap_counter!r} never counts a new lap")
-    if lines is None and source == "none" and fix is not None and trav.source == "gps":
-        auto = find_auto_line(time, *_latlon(recording), fix, dist)
-        if auto is not None:
-            line, _ = auto
-            lat, lon = _latlon(recording)
-            crossed_auto = directed_crossings(time, lat, lon, fix, line, recording.standard("speed"))
-            bounds = single_line(crossed_auto.times, time, dist)
-            if bounds:
-                source = "auto"
-                placed = [PlacedLine("start", line, "auto")]
-                notes.append(f"laps from an automatic start/finish line at {line.lat:.6f}, {line.lon:.6f}")
+            found = line_times(recording, s.fix, line, f"the track's split line {k}", s.notes)
+            s.splits.append(debounced(found, s.time, s.dist))
+            s.placed.append(PlacedLine("split", line, "track"))
 
-    pauses = fragment_starts(recording) if source != "none" else []
+
+def _from_track_lines(s: _Search, track: LineSet | None) -> None:
+    if track is None or s.fix is None or not s.has_fix or not s.enough:
+        return
+    s.bounds, s.splits, s.placed, more = _from_lines(s.recording, s.fix, s.dist, track)
+    if s.bounds:
+        s.source = "track"
+        s.notes.extend(more)
+        s.notes.append("laps from the lines remembered for this track")
+
+
+def _from_beacons(s: _Search, _track: LineSet | None) -> None:
+    if s.recording.beacons is None or not s.enough:
+        return
+    s.bounds = from_beacons(s.recording)
+    if s.bounds:
+        s.source = "beacon"
+    else:
+        s.notes.append("the beacon field holds no lap inside the recording")
+
+
+def _from_lap_counter(s: _Search, _track: LineSet | None) -> None:
+    recording = s.recording
+    if recording.lap_counter is None or not s.enough:
+        return
+    s.bounds = from_counter(recording)
+    if not s.bounds:
+        s.notes.append(f"the lap counter {recording.lap_counter!r} never counts a new lap")
+        return
+    s.source = "counter"
+    s.first_number = counter_first_number(recording)
+    if s.first_number == 1:
+        # the counter numbers the out-lap 1: the laps are numbered from 0 here
+        s.first_number = None
+        s.bounds = [replace(b, number=None if b.number is None else b.number - 1) for b in s.bounds]
+        s.notes.append(f"the lap counter {recording.lap_counter!r} starts at 1: its first lap is lap 0")
+
+
+def _from_auto_line(s: _Search, _track: LineSet | None) -> None:
+    if s.fix is None or s.trav.source != "gps":
+        return
+    lat, lon = _latlon(s.recording)
+    auto = find_auto_line(s.time, lat, lon, s.fix, s.dist)
+    if auto is None:
+        return
+    line, _ = auto
+    crossed_auto = directed_crossings(s.time, lat, lon, s.fix, line, s.recording.standard("speed"))
+    s.bounds = single_line(crossed_auto.times, s.time, s.dist)
+    if s.bounds:
+        s.source = "auto"
+        s.placed = [PlacedLine("start", line, "auto")]
+        s.notes.append(f"laps from an automatic start/finish line at {line.lat:.6f}, {line.lon:.6f}")
+
+
+def _finish(s: _Search) -> LapSplit:
+    """The laps between the boundaries found (one untimed lap if none), with their sectors."""
+    time, n, notes = s.time, s.recording.sample_count, s.notes
+    source, bounds, splits, placed = s.source, s.bounds, s.splits, s.placed
+    pauses = fragment_starts(s.recording) if source != "none" else []
     if pauses:
         # a lap never runs across a pause: the laps either side end and start there, untimed
         bounds = bounds + [Boundary(float(time[r]), False, False, None, True) for r in pauses]
         notes.append(f"recording paused {len(pauses)} time(s): no lap is timed across a pause")
-    segs = segments_from(time, bounds, first_number) if n else []
+    segs = segments_from(time, bounds, s.first_number) if n else []
     if source != "none" and len(segs) <= 1:
         source = "none"  # every boundary fell outside the data
     if source == "none":
@@ -330,15 +390,15 @@ def split_laps(recording: Recording, lines: LineSet | None = None, track: LineSe
         splits, placed = [], []
     assign_sectors(segs, splits)
     lap_index = (
-        np.repeat(np.array([s.number for s in segs], np.int32), np.array([s.rows for s in segs], np.int64))
+        np.repeat(np.array([g.number for g in segs], np.int32), np.array([g.rows for g in segs], np.int64))
         if segs
         else np.zeros(0, np.int32)
     )
-    starts_mid = source == "counter" and first_number is not None and first_number > 1
+    starts_mid = source == "counter" and s.first_number is not None and s.first_number > 1
     sector_source = "none"
     if splits:
         sector_source = next((p.origin for p in placed if p.kind == "split"), "none")
-    return LapSplit(source, segs, lap_index.astype(np.int32), trav, notes, starts_mid, placed, splits, sector_source)
+    return LapSplit(source, segs, lap_index.astype(np.int32), s.trav, notes, starts_mid, placed, splits, sector_source)
 
 
 def _latlon(recording: Recording) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:

@@ -39,50 +39,63 @@ _KIND_REASON = {
 def propose_validity(laps: list[MeasuredLap], *, no_laps_found: bool = False) -> None:
     """Set ``proposed_valid`` and ``reason`` on every lap's record, in place."""
     flying = [m for m in laps if m.record.kind == "flying" and m.record.lap_time_s is not None]
-    reasons: dict[int, list[str]] = {id(m): [] for m in laps}
-    for m in laps:
-        if m.record.kind != "flying":
-            if no_laps_found:
-                reasons[id(m)].append("no laps found")
-            elif m.pit_reason:
-                reasons[id(m)].append(m.pit_reason)
-            else:
-                reasons[id(m)].append(_KIND_REASON[m.record.kind].format(standing=m.standing_s))
-        for d in m.dropouts:
-            into = max(d.start, m.record.start_offset_s) - m.record.start_offset_s
-            reasons[id(m)].append(f"GPS dropout of {d.duration:.1f} s at {into:.1f} s into the lap")
-
+    reasons: dict[int, list[str]] = {id(m): _lap_reasons(m, no_laps_found) for m in laps}
     if flying:
-        times = np.array([m.record.lap_time_s for m in flying], np.float64)
-        median = float(np.median(times))
-        sigma = max(1.4826 * float(np.median(np.abs(times - median))), MAD_FLOOR * median)
-        short = times < SHORT_FACTOR * median
-        for m, t in zip(np.array(flying, dtype=object)[short], times[short], strict=True):
-            reasons[id(m)].append(
-                f"lap time {format_lap_time(t)} is only {100 * t / median:.0f} % of the median "
-                f"{format_lap_time(median)} (extra line crossing?)"
-            )
-        best = float(times[~short].min()) if (~short).any() else float(times.min())
-        for m, t in zip(flying, times.tolist(), strict=True):
-            if t > SLOW_FACTOR * best:
-                reasons[id(m)].append(
-                    f"lap time {format_lap_time(t)} is {100 * t / best:.1f} % of the best "
-                    f"{format_lap_time(best)} (over 107 %)"
-                )
-            elif (t - median) / sigma > MAD_LIMIT:
-                reasons[id(m)].append(f"lap time {format_lap_time(t)} is far off the median {format_lap_time(median)}")
-        dists = [m.record.distance_m for m in flying if m.record.distance_m is not None]
-        if dists:
-            dmed = float(np.median(dists))
-            for m in flying:
-                lap_m = m.record.distance_m
-                if lap_m is None or dmed <= 0:
-                    continue
-                if lap_m < DISTANCE_LOW * dmed or lap_m > DISTANCE_HIGH * dmed:
-                    reasons[id(m)].append(
-                        f"distance {lap_m:.0f} m is {100 * lap_m / dmed:.0f} % of the median {dmed:.0f} m"
-                    )
+        _time_reasons(flying, reasons)
+        _distance_reasons(flying, reasons)
     for m in laps:
         why = reasons[id(m)]
         m.record.proposed_valid = not why
         m.record.reason = "; ".join(why)
+
+
+def _lap_reasons(m: MeasuredLap, no_laps_found: bool) -> list[str]:
+    """What is wrong with a lap on its own: not a flying lap, GPS dropouts."""
+    why: list[str] = []
+    if m.record.kind != "flying":
+        if no_laps_found:
+            why.append("no laps found")
+        elif m.pit_reason:
+            why.append(m.pit_reason)
+        else:
+            why.append(_KIND_REASON[m.record.kind].format(standing=m.standing_s))
+    for d in m.dropouts:
+        into = max(d.start, m.record.start_offset_s) - m.record.start_offset_s
+        why.append(f"GPS dropout of {d.duration:.1f} s at {into:.1f} s into the lap")
+    return why
+
+
+def _time_reasons(flying: list[MeasuredLap], reasons: dict[int, list[str]]) -> None:
+    """Flying laps far too short, over 107 % of the best, or far off the median."""
+    times = np.array([m.record.lap_time_s for m in flying], np.float64)
+    median = float(np.median(times))
+    sigma = max(1.4826 * float(np.median(np.abs(times - median))), MAD_FLOOR * median)
+    short = times < SHORT_FACTOR * median
+    for m, t in zip(np.array(flying, dtype=object)[short], times[short], strict=True):
+        reasons[id(m)].append(
+            f"lap time {format_lap_time(t)} is only {100 * t / median:.0f} % of the median "
+            f"{format_lap_time(median)} (extra line crossing?)"
+        )
+    best = float(times[~short].min()) if (~short).any() else float(times.min())
+    for m, t in zip(flying, times.tolist(), strict=True):
+        if t > SLOW_FACTOR * best:
+            reasons[id(m)].append(
+                f"lap time {format_lap_time(t)} is {100 * t / best:.1f} % of the best "
+                f"{format_lap_time(best)} (over 107 %)"
+            )
+        elif (t - median) / sigma > MAD_LIMIT:
+            reasons[id(m)].append(f"lap time {format_lap_time(t)} is far off the median {format_lap_time(median)}")
+
+
+def _distance_reasons(flying: list[MeasuredLap], reasons: dict[int, list[str]]) -> None:
+    """Flying laps whose distance is far from the median flying lap's."""
+    dists = [m.record.distance_m for m in flying if m.record.distance_m is not None]
+    if not dists:
+        return
+    dmed = float(np.median(dists))
+    for m in flying:
+        lap_m = m.record.distance_m
+        if lap_m is None or dmed <= 0:
+            continue
+        if lap_m < DISTANCE_LOW * dmed or lap_m > DISTANCE_HIGH * dmed:
+            reasons[id(m)].append(f"distance {lap_m:.0f} m is {100 * lap_m / dmed:.0f} % of the median {dmed:.0f} m")

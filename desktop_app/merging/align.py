@@ -418,63 +418,82 @@ def align(primary: Recording, secondary: Recording, *, offset_s: float | None = 
     near = None if absolute is None else (absolute, MAX_CLOCK_ERROR_S)
     peak = correlate(primary, secondary, channel, near) if channel is not None else None
     trusted = peak is not None and _trusted(peak)
-    # the correlation's offset at the secondary's first sample, drift-corrected where proven
-    corr_at_zero: float | None = None
-    ppm = 0.0
-    if trusted:
-        assert peak is not None and channel is not None
-        corr_at_zero = peak.offset_s
-        drift = estimate_drift(primary, secondary, channel, peak.offset_s, warnings)
-        if drift is not None:
-            ppm, corr_at_zero = drift
-            warnings.append(f"clock drift of {ppm:+.1f} ppm between the files corrected")
+    corr_at_zero, ppm = _corrected(primary, secondary, channel, peak if trusted else None, warnings)
     confidence, margin = (peak.value, peak.margin) if trusted and peak is not None else (1.0, 1.0)
     if offset_s is not None:
-        result = Alignment(
+        return Alignment(
             offset_s, ppm, confidence, margin, "manual", channel if trusted else None, corr_at_zero, absolute, warnings
         )
-    elif absolute is not None:
+    if absolute is not None:
         result = Alignment(absolute, ppm, confidence, margin, "absolute", None, None, absolute, warnings)
-        if corr_at_zero is not None:
-            result.correlation_offset_s = corr_at_zero
-            result.channel = channel
-            if abs(corr_at_zero - absolute) > CLOCK_TOLERANCE_S:
-                warnings.append(
-                    f"the files' clocks disagree with their {channel} traces by "
-                    f"{absolute - corr_at_zero:+.3f} s: offset from the correlation"
-                )
-                result.offset_s, result.method = corr_at_zero, "correlation"
-            else:
-                result.method = "absolute+correlation"
-        elif channel is not None:
-            warnings.append(f"offset from the files' clocks only: the {channel} traces do not confirm it")
-    else:
-        if channel is None:
-            raise AlignmentError(
-                "no absolute start time in both files and no channel both log "
-                f"({', '.join(CORRELATION_CHANNELS)}) to correlate"
+        _confirm_clocks(result, channel, corr_at_zero)
+        return result
+    _check_correlation(primary, secondary, channel, peak, corr_at_zero)
+    assert corr_at_zero is not None
+    return Alignment(corr_at_zero, ppm, confidence, margin, "correlation", channel, corr_at_zero, None, warnings)
+
+
+def _corrected(
+    primary: Recording, secondary: Recording, channel: str | None, peak: _Peak | None, warnings: list[str]
+) -> tuple[float | None, float]:
+    """The correlation's offset at the secondary's first sample, drift-corrected where
+    proven, and the drift (ppm); None and 0 without a trusted ``peak``."""
+    if peak is None or channel is None:
+        return None, 0.0
+    drift = estimate_drift(primary, secondary, channel, peak.offset_s, warnings)
+    if drift is None:
+        return peak.offset_s, 0.0
+    ppm, corr_at_zero = drift
+    warnings.append(f"clock drift of {ppm:+.1f} ppm between the files corrected")
+    return corr_at_zero, ppm
+
+
+def _confirm_clocks(result: Alignment, channel: str | None, corr_at_zero: float | None) -> None:
+    """An offset from the files' clocks, checked against the correlation where there is one."""
+    absolute = result.offset_s
+    if corr_at_zero is not None:
+        result.correlation_offset_s = corr_at_zero
+        result.channel = channel
+        if abs(corr_at_zero - absolute) > CLOCK_TOLERANCE_S:
+            result.warnings.append(
+                f"the files' clocks disagree with their {channel} traces by "
+                f"{absolute - corr_at_zero:+.3f} s: offset from the correlation"
             )
-        if peak is None:
-            raise AlignmentError(
-                f"the {channel} traces never overlap long enough to compare (at least "
-                f"{MIN_OVERLAP_FRACTION:.0%} of the shorter file): the files may not overlap"
-            )
-        shorter = min(_span(primary), _span(secondary))
-        if shorter < MIN_CORRELATION_S:
-            raise AlignmentError(
-                f"different runs? (correlation test): the shorter file spans {shorter:.0f} s, too short "
-                f"for its {channel} trace to prove the match (needs {MIN_CORRELATION_S:.0f} s "
-                f"without absolute start times in both files){FORCE_HINT}"
-            )
-        if corr_at_zero is None:
-            raise AlignmentError(
-                f"different runs? (correlation test): the {channel} traces do not match well enough "
-                f"(peak correlation {peak.value:.3f}, lead over the next candidate {peak.margin:.3f}; "
-                f"needs {MIN_PEAK:.3f} and {MIN_MARGIN:.3f}, unrelated files reach 0.93): the files "
-                f"may not overlap{FORCE_HINT}"
-            )
-        result = Alignment(corr_at_zero, ppm, confidence, margin, "correlation", channel, corr_at_zero, None, warnings)
-    return result
+            result.offset_s, result.method = corr_at_zero, "correlation"
+        else:
+            result.method = "absolute+correlation"
+    elif channel is not None:
+        result.warnings.append(f"offset from the files' clocks only: the {channel} traces do not confirm it")
+
+
+def _check_correlation(
+    primary: Recording, secondary: Recording, channel: str | None, peak: _Peak | None, corr_at_zero: float | None
+) -> None:
+    """Without absolute times the correlation alone decides: refuse it unless it proves the match."""
+    if channel is None:
+        raise AlignmentError(
+            "no absolute start time in both files and no channel both log "
+            f"({', '.join(CORRELATION_CHANNELS)}) to correlate"
+        )
+    if peak is None:
+        raise AlignmentError(
+            f"the {channel} traces never overlap long enough to compare (at least "
+            f"{MIN_OVERLAP_FRACTION:.0%} of the shorter file): the files may not overlap"
+        )
+    shorter = min(_span(primary), _span(secondary))
+    if shorter < MIN_CORRELATION_S:
+        raise AlignmentError(
+            f"different runs? (correlation test): the shorter file spans {shorter:.0f} s, too short "
+            f"for its {channel} trace to prove the match (needs {MIN_CORRELATION_S:.0f} s "
+            f"without absolute start times in both files){FORCE_HINT}"
+        )
+    if corr_at_zero is None:
+        raise AlignmentError(
+            f"different runs? (correlation test): the {channel} traces do not match well enough "
+            f"(peak correlation {peak.value:.3f}, lead over the next candidate {peak.margin:.3f}; "
+            f"needs {MIN_PEAK:.3f} and {MIN_MARGIN:.3f}, unrelated files reach 0.93): the files "
+            f"may not overlap{FORCE_HINT}"
+        )
 
 
 def _trusted(peak: _Peak) -> bool:

@@ -110,6 +110,9 @@ def _unique_rows(t_us: np.ndarray, rec: Recording, what: str) -> None:
         )
 
 
+_Sides = dict[Side, tuple[Recording, np.ndarray, str]]
+
+
 def merge_recordings(
     primary: Recording,
     secondary: Recording,
@@ -123,7 +126,55 @@ def merge_recordings(
     maps a standard channel to the file that supplies it when both have it. Raises
     :class:`MergeError` when the files cannot be aligned or do not overlap in time.
     """
-    prefer = dict(prefer or {})
+    alignment, union, p_rows, s_rows = _common_rows(primary, secondary, offset_s)
+    t0 = int(union[0])
+    gps_side: Side | None = None
+    if _has_gps(primary):
+        gps_side = "primary"
+    elif _has_gps(secondary):
+        gps_side = "secondary"
+    labels = _labels(primary, secondary)
+    sides: _Sides = {
+        "primary": (primary, p_rows, labels[0]),
+        "secondary": (secondary, s_rows, labels[1]),
+    }
+    channels, owned = _merged_channels(sides, gps_side, dict(prefer or {}), union.shape[0])
+
+    p_offset = -t0 / 1e6
+    s_offset = alignment.offset_s - t0 / 1e6
+    gps_rec = primary if gps_side != "secondary" else secondary
+    other_rec = secondary if gps_rec is primary else primary
+    warnings = [f"{primary.path.name}: {w}" for w in primary.warnings]
+    warnings += [f"{secondary.path.name}: {w}" for w in secondary.warnings]
+    warnings += alignment.warnings
+    sources = [
+        SourceChannels(primary.path, primary, labels[0], owned["primary"], p_offset, p_rows),
+        SourceChannels(secondary.path, secondary, labels[1], owned["secondary"], s_offset, s_rows),
+    ]
+    merged = Recording(
+        path=primary.path,
+        format="merged",
+        time=np.asarray((union - t0) / 1e6, np.float64),
+        channels=channels,
+        logger=" + ".join(r.logger or r.format for r in (primary, secondary)),
+        started_at=_started_at(primary, secondary, alignment, t0 / 1e6),
+        sample_rate_hz=None,
+        gates=list(gps_rec.gates) or list(other_rec.gates),
+        beacons=_beacons(other_rec, gps_rec, secondary, alignment, p_offset, s_offset),
+        lap_counter=_counter(other_rec, owned, sides) or _counter(gps_rec, owned, sides),
+        track=primary.track or secondary.track,
+        metadata=merge_metadata(alignment, sources),
+        warnings=warnings,
+    )
+    merged.check()
+    return MergeResult(merged, alignment, sources, warnings)
+
+
+def _common_rows(
+    primary: Recording, secondary: Recording, offset_s: float | None
+) -> tuple[Alignment, np.ndarray, np.ndarray, np.ndarray]:
+    """The alignment, the union of both files' times (microseconds on the primary's clock)
+    and where each file's samples fall in it."""
     try:
         alignment = align(primary, secondary, offset_s=offset_s)
         mapped = alignment.to_primary(secondary.time)
@@ -135,21 +186,14 @@ def merge_recordings(
     except AlignmentError as exc:
         raise MergeError(primary.path, secondary.path, str(exc)) from exc
     union = np.unique(np.concatenate([p_us, s_us]))
-    t0 = int(union[0])
-    p_rows = np.searchsorted(union, p_us)
-    s_rows = np.searchsorted(union, s_us)
-    n = union.shape[0]
+    return alignment, union, np.searchsorted(union, p_us), np.searchsorted(union, s_us)
 
-    gps_side: Side | None = None
-    if _has_gps(primary):
-        gps_side = "primary"
-    elif _has_gps(secondary):
-        gps_side = "secondary"
-    labels = _labels(primary, secondary)
-    sides: dict[Side, tuple[Recording, np.ndarray, str]] = {
-        "primary": (primary, p_rows, labels[0]),
-        "secondary": (secondary, s_rows, labels[1]),
-    }
+
+def _merged_channels(
+    sides: _Sides, gps_side: Side | None, prefer: dict[str, Side], n: int
+) -> tuple[dict[str, Channel], dict[Side, dict[str, str]]]:
+    """Every channel of both files on the common rows, and which merged name is whose."""
+    primary, secondary = sides["primary"][0], sides["secondary"][0]
     both = {k for k, ch in primary.channels.items() if ch.standard} & {
         k for k, ch in secondary.channels.items() if ch.standard
     }
@@ -179,48 +223,23 @@ def merge_recordings(
             name = names.take(base)
             channels[name] = _placed(ch, name, rows, n, standard=False)
             owned[side][name] = key
+    return channels, owned
 
-    time = np.asarray((union - t0) / 1e6, np.float64)
-    p_offset = -t0 / 1e6
-    s_offset = alignment.offset_s - t0 / 1e6
-    gps_rec = primary if gps_side != "secondary" else secondary
-    other_rec = secondary if gps_rec is primary else primary
-    other_offset = s_offset if other_rec is secondary else p_offset
-    other_scale = alignment.scale if other_rec is secondary else 1.0
-    gps_offset = p_offset if gps_rec is primary else s_offset
-    gps_scale = 1.0 if gps_rec is primary else alignment.scale
 
-    beacons = other_rec.beacons if other_rec.beacons is not None else gps_rec.beacons
-    if beacons is not None:
-        from_other = other_rec.beacons is not None
-        off, scale = (other_offset, other_scale) if from_other else (gps_offset, gps_scale)
-        beacons = [off + scale * b for b in beacons]
-    lap_counter = _counter(other_rec, owned, sides) or _counter(gps_rec, owned, sides)
-    warnings = [f"{primary.path.name}: {w}" for w in primary.warnings]
-    warnings += [f"{secondary.path.name}: {w}" for w in secondary.warnings]
-    warnings += alignment.warnings
-    started_at = _started_at(primary, secondary, alignment, t0 / 1e6)
-    sources = [
-        SourceChannels(primary.path, primary, labels[0], owned["primary"], p_offset, p_rows),
-        SourceChannels(secondary.path, secondary, labels[1], owned["secondary"], s_offset, s_rows),
-    ]
-    merged = Recording(
-        path=primary.path,
-        format="merged",
-        time=time,
-        channels=channels,
-        logger=" + ".join(r.logger or r.format for r in (primary, secondary)),
-        started_at=started_at,
-        sample_rate_hz=None,
-        gates=list(gps_rec.gates) or list(other_rec.gates),
-        beacons=beacons,
-        lap_counter=lap_counter,
-        track=primary.track or secondary.track,
-        metadata=merge_metadata(alignment, sources),
-        warnings=warnings,
-    )
-    merged.check()
-    return MergeResult(merged, alignment, sources, warnings)
+def _beacons(
+    other_rec: Recording,
+    gps_rec: Recording,
+    secondary: Recording,
+    alignment: Alignment,
+    p_offset: float,
+    s_offset: float,
+) -> list[float] | None:
+    """The beacon times on the merged clock, from the file without GPS first."""
+    source = other_rec if other_rec.beacons is not None else gps_rec
+    if source.beacons is None:
+        return None
+    off, scale = (s_offset, alignment.scale) if source is secondary else (p_offset, 1.0)
+    return [off + scale * b for b in source.beacons]
 
 
 def _started_at(primary: Recording, secondary: Recording, alignment: Alignment, t0: float) -> datetime | None:

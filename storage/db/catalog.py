@@ -226,9 +226,7 @@ def source_row(src: SourceRecord) -> TelemetrySource:
         sha256=src.sha256.lower(),
         logger_model=src.logger_model,
         sample_rate_hz=src.sample_rate_hz,
-        channels=[
-            {"name": c.name, "source_name": c.source_name, "unit": c.unit, "standard": c.standard} for c in src.channels
-        ],
+        channels=[asdict(c) for c in src.channels],
         time_offset_s=src.time_offset_s,
         started_at=src.started_at,
     )
@@ -568,13 +566,16 @@ def laps_revision(engine: Engine, session_id: int) -> int | None:
         return None if value is None else int(value)
 
 
-def set_file_size(engine: Engine, session_id: int, size: int) -> None:
-    def work(db: Session) -> None:
-        row = db.get(TrackSession, session_id)
-        if row is not None:
-            row.file_size = size
+def _set_columns(db: Session, session_id: int, values: dict[str, Any]) -> None:
+    """Set columns of a session's row; a session that is not there (deleted) is skipped."""
+    row = db.get(TrackSession, session_id)
+    if row is not None:
+        for column, value in values.items():
+            setattr(row, column, value)
 
-    run_write(engine, work)
+
+def set_file_size(engine: Engine, session_id: int, size: int) -> None:
+    run_write(engine, lambda db: _set_columns(db, session_id, {"file_size": size}))
 
 
 def known_tracks(engine: Engine) -> list[KnownTrack]:
@@ -604,29 +605,19 @@ def remember_track(
     if start is None:
         raise ValueError("a track needs a start line")
     stored = [{**asdict(x), "session_id": session_id} for x in lines]
+    ref_lat, ref_lon = 0.5 * (start.lat1 + start.lat2), 0.5 * (start.lon1 + start.lon2)
 
     def work(db: Session) -> int:
-        now = datetime.now(UTC)
         row = db.get(Track, track_id) if track_id is not None else None
         if row is None:
-            row = Track(
-                name=name,
-                ref_lat=0.5 * (start.lat1 + start.lat2),
-                ref_lon=0.5 * (start.lon1 + start.lon2),
-                lines=stored,
-                updated_at=now,
-            )
+            row = Track(name=name)
             db.add(row)
-        else:
-            row.lines = stored
-            row.ref_lat = 0.5 * (start.lat1 + start.lat2)
-            row.ref_lon = 0.5 * (start.lon1 + start.lon2)
-            row.updated_at = now
+        row.lines = stored
+        row.ref_lat, row.ref_lon = ref_lat, ref_lon
+        row.updated_at = datetime.now(UTC)
         db.flush()
         if session_id is not None:
-            session = db.get(TrackSession, session_id)
-            if session is not None:
-                session.track_id = row.id
+            _set_columns(db, session_id, {"track_id": row.id})
         return row.id
 
     return run_write(engine, work)
@@ -634,10 +625,4 @@ def remember_track(
 
 def link_track(engine: Engine, session_id: int, track_id: int) -> None:
     """Record that a session was recorded at a track."""
-
-    def work(db: Session) -> None:
-        row = db.get(TrackSession, session_id)
-        if row is not None:
-            row.track_id = track_id
-
-    run_write(engine, work)
+    run_write(engine, lambda db: _set_columns(db, session_id, {"track_id": track_id}))

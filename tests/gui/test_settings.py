@@ -7,9 +7,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import keyring
+import memkeyring
 import pytest
-from keyring.backend import KeyringBackend
-from keyring.errors import NoKeyringError, PasswordDeleteError
+from keyring.errors import NoKeyringError
+from memkeyring import MemoryKeyring
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
@@ -28,26 +29,6 @@ from storage.sessions import save_session
 PG_URL = "postgresql+psycopg://app@db.example:5432/laptrace"
 
 
-class MemoryKeyring(KeyringBackend):
-    """An in-process keyring standing in for the OS one (there is none on CI machines)."""
-
-    priority = 1
-
-    def __init__(self) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]  # keyring leaves KeyringBackend.__init__ unannotated
-        self.store: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.store.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.store[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if self.store.pop((service, username), None) is None:
-            raise PasswordDeleteError(username)
-
-
 class NoKeyring(MemoryKeyring):
     def set_password(self, service: str, username: str, password: str) -> None:
         raise NoKeyringError("no recommended backend was available")
@@ -55,11 +36,8 @@ class NoKeyring(MemoryKeyring):
 
 @pytest.fixture
 def memory_keyring() -> Iterator[MemoryKeyring]:
-    previous = keyring.get_keyring()
-    ring = MemoryKeyring()
-    keyring.set_keyring(ring)
-    yield ring
-    keyring.set_keyring(previous)
+    with memkeyring.memory_keyring() as ring:
+        yield ring
 
 
 def _settings_file() -> dict[str, object]:

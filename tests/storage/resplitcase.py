@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -13,14 +14,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from polytrack import PolyTrack, paperclip
 
-from desktop_app.importing import draft_from_recording
-from desktop_app.laps.resplit import LinePoints
+from desktop_app.importing import draft_from_recording, recording_from_telemetry, resplit_draft
+from desktop_app.laps.resplit import LinePoints, user_lines
 from desktop_app.loggers.recording import Recording
 from storage.db.catalog import load_session
 from storage.parquet import ParquetTelemetryStorage
 from storage.parquet_resplit import file_revision
 from storage.sessions import save_session
-from storage.types import SessionTelemetry
+from storage.types import LapRecord, SessionDraft, SessionTelemetry
 
 
 def track() -> PolyTrack:
@@ -46,6 +47,33 @@ def line_sets(t: PolyTrack | None = None) -> list[tuple[LinePoints, list[LinePoi
         (t.across(0.0, 150.0, 8.0), [t.across(16.0, 0.0, 8.0)]),
         (t.across(16.0, -120.0, 8.0), [t.across(0.0, 60.0, 8.0), t.across(16.0, 180.0, 8.0)]),
     ]
+
+
+@dataclass
+class SavedCase:
+    """A session saved by :func:`save` and read back: what a re-split starts from."""
+
+    session_id: int
+    telemetry: SessionTelemetry
+    rows: dict[str, np.ndarray]  #: :func:`raw_rows` of the file as saved
+    laps: list[LapRecord]  #: the catalogue's laps as saved
+    base: SessionDraft  #: the saved session as a draft a re-split replaces the laps of
+
+    def resplit(self, line_set: int) -> SessionDraft:
+        """The draft a re-split at ``line_sets()[line_set]`` makes."""
+        start, splits = line_sets()[line_set]
+        return resplit_draft(recording_from_telemetry(self.telemetry), self.base, user_lines(start, splits))
+
+
+def saved_case(engine: Engine, storage: ParquetTelemetryStorage) -> SavedCase:
+    sid = save(engine, storage)
+    telemetry = storage.read(sid)
+    assert telemetry is not None
+    saved = load_session(engine, sid)
+    base = SessionDraft(
+        saved.summary.name, None, None, None, None, "", saved.lap_source, saved.sources, saved.laps, telemetry
+    )
+    return SavedCase(sid, telemetry, raw_rows(telemetry), saved.laps, base)
 
 
 def raw_rows(telemetry: SessionTelemetry) -> dict[str, np.ndarray]:

@@ -11,7 +11,7 @@
     ``killpoints.kill_at(KILL_AT)`` (``-``: none) and, if DELAY_MS is not ``-``, is
     SIGKILLed by the zygote after that many milliseconds; prints ``done TAG STATUS``
     (STATUS: the exit code, or minus the signal).
-    Forking a warm process makes a kill point cost milliseconds instead of a Python start.
+    (:mod:`zygote`: forking a warm process makes a kill point cost milliseconds.)
 
 ``python save_worker.py race URL DATA_DIR TAG ROUNDS``
     for each round r: builds ``make_draft(f"{TAG}{r}")``, prints ``wait r``, blocks until
@@ -22,17 +22,14 @@
 
 from __future__ import annotations
 
-import os
-import signal
 import sys
-import time
-import traceback
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from draftmaker import make_draft
-from killpoints import kill_at, watch_sql
+from zygote import serve, watched_engine
 
 from storage.db import make_engine, upgrade
 from storage.db.catalog import list_sessions
@@ -52,41 +49,19 @@ def save(url: str, data_dir: str, tags: list[str]) -> int:
     return 0
 
 
-def _child(url: str, data_dir: str, tag: str, kill_spec: str, action: str) -> None:
-    try:
-        checkpoint = None if kill_spec == "-" else kill_at(kill_spec)
-        engine = make_engine(url)
-        if checkpoint is not None:
-            watch_sql(engine, checkpoint)
+def _request(url: str, data_dir: str, words: list[str]) -> tuple[Callable[[], None], str, str]:
+    tag, kill_spec, delay, *action = words
+
+    def work() -> None:
+        engine, checkpoint = watched_engine(url, kill_spec)
         storage = ParquetTelemetryStorage(data_dir)
-        if action == "delete":
+        if action and action[0] == "delete":
             (session_id,) = [s.id for s in list_sessions(engine) if s.name == f"session {tag}"]
             delete_session(engine, storage, session_id, checkpoint=checkpoint)
         else:
             save_session(make_draft(tag), engine, storage, checkpoint=checkpoint)
-        os._exit(0)
-    except BaseException:  # noqa: BLE001 - report and leave, never return into the zygote
-        traceback.print_exc()
-        os._exit(1)
 
-
-def zygote(url: str, data_dir: str) -> int:
-    print("ready", flush=True)
-    for line in sys.stdin:
-        tag, kill_at, delay, *action = line.split()
-        pid = os.fork()
-        if pid == 0:
-            _child(url, data_dir, tag, kill_at, action[0] if action else "save")
-        if delay != "-":
-            time.sleep(int(delay) / 1000)
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        _, status = os.waitpid(pid, 0)
-        code = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
-        print(f"done {tag} {code}", flush=True)
-    return 0
+    return work, delay, f"done {tag}"
 
 
 def race(url: str, data_dir: str, tag: str, rounds: int) -> int:
@@ -111,7 +86,9 @@ def main(argv: list[str]) -> int:
     mode, url, data_dir, *tags = argv
     if mode == "race":
         return race(url, data_dir, tags[0], int(tags[1]))
-    return save(url, data_dir, tags) if mode == "save" else zygote(url, data_dir)
+    if mode == "save":
+        return save(url, data_dir, tags)
+    return serve(lambda words: _request(url, data_dir, words))
 
 
 if __name__ == "__main__":

@@ -97,20 +97,9 @@ def test_cascade_and_unique_lap_numbers(engine: Engine) -> None:
         db.flush()
         sid = s.id
     with pytest.raises(IntegrityError), Session(engine) as db, db.begin():
-        db.add(
-            Lap(
-                session_id=sid,
-                lap_number=1,
-                start_offset_s=0.0,
-                samples=1,
-                kind="flying",
-                source="gate",
-                proposed_valid=True,
-                reason="",
-                sectors_s=[],
-                complete=True,
-            )
-        )
+        duplicate = _lap(1)
+        duplicate.session_id = sid
+        db.add(duplicate)
     with pytest.raises(IntegrityError), Session(engine) as db, db.begin():
         db.add(_session(status="done"))  # not a status
     # delete in plain SQL: the database cascades, not the ORM

@@ -12,17 +12,16 @@ before is still there; and saving again (or retrying the telemetry) succeeds.
 from __future__ import annotations
 
 import random
-import subprocess
 import sys
 from pathlib import Path
-from typing import IO
 
 import pyarrow.parquet as pq
 import pytest
 from draftmaker import make_draft, sha_of
-from sqlalchemy import Engine, event, func, select
+from sqlalchemy import Engine, func, select
+from zygote import Zygote as WarmWorker
+from zygote import counting_engine
 
-from storage.db import make_engine
 from storage.db.catalog import load_session, reading
 from storage.db.models import Lap, TelemetrySource, TrackSession
 from storage.parquet import ParquetTelemetryStorage
@@ -44,45 +43,19 @@ NAMED: dict[str, str | None] = {
 RANDOM_KILLS = 8
 
 
-class Zygote:
+class Zygote(WarmWorker):
     def __init__(self, url: str, data_dir: Path) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, str(WORKER), "zygote", url, str(data_dir)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert self._line() == "ready"
-
-    def _line(self) -> str:
-        out: IO[str] | None = self.proc.stdout
-        assert out is not None
-        line = out.readline().strip()
-        assert line, f"the zygote died (exit {self.proc.poll()})"
-        return line
+        super().__init__(WORKER, url, data_dir)
 
     def run(self, tag: str, kill_at: str, delay_ms: int | None = None, action: str = "save") -> int:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(f"{tag} {kill_at} {'-' if delay_ms is None else delay_ms} {action}\n")
-        self.proc.stdin.flush()
-        done, got_tag, code = self._line().split()
+        done, got_tag, code = self.request(tag, kill_at, "-" if delay_ms is None else delay_ms, action)
         assert (done, got_tag) == ("done", tag)
         return int(code)
-
-    def close(self) -> None:
-        assert self.proc.stdin is not None and self.proc.stdout is not None
-        self.proc.stdin.close()
-        code = self.proc.wait(timeout=30)
-        self.proc.stdout.close()
-        assert code == 0
 
 
 def _count_statements(url: str, storage: ParquetTelemetryStorage) -> tuple[int, int]:
     """SQL statements and COMMITs of one save, counted in this process."""
-    engine = make_engine(url)
-    counts = {"sql": 0, "commit": 0}
-    event.listen(engine, "before_cursor_execute", lambda *a: counts.__setitem__("sql", counts["sql"] + 1))
-    event.listen(engine, "commit", lambda *a: counts.__setitem__("commit", counts["commit"] + 1))
+    engine, counts = counting_engine(url)
     save_session(make_draft("probe"), engine, storage)
     engine.dispose()
     return counts["sql"], counts["commit"]

@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from resplitcase import check_agree, line_sets, raw_rows, recording, save, track
+from resplitcase import check_agree, line_sets, raw_rows, recording, save, saved_case, track
 from sqlalchemy import Engine, text
 
 from desktop_app.importing import draft_from_recording, recording_from_telemetry, resplit_draft
@@ -22,7 +22,6 @@ from storage.db.errors import CatalogError
 from storage.parquet import ParquetTelemetryStorage
 from storage.parquet_resplit import commit_resplit, file_revision, pending_files, pending_path, write_pending
 from storage.sessions import recover
-from storage.types import SessionDraft
 
 
 def test_resplit_replaces_laps_in_catalogue_and_file(engine: Engine, telemetry: ParquetTelemetryStorage) -> None:
@@ -79,16 +78,9 @@ def test_line_nowhere_near_changes_nothing(engine: Engine, telemetry: ParquetTel
 def test_recover_finishes_a_committed_resplit(engine: Engine, telemetry: ParquetTelemetryStorage) -> None:
     """The catalogue committed, the process died before the swap: recover puts the new
     file in place; a pending file the catalogue never committed is left and reported."""
-    sid = save(engine, telemetry)
-    before = telemetry.read(sid)
-    assert before is not None
-    rows = raw_rows(before)
-    start, splits = line_sets()[0]
-    saved = load_session(engine, sid)
-    base = SessionDraft(
-        saved.summary.name, None, None, None, None, "", saved.lap_source, saved.sources, saved.laps, before
-    )
-    new = resplit_draft(recording_from_telemetry(before), base, user_lines(start, splits))
+    case = saved_case(engine, telemetry)
+    sid, rows = case.session_id, case.rows
+    new = case.resplit(0)
     # steps 1 and 2 of commit_resplit, then the process "dies" before the swap
     write_pending(telemetry, sid, new.telemetry, 7)
     replace_laps(engine, sid, 0, NewLaps(new.laps, new.lap_source, new.ideal_lap_s, new.sector_source, new.lines), 7)
@@ -117,15 +109,9 @@ def test_recover_finishes_a_committed_resplit(engine: Engine, telemetry: Parquet
 def test_two_resplits_from_the_same_revision_only_one_wins(engine: Engine, telemetry: ParquetTelemetryStorage) -> None:
     """Two re-splits (the window and the command line) read the same laps; the second to
     commit is refused, and its new file never replaces the winner's."""
-    sid = save(engine, telemetry)
-    before = telemetry.read(sid)
-    assert before is not None
-    rows = raw_rows(before)
-    saved = load_session(engine, sid)
-    base = SessionDraft(
-        saved.summary.name, None, None, None, None, "", saved.lap_source, saved.sources, saved.laps, before
-    )
-    drafts = [resplit_draft(recording_from_telemetry(before), base, user_lines(s, sp)) for s, sp in line_sets()]
+    case = saved_case(engine, telemetry)
+    sid, rows = case.session_id, case.rows
+    drafts = [case.resplit(k) for k in range(len(line_sets()))]
     new = [NewLaps(d.laps, d.lap_source, d.ideal_lap_s, d.sector_source, d.lines) for d in drafts]
     won = commit_resplit(engine, telemetry, sid, 0, drafts[0].telemetry, new[0])
     with pytest.raises(CatalogError, match="changed meanwhile"):

@@ -9,24 +9,21 @@ succeeds.
 from __future__ import annotations
 
 import random
-import subprocess
 import sys
 from pathlib import Path
-from typing import IO
 
 import pytest
-from resplitcase import check_agree, line_sets, raw_rows, save
-from sqlalchemy import Engine, event
+from resplitcase import check_agree, line_sets, saved_case
+from sqlalchemy import Engine
+from zygote import Zygote as WarmWorker
+from zygote import counting_engine
 
-from desktop_app.importing import recording_from_telemetry, resplit_draft
 from desktop_app.laps.resplit import user_lines
 from desktop_app.resplitting import resplit_session
-from storage.db import make_engine
 from storage.db.catalog import load_session
 from storage.parquet import ParquetTelemetryStorage
 from storage.parquet_resplit import pending_files, pending_path
 from storage.sessions import recover
-from storage.types import SessionDraft
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL and fork are POSIX")
 
@@ -34,36 +31,14 @@ WORKER = Path(__file__).with_name("resplit_worker.py")
 RANDOM_KILLS = 8
 
 
-class Zygote:
+class Zygote(WarmWorker):
     def __init__(self, url: str, data_dir: Path) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, str(WORKER), "zygote", url, str(data_dir)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert self._line() == "ready"
-
-    def _line(self) -> str:
-        out: IO[str] | None = self.proc.stdout
-        assert out is not None
-        line = out.readline().strip()
-        assert line, f"the zygote died (exit {self.proc.poll()})"
-        return line
+        super().__init__(WORKER, url, data_dir)
 
     def run(self, session_id: int, which: int, kill_at: str, delay_ms: int | None = None) -> int:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(f"{session_id} {which} {kill_at} {'-' if delay_ms is None else delay_ms}\n")
-        self.proc.stdin.flush()
-        done, code = self._line().split()
+        done, code = self.request(session_id, which, kill_at, "-" if delay_ms is None else delay_ms)
         assert done == "done"
         return int(code)
-
-    def close(self) -> None:
-        assert self.proc.stdin is not None and self.proc.stdout is not None
-        self.proc.stdin.close()
-        assert self.proc.wait(timeout=30) == 0
-        self.proc.stdout.close()
 
 
 def _laps_key(laps: list) -> list[tuple[int, int, float]]:  # type: ignore[type-arg]
@@ -73,24 +48,14 @@ def _laps_key(laps: list) -> list[tuple[int, int, float]]:  # type: ignore[type-
 def test_sigkill_while_resplitting_then_recover(
     db_url: str, engine: Engine, telemetry: ParquetTelemetryStorage
 ) -> None:
-    sid = save(engine, telemetry)
-    before = telemetry.read(sid)
-    assert before is not None
-    rows = raw_rows(before)
-    saved = load_session(engine, sid)
-    base = SessionDraft(
-        saved.summary.name, None, None, None, None, "", saved.lap_source, saved.sources, saved.laps, before
-    )
-    rec = recording_from_telemetry(before)
-    expected = [_laps_key(resplit_draft(rec, base, user_lines(s, sp)).laps) for s, sp in line_sets()]
-    original = _laps_key(saved.laps)
+    case = saved_case(engine, telemetry)
+    sid, rows = case.session_id, case.rows
+    expected = [_laps_key(case.resplit(k).laps) for k in range(len(line_sets()))]
+    original = _laps_key(case.laps)
     assert expected[0] != original and expected[1] != original and expected[0] != expected[1]
 
     # how many SQL statements and commits one re-split sends, counted in this process
-    probe = make_engine(db_url)
-    counts = {"sql": 0, "commit": 0}
-    event.listen(probe, "before_cursor_execute", lambda *a: counts.__setitem__("sql", counts["sql"] + 1))
-    event.listen(probe, "commit", lambda *a: counts.__setitem__("commit", counts["commit"] + 1))
+    probe, counts = counting_engine(db_url)
     start, splits = line_sets()[0]
     resplit_session(probe, telemetry, sid, user_lines(start, splits))
     probe.dispose()
