@@ -49,16 +49,9 @@ try:
 except ImportError:  # Windows
     fcntl = None  # type: ignore[assignment]
 
-__all__ = [
-    "COMPRESSIONS",
-    "LapIndexEntry",
-    "ParquetTelemetryStorage",
-    "TelemetryFileError",
-    "TelemetryFooter",
-    "check_session_id",
-    "column_names",
-    "labels_of",
-]
+#: what this module gives; the schema's names (``column_names``, ``labels_of``,
+#: ``TelemetryFooter``...) are imported from :mod:`storage.parquet_schema`, their one home
+__all__ = ["ParquetTelemetryStorage", "TelemetryFileError", "check_session_id"]
 
 
 class TelemetryFileError(StorageError):

@@ -12,7 +12,8 @@ import pyarrow.parquet as pq
 from realfiles import logger_file
 
 from desktop_app.importing import import_file
-from storage.parquet import ParquetTelemetryStorage, labels_of
+from storage.parquet import ParquetTelemetryStorage
+from storage.parquet_schema import labels_of
 
 STATES = ("running", "timeout", "waitCam")
 
