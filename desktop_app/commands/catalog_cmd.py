@@ -267,15 +267,9 @@ def _import_merged(args: argparse.Namespace) -> int:
             merged = merge_files(readable, offset_s=args.merge_offset)
         merged.paths = [Path(n) for n in args.files]
         _rename_sources(merged.draft, list(args.files))
-    except LaptraceError as exc:
-        _fail("import", str(exc))
-        return exitcodes.for_error(exc)
-    except OSError as exc:
-        _fail("import", f"{exc.filename or ' + '.join(args.files)}: {exc.strerror or exc}")
-        return exitcodes.BAD_INPUT
     except Exception as exc:  # noqa: BLE001 - a reader bug: say which files, not a traceback
-        _fail("import", f"{' + '.join(args.files)}: could not be read ({type(exc).__name__}: {exc})")
-        return exitcodes.BAD_INPUT
+        joined = " + ".join(args.files)
+        return _read_failed(exc, joined, getattr(exc, "filename", None) or joined)
     with _catalogue(args) as cat:
         return _save_and_report(args, cat, " + ".join(args.files), merged.draft, merged)
 
@@ -309,6 +303,20 @@ def _rename_sources(draft: SessionDraft, names: list[str]) -> None:
             src.file_name = real
 
 
+def _read_failed(exc: Exception, label: str, os_label: str) -> int:
+    """One stderr line and the exit code for files that could not be read: our own errors
+    as they are, a system error under ``os_label`` (the file it names), anything else as a
+    reader bug under ``label``, never a traceback."""
+    if isinstance(exc, LaptraceError):
+        _fail("import", str(exc))
+        return exitcodes.for_error(exc)
+    if isinstance(exc, OSError):
+        _fail("import", f"{os_label}: {exc.strerror or exc}")
+    else:
+        _fail("import", f"{label}: could not be read ({type(exc).__name__}: {exc})")
+    return exitcodes.BAD_INPUT
+
+
 def _quiet(args: argparse.Namespace) -> AbstractContextManager[None]:
     """With ``--json``, what libraries print goes to stderr, not into the JSON."""
     return stdout_to_stderr() if args.json else nullcontext()
@@ -329,15 +337,8 @@ def _import_one(args: argparse.Namespace, cat: _Catalogue, name: str) -> int:
             draft = imported.draft
         if not is_utf8_name(name):
             _rename_sources(draft, [name])
-    except LaptraceError as exc:
-        _fail("import", str(exc))
-        return exitcodes.for_error(exc)
-    except OSError as exc:
-        _fail("import", f"{name}: {exc.strerror or exc}")
-        return exitcodes.BAD_INPUT
     except Exception as exc:  # noqa: BLE001 - a reader bug: say which file, not a traceback
-        _fail("import", f"{name}: could not be read ({type(exc).__name__}: {exc})")
-        return exitcodes.BAD_INPUT
+        return _read_failed(exc, name, name)
     code = _save_and_report(args, cat, name, draft, None)
     if cat.saved_id is not None:
         remember_import(cat.engine, cat.saved_id, imported.recording, draft, tracks)
