@@ -200,14 +200,52 @@ def test_a_fifo_or_device_is_refused_up_front(tmp_path: Path) -> None:
     assert not (data / "telemetry").exists() or list((data / "telemetry").iterdir()) == []
 
 
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (ZeroDivisionError("division by zero"), "{name}: could not be read (ZeroDivisionError: division by zero)"),
+        (PermissionError(13, "Permission denied"), "{name}: Permission denied"),
+    ],
+    ids=["reader-bug", "system-error"],
+)
 def test_an_unexpected_reader_error_names_the_file(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    error: Exception,
+    expected: str,
 ) -> None:
-    def broken(path: str | Path, *a: object, **k: object) -> ImportedFile:
-        raise ZeroDivisionError("division by zero")
+    def broken(*a: object, **k: object) -> ImportedFile:
+        raise error
 
     monkeypatch.setattr(catalog_cmd, "import_file", broken)
     name = str(logger_file(VBO))
     code, _out, err = _run(capsys, "import", name, "--data-dir", str(tmp_path / "data"))
     assert code == exitcodes.BAD_INPUT
-    assert f"{name}: could not be read (ZeroDivisionError: division by zero)" in err
+    assert f"laptrace import: {expected.format(name=name)}\n" in err
+
+
+def test_an_unexpected_error_in_a_merge_names_its_files(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    gps, ecu = str(logger_file(VBO)), str(logger_file("motec_ld/Sample1.ld"))
+    errors: list[Exception] = [
+        ZeroDivisionError("division by zero"),
+        PermissionError(13, "Permission denied", ecu),
+        PermissionError(13, "Permission denied"),
+    ]
+
+    def broken(*a: object, **k: object) -> object:
+        raise errors.pop(0)
+
+    monkeypatch.setattr(catalog_cmd, "merge_files", broken)
+    expected = [
+        f"{gps} + {ecu}: could not be read (ZeroDivisionError: division by zero)",
+        f"{ecu}: Permission denied",  # the file the system error names
+        f"{gps} + {ecu}: Permission denied",
+    ]
+    for line in expected:
+        code, _out, err = _run(capsys, "import", gps, ecu, "--merge", "--data-dir", str(tmp_path / "data"))
+        assert code == exitcodes.BAD_INPUT
+        assert f"laptrace import: {line}\n" in err  # the whole line: which files it names matters
+    assert not (tmp_path / "data" / "telemetry").exists() or not list((tmp_path / "data" / "telemetry").iterdir())

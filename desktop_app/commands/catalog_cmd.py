@@ -268,8 +268,7 @@ def _import_merged(args: argparse.Namespace) -> int:
         merged.paths = [Path(n) for n in args.files]
         _rename_sources(merged.draft, list(args.files))
     except Exception as exc:  # noqa: BLE001 - a reader bug: say which files, not a traceback
-        joined = " + ".join(args.files)
-        return _read_failed(exc, joined, getattr(exc, "filename", None) or joined)
+        return _read_failed(exc, " + ".join(args.files), getattr(exc, "filename", None))
     with _catalogue(args) as cat:
         return _save_and_report(args, cat, " + ".join(args.files), merged.draft, merged)
 
@@ -303,15 +302,15 @@ def _rename_sources(draft: SessionDraft, names: list[str]) -> None:
             src.file_name = real
 
 
-def _read_failed(exc: Exception, label: str, os_label: str) -> int:
+def _read_failed(exc: Exception, label: str, filename: str | None = None) -> int:
     """One stderr line and the exit code for files that could not be read: our own errors
-    as they are, a system error under ``os_label`` (the file it names), anything else as a
-    reader bug under ``label``, never a traceback."""
+    as they are, a system error under ``filename`` (the file it names) or ``label``,
+    anything else as a reader bug under ``label``, never a traceback."""
     if isinstance(exc, LaptraceError):
         _fail("import", str(exc))
         return exitcodes.for_error(exc)
     if isinstance(exc, OSError):
-        _fail("import", f"{os_label}: {exc.strerror or exc}")
+        _fail("import", f"{filename or label}: {exc.strerror or exc}")
     else:
         _fail("import", f"{label}: could not be read ({type(exc).__name__}: {exc})")
     return exitcodes.BAD_INPUT
@@ -338,7 +337,7 @@ def _import_one(args: argparse.Namespace, cat: _Catalogue, name: str) -> int:
         if not is_utf8_name(name):
             _rename_sources(draft, [name])
     except Exception as exc:  # noqa: BLE001 - a reader bug: say which file, not a traceback
-        return _read_failed(exc, name, name)
+        return _read_failed(exc, name)
     code = _save_and_report(args, cat, name, draft, None)
     if cat.saved_id is not None:
         remember_import(cat.engine, cat.saved_id, imported.recording, draft, tracks)
