@@ -23,8 +23,8 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QBrush, QColor, QFont, QGuiApplication, QMouseEvent, QPalette
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QGuiApplication, QMouseEvent, QPalette
+from PySide6.QtWidgets import QAbstractItemView, QLabel, QStyle, QTableView, QVBoxLayout, QWidget
 
 from desktop_app.analysis.formatting import (
     MISSING,
@@ -54,6 +54,22 @@ def _num(value: float | None) -> float:
     return math.inf if value is None or not math.isfinite(value) else float(value)
 
 
+#: the roles :meth:`LapTableModel.data` answers
+_ROLES = frozenset(
+    int(role)
+    for role in (
+        Qt.ItemDataRole.DisplayRole,
+        SORT_ROLE,
+        Qt.ItemDataRole.CheckStateRole,
+        Qt.ItemDataRole.ToolTipRole,
+        Qt.ItemDataRole.TextAlignmentRole,
+        Qt.ItemDataRole.FontRole,
+        Qt.ItemDataRole.BackgroundRole,
+        Qt.ItemDataRole.ForegroundRole,
+    )
+)
+
+
 class LapTableModel(QAbstractTableModel):
     """Laps as table rows: number, kind, time, delta to best, sectors, distance, max speed,
     validity. The validity column shows the proposal (its reason as tooltip) and a checkbox
@@ -66,6 +82,7 @@ class LapTableModel(QAbstractTableModel):
         super().__init__(parent)
         self._laps: list[LapRecord] = []
         self._sectors = 0
+        self._columns = self._column_keys()
         self._speed_unit: SpeedUnit = "km/h"
         self._best: LapRecord | None = None
         #: per sector, the lap holding its best time among the laps the ideal lap sums
@@ -77,6 +94,7 @@ class LapTableModel(QAbstractTableModel):
         self.beginResetModel()
         self._laps = list(laps)
         self._sectors = max((len(lap.sectors_s) for lap in self._laps), default=0)
+        self._columns = self._column_keys()
         self._best = self._find_best()
         self._best_sectors = self._find_best_sectors()
         self.endResetModel()
@@ -140,14 +158,21 @@ class LapTableModel(QAbstractTableModel):
             self.dataChanged.emit(self.index(row, 0), self.index(row, self.columnCount() - 1))
         self.userValidityChanged.emit(lap_number, valid)
 
+    def text(self, row: int, column: int) -> str:
+        """What the cell at source ``row``, ``column`` shows."""
+        return self._display(self._laps[row], self._columns[column])
+
     def columns(self) -> list[str]:
         """Column keys: lap, kind, time, delta, s1..sN, distance, max_speed, valid."""
+        return list(self._columns)
+
+    def _column_keys(self) -> tuple[str, ...]:
         sectors = [f"s{i + 1}" for i in range(self._sectors)]
-        return ["lap", "kind", "time", "delta", *sectors, "distance", "max_speed", "valid"]
+        return ("lap", "kind", "time", "delta", *sectors, "distance", "max_speed", "valid")
 
     def column(self, key: str) -> int:
         """The column index of a key of :meth:`columns` (ValueError if absent)."""
-        return self.columns().index(key)
+        return self._columns.index(key)
 
     # --- Qt model API -----------------------------------------------------------------
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 (Qt signature)
@@ -159,7 +184,7 @@ class LapTableModel(QAbstractTableModel):
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation != Qt.Orientation.Horizontal or not 0 <= section < self.columnCount():
             return None
-        key = self.columns()[section]
+        key = self._columns[section]
         if role == Qt.ItemDataRole.DisplayRole:
             return self._title(key)
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -187,10 +212,12 @@ class LapTableModel(QAbstractTableModel):
         return flags
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._laps):
+        # the view asks for a dozen roles per cell (sizing every column to its contents
+        # asks for each row's): the ones this model never answers return at once
+        if role not in _ROLES or not index.isValid() or not 0 <= index.row() < len(self._laps):
             return None
         lap = self._laps[index.row()]
-        key = self.columns()[index.column()]
+        key = self._columns[index.column()]
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(lap, key)
         if role == SORT_ROLE:
@@ -361,7 +388,8 @@ class LapTableWidget(QWidget):
         self._view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self._view.setAlternatingRowColors(True)
         self._view.verticalHeader().setVisible(False)
-        self._view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # the columns are sized once per change of laps (_fit_columns), not by the header's
+        # ResizeToContents, which asks the model for every role of every cell on each reset
         self._view.horizontalHeader().setStretchLastSection(True)
         self._view.selectionModel().selectionChanged.connect(self._on_selection_changed)
         self._model.modelReset.connect(self._on_reset)
@@ -374,6 +402,8 @@ class LapTableWidget(QWidget):
         )
         self._model.modelReset.connect(self._update_ideal)
         self._model.dataChanged.connect(self._update_ideal)
+        self._model.modelReset.connect(self._fit_columns)
+        self._model.headerDataChanged.connect(self._fit_columns)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -381,6 +411,27 @@ class LapTableWidget(QWidget):
         layout.addWidget(self.ideal_label)
         layout.addWidget(self._view)
         self._update_ideal()
+
+    def _fit_columns(self, *_: object) -> None:
+        """Each column as wide as its title or its widest text, set in bold as the best lap
+        and the best sectors are (and room for the sort arrow and the check box)."""
+        bold = QFont(self._view.font())
+        bold.setBold(True)
+        metrics = QFontMetrics(bold)
+        style = self._view.style()
+        margin = 2 * (style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, self._view) + 1)
+        arrow = style.pixelMetric(QStyle.PixelMetric.PM_HeaderMarkSize, None, self._view)
+        check = style.pixelMetric(QStyle.PixelMetric.PM_IndicatorWidth, None, self._view)
+        header = self._view.horizontalHeader()
+        model = self._model
+        last = model.columnCount() - 1
+        for column in range(model.columnCount()):
+            title = str(model.headerData(column, Qt.Orientation.Horizontal))
+            cells = [model.text(row, column) for row in range(model.rowCount())]
+            widest = max((metrics.horizontalAdvance(t) for t in cells), default=0)
+            if column == last:
+                widest += check + margin  # the validity check box
+            header.resizeSection(column, max(widest, metrics.horizontalAdvance(title) + arrow) + 2 * margin)
 
     def _update_ideal(self, *_: object) -> None:
         self.ideal_label.setText(ideal_text(self._model))

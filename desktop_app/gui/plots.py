@@ -2,8 +2,12 @@
 
 Each plot row holds one channel (or the delta trace) with one curve per lap. Curves keep
 their full data here and hand pyqtgraph only what the view shows, decimated to at most
-one point per pixel across (min/max per bucket, see :mod:`desktop_app.analysis.decimate`), so a 2 h, 100 Hz
-lap draws as fast as a short one.
+one point per pixel across (min/max per bucket, see :mod:`desktop_app.analysis.decimate`),
+so a 2 h, 100 Hz lap draws as fast as a short one.
+
+A draw fills the rows one per event-loop turn (see :meth:`ChannelPlotsWidget.finish`):
+each turn hands one row's curves their points and paints that row alone, so ten laps
+in eight graphs never freeze the GUI thread for the sum of their paints.
 """
 
 from __future__ import annotations
@@ -43,6 +47,9 @@ def axis_width(font: QFont) -> int:
 WIDTH_STEP_PX = 32
 #: plot rows built ahead while idle: the default channels and the delta trace
 PREBUILT_ROWS = 9
+#: curve items built ahead per prebuilt row while idle: ten laps and a reference overlaid
+#: (creating a pyqtgraph item costs about 1 ms of GUI thread; a draw only reuses them)
+PREBUILT_CURVES = 11
 
 
 def lap_colour(index: int) -> QColor:
@@ -112,8 +119,9 @@ class ChannelPlotsWidget(QWidget):
 
     Building a pyqtgraph plot costs 10-20 ms of GUI thread, so plot rows are never thrown
     away: a row no longer shown leaves the layout and waits in a pool for the next channel
-    set, and :data:`PREBUILT_ROWS` rows are built ahead, one per event-loop turn, while the
-    window is idle. Drawing a file then only fills rows that exist.
+    set, and :data:`PREBUILT_ROWS` rows with :data:`PREBUILT_CURVES` curve items each are
+    built ahead, one per event-loop turn, while the window is idle. Drawing a file then
+    only fills rows that exist.
     """
 
     #: the cursor's x (in the current x axis unit) after it moved
@@ -136,6 +144,8 @@ class ChannelPlotsWidget(QWidget):
         self._x_label = ""
         self._cursor: float | None = None
         self._updating = False
+        #: rows of the current draw whose curves still wait for their points, top first
+        self._pending: list[_Row] = []
         self._layout_widget.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self._apply_palette()
         # build the pool ahead in small slices (a timer owned by the widget dies with it)
@@ -151,11 +161,17 @@ class ChannelPlotsWidget(QWidget):
         self._reveal.setSingleShot(True)
         self._reveal.setInterval(0)
         self._reveal.timeout.connect(self._show_updates)
+        # the rows of a draw are filled one per turn, the topmost first
+        self._fill = QTimer(self)
+        self._fill.setSingleShot(True)
+        self._fill.setInterval(0)
+        self._fill.timeout.connect(self._fill_next)
 
     # --- building -----------------------------------------------------------------------
     def hide_curves(self) -> None:
         """Keep the rows where they are but draw no curve in them (new ones are coming):
         the next draw with the same rows then needs no relayout."""
+        self._stop_filling()
         for key, row in self._rows.items():
             for item in row.items:
                 item.setVisible(False)
@@ -165,6 +181,7 @@ class ChannelPlotsWidget(QWidget):
 
     def clear(self) -> None:
         """Show no plot (the rows are kept for the next draw)."""
+        self._stop_filling()
         self._free.extend(self._detach_all().values())
         self._cursor = None
 
@@ -185,6 +202,7 @@ class ChannelPlotsWidget(QWidget):
         Call :meth:`finish` after adding the curves.
         """
         self._updating = True  # no re-decimation while rows and curves are being built
+        self._stop_filling()
         self._layout_widget.viewport().setUpdatesEnabled(False)
         self._reveal.start()
         try:
@@ -195,6 +213,9 @@ class ChannelPlotsWidget(QWidget):
                     row = previous.pop(key, None) or self._take_row()
                     self._layout_widget.ci.addItem(row.plot, row=i, col=0)
                     self._rows[key] = row
+                    # a row in a new place is painted whole: it stays transparent (Qt does
+                    # not paint it) until its turn, so each turn paints one row, not all
+                    row.plot.setOpacity(0.0)
                 self._free.extend(previous.values())
                 self._link()
             self._labels = {key: (label, (short or {}).get(key, label)) for key, label in rows}
@@ -240,6 +261,19 @@ class ChannelPlotsWidget(QWidget):
         if len(self._all) < PREBUILT_ROWS:
             self._free.append(self._build_row())
             self._prebuild.start()
+            return
+        short = next((row for row in self._all if len(row.items) < PREBUILT_CURVES), None)
+        if short is not None:
+            while len(short.items) < PREBUILT_CURVES:
+                self._new_item(short)
+            self._prebuild.start()
+
+    def _new_item(self, row: _Row) -> CurveItem:
+        item = CurveItem()
+        item.setVisible(False)
+        row.plot.addItem(item)
+        row.items.append(item)
+        return item
 
     def _build_row(self) -> _Row:
         plot = pg.PlotItem()
@@ -287,18 +321,15 @@ class ChannelPlotsWidget(QWidget):
         """Add one lap's curve to plot ``key``; NaN samples are skipped, never filled.
 
         ``x`` must be non-decreasing where finite (the caller makes distance monotonic).
+        The curve is drawn once :meth:`finish` has been called, when its row's turn comes.
         """
         fx, fy = finite_xy(np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64))
         row = self._rows[key]
-        if row.used < len(row.items):
-            item = row.items[row.used]  # creating pyqtgraph items is what costs: reuse
-            item.setPen(pen)
-            item.opts["name"] = label
-            item.setVisible(True)
-        else:
-            item = CurveItem(pen=pen, name=label)
-            row.plot.addItem(item)
-            row.items.append(item)
+        # creating pyqtgraph items is what costs: reuse the row's
+        item = row.items[row.used] if row.used < len(row.items) else self._new_item(row)
+        item.setPen(pen)
+        item.opts["name"] = label
+        item.setVisible(False)  # until its row is filled: the old points must not show
         row.used += 1
         item.full = (fx, fy)
         curve = Curve(lap_index, label, fx, fy, item, channel or key)
@@ -307,9 +338,15 @@ class ChannelPlotsWidget(QWidget):
 
     def finish(self, x_min: float, x_max: float, x_label: str, view: tuple[float, float] | None = None) -> None:
         """Label the bottom axis, show [x_min, x_max] (or ``view`` within it, a zoom kept
-        from the previous draw) and hand each curve its view's points."""
+        from the previous draw) and hand the curves their view's points, one row per
+        event-loop turn, top first (:meth:`drawing` is True until the last)."""
         self._x_label = x_label
         rows = list(self._rows.values())
+        # the curves get their points row by row, one row per event-loop turn: each turn's
+        # work and paint are one row's, whatever the number of rows and laps (and the x
+        # range set below decimates none of them now)
+        self._decimated = None
+        self._pending = list(rows)
         self._updating = True
         for i, row in enumerate(rows):
             for item in row.items[row.used :]:
@@ -326,6 +363,7 @@ class ChannelPlotsWidget(QWidget):
         self._updating = False
         if not rows:
             return
+        self._fill.start()
         if not x_max > x_min:
             x_max = x_min + 1.0
         first = rows[0].plot.getViewBox()
@@ -338,27 +376,61 @@ class ChannelPlotsWidget(QWidget):
         self._layout_widget.ci.layout.activate()
         for row in rows:
             row.plot.layout.activate()  # each plot's own layout (axes, view box) too
-        self._refresh_visible(force=True)
-        # pyqtgraph fits the y ranges just before painting; the axes it changes then ask for
-        # another paint of every plot. Fitted now, the first paint is the only one.
-        for row in rows:
-            row.plot.getViewBox().prepareForPaint()
-        # a flat row (the reference's own delta, a constant channel) gets a range around its
-        # value: pyqtgraph's range for a zero span is +-1000 times nothing useful
-        for key, row in self._rows.items():
-            ys = [c.y for c in self._curves.get(key, []) if c.y.size]
+            self._fit_label(row)
+
+    def drawing(self) -> bool:
+        """True while rows of the last draw still wait for their curves' points."""
+        return bool(self._pending)
+
+    def draw_now(self) -> None:
+        """Fill every waiting row at once (an export must see every curve)."""
+        while self._pending:
+            self._fill_next()
+
+    def _stop_filling(self) -> None:
+        for row in self._pending:
+            row.plot.setOpacity(1.0)  # its axes show, with no curve
+        self._pending = []
+        self._fill.stop()
+
+    def _fill_next(self) -> None:
+        """Hand the next waiting row's curves the points of the view and show them."""
+        if not self._pending:
+            return
+        row = self._pending.pop(0)
+        if self._pending:
+            self._fill.start()
+        key = next((k for k, r in self._rows.items() if r is row), None)
+        if key is None:
+            row.plot.setOpacity(1.0)
+            return  # the row left the layout since
+        curves = self._curves.get(key, [])
+        x0, x1 = self.x_range()
+        width = self._budget()
+        self._updating = True
+        try:
+            for curve in curves:
+                curve.item.setData(*minmax(curve.x, curve.y, x0, x1, width))
+                curve.item.setVisible(True)
+            box = row.plot.getViewBox()
+            # a flat row (the reference's own delta, a constant channel) gets a range around
+            # its value: pyqtgraph's range for a zero span is +-1000 times nothing useful
+            ys = [c.y for c in curves if c.y.size]
             if ys:
                 lo, hi = min(float(y.min()) for y in ys), max(float(y.max()) for y in ys)
-                box = row.plot.getViewBox()
                 if hi - lo <= 1e-12:
                     box.setYRange(lo - 0.5, hi + 0.5, padding=0.0)
                 else:
                     box.enableAutoRange(y=True)
-        # what the steps above changed (axis labels and ranges) invalidated the layout again
-        self._layout_widget.ci.layout.activate()
-        for row in rows:
+            # pyqtgraph fits the y range just before painting; the axis it changes then asks
+            # for another paint. Fitted now, the row's first paint is its only one.
+            box.prepareForPaint()
             row.plot.layout.activate()
-            self._fit_label(row)
+            row.plot.setOpacity(1.0)
+        finally:
+            self._updating = False
+        if not self._pending:
+            self._decimated = (x0, x1, width)
 
     # --- queries ------------------------------------------------------------------------
     def layout_item(self) -> pg.GraphicsLayout:
@@ -437,7 +509,7 @@ class ChannelPlotsWidget(QWidget):
         """The y label a row shows now (full or short, by its height)."""
         return str(self._rows[key].plot.getAxis("left").labelText)
 
-    def _refresh_visible(self, force: bool = False) -> None:
+    def _refresh_visible(self) -> None:
         """Hand every curve the decimated points of the visible x range.
 
         The point budget is the view's width rounded down to :data:`WIDTH_STEP_PX`: still
@@ -448,22 +520,29 @@ class ChannelPlotsWidget(QWidget):
             return
         self._updating = True
         try:
-            width = self.view_width_px()
-            if width < 16:  # not laid out yet: the screen's width bounds any view
-                screen = QGuiApplication.primaryScreen()
-                width = screen.availableGeometry().width() if screen is not None else 1024
-            if width >= WIDTH_STEP_PX:
-                width -= width % WIDTH_STEP_PX
+            width = self._budget()
             x0, x1 = self.x_range()
-            if not force and self._decimated == (x0, x1, width):
+            if self._decimated == (x0, x1, width):
                 return
             self._decimated = (x0, x1, width)
-            for curves in self._curves.values():
-                for curve in curves:
+            for key, row in self._rows.items():
+                if row in self._pending:
+                    continue  # decimated for the view of its own turn
+                for curve in self._curves.get(key, []):
                     xs, ys = minmax(curve.x, curve.y, x0, x1, width)
                     curve.item.setData(xs, ys)
         finally:
             self._updating = False
+
+    def _budget(self) -> int:
+        """The decimation's point budget: the view's width, rounded down to a step."""
+        width = self.view_width_px()
+        if width < 16:  # not laid out yet: the screen's width bounds any view
+            screen = QGuiApplication.primaryScreen()
+            width = screen.availableGeometry().width() if screen is not None else 1024
+        if width >= WIDTH_STEP_PX:
+            width -= width % WIDTH_STEP_PX
+        return width
 
     # --- palette ------------------------------------------------------------------------
     def _cursor_pen(self) -> QPen:

@@ -249,6 +249,7 @@ class PreviewWidget(QWidget):
     def export_plot(self, path: str | Path) -> Path:
         """The traces (or the chart on show) as PNG or SVG, by the file's suffix."""
         tab = self.tabs.currentWidget()
+        self.plots.draw_now()  # every row's curves, also those still waiting for their turn
         item = self.plots.layout_item() if tab is self.plots else tab.plot.getPlotItem()  # type: ignore[attr-defined]
         return export_plot(item, path)
 

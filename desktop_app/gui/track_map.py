@@ -22,9 +22,17 @@ from dataclasses import dataclass, replace
 import numpy as np
 import numpy.typing as npt
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QPoint, QPointF, Qt, Signal
-from PySide6.QtGui import QColor, QKeyEvent, QPalette
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QKeyEvent, QPainter, QPainterPath, QPalette, QPen
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QStackedWidget,
+    QStyleOptionGraphicsItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from desktop_app.analysis.decimate import stride
 from storage.types import FloatArray, TrackLine
@@ -33,8 +41,10 @@ from storage.types import FloatArray, TrackLine
 EARTH_RADIUS_M = 6_371_008.8
 #: the colour map of the trace: perceptually uniform, readable on light and dark
 COLOUR_MAP = "CET-R4"
-#: colour steps along the trace (one line item each)
+#: colour steps along the trace (one pen each, all drawn by one item)
 COLOUR_BANDS = 32
+#: the trace's line width in pixels
+TRACE_WIDTH = 3
 #: the trace is drawn for this many pixels less than the view is wide and redrawn only when
 #: the width changes by more: layout jitter of a pixel or two (the colour bar's labels) then
 #: costs no redraw and no repaint, and the trace still never exceeds a point per pixel
@@ -116,6 +126,72 @@ def _nearest_values(value: FloatArray, at: npt.NDArray[np.intp]) -> FloatArray:
     return np.asarray(value[pick], dtype=np.float64)
 
 
+class BandedTrace(pg.GraphicsObject):  # type: ignore[misc]  # pyqtgraph has no type hints
+    """The map's trace as one item: segment i -> i+1 in the pen of its colour band.
+
+    One path per band, built when the data comes and drawn in one paint. Thirty-two line
+    items (one per band) cost a third of a draw in their own bookkeeping, each fitting the
+    view and re-laying out on every change.
+    """
+
+    def __init__(self, pens: Sequence[QPen]) -> None:
+        super().__init__()
+        self._pens = list(pens)
+        self._paths: list[tuple[QPen, QPainterPath]] = []
+        self._rect = QRectF()
+        self._bounds: tuple[tuple[float, float], tuple[float, float]] | None = None
+        self.points = 0  #: points handed to the paths (both ends of every segment)
+
+    def set_segments(self, xs: FloatArray, ys: FloatArray, band: npt.NDArray[np.intp] | None, pen: QPen) -> None:
+        """Segment i joins point i to i + 1 in ``self._pens[band[i]]``, or all in ``pen``
+        when ``band`` is None."""
+        self.prepareGeometryChange()
+        self._paths = []
+        self.points = 0
+        n = xs.size - 1
+        if n > 0:
+            groups = (
+                [(pen, np.arange(n))]
+                if band is None
+                else [(p, np.flatnonzero(band == b)) for b, p in enumerate(self._pens)]
+            )
+            for band_pen, seg in groups:
+                if seg.size:
+                    pairs = np.stack([seg, seg + 1], axis=1).ravel()
+                    self._paths.append((band_pen, pg.arrayToQPath(xs[pairs], ys[pairs], connect="pairs")))
+                    self.points += int(pairs.size)
+        finite = np.isfinite(xs) & np.isfinite(ys)
+        if n > 0 and finite.any():
+            x0, x1 = float(xs[finite].min()), float(xs[finite].max())
+            y0, y1 = float(ys[finite].min()), float(ys[finite].max())
+            self._bounds = ((x0, x1), (y0, y1))
+            self._rect = QRectF(x0, y0, x1 - x0, y1 - y0)
+        else:
+            self._bounds, self._rect = None, QRectF()
+        self.informViewBoundsChanged()
+        self.update()
+
+    def dataBounds(
+        self,
+        ax: int,
+        frac: float = 1.0,
+        orthoRange: object = None,  # noqa: N803 (pyqtgraph passes it by this keyword)
+    ) -> tuple[float, float] | None:
+        # what the view box fits its range to (pyqtgraph asks every item for this)
+        return None if self._bounds is None else self._bounds[ax]
+
+    def pixelPadding(self) -> float:
+        return TRACE_WIDTH  # the line's width beyond the data's extremes
+
+    def boundingRect(self) -> QRectF:
+        return self._rect
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        for pen, path in self._paths:
+            painter.setPen(pen)
+            painter.drawPath(path)
+
+
 class TrackMapWidget(QWidget):
     """The first lap's trace coloured by a channel, a cursor dot for every lap, and the
     timing lines, which the engineer can move."""
@@ -174,23 +250,22 @@ class TrackMapWidget(QWidget):
         layout.addLayout(tools)
         layout.addWidget(self.hint)
         layout.addWidget(self._stack)
-        # one line item per colour band, its segments drawn as pairs (connect="pairs")
-        self._bands = [pg.PlotDataItem(connect="pairs") for _ in range(COLOUR_BANDS)]
-        self._band_pens = [
-            pg.mkPen(self._colour_map.map((b + 0.5) / COLOUR_BANDS, mode="qcolor"), width=3)
-            for b in range(COLOUR_BANDS)
-        ]
-        for item, pen in zip(self._bands, self._band_pens):
-            item.setPen(pen)
+        self._trace = BandedTrace(
+            [
+                pg.mkPen(self._colour_map.map((b + 0.5) / COLOUR_BANDS, mode="qcolor"), width=TRACE_WIDTH)
+                for b in range(COLOUR_BANDS)
+            ]
+        )
         self._dots = pg.ScatterPlotItem(size=11)
         self._dots.setZValue(10)
-        for item in (*self._bands, self._dots):
+        for item in (self._trace, self._dots):
             self._plot.addItem(item)
         self._trace_xy: tuple[FloatArray, FloatArray] = (np.empty(0), np.empty(0))
         self._tracks: list[_Projected] = []
         self._value_label = ""
         self._margin = 0.0
         self._drawn_width = 0
+        self._drawing = False  #: the trace is being drawn: a resize on the way is part of it
         # the trace is strided to the view's width: redraw when the width changes
         self._plot.getViewBox().sigResized.connect(self._on_resized)
         self._plot.scene().sigMouseClicked.connect(self._on_scene_click)
@@ -202,7 +277,7 @@ class TrackMapWidget(QWidget):
         """No laps: an empty map (not the no-GPS message)."""
         self._tracks = []
         self._origin = None
-        self._set_trace(np.empty(0), np.empty(0), None)
+        self._set_trace(np.empty(0), np.empty(0), None, QPen())
         self._dots.setData([], [])
         self._bar.setVisible(False)
         self._stack.setCurrentWidget(self._graphics)
@@ -462,23 +537,37 @@ class TrackMapWidget(QWidget):
         return width if width >= 16 else 300  # not laid out yet: redrawn once it is
 
     def _on_resized(self) -> None:
-        if self._tracks and abs(self._view_width() - self._drawn_width) > RESIZE_SLACK_PX:
+        if self._tracks and not self._drawing and abs(self._view_width() - self._drawn_width) > RESIZE_SLACK_PX:
             self._draw_trace()
 
     def _draw_trace(self) -> None:
         main = self._tracks[0]
+        value = main.track.value
+        # the colour bar first: it takes its width from the view, which the trace then fits
+        self._drawing = True
+        try:
+            levels = self._show_bar(main)
+        finally:
+            self._drawing = False
         width = self._drawn_width = self._view_width()
         # two points per segment: stride to half the width to stay under a point per pixel
         step = stride(main.index.size, max((width - RESIZE_SLACK_PX) // 2, 1))
         drawn = np.arange(0, main.index.size, step)
         xs, ys = main.metres(drawn)
+        if value is None or levels is None:
+            self._set_trace(xs, ys, None, pg.mkPen(main.track.colour, width=TRACE_WIDTH))
+            return
+        lo, hi = levels
+        shown = _nearest_values(value, main.index[drawn])
+        self._set_trace(xs, ys, np.clip((np.nan_to_num(shown, nan=lo) - lo) / (hi - lo), 0.0, 1.0), QPen())
+
+    def _show_bar(self, main: _Projected) -> tuple[float, float] | None:
+        """Show the colour bar for the main lap's value (its levels), or hide it (None)."""
         value = main.track.value
         if value is None:
-            self._set_trace(xs, ys, None)
-            self._bands[0].setPen(pg.mkPen(main.track.colour, width=3))
             self._bar.setVisible(False)
-            return
-        shown = _nearest_values(value, main.index[drawn])
+            self._graphics.ci.layout.activate()
+            return None
         # the bar spans the channel's own range over the lap's positioned part, not only the
         # strided samples drawn (which depend on the map's width)
         span = value[int(main.index[0]) : int(main.index[-1]) + 1]
@@ -486,41 +575,28 @@ class TrackMapWidget(QWidget):
         lo, hi = (float(np.min(span[finite])), float(np.max(span[finite]))) if finite.any() else (0.0, 1.0)
         if not hi > lo:
             hi = lo + 1.0
-        self._set_trace(xs, ys, np.clip((np.nan_to_num(shown, nan=lo) - lo) / (hi - lo), 0.0, 1.0))
         self._bar.setLevels((lo, hi))
         # unit in the label, e.g. "speed [km/h]"; label text colour from the palette
         self._bar.setLabel("left", self._value_label, color=self.palette().color(QPalette.ColorRole.Text).name())
         self._bar.setVisible(True)
-        # settle the layout (the bar just appeared or changed) before the paint, not after it
+        # settle the layout (the bar just appeared or changed) before the trace is fitted
         self._graphics.ci.layout.activate()
-        if abs(self._view_width() - self._drawn_width) > RESIZE_SLACK_PX:
-            self._draw_trace()
+        return lo, hi
 
-    def _set_trace(self, xs: FloatArray, ys: FloatArray, level: FloatArray | None) -> None:
-        """Draw segment i -> i+1 in the colour of ``level[i]`` (0..1), or all in band 0."""
+    def _set_trace(self, xs: FloatArray, ys: FloatArray, level: FloatArray | None, pen: QPen) -> None:
+        """Draw segment i -> i+1 in the colour of ``level[i]`` (0..1), or all in ``pen``."""
         self._trace_xy = (xs, ys)
-        # one range fit for the whole trace, not one per band's setData
+        band = None
+        if level is not None and xs.size > 1:
+            band = np.minimum((level[:-1] * COLOUR_BANDS).astype(np.intp), COLOUR_BANDS - 1)
+        # the view fits the new trace now, not at its next paint, whatever fixed its range
+        # since (a line drag, a zoom)
         view = self._plot.getViewBox()
         view.enableAutoRange(enable=False)
         try:
-            self._fill_bands(xs, ys, level)
+            self._trace.set_segments(xs, ys, band, pen)
         finally:
             view.enableAutoRange(enable=True)
-
-    def _fill_bands(self, xs: FloatArray, ys: FloatArray, level: FloatArray | None) -> None:
-        n = xs.size - 1
-        band = np.zeros(max(n, 0), dtype=np.intp)
-        if level is not None and n > 0:
-            band = np.minimum((level[:-1] * COLOUR_BANDS).astype(np.intp), COLOUR_BANDS - 1)
-        for b, item in enumerate(self._bands):
-            seg = np.flatnonzero(band == b) if n > 0 else np.empty(0, dtype=np.intp)
-            if seg.size == 0:
-                item.setData([], [])
-                continue
-            pairs = np.stack([seg, seg + 1], axis=1).ravel()
-            item.setData(xs[pairs], ys[pairs])
-        if level is not None:
-            self._bands[0].setPen(self._band_pens[0])  # band 0 may have been a plain lap colour
 
     def view_width_px(self) -> int:
         """The map area's width in pixels (0 before the widget is laid out)."""
@@ -543,11 +619,7 @@ class TrackMapWidget(QWidget):
 
     def points_shown(self) -> int:
         """Points handed to the trace's line items in all (bounded by the map's width)."""
-        total = 0
-        for item in self._bands:
-            xs, _ = item.getData()
-            total += 0 if xs is None else len(xs)
-        return total
+        return self._trace.points
 
     def set_cursor(self, x: float | None) -> list[tuple[float, float] | None]:
         """Place each lap's dot at its sample nearest to axis value ``x``; returns positions."""

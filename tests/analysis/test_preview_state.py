@@ -18,7 +18,7 @@ from reallaps import aim_session, motec_session, session
 from textstates import STATES, windarab_with_states
 
 from desktop_app.analysis.lap_selection import ComparedLap, LapSelection
-from desktop_app.analysis.preview_state import PreviewState, merge_labels, recode
+from desktop_app.analysis.preview_state import FIRST_LOOK, PreviewState, has_value, merge_labels, recode
 from desktop_app.importing import import_file
 from storage.types import LapTelemetry
 
@@ -257,3 +257,18 @@ def _env(tests: Path) -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(tests), env.get("PYTHONPATH", "")])
     return env
+
+
+def test_a_channel_with_one_value_far_down_is_available_and_an_empty_one_is_not() -> None:
+    n = 50 * FIRST_LOOK
+    late = np.full(n, np.nan)
+    late[n - 3] = 4.0  # a sensor that came alive late in the session
+    assert has_value(late)
+    assert not has_value(np.full(n, np.nan))
+    assert not has_value(np.full(3, np.inf))
+    assert has_value(np.array([np.nan, -1.0]))
+    assert not has_value(np.empty(0))
+    lap = LapTelemetry(1, 0.0, {"time": np.arange(n, dtype=np.float64), "late": late, "dead": np.full(n, np.nan)})
+    state = PreviewState()
+    state.show([lap], lap, {})
+    assert "late" in state.available and "dead" not in state.available

@@ -12,6 +12,7 @@ from pytestqt.qtbot import QtBot
 from desktop_app.gui.drop import file_url
 from desktop_app.gui.import_panel import ImportEntry
 from desktop_app.gui.main_window import MainWindow
+from desktop_app.gui.preview import PreviewWidget
 
 
 def drop_files(target: QWidget, paths: list[Path]) -> tuple[bool, bool]:
@@ -59,3 +60,8 @@ def question_box(win: QWidget) -> QMessageBox | None:
 def click(box: QMessageBox, text: str) -> None:
     button = next(b for b in box.buttons() if b.text() == text)
     button.click()
+
+
+def wait_drawn(qtbot: QtBot, preview: PreviewWidget) -> None:
+    """Wait until the preview's last draw has filled every plot row (one per event-loop turn)."""
+    qtbot.waitUntil(lambda: not preview.plots.drawing(), timeout=10_000)

@@ -6,6 +6,7 @@ import dataclasses
 
 import numpy as np
 import pytest
+from gui.qt_helpers import wait_drawn
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from PySide6.QtCore import QPointF, Qt
@@ -157,7 +158,7 @@ def test_crosshair_readout_shows_each_laps_value(preview: PreviewWidget, aim: Re
         preview.set_x_axis("lap")
 
 
-def test_points_per_curve_bounded_by_view_width(preview: PreviewWidget, aim: RealSession) -> None:
+def test_points_per_curve_bounded_by_view_width(qtbot: QtBot, preview: PreviewWidget, aim: RealSession) -> None:
     # the whole 951 s session as one lap (19,020 samples), like a file with no laps
     offsets = np.cumsum([0.0] + [float(lap.channels["distance"][-1]) for lap in aim.laps[:-1]])
     channels = {k: np.concatenate([lap.channels[k] for lap in aim.laps]) for k in aim.laps[0].channels}
@@ -166,6 +167,7 @@ def test_points_per_curve_bounded_by_view_width(preview: PreviewWidget, aim: Rea
     whole = LapTelemetry(0, 0.0, channels)
     preview.show_laps([whole, aim.laps[12]], aim.laps[12], aim.units)
     _laid_out(preview)
+    wait_drawn(qtbot, preview)
     width = preview.plots.view_width_px()
     assert 300 < width < 1200
     for key in preview.plots.plot_keys():
@@ -181,10 +183,11 @@ def test_points_per_curve_bounded_by_view_width(preview: PreviewWidget, aim: Rea
     assert np.max(ys) >= np.max(long_curve.y[inside]) and np.min(ys) <= np.min(long_curve.y[inside])
 
 
-def test_new_selection_replaces_the_curves(preview: PreviewWidget, aim: RealSession) -> None:
+def test_new_selection_replaces_the_curves(qtbot: QtBot, preview: PreviewWidget, aim: RealSession) -> None:
     preview.show_laps([aim.laps[n] for n in (12, 3, 7)], aim.laps[12], aim.units)
     speed_plot = preview.plots.plot("speed")
     preview.show_laps([aim.laps[5]], aim.laps[5], aim.units)
+    wait_drawn(qtbot, preview)
     assert preview.plots.plot("speed") is speed_plot  # same channels: plots are reused
     # the two curve items no longer needed are kept (hidden) for the next selection
     assert len([item for item in speed_plot.listDataItems() if item.isVisible()]) == 1
@@ -199,6 +202,7 @@ def test_mouse_over_a_plot_moves_the_one_cursor(qtbot: QtBot, preview: PreviewWi
     laps = [aim.laps[12], aim.laps[3]]
     preview.show_laps(laps, laps[0], aim.units)
     _laid_out(preview)
+    wait_drawn(qtbot, preview)  # the rows' y ranges are fitted when their curves are drawn
     view = preview.plots.plot("rpm").getViewBox()
     scene_pos = view.mapViewToScene(QPointF(700.0, 8000.0))
     with qtbot.waitSignal(preview.plots.cursorMoved, timeout=1000) as moved:

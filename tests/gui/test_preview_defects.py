@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from gui.qt_helpers import drop_files, wait_read, wait_state
+from gui.qt_helpers import drop_files, wait_drawn, wait_read, wait_state
 from PySide6.QtCore import QPoint, Qt
 from pytestqt.qtbot import QtBot
 from realfiles import logger_file
@@ -38,12 +38,13 @@ def _shown_in_view(preview: PreviewWidget, key: str) -> None:
         assert float(np.nanmax(ys)) == float(np.nanmax(curve.y)), "the row's extremes are drawn"
 
 
-def test_a_row_reused_from_another_file_draws_all_its_points(preview: PreviewWidget) -> None:
+def test_a_row_reused_from_another_file_draws_all_its_points(qtbot: QtBot, preview: PreviewWidget) -> None:
     for relative in (WINDARAB, AIM):
         real = session(relative)
         lap = max(real.laps, key=len)
         preview.show_laps([lap], lap, real.units)
         preview.grab()
+        wait_drawn(qtbot, preview)
         assert "rpm" in preview.plotted_channels()
         _shown_in_view(preview, "rpm")
 
@@ -189,13 +190,16 @@ def test_the_whole_file_row_selects_and_long_names_do_not_widen_the_pane(
     assert status.textInteractionFlags() == Qt.TextInteractionFlag.NoTextInteraction  # no text menu
 
 
-def test_the_plots_export_writes_every_sample_not_the_points_on_screen(preview: PreviewWidget, tmp_path: Path) -> None:
+def test_the_plots_export_writes_every_sample_not_the_points_on_screen(
+    qtbot: QtBot, preview: PreviewWidget, tmp_path: Path
+) -> None:
     from pyqtgraph.exporters import CSVExporter
 
     aim = aim_session()
     lap = aim.laps[3]
     preview.show_laps([lap], None, aim.units)
     preview.grab()
+    wait_drawn(qtbot, preview)
     plot = preview.plots.plot("speed")
     plot.setXRange(200.0, 400.0, padding=0.0)
     [curve] = preview.plots.curves("speed")
@@ -263,6 +267,7 @@ def test_short_rows_take_short_labels_and_a_flat_delta_gets_a_sane_range(qtbot: 
     qtbot.waitExposed(preview)
     preview.show_laps([ref], ref, aim.units)
     qtbot.wait(20)
+    wait_drawn(qtbot, preview)
     row_height = preview.plots.plot(DELTA_KEY).getViewBox().height()
     full = f"Δt to lap {ref.lap_number} [s]"
     from PySide6.QtGui import QFontMetrics
@@ -291,6 +296,7 @@ def test_resizing_redecimates_only_when_the_width_crosses_a_step(
     qtbot.waitExposed(preview)
     preview.show_laps([aim.laps[12], aim.laps[3]], aim.laps[12], aim.units)
     qtbot.wait(20)
+    wait_drawn(qtbot, preview)
     calls: list[int] = []
 
     def counting(x: FloatArray, y: FloatArray, x0: float, x1: float, pixels: int) -> tuple[FloatArray, FloatArray]:

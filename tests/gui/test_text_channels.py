@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from gui.qt_helpers import drop_files, wait_read, wait_state
+from gui.qt_helpers import drop_files, wait_drawn, wait_read, wait_state
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QPainter
 from pytestqt.qtbot import QtBot
@@ -32,8 +32,9 @@ def _tick(preview: PreviewWidget, channel: str) -> None:
         item.setCheckState(Qt.CheckState.Checked)
 
 
-def _axis_texts(preview: PreviewWidget, channel: str) -> list[str]:
-    """The tick texts the y axis of ``channel``'s graph draws now."""
+def _axis_texts(qtbot: QtBot, preview: PreviewWidget, channel: str) -> list[str]:
+    """The tick texts the y axis of ``channel``'s graph draws once the draw is done."""
+    wait_drawn(qtbot, preview)  # a row's y range is fitted when its curves are drawn
     axis = preview.plots.plot(channel).getAxis("left")
     image = QImage(8, 8, QImage.Format.Format_ARGB32)
     painter = QPainter(image)
@@ -44,7 +45,7 @@ def _axis_texts(preview: PreviewWidget, channel: str) -> list[str]:
     return [str(text) for _rect, _flags, text in specs[2]]
 
 
-def _assert_labels_shown(preview: PreviewWidget) -> None:
+def _assert_labels_shown(qtbot: QtBot, preview: PreviewWidget) -> None:
     assert "cam_state" in preview.plotted_channels()
     preview.set_x_axis("time")  # every sample has its own x (distance stands still in the pits)
     lap: LapTelemetry = preview.shown_laps()[0]
@@ -64,10 +65,10 @@ def _assert_labels_shown(preview: PreviewWidget) -> None:
         first_row = re.findall(r"<tr><td>.*?</tr>", text)[0]
         cells = re.findall(r"&nbsp;(.*?)&nbsp;</td>", first_row)  # the values, not the lap's name
         assert cells[header.index("cam_state")] == STATES[code], text
-    assert _axis_texts(preview, "cam_state") == list(STATES)
+    assert _axis_texts(qtbot, preview, "cam_state") == list(STATES)
     # a numeric graph keeps its numbers (rows are reused between channels)
     numeric = next(c for c in preview.plotted_channels() if c != "cam_state")
-    assert all(re.fullmatch(r"-?[\d.]+", t) for t in _axis_texts(preview, numeric))
+    assert all(re.fullmatch(r"-?[\d.]+", t) for t in _axis_texts(qtbot, preview, numeric))
 
 
 def test_text_channel_shows_its_labels_in_readout_and_axis_before_and_after_save(
@@ -81,7 +82,7 @@ def test_text_channel_shows_its_labels_in_readout_and_axis_before_and_after_save
     qtbot.waitUntil(lambda: preview.plotted_channels() != [], timeout=10_000)
     assert "cam_state" not in preview.plotted_channels()  # not a default graph
     _tick(preview, "cam_state")
-    _assert_labels_shown(preview)
+    _assert_labels_shown(qtbot, preview)
 
     window.save_current()
     assert wait_state(qtbot, entry, ("saved", "save-failed")) == "saved"
@@ -92,7 +93,7 @@ def test_text_channel_shows_its_labels_in_readout_and_axis_before_and_after_save
     assert window.view.session_id == entry.session_id
     qtbot.waitUntil(lambda: preview.plotted_channels() != [], timeout=10_000)
     _tick(preview, "cam_state")
-    _assert_labels_shown(preview)
+    _assert_labels_shown(qtbot, preview)
 
 
 def test_a_value_that_is_no_code_of_the_table_stays_a_number() -> None:
@@ -148,7 +149,7 @@ def test_a_lap_compared_from_another_session_reads_as_its_own_labels(
         assert cells[other] == OTHER_ORDER[int(codes[j])] == OTHER_ORDER[run]
         assert cells[own] == STATES[run]
     # one axis for both laps: this session's labels at their codes, the other's new one after
-    assert _axis_texts(preview, "cam_state") == [*STATES, "idle"]
+    assert _axis_texts(qtbot, preview, "cam_state") == [*STATES, "idle"]
 
 
 def _numbers(texts: list[str]) -> bool:
