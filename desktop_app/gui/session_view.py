@@ -12,7 +12,7 @@ from collections.abc import Generator, Mapping
 from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
 from desktop_app.analysis.export import write_laps_csv
@@ -101,6 +101,12 @@ class SessionView(QWidget):
         self._lines: list[TrackLine] = []
         #: laps to select when the next laps are shown, instead of the default
         self._keep: list[int] | None = None
+        # a selection's draw comes one event-loop turn after the selection: the lap table and
+        # the form it changed are painted first, and a burst of changes is drawn once
+        self._draw_timer = QTimer(self)
+        self._draw_timer.setSingleShot(True)
+        self._draw_timer.setInterval(0)
+        self._draw_timer.timeout.connect(self._draw)
         self.preview.track_map.linesEdited.connect(self.linesEdited)
         self.table.selectedLapsChanged.connect(self._on_selection)
         self.preview.export_laps_button.clicked.connect(self._ask_export_laps)
@@ -164,6 +170,7 @@ class SessionView(QWidget):
     # --- internals --------------------------------------------------------------------
     def _reset(self, units: Mapping[str, str], *, storage: ParquetTelemetryStorage | None, session_id: int) -> None:
         self._generation += 1
+        self._draw_timer.stop()
         if self._job is not None:
             self._job.cancel()
             self._job = None
@@ -200,8 +207,9 @@ class SessionView(QWidget):
             self._job.cancel()  # a new selection replaces the previous read
             self._job = None
         if not missing or self._storage is None:
-            self._draw()
+            self._draw_timer.start()
             return
+        self._draw_timer.stop()  # the read's end draws
         self._generation += 1
         gen = self._generation
         self._job = self.workers.read(

@@ -10,12 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from gui.qt_helpers import wait_drawn
+from gui.qt_helpers import drop_files, wait_drawn
 from PySide6.QtGui import QFont, QFontMetrics
 from pytestqt.qtbot import QtBot
-from reallaps import aim_session
+from realfiles import logger_file
+from reallaps import AIM, aim_session
 
 from desktop_app.gui.lap_table import LapTableWidget
+from desktop_app.gui.main_window import MainWindow
 from desktop_app.gui.plots import PREBUILT_CURVES, PREBUILT_ROWS
 from desktop_app.gui.preview import DELTA_KEY, PreviewWidget
 from desktop_app.gui.track_map import BandedTrace
@@ -137,3 +139,21 @@ def test_lap_table_columns_fit_their_widest_text(qtbot: QtBot) -> None:
     table.model().set_speed_unit("mph")
     title = str(model.headerData(column, header.orientation()))
     assert header.sectionSize(column) > metrics.horizontalAdvance(title)
+
+
+def test_a_selection_is_drawn_in_the_next_turn_and_a_burst_of_them_once(qtbot: QtBot, window: MainWindow) -> None:
+    with qtbot.waitSignal(window.view.lapsShown, timeout=60_000):
+        drop_files(window, [logger_file(AIM)])
+    table = window.view.table
+    numbers = [lap.lap_number for lap in table.model().laps() if lap.lap_time_s is not None]
+    drawn: list[list[int]] = []
+    window.view.lapsShown.connect(drawn.append)
+    for count in (2, 3, 4):  # three clicks before the event loop turns
+        table.select_laps(numbers[:count])
+    assert drawn == []  # the handler only changed the selection: nothing drawn yet
+    qtbot.waitUntil(lambda: bool(drawn))
+    qtbot.wait(50)
+    assert drawn == [numbers[:4]]  # the last selection, drawn once
+    wait_drawn(qtbot, window.view.preview)
+    labels = {c.label.removesuffix(" (ref)") for c in window.view.preview.plots.curves("speed")}
+    assert {f"Lap {n}" for n in numbers[:4]} <= labels

@@ -206,5 +206,6 @@ def test_a_lap_of_another_session_joins_the_overlay_or_becomes_the_reference(
     trace = delta_time(preview.shown_laps()[index], want)
     delta_curve = next(c for c in preview.plots.curves(DELTA_KEY) if c.label == name)
     np.testing.assert_allclose(delta_curve.y, trace.delta[np.isfinite(trace.delta)])
-    window.view.clear_compared()
+    with qtbot.waitSignal(window.view.lapsShown, timeout=10_000):
+        window.view.clear_compared()  # drawn in the next event-loop turn
     assert [c.label for c in preview.plots.curves("speed")] == local
