@@ -282,10 +282,12 @@ class _Options:
 
 @dataclass
 class _Odd:
-    """Non-numeric cells met in a numeric column: how many, and the first (block row, cell)."""
+    """Non-numeric cells met in a numeric column: how many, and the first (its line, cell)."""
 
     count: int = 0
-    row: int = 0
+    #: the first one's line, counted from the block's first line (blank lines are lines: a
+    #: row index would not say where it is once blank lines are dropped)
+    line: int = 0
     cell: str = ""
 
 
@@ -363,10 +365,13 @@ def _parse_source(source: BlockSource, p: Path, layout: BlockOptions) -> Block:
     state = _State(keys=keys, numeric=numeric, capacity=capacity, out=[], guessed=one_chunk)
     _retype(state, numeric)
     chunks = [source.load()] if one_chunk else source.line_chunks(check_utf8=not whole)
+    open_end = False  # the last chunk ends without a line end
     for chunk in chunks:
         if len(chunk):
             _read_chunk(chunk, opts, state)
-            state.line_base += _newlines(chunk)  # every chunk but the last ends at a line end
+            open_end = chunk[-1:] != b"\n"
+    # every line is now counted: a row's line number needs no second pass over the bytes
+    source.note_line_count(state.line_base + open_end)
 
     block = Block(values=[], first_line=opts.first_line, _source=source, _rows=state.rows)
     if state.short is not None:
@@ -413,6 +418,7 @@ def _plain_block(source: BlockSource, opts: _Options) -> Block | None:
     if table.shape != (len(rows), opts.ncols) or not np.isfinite(table).all():
         return None
     columns = np.ascontiguousarray(table.T)  # one writeable, contiguous row per column
+    source.note_line_count(len(rows))  # no blank line: a row per line
     return Block(values=list(columns), first_line=opts.first_line, _source=source, _rows=len(rows))
 
 
@@ -443,6 +449,17 @@ def _drop_short_last_row(state: _State, opts: _Options, block: Block) -> None:
 
 def _newlines(chunk: Buf) -> int:
     return bytes(chunk).count(b"\n") if isinstance(chunk, memoryview) else chunk.count(b"\n")
+
+
+def _line_ends(chunk: bytes, rows: int) -> int:
+    """The line ends in a chunk that parsed into ``rows`` rows.
+
+    polars makes one row of every line, blank ones too, so the rows give the count without a
+    pass over the bytes; a quoted cell may hold a line end, so a chunk with quotes is counted.
+    """
+    if b'"' in chunk:
+        return chunk.count(b"\n")
+    return rows if chunk.endswith(b"\n") else rows - 1
 
 
 def _head_types(head: bytes, opts: _Options, keys: list[str]) -> list[bool]:
@@ -485,13 +502,16 @@ def _as_numbers(cells: pl.Series, decimal_comma: bool) -> pl.Series:
 
 
 def _read_chunk(chunk: Buf, opts: _Options, state: _State) -> None:
+    """Parse one chunk of whole lines into the columns; ``state.line_base`` moves past it."""
     import polars as pl
 
     chunk = _skip_blank_head(chunk, state)
     if not len(chunk):
         return
+    chunk = bytes(chunk)  # polars takes bytes: one copy of a file's view, made here once
     had_short = state.short is not None
     frame = _chunk_frame(chunk, opts, state)
+    lines = _line_ends(chunk, frame.height)
     keep = _keep_rows(chunk, frame, opts, state)
     if keep is not None:
         frame = frame.filter(pl.Series(keep))
@@ -511,6 +531,7 @@ def _read_chunk(chunk: Buf, opts: _Options, state: _State) -> None:
         else:
             state.strings[i].append(col)
     state.rows = pos + n
+    state.line_base += lines
 
 
 def _chunk_frame(chunk: Buf, opts: _Options, state: _State) -> pl.DataFrame:
@@ -639,7 +660,8 @@ def _from_text(frame: pl.DataFrame, opts: _Options, state: _State) -> pl.DataFra
         first = int(bad.arg_true()[0])
         odd = state.odd.setdefault(i, _Odd())
         if odd.count == 0:
-            odd.row, odd.cell = state.rows + first, str(cells[first])
+            # the frame still has a row per line of the chunk (blank ones are dropped later)
+            odd.line, odd.cell = state.line_base + first, str(cells[first])
         odd.count += n_bad
         out.append(nums)
     return pl.DataFrame(out)
@@ -738,7 +760,7 @@ def _finish(state: _State, opts: _Options, block: Block) -> None:
             odd = state.odd.get(i)
             if odd is not None:
                 block.warnings.append(
-                    f"{opts.path}, line {block.line_of(odd.row)}: column {opts.names[i]!r} has {odd.count} "
+                    f"{opts.path}, line {opts.first_line + odd.line}: column {opts.names[i]!r} has {odd.count} "
                     f"non-numeric cell(s) (first {odd.cell!r}): read as missing values"
                 )
             continue

@@ -311,6 +311,11 @@ class BlockSource:
             self._lines = newlines + (0 if last == b"\n" else 1)
         return self._lines
 
+    def note_line_count(self, lines: int) -> None:
+        """The block's line count as a full parse found it (:meth:`line_count` then needs no
+        pass of its own over the bytes)."""
+        self._lines = lines
+
     def rows_estimate(self) -> int:
         """A generous row count from the block size and the shortest line of its head.
 

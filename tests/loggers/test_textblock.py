@@ -342,3 +342,50 @@ def test_a_small_real_vbo_is_parsed_without_polars(monkeypatch: pytest.MonkeyPat
     assert rec.channels["lat"].values[0] == pytest.approx(3305.14092 / 60)
     assert rec.channels["long"].values[1] == pytest.approx(4380.10891 / 60)
     np.testing.assert_array_equal(rec.channels["GyroX"].values, [-0.42, -0.02])
+
+
+@pytest.mark.parametrize("chunk", [64, 4096])
+def test_line_numbers_hold_across_blank_lines_at_chunk_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    from desktop_app.loggers import textblock
+    from desktop_app.loggers.textsource import BlockSource
+
+    monkeypatch.setattr(textblock, "_READ_WHOLE_MAX", 0)
+    monkeypatch.setattr(BlockSource, "CHUNK", chunk)  # many chunks start on a blank line
+    rng = np.random.default_rng(7)
+    lines: list[str] = []
+    truth: list[int] = []  # the file line (1-based) of each row
+    first = 2  # the block starts on line 2, after the names
+    for i in range(2000):
+        for _ in range(int(rng.integers(0, 3)) if i % 5 == 0 else 0):
+            lines.append("")
+        truth.append(first + len(lines))
+        lines.append(f"{i},{i * 0.25}" if i != 1700 else f"{i},oops")
+    p = tmp_path / "blanks.csv"
+    p.write_bytes(b"t,v\n" + "\n".join(lines).encode() + b"\n")
+    block = parse_file_block(p, 4, first_line=first, ncols=2, delimiter=",", names=["t", "v"])
+    assert block.row_count == 2000
+    assert [block.line_of(r) for r in range(2000)] == truth
+    # a text cell in a number column is reported at its own line
+    assert any(f"line {truth[1700]}:" in w and "'oops'" in w for w in block.warnings), block.warnings
+
+
+def test_a_block_without_blank_lines_gives_line_numbers_without_reading_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from desktop_app.loggers import textblock
+    from desktop_app.loggers.textsource import BlockSource
+
+    monkeypatch.setattr(textblock, "_READ_WHOLE_MAX", 0)
+    monkeypatch.setattr(BlockSource, "CHUNK", 4096)
+    p = tmp_path / "plain.csv"
+    p.write_bytes(b"t,v\n" + b"".join(b"%d,%d\n" % (i, i) for i in range(5000)) + b"5000,5000")
+    block = parse_file_block(p, 4, first_line=2, ncols=2, delimiter=",")
+
+    def no_second_pass(self: BlockSource) -> object:
+        raise AssertionError("the bytes were read again to count lines")
+
+    monkeypatch.setattr(BlockSource, "_raw_chunks", no_second_pass)
+    assert block.row_count == 5001
+    assert block.line_of(0) == 2 and block.line_of(5000) == 5002
