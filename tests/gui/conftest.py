@@ -21,6 +21,7 @@ from desktop_app.catalogue import Catalogue
 from desktop_app.config import Config, Settings
 from desktop_app.gui.catalogue import open_and_recover
 from desktop_app.gui.main_window import MainWindow
+from desktop_app.gui.preview import PreviewWidget
 from desktop_app.gui.warmup import settle_heap, warm_up
 from desktop_app.gui.workers import QueuedRunner, Workers
 
@@ -62,6 +63,15 @@ def catalogue(config: Config) -> Iterator[Catalogue]:
     cat = open_and_recover(config).catalogue
     yield cat
     cat.engine.dispose()
+
+
+@pytest.fixture
+def preview(qtbot: QtBot) -> PreviewWidget:
+    """A preview on its own, at a typical size (not shown: a test shows it when it must)."""
+    widget = PreviewWidget()
+    qtbot.addWidget(widget)
+    widget.resize(1200, 800)
+    return widget
 
 
 @pytest.fixture

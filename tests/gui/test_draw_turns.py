@@ -33,12 +33,9 @@ def _filled(preview: PreviewWidget) -> list[str]:
     ]
 
 
-def test_ten_laps_are_drawn_one_row_per_event_loop_turn(qtbot: QtBot) -> None:
+def test_ten_laps_are_drawn_one_row_per_event_loop_turn(qtbot: QtBot, preview: PreviewWidget) -> None:
     aim = aim_session()
     laps = aim.laps[1:11]
-    preview = PreviewWidget()
-    qtbot.addWidget(preview)
-    preview.resize(1200, 800)
     preview.show()
     qtbot.waitExposed(preview)
     seen: list[list[str]] = []
@@ -59,11 +56,8 @@ def test_ten_laps_are_drawn_one_row_per_event_loop_turn(qtbot: QtBot) -> None:
             assert 0 < curve.points_shown() <= width
 
 
-def test_a_new_draw_replaces_the_rows_still_waiting(qtbot: QtBot) -> None:
+def test_a_new_draw_replaces_the_rows_still_waiting(qtbot: QtBot, preview: PreviewWidget) -> None:
     aim = aim_session()
-    preview = PreviewWidget()
-    qtbot.addWidget(preview)
-    preview.resize(1200, 800)
     preview.show_laps(aim.laps[1:4], aim.laps[1], aim.units)
     assert preview.plots.drawing()
     preview.show_laps([aim.laps[5]], aim.laps[5], aim.units)  # before the first was drawn
@@ -76,11 +70,8 @@ def test_a_new_draw_replaces_the_rows_still_waiting(qtbot: QtBot) -> None:
         assert preview.plots.plot(key).opacity() == 1.0
 
 
-def test_an_export_draws_the_rows_still_waiting(qtbot: QtBot, tmp_path: Path) -> None:
+def test_an_export_draws_the_rows_still_waiting(qtbot: QtBot, preview: PreviewWidget, tmp_path: Path) -> None:
     aim = aim_session()
-    preview = PreviewWidget()
-    qtbot.addWidget(preview)
-    preview.resize(1200, 800)
     preview.show_laps(aim.laps[1:3], aim.laps[1], aim.units)
     assert preview.plots.drawing()
     out = preview.export_plot(tmp_path / "laps.svg")
@@ -88,9 +79,7 @@ def test_an_export_draws_the_rows_still_waiting(qtbot: QtBot, tmp_path: Path) ->
     assert out.read_text().count("<path") >= 2 * len(preview.plots.plot_keys())
 
 
-def test_curve_items_are_built_ahead_while_idle(qtbot: QtBot) -> None:
-    preview = PreviewWidget()
-    qtbot.addWidget(preview)
+def test_curve_items_are_built_ahead_while_idle(qtbot: QtBot, preview: PreviewWidget) -> None:
     plots = preview.plots
     qtbot.waitUntil(
         lambda: len(plots._all) >= PREBUILT_ROWS and all(len(r.items) >= PREBUILT_CURVES for r in plots._all)
@@ -101,11 +90,8 @@ def test_curve_items_are_built_ahead_while_idle(qtbot: QtBot) -> None:
     assert [len(r.items) for r in plots._all] == before  # ten laps drawn with no new item
 
 
-def test_the_map_trace_is_one_item_with_at_most_a_point_per_pixel(qtbot: QtBot) -> None:
+def test_the_map_trace_is_one_item_with_at_most_a_point_per_pixel(qtbot: QtBot, preview: PreviewWidget) -> None:
     aim = aim_session()
-    preview = PreviewWidget()
-    qtbot.addWidget(preview)
-    preview.resize(1200, 800)
     preview.show()
     qtbot.waitExposed(preview)
     preview.show_laps(aim.laps[1:11], aim.laps[1], aim.units)

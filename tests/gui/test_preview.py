@@ -29,14 +29,6 @@ def motec() -> RealSession:
     return motec_session()
 
 
-@pytest.fixture
-def preview(qtbot: QtBot) -> PreviewWidget:
-    widget = PreviewWidget()
-    qtbot.addWidget(widget)
-    widget.resize(1200, 800)
-    return widget
-
-
 def _laid_out(widget: PreviewWidget) -> None:
     widget.grab()  # lays the widget out (sizes the plots) without showing it
 

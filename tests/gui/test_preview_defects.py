@@ -20,14 +20,6 @@ WINDARAB = "bosch_windarab_txt/sim_data.txt"  # rpm only, no distance
 AIM = "aim_csv/aim_format_example.csv"
 
 
-@pytest.fixture
-def preview(qtbot: QtBot) -> PreviewWidget:
-    widget = PreviewWidget()
-    qtbot.addWidget(widget)
-    widget.resize(1200, 800)
-    return widget
-
-
 def _shown_in_view(preview: PreviewWidget, key: str) -> None:
     """Every curve of a row hands pyqtgraph real points, and the y range covers them."""
     (_, _), (y0, y1) = preview.plots.plot(key).getViewBox().viewRange()

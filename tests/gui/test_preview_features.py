@@ -28,14 +28,6 @@ from desktop_app.gui.workers import Workers
 from storage.types import LapTelemetry
 
 
-@pytest.fixture
-def preview(qtbot: QtBot) -> PreviewWidget:
-    widget = PreviewWidget()
-    qtbot.addWidget(widget)
-    widget.resize(1200, 800)
-    return widget
-
-
 def test_a_math_channel_is_plotted_and_the_laps_are_untouched(preview: PreviewWidget) -> None:
     motec = motec_session()
     lap = motec.laps[1]
