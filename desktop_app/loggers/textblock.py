@@ -76,6 +76,11 @@ _FALSE = "false"
 #: blocks up to this size are read as one chunk; larger ones stream in BlockSource.CHUNK pieces
 #: (measured: polars on a few-MB chunk is faster than on one large buffer, bench textwide)
 _READ_WHOLE_MAX = 1 << 22
+#: a block streams in chunks of ``BlockSource.CHUNK`` bytes per this many fields, up to
+#: ``_WIDEST_CHUNK`` chunks' worth (measured on the 250-field export of bench/textwide.py:
+#: 16 MB chunks read it in 0.87 of the time of 4 MB ones; 32 MB was no faster)
+_FIELDS_PER_CHUNK = 64
+_WIDEST_CHUNK = 4
 #: lines of the head read as text to find the text columns before the real parse
 _HEAD_LINES = 500
 #: a block up to this size holding nothing but complete rows of finite numbers is parsed by
@@ -362,6 +367,9 @@ def _parse_source(source: BlockSource, p: Path, layout: BlockOptions) -> Block:
     # head is read apart only if that fails (see _read_chunk), saving a read on small files
     numeric = [True] * len(keys) if one_chunk else _head_types(_whole_lines(source), opts, keys)
     capacity = source.rows_estimate()
+    # every chunk costs a copy call per field: a wide block streams in longer chunks, so a
+    # 250-field export pays as few calls per row as a narrow one (its chunk still a few MB)
+    source.chunk_size = BlockSource.CHUNK * min(max(opts.nfields // _FIELDS_PER_CHUNK, 1), _WIDEST_CHUNK)
     state = _State(keys=keys, numeric=numeric, capacity=capacity, out=[], guessed=one_chunk)
     _retype(state, numeric)
     chunks = [source.load()] if one_chunk else source.line_chunks(check_utf8=not whole)

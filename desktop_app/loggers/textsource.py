@@ -164,6 +164,8 @@ class BlockSource:
         self._offset = offset
         self._transform = transform
         self._lines: int | None = None
+        #: bytes per chunk (a parser may widen it for a wide block: see textblock)
+        self.chunk_size = self.CHUNK
 
     @property
     def transformed(self) -> bool:
@@ -183,15 +185,15 @@ class BlockSource:
 
     def _raw_chunks(self) -> Iterator[bytes]:
         if self._data is not None:
-            for i in range(0, len(self._data), self.CHUNK):
-                yield bytes(self._data[i : i + self.CHUNK])
+            for i in range(0, len(self._data), self.chunk_size):
+                yield bytes(self._data[i : i + self.chunk_size])
             return
         assert self._path is not None
         digest = _digest_for(self._path)
         with open(self._path, "rb") as fh:
             pos = self._offset
             fh.seek(pos)
-            while chunk := fh.read(self.CHUNK):
+            while chunk := fh.read(self.chunk_size):
                 if digest is not None:
                     digest.feed(pos, chunk)
                 pos += len(chunk)
@@ -254,10 +256,10 @@ class BlockSource:
         with open(self._path, "rb") as fh:
             pos = self._offset
             fh.seek(pos)
-            while data := fh.read(self.CHUNK):
+            while data := fh.read(self.chunk_size):
                 cut = data.rfind(b"\n")
-                while cut < 0 and len(data) % self.CHUNK == 0:  # a line longer than a chunk
-                    more = fh.read(self.CHUNK)
+                while cut < 0 and len(data) % self.chunk_size == 0:  # a line longer than a chunk
+                    more = fh.read(self.chunk_size)
                     if not more:
                         break
                     data += more

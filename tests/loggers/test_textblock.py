@@ -389,3 +389,32 @@ def test_a_block_without_blank_lines_gives_line_numbers_without_reading_again(
     monkeypatch.setattr(BlockSource, "_raw_chunks", no_second_pass)
     assert block.row_count == 5001
     assert block.line_of(0) == 2 and block.line_of(5000) == 5002
+
+
+def test_a_wide_block_streams_in_longer_chunks_and_reads_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from desktop_app.loggers import textblock
+    from desktop_app.loggers.textsource import BlockSource
+
+    monkeypatch.setattr(textblock, "_READ_WHOLE_MAX", 0)
+    monkeypatch.setattr(textblock, "_PLAIN_MAX", 0)  # the polars path, in chunks
+    monkeypatch.setattr(BlockSource, "CHUNK", 4096)
+    seen: list[int] = []
+    real = textblock._read_chunk
+
+    def spy(chunk: bytes, *args: object) -> None:
+        seen.append(len(chunk))
+        real(chunk, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(textblock, "_read_chunk", spy)
+    rng = np.random.default_rng(3)
+    for fields in (8, 256):
+        values = np.round(rng.normal(0, 100, (400, fields)), 3)
+        p = tmp_path / f"wide{fields}.csv"
+        p.write_bytes(b"".join((",".join(f"{v:.3f}" for v in row) + "\n").encode() for row in values))
+        seen.clear()
+        block = parse_file_block(p, 0, first_line=1, ncols=fields, delimiter=",")
+        widest = 4096 * min(max(fields // textblock._FIELDS_PER_CHUNK, 1), textblock._WIDEST_CHUNK)
+        assert max(seen) <= widest and (fields < 64 or max(seen) > 4096), (fields, max(seen))
+        np.testing.assert_array_equal(np.array(block.values).T, values)
