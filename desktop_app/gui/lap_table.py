@@ -23,8 +23,8 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QGuiApplication, QMouseEvent, QPalette
-from PySide6.QtWidgets import QAbstractItemView, QLabel, QStyle, QTableView, QVBoxLayout, QWidget
+from PySide6.QtGui import QBrush, QColor, QFont, QGuiApplication, QMouseEvent, QPalette
+from PySide6.QtWidgets import QAbstractItemView, QLabel, QTableView, QVBoxLayout, QWidget
 
 from desktop_app.analysis.formatting import (
     MISSING,
@@ -36,6 +36,7 @@ from desktop_app.analysis.formatting import (
     format_sector_time,
     format_speed,
 )
+from desktop_app.gui.tables import fit_columns
 from desktop_app.laps import ideal_lap
 from storage.types import LapRecord
 
@@ -413,25 +414,10 @@ class LapTableWidget(QWidget):
         self._update_ideal()
 
     def _fit_columns(self, *_: object) -> None:
-        """Each column as wide as its title or its widest text, set in bold as the best lap
-        and the best sectors are (and room for the sort arrow and the check box)."""
-        bold = QFont(self._view.font())
-        bold.setBold(True)
-        metrics = QFontMetrics(bold)
-        style = self._view.style()
-        margin = 2 * (style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, self._view) + 1)
-        arrow = style.pixelMetric(QStyle.PixelMetric.PM_HeaderMarkSize, None, self._view)
-        check = style.pixelMetric(QStyle.PixelMetric.PM_IndicatorWidth, None, self._view)
-        header = self._view.horizontalHeader()
+        # the best lap and the best sectors are set in bold: measured in bold
         model = self._model
-        last = model.columnCount() - 1
-        for column in range(model.columnCount()):
-            title = str(model.headerData(column, Qt.Orientation.Horizontal))
-            cells = [model.text(row, column) for row in range(model.rowCount())]
-            widest = max((metrics.horizontalAdvance(t) for t in cells), default=0)
-            if column == last:
-                widest += check + margin  # the validity check box
-            header.resizeSection(column, max(widest, metrics.horizontalAdvance(title) + arrow) + 2 * margin)
+        titles = [str(model.headerData(c, Qt.Orientation.Horizontal)) for c in range(model.columnCount())]
+        fit_columns(self._view, model.rowCount(), titles, model.text, bold=True, check_columns={len(titles) - 1})
 
     def _update_ideal(self, *_: object) -> None:
         self.ideal_label.setText(ideal_text(self._model))

@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
     QTableView,
@@ -31,6 +30,7 @@ from sqlalchemy import Engine
 from desktop_app.analysis.formatting import format_lap_time
 from desktop_app.catalogue import Catalogue
 from desktop_app.gui.dialogs import ask
+from desktop_app.gui.tables import fit_columns
 from desktop_app.gui.workers import Workers, call
 from desktop_app.importing import retry_from_source
 from storage.db.catalog import SessionSummary, list_drivers, list_sessions, list_tracks
@@ -73,6 +73,10 @@ class SessionListModel(QAbstractTableModel):
 
     def session_at(self, row: int) -> SessionSummary:
         return self._rows[row]
+
+    def text(self, row: int, column: int) -> str:
+        """What the cell at ``row``, ``column`` shows."""
+        return self._display(self._rows[row], COLUMNS[column])
 
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt signature
         return 0 if parent.isValid() else len(self._rows)
@@ -158,7 +162,7 @@ class SessionsBrowser(QWidget):
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.view.verticalHeader().setVisible(False)
-        self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # sized from the texts once per listing (gui/tables.py), not by ResizeToContents
         self.view.horizontalHeader().setStretchLastSection(True)
         self.view.doubleClicked.connect(lambda _i: self.open_selected())
         self.open_button = QPushButton("Open")
@@ -212,10 +216,16 @@ class SessionsBrowser(QWidget):
         layout.addLayout(actions)
         self.view.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
         self.model.modelReset.connect(self._update_buttons)
+        self.model.modelReset.connect(self._fit_columns)
         self._update_buttons()
         self._filling = False
         self._note = ""  # what the last action said, shown with the next listing
         self._generation = 0  # only the newest listing is shown (reads may finish out of order)
+
+    def _fit_columns(self) -> None:
+        model = self.model
+        titles = [str(model.headerData(c, Qt.Orientation.Horizontal)) for c in range(model.columnCount())]
+        fit_columns(self.view, model.rowCount(), titles, model.text)
 
     def _on_date(self, check: QCheckBox, _date: QDate) -> None:
         if check.isChecked():

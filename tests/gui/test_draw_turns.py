@@ -21,6 +21,7 @@ from desktop_app.gui.main_window import MainWindow
 from desktop_app.gui.plots import PREBUILT_CURVES, PREBUILT_ROWS
 from desktop_app.gui.preview import DELTA_KEY, PreviewWidget
 from desktop_app.gui.track_map import BandedTrace
+from desktop_app.gui.workers import QueuedRunner, Workers
 
 
 def _filled(preview: PreviewWidget) -> list[str]:
@@ -143,3 +144,46 @@ def test_a_selection_is_drawn_in_the_next_turn_and_a_burst_of_them_once(qtbot: Q
     wait_drawn(qtbot, window.view.preview)
     labels = {c.label.removesuffix(" (ref)") for c in window.view.preview.plots.curves("speed")}
     assert {f"Lap {n}" for n in numbers[:4]} <= labels
+
+
+def test_a_listing_of_a_thousand_sessions_asks_for_the_cells_on_screen_only(qtbot: QtBot) -> None:
+    from datetime import datetime
+
+    from PySide6.QtCore import QModelIndex, QPersistentModelIndex
+    from PySide6.QtWidgets import QTableView
+
+    from desktop_app.gui.sessions_browser import COLUMNS, SessionsBrowser
+    from storage.db.catalog import SessionSummary
+
+    browser = SessionsBrowser(Workers(reads=QueuedRunner(), writes=QueuedRunner()))
+    qtbot.addWidget(browser)
+    browser.resize(1000, 500)
+    browser.show()
+    qtbot.waitExposed(browser)
+    asked: list[int] = []
+    model = browser.model
+    real = type(model).data
+
+    def counting(index: QModelIndex | QPersistentModelIndex, role: int = 0) -> object:
+        asked.append(role)
+        return real(model, index, role)
+
+    model.data = counting  # type: ignore[method-assign]
+    names = ["Spa", "Nürburgring Nordschleife 24 h qualifying, car 911 with the long name"]
+    sessions = [
+        SessionSummary(
+            i, names[i == 777], f"Driver {i % 7}", "Spa", "GT3", datetime(2026, 5, 1, 10, i % 60),
+            datetime(2026, 5, 1), "ready", None, 20, 137.5, f"{i}.parquet", 1000, "vbo",
+        )
+        for i in range(1000)
+    ]  # fmt: skip
+    model.set_sessions(sessions)
+    qtbot.wait(50)  # the view paints what shows
+    view: QTableView = browser.view
+    visible = view.viewport().height() // max(view.rowHeight(0), 1) + 2
+    # the header no longer measures every cell: what is asked for is the visible rows' cells
+    assert len(asked) <= visible * len(COLUMNS) * 20, len(asked)
+    header = view.horizontalHeader()
+    name = COLUMNS.index("name")
+    width = view.fontMetrics().horizontalAdvance(model.text(777, name))
+    assert header.sectionSize(name) > width  # the long name of a row far off screen fits
