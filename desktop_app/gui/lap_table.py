@@ -55,22 +55,6 @@ def _num(value: float | None) -> float:
     return math.inf if value is None or not math.isfinite(value) else float(value)
 
 
-#: the roles :meth:`LapTableModel.data` answers
-_ROLES = frozenset(
-    int(role)
-    for role in (
-        Qt.ItemDataRole.DisplayRole,
-        SORT_ROLE,
-        Qt.ItemDataRole.CheckStateRole,
-        Qt.ItemDataRole.ToolTipRole,
-        Qt.ItemDataRole.TextAlignmentRole,
-        Qt.ItemDataRole.FontRole,
-        Qt.ItemDataRole.BackgroundRole,
-        Qt.ItemDataRole.ForegroundRole,
-    )
-)
-
-
 class LapTableModel(QAbstractTableModel):
     """Laps as table rows: number, kind, time, delta to best, sectors, distance, max speed,
     validity. The validity column shows the proposal (its reason as tooltip) and a checkbox
@@ -213,9 +197,7 @@ class LapTableModel(QAbstractTableModel):
         return flags
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        # the view asks for a dozen roles per cell (sizing every column to its contents
-        # asks for each row's): the ones this model never answers return at once
-        if role not in _ROLES or not index.isValid() or not 0 <= index.row() < len(self._laps):
+        if not index.isValid() or not 0 <= index.row() < len(self._laps):
             return None
         lap = self._laps[index.row()]
         key = self._columns[index.column()]
@@ -415,9 +397,8 @@ class LapTableWidget(QWidget):
 
     def _fit_columns(self, *_: object) -> None:
         # the best lap and the best sectors are set in bold: measured in bold
-        model = self._model
-        titles = [str(model.headerData(c, Qt.Orientation.Horizontal)) for c in range(model.columnCount())]
-        fit_columns(self._view, model.rowCount(), titles, model.text, bold=True, check_columns={len(titles) - 1})
+        last = self._model.columnCount() - 1  # the validity check box
+        fit_columns(self._view, self._model, self._model.text, bold=True, check_columns={last})
 
     def _update_ideal(self, *_: object) -> None:
         self.ideal_label.setText(ideal_text(self._model))

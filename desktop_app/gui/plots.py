@@ -144,8 +144,9 @@ class ChannelPlotsWidget(QWidget):
         self._x_label = ""
         self._cursor: float | None = None
         self._updating = False
-        #: rows of the current draw whose curves still wait for their points, top first
-        self._pending: list[_Row] = []
+        #: keys of the rows whose curves still wait for their points, top first; such a row,
+        #: when new to the layout, is transparent until its turn
+        self._pending: list[str] = []
         self._layout_widget.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self._apply_palette()
         # build the pool ahead in small slices (a timer owned by the widget dies with it)
@@ -346,7 +347,7 @@ class ChannelPlotsWidget(QWidget):
         # work and paint are one row's, whatever the number of rows and laps (and the x
         # range set below decimates none of them now)
         self._decimated = None
-        self._pending = list(rows)
+        self._pending = list(self._rows)
         self._updating = True
         for i, row in enumerate(rows):
             for item in row.items[row.used :]:
@@ -388,8 +389,8 @@ class ChannelPlotsWidget(QWidget):
             self._fill_next()
 
     def _stop_filling(self) -> None:
-        for row in self._pending:
-            row.plot.setOpacity(1.0)  # its axes show, with no curve
+        for row in self._rows.values():
+            row.plot.setOpacity(1.0)  # a row left waiting shows its axes, with no curve
         self._pending = []
         self._fill.stop()
 
@@ -397,13 +398,10 @@ class ChannelPlotsWidget(QWidget):
         """Hand the next waiting row's curves the points of the view and show them."""
         if not self._pending:
             return
-        row = self._pending.pop(0)
+        key = self._pending.pop(0)
         if self._pending:
             self._fill.start()
-        key = next((k for k, r in self._rows.items() if r is row), None)
-        if key is None:
-            row.plot.setOpacity(1.0)
-            return  # the row left the layout since
+        row = self._rows[key]  # a relayout (set_rows) empties the waiting list first
         curves = self._curves.get(key, [])
         x0, x1 = self.x_range()
         width = self._budget()
@@ -525,8 +523,8 @@ class ChannelPlotsWidget(QWidget):
             if self._decimated == (x0, x1, width):
                 return
             self._decimated = (x0, x1, width)
-            for key, row in self._rows.items():
-                if row in self._pending:
+            for key in self._rows:
+                if key in self._pending:
                     continue  # decimated for the view of its own turn
                 for curve in self._curves.get(key, []):
                     xs, ys = minmax(curve.x, curve.y, x0, x1, width)

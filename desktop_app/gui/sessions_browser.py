@@ -223,9 +223,7 @@ class SessionsBrowser(QWidget):
         self._generation = 0  # only the newest listing is shown (reads may finish out of order)
 
     def _fit_columns(self) -> None:
-        model = self.model
-        titles = [str(model.headerData(c, Qt.Orientation.Horizontal)) for c in range(model.columnCount())]
-        fit_columns(self.view, model.rowCount(), titles, model.text)
+        fit_columns(self.view, self.model, self.model.text)
 
     def _on_date(self, check: QCheckBox, _date: QDate) -> None:
         if check.isChecked():

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 
+from PySide6.QtCore import QAbstractItemModel, Qt
 from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QStyle, QTableView
 
@@ -20,8 +21,7 @@ MEASURED_ROWS = 1000
 
 def fit_columns(
     view: QTableView,
-    rows: int,
-    titles: list[str],
+    model: QAbstractItemModel,
     text: Callable[[int, int], str],
     *,
     bold: bool = False,
@@ -29,10 +29,12 @@ def fit_columns(
 ) -> None:
     """Size each column of ``view`` to its title or its widest text, whichever is wider.
 
-    ``text(row, column)`` is what a cell shows (``rows`` rows, one title per column);
-    ``bold``: some cells are drawn in bold, so measure in bold; ``check_columns`` also hold
-    a check box. Room is left for the header's sort arrow and the cell margins.
+    ``text(row, column)`` is what a cell of ``model`` shows (the view may show it through a
+    sort proxy); ``bold``: some cells are drawn in bold, so measure in bold;
+    ``check_columns`` also hold a check box. Room is left for the header's sort arrow and
+    the cell margins.
     """
+    rows = model.rowCount()
     font = QFont(view.font())
     font.setBold(bold)
     metrics = QFontMetrics(font)
@@ -42,7 +44,8 @@ def fit_columns(
     check = style.pixelMetric(QStyle.PixelMetric.PM_IndicatorWidth, None, view)
     step = max(rows // MEASURED_ROWS, 1)
     header = view.horizontalHeader()
-    for column, title in enumerate(titles):
+    for column in range(model.columnCount()):
+        title = str(model.headerData(column, Qt.Orientation.Horizontal))
         widest = max((metrics.horizontalAdvance(text(row, column)) for row in range(0, rows, step)), default=0)
         if column in check_columns:
             widest += check + margin
